@@ -1,0 +1,30 @@
+import { validateEnv } from './env';
+
+describe(validateEnv.name, () => {
+  it('works with no configuration at all', () => {
+    const env = validateEnv({});
+    expect(env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/recoder');
+    expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(env.PORT).toBe(3000);
+    expect(env.JOBS_PORT).toBe(3001);
+    expect(env.ADMIN_API_KEY).toBeUndefined();
+  });
+
+  it('coerces numbers from strings', () => {
+    expect(validateEnv({ PORT: '8080' }).PORT).toBe(8080);
+  });
+
+  it('names the bad variable without echoing its value', () => {
+    const secret = 'redis-password-XYZ';
+    expect(() => validateEnv({ REDIS_URL: secret, PORT: 'abc' })).toThrow(/REDIS_URL.*PORT|PORT.*REDIS_URL/);
+    try {
+      validateEnv({ REDIS_URL: secret });
+    } catch (e) {
+      expect((e as Error).message).not.toContain(secret);
+    }
+  });
+
+  it('rejects an unknown TFJS_BACKEND', () => {
+    expect(() => validateEnv({ TFJS_BACKEND: 'webgl' })).toThrow(/TFJS_BACKEND/);
+  });
+});

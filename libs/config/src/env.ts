@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import { plainToInstance, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+
+/** Every setting recoder reads. Defaults let `npm run demo` work on a machine with local Postgres and Redis. */
+export class EnvVars {
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/recoder';
+
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Admin operations are refused while this is unset. */
+  @IsOptional() @IsString() @MinLength(8, { message: 'must be at least 8 characters' })
+  ADMIN_API_KEY?: string;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(65535)
+  PORT = 3000;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(65535)
+  JOBS_PORT = 3001;
+
+  /** Forces a TensorFlow.js backend; unset = tensorflow if installed, else wasm, else cpu. */
+  @IsOptional() @IsIn(TFJS_BACKENDS)
+  TFJS_BACKEND?: (typeof TFJS_BACKENDS)[number];
+
+  @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
+
+  /** json: one JSON object per log line (for log shippers); pretty: for a terminal. */
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT: (typeof LOG_FORMATS)[number] = 'json';
+
+  /** Where export jobs write their files. */
+  @IsString() @MinLength(1)
+  EXPORT_DIR = './exports';
+}
+
+export class InvalidEnvError extends Error {}
+
+export function validateEnv(raw: Record<string, unknown>): EnvVars {
+  // empty strings mean "not set", so a blank line in .env falls back to the default
+  const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  const env = plainToInstance(EnvVars, present, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  if (errors.length) {
+    // name the bad keys and the rule, never echo their values (they may be secrets)
+    const detail = errors.map((e) => `${e.property} (${Object.values(e.constraints ?? {}).join('; ')})`);
+    throw new InvalidEnvError(`Invalid environment: ${detail.join(', ')}`);
+  }
+  return env;
+}
+
+let cached: EnvVars | undefined;
+
+/** The validated environment of this process, read once. */
+export function getEnv(): EnvVars {
+  cached ??= validateEnv(process.env);
+  return cached;
+}
+
+/** For tests that change process.env between app boots. */
+export function resetEnvCache(): void {
+  cached = undefined;
+}

@@ -1,0 +1,26 @@
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { ENTITIES } from './entities';
+
+export const MIGRATIONS_TABLE = 'recoder_migrations';
+
+/** The one DataSource definition, shared by the apps, the CLI scripts and the tests. */
+export function dataSourceOptions(url: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    // compiled (dist/migrations/*.js) or source (ts under jest): whichever is running
+    migrations: [join(__dirname, '..', '..', '..', 'migrations', '*.{js,ts}')],
+    migrationsTableName: MIGRATIONS_TABLE,
+    migrationsRun: false,
+    // the schema belongs to the migrations, never to the entities
+    synchronize: false,
+    extra: { max: 10, application_name: 'recoder' },
+  };
+}
+
+export function createDataSource(url: string): DataSource {
+  return new DataSource(dataSourceOptions(url));
+}

@@ -1,0 +1,179 @@
+import { createRng, Rng } from '@app/random';
+
+/**
+ * Seeded synthetic interactions with latent structure, so a model has something real to learn:
+ * items have latent vectors and power-law popularity; users belong to a primary and a secondary
+ * taste cluster and draw their items from those clusters' softmax(pop * affinity) distributions.
+ */
+export interface SyntheticOptions {
+  users: number;
+  items: number;
+  seed: number;
+  /** Mean interactions per user (lognormal, at least minPerUser). */
+  perUser?: number;
+  minPerUser?: number;
+  /** Latent dimension of the taste space. */
+  factors?: number;
+  clusters?: number;
+  /** Zipf exponent of item popularity. */
+  popularityExponent?: number;
+  /** How strongly taste beats popularity (0 = popularity only). */
+  affinity?: number;
+  /** Share of a user's items drawn from the primary cluster (rest: secondary). */
+  primaryShare?: number;
+}
+
+export const INTERACTION_TYPES = ['view', 'click', 'purchase'] as const;
+const TYPE_WEIGHTS = [1, 2, 4];
+const TYPE_CUMULATIVE = [0.8, 0.95, 1];
+/** 2024-01-01T00:00:00Z, so generated data is stable across runs and years. */
+const EPOCH_SECONDS = 1704067200;
+const YEAR_SECONDS = 365 * 24 * 3600;
+
+export interface SyntheticInteractions {
+  users: number;
+  items: number;
+  /** Parallel arrays, one entry per interaction, grouped by user. */
+  user: Int32Array;
+  item: Int32Array;
+  weight: Float32Array;
+  /** Index into INTERACTION_TYPES. */
+  type: Uint8Array;
+  occurredAt: Int32Array; // unix seconds
+  /** Ground truth, for tests: each user's primary and secondary cluster. */
+  primaryCluster: Int32Array;
+  secondaryCluster: Int32Array;
+}
+
+export const syntheticUserId = (u: number): string => `u${u}`;
+export const syntheticItemId = (i: number): string => `i${i}`;
+
+export function generateSynthetic(opts: SyntheticOptions): SyntheticInteractions {
+  const { users, items, seed } = opts;
+  const perUser = opts.perUser ?? 40;
+  const minPerUser = Math.min(opts.minPerUser ?? 5, items);
+  const factors = opts.factors ?? 16;
+  const clusters = opts.clusters ?? 24;
+  const alpha = opts.popularityExponent ?? 0.8;
+  const beta = opts.affinity ?? 3;
+  const primaryShare = opts.primaryShare ?? 0.75;
+  if (users < 1 || items < 2) throw new RangeError('need at least 1 user and 2 items');
+  const rng = createRng(seed);
+
+  const tables = clusterItemTables(rng, items, factors, clusters, alpha, beta);
+  const counts = userCounts(rng, users, items, perUser, minPerUser);
+  const total = counts.reduce((a, b) => a + b, 0);
+
+  const out: SyntheticInteractions = {
+    users,
+    items,
+    user: new Int32Array(total),
+    item: new Int32Array(total),
+    weight: new Float32Array(total),
+    type: new Uint8Array(total),
+    occurredAt: new Int32Array(total),
+    primaryCluster: new Int32Array(users),
+    secondaryCluster: new Int32Array(users),
+  };
+  const seen = new Set<number>();
+  let k = 0;
+  for (let u = 0; u < users; u++) {
+    const primary = rng.int(clusters);
+    const secondary = (primary + 1 + rng.int(clusters - 1)) % clusters;
+    out.primaryCluster[u] = primary;
+    out.secondaryCluster[u] = secondary;
+    seen.clear();
+    while (seen.size < counts[u]) {
+      const table = rng.next() < primaryShare ? tables[primary] : tables[secondary];
+      const i = table.sample(rng);
+      if (seen.has(i)) continue;
+      seen.add(i);
+      const t = pickType(rng.next());
+      out.user[k] = u;
+      out.item[k] = i;
+      out.type[k] = t;
+      out.weight[k] = TYPE_WEIGHTS[t];
+      out.occurredAt[k] = EPOCH_SECONDS + rng.int(YEAR_SECONDS);
+      k++;
+    }
+  }
+  return out;
+}
+
+function pickType(x: number): number {
+  return TYPE_CUMULATIVE.findIndex((c) => x < c);
+}
+
+function userCounts(rng: Rng, users: number, items: number, mean: number, min: number): Int32Array {
+  // lognormal with sigma 0.8: a long tail of heavy users, as in real logs
+  const sigma = 0.8;
+  const mu = Math.log(Math.max(mean - min, 1)) - (sigma * sigma) / 2;
+  const cap = Math.max(min, Math.floor(items / 2));
+  const counts = new Int32Array(users);
+  for (let u = 0; u < users; u++) {
+    counts[u] = Math.min(cap, min + Math.round(Math.exp(mu + sigma * rng.normal())));
+  }
+  return counts;
+}
+
+function clusterItemTables(rng: Rng, items: number, factors: number, clusters: number, alpha: number, beta: number): AliasTable[] {
+  const itemVec = new Float64Array(items * factors);
+  for (let j = 0; j < itemVec.length; j++) itemVec[j] = rng.normal();
+  // popularity by a random rank, so item ids say nothing about popularity
+  const logPop = new Float64Array(items);
+  const rank = Int32Array.from({ length: items }, (_, i) => i);
+  for (let i = items - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [rank[i], rank[j]] = [rank[j], rank[i]];
+  }
+  for (let j = 0; j < items; j++) logPop[j] = -alpha * Math.log(rank[j] + 1);
+
+  const scale = beta / Math.sqrt(factors);
+  const tables: AliasTable[] = [];
+  const logits = new Float64Array(items);
+  for (let c = 0; c < clusters; c++) {
+    const centroid = Array.from({ length: factors }, () => rng.normal());
+    let max = -Infinity;
+    for (let j = 0; j < items; j++) {
+      let dot = 0;
+      for (let f = 0; f < factors; f++) dot += centroid[f] * itemVec[j * factors + f];
+      logits[j] = logPop[j] + scale * dot;
+      if (logits[j] > max) max = logits[j];
+    }
+    const weights = new Float64Array(items);
+    for (let j = 0; j < items; j++) weights[j] = Math.exp(logits[j] - max);
+    tables.push(new AliasTable(weights));
+  }
+  return tables;
+}
+
+/** Walker's alias method: O(1) draws from a fixed discrete distribution. */
+export class AliasTable {
+  private readonly prob: Float64Array;
+  private readonly alias: Int32Array;
+
+  constructor(weights: Float64Array) {
+    const n = weights.length;
+    const sum = weights.reduce((a, b) => a + b, 0);
+    this.prob = new Float64Array(n);
+    this.alias = new Int32Array(n);
+    const scaled = Float64Array.from(weights, (w) => (w * n) / sum);
+    const small: number[] = [];
+    const large: number[] = [];
+    scaled.forEach((p, i) => (p < 1 ? small : large).push(i));
+    while (small.length && large.length) {
+      const s = small.pop()!;
+      const l = large.pop()!;
+      this.prob[s] = scaled[s];
+      this.alias[s] = l;
+      scaled[l] = scaled[l] + scaled[s] - 1;
+      (scaled[l] < 1 ? small : large).push(l);
+    }
+    for (const i of [...small, ...large]) this.prob[i] = 1;
+  }
+
+  sample(rng: Rng): number {
+    const i = rng.int(this.prob.length);
+    return rng.next() < this.prob[i] ? i : this.alias[i];
+  }
+}
