@@ -1,0 +1,30 @@
+/** The codes clients see in `errors[].extensions.code`. */
+export enum ApiErrorCode {
+  BadUserInput = 'BAD_USER_INPUT',
+  Unauthenticated = 'UNAUTHENTICATED',
+  NotFound = 'NOT_FOUND',
+  Internal = 'INTERNAL_SERVER_ERROR',
+}
+
+/** A domain error the client can act on; anything else is reported as an internal error. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export class BadUserInputError extends ApiError {
+  constructor(message: string, details: { index?: number; field?: string } = {}) {
+    super(ApiErrorCode.BadUserInput, message, details);
+  }
+}
+
+export class UnauthenticatedError extends ApiError {
+  constructor(message: string) {
+    super(ApiErrorCode.Unauthenticated, message);
+  }
+}

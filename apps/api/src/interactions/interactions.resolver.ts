@@ -1,0 +1,17 @@
+import { Args, Mutation, Resolver } from '@nestjs/graphql';
+import { InteractionInput } from './dto/interaction.input';
+import { InteractionsService } from './interactions.service';
+import { RecordInteractionsResult } from './models/record-interactions-result.model';
+import { MAX_INTERACTIONS_PER_BATCH } from './validate-interactions';
+
+@Resolver()
+export class InteractionsResolver {
+  constructor(private readonly interactions: InteractionsService) {}
+
+  @Mutation(() => RecordInteractionsResult, {
+    description: `Stores up to ${MAX_INTERACTIONS_PER_BATCH} events in one transaction; unknown users and items are created. An invalid event fails the whole batch (BAD_USER_INPUT naming its index and field) and nothing is written.`,
+  })
+  recordInteractions(@Args('input', { type: () => [InteractionInput] }) input: InteractionInput[]): Promise<RecordInteractionsResult> {
+    return this.interactions.record(input);
+  }
+}

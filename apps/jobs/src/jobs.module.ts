@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { HealthModule } from '@app/health';
+import { QueueModule } from '@app/queue';
+import { RedisModule } from '@app/redis';
+
+/** The worker process: BullMQ processors (training, export) and a small HTTP port for /health and /metrics. */
+@Module({
+  imports: [ConfigModule, RedisModule, DatabaseModule, QueueModule, HealthModule],
+})
+export class JobsModule {}

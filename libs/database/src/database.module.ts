@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EnvVars } from '@app/config';
+import { dataSourceOptions } from './data-source';
+import { InteractionRepository } from './repositories/interaction.repository';
+import { ItemRepository } from './repositories/item.repository';
+import { StatsRepository } from './repositories/stats.repository';
+import { UserRepository } from './repositories/user.repository';
+
+const REPOSITORIES = [InteractionRepository, ItemRepository, StatsRepository, UserRepository];
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [EnvVars],
+      useFactory: (env: EnvVars) => dataSourceOptions(env.DATABASE_URL),
+    }),
+  ],
+  providers: REPOSITORIES,
+  exports: REPOSITORIES,
+})
+export class DatabaseModule {}
