@@ -1,0 +1,53 @@
+import { getEnv } from '@app/config';
+import { ImportProgress, importInteractionFile, INTERACTION_FORMATS } from '@app/ingest';
+import { parseFlags, runCli, UsageError } from './cli';
+
+const USAGE = `usage: npm run import -- --format ${INTERACTION_FORMATS.join('|')} --file PATH [--type T]`;
+const PROGRESS_INTERVAL_MS = 250;
+
+// npm run import -- --format movielens-100k --file ../shared/data/ml-100k/u.data
+runCli(async (args) => {
+  const flags = parseFlags(args, ['format', 'file', 'type']);
+  if (!flags.format || flags.format === 'true') throw new UsageError(`--format is required; ${USAGE}`);
+  if (!flags.file || flags.file === 'true') throw new UsageError(`--file is required; ${USAGE}`);
+  if (flags.type === 'true') throw new UsageError(`--type needs a value; ${USAGE}`);
+
+  const { DATABASE_URL } = getEnv();
+  const progress = process.stderr.isTTY ? ttyProgress() : undefined;
+  const result = await importInteractionFile({
+    url: DATABASE_URL,
+    path: flags.file,
+    format: flags.format,
+    type: flags.type,
+    onProgress: progress?.update,
+  }).finally(() => progress?.done());
+
+  return {
+    rows: result.rows,
+    seconds: Number(result.seconds.toFixed(3)),
+    rows_per_s: Math.round(result.rows / result.seconds),
+    inserted: result.inserted,
+    duplicates: result.duplicates,
+    users: result.users,
+    items: result.items,
+  };
+});
+
+/** One self-overwriting stderr line, at most every PROGRESS_INTERVAL_MS. */
+function ttyProgress() {
+  let last = 0;
+  let shown = false;
+  return {
+    update({ rows, seconds }: ImportProgress): void {
+      const now = Date.now();
+      if (now - last < PROGRESS_INTERVAL_MS) return;
+      last = now;
+      shown = true;
+      const rate = seconds > 0 ? Math.round(rows / seconds) : 0;
+      process.stderr.write(`\r\x1b[Kread ${rows.toLocaleString('en-US')} rows, ${rate.toLocaleString('en-US')} rows/s`);
+    },
+    done(): void {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
