@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs';
+import { activate, activationGrad, DaeConfig, DaeParams, layerSizes, sparseFirstLayer } from './dae.model';
+
+/**
+ * One training batch (or a shard of one), in CSR form. `input` is the corrupted, normalised input
+ * (0 where dropout removed an interaction); `target` is what the loss reconstructs.
+ */
+export interface TrainBatch {
+  rows: number;
+  indptr: Int32Array;
+  indices: Int32Array;
+  input: Float32Array;
+  target: Float32Array;
+  /** 1 / rows of the whole batch, so the shards' gradients add up to the batch mean. */
+  scale: number;
+}
+
+/**
+ * Forward and backward pass with hand-written gradients, written into `grads` (overwritten).
+ * The first layer runs sparse in JS (nnz x width); the dense layers are explicit matMuls on the
+ * tfjs backend. Returns the batch's summed loss (before scaling), without weight decay.
+ *
+ * Hand-written because on wasm the gradients of gather / sparse segment ops have no kernels,
+ * and transposed matMuls are far slower than a transpose then a plain matMul.
+ */
+export function batchGradients(config: DaeConfig, params: DaeParams, batch: TrainBatch, grads: DaeParams): number {
+  const sizes = layerSizes(config);
+  const layers = sizes.length - 1;
+  const { rows } = batch;
+  const pre0 = sparseFirstLayer(rows, batch.indptr, batch.indices, batch.input, params.weights[0], params.biases[0]);
+
+  let loss = 0;
+  const g0 = tf.tidy(() => {
+    // forward: keep every layer's output for the backward pass
+    const acts: tf.Tensor2D[] = [activate(tf.tensor2d(pre0, [rows, sizes[1]]), config.activation) as tf.Tensor2D];
+    const w: tf.Tensor2D[] = [];
+    for (let l = 1; l < layers; l++) {
+      w[l] = tf.tensor2d(params.weights[l], [sizes[l], sizes[l + 1]]);
+      const z = tf.add(tf.matMul(acts[l - 1], w[l]), tf.tensor1d(params.biases[l])) as tf.Tensor2D;
+      acts.push(l === layers - 1 ? z : (activate(z, config.activation) as tf.Tensor2D));
+    }
+    const out = outputGradient(acts[layers - 1], batch, config);
+    loss = out.loss;
+
+    // backward through the dense layers
+    let g = out.grad;
+    for (let l = layers - 1; l >= 1; l--) {
+      const h = acts[l - 1];
+      grads.weights[l].set(tf.matMul(tf.transpose(h), g).dataSync());
+      grads.biases[l].set(tf.sum(g, 0).dataSync());
+      const dh = tf.matMul(g, tf.transpose(w[l]));
+      g = tf.mul(dh, activationGrad(h, config.activation)) as tf.Tensor2D;
+    }
+    return g;
+  });
+  const g0Data = g0.dataSync() as Float32Array;
+  g0.dispose();
+  sparseFirstLayerGrad(batch, g0Data, grads.weights[0], grads.biases[0]);
+  return loss;
+}
+
+/**
+ * d loss / d logits for the batch, and the summed loss. The probabilities come from one fused
+ * kernel (softmax or sigmoid); the rest runs in JS over the block, touching the targets only at
+ * the nonzeros, which beats a chain of elementwise tfjs ops on a dense target block.
+ */
+function outputGradient(logits: tf.Tensor2D, batch: TrainBatch, config: DaeConfig): { grad: tf.Tensor2D; loss: number } {
+  const items = config.items;
+  const probs = (config.loss === 'multinomial' ? tf.softmax(logits) : tf.sigmoid(logits)).dataSync() as Float32Array;
+  const grad = new Float32Array(probs.length);
+  let loss = 0;
+  for (let r = 0; r < batch.rows; r++) {
+    const o = r * items;
+    const from = batch.indptr[r];
+    const to = batch.indptr[r + 1];
+    if (config.loss === 'multinomial') {
+      // -sum_i t_i log p_i; gradient p * sum(t) - t
+      let n = 0;
+      for (let k = from; k < to; k++) n += batch.target[k];
+      const pScale = n * batch.scale;
+      for (let i = 0; i < items; i++) grad[o + i] = probs[o + i] * pScale;
+      for (let k = from; k < to; k++) {
+        const i = o + batch.indices[k];
+        const t = batch.target[k];
+        grad[i] -= t * batch.scale;
+        loss -= t * Math.log(Math.max(probs[i], MIN_PROBABILITY));
+      }
+    } else {
+      // sigmoid cross-entropy with binary targets: gradient s - t
+      for (let i = 0; i < items; i++) {
+        grad[o + i] = probs[o + i] * batch.scale;
+        loss -= Math.log(Math.max(1 - probs[o + i], MIN_PROBABILITY));
+      }
+      for (let k = from; k < to; k++) {
+        const i = o + batch.indices[k];
+        const t = batch.target[k];
+        grad[i] -= t * batch.scale;
+        loss += t * (Math.log(Math.max(1 - probs[i], MIN_PROBABILITY)) - Math.log(Math.max(probs[i], MIN_PROBABILITY)));
+      }
+    }
+  }
+  return { grad: tf.tensor2d(grad, [batch.rows, items]), loss };
+}
+
+/** Floor for log(p) so a float32 underflow gives a large finite loss, not Infinity. */
+const MIN_PROBABILITY = 1e-30;
+
+/** dW0 = X^T g0 over the nonzeros only; db0 = column sums of g0. */
+function sparseFirstLayerGrad(batch: TrainBatch, g0: Float32Array, dw0: Float32Array, db0: Float32Array): void {
+  const width = db0.length;
+  dw0.fill(0);
+  db0.fill(0);
+  for (let r = 0; r < batch.rows; r++) {
+    const o = r * width;
+    for (let j = 0; j < width; j++) db0[j] += g0[o + j];
+    let pending = -1;
+    for (let k = batch.indptr[r]; k < batch.indptr[r + 1]; k++) {
+      if (batch.input[k] === 0) continue; // dropped: no gradient
+      if (pending < 0) {
+        pending = k;
+        continue;
+      }
+      // two nonzeros per pass share the loads of g0's row
+      const [va, vb] = [batch.input[pending], batch.input[k]];
+      const [a, b] = [batch.indices[pending] * width, batch.indices[k] * width];
+      for (let j = 0; j < width; j++) {
+        const g = g0[o + j];
+        dw0[a + j] += va * g;
+        dw0[b + j] += vb * g;
+      }
+      pending = -1;
+    }
+    if (pending >= 0) {
+      const v = batch.input[pending];
+      const w = batch.indices[pending] * width;
+      for (let j = 0; j < width; j++) dw0[w + j] += v * g0[o + j];
+    }
+  }
+}

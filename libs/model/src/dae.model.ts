@@ -1,0 +1,311 @@
+import * as tf from '@tensorflow/tfjs';
+import { createRng } from '@app/random';
+import { CsrMatrix } from './interaction-matrix';
+
+export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'linear';
+/** multinomial: log-softmax over all items (Mult-DAE); logistic: per-item sigmoid cross-entropy (CDAE). */
+export type DaeLoss = 'multinomial' | 'logistic';
+/** binary: every interaction counts 1; weighted: the interaction's weight. */
+export type DaeInput = 'binary' | 'weighted';
+
+export interface DaeConfig {
+  items: number;
+  /** Encoder widths between the input and the embedding; the decoder mirrors them. */
+  hidden: number[];
+  /** Width of the bottleneck, the user embedding. */
+  embeddingDim: number;
+  activation: Activation;
+  loss: DaeLoss;
+  input: DaeInput;
+}
+
+/** Mult-DAE of Liang et al. 2018: [I-600-200-600-I], tanh, multinomial likelihood. */
+export const DEFAULT_DAE_CONFIG: Omit<DaeConfig, 'items'> = {
+  hidden: [600],
+  embeddingDim: 200,
+  activation: 'tanh',
+  loss: 'multinomial',
+  input: 'binary',
+};
+
+/** weights[l] is a row-major (in x out) matrix, biases[l] has out entries. */
+export interface DaeParams {
+  weights: Float32Array[];
+  biases: Float32Array[];
+}
+
+/** [I, ...hidden, embedding, ...hidden reversed, I]. */
+export function layerSizes(config: DaeConfig): number[] {
+  return [config.items, ...config.hidden, config.embeddingDim, ...[...config.hidden].reverse(), config.items];
+}
+
+/** Index of the layer whose activation is the user embedding. */
+export function embeddingLayer(config: DaeConfig): number {
+  return config.hidden.length;
+}
+
+/** Glorot-uniform weights and near-zero normal biases (as Liang et al.), from the seed. */
+export function initParams(config: DaeConfig, seed: number, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): DaeParams {
+  const rng = createRng(seed);
+  const sizes = layerSizes(config);
+  const weights: Float32Array[] = [];
+  const biases: Float32Array[] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const [fanIn, fanOut] = [sizes[l], sizes[l + 1]];
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    const w = alloc(fanIn * fanOut);
+    for (let k = 0; k < w.length; k++) w[k] = (2 * rng.next() - 1) * limit;
+    const b = alloc(fanOut);
+    for (let k = 0; k < b.length; k++) b[k] = 0.001 * rng.normal();
+    weights.push(w);
+    biases.push(b);
+  }
+  return { weights, biases };
+}
+
+export function cloneParams(p: DaeParams, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): DaeParams {
+  const copy = (a: Float32Array) => {
+    const out = alloc(a.length);
+    out.set(a);
+    return out;
+  };
+  return { weights: p.weights.map(copy), biases: p.biases.map(copy) };
+}
+
+/**
+ * The model's input values for CSR rows: binarised or weighted, then L2-normalised per row.
+ * Returned in the rows' nonzero order (parallel to rows.indices).
+ */
+export function normalizedInput(rows: CsrMatrix, input: DaeInput): Float32Array {
+  const out = new Float32Array(rows.values.length);
+  for (let r = 0; r < rows.rows; r++) {
+    const start = rows.indptr[r];
+    const end = rows.indptr[r + 1];
+    let norm = 0;
+    for (let k = start; k < end; k++) {
+      const v = input === 'binary' ? (rows.values[k] > 0 ? 1 : 0) : rows.values[k];
+      out[k] = v;
+      norm += v * v;
+    }
+    if (norm === 0) continue;
+    const inv = 1 / Math.sqrt(norm);
+    for (let k = start; k < end; k++) out[k] *= inv;
+  }
+  return out;
+}
+
+/**
+ * The first layer on sparse input: out[r] = sum_k x_k * W0[col_k] + b0. Only the rows of W0 for
+ * the row's items are read, so the cost is nnz x width, not items x width.
+ */
+export function sparseFirstLayer(
+  rows: number,
+  indptr: Int32Array,
+  indices: Int32Array,
+  x: Float32Array,
+  w0: Float32Array,
+  b0: Float32Array,
+): Float32Array {
+  const width = b0.length;
+  const out = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    const o = r * width;
+    out.set(b0, o);
+    let k = indptr[r];
+    const end = indptr[r + 1];
+    // four nonzeros per pass: a quarter of the loads and stores of the output row
+    while (k < end) {
+      const ks: number[] = [];
+      while (ks.length < 4 && k < end) {
+        if (x[k] !== 0) ks.push(k); // 0 = dropped by the corruption
+        k++;
+      }
+      if (ks.length === 4) {
+        const [v0, v1, v2, v3] = [x[ks[0]], x[ks[1]], x[ks[2]], x[ks[3]]];
+        const [a, b, c, d] = [indices[ks[0]] * width, indices[ks[1]] * width, indices[ks[2]] * width, indices[ks[3]] * width];
+        for (let j = 0; j < width; j++) out[o + j] += v0 * w0[a + j] + v1 * w0[b + j] + v2 * w0[c + j] + v3 * w0[d + j];
+      } else {
+        for (const kk of ks) {
+          const v = x[kk];
+          const w = indices[kk] * width;
+          for (let j = 0; j < width; j++) out[o + j] += v * w0[w + j];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
+  switch (activation) {
+    case 'tanh':
+      return tf.tanh(x);
+    case 'relu':
+      return tf.relu(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'linear':
+      return x;
+  }
+}
+
+/** d activation / d pre-activation, expressed through the activation's output h. */
+export function activationGrad(h: tf.Tensor, activation: Activation): tf.Tensor {
+  switch (activation) {
+    case 'tanh':
+      return tf.sub(1, tf.square(h));
+    case 'relu':
+      return tf.cast(tf.greater(h, 0), 'float32');
+    case 'sigmoid':
+      return tf.mul(h, tf.sub(1, h));
+    case 'linear':
+      return tf.onesLike(h);
+  }
+}
+
+/** Rows processed per tensor call at inference, so memory stays bounded for any number of users. */
+export const INFERENCE_CHUNK_ROWS = 512;
+
+/**
+ * A trained autoencoder: encode users' rows to embeddings, decode embeddings to item scores.
+ * Holds its dense layers as tensors; call dispose() when done.
+ */
+export class DaeModel {
+  private readonly sizes: number[];
+  private readonly embedAt: number;
+  private tensors: { w: tf.Tensor2D; b: tf.Tensor1D }[] | null = null;
+
+  constructor(
+    readonly config: DaeConfig,
+    readonly params: DaeParams,
+  ) {
+    this.sizes = layerSizes(config);
+    this.embedAt = embeddingLayer(config);
+    this.sizes.slice(0, -1).forEach((fanIn, l) => {
+      if (params.weights[l].length !== fanIn * this.sizes[l + 1] || params.biases[l].length !== this.sizes[l + 1]) {
+        throw new RangeError(`layer ${l} parameters do not match the config`);
+      }
+    });
+  }
+
+  get embeddingDim(): number {
+    return this.config.embeddingDim;
+  }
+
+  /** User embeddings (rows x embeddingDim, row-major) from their interaction rows; fold-in is the same call. */
+  encode(rows: CsrMatrix): Float32Array {
+    this.checkCols(rows);
+    const out = new Float32Array(rows.rows * this.config.embeddingDim);
+    this.chunks(rows.rows, (start, end) => {
+      const emb = tf.tidy(() => this.runLayers(this.firstLayer(rows, start, end), 1, this.embedAt + 1));
+      out.set(emb.dataSync(), start * this.config.embeddingDim);
+      emb.dispose();
+    });
+    return out;
+  }
+
+  /** Item scores (count x items, row-major) from user embeddings: higher is more recommended. */
+  decode(embeddings: Float32Array, count = embeddings.length / this.config.embeddingDim): Float32Array {
+    const dim = this.config.embeddingDim;
+    if (embeddings.length !== count * dim) throw new RangeError(`expected ${count} x ${dim} embedding values`);
+    const items = this.config.items;
+    const out = new Float32Array(count * items);
+    this.chunks(count, (start, end) => {
+      const scores = tf.tidy(() => {
+        const e = tf.tensor2d(embeddings.subarray(start * dim, end * dim), [end - start, dim]);
+        return this.runLayers(e, this.embedAt + 1, this.sizes.length - 1);
+      });
+      out.set(scores.dataSync(), start * items);
+      scores.dispose();
+    });
+    return out;
+  }
+
+  /** encode then decode without leaving the tensor world between them. */
+  scores(rows: CsrMatrix): Float32Array {
+    this.checkCols(rows);
+    const items = this.config.items;
+    const out = new Float32Array(rows.rows * items);
+    this.chunks(rows.rows, (start, end) => {
+      const s = tf.tidy(() => this.runLayers(this.firstLayer(rows, start, end), 1, this.sizes.length - 1));
+      out.set(s.dataSync(), start * items);
+      s.dispose();
+    });
+    return out;
+  }
+
+  /**
+   * Item vectors for similar-item search: the output layer's column per item (items x width,
+   * width = the last hidden layer) and its bias.
+   */
+  itemEmbeddings(): { dim: number; vectors: Float32Array; bias: Float32Array } {
+    const last = this.params.weights.length - 1;
+    const width = this.sizes[last];
+    const items = this.config.items;
+    const w = this.params.weights[last];
+    const vectors = new Float32Array(items * width);
+    for (let h = 0; h < width; h++) {
+      for (let i = 0; i < items; i++) vectors[i * width + h] = w[h * items + i];
+    }
+    return { dim: width, vectors, bias: this.params.biases[last].slice() };
+  }
+
+  dispose(): void {
+    this.tensors?.forEach(({ w, b }) => (w.dispose(), b.dispose()));
+    this.tensors = null;
+  }
+
+  private firstLayer(rows: CsrMatrix, start: number, end: number): tf.Tensor2D {
+    const sub = sliceRows(rows, start, end);
+    const x = normalizedInput(sub, this.config.input);
+    const pre = sparseFirstLayer(sub.rows, sub.indptr, sub.indices, x, this.params.weights[0], this.params.biases[0]);
+    return activate(tf.tensor2d(pre, [sub.rows, this.sizes[1]]), this.config.activation) as tf.Tensor2D;
+  }
+
+  /** Applies layers [from, to) to h; the last layer of the network has no activation. */
+  private runLayers(h: tf.Tensor2D, from: number, to: number): tf.Tensor2D {
+    const layers = this.layerTensors();
+    const lastLayer = this.sizes.length - 2;
+    let out = h;
+    for (let l = from; l < to; l++) {
+      const z = tf.add(tf.matMul(out, layers[l].w), layers[l].b) as tf.Tensor2D;
+      out = l === lastLayer ? z : (activate(z, this.config.activation) as tf.Tensor2D);
+    }
+    return out;
+  }
+
+  private layerTensors(): { w: tf.Tensor2D; b: tf.Tensor1D }[] {
+    if (!this.tensors) {
+      this.tensors = this.params.weights.map((w, l) => ({
+        // kept: the first call may come from inside a tf.tidy
+        w: tf.keep(tf.tensor2d(w, [this.sizes[l], this.sizes[l + 1]])),
+        b: tf.keep(tf.tensor1d(this.params.biases[l])),
+      }));
+      // the first layer runs sparse in JS; its tensor is not needed
+      this.tensors[0].w.dispose();
+    }
+    return this.tensors;
+  }
+
+  private chunks(count: number, fn: (start: number, end: number) => void): void {
+    for (let start = 0; start < count; start += INFERENCE_CHUNK_ROWS) fn(start, Math.min(count, start + INFERENCE_CHUNK_ROWS));
+  }
+
+  private checkCols(rows: CsrMatrix): void {
+    if (rows.cols !== this.config.items) throw new RangeError(`rows have ${rows.cols} columns, the model ${this.config.items} items`);
+  }
+}
+
+/** Rows [start, end) as a CSR view (no copy of the nonzeros). */
+export function sliceRows(m: CsrMatrix, start: number, end: number): CsrMatrix {
+  const base = m.indptr[start];
+  const indptr = new Int32Array(end - start + 1);
+  for (let r = start; r <= end; r++) indptr[r - start] = m.indptr[r] - base;
+  return {
+    rows: end - start,
+    cols: m.cols,
+    indptr,
+    indices: m.indices.subarray(base, m.indptr[end]),
+    values: m.values.subarray(base, m.indptr[end]),
+  };
+}

@@ -1,0 +1,5 @@
+export * from './metrics';
+export * from './linalg';
+export * from './ease';
+export * from './popularity';
+export * from './splits';

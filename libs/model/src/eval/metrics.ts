@@ -1,0 +1,92 @@
+import { CsrMatrix } from '../interaction-matrix';
+import { topKRows } from '../score';
+
+/**
+ * Top-k ranking metrics for one user: `ranked` is the recommendation list, best first;
+ * `isRelevant(item)` says whether the item is held out for the user; `relevantCount` how many are.
+ * Binary relevance throughout.
+ */
+export type MetricKind = 'recall' | 'truncated-recall' | 'ndcg' | 'mrr' | 'hit' | 'precision';
+
+export interface MetricSpec {
+  name: string;
+  kind: MetricKind;
+  k: number;
+}
+
+export function metricValue(kind: MetricKind, k: number, ranked: ArrayLike<number>, isRelevant: (item: number) => boolean, relevantCount: number): number {
+  if (relevantCount === 0) return 0;
+  const n = Math.min(k, ranked.length);
+  let hits = 0;
+  let dcg = 0;
+  let firstHit = -1;
+  for (let r = 0; r < n; r++) {
+    if (!isRelevant(ranked[r])) continue;
+    hits++;
+    dcg += 1 / Math.log2(r + 2);
+    if (firstHit < 0) firstHit = r;
+  }
+  switch (kind) {
+    case 'recall':
+      return hits / relevantCount;
+    case 'truncated-recall':
+      // Liang et al.: a user with more than k held-out items can still reach 1
+      return hits / Math.min(k, relevantCount);
+    case 'ndcg': {
+      let idcg = 0;
+      for (let r = 0; r < Math.min(k, relevantCount); r++) idcg += 1 / Math.log2(r + 2);
+      return dcg / idcg;
+    }
+    case 'mrr':
+      return firstHit < 0 ? 0 : 1 / (firstHit + 1);
+    case 'hit':
+      return hits > 0 ? 1 : 0;
+    case 'precision':
+      return hits / k;
+  }
+}
+
+/** Liang et al.'s strong-generalisation metrics. */
+export const STRONG_METRICS: MetricSpec[] = [
+  { name: 'recall@20', kind: 'truncated-recall', k: 20 },
+  { name: 'recall@50', kind: 'truncated-recall', k: 50 },
+  { name: 'ndcg@100', kind: 'ndcg', k: 100 },
+];
+
+/** RecBole / Microsoft Recommenders' metrics at one k. */
+export function userSplitMetrics(k: number): MetricSpec[] {
+  return (['recall', 'ndcg', 'mrr', 'hit', 'precision'] as const).map((kind) => ({ name: `${kind}@${k}`, kind, k }));
+}
+
+/** Scores a block of users' rows (rows x items, row-major). */
+export type Scorer = (rows: CsrMatrix, start: number, end: number) => Float32Array;
+
+export const EVAL_CHUNK_ROWS = 512;
+
+/**
+ * Mean of each metric over users with at least one held-out item. `input` row r is what the scorer
+ * sees for the user and is excluded from the ranking; `heldOut` row r is what should be found.
+ */
+export function evaluateRanking(scorer: Scorer, input: CsrMatrix, heldOut: CsrMatrix, metrics: readonly MetricSpec[]): Record<string, number> {
+  if (input.rows !== heldOut.rows) throw new RangeError('input and held-out rows differ');
+  const maxK = Math.max(...metrics.map((m) => m.k));
+  const sums = new Float64Array(metrics.length);
+  const relevant = new Uint8Array(input.cols);
+  let users = 0;
+  for (let start = 0; start < input.rows; start += EVAL_CHUNK_ROWS) {
+    const end = Math.min(input.rows, start + EVAL_CHUNK_ROWS);
+    const scores = scorer(input, start, end);
+    const ranked = topKRows(scores, input.cols, maxK, input, start);
+    for (let r = start; r < end; r++) {
+      const held = heldOut.indices.subarray(heldOut.indptr[r], heldOut.indptr[r + 1]);
+      if (held.length === 0) continue;
+      users++;
+      for (const i of held) relevant[i] = 1;
+      metrics.forEach((m, j) => (sums[j] += metricValue(m.kind, m.k, ranked[r - start], (i) => relevant[i] === 1, held.length)));
+      for (const i of held) relevant[i] = 0;
+    }
+  }
+  const out: Record<string, number> = {};
+  metrics.forEach((m, j) => (out[m.name] = users ? sums[j] / users : 0));
+  return out;
+}

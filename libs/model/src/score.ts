@@ -1,0 +1,77 @@
+import { CsrMatrix } from './interaction-matrix';
+
+/**
+ * The k highest-scoring items of one score row, best first, skipping the excluded items,
+ * by partial selection (a size-k min-heap: O(items log k)), never a sort of the catalogue.
+ * Ties go to the lower item index, so results are deterministic. Fewer than k if too few remain.
+ */
+export function topK(scores: ArrayLike<number>, k: number, exclude?: ArrayLike<number>): Int32Array {
+  const excluded = exclude && exclude.length > 0 ? new Set<number>(Array.from(exclude)) : null;
+  const heapItems = new Int32Array(Math.max(0, k));
+  const heapScores = new Float64Array(Math.max(0, k));
+  let size = 0;
+  // heap root = the worst of the kept items
+  const worse = (a: number, b: number) => heapScores[a] < heapScores[b] || (heapScores[a] === heapScores[b] && heapItems[a] > heapItems[b]);
+  const swap = (a: number, b: number) => {
+    const i = heapItems[a];
+    heapItems[a] = heapItems[b];
+    heapItems[b] = i;
+    const s = heapScores[a];
+    heapScores[a] = heapScores[b];
+    heapScores[b] = s;
+  };
+  const siftDown = (at: number) => {
+    for (;;) {
+      const l = 2 * at + 1;
+      const r = l + 1;
+      let m = at;
+      if (l < size && worse(l, m)) m = l;
+      if (r < size && worse(r, m)) m = r;
+      if (m === at) return;
+      swap(at, m);
+      at = m;
+    }
+  };
+  if (k <= 0) return new Int32Array(0);
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    if (Number.isNaN(s) || (excluded && excluded.has(i))) continue;
+    if (size < k) {
+      heapItems[size] = i;
+      heapScores[size] = s;
+      // sift up
+      let at = size++;
+      while (at > 0) {
+        const parent = (at - 1) >> 1;
+        if (!worse(at, parent)) break;
+        swap(at, parent);
+        at = parent;
+      }
+    } else if (s > heapScores[0] || (s === heapScores[0] && i < heapItems[0])) {
+      heapItems[0] = i;
+      heapScores[0] = s;
+      siftDown(0);
+    }
+  }
+  // pop worst-first into the back of the result
+  const out = new Int32Array(size);
+  for (let n = size - 1; n >= 0; n--) {
+    out[n] = heapItems[0];
+    swap(0, size - 1);
+    size--;
+    siftDown(0);
+  }
+  return out;
+}
+
+/** topK for each row of a row-major score block; row r excludes exclusions' row r (e.g. the user's own items). */
+export function topKRows(scores: Float32Array, items: number, k: number, exclusions?: CsrMatrix, exclusionOffset = 0): Int32Array[] {
+  const rows = scores.length / items;
+  const out: Int32Array[] = [];
+  for (let r = 0; r < rows; r++) {
+    const row = scores.subarray(r * items, (r + 1) * items);
+    const e = exclusions ? exclusions.indices.subarray(exclusions.indptr[exclusionOffset + r], exclusions.indptr[exclusionOffset + r + 1]) : undefined;
+    out.push(topK(row, k, e));
+  }
+  return out;
+}

@@ -1,0 +1,250 @@
+import { createRng, Rng, shuffleInPlace } from '@app/random';
+import { Adam, DEFAULT_ADAM } from './adam';
+import { BackendInfo, initBackend, ModelBackend } from './backend';
+import { TrainBatch } from './dae-gradients';
+import { cloneParams, DaeConfig, DaeModel, DaeParams, DEFAULT_DAE_CONFIG, initParams, sliceRows } from './dae.model';
+import { evaluateRanking } from './eval/metrics';
+import { GradientPool, sharedAlloc } from './gradient-pool';
+import { buildCsr, CsrMatrix, rowLength } from './interaction-matrix';
+
+/** Held-out data for early stopping: score from `input` row r, find `heldOut` row r. */
+export interface ValidationSet {
+  input: CsrMatrix;
+  heldOut: CsrMatrix;
+}
+
+export interface TrainDaeOptions {
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Input dropout (the corruption), training only. */
+  dropout: number;
+  /** Coupled L2 on the weights: the loss gains weightDecay / 2 * ||W||^2. */
+  weightDecay: number;
+  /** Stop after this many epochs without a better validation NDCG; 0 = never stop early. */
+  patience: number;
+  /** NDCG@k on validation picks the epoch. */
+  validationK: number;
+  /**
+   * Early-stopping data. Without it, `carveValidation` users of the training rows each lend a share
+   * of their items as held-out targets (and train on the rest); 0 = no early stopping.
+   */
+  validation?: ValidationSet;
+  carveValidation: number;
+  /**
+   * After early stopping on a carved validation, train again on all the rows for the best epoch
+   * count, so no training data is lost to model selection.
+   */
+  refit: boolean;
+  /** Data-parallel threads (worker_threads, one backend each). */
+  threads: number;
+  backend?: ModelBackend;
+  onEpoch?: (report: EpochReport) => void | Promise<void>;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: Omit<TrainDaeOptions, 'seed'> = {
+  epochs: 50,
+  batchSize: 500,
+  learningRate: 1e-3,
+  dropout: 0.5,
+  weightDecay: 0,
+  patience: 10,
+  validationK: 100,
+  carveValidation: 0.1,
+  refit: true,
+  threads: 1,
+};
+
+export interface EpochReport {
+  epoch: number;
+  /** Mean per-user training loss (without weight decay). */
+  loss: number;
+  /** Validation NDCG@validationK, null without validation. */
+  ndcg: number | null;
+  seconds: number;
+  usersPerSecond: number;
+  /** Set on the epochs of the final training on all rows after a carved validation. */
+  phase?: 'refit';
+}
+
+export interface TrainDaeResult {
+  /** The best epoch's model (by validation NDCG), or the last one without validation. */
+  model: DaeModel;
+  history: EpochReport[];
+  bestEpoch: number;
+  backend: BackendInfo;
+  threads: number;
+}
+
+/** Share of a carved validation user's items held out as targets. */
+const CARVE_HELD_OUT_SHARE = 0.2;
+/** Users with fewer items lend none to the carved validation. */
+const CARVE_MIN_ITEMS = 5;
+
+/**
+ * Trains a DAE on CSR rows (users x items). Deterministic for a seed, backend and thread count.
+ * The loop owns the parameters as Float32Arrays (shared with worker threads when threads > 1):
+ * per batch, gradients by hand (dae-gradients.ts), summed over shards, then an Adam step.
+ */
+export async function trainDae(train: CsrMatrix, config: Partial<DaeConfig> = {}, options: Partial<TrainDaeOptions> & { seed: number }): Promise<TrainDaeResult> {
+  const opts: TrainDaeOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  const carving = !opts.validation && opts.carveValidation > 0;
+  const selected = await trainOnce(train, config, opts);
+  if (!carving || !opts.refit) return selected;
+  selected.model.dispose();
+  const refit = await trainOnce(train, config, {
+    ...opts,
+    epochs: selected.bestEpoch,
+    carveValidation: 0,
+    patience: 0,
+    onEpoch: opts.onEpoch && ((report) => opts.onEpoch?.({ ...report, phase: 'refit' })),
+  });
+  return { ...refit, history: [...selected.history, ...refit.history], bestEpoch: selected.bestEpoch };
+}
+
+async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: TrainDaeOptions): Promise<TrainDaeResult> {
+  const fullConfig: DaeConfig = { ...DEFAULT_DAE_CONFIG, ...config, items: train.cols };
+  const backend = await initBackend(opts.backend);
+  const rng = createRng(opts.seed);
+
+  let rows = train;
+  let validation = opts.validation;
+  if (!validation && opts.carveValidation > 0) ({ train: rows, validation } = carveValidation(train, opts.carveValidation, createRng(opts.seed + 1)));
+
+  const threads = Math.max(1, Math.floor(opts.threads));
+  const params = initParams(fullConfig, opts.seed, threads > 1 ? sharedAlloc : undefined);
+  const pool = await GradientPool.create(fullConfig, params, threads, backend.backend);
+  const adam = new Adam(params, { ...DEFAULT_ADAM, learningRate: opts.learningRate, weightDecay: opts.weightDecay });
+  const history: EpochReport[] = [];
+  let best: { epoch: number; ndcg: number; params: DaeParams } | null = null;
+  const order = Int32Array.from({ length: rows.rows }, (_, r) => r);
+  try {
+    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      const started = performance.now();
+      shuffleInPlace(order, rng);
+      let lossSum = 0;
+      for (let start = 0; start < order.length; start += opts.batchSize) {
+        const batch = makeBatch(rows, order.subarray(start, start + opts.batchSize), fullConfig, opts.dropout, rng);
+        lossSum += await pool.compute(batch);
+        adam.apply(params, pool.grads);
+      }
+      const trainSeconds = (performance.now() - started) / 1000;
+      const ndcg = validation ? validationNdcg(fullConfig, params, validation, opts.validationK) : null;
+      const report: EpochReport = {
+        epoch,
+        loss: lossSum / Math.max(1, rows.rows),
+        ndcg,
+        seconds: trainSeconds,
+        usersPerSecond: rows.rows / trainSeconds,
+      };
+      history.push(report);
+      await opts.onEpoch?.(report);
+      if (ndcg === null) continue;
+      if (!best || ndcg > best.ndcg) best = { epoch, ndcg, params: cloneParams(params) };
+      else if (opts.patience > 0 && epoch - best.epoch >= opts.patience) break;
+    }
+  } finally {
+    await pool.close();
+  }
+  const finalParams = best ? best.params : cloneParams(params);
+  return { model: new DaeModel(fullConfig, finalParams), history, bestEpoch: best?.epoch ?? history.length, backend, threads };
+}
+
+/**
+ * One batch: targets are the rows' values (1 when binary); the input is the L2-normalised row with
+ * each interaction dropped with probability `dropout` and the survivors scaled by 1 / (1 - dropout).
+ */
+export function makeBatch(m: CsrMatrix, rowIndexes: ArrayLike<number>, config: DaeConfig, dropout: number, rng: Rng): TrainBatch {
+  const n = rowIndexes.length;
+  const indptr = new Int32Array(n + 1);
+  for (let k = 0; k < n; k++) indptr[k + 1] = indptr[k] + rowLength(m, rowIndexes[k]);
+  const nnz = indptr[n];
+  const indices = new Int32Array(nnz);
+  const input = new Float32Array(nnz);
+  const target = new Float32Array(nnz);
+  const keepScale = dropout > 0 ? 1 / (1 - dropout) : 1;
+  for (let k = 0; k < n; k++) {
+    const r = rowIndexes[k];
+    const from = m.indptr[r];
+    const len = m.indptr[r + 1] - from;
+    const at = indptr[k];
+    let norm = 0;
+    for (let j = 0; j < len; j++) {
+      const v = inputValue(m.values[from + j], config);
+      indices[at + j] = m.indices[from + j];
+      input[at + j] = v;
+      // logistic targets are probabilities: any interaction is a 1
+      target[at + j] = config.loss === 'logistic' ? (v > 0 ? 1 : 0) : v;
+      norm += v * v;
+    }
+    const scale = norm > 0 ? keepScale / Math.sqrt(norm) : 0;
+    for (let j = at; j < at + len; j++) {
+      const keep = dropout <= 0 || rng.next() >= dropout;
+      input[j] = keep ? input[j] * scale : 0;
+    }
+  }
+  return { rows: n, indptr, indices, input, target, scale: 1 / n };
+}
+
+function inputValue(raw: number, config: DaeConfig): number {
+  return config.input === 'binary' ? (raw > 0 ? 1 : 0) : raw;
+}
+
+function validationNdcg(config: DaeConfig, params: DaeParams, validation: ValidationSet, k: number): number {
+  const model = new DaeModel(config, params);
+  try {
+    const name = `ndcg@${k}`;
+    return evaluateRanking((rows, start, end) => model.scores(sliceRows(rows, start, end)), validation.input, validation.heldOut, [{ name, kind: 'ndcg', k }])[name];
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Early-stopping data from the training rows alone: a `share` of users (with enough items) keep
+ * 80% of their items as input and training data, and the other 20% become validation targets.
+ */
+export function carveValidation(train: CsrMatrix, share: number, rng: Rng): { train: CsrMatrix; validation: ValidationSet } {
+  const users = Int32Array.from({ length: train.rows }, (_, r) => r).filter((r) => rowLength(train, r) >= CARVE_MIN_ITEMS);
+  shuffleInPlace(users, rng);
+  const chosen = users.subarray(0, Math.round(share * train.rows)).slice().sort();
+  const isChosen = new Uint8Array(train.rows);
+  chosen.forEach((r) => (isChosen[r] = 1));
+
+  const keepRow: number[] = [], keepCol: number[] = [], keepVal: number[] = [];
+  const heldRow: number[] = [], heldCol: number[] = [], heldVal: number[] = [];
+  const inRow: number[] = [];
+  let v = 0;
+  for (let r = 0; r < train.rows; r++) {
+    const from = train.indptr[r];
+    const len = rowLength(train, r);
+    const held = new Uint8Array(len);
+    if (isChosen[r]) {
+      const perm = Int32Array.from({ length: len }, (_, j) => j);
+      shuffleInPlace(perm, rng);
+      perm.subarray(0, Math.max(1, Math.round(CARVE_HELD_OUT_SHARE * len))).forEach((j) => (held[j] = 1));
+    }
+    for (let j = 0; j < len; j++) {
+      const c = train.indices[from + j];
+      const val = train.values[from + j];
+      if (held[j]) {
+        heldRow.push(v), heldCol.push(c), heldVal.push(val);
+      } else {
+        keepRow.push(r), keepCol.push(c), keepVal.push(val);
+        if (isChosen[r]) inRow.push(v), inRow.push(c), inRow.push(val);
+      }
+    }
+    if (isChosen[r]) v++;
+  }
+  const inputRows = Int32Array.from({ length: inRow.length / 3 }, (_, k) => inRow[3 * k]);
+  const inputCols = Int32Array.from({ length: inRow.length / 3 }, (_, k) => inRow[3 * k + 1]);
+  const inputVals = Float32Array.from({ length: inRow.length / 3 }, (_, k) => inRow[3 * k + 2]);
+  return {
+    train: buildCsr(train.rows, train.cols, Int32Array.from(keepRow), Int32Array.from(keepCol), Float32Array.from(keepVal)),
+    validation: {
+      input: buildCsr(v, train.cols, inputRows, inputCols, inputVals),
+      heldOut: buildCsr(v, train.cols, Int32Array.from(heldRow), Int32Array.from(heldCol), Float32Array.from(heldVal)),
+    },
+  };
+}

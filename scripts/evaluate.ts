@@ -1,0 +1,254 @@
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { INTERACTION_FORMATS, isInteractionFormat, readInteractionFile } from '@app/ingest';
+import {
+  backendFromEnv,
+  carveValidation,
+  CsrMatrix,
+  DaeConfig,
+  DEFAULT_DAE_CONFIG,
+  DEFAULT_TRAIN_OPTIONS,
+  Ease,
+  evaluateRanking,
+  EvaluationSplit,
+  filterCore,
+  IdIndex,
+  initBackend,
+  LabeledInteractions,
+  MetricSpec,
+  Popularity,
+  scoredUsers,
+  Scorer,
+  sliceRows,
+  STRONG_METRICS,
+  strongGeneralizationSplit,
+  trainDae,
+  TrainDaeOptions,
+  userRandomSplit,
+  userSplitMetrics,
+  Activation,
+  DaeLoss,
+} from '@app/model';
+import { createRng } from '@app/random';
+import { parseFlags, runCli, UsageError } from './cli';
+
+/**
+ * Offline evaluation of the DAE against most-popular and EASE on a public dataset file, with the
+ * strong-generalisation protocol of Liang et al. 2018 or the per-user random split of RecBole /
+ * Microsoft Recommenders. Progress on stderr; one JSON line of results on stdout.
+ */
+const FLAGS = [
+  'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
+  'split', 'k', 'min-user-interactions', 'min-item-interactions',
+  'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'patience', 'threads', 'ease-lambdas',
+] as const;
+
+const EASE_LAMBDAS = [5, 10, 20, 50, 100, 200, 500, 1000];
+/** Liang et al.: hold out this share of users for validation and the same for test. */
+const STRONG_HELD_OUT_USERS = 0.1;
+const STRONG_FOLD_IN = 0.8;
+const STRONG_MIN_USER_INTERACTIONS = 5;
+
+/** Defaults chosen on validation NDCG (see docs/evaluation.md), never on test. */
+const EVAL_DAE_DEFAULTS = { epochs: 200, patience: 20, weightDecay: 0, dropout: 0.5, learningRate: 1e-3, batchSize: 500 };
+
+type Protocol = 'strong' | 'user-split';
+
+async function main(args: string[]): Promise<unknown> {
+  const flags = parseFlags(args, FLAGS);
+  if (!flags.data) throw new UsageError('--data PATH is required');
+  const format = flags.format ?? 'csv';
+  if (!isInteractionFormat(format)) throw new UsageError(`--format must be one of ${INTERACTION_FORMATS.join(', ')}`);
+  const protocolName = (flags.protocol ?? 'strong') as Protocol;
+  if (protocolName !== 'strong' && protocolName !== 'user-split') throw new UsageError('--protocol must be strong or user-split');
+  const seeds = list(flags.seeds ?? '1', 'seeds').map((s) => Math.trunc(s));
+  const minRating = num(flags['min-rating'] ?? '4', 'min-rating');
+  const k = num(flags.k ?? '10', 'k');
+  const split = list(flags.split ?? '0.8,0.1,0.1', 'split');
+  if (split.length !== 3) throw new UsageError('--split needs three fractions: train,validation,test');
+  const minUser = protocolName === 'strong' ? STRONG_MIN_USER_INTERACTIONS : num(flags['min-user-interactions'] ?? '0', 'min-user-interactions');
+  const minItem = protocolName === 'strong' ? 0 : num(flags['min-item-interactions'] ?? '0', 'min-item-interactions');
+
+  const config: Omit<DaeConfig, 'items'> = {
+    ...DEFAULT_DAE_CONFIG,
+    hidden: flags.hidden !== undefined ? (flags.hidden === '' || flags.hidden === 'none' ? [] : list(flags.hidden, 'hidden')) : DEFAULT_DAE_CONFIG.hidden,
+    embeddingDim: flags.dim ? num(flags.dim, 'dim') : DEFAULT_DAE_CONFIG.embeddingDim,
+    activation: (flags.activation ?? DEFAULT_DAE_CONFIG.activation) as Activation,
+    loss: (flags.loss ?? DEFAULT_DAE_CONFIG.loss) as DaeLoss,
+  };
+  const train: Omit<TrainDaeOptions, 'seed'> = {
+    ...DEFAULT_TRAIN_OPTIONS,
+    epochs: flags.epochs ? num(flags.epochs, 'epochs') : EVAL_DAE_DEFAULTS.epochs,
+    patience: flags.patience ? num(flags.patience, 'patience') : EVAL_DAE_DEFAULTS.patience,
+    batchSize: flags['batch-size'] ? num(flags['batch-size'], 'batch-size') : EVAL_DAE_DEFAULTS.batchSize,
+    learningRate: flags.lr ? num(flags.lr, 'lr') : EVAL_DAE_DEFAULTS.learningRate,
+    dropout: flags.dropout ? num(flags.dropout, 'dropout') : EVAL_DAE_DEFAULTS.dropout,
+    weightDecay: flags['weight-decay'] ? num(flags['weight-decay'], 'weight-decay') : EVAL_DAE_DEFAULTS.weightDecay,
+    threads: flags.threads ? num(flags.threads, 'threads') : 1,
+    validationK: protocolName === 'strong' ? 100 : k,
+  };
+  const lambdas = flags['ease-lambdas'] ? list(flags['ease-lambdas'], 'ease-lambdas') : EASE_LAMBDAS;
+  const metrics: MetricSpec[] = protocolName === 'strong' ? STRONG_METRICS : userSplitMetrics(k);
+  const selectionMetric: MetricSpec = { name: `ndcg@${train.validationK}`, kind: 'ndcg', k: train.validationK };
+
+  const backend = await initBackend(backendFromEnv());
+  progress(`backend ${backend.backend} (simd ${backend.simd}), reading ${flags.data}`);
+  const raw = await readLabeled(flags.data, format, minRating);
+  const data = filterCore(raw, minUser, minItem);
+  progress(`${data.user.length} interactions, ${data.users.size} users, ${data.items.size} items after filtering`);
+
+  const results: Record<'dae' | 'popularity' | 'ease', Record<string, number>[]> = { dae: [], popularity: [], ease: [] };
+  const perSeed: Record<string, unknown>[] = [];
+  let trainSeconds = 0;
+  for (const seed of seeds) {
+    const s = protocolName === 'strong'
+      ? strongGeneralizationSplit(data, seed, { heldOutUsers: STRONG_HELD_OUT_USERS, foldIn: STRONG_FOLD_IN })
+      : userRandomSplit(data, seed, [split[0], split[1], split[2]]);
+    if (flags['dump-split']) dumpSplit(flags['dump-split'], seed, s);
+    progress(`seed ${seed}: ${s.train.rows} training users, ${s.train.cols} items, ${s.validation ? scoredUsers(s.validation) : 0} validation, ${scoredUsers(s.test)} test users`);
+
+    const started = performance.now();
+    const trained = await trainDae(s.train, config, {
+      ...train,
+      seed,
+      validation: s.validation ? { input: s.validation.input, heldOut: s.validation.heldOut } : undefined,
+      onEpoch: (e) => progress(`seed ${seed} ${e.phase ?? 'epoch'} ${e.epoch}: loss ${e.loss.toFixed(2)} ndcg ${e.ndcg?.toFixed(4) ?? '-'} ${e.seconds.toFixed(2)} s`),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    trainSeconds += seconds;
+    const model = trained.model;
+    results.dae.push(evaluateRanking((rows, a, b) => model.scores(sliceRows(rows, a, b)), s.test.input, s.test.heldOut, metrics));
+    model.dispose();
+
+    const pop = Popularity.fit(s.train);
+    results.popularity.push(evaluateRanking((rows, a, b) => pop.scores(rows, a, b), s.test.input, s.test.heldOut, metrics));
+
+    const lambda = chooseEaseLambda(s, lambdas, selectionMetric, seed);
+    const ease = Ease.fit(s.train, lambda);
+    results.ease.push(evaluateRanking(scorerOf(ease), s.test.input, s.test.heldOut, metrics));
+    perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, dae: results.dae.at(-1), ease: results.ease.at(-1) });
+    progress(`seed ${seed}: dae ${fmt(results.dae.at(-1)!)} | ease(λ=${lambda}) ${fmt(results.ease.at(-1)!)} | pop ${fmt(results.popularity.at(-1)!)} | ${seconds.toFixed(1)} s`);
+  }
+
+  const result = {
+    dataset: flags.data,
+    format,
+    users: data.users.size,
+    items: data.items.size,
+    interactions: data.user.length,
+    backend: backend.backend,
+    threads: train.threads,
+    seeds,
+    train_seconds: round(trainSeconds),
+    epochs: train.epochs,
+    protocol: protocolName === 'strong'
+      ? { name: 'strong', min_rating: minRating, min_user_interactions: minUser, held_out_users: STRONG_HELD_OUT_USERS, fold_in: STRONG_FOLD_IN, metrics: metrics.map((m) => m.name), relevance: 'binary' }
+      : { name: 'user-split', min_rating: minRating, min_user_interactions: minUser, min_item_interactions: minItem, split, k, ranking: 'all items minus the user\'s training (and validation) items', metrics: metrics.map((m) => m.name), relevance: 'binary' },
+    model: { ...config, ...pick(train, ['batchSize', 'learningRate', 'dropout', 'weightDecay', 'patience', 'validationK', 'carveValidation', 'refit']) },
+    ease_lambdas: lambdas,
+    dae: summarize(results.dae),
+    popularity: summarize(results.popularity),
+    ease: summarize(results.ease),
+    per_seed: perSeed,
+  };
+  if (flags.out) writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+/** λ by validation NDCG; without a validation split, on a validation carved from train. */
+function chooseEaseLambda(s: EvaluationSplit, lambdas: number[], metric: MetricSpec, seed: number): number {
+  let fitOn: CsrMatrix = s.train;
+  let validation = s.validation ? { input: s.validation.input, heldOut: s.validation.heldOut } : null;
+  if (!validation) ({ train: fitOn, validation } = carveValidation(s.train, DEFAULT_TRAIN_OPTIONS.carveValidation, createRng(seed + 1)));
+  let best = { lambda: lambdas[0], value: -1 };
+  for (const lambda of lambdas) {
+    const value = evaluateRanking(scorerOf(Ease.fit(fitOn, lambda)), validation.input, validation.heldOut, [metric])[metric.name];
+    if (value > best.value) best = { lambda, value };
+  }
+  return best.lambda;
+}
+
+function scorerOf(model: { scores(rows: CsrMatrix, start: number, end: number): Float32Array }): Scorer {
+  return (rows, start, end) => model.scores(rows, start, end);
+}
+
+async function readLabeled(path: string, format: Parameters<typeof readInteractionFile>[1], minRating: number): Promise<LabeledInteractions> {
+  const users = new IdIndex();
+  const items = new IdIndex();
+  const user: number[] = [], item: number[] = [], weight: number[] = [];
+  for await (const row of readInteractionFile(path, format)) {
+    if (row.weight < minRating) continue;
+    user.push(users.intern(row.user));
+    item.push(items.intern(row.item));
+    weight.push(row.weight);
+  }
+  return { users, items, user: Int32Array.from(user), item: Int32Array.from(item), weight: Float32Array.from(weight) };
+}
+
+/** Every set of the split as user,item,weight CSV with the original ids, one directory per seed. */
+function dumpSplit(dir: string, seed: number, s: EvaluationSplit): void {
+  const out = join(dir, `seed-${seed}`);
+  mkdirSync(out, { recursive: true });
+  const write = (name: string, m: CsrMatrix, userIds: readonly string[]) => {
+    const lines = ['user,item,weight'];
+    for (let r = 0; r < m.rows; r++) {
+      for (let q = m.indptr[r]; q < m.indptr[r + 1]; q++) lines.push(`${csv(userIds[r])},${csv(s.itemIds[m.indices[q]])},${m.values[q]}`);
+    }
+    writeFileSync(join(out, name), `${lines.join('\n')}\n`);
+  };
+  write('train.csv', s.train, s.trainUserIds);
+  if (s.validation) {
+    write('validation_fold_in.csv', s.validation.input, s.validation.userIds);
+    write('validation_held_out.csv', s.validation.heldOut, s.validation.userIds);
+  }
+  write('test_fold_in.csv', s.test.input, s.test.userIds);
+  write('test_held_out.csv', s.test.heldOut, s.test.userIds);
+}
+
+function csv(id: string): string {
+  return /[",\n]/.test(id) ? `"${id.replace(/"/g, '""')}"` : id;
+}
+
+function summarize(runs: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(runs[0] ?? {})) {
+    const xs = runs.map((r) => r[name]);
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+    out[name] = round(mean, 5);
+    out[`${name}_std`] = round(std, 5);
+  }
+  return out;
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const key of keys) out[key] = o[key];
+  return out;
+}
+
+function fmt(m: Record<string, number>): string {
+  return Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
+}
+
+function round(x: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function num(text: string, name: string): number {
+  const x = Number(text);
+  if (!Number.isFinite(x)) throw new UsageError(`--${name} must be a number`);
+  return x;
+}
+
+function list(text: string, name: string): number[] {
+  return text.split(',').map((t) => num(t.trim(), name));
+}
+
+function progress(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+runCli(main);
+
