@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs';
+import { createRng } from '@app/random';
+import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
+import { initBackend } from './backend';
+import { batchGradients } from './dae-gradients';
+import { DaeConfig, DaeModel, initParams, sliceRows } from './dae.model';
+import { evaluateRanking, STRONG_METRICS } from './eval/metrics';
+import { Popularity } from './eval/popularity';
+import { EvaluationSplit, strongGeneralizationSplit } from './eval/splits';
+import { buildCsr, IdIndex } from './interaction-matrix';
+import { deserializeModel, serializeModel } from './serialize';
+import { makeBatch, trainDae } from './train-dae';
+
+// a tiny fixture with cluster structure: trains in a few seconds on one core
+const SMALL = { hidden: [32], embeddingDim: 16 };
+
+function syntheticSplit(seed: number): EvaluationSplit {
+  const d = generateSynthetic({ users: 400, items: 150, seed, perUser: 20, clusters: 6 });
+  const users = IdIndex.from(Array.from({ length: d.users }, (_, u) => syntheticUserId(u)));
+  const items = IdIndex.from(Array.from({ length: d.items }, (_, i) => syntheticItemId(i)));
+  return strongGeneralizationSplit({ users, items, user: d.user, item: d.item, weight: d.weight }, seed, { heldOutUsers: 0.15, foldIn: 0.8 });
+}
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+describe(trainDae.name, () => {
+  const split = syntheticSplit(11);
+  const validation = { input: split.validation!.input, heldOut: split.validation!.heldOut };
+
+  it('lowers the loss and beats popularity on held-out users', async () => {
+    const sut = await trainDae(split.train, SMALL, { seed: 3, epochs: 25, batchSize: 50, learningRate: 3e-3, validation, patience: 0 });
+    const losses = sut.history.map((h) => h.loss);
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.95);
+    const dae = evaluateRanking((rows, a, b) => sut.model.scores(sliceRows(rows, a, b)), split.test.input, split.test.heldOut, STRONG_METRICS);
+    const pop = Popularity.fit(split.train);
+    const popularity = evaluateRanking((rows, a, b) => pop.scores(rows, a, b), split.test.input, split.test.heldOut, STRONG_METRICS);
+    expect(dae['ndcg@100']).toBeGreaterThan(popularity['ndcg@100'] + 0.05);
+    expect(dae['recall@20']).toBeGreaterThan(popularity['recall@20']);
+    sut.model.dispose();
+  });
+
+  it('gives the same history for the same seed', async () => {
+    const run = async () => {
+      const r = await trainDae(split.train, SMALL, { seed: 9, epochs: 3, batchSize: 64, validation });
+      r.model.dispose();
+      return r.history.map((h) => [h.loss, h.ndcg]);
+    };
+    expect(await run()).toEqual(await run());
+  });
+
+  it('leaks no tensors across epochs', async () => {
+    const counts: number[] = [];
+    const before = tf.memory().numTensors;
+    const sut = await trainDae(split.train, SMALL, { seed: 1, epochs: 4, batchSize: 64, validation, onEpoch: () => void counts.push(tf.memory().numTensors) });
+    sut.model.scores(split.test.input);
+    sut.model.dispose();
+    expect(new Set(counts).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('carves its own validation when none is given, then refits on all rows', async () => {
+    const epochs: string[] = [];
+    const sut = await trainDae(split.train, SMALL, { seed: 2, epochs: 3, batchSize: 64, patience: 0, onEpoch: (e) => void epochs.push(`${e.phase ?? 'select'}:${e.ndcg === null ? '-' : 'v'}`) });
+    expect(epochs).toEqual(['select:v', 'select:v', 'select:v', ...Array.from({ length: sut.bestEpoch }, () => 'refit:-')]);
+    sut.model.dispose();
+  });
+});
+
+describe(batchGradients.name, () => {
+  it.each(['multinomial', 'logistic'] as const)('matches finite differences (%s)', (loss) => {
+    const config: DaeConfig = { items: 9, hidden: [5], embeddingDim: 3, activation: 'tanh', loss, input: 'weighted' };
+    const rows = buildCsr(3, 9, Int32Array.from([0, 0, 1, 1, 1, 2]), Int32Array.from([1, 4, 0, 4, 8, 6]), Float32Array.from([1, 2, 1, 1, 3, 1]));
+    const batch = makeBatch(rows, [0, 1, 2], config, 0, createRng(1));
+    const params = initParams(config, 4);
+    const grads = initParams(config, 5);
+    batchGradients(config, params, batch, grads);
+    const scratch = initParams(config, 6);
+    const lossAt = () => batchGradients(config, params, batch, scratch) * batch.scale;
+    const rng = createRng(8);
+    const eps = 1e-2;
+    for (const [which, l] of [['weights', 0], ['weights', 2], ['weights', 3], ['biases', 0], ['biases', 3]] as const) {
+      for (let trial = 0; trial < 4; trial++) {
+        const p = params[which][l];
+        const k = rng.int(p.length);
+        const saved = p[k];
+        p[k] = saved + eps;
+        const up = lossAt();
+        p[k] = saved - eps;
+        const down = lossAt();
+        p[k] = saved;
+        const numeric = (up - down) / (2 * eps);
+        expect(Math.abs(grads[which][l][k] - numeric)).toBeLessThan(2e-3 + 0.03 * Math.abs(numeric));
+      }
+    }
+  });
+});
+
+describe(serializeModel.name, () => {
+  it('round-trips to a model with identical scores, embeddings and ids', async () => {
+    const split = syntheticSplit(4);
+    const { model } = await trainDae(split.train, SMALL, { seed: 5, epochs: 2, batchSize: 64, carveValidation: 0 });
+    const blob = serializeModel(model, { itemIds: split.itemIds, userIds: split.trainUserIds }, { seed: 5 });
+    const sut = deserializeModel(blob);
+    expect(sut.itemIds).toEqual(split.itemIds);
+    expect(sut.userIds).toEqual(split.trainUserIds);
+    expect(sut.meta).toEqual({ seed: 5 });
+    expect(sut.model.config).toEqual(model.config);
+    expect(sut.model.scores(split.test.input)).toEqual(model.scores(split.test.input));
+    const embeddings = sut.model.encode(split.test.input);
+    expect(embeddings).toEqual(model.encode(split.test.input));
+    // decode(encode(x)) is the full forward pass
+    const direct = model.scores(split.test.input);
+    sut.model.decode(embeddings).forEach((v, k) => expect(v).toBeCloseTo(direct[k], 4));
+    expect(() => deserializeModel(blob.subarray(0, blob.length - 4))).toThrow(/truncated|trailing/);
+    model.dispose();
+    sut.model.dispose();
+  });
+
+  it('exposes item vectors as the output layer columns', () => {
+    const config: DaeConfig = { items: 4, hidden: [], embeddingDim: 2, activation: 'tanh', loss: 'multinomial', input: 'binary' };
+    const sut = new DaeModel(config, initParams(config, 1));
+    const { dim, vectors, bias } = sut.itemEmbeddings();
+    expect(dim).toBe(2);
+    // item 3's vector is column 3 of the 2 x 4 output weights
+    expect(Array.from(vectors.subarray(6, 8))).toEqual([sut.params.weights[1][3], sut.params.weights[1][7]]);
+    expect(Array.from(bias)).toEqual(Array.from(sut.params.biases[1]));
+  });
+});
