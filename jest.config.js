@@ -7,7 +7,9 @@ module.exports = {
   testEnvironment: 'node',
   testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  transform: { '^.+\\.ts$': swc },
+  // Nest 12 ships ES modules only: see test/esm-to-cjs.transform.js
+  transform: { '^.+\\.ts$': swc, '^.+\\.m?js$': '<rootDir>/test/esm-to-cjs.transform.js' },
+  transformIgnorePatterns: [],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@app/([a-z-]+)(/.*)?$': '<rootDir>/libs/$1/src$2' },
   globalSetup: '<rootDir>/test/global-setup.ts',

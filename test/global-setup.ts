@@ -1,1 +1,22 @@
-export default async function globalSetup(): Promise<void> {}
+import { Client } from 'pg';
+import { migrate } from '../libs/database/src/migrate';
+import { TEST_DATABASE_URL } from './test-env';
+
+/** A fresh test database, migrated the way production is (never synchronize). */
+export default async function globalSetup(): Promise<void> {
+  await dropDatabase(TEST_DATABASE_URL);
+  await migrate(TEST_DATABASE_URL);
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigModule } from '@app/config';
 import { HealthModule } from '@app/health';
 import { RedisModule } from '@app/redis';
+import { formatGraphqlErrors } from './errors/format-graphql-errors';
 import { GraphqlExceptionFilter } from './errors/graphql-exception.filter';
 import { InteractionsModule } from './interactions/interactions.module';
 import { ItemsModule } from './items/items.module';
@@ -29,6 +30,9 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
       graphiql: process.env.NODE_ENV !== 'production',
       buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
       context: (req: FastifyRequest, reply: FastifyReply) => ({ req, reply }),
+      errorFormatter: formatGraphqlErrors,
+      // field resolvers (user.interactions) get the same error mapping and guards as root fields
+      fieldResolverEnhancers: ['guards', 'filters'],
     }),
     HealthModule,
     InteractionsModule,

@@ -1,0 +1,3 @@
+export * from './graphql-client';
+export * from './postgres';
+export * from './redis-server';

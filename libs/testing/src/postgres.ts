@@ -1,0 +1,15 @@
+import { Pool } from 'pg';
+
+/** A direct connection for asserting what is (not) stored, independent of the code under test. */
+export function testPool(url: string): Pool {
+  return new Pool({ connectionString: url, max: 2 });
+}
+
+export async function truncateStore(pool: Pool): Promise<void> {
+  await pool.query('TRUNCATE interactions, users, items RESTART IDENTITY CASCADE');
+}
+
+export async function countRows(pool: Pool, table: 'users' | 'items' | 'interactions'): Promise<number> {
+  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table}`);
+  return rows[0].n;
+}
