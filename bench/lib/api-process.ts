@@ -1,0 +1,48 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { migrate } from '@app/database';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** A database of the bench's own, dropped and migrated afresh, so runs are comparable and no demo data is touched. */
+export async function freshDatabase(name: string): Promise<string> {
+  const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.end();
+  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  await migrate(url);
+  return url;
+}
+
+/** Starts the real API (from source, through swc) in its own process and waits until /health answers. */
+export async function startApi(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = env.PORT ?? '3900';
+  const proc: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps/api/src/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', PORT: port, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (proc.exitCode !== null) throw new Error(`api exited with ${proc.exitCode}`);
+    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    url,
+    stop: async () => {
+      const exited = once(proc, 'exit');
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Writes one JSON object per line, the format every bench prints. */
+export const emit = (line: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
