@@ -28,6 +28,7 @@ import {
   userSplitMetrics,
   Activation,
   DaeLoss,
+  DaeInput,
 } from '@app/model';
 import { createRng } from '@app/random';
 import { parseFlags, runCli, UsageError } from './cli';
@@ -40,7 +41,7 @@ import { parseFlags, runCli, UsageError } from './cli';
 const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
-  'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'patience', 'threads', 'ease-lambdas',
+  'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
 ] as const;
 
 const EASE_LAMBDAS = [5, 10, 20, 50, 100, 200, 500, 1000];
@@ -50,7 +51,7 @@ const STRONG_FOLD_IN = 0.8;
 const STRONG_MIN_USER_INTERACTIONS = 5;
 
 /** Defaults chosen on validation NDCG (see docs/evaluation.md), never on test. */
-const EVAL_DAE_DEFAULTS = { epochs: 200, patience: 20, weightDecay: 0, dropout: 0.5, learningRate: 1e-3, batchSize: 500 };
+const EVAL_DAE_DEFAULTS = { epochs: 200, patience: 20, weightDecay: 0, dropout: 0.5, learningRate: 1e-3, batchSize: 500, carveValidation: 0.1 };
 
 type Protocol = 'strong' | 'user-split';
 
@@ -75,6 +76,7 @@ async function main(args: string[]): Promise<unknown> {
     embeddingDim: flags.dim ? num(flags.dim, 'dim') : DEFAULT_DAE_CONFIG.embeddingDim,
     activation: (flags.activation ?? DEFAULT_DAE_CONFIG.activation) as Activation,
     loss: (flags.loss ?? DEFAULT_DAE_CONFIG.loss) as DaeLoss,
+    input: (flags.input ?? DEFAULT_DAE_CONFIG.input) as DaeInput,
   };
   const train: Omit<TrainDaeOptions, 'seed'> = {
     ...DEFAULT_TRAIN_OPTIONS,
@@ -85,6 +87,7 @@ async function main(args: string[]): Promise<unknown> {
     dropout: flags.dropout ? num(flags.dropout, 'dropout') : EVAL_DAE_DEFAULTS.dropout,
     weightDecay: flags['weight-decay'] ? num(flags['weight-decay'], 'weight-decay') : EVAL_DAE_DEFAULTS.weightDecay,
     threads: flags.threads ? num(flags.threads, 'threads') : 1,
+    carveValidation: flags['carve-validation'] ? num(flags['carve-validation'], 'carve-validation') : EVAL_DAE_DEFAULTS.carveValidation,
     validationK: protocolName === 'strong' ? 100 : k,
   };
   const lambdas = flags['ease-lambdas'] ? list(flags['ease-lambdas'], 'ease-lambdas') : EASE_LAMBDAS;
@@ -123,7 +126,7 @@ async function main(args: string[]): Promise<unknown> {
     const pop = Popularity.fit(s.train);
     results.popularity.push(evaluateRanking((rows, a, b) => pop.scores(rows, a, b), s.test.input, s.test.heldOut, metrics));
 
-    const lambda = chooseEaseLambda(s, lambdas, selectionMetric, seed);
+    const lambda = chooseEaseLambda(s, lambdas, selectionMetric, seed, train.carveValidation);
     const ease = Ease.fit(s.train, lambda);
     results.ease.push(evaluateRanking(scorerOf(ease), s.test.input, s.test.heldOut, metrics));
     perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, dae: results.dae.at(-1), ease: results.ease.at(-1) });
@@ -156,10 +159,10 @@ async function main(args: string[]): Promise<unknown> {
 }
 
 /** λ by validation NDCG; without a validation split, on a validation carved from train. */
-function chooseEaseLambda(s: EvaluationSplit, lambdas: number[], metric: MetricSpec, seed: number): number {
+function chooseEaseLambda(s: EvaluationSplit, lambdas: number[], metric: MetricSpec, seed: number, carveShare: number): number {
   let fitOn: CsrMatrix = s.train;
   let validation = s.validation ? { input: s.validation.input, heldOut: s.validation.heldOut } : null;
-  if (!validation) ({ train: fitOn, validation } = carveValidation(s.train, DEFAULT_TRAIN_OPTIONS.carveValidation, createRng(seed + 1)));
+  if (!validation) ({ train: fitOn, validation } = carveValidation(s.train, carveShare, createRng(seed + 1)));
   let best = { lambda: lambdas[0], value: -1 };
   for (const lambda of lambdas) {
     const value = evaluateRanking(scorerOf(Ease.fit(fitOn, lambda)), validation.input, validation.heldOut, [metric])[metric.name];

@@ -11,39 +11,48 @@ export interface AdamOptions {
 
 export const DEFAULT_ADAM: AdamOptions = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
 
-/**
- * Adam over flat Float32Arrays, in place. Plain loops beat a chain of tfjs ops here: one pass per
- * parameter, no intermediate tensors, and the parameters can live in a SharedArrayBuffer.
- */
-export class Adam {
-  private readonly m: DaeParams;
-  private readonly v: DaeParams;
-  private step = 0;
-
-  constructor(
-    params: DaeParams,
-    private readonly options: AdamOptions,
-  ) {
-    const zeros = (a: Float32Array) => new Float32Array(a.length);
-    this.m = { weights: params.weights.map(zeros), biases: params.biases.map(zeros) };
-    this.v = { weights: params.weights.map(zeros), biases: params.biases.map(zeros) };
-  }
-
-  apply(params: DaeParams, grads: DaeParams): void {
-    this.step++;
-    const { learningRate, beta1, beta2, epsilon, weightDecay } = this.options;
-    // bias correction folded into the step size, as in the Adam paper's section 2
-    const lr = (learningRate * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
-    params.weights.forEach((w, l) => update(w, grads.weights[l], this.m.weights[l], this.v.weights[l], lr, beta1, beta2, epsilon, weightDecay));
-    params.biases.forEach((b, l) => update(b, grads.biases[l], this.m.biases[l], this.v.biases[l], lr, beta1, beta2, epsilon, 0));
-  }
+/** Adam's moment estimates, shaped like the parameters (shared between threads when they are). */
+export interface AdamState {
+  m: DaeParams;
+  v: DaeParams;
 }
 
-function update(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, lr: number, b1: number, b2: number, eps: number, decay: number): void {
+export function zerosLike(p: DaeParams, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): DaeParams {
+  return { weights: p.weights.map((a) => alloc(a.length)), biases: p.biases.map((a) => alloc(a.length)) };
+}
+
+export function adamState(params: DaeParams, alloc?: (n: number) => Float32Array): AdamState {
+  return { m: zerosLike(params, alloc), v: zerosLike(params, alloc) };
+}
+
+/**
+ * One Adam step over slice `part` of `parts` of every parameter array, with the gradient summed over
+ * `grads` (one per data-parallel shard). Each thread updates its own slice, so the step runs on
+ * all cores. Plain loops: one pass per parameter, no intermediate tensors.
+ */
+export function adamStep(params: DaeParams, grads: readonly DaeParams[], state: AdamState, options: AdamOptions, step: number, part = 0, parts = 1): void {
+  const { learningRate, beta1, beta2, epsilon, weightDecay } = options;
+  // bias correction folded into the step size (Kingma & Ba, section 2)
+  const lr = (learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
+  const each = (kind: 'weights' | 'biases', decay: number) =>
+    params[kind].forEach((w, l) => {
+      const lo = Math.floor((w.length * part) / parts);
+      const hi = Math.floor((w.length * (part + 1)) / parts);
+      update(w, grads.map((g) => g[kind][l]), state.m[kind][l], state.v[kind][l], lo, hi, lr, beta1, beta2, epsilon, decay);
+    });
+  each('weights', weightDecay);
+  each('biases', 0);
+}
+
+function update(w: Float32Array, gs: Float32Array[], m: Float32Array, v: Float32Array, lo: number, hi: number, lr: number, b1: number, b2: number, eps: number, decay: number): void {
   const c1 = 1 - b1;
   const c2 = 1 - b2;
-  for (let k = 0; k < w.length; k++) {
-    const grad = g[k] + decay * w[k];
+  const g0 = gs[0];
+  const g1 = gs.length > 1 ? gs[1] : null;
+  for (let k = lo; k < hi; k++) {
+    let grad = g0[k] + decay * w[k];
+    if (g1) grad += g1[k];
+    for (let s = 2; s < gs.length; s++) grad += gs[s][k];
     const mk = b1 * m[k] + c1 * grad;
     const vk = b2 * v[k] + c2 * grad * grad;
     m[k] = mk;

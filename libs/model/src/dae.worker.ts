@@ -1,19 +1,28 @@
 import { parentPort } from 'node:worker_threads';
+import { AdamOptions, adamStep, AdamState } from './adam';
 import { initBackend } from './backend';
 import { batchGradients } from './dae-gradients';
-import { WorkerReply, WorkerRequest } from './gradient-pool';
 import { DaeConfig, DaeParams } from './dae.model';
+import { SharedParams, WorkerReply, WorkerRequest } from './gradient-pool';
 
-// A data-parallel gradient worker: its own tfjs backend, parameters and gradients shared with the
-// trainer through SharedArrayBuffers, batches (shards) by message.
-let config: DaeConfig | null = null;
-let params: DaeParams | null = null;
-let grads: DaeParams | null = null;
+// A data-parallel training worker: its own tfjs backend; parameters, gradients and Adam state
+// shared with the trainer through SharedArrayBuffers; shards and update steps by message.
+interface State {
+  index: number;
+  threads: number;
+  config: DaeConfig;
+  params: DaeParams;
+  grads: DaeParams[];
+  adam: AdamState;
+  options: AdamOptions;
+}
+let state: State | null = null;
 
 const port = parentPort;
 if (!port) throw new Error('dae.worker must run in a worker thread');
 
 const reply = (msg: WorkerReply) => port.postMessage(msg);
+const view = (p: SharedParams): DaeParams => ({ weights: p.weights.map((b) => new Float32Array(b)), biases: p.biases.map((b) => new Float32Array(b)) });
 
 port.on('message', (msg: WorkerRequest) => {
   handle(msg).catch((err: unknown) => reply({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
@@ -21,15 +30,25 @@ port.on('message', (msg: WorkerRequest) => {
 
 async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.type === 'init') {
-    const view = (buffers: SharedArrayBuffer[]) => buffers.map((b) => new Float32Array(b));
-    config = msg.config;
-    params = { weights: view(msg.params.weights), biases: view(msg.params.biases) };
-    grads = { weights: view(msg.grads.weights), biases: view(msg.grads.biases) };
+    state = {
+      index: msg.index,
+      threads: msg.threads,
+      config: msg.config,
+      params: view(msg.params),
+      grads: msg.grads.map(view),
+      adam: { m: view(msg.adam.m), v: view(msg.adam.v) },
+      options: msg.options,
+    };
     const info = await initBackend(msg.backend);
     reply({ type: 'ready', backend: info.backend });
     return;
   }
-  if (!config || !params || !grads) throw new Error('worker not initialised');
-  const loss = batchGradients(config, params, msg.batch, grads);
-  reply({ type: 'done', loss });
+  if (!state) throw new Error('worker not initialised');
+  if (msg.type === 'batch') {
+    const loss = batchGradients(state.config, state.params, msg.batch, state.grads[state.index]);
+    reply({ type: 'done', loss });
+    return;
+  }
+  adamStep(state.params, state.grads, state.adam, state.options, msg.step, state.index, state.threads);
+  reply({ type: 'done', loss: 0 });
 }

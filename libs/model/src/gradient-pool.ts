@@ -1,74 +1,100 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { AdamOptions, adamState, AdamState, adamStep, zerosLike } from './adam';
 import { ModelBackend } from './backend';
 import { batchGradients, TrainBatch } from './dae-gradients';
 import { DaeConfig, DaeParams } from './dae.model';
 
-export type WorkerRequest =
-  | { type: 'init'; config: DaeConfig; params: SharedParams; grads: SharedParams; backend: ModelBackend }
-  | { type: 'batch'; batch: TrainBatch };
-export type WorkerReply = { type: 'ready'; backend: ModelBackend } | { type: 'done'; loss: number } | { type: 'error'; message: string };
-
-interface SharedParams {
+export interface SharedParams {
   weights: SharedArrayBuffer[];
   biases: SharedArrayBuffer[];
 }
 
+export type WorkerRequest =
+  | {
+      type: 'init';
+      index: number;
+      threads: number;
+      config: DaeConfig;
+      params: SharedParams;
+      grads: SharedParams[];
+      adam: { m: SharedParams; v: SharedParams };
+      options: AdamOptions;
+      backend: ModelBackend;
+    }
+  | { type: 'batch'; batch: TrainBatch }
+  | { type: 'update'; step: number };
+export type WorkerReply = { type: 'ready'; backend: ModelBackend } | { type: 'done'; loss: number } | { type: 'error'; message: string };
+
 export const sharedAlloc = (n: number): Float32Array => new Float32Array(new SharedArrayBuffer(n * 4));
 
 /**
- * Data-parallel gradients: the batch is cut into one shard per thread; this thread computes the
- * first shard while the workers compute the rest, then the shards' gradients are summed.
- * Each worker has its own wasm backend (wasm is single-threaded in Node), so T threads use T cores.
+ * Data-parallel training steps. Each batch is cut into one shard per thread: this thread computes
+ * the first shard while worker threads compute the others (each worker has its own wasm backend,
+ * which is single-threaded in Node, so T threads use T cores). Then every thread applies Adam to
+ * its own slice of the parameters, summing the shards' gradients. With one thread there are no
+ * workers and nothing is shared.
  */
-export class GradientPool {
+export class DataParallelTrainer {
   private readonly workers: Worker[] = [];
-  private readonly workerGrads: DaeParams[] = [];
+  private step = 0;
 
   private constructor(
     private readonly config: DaeConfig,
     private readonly params: DaeParams,
-    readonly grads: DaeParams,
+    private readonly grads: DaeParams[],
+    private readonly adam: AdamState,
+    private readonly options: AdamOptions,
   ) {}
 
-  /** threads = 1 runs in-process with no workers; params must be SharedArrayBuffer-backed if threads > 1. */
-  static async create(config: DaeConfig, params: DaeParams, threads: number, backend: ModelBackend): Promise<GradientPool> {
-    const zerosLike = (p: DaeParams, alloc: (n: number) => Float32Array): DaeParams => ({
-      weights: p.weights.map((a) => alloc(a.length)),
-      biases: p.biases.map((a) => alloc(a.length)),
-    });
-    const pool = new GradientPool(config, params, zerosLike(params, (n) => new Float32Array(n)));
+  /** `params` must be allocated with sharedAlloc when threads > 1. */
+  static async create(config: DaeConfig, params: DaeParams, options: AdamOptions, threads: number, backend: ModelBackend): Promise<DataParallelTrainer> {
+    const alloc = threads > 1 ? sharedAlloc : undefined;
+    const grads = Array.from({ length: threads }, () => zerosLike(params, alloc));
+    const trainer = new DataParallelTrainer(config, params, grads, adamState(params, alloc), options);
     try {
       for (let t = 1; t < threads; t++) {
-        const grads = zerosLike(params, sharedAlloc);
         const worker = new Worker(workerFile());
-        pool.workers.push(worker);
-        pool.workerGrads.push(grads);
-        await request(worker, { type: 'init', config, params: buffers(params), grads: buffers(grads), backend });
+        trainer.workers.push(worker);
+        await request(worker, {
+          type: 'init',
+          index: t,
+          threads,
+          config,
+          params: buffers(params),
+          grads: grads.map(buffers),
+          adam: { m: buffers(trainer.adam.m), v: buffers(trainer.adam.v) },
+          options,
+          backend,
+        });
       }
     } catch (err) {
-      await pool.close();
+      await trainer.close();
       throw err;
     }
-    return pool;
+    return trainer;
   }
 
   get threads(): number {
     return this.workers.length + 1;
   }
 
-  /** Gradients of the batch into this.grads; returns the batch's summed loss. */
-  async compute(batch: TrainBatch): Promise<number> {
-    if (this.workers.length === 0) return batchGradients(this.config, this.params, batch, this.grads);
+  /** Gradients of the batch, then one Adam step; returns the batch's summed loss. */
+  async trainStep(batch: TrainBatch): Promise<number> {
+    this.step++;
+    if (this.workers.length === 0) {
+      const loss = batchGradients(this.config, this.params, batch, this.grads[0]);
+      adamStep(this.params, this.grads, this.adam, this.options, this.step);
+      return loss;
+    }
     const shards = shardBatch(batch, this.threads);
     const pending = this.workers.map((w, t) => request(w, { type: 'batch', batch: shards[t + 1] }));
-    let loss = batchGradients(this.config, this.params, shards[0], this.grads);
-    const replies = await Promise.all(pending);
-    replies.forEach((r, t) => {
-      loss += r.type === 'done' ? r.loss : 0;
-      addInto(this.grads, this.workerGrads[t]);
-    });
+    let loss = batchGradients(this.config, this.params, shards[0], this.grads[0]);
+    for (const reply of await Promise.all(pending)) loss += reply.type === 'done' ? reply.loss : 0;
+    const updates = this.workers.map((w) => request(w, { type: 'update', step: this.step }));
+    adamStep(this.params, this.grads, this.adam, this.options, this.step, 0, this.threads);
+    await Promise.all(updates);
     return loss;
   }
 
@@ -88,7 +114,7 @@ function request(worker: Worker, msg: WorkerRequest): Promise<WorkerReply> {
   return new Promise((resolve, reject) => {
     const onMessage = (reply: WorkerReply) => {
       cleanup();
-      if (reply.type === 'error') reject(new Error(`gradient worker: ${reply.message}`));
+      if (reply.type === 'error') reject(new Error(`training worker: ${reply.message}`));
       else resolve(reply);
     };
     const onError = (err: Error) => (cleanup(), reject(err));
@@ -110,14 +136,6 @@ function buffers(p: DaeParams): SharedParams {
   return { weights: p.weights.map(sab), biases: p.biases.map(sab) };
 }
 
-function addInto(target: DaeParams, source: DaeParams): void {
-  const add = (t: Float32Array, s: Float32Array) => {
-    for (let k = 0; k < t.length; k++) t[k] += s[k];
-  };
-  target.weights.forEach((t, l) => add(t, source.weights[l]));
-  target.biases.forEach((t, l) => add(t, source.biases[l]));
-}
-
 /** Contiguous row ranges of near-equal size; each shard keeps the whole batch's scale. */
 export function shardBatch(batch: TrainBatch, shards: number): TrainBatch[] {
   const out: TrainBatch[] = [];
@@ -131,7 +149,7 @@ export function shardBatch(batch: TrainBatch, shards: number): TrainBatch[] {
     out.push({
       rows: end - start,
       indptr,
-      indices: batch.indices.slice(base, stop),
+      indices: batch.indices.slice(base, stop), // a copy: posting a view would clone its whole buffer
       input: batch.input.slice(base, stop),
       target: batch.target.slice(base, stop),
       scale: batch.scale,

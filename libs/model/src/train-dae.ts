@@ -1,10 +1,10 @@
 import { createRng, Rng, shuffleInPlace } from '@app/random';
-import { Adam, DEFAULT_ADAM } from './adam';
+import { DEFAULT_ADAM } from './adam';
 import { BackendInfo, initBackend, ModelBackend } from './backend';
 import { TrainBatch } from './dae-gradients';
 import { cloneParams, DaeConfig, DaeModel, DaeParams, DEFAULT_DAE_CONFIG, initParams, sliceRows } from './dae.model';
 import { evaluateRanking } from './eval/metrics';
-import { GradientPool, sharedAlloc } from './gradient-pool';
+import { DataParallelTrainer, sharedAlloc } from './gradient-pool';
 import { buildCsr, CsrMatrix, rowLength } from './interaction-matrix';
 
 /** Held-out data for early stopping: score from `input` row r, find `heldOut` row r. */
@@ -114,8 +114,8 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
 
   const threads = Math.max(1, Math.floor(opts.threads));
   const params = initParams(fullConfig, opts.seed, threads > 1 ? sharedAlloc : undefined);
-  const pool = await GradientPool.create(fullConfig, params, threads, backend.backend);
-  const adam = new Adam(params, { ...DEFAULT_ADAM, learningRate: opts.learningRate, weightDecay: opts.weightDecay });
+  const adamOptions = { ...DEFAULT_ADAM, learningRate: opts.learningRate, weightDecay: opts.weightDecay };
+  const trainer = await DataParallelTrainer.create(fullConfig, params, adamOptions, threads, backend.backend);
   const history: EpochReport[] = [];
   let best: { epoch: number; ndcg: number; params: DaeParams } | null = null;
   const order = Int32Array.from({ length: rows.rows }, (_, r) => r);
@@ -126,8 +126,7 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
       let lossSum = 0;
       for (let start = 0; start < order.length; start += opts.batchSize) {
         const batch = makeBatch(rows, order.subarray(start, start + opts.batchSize), fullConfig, opts.dropout, rng);
-        lossSum += await pool.compute(batch);
-        adam.apply(params, pool.grads);
+        lossSum += await trainer.trainStep(batch);
       }
       const trainSeconds = (performance.now() - started) / 1000;
       const ndcg = validation ? validationNdcg(fullConfig, params, validation, opts.validationK) : null;
@@ -145,7 +144,7 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
       else if (opts.patience > 0 && epoch - best.epoch >= opts.patience) break;
     }
   } finally {
-    await pool.close();
+    await trainer.close();
   }
   const finalParams = best ? best.params : cloneParams(params);
   return { model: new DaeModel(fullConfig, finalParams), history, bestEpoch: best?.epoch ?? history.length, backend, threads };
