@@ -1,9 +1,11 @@
 import { Client } from 'pg';
 import { migrate } from '../libs/database/src/migrate';
-import { TEST_DATABASE_URL } from './test-env';
 
 /** A fresh test database, migrated the way production is (never synchronize). */
 export default async function globalSetup(): Promise<void> {
+  // test files (in this process or in workers forked after this) name the same database
+  process.env.RECODER_TEST_RUN ??= String(process.pid);
+  const { TEST_DATABASE_URL } = await import('./test-env');
   await dropDatabase(TEST_DATABASE_URL);
   await migrate(TEST_DATABASE_URL);
 }

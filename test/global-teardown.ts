@@ -1,6 +1,6 @@
 import { dropDatabase } from './global-setup';
-import { TEST_DATABASE_URL } from './test-env';
 
 export default async function globalTeardown(): Promise<void> {
+  const { TEST_DATABASE_URL } = await import('./test-env');
   await dropDatabase(TEST_DATABASE_URL);
 }

@@ -52,7 +52,7 @@ describe('users, items and stats (e2e)', () => {
   });
 
   it('refuses deleteUser without the admin key and keeps the user', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-key-0000000000' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-key-0000000000' }] as Record<string, string>[]) {
       const res = await gql(app, DELETE_USER, { id: 'alice' }, headers);
       expect(firstErrorCode(res)).toBe('UNAUTHENTICATED');
     }

@@ -13,6 +13,7 @@ import { InteractionsModule } from './interactions/interactions.module';
 import { ItemsModule } from './items/items.module';
 import { DateTimeScalar } from './scalars/date-time.scalar';
 import { StatsModule } from './stats/stats.module';
+import { TrainingModule } from './training/training.module';
 import { UsersModule } from './users/users.module';
 
 /** The committed schema: regenerated when the app boots outside production, so a change shows in the diff. */
@@ -39,6 +40,7 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
     ItemsModule,
     UsersModule,
     StatsModule,
+    TrainingModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: GraphqlExceptionFilter }],
 })

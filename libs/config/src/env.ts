@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -33,6 +33,33 @@ export class EnvVars {
   /** json: one JSON object per log line (for log shippers); pretty: for a terminal. */
   @IsIn(LOG_FORMATS)
   LOG_FORMAT: (typeof LOG_FORMATS)[number] = 'json';
+
+  /** Training defaults; a retrain request may override them. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  TRAIN_EPOCHS = 20;
+
+  @Type(() => Number) @IsInt() @Min(2) @Max(2048)
+  EMBEDDING_DIM = 200;
+
+  /** Worker threads one training uses (data-parallel, one tfjs backend each). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(64)
+  TRAIN_THREADS = 2;
+
+  /** A new model is activated only if its NDCG@100 is at most this much below the active one's. */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  QUALITY_TOLERANCE = 0.02;
+
+  /** Versions whose Redis keys are kept (the active one included), for rollback. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  KEEP_VERSIONS = 2;
+
+  /** Optional scheduled retraining, cron syntax (e.g. "0 3 * * *"). */
+  @IsOptional() @IsString() @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression' })
+  TRAIN_CRON?: string;
+
+  /** How long a training job may go without renewing its lock before BullMQ treats it as stalled. */
+  @Type(() => Number) @IsInt() @Min(1000)
+  TRAINING_LOCK_MS = 120_000;
 
   /** Where export jobs write their files. */
   @IsString() @MinLength(1)

@@ -4,10 +4,12 @@ import { EnvVars } from '@app/config';
 import { dataSourceOptions } from './data-source';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ItemRepository } from './repositories/item.repository';
+import { ModelVersionRepository } from './repositories/model-version.repository';
 import { StatsRepository } from './repositories/stats.repository';
+import { TrainingDataRepository } from './repositories/training-data.repository';
 import { UserRepository } from './repositories/user.repository';
 
-const REPOSITORIES = [InteractionRepository, ItemRepository, StatsRepository, UserRepository];
+const REPOSITORIES = [InteractionRepository, ItemRepository, ModelVersionRepository, StatsRepository, TrainingDataRepository, UserRepository];
 
 @Module({
   imports: [

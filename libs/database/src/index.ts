@@ -6,3 +6,5 @@ export * from './repositories/interaction.repository';
 export * from './repositories/item.repository';
 export * from './repositories/stats.repository';
 export * from './repositories/user.repository';
+export * from './repositories/model-version.repository';
+export * from './repositories/training-data.repository';

@@ -4,5 +4,42 @@ export enum QueueName {
   Export = 'export',
 }
 
+export enum JobName {
+  TrainModel = 'train-model',
+}
+
 /** Redis key prefix of every BullMQ key, so recoder's queues are easy to find and never collide. */
 export const QUEUE_PREFIX = 'recoder:bull';
+
+/** While one training is queued or running, asking again returns it (BullMQ deduplication id). */
+export const TRAINING_DEDUPLICATION_ID = 'train';
+
+/** What a retrain may override; everything else comes from the environment's defaults. */
+export interface TrainingConfig {
+  epochs?: number;
+  embeddingDim?: number;
+  hidden?: number[];
+  dropout?: number;
+  learningRate?: number;
+  weightDecay?: number;
+  batchSize?: number;
+  patience?: number;
+  seed?: number;
+  loss?: 'multinomial' | 'logistic';
+  activation?: 'tanh' | 'relu' | 'sigmoid' | 'linear';
+}
+
+export interface JobPayloads {
+  [JobName.TrainModel]: { config: TrainingConfig; force: boolean; requestedAt: string };
+}
+
+/** What a training job reports through job.updateProgress. */
+export interface TrainingProgress {
+  phase: 'load' | 'train' | 'publish' | 'promote' | 'done';
+  percent: number;
+  epoch?: number;
+  epochs?: number;
+  loss?: number;
+  ndcg?: number | null;
+  version?: number;
+}

@@ -1,3 +1,4 @@
 export * from './graphql-client';
 export * from './postgres';
+export * from './redis';
 export * from './redis-server';

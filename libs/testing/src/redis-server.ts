@@ -31,9 +31,11 @@ export class DisposableRedis {
   }
 
   async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return void this.proc.stdout?.destroy();
+    const exited = once(this.proc, 'exit');
     this.proc.kill('SIGKILL');
-    await once(this.proc, 'exit');
+    await exited;
+    this.proc.stdout?.destroy();
   }
 }
 

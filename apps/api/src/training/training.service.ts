@@ -1,0 +1,83 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
+import { ModelVersionEntity, ModelVersionRepository } from '@app/database';
+import { JobName, JobPayloads, QueueName, TRAINING_DEDUPLICATION_ID, TrainingProgress } from '@app/queue';
+import { ModelRegistryService, RegistryError } from '@app/registry';
+import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
+import { TrainingConfigInput } from './dto/training-config.input';
+import { ModelVersionModel } from './models/model-version.model';
+import { TrainingJobModel, TrainingJobState } from './models/training-job.model';
+import { validateTrainingConfig } from './validate-training-config';
+
+const STATE: Record<string, TrainingJobState> = {
+  active: TrainingJobState.RUNNING,
+  completed: TrainingJobState.COMPLETED,
+  failed: TrainingJobState.FAILED,
+};
+
+export const toModelVersion = (v: ModelVersionEntity): ModelVersionModel => ({
+  ...v,
+  interactions: Number(v.interactions),
+  metrics: v.metrics,
+  lossCurve: v.lossCurve ?? [],
+});
+
+@Injectable()
+export class TrainingService {
+  constructor(
+    @InjectQueue(QueueName.Training) private readonly queue: Queue<JobPayloads[JobName.TrainModel]>,
+    private readonly versions: ModelVersionRepository,
+    private readonly registry: ModelRegistryService,
+  ) {}
+
+  /** Enqueues a training; while one is queued or running, returns that one instead. */
+  async retrain(input: TrainingConfigInput | undefined, force: boolean): Promise<TrainingJobModel> {
+    const config = validateTrainingConfig(input);
+    const job = await this.queue.add(
+      JobName.TrainModel,
+      { config, force, requestedAt: new Date().toISOString() },
+      { deduplication: { id: TRAINING_DEDUPLICATION_ID } },
+    );
+    return this.describe(job);
+  }
+
+  async job(id: string): Promise<TrainingJobModel | null> {
+    const job = await this.queue.getJob(id);
+    return job ? this.describe(job) : null;
+  }
+
+  async models(limit: number): Promise<ModelVersionModel[]> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new BadUserInputError('limit must be between 1 and 100', { field: 'limit' });
+    return (await this.versions.list(limit)).map(toModelVersion);
+  }
+
+  async model(version?: number): Promise<ModelVersionModel | null> {
+    const found = version === undefined ? await this.versions.findActive() : await this.versions.find(version);
+    return found && toModelVersion(found);
+  }
+
+  async activate(version: number): Promise<ModelVersionModel> {
+    try {
+      return toModelVersion(await this.registry.activate(version));
+    } catch (err) {
+      if (err instanceof RegistryError) {
+        throw new ApiError(err.code === 'NOT_FOUND' ? ApiErrorCode.NotFound : ApiErrorCode.BadUserInput, err.message);
+      }
+      throw err;
+    }
+  }
+
+  private async describe(job: Job<JobPayloads[JobName.TrainModel]>): Promise<TrainingJobModel> {
+    const state = STATE[await job.getState()] ?? TrainingJobState.QUEUED;
+    const progress = typeof job.progress === 'object' ? (job.progress as unknown as TrainingProgress) : null;
+    const version = await this.versions.findByJob(job.id!);
+    return {
+      id: job.id!,
+      state,
+      progress,
+      error: job.failedReason ?? null,
+      modelVersion: version && toModelVersion(version),
+    };
+  }
+}

@@ -1,0 +1,28 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Job, UnrecoverableError } from 'bullmq';
+import { JobName, JobPayloads, QueueName } from '@app/queue';
+import { NothingToTrainError, TrainingService } from './training.service';
+
+type TrainJob = Job<JobPayloads[JobName.TrainModel]>;
+
+// one training at a time: it owns the CPU
+@Processor(QueueName.Training, { concurrency: 1 })
+export class TrainModelProcessor extends WorkerHost {
+  constructor(private readonly training: TrainingService) {
+    super();
+  }
+
+  async process(job: TrainJob) {
+    if (job.name !== JobName.TrainModel) throw new UnrecoverableError(`Unknown job ${job.name}`);
+    try {
+      return await this.training.run(job.id!, job.data.config, job.data.force, (progress) => job.updateProgress({ ...progress }));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const lastAttempt = err instanceof NothingToTrainError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (lastAttempt) await this.training.markFailed(job.id!, message);
+      // bad input will not get better by retrying
+      if (err instanceof NothingToTrainError) throw new UnrecoverableError(message);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,13 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
+import { QueueName } from '@app/queue';
+import { RegistryModule } from '@app/registry';
+import { TrainModelProcessor } from './train-model.processor';
+import { TrainingService } from './training.service';
+
+@Module({
+  imports: [DatabaseModule, RegistryModule, BullModule.registerQueue({ name: QueueName.Training })],
+  providers: [TrainModelProcessor, TrainingService],
+})
+export class TrainingModule {}

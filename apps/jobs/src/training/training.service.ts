@@ -1,0 +1,198 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { EnvVars } from '@app/config';
+import { EpochPoint, ModelMetrics, ModelStatus, ModelVersionEntity, ModelVersionRepository, TrainingDataRepository } from '@app/database';
+import { EmbeddingStoreRepository } from '@app/embedding-store';
+import {
+  buildInteractionMatrix,
+  carveValidation,
+  CsrMatrix,
+  DaeConfig,
+  DaeModel,
+  evaluateRanking,
+  Popularity,
+  serializeModel,
+  sliceRows,
+  STRONG_METRICS,
+  trainDae,
+  TrainDaeOptions,
+  ValidationSet,
+} from '@app/model';
+import { TrainingConfig, TrainingProgress } from '@app/queue';
+import { createRng } from '@app/random';
+import { ModelRegistryService } from '@app/registry';
+
+/** Share of users whose items are partly held out, for early stopping and the version's metrics. */
+const VALIDATION_SHARE = 0.1;
+const DEFAULT_SEED = 1;
+/** Users encoded and written per step: bounds the memory of publishing any number of users. */
+const PUBLISH_CHUNK_USERS = 4096;
+const STEPS_PER_EPOCH = 20;
+const MIN_DEFAULT_BATCH = 32;
+const MAX_DEFAULT_BATCH = 500;
+
+export class NothingToTrainError extends Error {}
+
+type Report = (progress: TrainingProgress) => Promise<void>;
+
+/** One training run: load, train, publish, promote. Never touches the active version's keys. */
+@Injectable()
+export class TrainingService {
+  private readonly logger = new Logger(TrainingService.name);
+
+  constructor(
+    private readonly data: TrainingDataRepository,
+    private readonly versions: ModelVersionRepository,
+    private readonly store: EmbeddingStoreRepository,
+    private readonly registry: ModelRegistryService,
+    private readonly env: EnvVars,
+  ) {}
+
+  async run(jobId: string, request: TrainingConfig, force: boolean, report: Report): Promise<{ version: number; activated: boolean; reason: string }> {
+    const version = await this.versions.startForJob(jobId, { ...request });
+    const v = version.version;
+    // a retried job may find keys its killed attempt left half-written
+    await this.store.deleteVersion(v);
+    const timings: Record<string, number> = {};
+    const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      try {
+        return await work();
+      } finally {
+        timings[phase] = +((performance.now() - started) / 1000).toFixed(3);
+      }
+    };
+    try {
+      await report({ phase: 'load', percent: 0, version: v });
+      const data = await timed('load', () => this.data.loadAll());
+      if (data.user.length === 0) throw new NothingToTrainError('There are no interactions to train on: record some first');
+      const { matrix, users, items } = buildInteractionMatrix({ ...data, duplicates: 'max' });
+
+      const { config, options } = this.resolveConfig(request, items.size, users.size);
+      await this.versions.update(v, {
+        config: { ...config, ...options, onEpoch: undefined },
+        users: users.size,
+        items: items.size,
+        interactions: String(data.user.length),
+        dataWatermark: data.watermark,
+      });
+
+      const { train, validation } = carveValidation(matrix, VALIDATION_SHARE, createRng(options.seed + 7));
+      const lossCurve: EpochPoint[] = [];
+      const result = await timed('train', () =>
+        trainDae(train, config, {
+          ...options,
+          validation,
+          onEpoch: async (e) => {
+            lossCurve.push({ epoch: e.epoch, loss: e.loss, ndcg: e.ndcg, seconds: e.seconds });
+            await this.versions.update(v, { lossCurve });
+            await report({ phase: 'train', percent: 5 + (80 * e.epoch) / options.epochs, epoch: e.epoch, epochs: options.epochs, loss: e.loss, ndcg: e.ndcg, version: v });
+            // let BullMQ renew the job lock between epochs: training is CPU-bound
+            await new Promise((resolve) => setImmediate(resolve));
+          },
+        }),
+      );
+      const model = result.model;
+      try {
+        const metrics = this.metrics(model, train, validation);
+        const blob = serializeModel(model, { itemIds: items.ids() });
+        await this.versions.update(v, {
+          metrics,
+          weights: blob,
+          backend: result.backend.backend,
+          status: ModelStatus.READY,
+          trainedAt: new Date(),
+        });
+
+        await report({ phase: 'publish', percent: 85, version: v });
+        await timed('publish', () => this.publish(v, model, matrix, users.ids(), items.ids(), blob));
+      } finally {
+        model.dispose();
+      }
+
+      await report({ phase: 'promote', percent: 95, version: v });
+      const trained = (await this.versions.find(v))!;
+      const promotion = await timed('promote', () => this.registry.promote(trained, force));
+      await this.versions.update(v, { timings });
+      await report({ phase: 'done', percent: 100, version: v });
+      this.logger.log(`v${v}: ${promotion.activated ? 'activated' : 'kept inactive'} (${promotion.reason}); phases ${JSON.stringify(timings)}`);
+      return { version: v, activated: promotion.activated, reason: promotion.reason };
+    } catch (err) {
+      await this.cleanUp(version, timings);
+      throw err;
+    }
+  }
+
+  /** After the last attempt: the error is recorded on the version row. */
+  async markFailed(jobId: string, error: string): Promise<void> {
+    const version = await this.versions.findByJob(jobId);
+    if (version && version.status !== ModelStatus.ACTIVE) {
+      await this.versions.update(version.version, { status: ModelStatus.FAILED, error });
+    }
+  }
+
+  private async cleanUp(version: ModelVersionEntity, timings: Record<string, number>): Promise<void> {
+    const active = await this.versions.findActive();
+    if (active?.version === version.version) return;
+    await this.store.deleteVersion(version.version);
+    await this.versions.update(version.version, { status: ModelStatus.TRAINING, timings, weights: null });
+  }
+
+  private resolveConfig(request: TrainingConfig, items: number, users: number): { config: Partial<DaeConfig>; options: TrainDaeOptions } {
+    const config: Partial<DaeConfig> = {
+      embeddingDim: request.embeddingDim ?? this.env.EMBEDDING_DIM,
+      ...(request.hidden && { hidden: request.hidden }),
+      ...(request.loss && { loss: request.loss }),
+      ...(request.activation && { activation: request.activation }),
+      items,
+    };
+    const options = {
+      seed: request.seed ?? DEFAULT_SEED,
+      batchSize: defaultBatchSize(users),
+      epochs: request.epochs ?? this.env.TRAIN_EPOCHS,
+      threads: this.env.TRAIN_THREADS,
+      backend: this.env.TFJS_BACKEND,
+      ...(request.dropout !== undefined && { dropout: request.dropout }),
+      ...(request.learningRate !== undefined && { learningRate: request.learningRate }),
+      ...(request.weightDecay !== undefined && { weightDecay: request.weightDecay }),
+      ...(request.batchSize !== undefined && { batchSize: request.batchSize }),
+      ...(request.patience !== undefined && { patience: request.patience }),
+    } as TrainDaeOptions;
+    return { config, options };
+  }
+
+  private metrics(model: DaeModel, train: CsrMatrix, validation: ValidationSet): ModelMetrics {
+    const pick = (m: Record<string, number>) => ({ ndcg100: m['ndcg@100'], recall20: m['recall@20'], recall50: m['recall@50'] });
+    const dae = evaluateRanking((rows, start, end) => model.scores(sliceRows(rows, start, end)), validation.input, validation.heldOut, STRONG_METRICS);
+    const popularity = Popularity.fit(train);
+    const pop = evaluateRanking((rows, start, end) => popularity.scores(rows, start, end), validation.input, validation.heldOut, STRONG_METRICS);
+    return { ...pick(dae), popularity: pick(pop), validationUsers: validation.input.rows };
+  }
+
+  /** Every user's embedding (from all their items) and every item's vector, then the meta that completes the version. */
+  private async publish(version: number, model: DaeModel, matrix: CsrMatrix, userIds: readonly string[], itemIds: readonly string[], blob: Buffer): Promise<void> {
+    const dim = model.embeddingDim;
+    for (let start = 0; start < matrix.rows; start += PUBLISH_CHUNK_USERS) {
+      const end = Math.min(matrix.rows, start + PUBLISH_CHUNK_USERS);
+      const vectors = model.encode(sliceRows(matrix, start, end));
+      await this.store.writeVectors(version, 'user', { ids: userIds.slice(start, end), dim, vectors });
+    }
+    const items = model.itemEmbeddings();
+    await this.store.writeVectors(version, 'item', { ids: itemIds, dim: items.dim, vectors: items.vectors });
+    await this.store.writeMeta(version, {
+      dim,
+      itemDim: items.dim,
+      users: userIds.length,
+      items: itemIds.length,
+      trainedAt: new Date().toISOString(),
+      modelHash: modelHash(blob),
+    });
+  }
+}
+
+/** At least ~STEPS_PER_EPOCH optimiser steps per epoch on small data, Liang et al.'s 500 on large. */
+export function defaultBatchSize(users: number): number {
+  return Math.min(MAX_DEFAULT_BATCH, Math.max(MIN_DEFAULT_BATCH, Math.floor(users / STEPS_PER_EPOCH)));
+}
+
+export const modelHash = (blob: Buffer): string => createHash('sha256').update(blob).digest('hex').slice(0, 16);

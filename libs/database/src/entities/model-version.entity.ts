@@ -1,0 +1,84 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+// keys equal values: GraphQL shows the keys
+export enum ModelStatus {
+  TRAINING = 'TRAINING',
+  READY = 'READY',
+  ACTIVE = 'ACTIVE',
+  FAILED = 'FAILED',
+  RETIRED = 'RETIRED',
+}
+
+export interface ModelMetrics {
+  ndcg100: number;
+  recall20: number;
+  recall50: number;
+  /** The same metrics of most-popular on the same held-out users, for comparison. */
+  popularity?: { ndcg100: number; recall20: number; recall50: number };
+  validationUsers?: number;
+}
+
+export interface EpochPoint {
+  epoch: number;
+  loss: number;
+  ndcg: number | null;
+  seconds: number;
+}
+
+@Entity('model_versions')
+export class ModelVersionEntity {
+  @PrimaryGeneratedColumn('identity', { type: 'integer' })
+  version!: number;
+
+  @Column({ type: 'text' })
+  status!: ModelStatus;
+
+  /** The BullMQ job that trains it: a retried job finds its version again. */
+  @Column({ name: 'job_id', type: 'text', nullable: true })
+  jobId!: string | null;
+
+  @Column({ type: 'jsonb' })
+  config!: Record<string, unknown>;
+
+  /** Newest interaction time the training data held. */
+  @Column({ name: 'data_watermark', type: 'timestamptz', nullable: true })
+  dataWatermark!: Date | null;
+
+  @Column({ type: 'integer', default: 0 })
+  users!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  items!: number;
+
+  @Column({ type: 'bigint', default: 0 })
+  interactions!: string;
+
+  @Column({ type: 'jsonb', nullable: true })
+  metrics!: ModelMetrics | null;
+
+  @Column({ name: 'loss_curve', type: 'jsonb', default: () => `'[]'::jsonb` })
+  lossCurve!: EpochPoint[];
+
+  /** Seconds per phase: load, train, publish, promote. */
+  @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })
+  timings!: Record<string, number>;
+
+  @Column({ type: 'text', nullable: true })
+  backend!: string | null;
+
+  /** The model library's blob: weights, config and id maps. Loaded only when needed. */
+  @Column({ type: 'bytea', nullable: true, select: false })
+  weights!: Buffer | null;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'trained_at', type: 'timestamptz', nullable: true })
+  trainedAt!: Date | null;
+
+  @Column({ name: 'activated_at', type: 'timestamptz', nullable: true })
+  activatedAt!: Date | null;
+}

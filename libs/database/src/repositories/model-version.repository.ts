@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, DeepPartial, In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { ModelStatus, ModelVersionEntity } from '../entities';
+
+@Injectable()
+export class ModelVersionRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  private get repo() {
+    return this.db.getRepository(ModelVersionEntity);
+  }
+
+  /** The version a job trains; a retried job (after a crash) gets its own row back, reset. */
+  async startForJob(jobId: string, config: Record<string, unknown>): Promise<ModelVersionEntity> {
+    const existing = await this.repo.findOneBy({ jobId });
+    if (existing) {
+      await this.repo.update(existing.version, { status: ModelStatus.TRAINING, error: null, lossCurve: [], timings: {} });
+      return { ...existing, status: ModelStatus.TRAINING };
+    }
+    return this.repo.save(this.repo.create({ jobId, config, status: ModelStatus.TRAINING, lossCurve: [], timings: {} }));
+  }
+
+  update(version: number, fields: DeepPartial<ModelVersionEntity>): Promise<unknown> {
+    return this.repo.update(version, fields as QueryDeepPartialEntity<ModelVersionEntity>);
+  }
+
+  find(version: number): Promise<ModelVersionEntity | null> {
+    return this.repo.findOneBy({ version });
+  }
+
+  findByJob(jobId: string): Promise<ModelVersionEntity | null> {
+    return this.repo.findOneBy({ jobId });
+  }
+
+  findActive(): Promise<ModelVersionEntity | null> {
+    return this.repo.findOneBy({ status: ModelStatus.ACTIVE });
+  }
+
+  list(limit: number): Promise<ModelVersionEntity[]> {
+    return this.repo.find({ order: { version: 'DESC' }, take: limit });
+  }
+
+  async weights(version: number): Promise<Buffer | null> {
+    const row = await this.repo.createQueryBuilder('m').addSelect('m.weights').where('m.version = :version', { version }).getOne();
+    return row?.weights ?? null;
+  }
+
+  /** Makes `version` the only ACTIVE one in one transaction; the previous one becomes READY. */
+  async activate(version: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.getRepository(ModelVersionEntity).update({ status: ModelStatus.ACTIVE }, { status: ModelStatus.READY });
+      await tx.getRepository(ModelVersionEntity).update(version, { status: ModelStatus.ACTIVE, activatedAt: new Date() });
+    });
+  }
+
+  /** READY versions beyond the newest `keep` (the active one aside), whose keys may go. */
+  async retireAllBut(keepVersions: number[]): Promise<number[]> {
+    const ready = await this.repo.find({ where: { status: In([ModelStatus.READY]) }, select: { version: true } });
+    const retire = ready.map((r) => r.version).filter((v) => !keepVersions.includes(v));
+    if (retire.length) await this.repo.update({ version: In(retire) }, { status: ModelStatus.RETIRED });
+    return retire;
+  }
+}

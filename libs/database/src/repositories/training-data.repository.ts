@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { PoolClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { DataSource } from 'typeorm';
+
+/** Every interaction as parallel typed arrays of dense indexes: 12 bytes a row, no object per row. */
+export interface TrainingData {
+  user: Int32Array;
+  item: Int32Array;
+  weight: Float32Array;
+  /** External id per dense user / item index. */
+  userIds: string[];
+  itemIds: string[];
+  /** Newest occurred_at seen: the model's data watermark. */
+  watermark: Date | null;
+}
+
+// COPY BINARY: 11-byte signature, int32 flags, int32 extension length
+const HEADER_BYTES = 19;
+// int16 field count, then (int32 length + value) for user_id int4, item_id int4, weight float4, occurred_at int8
+const TUPLE_BYTES = 2 + 8 + 8 + 8 + 12;
+// timestamptz counts microseconds from 2000-01-01
+const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
+
+@Injectable()
+export class TrainingDataRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Streams the interactions through COPY ... TO STDOUT (BINARY) into typed arrays sized exactly,
+   * inside one REPEATABLE READ snapshot so the count and the rows agree.
+   */
+  async loadAll(onProgress?: (rows: number, total: number) => void): Promise<TrainingData> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    const client = (runner as unknown as { databaseConnection: PoolClient }).databaseConnection;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const total = Number((await client.query('SELECT count(*) AS n FROM interactions')).rows[0].n);
+      const raw = await this.copyInteractions(client, total, onProgress);
+      const users = await this.denseIds(client, 'users', raw.userKey);
+      const items = await this.denseIds(client, 'items', raw.itemKey);
+      await client.query('COMMIT');
+      for (let k = 0; k < total; k++) {
+        raw.userKey[k] = users.dense[raw.userKey[k]];
+        raw.itemKey[k] = items.dense[raw.itemKey[k]];
+      }
+      return { user: raw.userKey, item: raw.itemKey, weight: raw.weight, userIds: users.ids, itemIds: items.ids, watermark: raw.watermark };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async copyInteractions(client: PoolClient, total: number, onProgress?: (rows: number, total: number) => void) {
+    const userKey = new Int32Array(total);
+    const itemKey = new Int32Array(total);
+    const weight = new Float32Array(total);
+    let newestUs = -Infinity;
+    let rows = 0;
+    let skip = HEADER_BYTES;
+    let carry: Buffer | null = null;
+    const stream = client.query(copyTo('COPY (SELECT user_id, item_id, weight, occurred_at FROM interactions) TO STDOUT (FORMAT binary)'));
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+      let at = Math.min(skip, buf.length);
+      skip -= at;
+      for (; at + TUPLE_BYTES <= buf.length; at += TUPLE_BYTES) {
+        if (buf.readInt16BE(at) !== 4) break; // -1: the trailer
+        if (rows === total) throw new Error('more rows than counted: the snapshot changed under the COPY');
+        userKey[rows] = buf.readInt32BE(at + 6);
+        itemKey[rows] = buf.readInt32BE(at + 14);
+        weight[rows] = buf.readFloatBE(at + 22);
+        const us = buf.readInt32BE(at + 30) * 4294967296 + buf.readUInt32BE(at + 34);
+        if (us > newestUs) newestUs = us;
+        rows++;
+      }
+      carry = at < buf.length ? buf.subarray(at) : null;
+      if (carry && carry.length >= 2 && carry.readInt16BE(0) === -1) carry = null;
+      onProgress?.(rows, total);
+      buf = Buffer.alloc(0);
+    }
+    if (rows !== total) throw new Error(`expected ${total} interactions, read ${rows}`);
+    const watermark = rows ? new Date(PG_EPOCH_MS + Math.floor(newestUs / 1000)) : null;
+    return { userKey, itemKey, weight, watermark };
+  }
+
+  /** Dense indexes (ascending internal id) for the keys that occur, and their external ids. */
+  private async denseIds(client: PoolClient, table: 'users' | 'items', keys: Int32Array) {
+    let max = 0;
+    for (const k of keys) if (k > max) max = k;
+    const dense = new Int32Array(max + 1).fill(-1);
+    for (const k of keys) dense[k] = 0;
+    let next = 0;
+    for (let k = 0; k <= max; k++) if (dense[k] === 0) dense[k] = next++;
+    const ids = new Array<string>(next);
+    // only ids that occur: a user without interactions has no row in the model
+    const { rows } = await client.query(`SELECT id, external_id FROM ${table} WHERE id <= $1`, [max]);
+    for (const row of rows as Array<{ id: number; external_id: string }>) {
+      if (dense[row.id] >= 0) ids[dense[row.id]] = row.external_id;
+    }
+    return { dense, ids };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Every Redis key recoder writes, built in one place (docs/redis-layout.md describes them):
+ *   recoder:v{n}:user:{id}  hash, field `vec` = float32 little-endian blob (RediSearch FLOAT32 layout)
+ *   recoder:v{n}:item:{id}  hash, field `vec` (and `bias`)
+ *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash
+ *   recoder:active          the live version number, switched last
+ */
+export const KEY_PREFIX = 'recoder';
+export const ACTIVE_KEY = `${KEY_PREFIX}:active`;
+/** Pub/sub channel: the new active version number, for every API process to load it. */
+export const MODEL_ACTIVATED_CHANNEL = `${KEY_PREFIX}:model-activated`;
+export const VECTOR_FIELD = 'vec';
+
+export const versionPrefix = (version: number): string => `${KEY_PREFIX}:v${version}:`;
+export const userKey = (version: number, userId: string): string => `${versionPrefix(version)}user:${userId}`;
+export const itemKey = (version: number, itemId: string): string => `${versionPrefix(version)}item:${itemId}`;
+export const metaKey = (version: number): string => `${versionPrefix(version)}meta`;
+/** SCAN pattern of every key of a version (ids may hold glob characters: escape the prefix only). */
+export const versionPattern = (version: number): string => `${versionPrefix(version)}*`;
+
+/** float32 little-endian, the byte layout RediSearch's FLOAT32 vector fields and numpy's '<f4' read. */
+// typed arrays use the machine's byte order; recoder runs on little-endian machines only (x86, arm64)
+if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) throw new Error('recoder needs a little-endian machine');
+
+/** A copy of the vector's bytes: float32 little-endian, no per-element work. */
+export function encodeVector(values: Float32Array): Buffer {
+  return Buffer.from(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+}
+
+export function decodeVector(blob: Buffer): Float32Array {
+  // copy into a fresh, aligned buffer: Redis replies may start at any byte offset
+  return new Float32Array(Uint8Array.from(blob).buffer);
+}

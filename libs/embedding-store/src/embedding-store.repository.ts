@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+import { REDIS } from '@app/redis';
+import {
+  ACTIVE_KEY,
+  decodeVector,
+  encodeVector,
+  itemKey,
+  metaKey,
+  MODEL_ACTIVATED_CHANNEL,
+  userKey,
+  VECTOR_FIELD,
+  versionPattern,
+} from './embedding-keys';
+
+export interface VersionMeta {
+  dim: number;
+  itemDim: number;
+  users: number;
+  items: number;
+  trainedAt: string;
+  modelHash: string;
+}
+
+/** Vectors of one kind, row-major, with their ids in the same order. */
+export interface VectorBlock {
+  ids: readonly string[];
+  dim: number;
+  vectors: Float32Array;
+}
+
+/** Pipelined writes: one round trip per this many commands. */
+const PIPELINE_SIZE = 2000;
+const SCAN_COUNT = 1000;
+
+@Injectable()
+export class EmbeddingStoreRepository {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** Writes a whole kind of vectors under a version, pipelined; reports progress in rows. */
+  async writeVectors(version: number, kind: 'user' | 'item', block: VectorBlock, onProgress?: (done: number) => void): Promise<void> {
+    const key = kind === 'user' ? userKey : itemKey;
+    for (let start = 0; start < block.ids.length; start += PIPELINE_SIZE) {
+      const end = Math.min(block.ids.length, start + PIPELINE_SIZE);
+      const pipe = this.redis.pipeline();
+      for (let r = start; r < end; r++) {
+        pipe.hset(key(version, block.ids[r]), VECTOR_FIELD, encodeVector(block.vectors.subarray(r * block.dim, (r + 1) * block.dim)));
+      }
+      const results = await pipe.exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0];
+      onProgress?.(end);
+    }
+  }
+
+  /** Written after the vectors: a version without meta is incomplete and never activated. */
+  async writeMeta(version: number, meta: VersionMeta): Promise<void> {
+    await this.redis.hset(metaKey(version), { ...meta });
+  }
+
+  async readMeta(version: number): Promise<VersionMeta | null> {
+    const raw = await this.redis.hgetall(metaKey(version));
+    if (!raw.dim) return null;
+    return {
+      dim: Number(raw.dim),
+      itemDim: Number(raw.itemDim),
+      users: Number(raw.users),
+      items: Number(raw.items),
+      trainedAt: raw.trainedAt,
+      modelHash: raw.modelHash,
+    };
+  }
+
+  async readVector(version: number, kind: 'user' | 'item', id: string): Promise<Float32Array | null> {
+    const blob = await this.redis.hgetBuffer(kind === 'user' ? userKey(version, id) : itemKey(version, id), VECTOR_FIELD);
+    return blob ? decodeVector(blob) : null;
+  }
+
+  /** The pointer every reader follows; set as the very last step of a publish. */
+  async setActive(version: number): Promise<void> {
+    await this.redis.multi().set(ACTIVE_KEY, String(version)).publish(MODEL_ACTIVATED_CHANNEL, String(version)).exec();
+  }
+
+  async activeVersion(): Promise<number | null> {
+    const raw = await this.redis.get(ACTIVE_KEY);
+    return raw === null ? null : Number(raw);
+  }
+
+  /** Deletes every key of a version (UNLINK: freed in the background). Returns how many. */
+  async deleteVersion(version: number): Promise<number> {
+    let cursor = '0';
+    let deleted = 0;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', versionPattern(version), 'COUNT', SCAN_COUNT);
+      cursor = next;
+      if (keys.length) deleted += await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './embedding-keys';
+export * from './embedding-store.repository';
+export * from './embedding-store.module';

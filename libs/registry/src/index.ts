@@ -1,0 +1,2 @@
+export * from './model-registry.service';
+export * from './registry.module';

@@ -1,0 +1,12 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { resetEnvCache } from '@app/config';
+import { createJobsApp } from '../apps/jobs/src/create-jobs-app';
+
+/** The real worker module (BullMQ processors running) on the test database and Redis db. */
+export async function createTestJobsApp(env: Record<string, string> = {}): Promise<NestFastifyApplication> {
+  Object.assign(process.env, { TRAIN_THREADS: '1', ...env });
+  resetEnvCache();
+  const app = await createJobsApp();
+  await app.init();
+  return app;
+}

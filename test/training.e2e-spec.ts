@@ -1,0 +1,116 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type Redis from 'ioredis';
+import type { Pool } from 'pg';
+import { importSynthetic } from '@app/ingest';
+import { generateSynthetic } from '@app/synthetic';
+import { firstErrorCode, gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing';
+import { createTestApiApp } from './create-test-app';
+import { createTestJobsApp } from './create-test-jobs-app';
+import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+
+const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
+const CONFIG = { epochs: 20, embeddingDim: 24, hidden: [64], seed: 3, patience: 0, batchSize: 50, learningRate: 3e-3 };
+const RETRAIN = `mutation R($config: TrainingConfigInput, $force: Boolean) { retrain(config: $config, force: $force) { id state } }`;
+const JOB = `query J($id: ID!) { trainingJob(id: $id) { id state error progress { phase percent } modelVersion { version status } } }`;
+const MODEL = `query M($v: Int) { model(version: $v) { version status users items interactions dataWatermark
+  metrics { ndcg100 recall20 recall50 popularity { ndcg100 recall20 } } lossCurve { epoch loss ndcg } timings } }`;
+
+describe('training pipeline (e2e)', () => {
+  let api: NestFastifyApplication;
+  let jobs: NestFastifyApplication;
+  let db: Pool;
+  let redis: Redis;
+  const data = generateSynthetic({ users: 500, items: 300, seed: 11, perUser: 25, clusters: 8 });
+
+  beforeAll(async () => {
+    db = testPool(TEST_DATABASE_URL);
+    redis = testRedis(TEST_REDIS_URL);
+    await truncateStore(db);
+    await redis.flushdb(); // the tests' own db index
+    await importSynthetic({ url: TEST_DATABASE_URL }, data);
+    api = await createTestApiApp();
+    jobs = await createTestJobsApp();
+  });
+  afterAll(async () => {
+    await jobs.close();
+    await api.close();
+    await db.end();
+    redis.disconnect();
+  });
+
+  async function trainToCompletion(force = false): Promise<{ version: number; status: string }> {
+    const started = await gql(api, RETRAIN, { config: CONFIG, force }, admin);
+    expect(started.errors).toBeUndefined();
+    const id = started.data!.retrain.id;
+    for (let i = 0; i < 600; i++) {
+      const res = await gql(api, JOB, { id }, admin);
+      const job = res.data!.trainingJob;
+      if (job.state === 'COMPLETED') return job.modelVersion;
+      if (job.state === 'FAILED') throw new Error(`training failed: ${job.error}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error('training did not finish');
+  }
+
+  const activeVersion = async () => Number(await redis.get('recoder:active'));
+
+  it('refuses retrain without the admin key and enqueues nothing', async () => {
+    const res = await gql(api, RETRAIN, { config: CONFIG });
+    expect(firstErrorCode(res)).toBe('UNAUTHENTICATED');
+    expect(await scanKeys(redis, 'recoder:bull:training:[0-9]*')).toEqual([]);
+    expect(await redis.llen('recoder:bull:training:wait')).toBe(0);
+  });
+
+  it('rejects a nonsense config with BAD_USER_INPUT naming the field', async () => {
+    for (const config of [{ epochs: -1 }, { embeddingDim: 0 }, { dropout: 1.5 }, { loss: 'hinge' }]) {
+      const res = await gql(api, RETRAIN, { config }, admin);
+      expect(firstErrorCode(res)).toBe('BAD_USER_INPUT');
+      expect(res.errors![0].message).toContain(`config.${Object.keys(config)[0]}`);
+    }
+  });
+
+  it('trains, stores metrics beating popularity, publishes every user embedding and activates the first model', async () => {
+    const v1 = await trainToCompletion();
+    const res = await gql(api, MODEL, {}, admin);
+    const model = res.data!.model;
+    // the model knows the items someone interacted with
+    const itemsSeen = new Set(data.item).size;
+    expect(model).toMatchObject({ version: v1.version, status: 'ACTIVE', users: 500, items: itemsSeen, interactions: data.user.length });
+    expect(model.metrics.ndcg100).toBeGreaterThan(model.metrics.popularity.ndcg100);
+    expect(model.metrics.recall20).toBeGreaterThan(model.metrics.popularity.recall20);
+    expect(model.lossCurve).toHaveLength(CONFIG.epochs);
+    expect(model.lossCurve[CONFIG.epochs - 1].loss).toBeLessThan(model.lossCurve[0].loss);
+    expect(Object.keys(model.timings).sort()).toEqual(['load', 'promote', 'publish', 'train']);
+    expect(await activeVersion()).toBe(v1.version);
+
+    const userKeys = await scanKeys(redis, `recoder:v${v1.version}:user:*`);
+    expect(userKeys).toHaveLength(500);
+    const blob = await redis.hgetBuffer(`recoder:v${v1.version}:user:u0`, 'vec');
+    expect(blob!.length).toBe(CONFIG.embeddingDim * 4);
+    expect(await redis.hget(`recoder:v${v1.version}:meta`, 'dim')).toBe(String(CONFIG.embeddingDim));
+  });
+
+  it('a second retrain takes over, the first version keys go after the third, activateModel rolls back', async () => {
+    const first = await activeVersion();
+    const v2 = await trainToCompletion(true);
+    expect(await activeVersion()).toBe(v2.version);
+    expect(await scanKeys(redis, `recoder:v${first}:*`)).not.toHaveLength(0); // kept for rollback
+
+    const v3 = await trainToCompletion(true);
+    expect(await activeVersion()).toBe(v3.version);
+    expect(await scanKeys(redis, `recoder:v${first}:*`)).toEqual([]);
+    const models = await gql(api, `{ models(limit: 10) { version status } }`, {}, admin);
+    expect(models.data!.models).toEqual([
+      { version: v3.version, status: 'ACTIVE' },
+      { version: v2.version, status: 'READY' },
+      { version: first, status: 'RETIRED' },
+    ]);
+
+    const rollback = await gql(api, `mutation { activateModel(version: ${v2.version}) { version status } }`, {}, admin);
+    expect(rollback.data!.activateModel).toEqual({ version: v2.version, status: 'ACTIVE' });
+    expect(await activeVersion()).toBe(v2.version);
+    const gone = await gql(api, `mutation { activateModel(version: ${first}) { version } }`, {}, admin);
+    expect(firstErrorCode(gone)).toBe('BAD_USER_INPUT');
+    expect(await activeVersion()).toBe(v2.version);
+  });
+});
