@@ -1,12 +1,16 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
+import { getEnv } from '@app/config';
 import { JobName, JobPayloads, QueueName } from '@app/queue';
 import { NothingToTrainError, TrainingService } from './training.service';
 
 type TrainJob = Job<JobPayloads[JobName.TrainModel]>;
 
-// one training at a time: it owns the CPU
-@Processor(QueueName.Training, { concurrency: 1 })
+const { TRAINING_LOCK_MS } = getEnv();
+
+// one training at a time: it owns the CPU. A worker killed mid-job stops renewing its lock; after
+// TRAINING_LOCK_MS another worker takes the job back (stalled-job detection)
+@Processor(QueueName.Training, { concurrency: 1, lockDuration: TRAINING_LOCK_MS, stalledInterval: TRAINING_LOCK_MS, maxStalledCount: 1 })
 export class TrainModelProcessor extends WorkerHost {
   constructor(private readonly training: TrainingService) {
     super();
