@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLogger, getEnv } from '@app/config';
+import { mountQueueDashboard } from './admin/queue-dashboard';
 import { ApiModule } from './api.module';
 
 /** Batches of 10,000 events are ~1.5 MB of JSON: room for that, and a ceiling against abuse. */
@@ -13,5 +14,6 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     logger: createLogger(env, 'api'),
   });
   app.enableShutdownHooks();
+  await mountQueueDashboard(app);
   return app;
 }

@@ -4,10 +4,11 @@ import { DatabaseModule } from '@app/database';
 import { QueueName } from '@app/queue';
 import { RegistryModule } from '@app/registry';
 import { TrainModelProcessor } from './train-model.processor';
+import { TrainingSchedule } from './training-schedule';
 import { TrainingService } from './training.service';
 
 @Module({
   imports: [DatabaseModule, RegistryModule, BullModule.registerQueue({ name: QueueName.Training })],
-  providers: [TrainModelProcessor, TrainingService],
+  providers: [TrainModelProcessor, TrainingService, TrainingSchedule],
 })
 export class TrainingModule {}

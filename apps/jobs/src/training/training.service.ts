@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { Gauge } from 'prom-client';
 import { EnvVars } from '@app/config';
 import { EpochPoint, ModelMetrics, ModelStatus, ModelVersionEntity, ModelVersionRepository, TrainingDataRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
@@ -33,6 +34,9 @@ const MAX_DEFAULT_BATCH = 500;
 
 export class NothingToTrainError extends Error {}
 
+const phaseSeconds = new Gauge({ name: 'recoder_training_phase_seconds', help: 'Seconds the last training spent per phase', labelNames: ['phase'] });
+const lastModelMetric = new Gauge({ name: 'recoder_last_model_metric', help: 'Validation metrics of the last trained model', labelNames: ['metric'] });
+
 type Report = (progress: TrainingProgress) => Promise<void>;
 
 /** One training run: load, train, publish, promote. Never touches the active version's keys. */
@@ -60,6 +64,7 @@ export class TrainingService {
         return await work();
       } finally {
         timings[phase] = +((performance.now() - started) / 1000).toFixed(3);
+        phaseSeconds.set({ phase }, timings[phase]);
       }
     };
     try {
@@ -95,6 +100,7 @@ export class TrainingService {
       const model = result.model;
       try {
         const metrics = this.metrics(model, train, validation);
+        for (const metric of ['ndcg100', 'recall20', 'recall50'] as const) lastModelMetric.set({ metric }, metrics[metric]);
         const blob = serializeModel(model, { itemIds: items.ids() });
         await this.versions.update(v, {
           metrics,
