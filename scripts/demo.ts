@@ -4,6 +4,7 @@
  * and keep running until Ctrl-C, which stops both.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { getEnv } from '@app/config';
 import { migrate } from '@app/database';
@@ -30,7 +31,11 @@ async function main(): Promise<void> {
     say('the store already has interactions: not seeding again');
   }
 
-  const children = [start('api', 'dist/apps/api/src/main.js'), start('jobs', 'dist/apps/jobs/src/main.js')];
+  // admin operations need a key: make one for this demo when none is configured
+  const adminKey = env.ADMIN_API_KEY ?? randomBytes(12).toString('hex');
+  if (!env.ADMIN_API_KEY) say(`ADMIN_API_KEY is not set: using ${adminKey} for this demo`);
+  const childEnv = { ...process.env, ADMIN_API_KEY: adminKey };
+  const children = [start('api', 'dist/apps/api/src/main.js', childEnv), start('jobs', 'dist/apps/jobs/src/main.js', childEnv)];
   const stop = () => {
     say('stopping');
     for (const child of children) child.kill('SIGTERM');
@@ -40,20 +45,54 @@ async function main(): Promise<void> {
 
   await waitHealthy(`http://127.0.0.1:${env.PORT}/health`, 'api');
   await waitHealthy(`http://127.0.0.1:${env.JOBS_PORT}/health`, 'jobs');
-  const stats = await fetch(`http://127.0.0.1:${env.PORT}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ stats { users items interactions newestInteractionAt } }' }),
-  }).then((r) => r.json());
+  const graphql = graphqlClient(`http://127.0.0.1:${env.PORT}/graphql`, adminKey);
+  const stats = await graphql('{ stats { users items interactions newestInteractionAt } }');
   say(`GraphQL answers on http://127.0.0.1:${env.PORT}/graphql (GraphiQL at /graphiql):`);
   process.stdout.write(`${JSON.stringify(stats)}\n`);
+
+  await trainAndReport(graphql);
   say(`worker health and metrics on http://127.0.0.1:${env.JOBS_PORT}/health and /metrics; Ctrl-C stops both`);
 
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
 }
 
-function start(name: string, entry: string): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, entry)], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+type GraphqlReply = { data?: any; errors?: Array<{ message: string }> };
+type Graphql = (query: string, variables?: Record<string, unknown>) => Promise<GraphqlReply>;
+
+function graphqlClient(url: string, adminKey: string): Graphql {
+  return (query, variables = {}) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+      body: JSON.stringify({ query, variables }),
+    }).then((r) => r.json() as Promise<GraphqlReply>);
+}
+
+/** Retrains through the queue, as an admin would, showing progress; prints the active model. */
+async function trainAndReport(graphql: Graphql): Promise<void> {
+  const started = await graphql('mutation { retrain { id state } }');
+  if (!started.data) throw new Error(`retrain failed: ${JSON.stringify(started.errors)}`);
+  const id = started.data.retrain.id;
+  say(`training job ${id} enqueued`);
+  let last = '';
+  for (;;) {
+    const { data } = await graphql('query J($id: ID!) { trainingJob(id: $id) { state error progress { phase epoch epochs loss ndcg } } }', { id });
+    const job = data.trainingJob;
+    const p = job.progress;
+    const line = p ? `${job.state} ${p.phase}${p.epoch ? ` epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(3)}${p.ndcg != null ? ` ndcg@100 ${p.ndcg.toFixed(4)}` : ''}` : ''}` : job.state;
+    if (line !== last) say(line);
+    last = line;
+    if (job.state === 'COMPLETED') break;
+    if (job.state === 'FAILED') throw new Error(`training failed: ${job.error}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const model = await graphql('{ model { version status users items interactions backend metrics { ndcg100 recall20 recall50 popularity { ndcg100 recall20 recall50 } } timings } }');
+  say('active model (metrics on held-out items of validation users, popularity for comparison):');
+  process.stdout.write(`${JSON.stringify(model.data.model)}\n`);
+}
+
+function start(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   child.once('exit', (code, signal) => {
     if (signal !== 'SIGTERM') say(`${name} exited (${code ?? signal})`);
   });
