@@ -38,7 +38,7 @@ runCli(async (args) => {
   await checkpoint(url);
   const imported = await importInteractionFile({ url, path: file, format: 'csv' });
   if (imported.inserted !== rows) throw new Error(`imported ${imported.inserted} of ${rows} rows`);
-  print({ bench: 'import', ...rate(imported.rows, imported.seconds), inserted: imported.inserted, phases: imported.phases });
+  print({ bench: 'import', ...rate(imported.rows, imported.seconds), inserted: imported.inserted, phases: imported.phases, fk_checks_skipped: imported.foreignKeyChecksSkipped });
 
   if (flags.reimport === 'true') {
     await checkpoint(url);

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
-import { Client, ClientBase, Pool, PoolClient } from 'pg';
-import { interactionFileCopyChunks, RowCounter } from './file-copy-chunks';
-import { InteractionFormat, isInteractionFormat } from './formats';
+import { Client, ClientBase, Pool } from 'pg';
+import { FileStagingState, interactionFileStagingChunks } from './file-copy-chunks';
+import { InteractionFormat, INTERACTION_FORMATS, isInteractionFormat } from './formats';
+import { ImportErrorCode, ImportException } from './import-errors';
 import { FILE_STAGING_COLUMNS, InteractionStagingRepository, StagingColumn } from './interaction-staging.repository';
 
 /** Where an import writes: a connection URL (a client of its own) or a pool to borrow one from. */
@@ -23,8 +24,10 @@ export interface ImportResult {
   users: number;
   items: number;
   seconds: number;
-  /** Where the time went: streaming into staging, then each merge step. */
-  phases: { copy: number; users: number; items: number; interactions: number };
+  /** Where the time went (seconds): streaming into staging, users and items, interactions. */
+  phases: { copy: number; ids: number; interactions: number };
+  /** Whether the per-row foreign key triggers were skipped (see skipForeignKeyChecks). */
+  foreignKeyChecksSkipped: boolean;
 }
 
 export const DEFAULT_TYPE_BY_FORMAT: Record<InteractionFormat, string> = {
@@ -35,21 +38,6 @@ export const DEFAULT_TYPE_BY_FORMAT: Record<InteractionFormat, string> = {
 
 export const MAX_TYPE_LENGTH = 64;
 
-export enum ImportErrorCode {
-  FileNotFound = 'FILE_NOT_FOUND',
-  UnknownFormat = 'UNKNOWN_FORMAT',
-  InvalidType = 'INVALID_TYPE',
-}
-
-export class ImportException extends Error {
-  constructor(
-    readonly code: ImportErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export type ImportFileOptions = ImportTarget & {
   path: string;
   format: InteractionFormat | string;
@@ -59,44 +47,52 @@ export type ImportFileOptions = ImportTarget & {
 };
 
 /**
- * Imports an interaction file: streams it (validated line by line) through COPY into a temp
- * staging table, then merges it into users, items and interactions, all in ONE transaction. A bad
- * line throws "line N: reason" and imports nothing. Re-importing the same file changes nothing:
- * rows with an already stored (user, item, type, occurred_at) are skipped, and a row without a
- * timestamp gets a fixed one (1970-01-01T00:00:00Z), so its key is the same on every import.
+ * Imports an interaction file: streams it, validated line by line, through COPY into temp staging
+ * tables, then merges them into users, items and interactions, all in ONE transaction. A bad line
+ * throws "line N: reason" before any merge, so nothing is imported.
+ *
+ * Idempotent: a row whose (user, item, type, occurred_at) is already stored is skipped, and a row
+ * without a timestamp gets a fixed one (1970-01-01T00:00:00Z) rather than the time of the import,
+ * so it has the same key on every import. The price: in such a file, repeats of a (user, item)
+ * pair are one interaction.
  */
 export async function importInteractionFile(options: ImportFileOptions): Promise<ImportResult> {
   const { path, format } = options;
   if (!isInteractionFormat(format)) {
-    throw new ImportException(ImportErrorCode.UnknownFormat, `unknown format "${format}" (known: movielens-100k, movielens-1m, csv)`);
+    throw new ImportException(ImportErrorCode.UnknownFormat, `unknown format "${format}" (known: ${INTERACTION_FORMATS.join(', ')})`);
   }
   const type = checkType(options.type ?? DEFAULT_TYPE_BY_FORMAT[format]);
   await checkReadableFile(path);
-  const counter: RowCounter = { rows: 0 };
+  const state = new FileStagingState();
   return importStagedRows(options, {
-    chunks: interactionFileCopyChunks(path, format, counter),
+    chunks: interactionFileStagingChunks(path, format, state),
     columns: FILE_STAGING_COLUMNS,
     defaultType: type,
-    counter,
+    rowsSoFar: () => state.rows,
+    userIds: () => state.users.ids,
+    itemIds: () => state.items.ids,
+    mayRepeatKeys: () => state.rowsWithoutTimestamp > 0,
     onProgress: options.onProgress,
   });
 }
 
+/** Rows for the shared import path (files and synthetic data alike). */
 export interface StagedRowsSource {
-  /** COPY text-format rows for the given staging columns. */
+  /** COPY text rows for `columns`; user_idx/item_idx index userIds()/itemIds(). */
   chunks: AsyncIterable<string | Buffer>;
   columns: readonly StagingColumn[];
-  /** Type of the rows whose type column is absent or null. */
+  /** Type of the rows without a type column. */
   defaultType: string;
-  /** Updated by the producer as it yields, for progress. */
-  counter: RowCounter;
+  /** The following are read as chunks are consumed, and complete once they are exhausted. */
+  rowsSoFar: () => number;
+  userIds: () => readonly string[];
+  itemIds: () => readonly string[];
+  /** Whether two rows may share (user, item, type, occurred_at). */
+  mayRepeatKeys: () => boolean;
   onProgress?: (progress: ImportProgress) => void;
 }
 
-/**
- * The shared import path (files and synthetic data): COPY into staging, merge, one transaction.
- * Exposed so generated data goes through the same code as files, with per-row types.
- */
+/** COPY into staging, then merge, in one transaction. Exposed so generated data takes the same path as files. */
 export async function importStagedRows(target: ImportTarget, source: StagedRowsSource): Promise<ImportResult> {
   checkType(source.defaultType);
   const started = process.hrtime.bigint();
@@ -105,31 +101,34 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
     const staging = new InteractionStagingRepository(client);
     await client.query('BEGIN');
     try {
-      await staging.createStagingTable();
-      const reported = reportProgress(source, elapsed);
-      const rows = await staging.copyIntoStaging(reported, source.columns);
-      const copy = elapsed();
+      await staging.createStagingTables();
+      const rows = await staging.copyRows(withProgress(source, elapsed), source.columns);
+      await staging.copyUserIds(source.userIds());
+      await staging.copyItemIds(source.itemIds());
+      await staging.analyzeStaging();
+      const copied = elapsed();
+
       const users = await staging.insertMissingUsers();
-      const usersDone = elapsed();
       const items = await staging.insertMissingItems();
-      const itemsDone = elapsed();
-      const inserted = await staging.insertInteractions(source.defaultType);
-      const interactionsDone = elapsed();
+      await staging.resolveAndLockUsers();
+      await staging.resolveAndLockItems();
+      const resolved = elapsed();
+
+      const foreignKeyChecksSkipped = await staging.skipForeignKeyChecks();
+      const inserted = await staging.insertInteractions(source.defaultType, source.mayRepeatKeys());
+      if (foreignKeyChecksSkipped) await staging.restoreForeignKeyChecks();
+      const merged = elapsed();
+
       await client.query('COMMIT');
-      const seconds = elapsed();
       return {
         rows,
         inserted,
         duplicates: rows - inserted,
         users,
         items,
-        seconds,
-        phases: {
-          copy: round(copy),
-          users: round(usersDone - copy),
-          items: round(itemsDone - usersDone),
-          interactions: round(interactionsDone - itemsDone),
-        },
+        seconds: elapsed(),
+        phases: { copy: round(copied), ids: round(resolved - copied), interactions: round(merged - resolved) },
+        foreignKeyChecksSkipped,
       };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -138,16 +137,16 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
   });
 }
 
-async function* reportProgress(source: StagedRowsSource, elapsed: () => number): AsyncGenerator<string | Buffer> {
+async function* withProgress(source: StagedRowsSource, elapsed: () => number): AsyncGenerator<string | Buffer> {
   for await (const chunk of source.chunks) {
     yield chunk;
-    source.onProgress?.({ rows: source.counter.rows, seconds: elapsed() });
+    source.onProgress?.({ rows: source.rowsSoFar(), seconds: elapsed() });
   }
 }
 
 async function withClient<T>(target: ImportTarget, work: (client: ClientBase) => Promise<T>): Promise<T> {
   if (target.pool) {
-    const client: PoolClient = await target.pool.connect();
+    const client = await target.pool.connect();
     let failed = false;
     try {
       return await work(client);
@@ -155,7 +154,7 @@ async function withClient<T>(target: ImportTarget, work: (client: ClientBase) =>
       failed = true;
       throw err;
     } finally {
-      // after a failed COPY the session state is not worth trusting: drop the connection
+      // after a failed COPY the session is not worth trusting: drop the connection rather than pool it
       client.release(failed);
     }
   }

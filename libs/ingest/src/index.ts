@@ -1,5 +1,6 @@
 export * from './formats';
 export * from './read-interaction-file';
+export * from './import-errors';
 export * from './copy-text';
 export * from './file-copy-chunks';
 export * from './interaction-staging.repository';

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { INTERACTION_TYPES, SyntheticInteractions, syntheticItemId, syntheticUserId } from '@app/synthetic';
-import { RowCounter } from './file-copy-chunks';
+import { ImportProgress, ImportResult, ImportTarget, importStagedRows } from './copy-import';
 import { StagingColumn } from './interaction-staging.repository';
 
 /** Rows per yielded string: big enough to amortise the stream machinery, small enough to stay cheap. */
@@ -9,19 +9,41 @@ const ROWS_PER_CHUNK = 50_000;
 
 export const SYNTHETIC_CSV_HEADER = 'user,item,weight,timestamp';
 /** Synthetic rows carry their own type (view, click, purchase), unlike files. */
-export const SYNTHETIC_STAGING_COLUMNS: readonly StagingColumn[] = ['user_ext', 'item_ext', 'weight', 'occurred_at', 'type'];
+const SYNTHETIC_STAGING_COLUMNS: readonly StagingColumn[] = ['user_idx', 'item_idx', 'weight', 'occurred_at', 'type'];
+const SYNTHETIC_DEFAULT_TYPE = INTERACTION_TYPES[0];
 
-/** Synthetic interactions as staging rows in COPY text format (synthetic ids need no escaping). */
-export async function* syntheticCopyChunks(data: SyntheticInteractions, counter: RowCounter = { rows: 0 }, limit = Infinity): AsyncGenerator<string> {
-  yield* chunked(data, limit, counter, (k) =>
-    `${syntheticUserId(data.user[k])}\t${syntheticItemId(data.item[k])}\t${data.weight[k]}\t${data.occurredAt[k]}\t${INTERACTION_TYPES[data.type[k]]}\n`,
+/**
+ * Writes synthetic interactions through the bulk import path (COPY, one transaction). All its users
+ * and items are created, including items nobody drew: the catalogue is `items` long. Idempotent:
+ * the same seed gives the same rows, which are then all duplicates.
+ */
+export async function importSynthetic(
+  target: ImportTarget,
+  data: SyntheticInteractions,
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<ImportResult> {
+  let rows = 0;
+  const chunks = chunked(data, Infinity, (n) => (rows = n), (k) =>
+    // synthetic indexes are the dictionary indexes: the ids below are listed in index order
+    `${data.user[k]}\t${data.item[k]}\t${data.weight[k]}\t${data.occurredAt[k]}\t${INTERACTION_TYPES[data.type[k]]}\n`,
   );
+  return importStagedRows(target, {
+    chunks,
+    columns: SYNTHETIC_STAGING_COLUMNS,
+    defaultType: SYNTHETIC_DEFAULT_TYPE,
+    rowsSoFar: () => rows,
+    userIds: () => Array.from({ length: data.users }, (_, u) => syntheticUserId(u)),
+    itemIds: () => Array.from({ length: data.items }, (_, i) => syntheticItemId(i)),
+    // the generator draws distinct items per user
+    mayRepeatKeys: () => false,
+    onProgress,
+  });
 }
 
-/** The same rows as the csv import format (`user,item,weight,timestamp`); the type is not part of it. */
+/** The rows as the csv import format (`user,item,weight,timestamp`); the type is not part of it. */
 export async function* syntheticCsvChunks(data: SyntheticInteractions, limit = Infinity): AsyncGenerator<string> {
   yield `${SYNTHETIC_CSV_HEADER}\n`;
-  yield* chunked(data, limit, { rows: 0 }, (k) =>
+  yield* chunked(data, limit, () => undefined, (k) =>
     `${syntheticUserId(data.user[k])},${syntheticItemId(data.item[k])},${data.weight[k]},${data.occurredAt[k]}\n`,
   );
 }
@@ -32,13 +54,18 @@ export async function writeSyntheticCsv(data: SyntheticInteractions, path: strin
   return Math.min(limit, data.user.length);
 }
 
-async function* chunked(data: SyntheticInteractions, limit: number, counter: RowCounter, line: (k: number) => string): AsyncGenerator<string> {
+async function* chunked(
+  data: SyntheticInteractions,
+  limit: number,
+  done: (rows: number) => void,
+  line: (k: number) => string,
+): AsyncGenerator<string> {
   const total = Math.min(limit, data.user.length);
   for (let start = 0; start < total; start += ROWS_PER_CHUNK) {
     const end = Math.min(total, start + ROWS_PER_CHUNK);
     const out: string[] = new Array(end - start);
     for (let k = start; k < end; k++) out[k - start] = line(k);
-    counter.rows = end;
+    done(end);
     yield out.join('');
   }
 }
