@@ -22,9 +22,9 @@ export const versionPattern = (version: number): string => `${versionPrefix(vers
 // typed arrays use the machine's byte order; recoder runs on little-endian machines only (x86, arm64)
 if (new Uint8Array(Uint16Array.of(1).buffer)[0] !== 1) throw new Error('recoder needs a little-endian machine');
 
-/** A copy of the vector's bytes: float32 little-endian, no per-element work. */
-export function encodeVector(values: Float32Array): Buffer {
-  return Buffer.from(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+/** The vector's bytes as they are (float32 little-endian): a view, no copy; keep `values` unchanged until written. */
+export function vectorBytes(values: Float32Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 }
 
 export function decodeVector(blob: Buffer): Float32Array {

@@ -4,7 +4,7 @@ import { REDIS } from '@app/redis';
 import {
   ACTIVE_KEY,
   decodeVector,
-  encodeVector,
+  vectorBytes,
   itemKey,
   metaKey,
   MODEL_ACTIVATED_CHANNEL,
@@ -29,8 +29,9 @@ export interface VectorBlock {
   vectors: Float32Array;
 }
 
-/** Pipelined writes: one round trip per this many commands. */
-const PIPELINE_SIZE = 2000;
+/** Pipelined writes: one round trip per this many commands, several round trips in flight. */
+const PIPELINE_SIZE = 1000;
+const PIPELINES_IN_FLIGHT = 4;
 const SCAN_COUNT = 1000;
 
 @Injectable()
@@ -40,17 +41,26 @@ export class EmbeddingStoreRepository {
   /** Writes a whole kind of vectors under a version, pipelined; reports progress in rows. */
   async writeVectors(version: number, kind: 'user' | 'item', block: VectorBlock, onProgress?: (done: number) => void): Promise<void> {
     const key = kind === 'user' ? userKey : itemKey;
-    for (let start = 0; start < block.ids.length; start += PIPELINE_SIZE) {
-      const end = Math.min(block.ids.length, start + PIPELINE_SIZE);
-      const pipe = this.redis.pipeline();
-      for (let r = start; r < end; r++) {
-        pipe.hset(key(version, block.ids[r]), VECTOR_FIELD, encodeVector(block.vectors.subarray(r * block.dim, (r + 1) * block.dim)));
+    let next = 0;
+    let done = 0;
+    // a few pipelines in flight keep both this process and Redis busy
+    const lane = async () => {
+      while (next < block.ids.length) {
+        const start = next;
+        const end = Math.min(block.ids.length, start + PIPELINE_SIZE);
+        next = end;
+        const pipe = this.redis.pipeline();
+        for (let r = start; r < end; r++) {
+          pipe.hset(key(version, block.ids[r]), VECTOR_FIELD, vectorBytes(block.vectors.subarray(r * block.dim, (r + 1) * block.dim)));
+        }
+        const results = await pipe.exec();
+        const failed = results?.find(([err]) => err);
+        if (failed) throw failed[0];
+        done += end - start;
+        onProgress?.(done);
       }
-      const results = await pipe.exec();
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0];
-      onProgress?.(end);
-    }
+    };
+    await Promise.all(Array.from({ length: PIPELINES_IN_FLIGHT }, lane));
   }
 
   /** Written after the vectors: a version without meta is incomplete and never activated. */
