@@ -24,8 +24,8 @@ export interface ImportResult {
   users: number;
   items: number;
   seconds: number;
-  /** Where the time went (seconds): streaming into staging, users and items, interactions. */
-  phases: { copy: number; ids: number; interactions: number };
+  /** Where the time went (seconds): streaming into staging, users and items, interactions, commit. */
+  phases: { copy: number; ids: number; interactions: number; commit: number };
   /** Whether the per-row foreign key triggers were skipped (see skipForeignKeyChecks). */
   foreignKeyChecksSkipped: boolean;
 }
@@ -120,14 +120,15 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
       const merged = elapsed();
 
       await client.query('COMMIT');
+      const committed = elapsed();
       return {
         rows,
         inserted,
         duplicates: rows - inserted,
         users,
         items,
-        seconds: elapsed(),
-        phases: { copy: round(copied), ids: round(resolved - copied), interactions: round(merged - resolved) },
+        seconds: committed,
+        phases: { copy: round(copied), ids: round(resolved - copied), interactions: round(merged - resolved), commit: round(committed - merged) },
         foreignKeyChecksSkipped,
       };
     } catch (err) {

@@ -128,8 +128,8 @@ class LineEncoder {
     const hasTimestamp = fields > 3 && ends[3] > starts[3];
     if (hasTimestamp && !isFastSeconds(buffer, starts[3], ends[3])) return false;
 
-    const user = this.state.users.indexOf(buffer.toString('latin1', starts[0], ends[0]), lineNo);
-    const item = this.state.items.indexOf(buffer.toString('latin1', starts[1], ends[1]), lineNo);
+    const user = this.state.users.indexOfBytes(buffer, starts[0], ends[0]);
+    const item = this.state.items.indexOfBytes(buffer, starts[1], ends[1]);
     out.uint(user);
     out.byte(TAB);
     out.uint(item);
