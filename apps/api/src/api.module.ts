@@ -12,11 +12,14 @@ import { GraphqlExceptionFilter } from './errors/graphql-exception.filter';
 import { InteractionsModule } from './interactions/interactions.module';
 import { ItemsModule } from './items/items.module';
 import { DateTimeScalar } from './scalars/date-time.scalar';
+import { RecommendationsModule } from './recommendations/recommendations.module';
 import { StatsModule } from './stats/stats.module';
 import { TrainingModule } from './training/training.module';
 import { UsersModule } from './users/users.module';
 
 /** The committed schema: regenerated when the app boots outside production, so a change shows in the diff. */
+const MAX_QUERY_DEPTH = 6;
+
 export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
 
 @Module({
@@ -29,6 +32,8 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
       autoSchemaFile: process.env.NODE_ENV === 'production' ? true : SCHEMA_FILE,
       sortSchema: true,
       graphiql: process.env.NODE_ENV !== 'production',
+      // one request cannot ask for unbounded nesting
+      queryDepth: MAX_QUERY_DEPTH,
       buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
       context: (req: FastifyRequest, reply: FastifyReply) => ({ req, reply }),
       errorFormatter: formatGraphqlErrors,
@@ -41,6 +46,7 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
     UsersModule,
     StatsModule,
     TrainingModule,
+    RecommendationsModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: GraphqlExceptionFilter }],
 })

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EnvVars } from '@app/config';
 import { dataSourceOptions } from './data-source';
+import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ItemRepository } from './repositories/item.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
@@ -9,7 +10,9 @@ import { StatsRepository } from './repositories/stats.repository';
 import { TrainingDataRepository } from './repositories/training-data.repository';
 import { UserRepository } from './repositories/user.repository';
 
-const REPOSITORIES = [InteractionRepository, ItemRepository, ModelVersionRepository, StatsRepository, TrainingDataRepository, UserRepository];
+const REPOSITORIES = [
+  CatalogueRepository,
+  InteractionRepository, ItemRepository, ModelVersionRepository, StatsRepository, TrainingDataRepository, UserRepository];
 
 @Module({
   imports: [

@@ -8,3 +8,4 @@ export * from './repositories/stats.repository';
 export * from './repositories/user.repository';
 export * from './repositories/model-version.repository';
 export * from './repositories/training-data.repository';
+export * from './repositories/catalogue.repository';

@@ -1,6 +1,8 @@
 /**
  * Every Redis key recoder writes, built in one place (docs/redis-layout.md describes them):
- *   recoder:v{n}:user:{id}  hash, field `vec` = float32 little-endian blob (RediSearch FLOAT32 layout)
+ *   recoder:v{n}:user:{id}  hash, field `vec` = float32 little-endian blob (RediSearch FLOAT32 layout),
+ *                           field `stale` = 1 when the user interacted since (the API folds them in again),
+ *                           field `asOf` (fold-ins only) = newest interaction time included, ms
  *   recoder:v{n}:item:{id}  hash, field `vec` (and `bias`)
  *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash
  *   recoder:active          the live version number, switched last
@@ -10,6 +12,10 @@ export const ACTIVE_KEY = `${KEY_PREFIX}:active`;
 /** Pub/sub channel: the new active version number, for every API process to load it. */
 export const MODEL_ACTIVATED_CHANNEL = `${KEY_PREFIX}:model-activated`;
 export const VECTOR_FIELD = 'vec';
+/** Set on a user's hash when they interacted after their embedding was computed. */
+export const STALE_FIELD = 'stale';
+/** On a folded-in user: the newest interaction time (ms) the vector includes. */
+export const AS_OF_FIELD = 'asOf';
 
 export const versionPrefix = (version: number): string => `${KEY_PREFIX}:v${version}:`;
 export const userKey = (version: number, userId: string): string => `${versionPrefix(version)}user:${userId}`;

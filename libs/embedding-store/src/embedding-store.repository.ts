@@ -9,6 +9,8 @@ import {
   metaKey,
   MODEL_ACTIVATED_CHANNEL,
   userKey,
+  AS_OF_FIELD,
+  STALE_FIELD,
   VECTOR_FIELD,
   versionPattern,
 } from './embedding-keys';
@@ -107,4 +109,32 @@ export class EmbeddingStoreRepository {
     } while (cursor !== '0');
     return deleted;
   }
+
+  /**
+   * A user's cached embedding: whether an interaction recorded since made it stale, and the newest
+   * interaction time it includes (null for a published one: the model's watermark).
+   */
+  async readUser(version: number, userId: string): Promise<{ vector: Float32Array; stale: boolean; asOf: Date | null } | null> {
+    const [vec, stale, asOf] = await this.redis.hmgetBuffer(userKey(version, userId), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD);
+    if (!vec) return null;
+    return { vector: decodeVector(vec), stale: stale !== null, asOf: asOf ? new Date(Number(asOf.toString())) : null };
+  }
+
+  /** Write-through of a fold-in: the fresh vector, the history time it includes, no longer stale. */
+  async writeUser(version: number, userId: string, vector: Float32Array, asOf: Date | null): Promise<void> {
+    const key = userKey(version, userId);
+    const tx = this.redis.multi().hset(key, VECTOR_FIELD, vectorBytes(vector)).hdel(key, STALE_FIELD);
+    if (asOf) tx.hset(key, AS_OF_FIELD, String(asOf.getTime()));
+    await tx.exec();
+  }
+
+  /** Flags the users' cached embeddings (where there is one) so the next query folds them in again. */
+  async markUsersStale(version: number, userIds: Iterable<string>): Promise<void> {
+    const pipe = this.redis.pipeline();
+    for (const id of userIds) pipe.eval(MARK_STALE_SCRIPT, 1, userKey(version, id), STALE_FIELD);
+    await pipe.exec();
+  }
 }
+
+// only existing hashes: a user without an embedding needs no flag, and must not get an empty key
+const MARK_STALE_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], '1') end return 0`;

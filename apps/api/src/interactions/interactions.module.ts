@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '@app/database';
+import { EmbeddingStoreModule } from '@app/embedding-store';
 import { InteractionsResolver } from './interactions.resolver';
 import { InteractionsService } from './interactions.service';
 
 @Module({
-  imports: [DatabaseModule],
+  imports: [DatabaseModule, EmbeddingStoreModule],
   providers: [InteractionsResolver, InteractionsService],
 })
 export class InteractionsModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ItemEntity, ItemRepository } from '@app/database';
 import { BadUserInputError } from '../errors/api-error';
+import { CatalogueService } from '../recommendations/catalogue.service';
 import { checkId } from '../interactions/validate-interactions';
 import { ItemInput } from './dto/item.input';
 import { Item } from './models/item.model';
@@ -17,7 +18,10 @@ const toItem = (e: ItemEntity): Item => ({
 
 @Injectable()
 export class ItemsService {
-  constructor(private readonly items: ItemRepository) {}
+  constructor(
+    private readonly items: ItemRepository,
+    private readonly catalogue: CatalogueService,
+  ) {}
 
   async find(id: string): Promise<Item | null> {
     const item = await this.items.findByExternalId(id);
@@ -39,6 +43,8 @@ export class ItemsService {
     });
     if (input.length === 0) return [];
     const saved = await this.items.upsert(input.map((i) => ({ externalId: i.id, attributes: i.attributes, active: i.active })));
+    // filters and the inactive flag apply from the next recommendation on
+    this.catalogue.invalidate();
     return saved.map(toItem);
   }
 }

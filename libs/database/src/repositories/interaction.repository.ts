@@ -94,4 +94,18 @@ export class InteractionRepository {
     const [row] = await this.db.query(`SELECT count(*)::int AS n FROM interactions WHERE user_id = $1`, [userId]);
     return row.n;
   }
+
+  /** The items a user has interacted with and their newest interaction time, in one indexed query. */
+  async seenItemsOf(externalUserId: string): Promise<{ items: string[]; newest: Date | null }> {
+    const rows: Array<{ item: string; newest: Date }> = await this.db.query(
+      `SELECT i.external_id AS item, max(x.occurred_at) AS newest
+       FROM users u JOIN interactions x ON x.user_id = u.id JOIN items i ON i.id = x.item_id
+       WHERE u.external_id = $1
+       GROUP BY i.external_id`,
+      [externalUserId],
+    );
+    let newest: Date | null = null;
+    for (const r of rows) if (!newest || r.newest > newest) newest = r.newest;
+    return { items: rows.map((r) => r.item), newest };
+  }
 }

@@ -1,0 +1,103 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import { EnvVars } from '@app/config';
+import { ModelVersionRepository } from '@app/database';
+import { EmbeddingStoreRepository, MODEL_ACTIVATED_CHANNEL } from '@app/embedding-store';
+import { DaeModel, deserializeModel, initBackend } from '@app/model';
+import { REDIS } from '@app/redis';
+
+/** The active model as the API serves it: decoder and encoder in memory, item ids indexed. */
+export interface LiveModel {
+  version: number;
+  model: DaeModel;
+  itemIds: readonly string[];
+  itemIndex: ReadonlyMap<string, number>;
+  /** Newest interaction time the model was trained on. */
+  watermark: Date | null;
+  /** Item vectors, L2-normalised (items x itemDim), for cosine similarity. */
+  itemVectors: Float32Array;
+  itemDim: number;
+}
+
+/** Catches a switch whose pub/sub message was missed (e.g. Redis restarted). */
+const POINTER_CHECK_MS = 10_000;
+/** In-flight requests may still score with the old model for a moment after a switch. */
+const DISPOSE_DELAY_MS = 30_000;
+
+@Injectable()
+export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(LiveModelService.name);
+  private live: LiveModel | null = null;
+  private loading: Promise<void> | null = null;
+  private subscriber: Redis | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly versions: ModelVersionRepository,
+    private readonly store: EmbeddingStoreRepository,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly env: EnvVars,
+  ) {}
+
+  current(): LiveModel | null {
+    return this.live;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await initBackend(this.env.TFJS_BACKEND);
+    await this.refresh().catch((err) => this.logger.warn(`no model loaded at start: ${(err as Error).message}`));
+    // a dedicated connection: a subscribed client can do nothing else
+    this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', () => void this.refresh().catch((err) => this.logger.error(`model switch failed: ${(err as Error).message}`)));
+    await this.subscriber.subscribe(MODEL_ACTIVATED_CHANNEL).catch(() => undefined);
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), POINTER_CHECK_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.subscriber?.disconnect();
+  }
+
+  /** Loads the active version if it is not the one in memory; requests keep the old one meanwhile. */
+  refresh(): Promise<void> {
+    this.loading ??= this.load().finally(() => (this.loading = null));
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    // Redis' pointer is the switch; Postgres is asked only if Redis is unreachable
+    const version = (await this.store.activeVersion().catch(() => null)) ?? (await this.versions.findActive())?.version ?? null;
+    if (version === null || version === this.live?.version) return;
+    const blob = await this.versions.weights(version);
+    const row = await this.versions.find(version);
+    if (!blob || !row) throw new Error(`active version ${version} has no stored weights`);
+    const loaded = deserializeModel(blob);
+    const items = loaded.model.itemEmbeddings();
+    const next: LiveModel = {
+      version,
+      model: loaded.model,
+      itemIds: loaded.itemIds,
+      itemIndex: new Map(loaded.itemIds.map((id, i) => [id, i])),
+      watermark: row.dataWatermark,
+      itemVectors: normaliseRows(items.vectors, items.dim),
+      itemDim: items.dim,
+    };
+    const previous = this.live;
+    this.live = next; // one assignment: a request sees the old model or the new, never a mix
+    this.logger.log(`serving model v${version}`);
+    if (previous) setTimeout(() => previous.model.dispose(), DISPOSE_DELAY_MS).unref();
+  }
+}
+
+function normaliseRows(vectors: Float32Array, dim: number): Float32Array {
+  const out = new Float32Array(vectors.length);
+  for (let r = 0; r < vectors.length / dim; r++) {
+    let norm = 0;
+    for (let d = 0; d < dim; d++) norm += vectors[r * dim + d] ** 2;
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let d = 0; d < dim; d++) out[r * dim + d] = vectors[r * dim + d] * scale;
+  }
+  return out;
+}

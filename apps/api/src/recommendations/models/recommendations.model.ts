@@ -1,0 +1,46 @@
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { GraphQLJSONObject } from 'graphql-type-json';
+
+// keys equal values: GraphQL shows the keys
+export enum RecommendationSource {
+  EMBEDDING = 'EMBEDDING',
+  FOLD_IN = 'FOLD_IN',
+  POPULARITY = 'POPULARITY',
+}
+registerEnumType(RecommendationSource, {
+  name: 'RecommendationSource',
+  description: 'EMBEDDING: the cached embedding; FOLD_IN: the current history encoded now; POPULARITY: no history or no model yet.',
+});
+
+@ObjectType()
+export class ItemSummary {
+  @Field(() => ID) id!: string;
+  @Field(() => GraphQLJSONObject) attributes!: Record<string, unknown>;
+}
+
+@ObjectType()
+export class ScoredItem {
+  @Field(() => ItemSummary) item!: ItemSummary;
+  @Field(() => Float, { description: 'The decoder\'s score (cosine for similar items, interaction count for popularity).' }) score!: number;
+}
+
+@ObjectType()
+export class Recommendations {
+  @Field(() => [ScoredItem]) items!: ScoredItem[];
+  @Field(() => Int, { nullable: true, description: 'The model that scored them; null for popularity without a model.' }) modelVersion!: number | null;
+  @Field(() => RecommendationSource) source!: RecommendationSource;
+}
+
+@ObjectType()
+export class SessionRecommendations extends Recommendations {
+  @Field(() => [ID], { description: 'Given ids the model does not know; ignored.' }) unknownItemIds!: string[];
+}
+
+@ObjectType()
+export class UserEmbedding {
+  @Field(() => ID) userId!: string;
+  @Field(() => Int) modelVersion!: number;
+  @Field(() => Int) dimension!: number;
+  @Field(() => [Float]) vector!: number[];
+  @Field(() => RecommendationSource) source!: RecommendationSource;
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
+import { EmbeddingStoreModule } from '@app/embedding-store';
+import { CatalogueService } from './catalogue.service';
+import { LiveModelService } from './live-model.service';
+import { RecommendationsResolver } from './recommendations.resolver';
+import { RecommendationsService } from './recommendations.service';
+
+@Module({
+  imports: [DatabaseModule, EmbeddingStoreModule],
+  providers: [RecommendationsResolver, RecommendationsService, LiveModelService, CatalogueService],
+  exports: [CatalogueService],
+})
+export class RecommendationsModule {}

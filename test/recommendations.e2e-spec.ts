@@ -1,0 +1,175 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type Redis from 'ioredis';
+import type { Pool } from 'pg';
+import { importSynthetic } from '@app/ingest';
+import { deserializeModel, initBackend } from '@app/model';
+import { generateSynthetic } from '@app/synthetic';
+import { firstErrorCode, gql, testPool, testRedis, truncateStore } from '@app/testing';
+import { createTestApiApp } from './create-test-app';
+import { createTestJobsApp } from './create-test-jobs-app';
+import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+
+const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
+const CONFIG = { epochs: 15, embeddingDim: 24, hidden: [64], seed: 3, patience: 0, batchSize: 50, learningRate: 3e-3 };
+const RECS = `query R($u: ID!, $limit: Int, $excludeSeen: Boolean, $filter: ItemFilter) {
+  recommendations(userId: $u, limit: $limit, excludeSeen: $excludeSeen, filter: $filter) { source modelVersion items { score item { id attributes } } } }`;
+
+describe('recommendations (e2e)', () => {
+  let api: NestFastifyApplication;
+  let jobs: NestFastifyApplication;
+  let db: Pool;
+  let redis: Redis;
+  const data = generateSynthetic({ users: 400, items: 250, seed: 21, perUser: 25, clusters: 8 });
+
+  async function train(force = true): Promise<number> {
+    const started = await gql(api, `mutation R($c: TrainingConfigInput, $f: Boolean) { retrain(config: $c, force: $f) { id } }`, { c: CONFIG, f: force }, admin);
+    const id = started.data!.retrain.id;
+    for (;;) {
+      const job = (await gql(api, `query J($id: ID!) { trainingJob(id: $id) { state error modelVersion { version } } }`, { id }, admin)).data!.trainingJob;
+      if (job.state === 'COMPLETED') return job.modelVersion.version;
+      if (job.state === 'FAILED') throw new Error(job.error);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const servedVersion = async () => (await gql(api, RECS, { u: 'u1', limit: 1 })).data!.recommendations.modelVersion;
+  async function waitServing(version: number) {
+    for (let i = 0; i < 100 && (await servedVersion()) !== version; i++) await new Promise((r) => setTimeout(r, 100));
+  }
+  const seenBy = async (user: string) =>
+    (await db.query(`SELECT i.external_id AS id FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id WHERE u.external_id = $1`, [user])).rows.map((r) => r.id as string);
+
+  beforeAll(async () => {
+    db = testPool(TEST_DATABASE_URL);
+    redis = testRedis(TEST_REDIS_URL);
+    await truncateStore(db);
+    await redis.flushdb();
+    await importSynthetic({ url: TEST_DATABASE_URL }, data);
+    api = await createTestApiApp();
+    jobs = await createTestJobsApp();
+  });
+  afterAll(async () => {
+    await jobs.close();
+    await api.close();
+    await db.end();
+    redis.disconnect();
+  });
+
+  it('answers with popularity before any model exists, and for a user it has never seen', async () => {
+    const res = await gql(api, RECS, { u: 'u1', limit: 5 });
+    expect(res.data!.recommendations).toMatchObject({ source: 'POPULARITY', modelVersion: null });
+    expect(res.data!.recommendations.items).toHaveLength(5);
+    const seen = new Set(await seenBy('u1'));
+    expect(res.data!.recommendations.items.every((i: any) => !seen.has(i.item.id))).toBe(true);
+
+    await waitServing(await train());
+    const stranger = await gql(api, RECS, { u: 'never-seen', limit: 5 });
+    expect(stranger.data!.recommendations.source).toBe('POPULARITY');
+  });
+
+  it('matches a brute-force reference: full decode of the cached embedding, full sort, seen items excluded', async () => {
+    const res = await gql(api, RECS, { u: 'u7', limit: 20 });
+    const recs = res.data!.recommendations;
+    expect(recs.source).toBe('EMBEDDING');
+    const version = recs.modelVersion;
+    await initBackend();
+    const { rows } = await db.query(`SELECT weights FROM model_versions WHERE version = $1`, [version]);
+    const { model, itemIds } = deserializeModel(rows[0].weights);
+    const blob = await redis.hgetBuffer(`recoder:v${version}:user:u7`, 'vec');
+    const embedding = new Float32Array(Uint8Array.from(blob!).buffer);
+    const scores = model.decode(embedding, 1);
+    const seen = new Set(await seenBy('u7'));
+    const reference = itemIds
+      .map((id, i) => ({ id, score: scores[i] }))
+      .filter((x) => !seen.has(x.id))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 20);
+    expect(recs.items.map((i: any) => i.item.id)).toEqual(reference.map((x) => x.id));
+    recs.items.forEach((item: any, k: number) => expect(item.score).toBeCloseTo(reference[k].score, 4));
+    model.dispose();
+  });
+
+  it('folds in what a user just did, then serves the written-through embedding', async () => {
+    const before = (await gql(api, RECS, { u: 'u3', limit: 10 })).data!.recommendations;
+    expect(before.source).toBe('EMBEDDING');
+    const picked = before.items.slice(0, 3).map((i: any) => i.item.id);
+    const rec = await gql(api, `mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`, {
+      input: picked.map((itemId: string) => ({ userId: 'u3', itemId, type: 'purchase' })),
+    });
+    expect(rec.data!.recordInteractions.accepted).toBe(3);
+    const after = (await gql(api, RECS, { u: 'u3', limit: 10 })).data!.recommendations;
+    expect(after.source).toBe('FOLD_IN');
+    const ids = after.items.map((i: any) => i.item.id);
+    expect(ids).not.toEqual(before.items.map((i: any) => i.item.id));
+    for (const id of picked) expect(ids).not.toContain(id);
+    const again = (await gql(api, RECS, { u: 'u3', limit: 10 })).data!.recommendations;
+    expect(again.source).toBe('EMBEDDING');
+    expect(again.items.map((i: any) => i.item.id)).toEqual(ids);
+  });
+
+  it('holds filters: attributes, include, exclude, and never an inactive item', async () => {
+    const top = (await gql(api, RECS, { u: 'u9', limit: 5 })).data!.recommendations.items.map((i: any) => i.item.id);
+    const dramas = Array.from({ length: 250 }, (_, i) => `i${i}`).filter((_, i) => i % 3 === 0);
+    const UPSERT = `mutation U($input: [ItemInput!]!) { upsertItems(input: $input) { id } }`;
+    expect((await gql(api, UPSERT, { input: dramas.map((id) => ({ id, attributes: { genre: 'Drama' } })) })).errors).toBeUndefined();
+    expect((await gql(api, UPSERT, { input: [{ id: top[0], active: false }] })).errors).toBeUndefined();
+    const noInactive = (await gql(api, RECS, { u: 'u9', limit: 20 })).data!.recommendations.items.map((i: any) => i.item.id);
+    expect(noInactive).not.toContain(top[0]);
+
+    const drama = (await gql(api, RECS, { u: 'u9', limit: 10, filter: { attributes: { genre: 'Drama' } } })).data!.recommendations.items;
+    expect(drama).toHaveLength(10);
+    expect(drama.every((i: any) => i.item.attributes.genre === 'Drama')).toBe(true);
+
+    const only = (await gql(api, RECS, { u: 'u9', limit: 10, filter: { includeIds: ['i1', 'i2', top[0]] } })).data!.recommendations.items.map((i: any) => i.item.id);
+    const seen = new Set(await seenBy('u9'));
+    expect(only.sort()).toEqual(['i1', 'i2'].filter((id) => !seen.has(id) && id !== top[0]).sort());
+    const excluded = (await gql(api, RECS, { u: 'u9', limit: 5, filter: { excludeIds: [top[1]] } })).data!.recommendations.items.map((i: any) => i.item.id);
+    expect(excluded).not.toContain(top[1]);
+  });
+
+  it('rejects a limit outside 1..500', async () => {
+    for (const limit of [0, 501]) expect(firstErrorCode(await gql(api, RECS, { u: 'u1', limit }))).toBe('BAD_USER_INPUT');
+  });
+
+  it('recommends for an anonymous session, lists unknown ids, finds similar items and returns the user embedding', async () => {
+    const [a, b] = await seenBy('u1');
+    const session = await gql(api, `query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 5) { source unknownItemIds items { item { id } } } }`, { ids: [a, b, 'no-such-item'] });
+    expect(session.data!.recommendationsForItems).toMatchObject({ source: 'FOLD_IN', unknownItemIds: ['no-such-item'] });
+    const ids = session.data!.recommendationsForItems.items.map((i: any) => i.item.id);
+    expect(ids).toHaveLength(5);
+    expect(ids).not.toContain(a);
+    expect(ids).not.toContain(b);
+
+    const similar = await gql(api, `query S($id: ID!) { similarItems(itemId: $id, limit: 5) { items { item { id } score } } }`, { id: a });
+    const sims = similar.data!.similarItems.items;
+    expect(sims).toHaveLength(5);
+    expect(sims.map((i: any) => i.item.id)).not.toContain(a);
+    expect(sims[0].score).toBeGreaterThanOrEqual(sims[4].score);
+    expect(firstErrorCode(await gql(api, `{ similarItems(itemId: "nope") { source } }`))).toBe('NOT_FOUND');
+
+    const emb = await gql(api, `{ userEmbedding(userId: "u2") { modelVersion dimension vector } }`);
+    expect(emb.data!.userEmbedding.dimension).toBe(CONFIG.embeddingDim);
+    expect(emb.data!.userEmbedding.vector).toHaveLength(CONFIG.embeddingDim);
+  });
+
+  it('switches to a retrained model during a stream of requests with zero failed requests', async () => {
+    let failures = 0;
+    let answers = 0;
+    let streaming = true;
+    const stream = async () => {
+      while (streaming) {
+        const res = await gql(api, RECS, { u: `u${answers % 50}`, limit: 10 });
+        if (res.errors || res.data?.recommendations.items.length !== 10) failures++;
+        answers++;
+      }
+    };
+    const clients = [stream(), stream(), stream()];
+    const next = await train(true);
+    await waitServing(next);
+    for (let i = 0; i < 20; i++) await gql(api, RECS, { u: 'u1', limit: 10 });
+    streaming = false;
+    await Promise.all(clients);
+    expect(answers).toBeGreaterThan(20);
+    expect(failures).toBe(0);
+    expect(await servedVersion()).toBe(next);
+  });
+});
