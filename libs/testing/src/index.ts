@@ -2,3 +2,4 @@ export * from './graphql-client';
 export * from './postgres';
 export * from './redis';
 export * from './redis-server';
+export * from './tcp-proxy';

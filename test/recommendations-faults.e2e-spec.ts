@@ -1,0 +1,69 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Pool } from 'pg';
+import { importSynthetic } from '@app/ingest';
+import { generateSynthetic } from '@app/synthetic';
+import { CuttableProxy, DisposableRedis, gql, testPool, truncateStore } from '@app/testing';
+import { createTestApiApp } from './create-test-app';
+import { createTestJobsApp } from './create-test-jobs-app';
+import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL } from './test-env';
+
+const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
+const RECS = `query R($u: ID!) { recommendations(userId: $u, limit: 5) { source modelVersion items { item { id } } } }`;
+
+describe('recommendations when a store is down (e2e)', () => {
+  let redis: DisposableRedis;
+  let postgres: CuttableProxy;
+  let api: NestFastifyApplication;
+  let db: Pool;
+
+  beforeAll(async () => {
+    db = testPool(TEST_DATABASE_URL);
+    await truncateStore(db);
+    await importSynthetic({ url: TEST_DATABASE_URL }, generateSynthetic({ users: 200, items: 120, seed: 8, perUser: 15 }));
+    // a Redis and a road to Postgres of this test's own, so cutting them disturbs nothing else
+    redis = await DisposableRedis.start();
+    postgres = await CuttableProxy.start(Number(new URL(TEST_DATABASE_URL).port || 5432));
+    const proxied = new URL(TEST_DATABASE_URL);
+    proxied.port = String(postgres.port);
+    const env = { REDIS_URL: redis.url, DATABASE_URL: proxied.toString() };
+    const jobs = await createTestJobsApp(env);
+    api = await createTestApiApp(env);
+    const { id } = (await gql(api, `mutation { retrain(config: { epochs: 3, embeddingDim: 8, hidden: [16] }) { id } }`, {}, admin)).data!.retrain;
+    for (;;) {
+      const state = (await gql(api, `query J($id: ID!) { trainingJob(id: $id) { state } }`, { id }, admin)).data!.trainingJob.state;
+      if (state === 'COMPLETED') break;
+      if (state === 'FAILED') throw new Error('training failed');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await jobs.close();
+    for (let i = 0; i < 50 && (await gql(api, RECS, { u: 'u1' })).data!.recommendations.source !== 'EMBEDDING'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  afterAll(async () => {
+    await api.close();
+    await redis.stop();
+    await postgres.close();
+    await db.end();
+  });
+
+  it('serves cached embeddings while Postgres is unreachable', async () => {
+    postgres.sever();
+    try {
+      const res = await gql(api, RECS, { u: 'u1' });
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.recommendations.source).toBe('EMBEDDING');
+      expect(res.data!.recommendations.items).toHaveLength(5);
+    } finally {
+      postgres.restore();
+    }
+  });
+
+  it('folds users in from Postgres while Redis is down, and still answers', async () => {
+    await redis.stop();
+    const res = await gql(api, RECS, { u: 'u2' });
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.recommendations.source).toBe('FOLD_IN');
+    expect(res.data!.recommendations.items).toHaveLength(5);
+  });
+});
