@@ -38,8 +38,13 @@ function ttyProgress() {
   let last = 0;
   let shown = false;
   return {
-    update({ rows, seconds }: ImportProgress): void {
+    update({ phase, rows, seconds }: ImportProgress): void {
       const now = Date.now();
+      if (phase === 'merging') {
+        process.stderr.write(`\r\x1b[Kread ${rows.toLocaleString('en-US')} rows in ${seconds.toFixed(1)}s; merging into users, items, interactions...`);
+        shown = true;
+        return;
+      }
       if (now - last < PROGRESS_INTERVAL_MS) return;
       last = now;
       shown = true;

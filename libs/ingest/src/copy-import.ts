@@ -9,6 +9,8 @@ import { FILE_STAGING_COLUMNS, InteractionStagingRepository, StagingColumn } fro
 export type ImportTarget = { url: string; pool?: never } | { pool: Pool; url?: never };
 
 export interface ImportProgress {
+  /** reading: streaming into staging (rows so far); merging: all rows read, merging into the schema. */
+  phase: 'reading' | 'merging';
   rows: number;
   seconds: number;
 }
@@ -107,6 +109,7 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
       await staging.copyItemIds(source.itemIds());
       await staging.analyzeStaging();
       const copied = elapsed();
+      source.onProgress?.({ phase: 'merging', rows, seconds: copied });
 
       const users = await staging.insertMissingUsers();
       const items = await staging.insertMissingItems();
@@ -141,7 +144,7 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
 async function* withProgress(source: StagedRowsSource, elapsed: () => number): AsyncGenerator<string | Buffer> {
   for await (const chunk of source.chunks) {
     yield chunk;
-    source.onProgress?.({ rows: source.rowsSoFar(), seconds: elapsed() });
+    source.onProgress?.({ phase: 'reading', rows: source.rowsSoFar(), seconds: elapsed() });
   }
 }
 
