@@ -19,7 +19,7 @@ const INSUFFICIENT_PRIVILEGE = '42501';
  * The queries of a bulk import, on ONE connection inside ONE transaction (call between BEGIN and
  * COMMIT): temp staging tables filled by COPY, merged into users, items and interactions.
  * Staged rows name users and items by their index in this import's dictionaries; the dictionaries
- * are staged too and resolved to internal ids once, so the big merge joins on integers.
+ * are staged too and resolved to internal ids once, so the big merge needs no join on text.
  */
 export class InteractionStagingRepository {
   constructor(private readonly client: ClientBase) {}
