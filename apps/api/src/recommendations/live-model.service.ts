@@ -5,6 +5,7 @@ import { ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository, MODEL_ACTIVATED_CHANNEL } from '@app/embedding-store';
 import { DaeModel, deserializeModel, initBackend } from '@app/model';
 import { REDIS } from '@app/redis';
+import { ItemSimilarity } from './item-similarity';
 
 /** The active model as the API serves it: decoder and encoder in memory, item ids indexed. */
 export interface LiveModel {
@@ -14,9 +15,7 @@ export interface LiveModel {
   itemIndex: ReadonlyMap<string, number>;
   /** Newest interaction time the model was trained on. */
   watermark: Date | null;
-  /** Item vectors, L2-normalised (items x itemDim), for cosine similarity. */
-  itemVectors: Float32Array;
-  itemDim: number;
+  similarity: ItemSimilarity;
 }
 
 /** Catches a switch whose pub/sub message was missed (e.g. Redis restarted). */
@@ -81,23 +80,11 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
       itemIds: loaded.itemIds,
       itemIndex: new Map(loaded.itemIds.map((id, i) => [id, i])),
       watermark: row.dataWatermark,
-      itemVectors: normaliseRows(items.vectors, items.dim),
-      itemDim: items.dim,
+      similarity: new ItemSimilarity(items.vectors, items.dim),
     };
     const previous = this.live;
     this.live = next; // one assignment: a request sees the old model or the new, never a mix
     this.logger.log(`serving model v${version}`);
-    if (previous) setTimeout(() => previous.model.dispose(), DISPOSE_DELAY_MS).unref();
+    if (previous) setTimeout(() => (previous.model.dispose(), previous.similarity.dispose()), DISPOSE_DELAY_MS).unref();
   }
-}
-
-function normaliseRows(vectors: Float32Array, dim: number): Float32Array {
-  const out = new Float32Array(vectors.length);
-  for (let r = 0; r < vectors.length / dim; r++) {
-    let norm = 0;
-    for (let d = 0; d < dim; d++) norm += vectors[r * dim + d] ** 2;
-    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let d = 0; d < dim; d++) out[r * dim + d] = vectors[r * dim + d] * scale;
-  }
-  return out;
 }

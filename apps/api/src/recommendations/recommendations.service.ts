@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InteractionRepository } from '@app/database';
+import { CatalogueItem, InteractionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { rowsFromItemLists, topK } from '@app/model';
 import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
@@ -21,6 +21,7 @@ interface History {
 export class RecommendationsService {
   private readonly logger = new Logger(RecommendationsService.name);
   private readonly batcher = new DecodeBatcher();
+  private aligned: { live: LiveModel; catalogue: Catalogue; items: (CatalogueItem | undefined)[] } | null = null;
 
   constructor(
     private readonly live: LiveModelService,
@@ -63,14 +64,7 @@ export class RecommendationsService {
     const index = live?.itemIndex.get(itemId);
     // a new item (or no model yet): nothing to compare it with but popularity
     if (!live || index === undefined) return this.popular(catalogue, limit, [itemId], undefined, live?.version ?? null);
-    const { itemVectors, itemDim } = live;
-    const scores = new Float32Array(live.itemIds.length);
-    const base = index * itemDim;
-    for (let i = 0; i < scores.length; i++) {
-      let dot = 0;
-      for (let d = 0, at = i * itemDim; d < itemDim; d++, at++) dot += itemVectors[at] * itemVectors[base + d];
-      scores[i] = dot;
-    }
+    const scores = live.similarity.scores(index);
     return { items: this.rank(live, catalogue, scores, limit, [itemId]), modelVersion: live.version, source: RecommendationSource.EMBEDDING };
   }
 
@@ -114,14 +108,19 @@ export class RecommendationsService {
 
   /** Top-k of a score row over what may be recommended: active, allowed by the filter, not excluded. */
   private rank(live: LiveModel, catalogue: Catalogue, scores: Float32Array, limit: number, exclude: string[], filter?: ItemFilter): ScoredItem[] {
+    const { itemIndex } = live;
+    const items = this.catalogueItemsOf(live, catalogue);
     const masked = Float32Array.from(scores);
-    const { itemIds, itemIndex } = live;
     const include = filter?.includeIds ? new Set(filter.includeIds) : null;
     for (let i = 0; i < masked.length; i++) {
-      const item = catalogue.byId.get(itemIds[i]);
+      const item = items[i];
       // topK skips NaN
-      if (!item || !item.active || (include && !include.has(item.id)) || (filter?.attributes && !matchesAttributes(item.attributes, filter.attributes))) {
-        masked[i] = NaN;
+      if (!item || !item.active) masked[i] = NaN;
+    }
+    if (include || filter?.attributes) {
+      for (let i = 0; i < masked.length; i++) {
+        const item = items[i];
+        if (item && ((include && !include.has(item.id)) || (filter?.attributes && !matchesAttributes(item.attributes, filter.attributes)))) masked[i] = NaN;
       }
     }
     for (const id of [...exclude, ...(filter?.excludeIds ?? [])]) {
@@ -129,9 +128,17 @@ export class RecommendationsService {
       if (i !== undefined) masked[i] = NaN;
     }
     return Array.from(topK(masked, limit), (i) => {
-      const item = catalogue.byId.get(itemIds[i])!;
+      const item = items[i]!;
       return { item: { id: item.id, attributes: item.attributes }, score: masked[i] };
     });
+  }
+
+  /** The catalogue entry of each model item, by item index; built once per (model, catalogue) pair. */
+  private catalogueItemsOf(live: LiveModel, catalogue: Catalogue): (CatalogueItem | undefined)[] {
+    if (this.aligned?.live !== live || this.aligned.catalogue !== catalogue) {
+      this.aligned = { live, catalogue, items: live.itemIds.map((id) => catalogue.byId.get(id)) };
+    }
+    return this.aligned.items;
   }
 
   private popular(catalogue: Catalogue, limit: number, exclude: string[], filter: ItemFilter | undefined, modelVersion: number | null): Recommendations {

@@ -1,0 +1,105 @@
+/**
+ * Serving throughput and latency with autocannon (64 connections) against the real API process,
+ * on synthetic data: 100,000 users, 20,000 items (or --items 200000), embedding 200.
+ * The model has the default architecture [I-600-200-600-I] with initial (untrained) weights:
+ * serving cost depends on the shapes, not on the values, and training a 20M-parameter model just
+ * to time a matMul would take the bench an hour. JSON lines, each with its ratio to the trivial
+ * query (the server's own ceiling) measured in the same run.
+ * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64]
+ */
+import autocannon from 'autocannon';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { EmbeddingStoreRepository } from '@app/embedding-store';
+import { importSynthetic } from '@app/ingest';
+import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, serializeModel, sliceRows, buildInteractionMatrix } from '@app/model';
+import { createRng } from '@app/random';
+import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
+import { parseFlags, runCli } from '../scripts/cli';
+import { emit, freshDatabase, startApi } from './lib/api-process';
+
+const REDIS_URL = 'redis://127.0.0.1:6379/12';
+const VERSION = 1;
+
+runCli(async (args) => {
+  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections']);
+  const users = Number(flags.users ?? 100_000);
+  const items = Number(flags.items ?? 20_000);
+  const perUser = Number(flags['per-user'] ?? 20);
+  const seconds = Number(flags.seconds ?? 15);
+  const connections = Number(flags.connections ?? 64);
+  const backend = await initBackend();
+
+  const url = await freshDatabase('recoder_bench_serve');
+  const data = generateSynthetic({ users, items, seed: 1, perUser });
+  const imported = await importSynthetic({ url }, data);
+  emit({ bench: 'serve_setup', users, items, interactions: imported.rows, backend: backend.backend });
+  await publishModel(url, data);
+
+  const api = await startApi({ DATABASE_URL: url, REDIS_URL, PORT: '3950' });
+  const rng = createRng(9);
+  const user = () => syntheticUserId(rng.int(users));
+  const item = () => syntheticItemId(data.item[rng.int(data.item.length)]);
+  const scenarios: Array<[string, () => { query: string; variables?: object }]> = [
+    ['trivial', () => ({ query: '{ __typename }' })],
+    ['recommendations', () => ({ query: 'query R($u: ID!) { recommendations(userId: $u, limit: 20) { source items { score item { id } } } }', variables: { u: user() } })],
+    ['recommendations_for_items', () => ({ query: 'query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 20) { items { score item { id } } } }', variables: { ids: Array.from({ length: 10 }, item) } })],
+    ['similar_items', () => ({ query: 'query S($id: ID!) { similarItems(itemId: $id, limit: 20) { items { score item { id } } } }', variables: { id: item() } })],
+  ];
+  let trivial = 0;
+  try {
+    for (const [name, body] of scenarios) {
+      const result = await load(`${api.url}/graphql`, body, seconds, connections);
+      if (name === 'trivial') trivial = result.req_per_s;
+      emit({ bench: 'serve', query: name, users, items, dim: DEFAULT_DAE_CONFIG.embeddingDim, connections, seconds, ...result, ratio_to_trivial: +(result.req_per_s / trivial).toFixed(3) });
+    }
+  } finally {
+    await api.stop();
+  }
+  return undefined;
+});
+
+async function load(url: string, body: () => { query: string; variables?: object }, seconds: number, connections: number) {
+  const options = {
+    url,
+    connections,
+    requests: [{ method: 'POST' as const, headers: { 'content-type': 'application/json' }, setupRequest: (req: any) => ({ ...req, body: JSON.stringify(body()) }) }],
+  };
+  await autocannon({ ...options, duration: 2 }); // warm-up
+  const r = await autocannon({ ...options, duration: seconds });
+  return { req_per_s: Math.round(r.requests.average), p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
+}
+
+/** An active model version as a training job would leave it: blob in Postgres, embeddings in Redis, pointer set. */
+async function publishModel(url: string, data: ReturnType<typeof generateSynthetic>): Promise<void> {
+  const itemIds = Array.from({ length: data.items }, (_, i) => syntheticItemId(i));
+  const userIds = Array.from({ length: data.users }, (_, u) => syntheticUserId(u));
+  const config: DaeConfig = { ...DEFAULT_DAE_CONFIG, items: data.items };
+  const model = new DaeModel(config, initParams(config, 1));
+  const blob = serializeModel(model, { itemIds });
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  await pg.query(
+    `INSERT INTO model_versions (version, status, config, weights, users, items, interactions, data_watermark, trained_at, activated_at)
+     SELECT $1, 'ACTIVE', $2, $3, $4, $5, count(*), max(occurred_at), now(), now() FROM interactions`,
+    [VERSION, config, blob, data.users, data.items],
+  );
+  await pg.end();
+
+  const redis = new Redis(REDIS_URL);
+  await redis.flushdb();
+  const store = new EmbeddingStoreRepository(redis);
+  const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, userIds, itemIds });
+  const chunk = 4096;
+  for (let start = 0; start < matrix.rows; start += chunk) {
+    const end = Math.min(matrix.rows, start + chunk);
+    const vectors = model.encode(sliceRows(matrix, start, end));
+    await store.writeVectors(VERSION, 'user', { ids: userIds.slice(start, end), dim: config.embeddingDim, vectors });
+  }
+  const itemVectors = model.itemEmbeddings();
+  await store.writeVectors(VERSION, 'item', { ids: itemIds, dim: itemVectors.dim, vectors: itemVectors.vectors });
+  await store.writeMeta(VERSION, { dim: config.embeddingDim, itemDim: itemVectors.dim, users: data.users, items: data.items, trainedAt: new Date().toISOString(), modelHash: 'bench' });
+  await store.setActive(VERSION);
+  redis.disconnect();
+  model.dispose();
+}
