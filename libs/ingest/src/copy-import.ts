@@ -103,25 +103,11 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
     const staging = new InteractionStagingRepository(client);
     await client.query('BEGIN');
     try {
-      await staging.createStagingTables();
-      const rows = await staging.copyRows(withProgress(source, elapsed), source.columns);
-      await staging.copyUserIds(source.userIds());
-      await staging.copyItemIds(source.itemIds());
-      await staging.analyzeStaging();
+      // the whole input is read and validated before anything merges: a bad line leaves no trace
+      const rows = await stage(staging, source, elapsed);
       const copied = elapsed();
       source.onProgress?.({ phase: 'merging', rows, seconds: copied });
-
-      const users = await staging.insertMissingUsers();
-      const items = await staging.insertMissingItems();
-      await staging.resolveAndLockUsers();
-      await staging.resolveAndLockItems();
-      const resolved = elapsed();
-
-      const foreignKeyChecksSkipped = await staging.skipForeignKeyChecks();
-      const inserted = await staging.insertInteractions(source.defaultType, source.mayRepeatKeys());
-      if (foreignKeyChecksSkipped) await staging.restoreForeignKeyChecks();
-      const merged = elapsed();
-
+      const { users, items, inserted, foreignKeyChecksSkipped, resolved, merged } = await merge(staging, source, elapsed);
       await client.query('COMMIT');
       const committed = elapsed();
       return {
@@ -139,6 +125,29 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
       throw err;
     }
   });
+}
+
+async function stage(staging: InteractionStagingRepository, source: StagedRowsSource, elapsed: () => number): Promise<number> {
+  await staging.createStagingTables();
+  const rows = await staging.copyRows(withProgress(source, elapsed), source.columns);
+  // the dictionaries are complete only now that every row has been read
+  await staging.copyUserIds(source.userIds());
+  await staging.copyItemIds(source.itemIds());
+  await staging.analyzeStaging();
+  return rows;
+}
+
+async function merge(staging: InteractionStagingRepository, source: StagedRowsSource, elapsed: () => number) {
+  const users = await staging.insertMissingUsers();
+  const items = await staging.insertMissingItems();
+  await staging.resolveAndLockUsers();
+  await staging.resolveAndLockItems();
+  const resolved = elapsed();
+
+  const foreignKeyChecksSkipped = await staging.skipForeignKeyChecks();
+  const inserted = await staging.insertInteractions(source.defaultType, source.mayRepeatKeys());
+  if (foreignKeyChecksSkipped) await staging.restoreForeignKeyChecks();
+  return { users, items, inserted, foreignKeyChecksSkipped, resolved, merged: elapsed() };
 }
 
 async function* withProgress(source: StagedRowsSource, elapsed: () => number): AsyncGenerator<string | Buffer> {
