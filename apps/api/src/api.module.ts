@@ -7,6 +7,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigModule } from '@app/config';
 import { HealthModule } from '@app/health';
 import { RedisModule } from '@app/redis';
+import { AnomaliesModule } from './anomalies/anomalies.module';
+import { EmbeddingsModule } from './embeddings/embeddings.module';
 import { formatGraphqlErrors } from './errors/format-graphql-errors';
 import { GraphqlExceptionFilter } from './errors/graphql-exception.filter';
 import { InteractionsModule } from './interactions/interactions.module';
@@ -47,6 +49,8 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
     StatsModule,
     TrainingModule,
     RecommendationsModule,
+    EmbeddingsModule,
+    AnomaliesModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: GraphqlExceptionFilter }],
 })

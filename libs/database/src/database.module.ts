@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EnvVars } from '@app/config';
 import { dataSourceOptions } from './data-source';
+import { AnomalyRepository } from './repositories/anomaly.repository';
 import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ItemRepository } from './repositories/item.repository';
@@ -11,6 +12,7 @@ import { TrainingDataRepository } from './repositories/training-data.repository'
 import { UserRepository } from './repositories/user.repository';
 
 const REPOSITORIES = [
+  AnomalyRepository,
   CatalogueRepository,
   InteractionRepository, ItemRepository, ModelVersionRepository, StatsRepository, TrainingDataRepository, UserRepository];
 

@@ -9,3 +9,4 @@ export * from './repositories/user.repository';
 export * from './repositories/model-version.repository';
 export * from './repositories/training-data.repository';
 export * from './repositories/catalogue.repository';
+export * from './repositories/anomaly.repository';

@@ -88,6 +88,18 @@ export class EmbeddingStoreRepository {
     return blob ? decodeVector(blob) : null;
   }
 
+  /** Many vectors of one kind in one round trip; null where there is none. */
+  async readVectors(version: number, kind: 'user' | 'item', ids: readonly string[]): Promise<(Float32Array | null)[]> {
+    const key = kind === 'user' ? userKey : itemKey;
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetBuffer(key(version, id), VECTOR_FIELD);
+    const results = (await pipe.exec()) ?? [];
+    return results.map(([err, blob]) => {
+      if (err) throw err;
+      return blob ? decodeVector(blob as Buffer) : null;
+    });
+  }
+
   /** The pointer every reader follows; set as the very last step of a publish. */
   async setActive(version: number): Promise<void> {
     await this.redis.multi().set(ACTIVE_KEY, String(version)).publish(MODEL_ACTIVATED_CHANNEL, String(version)).exec();

@@ -6,3 +6,4 @@ export * from './train-dae';
 export * from './score';
 export * from './serialize';
 export * from './eval';
+export * from './anomaly';

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EnvVars } from '@app/config';
-import { ModelStatus, ModelVersionEntity, ModelVersionRepository } from '@app/database';
+import { AnomalyRepository, ModelStatus, ModelVersionEntity, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 
 export class RegistryError extends Error {
@@ -26,6 +26,7 @@ export class ModelRegistryService {
   constructor(
     private readonly versions: ModelVersionRepository,
     private readonly store: EmbeddingStoreRepository,
+    private readonly anomalies: AnomalyRepository,
     private readonly env: EnvVars,
   ) {}
 
@@ -84,6 +85,7 @@ export class ModelRegistryService {
       .map((v) => v.version);
     const retired = await this.versions.retireAllBut(keep);
     for (const version of retired) await this.store.deleteVersion(version);
+    if (retired.length) await this.anomalies.deleteForVersions(retired);
     return retired;
   }
 }

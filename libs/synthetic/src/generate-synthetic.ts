@@ -21,6 +21,11 @@ export interface SyntheticOptions {
   affinity?: number;
   /** Share of a user's items drawn from the primary cluster (rest: secondary). */
   primaryShare?: number;
+  /**
+   * Fake users appended after the real ones, for anomaly detection: `random` bots pick items
+   * uniformly; `shilling` bots all push one target item, padded with uniform filler items.
+   */
+  bots?: { share: number; kind: 'random' | 'shilling'; perBot?: number };
 }
 
 export const INTERACTION_TYPES = ['view', 'click', 'purchase'] as const;
@@ -40,9 +45,11 @@ export interface SyntheticInteractions {
   /** Index into INTERACTION_TYPES. */
   type: Uint8Array;
   occurredAt: Int32Array; // unix seconds
-  /** Ground truth, for tests: each user's primary and secondary cluster. */
+  /** Ground truth, for tests: each user's primary and secondary cluster (-1 for bots). */
   primaryCluster: Int32Array;
   secondaryCluster: Int32Array;
+  /** Indexes of the injected bot users (the last ones). */
+  botUsers: Int32Array;
 }
 
 export const syntheticUserId = (u: number): string => `u${u}`;
@@ -62,18 +69,21 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticInteractions
 
   const tables = clusterItemTables(rng, items, factors, clusters, alpha, beta);
   const counts = userCounts(rng, users, items, perUser, minPerUser);
-  const total = counts.reduce((a, b) => a + b, 0);
+  const bots = Math.round((opts.bots?.share ?? 0) * users);
+  const perBot = Math.min(items, opts.bots?.perBot ?? perUser);
+  const total = counts.reduce((a, b) => a + b, 0) + bots * perBot;
 
   const out: SyntheticInteractions = {
-    users,
+    users: users + bots,
     items,
     user: new Int32Array(total),
     item: new Int32Array(total),
     weight: new Float32Array(total),
     type: new Uint8Array(total),
     occurredAt: new Int32Array(total),
-    primaryCluster: new Int32Array(users),
-    secondaryCluster: new Int32Array(users),
+    primaryCluster: new Int32Array(users + bots).fill(-1),
+    secondaryCluster: new Int32Array(users + bots).fill(-1),
+    botUsers: Int32Array.from({ length: bots }, (_, b) => users + b),
   };
   const seen = new Set<number>();
   let k = 0;
@@ -93,6 +103,20 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticInteractions
       out.item[k] = i;
       out.type[k] = t;
       out.weight[k] = TYPE_WEIGHTS[t];
+      out.occurredAt[k] = EPOCH_SECONDS + rng.int(YEAR_SECONDS);
+      k++;
+    }
+  }
+  const target = rng.int(items); // what shilling bots push
+  for (let u = users; u < users + bots; u++) {
+    seen.clear();
+    if (opts.bots?.kind === 'shilling') seen.add(target);
+    while (seen.size < perBot) seen.add(rng.int(items));
+    for (const i of seen) {
+      out.user[k] = u;
+      out.item[k] = i;
+      out.type[k] = 0;
+      out.weight[k] = TYPE_WEIGHTS[0];
       out.occurredAt[k] = EPOCH_SECONDS + rng.int(YEAR_SECONDS);
       k++;
     }

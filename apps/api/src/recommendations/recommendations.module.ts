@@ -9,6 +9,6 @@ import { RecommendationsService } from './recommendations.service';
 @Module({
   imports: [DatabaseModule, EmbeddingStoreModule],
   providers: [RecommendationsResolver, RecommendationsService, LiveModelService, CatalogueService],
-  exports: [CatalogueService],
+  exports: [CatalogueService, LiveModelService],
 })
 export class RecommendationsModule {}

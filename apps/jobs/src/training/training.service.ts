@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Gauge } from 'prom-client';
 import { EnvVars } from '@app/config';
-import { EpochPoint, ModelMetrics, ModelStatus, ModelVersionEntity, ModelVersionRepository, TrainingDataRepository } from '@app/database';
+import { AnomalyRepository, EpochPoint, ModelMetrics, ModelStatus, ModelVersionEntity, ModelVersionRepository, TrainingDataRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import {
   buildInteractionMatrix,
@@ -12,6 +12,7 @@ import {
   DaeModel,
   evaluateRanking,
   Popularity,
+  reconstructionLoss,
   serializeModel,
   sliceRows,
   STRONG_METRICS,
@@ -49,6 +50,7 @@ export class TrainingService {
     private readonly versions: ModelVersionRepository,
     private readonly store: EmbeddingStoreRepository,
     private readonly registry: ModelRegistryService,
+    private readonly anomalies: AnomalyRepository,
     private readonly env: EnvVars,
   ) {}
 
@@ -141,6 +143,7 @@ export class TrainingService {
     const active = await this.versions.findActive();
     if (active?.version === version.version) return;
     await this.store.deleteVersion(version.version);
+    await this.anomalies.deleteForVersions([version.version]);
     await this.versions.update(version.version, { status: ModelStatus.TRAINING, timings, weights: null });
   }
 
@@ -183,6 +186,8 @@ export class TrainingService {
       const vectors = model.encode(sliceRows(matrix, start, end));
       await this.store.writeVectors(version, 'user', { ids: userIds.slice(start, end), dim, vectors });
     }
+    // how surprising each user's own history is to the model: the anomaly score
+    await this.anomalies.replaceForVersion(version, userIds, reconstructionLoss(model, matrix));
     const items = model.itemEmbeddings();
     await this.store.writeVectors(version, 'item', { ids: itemIds, dim: items.dim, vectors: items.vectors });
     await this.store.writeMeta(version, {

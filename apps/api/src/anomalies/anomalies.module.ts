@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
+import { RecommendationsModule } from '../recommendations/recommendations.module';
+import { AnomaliesResolver } from './anomalies.resolver';
+import { AnomaliesService } from './anomalies.service';
+
+@Module({
+  imports: [DatabaseModule, RecommendationsModule],
+  providers: [AnomaliesResolver, AnomaliesService],
+})
+export class AnomaliesModule {}

@@ -1,0 +1,17 @@
+import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
+import { EmbeddingsService, MAX_EMBEDDING_IDS } from './embeddings.service';
+import { EmbeddingBatch, EmbeddingKind } from './models/embedding-batch.model';
+
+@Resolver()
+export class EmbeddingsResolver {
+  constructor(private readonly service: EmbeddingsService) {}
+
+  @Query(() => EmbeddingBatch, { description: `Up to ${MAX_EMBEDDING_IDS} user or item vectors of a model version (default: the active one).` })
+  embeddings(
+    @Args('kind', { type: () => EmbeddingKind }) kind: EmbeddingKind,
+    @Args('ids', { type: () => [ID] }) ids: string[],
+    @Args('version', { type: () => Int, nullable: true }) version?: number,
+  ): Promise<EmbeddingBatch> {
+    return this.service.batch(kind, ids, version ?? undefined);
+  }
+}

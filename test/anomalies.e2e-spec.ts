@@ -1,0 +1,81 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type Redis from 'ioredis';
+import type { Pool } from 'pg';
+import { importSynthetic } from '@app/ingest';
+import { generateSynthetic, syntheticUserId } from '@app/synthetic';
+import { firstErrorCode, gql, testPool, testRedis, truncateStore } from '@app/testing';
+import { createTestApiApp } from './create-test-app';
+import { createTestJobsApp } from './create-test-jobs-app';
+import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+
+const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
+const CONFIG = { epochs: 20, embeddingDim: 32, hidden: [64], seed: 4, patience: 0, batchSize: 50, learningRate: 3e-3 };
+const USERS = 1000;
+
+describe('anomaly scores (e2e)', () => {
+  let api: NestFastifyApplication;
+  let jobs: NestFastifyApplication;
+  let db: Pool;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    db = testPool(TEST_DATABASE_URL);
+    redis = testRedis(TEST_REDIS_URL);
+    api = await createTestApiApp();
+    jobs = await createTestJobsApp();
+  });
+  afterAll(async () => {
+    await jobs.close();
+    await api.close();
+    await db.end();
+    redis.disconnect();
+  });
+
+  async function trainOn(kind: 'random' | 'shilling'): Promise<string[]> {
+    await truncateStore(db);
+    await redis.flushdb();
+    const data = generateSynthetic({ users: USERS, items: 400, seed: 31, perUser: 25, clusters: 10, bots: { share: 0.01, kind } });
+    await importSynthetic({ url: TEST_DATABASE_URL }, data);
+    const { id } = (await gql(api, `mutation R($c: TrainingConfigInput) { retrain(config: $c, force: true) { id } }`, { c: CONFIG }, admin)).data!.retrain;
+    for (;;) {
+      const job = (await gql(api, `query J($id: ID!) { trainingJob(id: $id) { state error modelVersion { version } } }`, { id }, admin)).data!.trainingJob;
+      if (job.state === 'FAILED') throw new Error(job.error);
+      if (job.state === 'COMPLETED') {
+        for (let i = 0; i < 100 && (await gql(api, `{ userAnomaly(userId: "u1") { version } }`)).data?.userAnomaly?.version !== job.modelVersion.version; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return Array.from(data.botUsers, syntheticUserId);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  const topTwoPercent = async () => {
+    const res = await gql(api, `{ anomalousUsers(limit: 1000, minPercentile: 98) { userId score percentile } }`, {}, admin);
+    expect(res.errors).toBeUndefined();
+    return res.data!.anomalousUsers as Array<{ userId: string; score: number; percentile: number }>;
+  };
+
+  it.each(['random', 'shilling'] as const)('ranks at least 80%% of injected %s bots in the top 2%%', async (kind) => {
+    const bots = await trainOn(kind);
+    expect(bots).toHaveLength(USERS / 100);
+    const top = await topTwoPercent();
+    expect(top.length).toBeLessThanOrEqual(Math.ceil(0.02 * (USERS + bots.length)) + 1);
+    const caught = bots.filter((b) => top.some((t) => t.userId === b));
+    expect(caught.length / bots.length).toBeGreaterThanOrEqual(0.8);
+    // and the scores read back per user agree
+    const one = (await gql(api, `query A($u: ID!) { userAnomaly(userId: $u) { score percentile source } }`, { u: caught[0] })).data!.userAnomaly;
+    expect(one.source).toBe('EMBEDDING');
+    expect(one.percentile).toBeGreaterThanOrEqual(98);
+  });
+
+  it('scores a user with newer interactions on the spot', async () => {
+    const rec = await gql(api, `mutation { recordInteractions(input: [{ userId: "u5", itemId: "i1" }, { userId: "u5", itemId: "i2" }]) { accepted } }`);
+    expect(rec.errors).toBeUndefined();
+    const res = (await gql(api, `{ userAnomaly(userId: "u5") { score percentile source } }`)).data!.userAnomaly;
+    expect(res.source).toBe('FOLD_IN');
+    expect(res.percentile).toBeGreaterThanOrEqual(0);
+    expect(res.percentile).toBeLessThanOrEqual(100);
+    expect(firstErrorCode(await gql(api, `{ anomalousUsers(limit: 5) { userId } }`))).toBe('UNAUTHENTICATED');
+  });
+});
