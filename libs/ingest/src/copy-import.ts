@@ -39,6 +39,7 @@ export const DEFAULT_TYPE_BY_FORMAT: Record<InteractionFormat, string> = {
 };
 
 export const MAX_TYPE_LENGTH = 64;
+const TEMP_BUFFERS = '256MB';
 
 export type ImportFileOptions = ImportTarget & {
   path: string;
@@ -171,7 +172,9 @@ async function withClient<T>(target: ImportTarget, work: (client: ClientBase) =>
       client.release(failed);
     }
   }
-  const client = new Client({ connectionString: target.url, application_name: 'recoder-import' });
+  // staging (about 40 bytes a row) stays in memory instead of spilling from the default 8MB of temp buffers;
+  // only settable before a session first touches a temp table, hence at connect
+  const client = new Client({ connectionString: target.url, application_name: 'recoder-import', options: `-c temp_buffers=${TEMP_BUFFERS}` });
   await client.connect();
   try {
     return await work(client);
