@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { getEnv } from '@app/config';
@@ -56,6 +57,9 @@ runCli(async (args) => {
     import_over_psql_copy: round(ratio, 2),
     meets_rows_per_s: imported.rows / imported.seconds >= TARGET_ROWS_PER_S,
     meets_psql_ratio: ratio <= TARGET_PSQL_RATIO,
+    // the machine may be shared: a busy one explains a slow run
+    cpus: cpus().length,
+    load_1m: round(loadavg()[0], 2),
   });
   return undefined;
 });
