@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
+import { getEnv } from '@app/config';
 import { migrate } from '@app/database';
 import { generateSynthetic } from '@app/synthetic';
 import { importInteractionFile } from './copy-import';
@@ -10,7 +11,8 @@ import { importSynthetic } from './synthetic-rows';
 
 // a database of this file's own: never the demo database nor the shared test database
 const DATABASE = `recoder_test_ingest_${process.pid}`;
-const BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/recoder';
+// same server and credentials as the configured database, another name
+const BASE_URL = getEnv().DATABASE_URL;
 
 function databaseUrl(name: string): string {
   const url = new URL(BASE_URL);
