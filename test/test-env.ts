@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * Where the tests keep their data: a database of this jest run's own (created and dropped by the
  * global setup, named after its process so two runs never share one) and a Redis db index of the
@@ -7,3 +10,4 @@ export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/recoder_test_${process.env.RECODER_TEST_RUN ?? process.pid}`;
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
 export const TEST_ADMIN_API_KEY = 'test-admin-key-0123456789';
+export const TEST_EXPORT_DIR = join(tmpdir(), `recoder-test-exports-${process.env.RECODER_TEST_RUN ?? process.pid}`);

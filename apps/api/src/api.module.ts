@@ -9,6 +9,7 @@ import { HealthModule } from '@app/health';
 import { RedisModule } from '@app/redis';
 import { AnomaliesModule } from './anomalies/anomalies.module';
 import { EmbeddingsModule } from './embeddings/embeddings.module';
+import { ExportsModule } from './exports/exports.module';
 import { formatGraphqlErrors } from './errors/format-graphql-errors';
 import { GraphqlExceptionFilter } from './errors/graphql-exception.filter';
 import { InteractionsModule } from './interactions/interactions.module';
@@ -51,6 +52,7 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
     RecommendationsModule,
     EmbeddingsModule,
     AnomaliesModule,
+    ExportsModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: GraphqlExceptionFilter }],
 })

@@ -4,10 +4,11 @@ import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
 import { QueueModule } from '@app/queue';
 import { RedisModule } from '@app/redis';
+import { ExportModule } from './export/export.module';
 import { TrainingModule } from './training/training.module';
 
 /** The worker process: BullMQ processors (training, export) and a small HTTP port for /health and /metrics. */
 @Module({
-  imports: [ConfigModule, RedisModule, DatabaseModule, QueueModule, HealthModule, TrainingModule],
+  imports: [ConfigModule, RedisModule, DatabaseModule, QueueModule, HealthModule, TrainingModule, ExportModule],
 })
 export class JobsModule {}

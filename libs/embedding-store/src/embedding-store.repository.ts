@@ -34,7 +34,7 @@ export interface VectorBlock {
 /** Pipelined writes: one round trip per this many commands, several round trips in flight. */
 const PIPELINE_SIZE = 1000;
 const PIPELINES_IN_FLIGHT = 4;
-const SCAN_COUNT = 1000;
+const SCAN_COUNT = 250;
 
 @Injectable()
 export class EmbeddingStoreRepository {
@@ -98,6 +98,36 @@ export class EmbeddingStoreRepository {
       if (err) throw err;
       return blob ? decodeVector(blob as Buffer) : null;
     });
+  }
+
+  /**
+   * Every vector of a kind in a version, in batches, without holding them all: SCAN then pipelined
+   * reads. SCAN may repeat a key; the caller's `seen` set drops repeats.
+   */
+  async *scanVectors(version: number, kind: 'user' | 'item', seen: Set<string>): AsyncGenerator<Array<{ id: string; blob: Buffer }>> {
+    const prefix = kind === 'user' ? userKey(version, '') : itemKey(version, '');
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      const fresh = keys.filter((k) => !seen.has(k.slice(prefix.length)));
+      if (fresh.length === 0) continue;
+      const pipe = this.redis.pipeline();
+      for (const key of fresh) pipe.hgetBuffer(key, VECTOR_FIELD);
+      const results = (await pipe.exec()) ?? [];
+      const batch: Array<{ id: string; blob: Buffer }> = [];
+      fresh.forEach((key, k) => {
+        const [err, blob] = results[k];
+        if (err) throw err;
+        const id = key.slice(prefix.length);
+        // a key deleted between SCAN and read (a retirement) has no vector: skip it
+        if (blob && !seen.has(id)) {
+          seen.add(id);
+          batch.push({ id, blob: blob as Buffer });
+        }
+      });
+      if (batch.length) yield batch;
+    } while (cursor !== '0');
   }
 
   /** The pointer every reader follows; set as the very last step of a publish. */

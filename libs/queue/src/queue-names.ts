@@ -6,6 +6,7 @@ export enum QueueName {
 
 export enum JobName {
   TrainModel = 'train-model',
+  ExportEmbeddings = 'export-embeddings',
 }
 
 /** Redis key prefix of every BullMQ key, so recoder's queues are easy to find and never collide. */
@@ -31,6 +32,16 @@ export interface TrainingConfig {
 
 export interface JobPayloads {
   [JobName.TrainModel]: { config: TrainingConfig; force: boolean; requestedAt: string };
+  [JobName.ExportEmbeddings]: { kind: 'user' | 'item'; format: 'npy' | 'ndjson'; version: number };
+}
+
+/** Concurrent exports of the same vectors in the same format are one job. */
+export const exportDeduplicationId = (p: JobPayloads[JobName.ExportEmbeddings]): string => `export:${p.kind}:${p.version}:${p.format}`;
+
+export interface ExportProgress {
+  done: number;
+  total: number;
+  percent: number;
 }
 
 /** What a training job reports through job.updateProgress. */

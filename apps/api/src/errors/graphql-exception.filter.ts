@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { GqlExceptionFilter } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
@@ -10,8 +10,8 @@ export class GraphqlExceptionFilter extends BaseExceptionFilter implements GqlEx
   private readonly log = new Logger('GraphQL');
 
   override catch(exception: unknown, host: ArgumentsHost): GraphQLError | unknown {
-    // REST routes (/health, /metrics) keep Nest's own handling, bodies included
-    if (host.getType<string>() !== 'graphql') return super.catch(exception, host);
+    // REST routes (/health, /metrics, /exports) keep Nest's own handling, bodies included
+    if (host.getType<string>() !== 'graphql') return super.catch(exception instanceof ApiError ? toHttp(exception) : exception, host);
     if (exception instanceof GraphQLError) return exception;
     if (exception instanceof ApiError) {
       return new GraphQLError(exception.message, { extensions: { code: exception.code, ...exception.details } });
@@ -23,4 +23,15 @@ export class GraphqlExceptionFilter extends BaseExceptionFilter implements GqlEx
     // no stack, no internals: the log has them
     return new GraphQLError('Internal server error', { extensions: { code: ApiErrorCode.Internal } });
   }
+}
+
+const HTTP_STATUS: Record<ApiErrorCode, HttpStatus> = {
+  [ApiErrorCode.BadUserInput]: HttpStatus.BAD_REQUEST,
+  [ApiErrorCode.Unauthenticated]: HttpStatus.UNAUTHORIZED,
+  [ApiErrorCode.NotFound]: HttpStatus.NOT_FOUND,
+  [ApiErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
+};
+
+function toHttp(error: ApiError): HttpException {
+  return new HttpException({ statusCode: HTTP_STATUS[error.code], code: error.code, message: error.message }, HTTP_STATUS[error.code]);
 }
