@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(stats)}\n`);
 
   await trainAndReport(graphql);
+  await showRecommendations(graphql, await someUser(env.DATABASE_URL));
   say(`worker health and metrics on http://127.0.0.1:${env.JOBS_PORT}/health and /metrics; Ctrl-C stops both`);
 
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
@@ -89,6 +90,30 @@ async function trainAndReport(graphql: Graphql): Promise<void> {
   const model = await graphql('{ model { version status users items interactions backend metrics { ndcg100 recall20 recall50 popularity { ndcg100 recall20 recall50 } } timings } }');
   say('active model (metrics on held-out items of validation users, popularity for comparison):');
   process.stdout.write(`${JSON.stringify(model.data.model)}\n`);
+}
+
+/** What product code would ask: recommendations for one user, and what it was based on. */
+async function showRecommendations(graphql: Graphql, userId: string): Promise<void> {
+  // the API loads a new model on the switch message; give it a moment
+  for (let i = 0; i < 50; i++) {
+    const res = await graphql('query R($u: ID!) { recommendations(userId: $u, limit: 5) { source modelVersion items { score item { id } } } }', { u: userId });
+    if (res.data?.recommendations.source !== 'POPULARITY' || i === 49) {
+      say(`recommendations for user ${userId}:`);
+      process.stdout.write(`${JSON.stringify(res.data)}\n`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function someUser(url: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query('SELECT external_id FROM users ORDER BY id LIMIT 1')).rows[0].external_id;
+  } finally {
+    await client.end();
+  }
 }
 
 function start(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
