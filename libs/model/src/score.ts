@@ -75,3 +75,8 @@ export function topKRows(scores: Float32Array, items: number, k: number, exclusi
   }
   return out;
 }
+
+/** Serving shortcut: the top k items for each row's user, excluding the items already in the row. */
+export function recommendRows(model: { scores(rows: CsrMatrix): Float32Array; config: { items: number } }, rows: CsrMatrix, k: number): Int32Array[] {
+  return topKRows(model.scores(rows), model.config.items, k, rows);
+}
