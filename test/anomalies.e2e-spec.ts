@@ -6,9 +6,8 @@ import { generateSynthetic, syntheticUserId } from '@app/synthetic';
 import { firstErrorCode, gql, testPool, testRedis, truncateStore } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
-import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
-
-const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
+import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { trainToCompletion } from './train-through-api';
 const CONFIG = { epochs: 20, embeddingDim: 32, hidden: [64], seed: 4, patience: 0, batchSize: 50, learningRate: 3e-3 };
 const USERS = 1000;
 
@@ -36,18 +35,12 @@ describe('anomaly scores (e2e)', () => {
     await redis.flushdb();
     const data = generateSynthetic({ users: USERS, items: 400, seed: 31, perUser: 25, clusters: 10, bots: { share: 0.01, kind } });
     await importSynthetic({ url: TEST_DATABASE_URL }, data);
-    const { id } = (await gql(api, `mutation R($c: TrainingConfigInput) { retrain(config: $c, force: true) { id } }`, { c: CONFIG }, admin)).data!.retrain;
-    for (;;) {
-      const job = (await gql(api, `query J($id: ID!) { trainingJob(id: $id) { state error modelVersion { version } } }`, { id }, admin)).data!.trainingJob;
-      if (job.state === 'FAILED') throw new Error(job.error);
-      if (job.state === 'COMPLETED') {
-        for (let i = 0; i < 100 && (await gql(api, `{ userAnomaly(userId: "u1") { version } }`)).data?.userAnomaly?.version !== job.modelVersion.version; i++) {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        return Array.from(data.botUsers, syntheticUserId);
-      }
-      await new Promise((r) => setTimeout(r, 200));
+    const { version } = await trainToCompletion(api, CONFIG);
+    // the API switches to the new model on the pub/sub message
+    for (let i = 0; i < 100 && (await gql(api, `{ userAnomaly(userId: "u1") { version } }`)).data?.userAnomaly?.version !== version; i++) {
+      await new Promise((r) => setTimeout(r, 100));
     }
+    return Array.from(data.botUsers, syntheticUserId);
   }
 
   const topTwoPercent = async () => {

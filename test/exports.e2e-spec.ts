@@ -13,9 +13,8 @@ import { generateSynthetic } from '@app/synthetic';
 import { gql, testPool, testRedis, truncateStore } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
-import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
-
-const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
+import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { trainToCompletion } from './train-through-api';
 // Debian's numpy, as a data scientist's notebook would load the file (not the writer's own code)
 const PYTHON = '/usr/bin/python3';
 const EXPORT = `mutation E($kind: EmbeddingKind!, $format: ExportFormat!) { exportEmbeddings(kind: $kind, format: $format) { id state } }`;
@@ -37,12 +36,7 @@ describe('embeddings for other services (e2e)', () => {
     api = await createTestApiApp();
     jobs = await createTestJobsApp();
     workdir = await mkdtemp(join(tmpdir(), 'recoder-export-client-'));
-    const { id } = (await gql(api, `mutation { retrain(config: { epochs: 3, embeddingDim: 12, hidden: [24] }) { id } }`, {}, admin)).data!.retrain;
-    for (let state = ''; state !== 'COMPLETED'; ) {
-      state = (await gql(api, `query J($id: ID!) { trainingJob(id: $id) { state } }`, { id }, admin)).data!.trainingJob.state;
-      if (state === 'FAILED') throw new Error('training failed');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await trainToCompletion(api, { epochs: 3, embeddingDim: 12, hidden: [24] });
   });
   afterAll(async () => {
     await jobs.close();

@@ -5,9 +5,8 @@ import { generateSynthetic } from '@app/synthetic';
 import { CuttableProxy, DisposableRedis, gql, testPool, truncateStore } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
-import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL } from './test-env';
-
-const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
+import { TEST_DATABASE_URL } from './test-env';
+import { trainToCompletion } from './train-through-api';
 const RECS = `query R($u: ID!) { recommendations(userId: $u, limit: 5) { source modelVersion items { item { id } } } }`;
 
 describe('recommendations when a store is down (e2e)', () => {
@@ -28,13 +27,7 @@ describe('recommendations when a store is down (e2e)', () => {
     const env = { REDIS_URL: redis.url, DATABASE_URL: proxied.toString() };
     const jobs = await createTestJobsApp(env);
     api = await createTestApiApp(env);
-    const { id } = (await gql(api, `mutation { retrain(config: { epochs: 3, embeddingDim: 8, hidden: [16] }) { id } }`, {}, admin)).data!.retrain;
-    for (;;) {
-      const state = (await gql(api, `query J($id: ID!) { trainingJob(id: $id) { state } }`, { id }, admin)).data!.trainingJob.state;
-      if (state === 'COMPLETED') break;
-      if (state === 'FAILED') throw new Error('training failed');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await trainToCompletion(api, { epochs: 3, embeddingDim: 8, hidden: [16] });
     await jobs.close();
     for (let i = 0; i < 50 && (await gql(api, RECS, { u: 'u1' })).data!.recommendations.source !== 'EMBEDDING'; i++) {
       await new Promise((r) => setTimeout(r, 100));

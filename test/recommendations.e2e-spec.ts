@@ -7,9 +7,8 @@ import { generateSynthetic } from '@app/synthetic';
 import { firstErrorCode, gql, testPool, testRedis, truncateStore } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
-import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
-
-const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { trainToCompletion } from './train-through-api';
 const CONFIG = { epochs: 15, embeddingDim: 24, hidden: [64], seed: 3, patience: 0, batchSize: 50, learningRate: 3e-3 };
 const RECS = `query R($u: ID!, $limit: Int, $excludeSeen: Boolean, $filter: ItemFilter) {
   recommendations(userId: $u, limit: $limit, excludeSeen: $excludeSeen, filter: $filter) { source modelVersion items { score item { id attributes } } } }`;
@@ -21,16 +20,7 @@ describe('recommendations (e2e)', () => {
   let redis: Redis;
   const data = generateSynthetic({ users: 400, items: 250, seed: 21, perUser: 25, clusters: 8 });
 
-  async function train(force = true): Promise<number> {
-    const started = await gql(api, `mutation R($c: TrainingConfigInput, $f: Boolean) { retrain(config: $c, force: $f) { id } }`, { c: CONFIG, f: force }, admin);
-    const id = started.data!.retrain.id;
-    for (;;) {
-      const job = (await gql(api, `query J($id: ID!) { trainingJob(id: $id) { state error modelVersion { version } } }`, { id }, admin)).data!.trainingJob;
-      if (job.state === 'COMPLETED') return job.modelVersion.version;
-      if (job.state === 'FAILED') throw new Error(job.error);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const train = async () => (await trainToCompletion(api, CONFIG)).version;
   const servedVersion = async () => (await gql(api, RECS, { u: 'u1', limit: 1 })).data!.recommendations.modelVersion;
   async function waitServing(version: number) {
     for (let i = 0; i < 100 && (await servedVersion()) !== version; i++) await new Promise((r) => setTimeout(r, 100));
@@ -163,7 +153,7 @@ describe('recommendations (e2e)', () => {
       }
     };
     const clients = [stream(), stream(), stream()];
-    const next = await train(true);
+    const next = await train();
     await waitServing(next);
     for (let i = 0; i < 20; i++) await gql(api, RECS, { u: 'u1', limit: 10 });
     streaming = false;

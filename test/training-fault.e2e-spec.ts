@@ -8,9 +8,8 @@ import { importSynthetic } from '@app/ingest';
 import { generateSynthetic } from '@app/synthetic';
 import { gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
-import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
-
-const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
+import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { startTraining, waitForTraining } from './train-through-api';
 const QUICK = { epochs: 5, embeddingDim: 16, hidden: [32], batchSize: 50, patience: 0 };
 const LONG = { ...QUICK, epochs: 40 };
 const LOCK_MS = 3000;
@@ -61,17 +60,16 @@ describe('a worker killed mid-training (e2e)', () => {
     }
     throw new Error(`timed out waiting for ${what}`);
   }
-  const retrain = async (config: object) => (await gql(api, `mutation R($c: TrainingConfigInput) { retrain(config: $c, force: true) { id } }`, { c: config }, admin)).data!.retrain.id as string;
   const snapshotOf = async (version: number) => (await scanKeys(redis, `recoder:v${version}:*`)).sort();
 
   it('leaves the active version alone, and a fresh worker finishes the job with no orphaned keys', async () => {
     workers.push(startWorker(3911));
-    const firstJob = await retrain(QUICK);
-    const first = await waitFor('the first model', async () => ((await job(firstJob)).state === 'COMPLETED' ? (await job(firstJob)).modelVersion.version : undefined));
+    const firstJob = await startTraining(api, QUICK);
+    const { version: first } = await waitForTraining(api, firstJob);
     const activeKeys = await snapshotOf(first);
     expect(activeKeys.length).toBeGreaterThan(500);
 
-    const longJob = await retrain(LONG);
+    const longJob = await startTraining(api, LONG);
     await waitFor('training to be under way', async () => ((await job(longJob)).progress?.epoch >= 2 ? true : undefined));
     const killed = workers[0];
     killed.kill('SIGKILL');

@@ -6,12 +6,10 @@ import { generateSynthetic } from '@app/synthetic';
 import { firstErrorCode, gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
-import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
-
-const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
+import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { trainToCompletion } from './train-through-api';
 const CONFIG = { epochs: 20, embeddingDim: 24, hidden: [64], seed: 3, patience: 0, batchSize: 50, learningRate: 3e-3 };
 const RETRAIN = `mutation R($config: TrainingConfigInput, $force: Boolean) { retrain(config: $config, force: $force) { id state } }`;
-const JOB = `query J($id: ID!) { trainingJob(id: $id) { id state error progress { phase percent } modelVersion { version status } } }`;
 const MODEL = `query M($v: Int) { model(version: $v) { version status users items interactions dataWatermark
   metrics { ndcg100 recall20 recall50 popularity { ndcg100 recall20 } } lossCurve { epoch loss ndcg } timings } }`;
 
@@ -38,20 +36,6 @@ describe('training pipeline (e2e)', () => {
     redis.disconnect();
   });
 
-  async function trainToCompletion(force = false): Promise<{ version: number; status: string }> {
-    const started = await gql(api, RETRAIN, { config: CONFIG, force }, admin);
-    expect(started.errors).toBeUndefined();
-    const id = started.data!.retrain.id;
-    for (let i = 0; i < 600; i++) {
-      const res = await gql(api, JOB, { id }, admin);
-      const job = res.data!.trainingJob;
-      if (job.state === 'COMPLETED') return job.modelVersion;
-      if (job.state === 'FAILED') throw new Error(`training failed: ${job.error}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error('training did not finish');
-  }
-
   const activeVersion = async () => Number(await redis.get('recoder:active'));
 
   it('refuses retrain without the admin key and enqueues nothing', async () => {
@@ -70,7 +54,7 @@ describe('training pipeline (e2e)', () => {
   });
 
   it('trains, stores metrics beating popularity, publishes every user embedding and activates the first model', async () => {
-    const v1 = await trainToCompletion();
+    const v1 = await trainToCompletion(api, CONFIG, false);
     const res = await gql(api, MODEL, {}, admin);
     const model = res.data!.model;
     // the model knows the items someone interacted with
@@ -92,11 +76,11 @@ describe('training pipeline (e2e)', () => {
 
   it('a second retrain takes over, the first version keys go after the third, activateModel rolls back', async () => {
     const first = await activeVersion();
-    const v2 = await trainToCompletion(true);
+    const v2 = await trainToCompletion(api, CONFIG, true);
     expect(await activeVersion()).toBe(v2.version);
     expect(await scanKeys(redis, `recoder:v${first}:*`)).not.toHaveLength(0); // kept for rollback
 
-    const v3 = await trainToCompletion(true);
+    const v3 = await trainToCompletion(api, CONFIG, true);
     expect(await activeVersion()).toBe(v3.version);
     expect(await scanKeys(redis, `recoder:v${first}:*`)).toEqual([]);
     const models = await gql(api, `{ models(limit: 10) { version status } }`, {}, admin);

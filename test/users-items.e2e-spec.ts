@@ -2,11 +2,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
 import { firstErrorCode, gql, testPool, truncateStore } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
-import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL } from './test-env';
+import { admin, TEST_DATABASE_URL } from './test-env';
+
 
 const RECORD = `mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`;
 const DELETE_USER = `mutation D($id: ID!) { deleteUser(id: $id) }`;
-const admin = { authorization: `Bearer ${TEST_ADMIN_API_KEY}` };
 
 describe('users, items and stats (e2e)', () => {
   let app: NestFastifyApplication;
