@@ -77,7 +77,7 @@ export class TrainingService {
 
       const { config, options } = this.resolveConfig(request, items.size, users.size);
       await this.versions.update(v, {
-        config: { ...config, ...options, onEpoch: undefined },
+        config: { ...config, ...options },
         users: users.size,
         items: items.size,
         interactions: String(data.user.length),
