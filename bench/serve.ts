@@ -10,6 +10,7 @@
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { createDataSource, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { importSynthetic } from '@app/ingest';
 import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, serializeModel, sliceRows, buildInteractionMatrix } from '@app/model';
@@ -48,6 +49,7 @@ runCli(async (args) => {
   ];
   let trivial = 0;
   try {
+    await expectModelServing(`${api.url}/graphql`, user());
     for (const [name, body] of scenarios) {
       const result = await load(`${api.url}/graphql`, body, seconds, connections);
       if (name === 'trivial') trivial = result.req_per_s;
@@ -58,6 +60,20 @@ runCli(async (args) => {
   }
   return undefined;
 });
+
+/** A bench of the popularity fallback would measure nothing: the model must be answering. */
+async function expectModelServing(url: string, userId: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const res = (await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'query R($u: ID!) { recommendations(userId: $u, limit: 1) { source } }', variables: { u: userId } }),
+    }).then((r) => r.json())) as { data?: { recommendations: { source: string } } };
+    if (res.data?.recommendations.source === 'EMBEDDING') return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error('the API does not serve the published model (answers are not EMBEDDING)');
+}
 
 async function load(url: string, body: () => { query: string; variables?: object }, seconds: number, connections: number) {
   const options = {
@@ -80,11 +96,15 @@ async function publishModel(url: string, data: ReturnType<typeof generateSynthet
   const pg = new Client({ connectionString: url });
   await pg.connect();
   await pg.query(
-    `INSERT INTO model_versions (version, status, config, weights, users, items, interactions, data_watermark, trained_at, activated_at)
-     SELECT $1, 'ACTIVE', $2, $3, $4, $5, count(*), max(occurred_at), now(), now() FROM interactions`,
-    [VERSION, config, blob, data.users, data.items],
+    `INSERT INTO model_versions (version, status, config, users, items, interactions, data_watermark, trained_at, activated_at)
+     SELECT $1, 'ACTIVE', $2, $3, $4, count(*), max(occurred_at), now(), now() FROM interactions`,
+    [VERSION, config, data.users, data.items],
   );
   await pg.end();
+  const ds = createDataSource(url);
+  await ds.initialize();
+  await new ModelVersionRepository(ds).saveWeights(VERSION, blob);
+  await ds.destroy();
 
   const redis = new Redis(REDIS_URL);
   await redis.flushdb();

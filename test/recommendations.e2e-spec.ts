@@ -62,8 +62,8 @@ describe('recommendations (e2e)', () => {
     expect(recs.source).toBe('EMBEDDING');
     const version = recs.modelVersion;
     await initBackend();
-    const { rows } = await db.query(`SELECT weights FROM model_versions WHERE version = $1`, [version]);
-    const { model, itemIds } = deserializeModel(rows[0].weights);
+    const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [version]);
+    const { model, itemIds } = deserializeModel(Buffer.concat(rows.map((r) => r.data)));
     const blob = await redis.hgetBuffer(`recoder:v${version}:user:u7`, 'vec');
     const embedding = new Float32Array(Uint8Array.from(blob!).buffer);
     const scores = model.decode(embedding, 1);

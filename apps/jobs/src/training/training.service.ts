@@ -104,9 +104,9 @@ export class TrainingService {
         const metrics = this.metrics(model, train, validation);
         for (const metric of ['ndcg100', 'recall20', 'recall50'] as const) lastModelMetric.set({ metric }, metrics[metric]);
         const blob = serializeModel(model, { itemIds: items.ids() });
+        await this.versions.saveWeights(v, blob);
         await this.versions.update(v, {
           metrics,
-          weights: blob,
           backend: result.backend.backend,
           status: ModelStatus.READY,
           trainedAt: new Date(),
@@ -144,7 +144,8 @@ export class TrainingService {
     if (active?.version === version.version) return;
     await this.store.deleteVersion(version.version);
     await this.anomalies.deleteForVersions([version.version]);
-    await this.versions.update(version.version, { status: ModelStatus.TRAINING, timings, weights: null });
+    await this.versions.clearWeights(version.version);
+    await this.versions.update(version.version, { status: ModelStatus.TRAINING, timings });
   }
 
   private resolveConfig(request: TrainingConfig, items: number, users: number): { config: Partial<DaeConfig>; options: TrainDaeOptions } {

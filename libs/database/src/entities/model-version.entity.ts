@@ -66,10 +66,6 @@ export class ModelVersionEntity {
   @Column({ type: 'text', nullable: true })
   backend!: string | null;
 
-  /** The model library's blob: weights, config and id maps. Loaded only when needed. */
-  @Column({ type: 'bytea', nullable: true, select: false })
-  weights!: Buffer | null;
-
   @Column({ type: 'text', nullable: true })
   error!: string | null;
 

@@ -4,6 +4,8 @@ import { DataSource, DeepPartial, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ModelStatus, ModelVersionEntity } from '../entities';
 
+const WEIGHT_CHUNK_BYTES = 32 * 2 ** 20;
+
 @Injectable()
 export class ModelVersionRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -42,9 +44,31 @@ export class ModelVersionRepository {
     return this.repo.find({ order: { version: 'DESC' }, take: limit });
   }
 
+  /** The model library's blob (weights, config, id maps), stored in chunks: see the ChunkModelWeights migration. */
+  async saveWeights(version: number, blob: Buffer): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM model_weight_chunks WHERE version = $1', [version]);
+      for (let seq = 0; seq * WEIGHT_CHUNK_BYTES < blob.length; seq++) {
+        const chunk = blob.subarray(seq * WEIGHT_CHUNK_BYTES, (seq + 1) * WEIGHT_CHUNK_BYTES);
+        await tx.query('INSERT INTO model_weight_chunks (version, seq, data) VALUES ($1, $2, $3)', [version, seq, chunk]);
+      }
+    });
+  }
+
   async weights(version: number): Promise<Buffer | null> {
-    const row = await this.repo.createQueryBuilder('m').addSelect('m.weights').where('m.version = :version', { version }).getOne();
-    return row?.weights ?? null;
+    // one chunk per query: each reaches the client as hex text twice its size
+    const { count } = (await this.db.query('SELECT count(*)::int AS count FROM model_weight_chunks WHERE version = $1', [version]))[0];
+    if (count === 0) return null;
+    const chunks: Buffer[] = [];
+    for (let seq = 0; seq < count; seq++) {
+      const [row] = await this.db.query('SELECT data FROM model_weight_chunks WHERE version = $1 AND seq = $2', [version, seq]);
+      chunks.push(row.data);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  clearWeights(version: number): Promise<unknown> {
+    return this.db.query('DELETE FROM model_weight_chunks WHERE version = $1', [version]);
   }
 
   /** Makes `version` the only ACTIVE one in one transaction; the previous one becomes READY. */
