@@ -14,6 +14,6 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     logger: createLogger(env, 'api'),
   });
   app.enableShutdownHooks();
-  await mountQueueDashboard(app);
+  mountQueueDashboard(app);
   return app;
 }

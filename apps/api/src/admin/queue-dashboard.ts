@@ -12,7 +12,7 @@ import { checkAdminKey } from '../auth/admin-key';
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 /** Bull Board, the queue dashboard NestJS users know, behind the admin key. */
-export async function mountQueueDashboard(app: NestFastifyApplication): Promise<void> {
+export function mountQueueDashboard(app: NestFastifyApplication): void {
   const env = app.get(EnvVars);
   const board = new FastifyAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
@@ -21,7 +21,8 @@ export async function mountQueueDashboard(app: NestFastifyApplication): Promise<
     serverAdapter: board,
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
-  await fastify.register(async (scope) => {
+  // not awaited: awaiting register() boots Fastify's root early, and Nest registers more plugins after this
+  void fastify.register(async (scope) => {
     // this hook covers the dashboard's routes only (its own plugin scope)
     scope.addHook('onRequest', async (request, reply) => {
       const check = checkAdminKey(request.headers.authorization, env.ADMIN_API_KEY);

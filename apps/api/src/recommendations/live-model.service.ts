@@ -44,7 +44,8 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await initBackend(this.env.TFJS_BACKEND);
-    await this.refresh().catch((err) => this.logger.warn(`no model loaded at start: ${(err as Error).message}`));
+    // not awaited: a large model takes a while to load, and until it has, answers come from popularity
+    void this.refresh().catch((err) => this.logger.warn(`no model loaded at start: ${(err as Error).message}`));
     // a dedicated connection: a subscribed client can do nothing else
     this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
