@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { EmbeddingStoreModule } from '@app/embedding-store';
+import { QueueModule } from '@app/queue';
+import { ExportsController } from './exports.controller';
+import { ExportsResolver } from './exports.resolver';
+import { ExportsService } from './exports.service';
+
+@Module({
+  imports: [QueueModule, EmbeddingStoreModule],
+  controllers: [ExportsController],
+  providers: [ExportsResolver, ExportsService],
+})
+export class ExportsModule {}

@@ -1,0 +1,70 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
+import { createReadStream, ReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { EnvVars } from '@app/config';
+import { EmbeddingStoreRepository } from '@app/embedding-store';
+import { exportDirName, ExportManifest, MANIFEST_FILE } from '@app/export';
+import { exportDeduplicationId, ExportProgress, JobName, JobPayloads, QueueName } from '@app/queue';
+import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { EmbeddingKind } from '../embeddings/models/embedding-batch.model';
+import { TrainingJobState } from '../training/models/training-job.model';
+import { ExportFormat, ExportJobModel } from './models/export-job.model';
+
+type Payload = JobPayloads[JobName.ExportEmbeddings];
+
+const STATE: Record<string, TrainingJobState> = {
+  active: TrainingJobState.RUNNING,
+  completed: TrainingJobState.COMPLETED,
+  failed: TrainingJobState.FAILED,
+};
+
+@Injectable()
+export class ExportsService {
+  constructor(
+    @InjectQueue(QueueName.Export) private readonly queue: Queue<Payload, ExportManifest>,
+    private readonly store: EmbeddingStoreRepository,
+    private readonly env: EnvVars,
+  ) {}
+
+  /** Enqueues an export; the same vectors in the same format already queued or running: that job. */
+  async request(kind: EmbeddingKind, format: ExportFormat, version?: number): Promise<ExportJobModel> {
+    const v = version ?? (await this.store.activeVersion());
+    if (v === null) throw new ApiError(ApiErrorCode.NotFound, 'No model has been trained yet');
+    if (!(await this.store.readMeta(v))) throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no embeddings (never published, or retired)`);
+    const payload: Payload = { kind: kind === EmbeddingKind.USER ? 'user' : 'item', format: format === ExportFormat.NPY ? 'npy' : 'ndjson', version: v };
+    const job = await this.queue.add(JobName.ExportEmbeddings, payload, { deduplication: { id: exportDeduplicationId(payload) } });
+    return this.describe(job);
+  }
+
+  async job(id: string): Promise<ExportJobModel | null> {
+    const job = await this.queue.getJob(id);
+    return job ? this.describe(job) : null;
+  }
+
+  /** A finished export's file, streamed; only names its manifest lists (no path tricks). */
+  async open(id: string, file: string): Promise<{ stream: ReadStream; bytes: number }> {
+    const dir = join(resolve(this.env.EXPORT_DIR), exportDirName(id));
+    const manifest = await readFile(join(dir, MANIFEST_FILE), 'utf8').then((t) => JSON.parse(t) as ExportManifest, () => null);
+    if (!manifest) throw new ApiError(ApiErrorCode.NotFound, `No finished export ${id}`);
+    const entry = file === MANIFEST_FILE ? { name: file, bytes: -1 } : manifest.files.find((f) => f.name === file);
+    if (!entry) throw new ApiError(ApiErrorCode.NotFound, `Export ${id} has no file ${file}`);
+    return { stream: createReadStream(join(dir, entry.name)), bytes: entry.bytes };
+  }
+
+  private async describe(job: Job<Payload, ExportManifest>): Promise<ExportJobModel> {
+    const state = STATE[await job.getState()] ?? TrainingJobState.QUEUED;
+    const manifest = state === TrainingJobState.COMPLETED ? job.returnvalue : null;
+    return {
+      id: job.id!,
+      state,
+      progress: typeof job.progress === 'object' ? (job.progress as unknown as ExportProgress) : null,
+      error: job.failedReason ?? null,
+      version: job.data.version,
+      count: manifest?.count ?? null,
+      files: (manifest?.files ?? []).map((f) => ({ ...f, url: `/exports/${job.id}/${f.name}` })),
+    };
+  }
+}
