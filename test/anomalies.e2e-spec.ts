@@ -1,40 +1,25 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
-import type { Pool } from 'pg';
-import { importSynthetic } from '@app/ingest';
 import { generateSynthetic, syntheticUserId } from '@app/synthetic';
-import { firstErrorCode, gql, testPool, testRedis, truncateStore } from '@app/testing';
-import { createTestApiApp } from './create-test-app';
-import { createTestJobsApp } from './create-test-jobs-app';
-import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { firstErrorCode, gql } from '@app/testing';
+import { TestStack } from './test-stack';
+import { admin } from './test-env';
 import { trainToCompletion } from './train-through-api';
 const CONFIG = { epochs: 20, embeddingDim: 32, hidden: [64], seed: 4, patience: 0, batchSize: 50, learningRate: 3e-3 };
 const USERS = 1000;
 
 describe('anomaly scores (e2e)', () => {
+  let stack: TestStack;
   let api: NestFastifyApplication;
-  let jobs: NestFastifyApplication;
-  let db: Pool;
-  let redis: Redis;
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    redis = testRedis(TEST_REDIS_URL);
-    api = await createTestApiApp();
-    jobs = await createTestJobsApp();
+    stack = await TestStack.start();
+    api = stack.api;
   });
-  afterAll(async () => {
-    await jobs.close();
-    await api.close();
-    await db.end();
-    redis.disconnect();
-  });
+  afterAll(() => stack.close());
 
   async function trainOn(kind: 'random' | 'shilling'): Promise<string[]> {
-    await truncateStore(db);
-    await redis.flushdb();
     const data = generateSynthetic({ users: USERS, items: 400, seed: 31, perUser: 25, clusters: 10, bots: { share: 0.01, kind } });
-    await importSynthetic({ url: TEST_DATABASE_URL }, data);
+    await stack.reset(data);
     const { version } = await trainToCompletion(api, CONFIG);
     // the API switches to the new model on the pub/sub message
     for (let i = 0; i < 100 && (await gql(api, `{ userAnomaly(userId: "u1") { version } }`)).data?.userAnomaly?.version !== version; i++) {

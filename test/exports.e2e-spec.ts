@@ -5,15 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
-import type { Pool } from 'pg';
 import request from 'supertest';
-import { importSynthetic } from '@app/ingest';
 import { generateSynthetic } from '@app/synthetic';
-import { gql, testPool, testRedis, truncateStore } from '@app/testing';
-import { createTestApiApp } from './create-test-app';
-import { createTestJobsApp } from './create-test-jobs-app';
-import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { gql } from '@app/testing';
+import { TestStack } from './test-stack';
+import { admin } from './test-env';
 import { trainToCompletion } from './train-through-api';
 // Debian's numpy, as a data scientist's notebook would load the file (not the writer's own code)
 const PYTHON = '/usr/bin/python3';
@@ -21,29 +17,17 @@ const EXPORT = `mutation E($kind: EmbeddingKind!, $format: ExportFormat!) { expo
 const JOB = `query J($id: ID!) { exportJob(id: $id) { state error count version files { name bytes sha256 url } } }`;
 
 describe('embeddings for other services (e2e)', () => {
+  let stack: TestStack;
   let api: NestFastifyApplication;
-  let jobs: NestFastifyApplication;
-  let db: Pool;
-  let redis: Redis;
   let workdir: string;
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    redis = testRedis(TEST_REDIS_URL);
-    await truncateStore(db);
-    await redis.flushdb();
-    await importSynthetic({ url: TEST_DATABASE_URL }, generateSynthetic({ users: 300, items: 150, seed: 41, perUser: 15 }));
-    api = await createTestApiApp();
-    jobs = await createTestJobsApp();
+    stack = await TestStack.start({ data: generateSynthetic({ users: 300, items: 150, seed: 41, perUser: 15 }) });
+    api = stack.api;
     workdir = await mkdtemp(join(tmpdir(), 'recoder-export-client-'));
     await trainToCompletion(api, { epochs: 3, embeddingDim: 12, hidden: [24] });
   });
-  afterAll(async () => {
-    await jobs.close();
-    await api.close();
-    await db.end();
-    redis.disconnect();
-  });
+  afterAll(() => stack.close());
 
   async function exported(kind: 'USER' | 'ITEM', format: 'NPY' | 'NDJSON') {
     const first = (await gql(api, EXPORT, { kind, format }, admin)).data!.exportEmbeddings;

@@ -1,21 +1,19 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
-import { importSynthetic } from '@app/ingest';
 import { deserializeModel, initBackend } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
-import { firstErrorCode, gql, testPool, testRedis, truncateStore } from '@app/testing';
-import { createTestApiApp } from './create-test-app';
-import { createTestJobsApp } from './create-test-jobs-app';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { firstErrorCode, gql } from '@app/testing';
+import { TestStack } from './test-stack';
 import { trainToCompletion } from './train-through-api';
+
 const CONFIG = { epochs: 15, embeddingDim: 24, hidden: [64], seed: 3, patience: 0, batchSize: 50, learningRate: 3e-3 };
 const RECS = `query R($u: ID!, $limit: Int, $excludeSeen: Boolean, $filter: ItemFilter) {
   recommendations(userId: $u, limit: $limit, excludeSeen: $excludeSeen, filter: $filter) { source modelVersion items { score item { id attributes } } } }`;
 
 describe('recommendations (e2e)', () => {
+  let stack: TestStack;
   let api: NestFastifyApplication;
-  let jobs: NestFastifyApplication;
   let db: Pool;
   let redis: Redis;
   const data = generateSynthetic({ users: 400, items: 250, seed: 21, perUser: 25, clusters: 8 });
@@ -29,20 +27,10 @@ describe('recommendations (e2e)', () => {
     (await db.query(`SELECT i.external_id AS id FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id WHERE u.external_id = $1`, [user])).rows.map((r) => r.id as string);
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    redis = testRedis(TEST_REDIS_URL);
-    await truncateStore(db);
-    await redis.flushdb();
-    await importSynthetic({ url: TEST_DATABASE_URL }, data);
-    api = await createTestApiApp();
-    jobs = await createTestJobsApp();
+    stack = await TestStack.start({ data });
+    ({ api, db, redis } = stack);
   });
-  afterAll(async () => {
-    await jobs.close();
-    await api.close();
-    await db.end();
-    redis.disconnect();
-  });
+  afterAll(() => stack.close());
 
   it('answers with popularity before any model exists, and for a user it has never seen', async () => {
     const res = await gql(api, RECS, { u: 'u1', limit: 5 });

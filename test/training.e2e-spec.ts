@@ -1,12 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
-import type { Pool } from 'pg';
-import { importSynthetic } from '@app/ingest';
 import { generateSynthetic } from '@app/synthetic';
-import { firstErrorCode, gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing';
-import { createTestApiApp } from './create-test-app';
-import { createTestJobsApp } from './create-test-jobs-app';
-import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { firstErrorCode, gql, scanKeys } from '@app/testing';
+import { TestStack } from './test-stack';
+import { admin } from './test-env';
 import { trainToCompletion } from './train-through-api';
 const CONFIG = { epochs: 20, embeddingDim: 24, hidden: [64], seed: 3, patience: 0, batchSize: 50, learningRate: 3e-3 };
 const RETRAIN = `mutation R($config: TrainingConfigInput, $force: Boolean) { retrain(config: $config, force: $force) { id state } }`;
@@ -14,27 +11,16 @@ const MODEL = `query M($v: Int) { model(version: $v) { version status users item
   metrics { ndcg100 recall20 recall50 popularity { ndcg100 recall20 } } lossCurve { epoch loss ndcg } timings } }`;
 
 describe('training pipeline (e2e)', () => {
+  let stack: TestStack;
   let api: NestFastifyApplication;
-  let jobs: NestFastifyApplication;
-  let db: Pool;
   let redis: Redis;
   const data = generateSynthetic({ users: 500, items: 300, seed: 11, perUser: 25, clusters: 8 });
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    redis = testRedis(TEST_REDIS_URL);
-    await truncateStore(db);
-    await redis.flushdb(); // the tests' own db index
-    await importSynthetic({ url: TEST_DATABASE_URL }, data);
-    api = await createTestApiApp();
-    jobs = await createTestJobsApp();
+    stack = await TestStack.start({ data });
+    ({ api, redis } = stack);
   });
-  afterAll(async () => {
-    await jobs.close();
-    await api.close();
-    await db.end();
-    redis.disconnect();
-  });
+  afterAll(() => stack.close());
 
   const activeVersion = async () => Number(await redis.get('recoder:active'));
 
