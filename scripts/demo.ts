@@ -13,6 +13,7 @@ import { Client } from 'pg';
 const ROOT = join(__dirname, '..');
 const DEMO_DATA = ['--users', '2000', '--items', '1000', '--seed', '1'];
 
+let stopping = false;
 const say = (text: string) => process.stderr.write(`[demo] ${text}\n`);
 
 async function main(): Promise<void> {
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   const childEnv = { ...process.env, ADMIN_API_KEY: adminKey };
   const children = [start('api', 'dist/apps/api/src/main.js', childEnv), start('jobs', 'dist/apps/jobs/src/main.js', childEnv)];
   const stop = () => {
+    stopping = true;
     say('stopping');
     for (const child of children) child.kill('SIGTERM');
   };
@@ -119,7 +121,7 @@ async function someUser(url: string): Promise<string> {
 function start(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, [join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   child.once('exit', (code, signal) => {
-    if (signal !== 'SIGTERM') say(`${name} exited (${code ?? signal})`);
+    if (!stopping) say(`${name} exited (${code ?? signal})`);
   });
   return child;
 }

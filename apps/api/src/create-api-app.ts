@@ -13,7 +13,6 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule, new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }), {
     logger: createLogger(env, 'api'),
   });
-  app.enableShutdownHooks();
   mountQueueDashboard(app);
   return app;
 }

@@ -8,7 +8,5 @@ export async function createJobsApp(): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(JobsModule, new FastifyAdapter(), {
     logger: createLogger(env, 'jobs'),
   });
-  // SIGTERM: workers finish or hand back their current job before the process exits
-  app.enableShutdownHooks();
   return app;
 }
