@@ -1,24 +1,21 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
-import { countRows, firstErrorCode, gql, testPool, truncateStore } from '@app/testing';
-import { createTestApiApp } from './create-test-app';
-import { TEST_DATABASE_URL } from './test-env';
+import { countRows, firstErrorCode, gql } from '@app/testing';
+import { TestStack } from './test-stack';
 
 const RECORD = `mutation Record($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted duplicates } }`;
 
 describe('recordInteractions (e2e)', () => {
+  let stack: TestStack;
   let app: NestFastifyApplication;
   let db: Pool;
 
   beforeAll(async () => {
-    app = await createTestApiApp();
-    db = testPool(TEST_DATABASE_URL);
+    stack = await TestStack.start({ worker: false });
+    ({ api: app, db } = stack);
   });
-  afterAll(async () => {
-    await app.close();
-    await db.end();
-  });
-  beforeEach(() => truncateStore(db));
+  afterAll(() => stack.close());
+  beforeEach(() => stack.reset());
 
   const events = (n: number, prefix = 'e') =>
     Array.from({ length: n }, (_, k) => ({

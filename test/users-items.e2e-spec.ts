@@ -1,27 +1,24 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
-import { firstErrorCode, gql, testPool, truncateStore } from '@app/testing';
-import { createTestApiApp } from './create-test-app';
-import { admin, TEST_DATABASE_URL } from './test-env';
-
+import { firstErrorCode, gql } from '@app/testing';
+import { admin } from './test-env';
+import { TestStack } from './test-stack';
 
 const RECORD = `mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`;
 const DELETE_USER = `mutation D($id: ID!) { deleteUser(id: $id) }`;
 
 describe('users, items and stats (e2e)', () => {
+  let stack: TestStack;
   let app: NestFastifyApplication;
   let db: Pool;
 
   beforeAll(async () => {
-    app = await createTestApiApp();
-    db = testPool(TEST_DATABASE_URL);
+    stack = await TestStack.start({ worker: false });
+    ({ api: app, db } = stack);
   });
-  afterAll(async () => {
-    await app.close();
-    await db.end();
-  });
+  afterAll(() => stack.close());
   beforeEach(async () => {
-    await truncateStore(db);
+    await stack.reset();
     const input = Array.from({ length: 25 }, (_, k) => ({
       userId: k < 20 ? 'alice' : 'bob',
       itemId: `m${k}`,
