@@ -119,7 +119,8 @@ async function someUser(url: string): Promise<string> {
 }
 
 function start(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  // the apps' logs go to stderr: stdout carries only the demo's own results
+  const child = spawn(process.execPath, [join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 2, 2] });
   child.once('exit', (code, signal) => {
     if (!stopping) say(`${name} exited (${code ?? signal})`);
   });
