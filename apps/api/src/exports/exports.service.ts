@@ -10,16 +10,10 @@ import { exportDirName, ExportManifest, MANIFEST_FILE } from '@app/export';
 import { exportDeduplicationId, ExportProgress, JobName, JobPayloads, QueueName } from '@app/queue';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { EmbeddingKind } from '../embeddings/models/embedding-batch.model';
-import { TrainingJobState } from '../training/models/training-job.model';
+import { JobState, jobStateOf } from '../jobs/job-state';
 import { ExportFormat, ExportJobModel } from './models/export-job.model';
 
 type Payload = JobPayloads[JobName.ExportEmbeddings];
-
-const STATE: Record<string, TrainingJobState> = {
-  active: TrainingJobState.RUNNING,
-  completed: TrainingJobState.COMPLETED,
-  failed: TrainingJobState.FAILED,
-};
 
 @Injectable()
 export class ExportsService {
@@ -55,8 +49,8 @@ export class ExportsService {
   }
 
   private async describe(job: Job<Payload, ExportManifest>): Promise<ExportJobModel> {
-    const state = STATE[await job.getState()] ?? TrainingJobState.QUEUED;
-    const manifest = state === TrainingJobState.COMPLETED ? job.returnvalue : null;
+    const state = await jobStateOf(job);
+    const manifest = state === JobState.COMPLETED ? job.returnvalue : null;
     return {
       id: job.id!,
       state,

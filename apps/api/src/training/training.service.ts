@@ -7,14 +7,9 @@ import { ModelRegistryService, RegistryError } from '@app/registry';
 import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
 import { TrainingConfigInput } from './dto/training-config.input';
 import { ModelVersionModel } from './models/model-version.model';
-import { TrainingJobModel, TrainingJobState } from './models/training-job.model';
+import { jobStateOf } from '../jobs/job-state';
+import { TrainingJobModel } from './models/training-job.model';
 import { validateTrainingConfig } from './validate-training-config';
-
-const STATE: Record<string, TrainingJobState> = {
-  active: TrainingJobState.RUNNING,
-  completed: TrainingJobState.COMPLETED,
-  failed: TrainingJobState.FAILED,
-};
 
 export const toModelVersion = (v: ModelVersionEntity): ModelVersionModel => ({
   ...v,
@@ -69,7 +64,7 @@ export class TrainingService {
   }
 
   private async describe(job: Job<JobPayloads[JobName.TrainModel]>): Promise<TrainingJobModel> {
-    const state = STATE[await job.getState()] ?? TrainingJobState.QUEUED;
+    const state = await jobStateOf(job);
     const progress = typeof job.progress === 'object' ? (job.progress as unknown as TrainingProgress) : null;
     const version = await this.versions.findByJob(job.id!);
     return {

@@ -1,5 +1,5 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { TrainingJobState } from '../../training/models/training-job.model';
+import { JobState } from '../../jobs/job-state';
 
 // keys equal values: GraphQL shows the keys
 export enum ExportFormat {
@@ -29,7 +29,7 @@ export class ExportProgressModel {
 @ObjectType('ExportJob')
 export class ExportJobModel {
   @Field(() => ID) id!: string;
-  @Field(() => TrainingJobState) state!: TrainingJobState;
+  @Field(() => JobState) state!: JobState;
   @Field(() => ExportProgressModel, { nullable: true }) progress!: ExportProgressModel | null;
   @Field(() => String, { nullable: true }) error!: string | null;
   @Field(() => Int, { nullable: true }) version!: number | null;

@@ -1,14 +1,6 @@
-import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
+import { JobState } from '../../jobs/job-state';
 import { ModelVersionModel } from './model-version.model';
-
-// keys equal values: GraphQL shows the keys
-export enum TrainingJobState {
-  QUEUED = 'QUEUED',
-  RUNNING = 'RUNNING',
-  COMPLETED = 'COMPLETED',
-  FAILED = 'FAILED',
-}
-registerEnumType(TrainingJobState, { name: 'TrainingJobState' });
 
 @ObjectType()
 export class TrainingProgressModel {
@@ -23,7 +15,7 @@ export class TrainingProgressModel {
 @ObjectType('TrainingJob')
 export class TrainingJobModel {
   @Field(() => ID) id!: string;
-  @Field(() => TrainingJobState) state!: TrainingJobState;
+  @Field(() => JobState) state!: JobState;
   @Field(() => TrainingProgressModel, { nullable: true }) progress!: TrainingProgressModel | null;
   @Field(() => String, { nullable: true }) error!: string | null;
   @Field(() => ModelVersionModel, { nullable: true, description: 'The version this job trains, once it has started.' })
