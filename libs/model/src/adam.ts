@@ -60,3 +60,29 @@ function update(w: Float32Array, gs: Float32Array[], m: Float32Array, v: Float32
     w[k] -= (lr * mk) / (Math.sqrt(vk) + eps);
   }
 }
+
+/**
+ * Polyak averaging: `ema` <- decay * `ema` + (1 - decay) * `params`, over slice `part` of `parts` of
+ * every parameter array (each thread averages its own slice, like adamStep). The averaged weights
+ * are what validation scores and what training returns when averaging is on.
+ */
+export function emaStep(ema: DaeParams, params: DaeParams, decay: number, part = 0, parts = 1): void {
+  const c = 1 - decay;
+  for (const kind of ['weights', 'biases'] as const) {
+    params[kind].forEach((w, l) => {
+      const e = ema[kind][l];
+      const lo = Math.floor((w.length * part) / parts);
+      const hi = Math.floor((w.length * (part + 1)) / parts);
+      for (let k = lo; k < hi; k++) e[k] = decay * e[k] + c * w[k];
+    });
+  }
+}
+
+/**
+ * The averaging decay at a step (1-based): `decay`, but smaller over the first steps so the average
+ * is not dominated by the initial weights (the num_updates warm-up of TensorFlow's
+ * ExponentialMovingAverage: min(decay, (1 + step) / (10 + step))).
+ */
+export function emaDecayAt(decay: number, step: number): number {
+  return Math.min(decay, (1 + step) / (10 + step));
+}

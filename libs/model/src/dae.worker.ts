@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { AdamOptions, adamStep, AdamState } from './adam';
+import { AdamOptions, adamStep, AdamState, emaDecayAt, emaStep } from './adam';
 import { initBackend } from './backend';
 import { batchGradients } from './dae-gradients';
 import { DaeConfig, DaeParams } from './dae.model';
@@ -15,6 +15,7 @@ interface State {
   grads: DaeParams[];
   adam: AdamState;
   options: AdamOptions;
+  ema: { params: DaeParams; decay: number } | null;
 }
 let state: State | null = null;
 
@@ -38,6 +39,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
       grads: msg.grads.map(view),
       adam: { m: view(msg.adam.m), v: view(msg.adam.v) },
       options: msg.options,
+      ema: msg.ema && { params: view(msg.ema.params), decay: msg.ema.decay },
     };
     const info = await initBackend(msg.backend);
     reply({ type: 'ready', backend: info.backend });
@@ -50,5 +52,6 @@ async function handle(msg: WorkerRequest): Promise<void> {
     return;
   }
   adamStep(state.params, state.grads, state.adam, state.options, msg.step, state.index, state.threads);
+  if (state.ema) emaStep(state.ema.params, state.params, emaDecayAt(state.ema.decay, msg.step), state.index, state.threads);
   reply({ type: 'done', loss: 0 });
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AdamOptions, adamState, AdamState, adamStep, zerosLike } from './adam';
+import { AdamOptions, adamState, AdamState, adamStep, emaDecayAt, emaStep, zerosLike } from './adam';
 import { ModelBackend } from './backend';
 import { batchGradients, TrainBatch } from './dae-gradients';
 import { DaeConfig, DaeParams } from './dae.model';
@@ -21,11 +21,19 @@ export type WorkerRequest =
       grads: SharedParams[];
       adam: { m: SharedParams; v: SharedParams };
       options: AdamOptions;
+      /** Polyak-averaged copy of the parameters, updated after each step, with its decay. */
+      ema: { params: SharedParams; decay: number } | null;
       backend: ModelBackend;
     }
   | { type: 'batch'; batch: TrainBatch }
   | { type: 'update'; step: number };
 export type WorkerReply = { type: 'ready'; backend: ModelBackend } | { type: 'done'; loss: number } | { type: 'error'; message: string };
+
+/** Polyak averaging of the parameters: the averaged copy and the per-step decay. */
+export interface EmaTarget {
+  params: DaeParams;
+  decay: number;
+}
 
 export const sharedAlloc = (n: number): Float32Array => new Float32Array(new SharedArrayBuffer(n * 4));
 
@@ -46,13 +54,17 @@ export class DataParallelTrainer {
     private readonly grads: DaeParams[],
     private readonly adam: AdamState,
     private readonly options: AdamOptions,
+    private readonly ema: EmaTarget | null,
   ) {}
 
-  /** `params` must be allocated with sharedAlloc when threads > 1. */
-  static async create(config: DaeConfig, params: DaeParams, options: AdamOptions, threads: number, backend: ModelBackend): Promise<DataParallelTrainer> {
+  /**
+   * `params` (and `ema.params`) must be allocated with sharedAlloc when threads > 1. With `ema`,
+   * every step also moves `ema.params` toward the new parameters (emaStep, warm-up by emaDecayAt).
+   */
+  static async create(config: DaeConfig, params: DaeParams, options: AdamOptions, threads: number, backend: ModelBackend, ema: EmaTarget | null = null): Promise<DataParallelTrainer> {
     const alloc = threads > 1 ? sharedAlloc : undefined;
     const grads = Array.from({ length: threads }, () => zerosLike(params, alloc));
-    const trainer = new DataParallelTrainer(config, params, grads, adamState(params, alloc), options);
+    const trainer = new DataParallelTrainer(config, params, grads, adamState(params, alloc), options, ema);
     try {
       for (let t = 1; t < threads; t++) {
         const worker = new Worker(workerFile());
@@ -66,6 +78,7 @@ export class DataParallelTrainer {
           grads: grads.map(buffers),
           adam: { m: buffers(trainer.adam.m), v: buffers(trainer.adam.v) },
           options,
+          ema: ema && { params: buffers(ema.params), decay: ema.decay },
           backend,
         });
       }
@@ -86,6 +99,7 @@ export class DataParallelTrainer {
     if (this.workers.length === 0) {
       const loss = batchGradients(this.config, this.params, batch, this.grads[0]);
       adamStep(this.params, this.grads, this.adam, this.options, this.step);
+      if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step));
       return loss;
     }
     const shards = shardBatch(batch, this.threads);
@@ -94,6 +108,7 @@ export class DataParallelTrainer {
     for (const reply of await Promise.all(pending)) loss += reply.type === 'done' ? reply.loss : 0;
     const updates = this.workers.map((w) => request(w, { type: 'update', step: this.step }));
     adamStep(this.params, this.grads, this.adam, this.options, this.step, 0, this.threads);
+    if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step), 0, this.threads);
     await Promise.all(updates);
     return loss;
   }

@@ -37,6 +37,12 @@ export interface TrainDaeOptions {
    * count, so no training data is lost to model selection.
    */
   refit: boolean;
+  /**
+   * Polyak averaging: per-step decay of an exponential moving average of the weights (with a warm-up
+   * over the first steps, see emaDecayAt); validation scores the averaged weights and they are the
+   * returned model. 0 = off (the raw weights).
+   */
+  ema: number;
   /** Data-parallel threads (worker_threads, one backend each). */
   threads: number;
   backend?: ModelBackend;
@@ -53,6 +59,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainDaeOptions, 'seed'> = {
   validationK: 100,
   carveValidation: 0.1,
   refit: true,
+  ema: 0,
   threads: 1,
 };
 
@@ -73,6 +80,8 @@ export interface TrainDaeResult {
   model: DaeModel;
   history: EpochReport[];
   bestEpoch: number;
+  /** Validation NDCG at the best epoch (of the selection run when it was carved), null without validation. */
+  bestNdcg: number | null;
   backend: BackendInfo;
   threads: number;
 }
@@ -100,7 +109,7 @@ export async function trainDae(train: CsrMatrix, config: Partial<DaeConfig> = {}
     patience: 0,
     onEpoch: opts.onEpoch && ((report) => opts.onEpoch?.({ ...report, phase: 'refit' })),
   });
-  return { ...refit, history: [...selected.history, ...refit.history], bestEpoch: selected.bestEpoch };
+  return { ...refit, history: [...selected.history, ...refit.history], bestEpoch: selected.bestEpoch, bestNdcg: selected.bestNdcg };
 }
 
 async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: TrainDaeOptions): Promise<TrainDaeResult> {
@@ -113,9 +122,14 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
   if (!validation && opts.carveValidation > 0) ({ train: rows, validation } = carveValidation(train, opts.carveValidation, createRng(opts.seed + 1)));
 
   const threads = Math.max(1, Math.floor(opts.threads));
-  const params = initParams(fullConfig, opts.seed, threads > 1 ? sharedAlloc : undefined);
+  const alloc = threads > 1 ? sharedAlloc : undefined;
+  const params = initParams(fullConfig, opts.seed, alloc);
+  if (!(opts.ema >= 0 && opts.ema < 1)) throw new RangeError(`ema must be in [0, 1), got ${opts.ema}`);
+  const ema = opts.ema > 0 ? { params: cloneParams(params, alloc), decay: opts.ema } : null;
+  // what validation scores and training returns: the average when averaging, else the raw weights
+  const evaluated = ema ? ema.params : params;
   const adamOptions = { ...DEFAULT_ADAM, learningRate: opts.learningRate, weightDecay: opts.weightDecay };
-  const trainer = await DataParallelTrainer.create(fullConfig, params, adamOptions, threads, backend.backend);
+  const trainer = await DataParallelTrainer.create(fullConfig, params, adamOptions, threads, backend.backend, ema);
   const history: EpochReport[] = [];
   let best: { epoch: number; ndcg: number; params: DaeParams } | null = null;
   const order = Int32Array.from({ length: rows.rows }, (_, r) => r);
@@ -129,7 +143,7 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
         lossSum += await trainer.trainStep(batch);
       }
       const trainSeconds = (performance.now() - started) / 1000;
-      const ndcg = validation ? validationNdcg(fullConfig, params, validation, opts.validationK) : null;
+      const ndcg = validation ? validationNdcg(fullConfig, evaluated, validation, opts.validationK) : null;
       const report: EpochReport = {
         epoch,
         loss: lossSum / Math.max(1, rows.rows),
@@ -140,14 +154,14 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
       history.push(report);
       await opts.onEpoch?.(report);
       if (ndcg === null) continue;
-      if (!best || ndcg > best.ndcg) best = { epoch, ndcg, params: cloneParams(params) };
+      if (!best || ndcg > best.ndcg) best = { epoch, ndcg, params: cloneParams(evaluated) };
       else if (opts.patience > 0 && epoch - best.epoch >= opts.patience) break;
     }
   } finally {
     await trainer.close();
   }
-  const finalParams = best ? best.params : cloneParams(params);
-  return { model: new DaeModel(fullConfig, finalParams), history, bestEpoch: best?.epoch ?? history.length, backend, threads };
+  const finalParams = best ? best.params : cloneParams(evaluated);
+  return { model: new DaeModel(fullConfig, finalParams), history, bestEpoch: best?.epoch ?? history.length, bestNdcg: best?.ndcg ?? null, backend, threads };
 }
 
 /**
