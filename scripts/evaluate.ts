@@ -43,6 +43,7 @@ const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
   'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
+  'ema', 'validation-only',
 ] as const;
 
 const EASE_LAMBDAS = [5, 10, 20, 50, 100, 200, 500, 1000];
@@ -58,8 +59,8 @@ const STRONG_MIN_USER_INTERACTIONS = 5;
  * wider bottleneck and more regularisation.
  */
 const EVAL_DAE_DEFAULTS: Record<Protocol, EvalDefaults> = {
-  strong: { hidden: [], dim: 200, dropout: 0.5, weightDecay: 0, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 0.1 },
-  'user-split': { hidden: [], dim: 600, dropout: 0.7, weightDecay: 0.01, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 1 },
+  strong: { hidden: [], dim: 200, dropout: 0.5, weightDecay: 0, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 0.1, ema: 0 },
+  'user-split': { hidden: [], dim: 600, dropout: 0.7, weightDecay: 0.01, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 1, ema: 0 },
 };
 
 interface EvalDefaults {
@@ -73,6 +74,8 @@ interface EvalDefaults {
   batchSize: number;
   /** Share of training users lending 20% of their items to early stopping when there is no validation split. */
   carveValidation: number;
+  /** Per-step decay of the weights' moving average (0 = off). */
+  ema: number;
 }
 
 type Protocol = 'strong' | 'user-split';
@@ -112,7 +115,11 @@ async function main(args: string[]): Promise<unknown> {
     threads: flags.threads ? num(flags.threads, 'threads') : availableParallelism(),
     carveValidation: flags['carve-validation'] ? num(flags['carve-validation'], 'carve-validation') : defaults.carveValidation,
     validationK: protocolName === 'strong' ? 100 : k,
+    ema: flags.ema ? num(flags.ema, 'ema') : defaults.ema,
   };
+  // model selection without looking at test: no refit, no test scoring, validation figures only
+  const validationOnly = flags['validation-only'] === 'true';
+  if (validationOnly) train.refit = false;
   const lambdas = flags['ease-lambdas'] ? list(flags['ease-lambdas'], 'ease-lambdas') : EASE_LAMBDAS;
   const metrics: MetricSpec[] = protocolName === 'strong' ? STRONG_METRICS : userSplitMetrics(k);
   const selectionMetric: MetricSpec = { name: `ndcg@${train.validationK}`, kind: 'ndcg', k: train.validationK };
@@ -125,6 +132,7 @@ async function main(args: string[]): Promise<unknown> {
 
   const results: Record<'dae' | 'popularity' | 'ease', Record<string, number>[]> = { dae: [], popularity: [], ease: [] };
   const perSeed: Record<string, unknown>[] = [];
+  const validation: Record<'dae' | 'ease', number>[] = [];
   let trainSeconds = 0;
   for (const seed of seeds) {
     const s = protocolName === 'strong'
@@ -143,16 +151,24 @@ async function main(args: string[]): Promise<unknown> {
     const seconds = (performance.now() - started) / 1000;
     trainSeconds += seconds;
     const model = trained.model;
+    const easeChoice = chooseEaseLambda(s, lambdas, selectionMetric, seed, train.carveValidation);
+    validation.push({ dae: trained.bestNdcg ?? NaN, ease: easeChoice.value });
+    if (validationOnly) {
+      model.dispose();
+      perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: easeChoice.lambda, validation: validation.at(-1) });
+      progress(`seed ${seed}: validation ${selectionMetric.name} dae ${trained.bestNdcg?.toFixed(4)} (epoch ${trained.bestEpoch}) | ease(λ=${easeChoice.lambda}) ${easeChoice.value.toFixed(4)} | ${seconds.toFixed(1)} s`);
+      continue;
+    }
     results.dae.push(evaluateRanking((rows, a, b) => model.scores(sliceRows(rows, a, b)), s.test.input, s.test.heldOut, metrics));
     model.dispose();
 
     const pop = Popularity.fit(s.train);
     results.popularity.push(evaluateRanking((rows, a, b) => pop.scores(rows, a, b), s.test.input, s.test.heldOut, metrics));
 
-    const lambda = chooseEaseLambda(s, lambdas, selectionMetric, seed, train.carveValidation);
+    const lambda = easeChoice.lambda;
     const ease = Ease.fit(s.train, lambda);
     results.ease.push(evaluateRanking(scorerOf(ease), s.test.input, s.test.heldOut, metrics));
-    perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, dae: results.dae.at(-1), ease: results.ease.at(-1) });
+    perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, validation: validation.at(-1), dae: results.dae.at(-1), ease: results.ease.at(-1) });
     progress(`seed ${seed}: dae ${fmt(results.dae.at(-1)!)} | ease(λ=${lambda}) ${fmt(results.ease.at(-1)!)} | pop ${fmt(results.popularity.at(-1)!)} | ${seconds.toFixed(1)} s`);
   }
 
@@ -170,11 +186,13 @@ async function main(args: string[]): Promise<unknown> {
     protocol: protocolName === 'strong'
       ? { name: 'strong', min_rating: minRating, min_user_interactions: minUser, held_out_users: STRONG_HELD_OUT_USERS, fold_in: STRONG_FOLD_IN, metrics: metrics.map((m) => m.name), relevance: 'binary' }
       : { name: 'user-split', min_rating: minRating, min_user_interactions: minUser, min_item_interactions: minItem, split, k, ranking: 'all items minus the user\'s training (and validation) items', metrics: metrics.map((m) => m.name), relevance: 'binary' },
-    model: { ...config, ...pick(train, ['batchSize', 'learningRate', 'dropout', 'weightDecay', 'patience', 'validationK', 'carveValidation', 'refit']) },
+    model: { ...config, ...pick(train, ['batchSize', 'learningRate', 'dropout', 'weightDecay', 'patience', 'validationK', 'carveValidation', 'refit', 'ema']) },
     ease_lambdas: lambdas,
-    dae: summarize(results.dae),
-    popularity: summarize(results.popularity),
-    ease: summarize(results.ease),
+    // the selection metric on validation (carved from train when the split has none), best epoch / λ
+    validation: { metric: selectionMetric.name, ...summarize(validation) },
+    ...(validationOnly
+      ? { test: 'not scored (--validation-only)' }
+      : { dae: summarize(results.dae), popularity: summarize(results.popularity), ease: summarize(results.ease) }),
     per_seed: perSeed,
   };
   if (flags.out) writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`);
@@ -182,7 +200,7 @@ async function main(args: string[]): Promise<unknown> {
 }
 
 /** λ by validation NDCG; without a validation split, on a validation carved from train. */
-function chooseEaseLambda(s: EvaluationSplit, lambdas: number[], metric: MetricSpec, seed: number, carveShare: number): number {
+function chooseEaseLambda(s: EvaluationSplit, lambdas: number[], metric: MetricSpec, seed: number, carveShare: number): { lambda: number; value: number } {
   let fitOn: CsrMatrix = s.train;
   let validation = s.validation ? { input: s.validation.input, heldOut: s.validation.heldOut } : null;
   if (!validation) ({ train: fitOn, validation } = carveValidation(s.train, carveShare, createRng(seed + 1)));
@@ -191,7 +209,7 @@ function chooseEaseLambda(s: EvaluationSplit, lambdas: number[], metric: MetricS
     const value = evaluateRanking(scorerOf(Ease.fit(fitOn, lambda)), validation.input, validation.heldOut, [metric])[metric.name];
     if (value > best.value) best = { lambda, value };
   }
-  return best.lambda;
+  return best;
 }
 
 function scorerOf(model: { scores(rows: CsrMatrix, start: number, end: number): Float32Array }): Scorer {
