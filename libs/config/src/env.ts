@@ -61,6 +61,13 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(1000)
   TRAINING_LOCK_MS = 120_000;
 
+  /**
+   * How many of each user's best unseen items a published model precomputes into Redis: a request
+   * within them is answered without decoding the catalogue (0: decode every request).
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(500)
+  CACHED_TOP_ITEMS = 100;
+
   /** Where export jobs write their files. */
   @IsString() @MinLength(1)
   EXPORT_DIR = './exports';

@@ -2,7 +2,8 @@
  * Every Redis key recoder writes, built in one place (docs/redis-layout.md describes them):
  *   recoder:v{n}:user:{id}  hash, field `vec` = float32 little-endian blob (RediSearch FLOAT32 layout),
  *                           field `stale` = 1 when the user interacted since (the API folds them in again),
- *                           field `asOf` (fold-ins only) = newest interaction time included, ms
+ *                           field `asOf` (fold-ins only) = newest interaction time included, ms,
+ *                           field `top` = the user's best unseen items, precomputed (see encodeTopItems)
  *   recoder:v{n}:item:{id}  hash, field `vec` (and `bias`)
  *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash
  *   recoder:active          the live version number, switched last
@@ -16,6 +17,8 @@ export const VECTOR_FIELD = 'vec';
 export const STALE_FIELD = 'stale';
 /** On a folded-in user: the newest interaction time (ms) the vector includes. */
 export const AS_OF_FIELD = 'asOf';
+/** The user's top items by decoded score, seen items left out: what most requests need, precomputed. */
+export const TOP_FIELD = 'top';
 
 export const versionPrefix = (version: number): string => `${KEY_PREFIX}:v${version}:`;
 export const userKey = (version: number, userId: string): string => `${versionPrefix(version)}user:${userId}`;
@@ -36,4 +39,31 @@ export function vectorBytes(values: Float32Array): Buffer {
 export function decodeVector(blob: Buffer): Float32Array {
   // copy into a fresh, aligned buffer: Redis replies may start at any byte offset
   return new Float32Array(Uint8Array.from(blob).buffer);
+}
+
+/** A user's best unseen items, best first: model item indices and their decoded scores. */
+export interface TopItems {
+  items: Uint32Array;
+  scores: Float32Array;
+}
+
+/** `top` layout: pairs of (uint32 item index, float32 score), little-endian, best first, no header. */
+export function encodeTopItems(items: ArrayLike<number>, scores: ArrayLike<number>): Buffer {
+  const buf = Buffer.allocUnsafe(items.length * 8);
+  for (let i = 0; i < items.length; i++) {
+    buf.writeUInt32LE(items[i], i * 8);
+    buf.writeFloatLE(scores[i], i * 8 + 4);
+  }
+  return buf;
+}
+
+export function decodeTopItems(blob: Buffer): TopItems {
+  const n = blob.length >> 3;
+  const items = new Uint32Array(n);
+  const scores = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    items[i] = blob.readUInt32LE(i * 8);
+    scores[i] = blob.readFloatLE(i * 8 + 4);
+  }
+  return { items, scores };
 }

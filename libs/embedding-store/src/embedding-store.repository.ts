@@ -10,7 +10,11 @@ import {
   MODEL_ACTIVATED_CHANNEL,
   userKey,
   AS_OF_FIELD,
+  decodeTopItems,
+  encodeTopItems,
   STALE_FIELD,
+  TOP_FIELD,
+  TopItems,
   VECTOR_FIELD,
   versionPattern,
 } from './embedding-keys';
@@ -29,6 +33,19 @@ export interface VectorBlock {
   ids: readonly string[];
   dim: number;
   vectors: Float32Array;
+  /** Users only: each user's precomputed top items, in the order of `ids`. */
+  tops?: readonly TopItems[];
+}
+
+/** A user's cached embedding as the API reads it. */
+export interface CachedUser {
+  vector: Float32Array;
+  /** An interaction was recorded since the vector was computed. */
+  stale: boolean;
+  /** Newest interaction time the vector includes; null for a published one (the model's watermark). */
+  asOf: Date | null;
+  /** Precomputed best unseen items, when there are. */
+  top: TopItems | null;
 }
 
 /** Pipelined writes: one round trip per this many commands, several round trips in flight. */
@@ -53,7 +70,10 @@ export class EmbeddingStoreRepository {
         next = end;
         const pipe = this.redis.pipeline();
         for (let r = start; r < end; r++) {
-          pipe.hset(key(version, block.ids[r]), VECTOR_FIELD, vectorBytes(block.vectors.subarray(r * block.dim, (r + 1) * block.dim)));
+          const vec = vectorBytes(block.vectors.subarray(r * block.dim, (r + 1) * block.dim));
+          const top = block.tops?.[r];
+          if (top) pipe.hset(key(version, block.ids[r]), VECTOR_FIELD, vec, TOP_FIELD, encodeTopItems(top.items, top.scores));
+          else pipe.hset(key(version, block.ids[r]), VECTOR_FIELD, vec);
         }
         const results = await pipe.exec();
         const failed = results?.find(([err]) => err);
@@ -152,31 +172,40 @@ export class EmbeddingStoreRepository {
     return deleted;
   }
 
-  /**
-   * A user's cached embedding: whether an interaction recorded since made it stale, and the newest
-   * interaction time it includes (null for a published one: the model's watermark).
-   */
-  async readUser(version: number, userId: string): Promise<{ vector: Float32Array; stale: boolean; asOf: Date | null } | null> {
-    const [vec, stale, asOf] = await this.redis.hmgetBuffer(userKey(version, userId), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD);
+  /** A user's cached embedding, whether an interaction recorded since made it stale, and their precomputed top items. */
+  async readUser(version: number, userId: string): Promise<CachedUser | null> {
+    const [vec, stale, asOf, top] = await this.redis.hmgetBuffer(userKey(version, userId), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD);
     if (!vec) return null;
-    return { vector: decodeVector(vec), stale: stale !== null, asOf: asOf ? new Date(Number(asOf.toString())) : null };
+    return {
+      vector: decodeVector(vec),
+      stale: stale !== null,
+      asOf: asOf ? new Date(Number(asOf.toString())) : null,
+      top: top ? decodeTopItems(top) : null,
+    };
   }
 
-  /** Write-through of a fold-in: the fresh vector, the history time it includes, no longer stale. */
-  async writeUser(version: number, userId: string, vector: Float32Array, asOf: Date | null): Promise<void> {
+  /** Write-through of a fold-in: the fresh vector, the history time it includes, its top items (or none), no longer stale. */
+  async writeUser(version: number, userId: string, vector: Float32Array, asOf: Date | null, top: TopItems | null): Promise<void> {
     const key = userKey(version, userId);
     const tx = this.redis.multi().hset(key, VECTOR_FIELD, vectorBytes(vector)).hdel(key, STALE_FIELD);
     if (asOf) tx.hset(key, AS_OF_FIELD, String(asOf.getTime()));
+    if (top) tx.hset(key, TOP_FIELD, encodeTopItems(top.items, top.scores));
+    else tx.hdel(key, TOP_FIELD);
     await tx.exec();
+  }
+
+  /** Caches top items computed from the user's current vector; only on an existing hash (never a vector-less key). */
+  async writeTop(version: number, userId: string, top: TopItems): Promise<void> {
+    await this.redis.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, userId), TOP_FIELD, encodeTopItems(top.items, top.scores));
   }
 
   /** Flags the users' cached embeddings (where there is one) so the next query folds them in again. */
   async markUsersStale(version: number, userIds: Iterable<string>): Promise<void> {
     const pipe = this.redis.pipeline();
-    for (const id of userIds) pipe.eval(MARK_STALE_SCRIPT, 1, userKey(version, id), STALE_FIELD);
+    for (const id of userIds) pipe.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, id), STALE_FIELD, '1');
     await pipe.exec();
   }
 }
 
-// only existing hashes: a user without an embedding needs no flag, and must not get an empty key
-const MARK_STALE_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], '1') end return 0`;
+// only existing hashes: a user without an embedding needs no flag, and must not get a key without a vector
+const SET_IF_EXISTS_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0`;

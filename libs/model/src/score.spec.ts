@@ -1,5 +1,8 @@
 import { createRng } from '@app/random';
-import { topK } from './score';
+import { buildInteractionMatrix } from './interaction-matrix';
+import { DaeModel, initParams } from './dae.model';
+import { initBackend } from './backend';
+import { rankUsers, topK } from './score';
 
 describe(topK.name, () => {
   const fullSort = (scores: Float32Array, k: number, exclude: Set<number>) =>
@@ -24,5 +27,39 @@ describe(topK.name, () => {
   it('returns fewer than k when the exclusions leave fewer items', () => {
     expect(Array.from(topK(Float32Array.from([1, 3, 2]), 5, [1]))).toEqual([2, 0]);
     expect(topK(Float32Array.from([1]), 0)).toHaveLength(0);
+  });
+});
+
+describe(rankUsers.name, () => {
+  it("equals each user's full decode, fully sorted, own items left out, across decode blocks", async () => {
+    await initBackend();
+    const config = { items: 40, hidden: [16], embeddingDim: 6, activation: 'tanh' as const, loss: 'multinomial' as const, input: 'binary' as const };
+    const model = new DaeModel(config, initParams(config, 4));
+    const rng = createRng(8);
+    const users = 9;
+    const user: number[] = [];
+    const item: number[] = [];
+    for (let u = 0; u < users; u++) for (let n = 0; n < 1 + rng.int(12); n++) (user.push(u), item.push(rng.int(config.items)));
+    const { matrix } = buildInteractionMatrix({
+      user: Int32Array.from(user),
+      item: Int32Array.from(item),
+      userIds: Array.from({ length: users }, (_, u) => `u${u}`),
+      itemIds: Array.from({ length: config.items }, (_, i) => `i${i}`),
+    });
+    const embeddings = model.encode(matrix);
+    const scores = model.decode(embeddings, users);
+    // a block of 2 users at a time: the ranking must not depend on where blocks split
+    const ranked = rankUsers(model, embeddings, 5, matrix, 0, 2 * config.items);
+    expect(ranked).toHaveLength(users);
+    ranked.forEach((r, u) => {
+      const own = new Set(matrix.indices.subarray(matrix.indptr[u], matrix.indptr[u + 1]));
+      const reference = Array.from({ length: config.items }, (_, i) => i)
+        .filter((i) => !own.has(i))
+        .sort((a, b) => scores[u * config.items + b] - scores[u * config.items + a] || a - b)
+        .slice(0, 5);
+      expect(Array.from(r.items)).toEqual(reference);
+      expect(Array.from(r.scores)).toEqual(reference.map((i) => scores[u * config.items + i]));
+    });
+    model.dispose();
   });
 });

@@ -80,3 +80,48 @@ export function topKRows(scores: Float32Array, items: number, k: number, exclusi
 export function recommendRows(model: { scores(rows: CsrMatrix): Float32Array; config: { items: number } }, rows: CsrMatrix, k: number): Int32Array[] {
   return topKRows(model.scores(rows), model.config.items, k, rows);
 }
+
+/** A user's best items, best first: item indices and their scores. */
+export interface RankedItems {
+  items: Uint32Array;
+  scores: Float32Array;
+}
+
+/** The top k of one score row as indices and scores, skipping the excluded items. */
+export function rankedItems(scores: ArrayLike<number>, k: number, exclude?: ArrayLike<number>): RankedItems {
+  const items = topK(scores, k, exclude);
+  return { items: Uint32Array.from(items), scores: Float32Array.from(items, (i) => scores[i]) };
+}
+
+/** Score values decoded at once when ranking many users: bounds memory for any catalogue size. */
+const RANKING_BLOCK_SCORES = 8 * 1024 * 1024;
+
+/**
+ * Each user's k best items from their embeddings, their own items (row r of `seen`, from
+ * `seenOffset`) left out. Decodes a block of users at a time, so memory stays at
+ * RANKING_BLOCK_SCORES floats whatever the catalogue.
+ */
+export function rankUsers(
+  model: { decode(embeddings: Float32Array, count: number): Float32Array; embeddingDim: number; config: { items: number } },
+  embeddings: Float32Array,
+  k: number,
+  seen?: CsrMatrix,
+  seenOffset = 0,
+  blockScores = RANKING_BLOCK_SCORES,
+): RankedItems[] {
+  const dim = model.embeddingDim;
+  const items = model.config.items;
+  const count = embeddings.length / dim;
+  const block = Math.max(1, Math.floor(blockScores / items));
+  const out: RankedItems[] = [];
+  for (let start = 0; start < count; start += block) {
+    const end = Math.min(count, start + block);
+    const scores = model.decode(embeddings.subarray(start * dim, end * dim), end - start);
+    for (let r = start; r < end; r++) {
+      const row = scores.subarray((r - start) * items, (r - start + 1) * items);
+      const own = seen ? seen.indices.subarray(seen.indptr[seenOffset + r], seen.indptr[seenOffset + r + 1]) : undefined;
+      out.push(rankedItems(row, k, own));
+    }
+  }
+  return out;
+}
