@@ -5,7 +5,8 @@
  * serving cost depends on the shapes, not on the values, and training a 20M-parameter model just
  * to time a matMul would take the bench an hour. JSON lines, each with its ratio to the trivial
  * query (the server's own ceiling) measured in the same run.
- * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64]
+ * Users are published as the training job does: embeddings plus their precomputed top items.
+ * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100]
  */
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
@@ -13,9 +14,10 @@ import { Client } from 'pg';
 import { createDataSource, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { importSynthetic } from '@app/ingest';
-import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, serializeModel, sliceRows, buildInteractionMatrix } from '@app/model';
+import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, serializeModel, buildInteractionMatrix } from '@app/model';
 import { createRng } from '@app/random';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
+import { publishUsers } from '../apps/jobs/src/training/publish-users';
 import { parseFlags, runCli } from '../scripts/cli';
 import { emit, freshDatabase, startApi } from './lib/api-process';
 
@@ -23,19 +25,21 @@ const REDIS_URL = 'redis://127.0.0.1:6379/12';
 const VERSION = 1;
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections']);
+  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top']);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
   const perUser = Number(flags['per-user'] ?? 20);
   const seconds = Number(flags.seconds ?? 15);
   const connections = Number(flags.connections ?? 64);
+  // the training job's default (CACHED_TOP_ITEMS): each user's best unseen items, ranked at publish
+  const cachedTop = Number(flags['cached-top'] ?? 100);
   const backend = await initBackend();
 
   const url = await freshDatabase('recoder_bench_serve');
   const data = generateSynthetic({ users, items, seed: 1, perUser });
   const imported = await importSynthetic({ url }, data);
   emit({ bench: 'serve_setup', users, items, interactions: imported.rows, backend: backend.backend });
-  await publishModel(url, data);
+  await publishModel(url, data, cachedTop);
 
   const api = await startApi({ DATABASE_URL: url, REDIS_URL, PORT: '3950' });
   const rng = createRng(9);
@@ -44,6 +48,8 @@ runCli(async (args) => {
   const scenarios: Array<[string, () => { query: string; variables?: object }]> = [
     ['trivial', () => ({ query: '{ __typename }' })],
     ['recommendations', () => ({ query: 'query R($u: ID!) { recommendations(userId: $u, limit: 20) { source items { score item { id } } } }', variables: { u: user() } })],
+    // seen items kept: outside the precomputed lists, so every request decodes the whole catalogue
+    ['recommendations_decoded', () => ({ query: 'query R($u: ID!) { recommendations(userId: $u, limit: 20, excludeSeen: false) { source items { score item { id } } } }', variables: { u: user() } })],
     ['recommendations_for_items', () => ({ query: 'query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 20) { items { score item { id } } } }', variables: { ids: Array.from({ length: 10 }, item) } })],
     ['similar_items', () => ({ query: 'query S($id: ID!) { similarItems(itemId: $id, limit: 20) { items { score item { id } } } }', variables: { id: item() } })],
   ];
@@ -87,7 +93,7 @@ async function load(url: string, body: () => { query: string; variables?: object
 }
 
 /** An active model version as a training job would leave it: blob in Postgres, embeddings in Redis, pointer set. */
-async function publishModel(url: string, data: ReturnType<typeof generateSynthetic>): Promise<void> {
+async function publishModel(url: string, data: ReturnType<typeof generateSynthetic>, cachedTop: number): Promise<void> {
   const itemIds = Array.from({ length: data.items }, (_, i) => syntheticItemId(i));
   const userIds = Array.from({ length: data.users }, (_, u) => syntheticUserId(u));
   const config: DaeConfig = { ...DEFAULT_DAE_CONFIG, items: data.items };
@@ -110,12 +116,12 @@ async function publishModel(url: string, data: ReturnType<typeof generateSynthet
   await redis.flushdb();
   const store = new EmbeddingStoreRepository(redis);
   const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, userIds, itemIds });
-  const chunk = 4096;
-  for (let start = 0; start < matrix.rows; start += chunk) {
-    const end = Math.min(matrix.rows, start + chunk);
-    const vectors = model.encode(sliceRows(matrix, start, end));
-    await store.writeVectors(VERSION, 'user', { ids: userIds.slice(start, end), dim: config.embeddingDim, vectors });
-  }
+  const started = performance.now();
+  let reported = 0;
+  await publishUsers(store, VERSION, model, matrix, userIds, cachedTop, (done) => {
+    if (done - reported >= 20_000 || done === userIds.length) (reported = done), process.stderr.write(`published ${done} users\n`);
+  });
+  emit({ bench: 'serve_publish', users: userIds.length, cached_top_items: cachedTop, seconds: +((performance.now() - started) / 1000).toFixed(1) });
   const itemVectors = model.itemEmbeddings();
   await store.writeVectors(VERSION, 'item', { ids: itemIds, dim: itemVectors.dim, vectors: itemVectors.vectors });
   await store.writeMeta(VERSION, { dim: config.embeddingDim, itemDim: itemVectors.dim, users: data.users, items: data.items, trainedAt: new Date().toISOString(), modelHash: 'bench' });

@@ -44,26 +44,28 @@ describe('recommendations (e2e)', () => {
     expect(stranger.data!.recommendations.source).toBe('POPULARITY');
   });
 
-  it('matches a brute-force reference: full decode of the cached embedding, full sort, seen items excluded', async () => {
-    const res = await gql(api, RECS, { u: 'u7', limit: 20 });
-    const recs = res.data!.recommendations;
-    expect(recs.source).toBe('EMBEDDING');
-    const version = recs.modelVersion;
+  it('matches a brute-force reference (full decode, full sort, seen items excluded) from the precomputed top items and from a decode', async () => {
+    const version = (await gql(api, RECS, { u: 'u7', limit: 1 })).data!.recommendations.modelVersion;
     await initBackend();
     const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [version]);
     const { model, itemIds } = deserializeModel(Buffer.concat(rows.map((r) => r.data)));
     const blob = await redis.hgetBuffer(`recoder:v${version}:user:u7`, 'vec');
-    const embedding = new Float32Array(Uint8Array.from(blob!).buffer);
-    const scores = model.decode(embedding, 1);
+    const scores = model.decode(new Float32Array(Uint8Array.from(blob!).buffer), 1);
+    model.dispose();
     const seen = new Set(await seenBy('u7'));
     const reference = itemIds
       .map((id, i) => ({ id, score: scores[i] }))
       .filter((x) => !seen.has(x.id))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, 20);
-    expect(recs.items.map((i: any) => i.item.id)).toEqual(reference.map((x) => x.id));
-    recs.items.forEach((item: any, k: number) => expect(item.score).toBeCloseTo(reference[k].score, 4));
-    model.dispose();
+      .sort((a, b) => b.score - a.score);
+    // the training job ranked the user's 100 best unseen items into Redis: 20 come from there
+    expect((await redis.hgetBuffer(`recoder:v${version}:user:u7`, 'top'))!.length).toBe(100 * 8);
+    // 150 is more than were precomputed: the API decodes the embedding
+    for (const limit of [20, 150]) {
+      const recs = (await gql(api, RECS, { u: 'u7', limit })).data!.recommendations;
+      expect(recs.source).toBe('EMBEDDING');
+      expect(recs.items.map((i: any) => i.item.id)).toEqual(reference.slice(0, limit).map((x) => x.id));
+      recs.items.forEach((item: any, k: number) => expect(item.score).toBeCloseTo(reference[k].score, 4));
+    }
   });
 
   it('folds in what a user just did, then serves the written-through embedding', async () => {
@@ -82,6 +84,12 @@ describe('recommendations (e2e)', () => {
     const again = (await gql(api, RECS, { u: 'u3', limit: 10 })).data!.recommendations;
     expect(again.source).toBe('EMBEDDING');
     expect(again.items.map((i: any) => i.item.id)).toEqual(ids);
+    // the fold-in wrote its top items through, best first, the new purchases left out
+    const top = (await redis.hgetBuffer(`recoder:v${after.modelVersion}:user:u3`, 'top'))!;
+    const firstTen = Array.from({ length: 10 }, (_, r) => top.readUInt32LE(r * 8));
+    const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [after.modelVersion]);
+    const { itemIds } = deserializeModel(Buffer.concat(rows.map((r) => r.data)));
+    expect(firstTen.map((i) => itemIds[i])).toEqual(ids);
   });
 
   it('holds filters: attributes, include, exclude, and never an inactive item', async () => {

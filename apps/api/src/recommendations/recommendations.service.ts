@@ -1,10 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EnvVars } from '@app/config';
 import { CatalogueItem, InteractionRepository } from '@app/database';
-import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { rowsFromItemLists, topK } from '@app/model';
+import { CachedUser, EmbeddingStoreRepository, TopItems } from '@app/embedding-store';
+import { rankedItems, rowsFromItemLists, topK } from '@app/model';
 import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
 import { Catalogue, CatalogueService, matchesAttributes } from './catalogue.service';
 import { DecodeBatcher } from './decode-batcher';
+import { TickBatcher } from './tick-batcher';
 import { ItemFilter } from './dto/item-filter.input';
 import { LiveModel, LiveModelService } from './live-model.service';
 import { RecommendationSource, Recommendations, ScoredItem, SessionRecommendations, UserEmbedding } from './models/recommendations.model';
@@ -17,28 +19,48 @@ interface History {
   newest: Date | null;
 }
 
+/** Postgres was not reachable: whether the user interacted since is unknown. */
+const UNKNOWN = Symbol('unknown');
+type Newest = Date | null | typeof UNKNOWN;
+
 @Injectable()
 export class RecommendationsService {
   private readonly logger = new Logger(RecommendationsService.name);
   private readonly batcher = new DecodeBatcher();
   private aligned: { live: LiveModel; catalogue: Catalogue; items: (CatalogueItem | undefined)[] } | null = null;
+  private readonly newest: TickBatcher<string, Date | null>;
 
   constructor(
     private readonly live: LiveModelService,
     private readonly catalogue: CatalogueService,
     private readonly interactions: InteractionRepository,
     private readonly store: EmbeddingStoreRepository,
-  ) {}
+    private readonly env: EnvVars,
+  ) {
+    this.newest = new TickBatcher((ids) => this.interactions.newestOf(ids), null);
+  }
 
-  /** What user U should see next. Always answers: popularity when there is no model or no history. */
+  /**
+   * What user U should see next. Always answers: popularity when there is no model or no history.
+   * Most requests end at the first step: a current cached embedding whose precomputed top items
+   * hold enough that pass the filter (no decode, no history query).
+   */
   async forUser(userId: string, limit: number, excludeSeen: boolean, filter?: ItemFilter): Promise<Recommendations> {
     checkLimit(limit);
-    const [catalogue, history] = await Promise.all([this.catalogue.get(), this.history(userId)]);
-    const seen = excludeSeen ? (history?.items ?? []) : [];
     const live = this.live.current();
-    const embedded = live && (await this.embeddingOf(live, userId, history));
+    const [catalogue, cached, newest] = await Promise.all([this.catalogue.get(), live && this.cachedUser(live, userId), this.newestOf(userId)]);
+    const current = live && cached && isCurrent(live, cached, newest) ? cached : null;
+    if (live && current?.top && excludeSeen) {
+      const items = this.fromTop(live, catalogue, current.top, limit, filter);
+      if (items) return { items, modelVersion: live.version, source: RecommendationSource.EMBEDDING };
+    }
+
+    const history = await this.history(userId);
+    const seen = excludeSeen ? (history?.items ?? []) : [];
+    const embedded = live && this.embeddingOf(live, userId, cached, newest === UNKNOWN || !!current, history);
     if (!live || !embedded) return this.popular(catalogue, limit, seen, filter, live?.version ?? null);
     const scores = await this.batcher.decode(live.model, embedded.vector);
+    this.writeThrough(live, userId, embedded, scores, history);
     return { items: this.rank(live, catalogue, scores, limit, seen, filter), modelVersion: live.version, source: embedded.source };
   }
 
@@ -72,25 +94,70 @@ export class RecommendationsService {
   async userEmbedding(userId: string): Promise<UserEmbedding | null> {
     const live = this.live.current();
     if (!live) return null;
-    const embedded = await this.embeddingOf(live, userId, await this.history(userId));
+    const [cached, newest, history] = await Promise.all([this.cachedUser(live, userId), this.newestOf(userId), this.history(userId)]);
+    const embedded = this.embeddingOf(live, userId, cached, newest === UNKNOWN || (!!cached && isCurrent(live, cached, newest)), history);
     if (!embedded) return null;
+    if (embedded.source === RecommendationSource.FOLD_IN) this.writeThrough(live, userId, embedded, null, history);
     return { userId, modelVersion: live.version, dimension: embedded.vector.length, vector: Array.from(embedded.vector), source: embedded.source };
   }
 
+  /** Redis down: no cache (the caller folds in from Postgres). */
+  private cachedUser(live: LiveModel, userId: string): Promise<CachedUser | null> {
+    return this.store.readUser(live.version, userId).catch(() => null);
+  }
+
+  /** Postgres down: unknown (the caller serves the cache as it is). */
+  private newestOf(userId: string): Promise<Newest> {
+    return this.newest.get(userId).catch(() => UNKNOWN);
+  }
+
   /**
-   * The cached embedding while it is current; otherwise the history encoded now and written
-   * through to Redis. Redis down: fold-in from Postgres; Postgres down: the cache as it is.
+   * The cached embedding while it is current, or when Postgres cannot say otherwise; else the
+   * history encoded now (fold-in). Null for a user without an embedding or a known item.
    */
-  private async embeddingOf(live: LiveModel, userId: string, history: History | null) {
-    const cached = await this.store.readUser(live.version, userId).catch(() => null);
-    const asOf = cached?.asOf ?? live.watermark;
-    const current = cached && !cached.stale && (!history?.newest || !asOf || history.newest <= asOf);
-    if (cached && (current || !history)) return { vector: cached.vector, source: RecommendationSource.EMBEDDING };
+  private embeddingOf(live: LiveModel, userId: string, cached: CachedUser | null, current: boolean, history: History | null) {
+    if (cached && (current || !history)) return { vector: cached.vector, source: RecommendationSource.EMBEDDING, cached };
     const known = history?.items.filter((id) => live.itemIndex.has(id)) ?? [];
     if (known.length === 0) return null;
-    const vector = this.foldIn(live, known);
-    void this.store.writeUser(live.version, userId, vector, history!.newest).catch(() => undefined);
-    return { vector, source: RecommendationSource.FOLD_IN };
+    return { vector: this.foldIn(live, known), source: RecommendationSource.FOLD_IN, cached };
+  }
+
+  /**
+   * Keeps Redis ahead of the next request: a folded-in vector with its top items, or the top items
+   * a cached vector lacked. Best effort, after the answer is computed. Top items need the full
+   * history, to leave every seen item out.
+   */
+  private writeThrough(live: LiveModel, userId: string, embedded: { vector: Float32Array; source: RecommendationSource; cached: CachedUser | null }, scores: Float32Array | null, history: History | null): void {
+    const k = this.env.CACHED_TOP_ITEMS;
+    const top = scores && history && k > 0 ? rankedItems(scores, k, seenIndices(live, history.items)) : null;
+    const write =
+      embedded.source === RecommendationSource.FOLD_IN
+        ? this.store.writeUser(live.version, userId, embedded.vector, history?.newest ?? null, top)
+        : top && !embedded.cached?.top
+          ? this.store.writeTop(live.version, userId, top)
+          : null;
+    void write?.catch((err: Error) => this.logger.warn(`could not cache ${userId}: ${err.message}`));
+  }
+
+  /**
+   * The first `limit` precomputed top items the filter lets through, skipping inactive ones; null
+   * when the list runs out first (then the caller decodes). The list is a prefix of the full
+   * ranking, so a filtered prefix of it is the filtered ranking's prefix.
+   */
+  private fromTop(live: LiveModel, catalogue: Catalogue, top: TopItems, limit: number, filter?: ItemFilter): ScoredItem[] | null {
+    const items = this.catalogueItemsOf(live, catalogue);
+    const include = filter?.includeIds ? new Set(filter.includeIds) : null;
+    const exclude = filter?.excludeIds?.length ? new Set(filter.excludeIds) : null;
+    const out: ScoredItem[] = [];
+    for (let r = 0; r < top.items.length && out.length < limit; r++) {
+      const item = items[top.items[r]];
+      if (!item || !item.active || (include && !include.has(item.id)) || exclude?.has(item.id)) continue;
+      if (filter?.attributes && !matchesAttributes(item.attributes, filter.attributes)) continue;
+      out.push({ item: { id: item.id, attributes: item.attributes }, score: top.scores[r] });
+    }
+    // a list shorter than asked for holds every unseen item: it cannot run out early
+    const complete = top.items.length < this.env.CACHED_TOP_ITEMS;
+    return out.length === limit || complete ? out : null;
   }
 
   private foldIn(live: LiveModel, itemIds: string[]): Float32Array {
@@ -153,6 +220,22 @@ export class RecommendationsService {
     }
     return { items, modelVersion, source: RecommendationSource.POPULARITY };
   }
+}
+
+/** A cached embedding still describes the user: nothing recorded since it was computed (as far as Postgres can tell). */
+function isCurrent(live: LiveModel, cached: CachedUser, newest: Newest): boolean {
+  if (cached.stale) return false;
+  const asOf = cached.asOf ?? live.watermark;
+  return newest === UNKNOWN || !newest || !asOf || newest <= asOf;
+}
+
+function seenIndices(live: LiveModel, itemIds: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const id of itemIds) {
+    const i = live.itemIndex.get(id);
+    if (i !== undefined) out.push(i);
+  }
+  return out;
 }
 
 function checkLimit(limit: number): void {

@@ -21,14 +21,13 @@ import {
   ValidationSet,
 } from '@app/model';
 import { TrainingConfig, TrainingProgress } from '@app/queue';
+import { publishUsers } from './publish-users';
 import { createRng } from '@app/random';
 import { ModelRegistryService } from '@app/registry';
 
 /** Share of users whose items are partly held out, for early stopping and the version's metrics. */
 const VALIDATION_SHARE = 0.1;
 const DEFAULT_SEED = 1;
-/** Users encoded and written per step: bounds the memory of publishing any number of users. */
-const PUBLISH_CHUNK_USERS = 4096;
 const STEPS_PER_EPOCH = 20;
 const MIN_DEFAULT_BATCH = 32;
 const MAX_DEFAULT_BATCH = 500;
@@ -113,7 +112,9 @@ export class TrainingService {
         });
 
         await report({ phase: 'publish', percent: 85, version: v });
-        await timed('publish', () => this.publish(v, model, matrix, users.ids(), items.ids(), blob));
+        await timed('publish', () =>
+          this.publish(v, model, matrix, users.ids(), items.ids(), blob, (done) => report({ phase: 'publish', percent: 85 + (10 * done) / users.size, version: v })),
+        );
       } finally {
         model.dispose();
       }
@@ -180,13 +181,17 @@ export class TrainingService {
   }
 
   /** Every user's embedding (from all their items) and every item's vector, then the meta that completes the version. */
-  private async publish(version: number, model: DaeModel, matrix: CsrMatrix, userIds: readonly string[], itemIds: readonly string[], blob: Buffer): Promise<void> {
+  private async publish(
+    version: number,
+    model: DaeModel,
+    matrix: CsrMatrix,
+    userIds: readonly string[],
+    itemIds: readonly string[],
+    blob: Buffer,
+    onUsers: (done: number) => Promise<void>,
+  ): Promise<void> {
     const dim = model.embeddingDim;
-    for (let start = 0; start < matrix.rows; start += PUBLISH_CHUNK_USERS) {
-      const end = Math.min(matrix.rows, start + PUBLISH_CHUNK_USERS);
-      const vectors = model.encode(sliceRows(matrix, start, end));
-      await this.store.writeVectors(version, 'user', { ids: userIds.slice(start, end), dim, vectors });
-    }
+    await publishUsers(this.store, version, model, matrix, userIds, this.env.CACHED_TOP_ITEMS, onUsers);
     // how surprising each user's own history is to the model: the anomaly score
     await this.anomalies.replaceForVersion(version, userIds, reconstructionLoss(model, matrix));
     const items = model.itemEmbeddings();
