@@ -7,3 +7,5 @@ process.env.ADMIN_API_KEY = TEST_ADMIN_API_KEY;
 process.env.EXPORT_DIR = TEST_EXPORT_DIR;
 process.env.LOG_LEVEL = 'warn';
 process.env.NODE_ENV = 'test';
+// one scoring thread: the worker path is exercised, at the cost of one backend start per model load
+process.env.SCORING_THREADS = '1';

@@ -68,6 +68,13 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(0) @Max(500)
   CACHED_TOP_ITEMS = 100;
 
+  /**
+   * Threads the API scores on (decoding embeddings, comparing items), one tfjs backend and core
+   * each, so scoring never blocks answering; 0 scores on the request thread.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(64)
+  SCORING_THREADS = 2;
+
   /** Where export jobs write their files. */
   @IsString() @MinLength(1)
   EXPORT_DIR = './exports';

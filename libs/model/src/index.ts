@@ -7,3 +7,4 @@ export * from './score';
 export * from './serialize';
 export * from './eval';
 export * from './anomaly';
+export * from './serving';

@@ -3,19 +3,20 @@ import Redis from 'ioredis';
 import { EnvVars } from '@app/config';
 import { ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository, MODEL_ACTIVATED_CHANNEL } from '@app/embedding-store';
-import { DaeModel, deserializeModel, initBackend } from '@app/model';
+import { DaeModel, deserializeModel, initBackend, ScoringPool } from '@app/model';
 import { REDIS } from '@app/redis';
-import { ItemSimilarity } from './item-similarity';
 
-/** The active model as the API serves it: decoder and encoder in memory, item ids indexed. */
+/** The active model as the API serves it: encoder in memory, decoder in the scoring threads, item ids indexed. */
 export interface LiveModel {
   version: number;
+  /** Encodes fold-ins on this thread (a sparse product: cheap). */
   model: DaeModel;
+  /** Decodes and compares items, batched, on SCORING_THREADS threads. */
+  scoring: ScoringPool;
   itemIds: readonly string[];
   itemIndex: ReadonlyMap<string, number>;
   /** Newest interaction time the model was trained on. */
   watermark: Date | null;
-  similarity: ItemSimilarity;
 }
 
 /** Catches a switch whose pub/sub message was missed (e.g. Redis restarted). */
@@ -58,6 +59,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.subscriber?.disconnect();
+    if (this.live) await retire(this.live);
   }
 
   /** Loads the active version if it is not the one in memory; requests keep the old one meanwhile. */
@@ -74,18 +76,26 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     const row = await this.versions.find(version);
     if (!blob || !row) throw new Error(`active version ${version} has no stored weights`);
     const loaded = deserializeModel(blob);
-    const items = loaded.model.itemEmbeddings();
+    const scoring = await ScoringPool.start(loaded.model, blob, { threads: this.env.SCORING_THREADS, backend: this.env.TFJS_BACKEND }).catch((err) => {
+      loaded.model.dispose();
+      throw err;
+    });
     const next: LiveModel = {
       version,
       model: loaded.model,
+      scoring,
       itemIds: loaded.itemIds,
       itemIndex: new Map(loaded.itemIds.map((id, i) => [id, i])),
       watermark: row.dataWatermark,
-      similarity: new ItemSimilarity(items.vectors, items.dim),
     };
     const previous = this.live;
     this.live = next; // one assignment: a request sees the old model or the new, never a mix
     this.logger.log(`serving model v${version}`);
-    if (previous) setTimeout(() => (previous.model.dispose(), previous.similarity.dispose()), DISPOSE_DELAY_MS).unref();
+    if (previous) setTimeout(() => void retire(previous), DISPOSE_DELAY_MS).unref();
   }
+}
+
+async function retire(live: LiveModel): Promise<void> {
+  await live.scoring.close().catch(() => undefined);
+  live.model.dispose();
 }

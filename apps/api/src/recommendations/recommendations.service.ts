@@ -5,7 +5,6 @@ import { CachedUser, EmbeddingStoreRepository, TopItems } from '@app/embedding-s
 import { rankedItems, rowsFromItemLists, topK } from '@app/model';
 import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
 import { Catalogue, CatalogueService, matchesAttributes } from './catalogue.service';
-import { DecodeBatcher } from './decode-batcher';
 import { TickBatcher } from './tick-batcher';
 import { ItemFilter } from './dto/item-filter.input';
 import { LiveModel, LiveModelService } from './live-model.service';
@@ -26,7 +25,6 @@ type Newest = Date | null | typeof UNKNOWN;
 @Injectable()
 export class RecommendationsService {
   private readonly logger = new Logger(RecommendationsService.name);
-  private readonly batcher = new DecodeBatcher();
   private aligned: { live: LiveModel; catalogue: Catalogue; items: (CatalogueItem | undefined)[] } | null = null;
   private readonly newest: TickBatcher<string, Date | null>;
 
@@ -59,7 +57,7 @@ export class RecommendationsService {
     const seen = excludeSeen ? (history?.items ?? []) : [];
     const embedded = live && this.embeddingOf(live, userId, cached, newest === UNKNOWN || !!current, history);
     if (!live || !embedded) return this.popular(catalogue, limit, seen, filter, live?.version ?? null);
-    const scores = await this.batcher.decode(live.model, embedded.vector);
+    const scores = await live.scoring.decode(embedded.vector);
     this.writeThrough(live, userId, embedded, scores, history);
     return { items: this.rank(live, catalogue, scores, limit, seen, filter), modelVersion: live.version, source: embedded.source };
   }
@@ -73,7 +71,7 @@ export class RecommendationsService {
     const unknownItemIds = live ? itemIds.filter((id) => !live.itemIndex.has(id)) : [...itemIds];
     const known = itemIds.filter((id) => live?.itemIndex.has(id));
     if (!live || known.length === 0) return { ...this.popular(catalogue, limit, itemIds, filter, live?.version ?? null), unknownItemIds };
-    const scores = await this.batcher.decode(live.model, this.foldIn(live, known));
+    const scores = await live.scoring.decode(this.foldIn(live, known));
     return { items: this.rank(live, catalogue, scores, limit, itemIds, filter), modelVersion: live.version, source: RecommendationSource.FOLD_IN, unknownItemIds };
   }
 
@@ -86,7 +84,7 @@ export class RecommendationsService {
     const index = live?.itemIndex.get(itemId);
     // a new item (or no model yet): nothing to compare it with but popularity
     if (!live || index === undefined) return this.popular(catalogue, limit, [itemId], undefined, live?.version ?? null);
-    const scores = live.similarity.scores(index);
+    const scores = await live.scoring.similar(index);
     return { items: this.rank(live, catalogue, scores, limit, [itemId]), modelVersion: live.version, source: RecommendationSource.EMBEDDING };
   }
 

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Cosine similarity of one item to every item, as one (1 x dim) @ (dim x items) product on the
- * tfjs backend: the vectors are normalised and transposed once, when the model loads
- * (transposed matMul is ~10x slower on wasm than a plain one).
+ * Cosine similarity of items to every item, as one (n x dim) @ (dim x items) product on the tfjs
+ * backend: the vectors are normalised and transposed once, when built (transposed matMul is ~10x
+ * slower on wasm than a plain one).
  */
 export class ItemSimilarity {
   private readonly normalised: Float32Array;
@@ -18,10 +18,11 @@ export class ItemSimilarity {
     this.transposed = tf.tidy(() => tf.keep(tf.transpose(tf.tensor2d(this.normalised, [items, dim])) as tf.Tensor2D));
   }
 
-  /** Cosine of item `index` with every item (itself included, at 1). */
-  scores(index: number): Float32Array {
-    const row = this.normalised.subarray(index * this.dim, (index + 1) * this.dim);
-    const out = tf.tidy(() => tf.matMul(tf.tensor2d(row, [1, this.dim]), this.transposed));
+  /** Cosine of each item in `indices` with every item (itself included, at 1): indices.length x items, row-major. */
+  scores(indices: ArrayLike<number>): Float32Array {
+    const rows = new Float32Array(indices.length * this.dim);
+    for (let r = 0; r < indices.length; r++) rows.set(this.normalised.subarray(indices[r] * this.dim, (indices[r] + 1) * this.dim), r * this.dim);
+    const out = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [indices.length, this.dim]), this.transposed));
     const scores = out.dataSync() as Float32Array;
     out.dispose();
     return scores;

@@ -1,0 +1,2 @@
+export * from './item-similarity';
+export * from './scoring-pool';

@@ -1,0 +1,50 @@
+import { createRng } from '@app/random';
+import { initBackend } from '../backend';
+import { DaeModel, initParams } from '../dae.model';
+import { serializeModel } from '../serialize';
+import { ItemSimilarity } from './item-similarity';
+import { ScoringPool } from './scoring-pool';
+
+describe(ScoringPool.name, () => {
+  const config = { items: 300, hidden: [32], embeddingDim: 8, activation: 'tanh' as const, loss: 'multinomial' as const, input: 'binary' as const };
+  let model: DaeModel;
+  let blob: Buffer;
+  const rng = createRng(3);
+  const embeddings = Array.from({ length: 150 }, () => Float32Array.from({ length: config.embeddingDim }, () => rng.next() * 2 - 1));
+
+  beforeAll(async () => {
+    await initBackend();
+    model = new DaeModel(config, initParams(config, 6));
+    blob = serializeModel(model, { itemIds: Array.from({ length: config.items }, (_, i) => `i${i}`) });
+  });
+  afterAll(() => model.dispose());
+
+  // more concurrent requests than one batch holds, decodes and item comparisons interleaved
+  it.each([0, 2])('answers each of many concurrent requests with its own row, with %i threads', async (threads) => {
+    const pool = await ScoringPool.start(model, blob, { threads, maxBatch: 16 });
+    try {
+      const items = model.itemEmbeddings();
+      const similarity = new ItemSimilarity(items.vectors, items.dim);
+      const [decoded, similar] = await Promise.all([
+        Promise.all(embeddings.map((e) => pool.decode(e))),
+        Promise.all([0, 7, 299].map((i) => pool.similar(i))),
+      ]);
+      // a batched product may sum in another order than a single row's: equal to float32 rounding
+      const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+      decoded.forEach((scores, u) => {
+        expect(scores).toHaveLength(config.items);
+        expect(maxDiff(scores, model.decode(embeddings[u], 1))).toBeLessThan(1e-4);
+      });
+      similar.forEach((scores, n) => expect(maxDiff(scores, similarity.scores([[0, 7, 299][n]]))).toBeLessThan(1e-5));
+      similarity.dispose();
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses work once closed', async () => {
+    const pool = await ScoringPool.start(model, blob, { threads: 1 });
+    await pool.close();
+    await expect(pool.decode(embeddings[0])).rejects.toThrow(/closed/);
+  });
+});

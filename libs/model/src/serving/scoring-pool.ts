@@ -1,0 +1,220 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ModelBackend } from '../backend';
+import { DaeModel } from '../dae.model';
+import { ItemSimilarity } from './item-similarity';
+import { ScoringKind, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
+
+export interface ScoringPoolOptions {
+  /** Worker threads, one tfjs backend and one core each; 0 scores on the calling thread. */
+  threads: number;
+  backend?: ModelBackend;
+  /** Most rows scored in one product: bounds a batch's latency and memory. */
+  maxBatch?: number;
+}
+
+interface Pending {
+  kind: ScoringKind;
+  /** An embedding to decode, or an item index to compare. */
+  input: Float32Array | number;
+  resolve: (scores: Float32Array) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Scores a batch of one kind: rows x items, row-major. */
+interface Executor {
+  run(kind: ScoringKind, inputs: Array<Float32Array | number>): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BATCH = 64;
+
+/**
+ * Item scores for serving, micro-batched: requests that arrive while the scorers are busy are
+ * scored together, one (n x width) @ (width x items) product instead of n vector products (the
+ * backend runs several times closer to its peak on a batch). With threads, each batch goes to an
+ * idle worker thread, so scoring uses every core and never blocks the thread answering requests.
+ */
+export class ScoringPool {
+  private readonly queue: Pending[] = [];
+  private readonly idle: Executor[];
+  private scheduled = false;
+  private closed = false;
+
+  private constructor(
+    private readonly executors: Executor[],
+    private readonly maxBatch: number,
+    readonly threads: number,
+  ) {
+    this.idle = [...executors];
+  }
+
+  /** `model` scores in-process when threads is 0; `blob` (its serialised form) feeds the threads. */
+  static async start(model: DaeModel, blob: Uint8Array, options: ScoringPoolOptions): Promise<ScoringPool> {
+    const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    if (options.threads <= 0) return new ScoringPool([new LocalExecutor(model)], maxBatch, 0);
+    const shared = new SharedArrayBuffer(blob.byteLength);
+    new Uint8Array(shared).set(blob);
+    const started = await Promise.allSettled(Array.from({ length: options.threads }, () => WorkerExecutor.start({ blob: shared, backend: options.backend })));
+    const executors = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(executors.map((e) => e.close()));
+      throw failed.reason;
+    }
+    return new ScoringPool(executors, maxBatch, options.threads);
+  }
+
+  /** The item scores of one user's embedding. */
+  decode(embedding: Float32Array): Promise<Float32Array> {
+    return this.enqueue('decode', embedding);
+  }
+
+  /** The cosine of one item's vector with every item's. */
+  similar(itemIndex: number): Promise<Float32Array> {
+    return this.enqueue('similar', itemIndex);
+  }
+
+  /** Waits for nothing: queued requests are refused, running batches finish on their own. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.splice(0).forEach((p) => p.reject(new Error('scoring pool closed')));
+    await Promise.all(this.executors.map((e) => e.close()));
+  }
+
+  private enqueue(kind: ScoringKind, input: Float32Array | number): Promise<Float32Array> {
+    if (this.closed) return Promise.reject(new Error('scoring pool closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ kind, input, resolve, reject });
+      // later in this turn of the event loop, so requests parsed together are batched together
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
+    });
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      // the oldest request's kind, and every request of that kind up to a batch
+      const kind = this.queue[0].kind;
+      const batch: Pending[] = [];
+      for (let i = 0; i < this.queue.length && batch.length < this.maxBatch; ) {
+        if (this.queue[i].kind === kind) batch.push(...this.queue.splice(i, 1));
+        else i++;
+      }
+      const executor = this.idle.pop()!;
+      executor
+        .run(kind, batch.map((p) => p.input))
+        .then((scores) => {
+          const items = scores.length / batch.length;
+          batch.forEach((p, r) => p.resolve(scores.subarray(r * items, (r + 1) * items)));
+        })
+        .catch((err) => batch.forEach((p) => p.reject(err)))
+        .finally(() => {
+          this.idle.push(executor);
+          this.pump();
+        });
+    }
+  }
+}
+
+/** Threads = 0: the calling thread scores, between requests. */
+class LocalExecutor implements Executor {
+  private similarity: ItemSimilarity | null = null;
+
+  constructor(private readonly model: DaeModel) {}
+
+  async run(kind: ScoringKind, inputs: Array<Float32Array | number>): Promise<Float32Array> {
+    if (kind === 'decode') return this.model.decode(concatRows(inputs as Float32Array[], this.model.embeddingDim), inputs.length);
+    if (!this.similarity) {
+      const items = this.model.itemEmbeddings();
+      this.similarity = new ItemSimilarity(items.vectors, items.dim);
+    }
+    return this.similarity.scores(inputs as number[]);
+  }
+
+  async close(): Promise<void> {
+    this.similarity?.dispose();
+  }
+}
+
+class WorkerExecutor implements Executor {
+  private nextId = 0;
+  private waiting: { id: number; resolve: (s: Float32Array) => void; reject: (e: unknown) => void } | null = null;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (msg: ScoringReply) => {
+      const w = this.waiting;
+      if (!w || !('id' in msg) || msg.id !== w.id) return;
+      this.waiting = null;
+      if ('error' in msg) w.reject(new Error(`scoring thread: ${msg.error}`));
+      else w.resolve(msg.scores);
+    });
+    // a crashed thread fails its batch; the pool keeps the executor, and the next batch fails fast too
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => this.fail(new Error(`scoring thread exited (${code})`)));
+  }
+
+  static start(data: ScoringWorkerData): Promise<WorkerExecutor> {
+    const { file, execArgv } = workerFile();
+    const worker = new Worker(file, { workerData: data, execArgv });
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: ScoringReply) => {
+        if ('ready' in msg) (cleanup(), resolve(new WorkerExecutor(worker)));
+        else if ('failed' in msg) (cleanup(), void worker.terminate(), reject(new Error(`scoring thread: ${msg.failed}`)));
+      };
+      const onError = (err: Error) => (cleanup(), reject(err));
+      const cleanup = () => (worker.off('message', onMessage), worker.off('error', onError));
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+    });
+  }
+
+  run(kind: ScoringKind, inputs: Array<Float32Array | number>): Promise<Float32Array> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.waiting = { id, resolve, reject };
+      let msg: ScoringRequest;
+      if (kind === 'decode') {
+        const rows = inputs as Float32Array[];
+        const embeddings = concatRows(rows, rows[0].length);
+        msg = { id, kind, embeddings, count: rows.length };
+        this.worker.postMessage(msg, [embeddings.buffer as ArrayBuffer]);
+      } else {
+        msg = { id, kind, indices: Int32Array.from(inputs as number[]) };
+        this.worker.postMessage(msg);
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+
+  private fail(err: Error): void {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.reject(err);
+  }
+}
+
+function concatRows(rows: Float32Array[], width: number): Float32Array {
+  const out = new Float32Array(rows.length * width);
+  rows.forEach((row, r) => out.set(row, r * width));
+  return out;
+}
+
+function workerFile(): { file: string; execArgv?: string[] } {
+  // from the build, or from TypeScript sources through the swc hook (also under jest, whose
+  // own transform does not reach worker threads)
+  const ts = join(__dirname, 'scoring.worker.ts');
+  if (!(__filename.endsWith('.ts') && existsSync(ts))) return { file: join(__dirname, 'scoring.worker.js') };
+  const hooked = process.execArgv.some((a) => a.includes('@swc-node/register'));
+  return { file: ts, execArgv: hooked ? undefined : [...process.execArgv, '-r', '@swc-node/register'] };
+}

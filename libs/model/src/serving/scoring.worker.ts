@@ -1,0 +1,41 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend } from '../backend';
+import { DaeModel } from '../dae.model';
+import { deserializeModel } from '../serialize';
+import { ItemSimilarity } from './item-similarity';
+import { ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
+
+// A scoring thread: its own tfjs backend (wasm is single-threaded in Node, so each thread is a
+// core) and its own copy of the model's tensors; batches in, score rows out (transferred, not copied).
+const port = parentPort;
+if (!port) throw new Error('scoring.worker must run in a worker thread');
+const { blob, backend } = workerData as ScoringWorkerData;
+let model: DaeModel | null = null;
+let similarity: ItemSimilarity | null = null;
+
+const reply = (msg: ScoringReply, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+
+initBackend(backend)
+  .then(() => {
+    model = deserializeModel(new Uint8Array(blob)).model;
+    reply({ ready: true });
+  })
+  .catch((err: Error) => reply({ failed: err.message }));
+
+port.on('message', (msg: ScoringRequest) => {
+  try {
+    const scores = msg.kind === 'decode' ? model!.decode(msg.embeddings, msg.count) : similar().scores(msg.indices);
+    reply({ id: msg.id, scores }, [scores.buffer as ArrayBuffer]);
+  } catch (err) {
+    reply({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+  }
+});
+
+// built on the first similar-items request: most threads never need the normalised copy
+function similar(): ItemSimilarity {
+  if (!similarity) {
+    const items = model!.itemEmbeddings();
+    similarity = new ItemSimilarity(items.vectors, items.dim);
+  }
+  return similarity;
+}
