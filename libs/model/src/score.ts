@@ -33,8 +33,12 @@ export function topK(scores: ArrayLike<number>, k: number, exclude?: ArrayLike<n
     }
   };
   if (k <= 0) return new Int32Array(0);
+  let worstScore = -Infinity;
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i];
+    // most items fall below the kept k: one comparison with the worst kept (NaN fails it too),
+    // and the exclusions are looked up only for contenders
+    if (size === k && !(s > worstScore || (s === worstScore && i < heapItems[0]))) continue;
     if (Number.isNaN(s) || (excluded && excluded.has(i))) continue;
     if (size < k) {
       heapItems[size] = i;
@@ -47,11 +51,12 @@ export function topK(scores: ArrayLike<number>, k: number, exclude?: ArrayLike<n
         swap(at, parent);
         at = parent;
       }
-    } else if (s > heapScores[0] || (s === heapScores[0] && i < heapItems[0])) {
+    } else {
       heapItems[0] = i;
       heapScores[0] = s;
       siftDown(0);
     }
+    if (size === k) worstScore = heapScores[0];
   }
   // pop worst-first into the back of the result
   const out = new Int32Array(size);
