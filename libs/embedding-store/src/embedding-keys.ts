@@ -38,7 +38,9 @@ export function vectorBytes(values: Float32Array): Buffer {
 
 export function decodeVector(blob: Buffer): Float32Array {
   // copy into a fresh, aligned buffer: Redis replies may start at any byte offset
-  return new Float32Array(Uint8Array.from(blob).buffer);
+  const out = new Uint8Array(blob.length);
+  out.set(blob);
+  return new Float32Array(out.buffer);
 }
 
 /** A user's best unseen items, best first: model item indices and their decoded scores. */
@@ -59,11 +61,16 @@ export function encodeTopItems(items: ArrayLike<number>, scores: ArrayLike<numbe
 
 export function decodeTopItems(blob: Buffer): TopItems {
   const n = blob.length >> 3;
+  // one aligned copy, then both columns read through typed views: no per-field Buffer reads
+  const pairs = new Uint8Array(n * 8);
+  pairs.set(blob.subarray(0, n * 8));
+  const asItems = new Uint32Array(pairs.buffer);
+  const asScores = new Float32Array(pairs.buffer);
   const items = new Uint32Array(n);
   const scores = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    items[i] = blob.readUInt32LE(i * 8);
-    scores[i] = blob.readFloatLE(i * 8 + 4);
+    items[i] = asItems[2 * i];
+    scores[i] = asScores[2 * i + 1];
   }
   return { items, scores };
 }

@@ -39,7 +39,7 @@ export interface VectorBlock {
 
 /** A user's cached embedding as the API reads it. */
 export interface CachedUser {
-  vector: Float32Array;
+  readonly vector: Float32Array;
   /** An interaction was recorded since the vector was computed. */
   stale: boolean;
   /** Newest interaction time the vector includes; null for a published one (the model's watermark). */
@@ -176,8 +176,12 @@ export class EmbeddingStoreRepository {
   async readUser(version: number, userId: string): Promise<CachedUser | null> {
     const [vec, stale, asOf, top] = await this.redis.hmgetBuffer(userKey(version, userId), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD);
     if (!vec) return null;
+    let vector: Float32Array | null = null;
     return {
-      vector: decodeVector(vec),
+      // decoded when asked for: a request answered from the top items never needs it
+      get vector() {
+        return (vector ??= decodeVector(vec));
+      },
       stale: stale !== null,
       asOf: asOf ? new Date(Number(asOf.toString())) : null,
       top: top ? decodeTopItems(top) : null,
