@@ -37,8 +37,6 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
       graphiql: process.env.NODE_ENV !== 'production',
       // one request cannot ask for unbounded nesting
       queryDepth: MAX_QUERY_DEPTH,
-      // compile a query to a plain function the first time it is seen (graphql-jit): the hot queries are few
-      jit: 1,
       buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
       context: (req: FastifyRequest, reply: FastifyReply) => ({ req, reply }),
       errorFormatter: formatGraphqlErrors,

@@ -44,8 +44,10 @@ class RedisShutdown implements OnApplicationShutdown {
       provide: REDIS,
       inject: [EnvVars],
       useFactory: (env: EnvVars) => {
-        // commands issued in the same tick share one write and one round trip (64 concurrent requests' reads, say)
-        const client = new Redis({ ...redisOptions(env.REDIS_URL), enableAutoPipelining: true });
+        // no auto-pipelining: while ioredis reconnects, auto-pipelined commands wait instead of failing
+        // a command written just as the connection dies gets no reply and no error: give up on it
+        // (not for BullMQ's connections, whose blocking reads wait on purpose)
+        const client = new Redis({ ...redisOptions(env.REDIS_URL), commandTimeout: 2000 });
         // ioredis reconnects by itself; an unhandled 'error' event would crash the process
         client.on('error', () => undefined);
         return client;
