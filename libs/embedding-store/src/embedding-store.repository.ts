@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { REDIS } from '@app/redis';
 import {
@@ -42,6 +43,8 @@ export interface CachedUser {
   readonly vector: Float32Array;
   /** An interaction was recorded since the vector was computed. */
   stale: boolean;
+  /** The flag's value: a fold-in clears only the flag it saw. */
+  staleMark: string | null;
   /** Newest interaction time the vector includes; null for a published one (the model's watermark). */
   asOf: Date | null;
   /** Precomputed best unseen items, when there are. */
@@ -174,7 +177,7 @@ export class EmbeddingStoreRepository {
 
   /** A user's cached embedding, whether an interaction recorded since made it stale, and their precomputed top items. */
   async readUser(version: number, userId: string): Promise<CachedUser | null> {
-    const [vec, stale, asOf, top] = await this.redis.hmgetBuffer(userKey(version, userId), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD);
+    const [vec, mark, asOf, top] = await this.redis.hmgetBuffer(userKey(version, userId), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD);
     if (!vec) return null;
     let vector: Float32Array | null = null;
     return {
@@ -182,20 +185,29 @@ export class EmbeddingStoreRepository {
       get vector() {
         return (vector ??= decodeVector(vec));
       },
-      stale: stale !== null,
+      stale: mark !== null,
+      staleMark: mark?.toString() ?? null,
       asOf: asOf ? new Date(Number(asOf.toString())) : null,
       top: top ? decodeTopItems(top) : null,
     };
   }
 
-  /** Write-through of a fold-in: the fresh vector, the history time it includes, its top items (or none), no longer stale. */
-  async writeUser(version: number, userId: string, vector: Float32Array, asOf: Date | null, top: TopItems | null): Promise<void> {
-    const key = userKey(version, userId);
-    const tx = this.redis.multi().hset(key, VECTOR_FIELD, vectorBytes(vector)).hdel(key, STALE_FIELD);
-    if (asOf) tx.hset(key, AS_OF_FIELD, String(asOf.getTime()));
-    if (top) tx.hset(key, TOP_FIELD, encodeTopItems(top.items, top.scores));
-    else tx.hdel(key, TOP_FIELD);
-    await tx.exec();
+  /**
+   * Write-through of a fold-in: the fresh vector, the history time it includes, its top items (or
+   * none), no longer stale. Only if the stale mark is still the one read before the fold-in
+   * (`seenMark`): an interaction flagged meanwhile is not in this vector, so nothing is written.
+   */
+  async writeUser(version: number, userId: string, vector: Float32Array, asOf: Date | null, top: TopItems | null, seenMark: string | null): Promise<boolean> {
+    const written = await this.redis.eval(
+      WRITE_UNLESS_FLAGGED_SCRIPT,
+      1,
+      userKey(version, userId),
+      seenMark ?? '',
+      vectorBytes(vector),
+      asOf ? String(asOf.getTime()) : '',
+      top ? encodeTopItems(top.items, top.scores) : '',
+    );
+    return written === 1;
   }
 
   /** Caches top items computed from the user's current vector; only on an existing hash (never a vector-less key). */
@@ -206,10 +218,22 @@ export class EmbeddingStoreRepository {
   /** Flags the users' cached embeddings (where there is one) so the next query folds them in again. */
   async markUsersStale(version: number, userIds: Iterable<string>): Promise<void> {
     const pipe = this.redis.pipeline();
-    for (const id of userIds) pipe.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, id), STALE_FIELD, '1');
+    // a new mark each time: a fold-in that started before this one must not clear it
+    const mark = `${Date.now()}:${randomBytes(6).toString('hex')}`;
+    for (const id of userIds) pipe.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, id), STALE_FIELD, mark);
     await pipe.exec();
   }
 }
 
 // only existing hashes: a user without an embedding needs no flag, and must not get a key without a vector
 const SET_IF_EXISTS_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0`;
+
+// fields: vec, asOf (kept when empty), top (removed when empty); the stale mark must be the one read
+const WRITE_UNLESS_FLAGGED_SCRIPT = `
+local mark = redis.call('HGET', KEYS[1], '${STALE_FIELD}') or ''
+if mark ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], '${VECTOR_FIELD}', ARGV[2])
+redis.call('HDEL', KEYS[1], '${STALE_FIELD}')
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], '${AS_OF_FIELD}', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], '${TOP_FIELD}', ARGV[4]) else redis.call('HDEL', KEYS[1], '${TOP_FIELD}') end
+return 1`;

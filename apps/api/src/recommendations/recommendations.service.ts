@@ -5,7 +5,6 @@ import { CachedUser, EmbeddingStoreRepository, TopItems } from '@app/embedding-s
 import { rankedItems, rowsFromItemLists, topK } from '@app/model';
 import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
 import { Catalogue, CatalogueService, matchesAttributes } from './catalogue.service';
-import { TickBatcher } from './tick-batcher';
 import { ItemFilter } from './dto/item-filter.input';
 import { LiveModel, LiveModelService } from './live-model.service';
 import { RecommendationSource, Recommendations, ScoredItem, SessionRecommendations, UserEmbedding } from './models/recommendations.model';
@@ -18,15 +17,10 @@ interface History {
   newest: Date | null;
 }
 
-/** Postgres was not reachable: whether the user interacted since is unknown. */
-const UNKNOWN = Symbol('unknown');
-type Newest = Date | null | typeof UNKNOWN;
-
 @Injectable()
 export class RecommendationsService {
   private readonly logger = new Logger(RecommendationsService.name);
   private aligned: { live: LiveModel; catalogue: Catalogue; items: (CatalogueItem | undefined)[] } | null = null;
-  private readonly newest: TickBatcher<string, Date | null>;
 
   constructor(
     private readonly live: LiveModelService,
@@ -34,28 +28,27 @@ export class RecommendationsService {
     private readonly interactions: InteractionRepository,
     private readonly store: EmbeddingStoreRepository,
     private readonly env: EnvVars,
-  ) {
-    this.newest = new TickBatcher((ids) => this.interactions.newestOf(ids), null);
-  }
+  ) {}
 
   /**
    * What user U should see next. Always answers: popularity when there is no model or no history.
-   * Most requests end at the first step: a current cached embedding whose precomputed top items
-   * hold enough that pass the filter (no decode, no history query).
+   * Most requests end at the first step, with one Redis read: a cached embedding nothing was
+   * recorded against since (recordInteractions flags it stale before it returns), whose
+   * precomputed top items hold enough that pass the filter. The rest read the history from
+   * Postgres, and decode.
    */
   async forUser(userId: string, limit: number, excludeSeen: boolean, filter?: ItemFilter): Promise<Recommendations> {
     checkLimit(limit);
     const live = this.live.current();
-    const [catalogue, cached, newest] = await Promise.all([this.catalogue.get(), live && this.cachedUser(live, userId), this.newestOf(userId)]);
-    const current = live && cached && isCurrent(live, cached, newest) ? cached : null;
-    if (live && current?.top && excludeSeen) {
-      const items = this.fromTop(live, catalogue, current.top, limit, filter);
+    const [catalogue, cached] = await Promise.all([this.catalogue.get(), live && this.cachedUser(live, userId)]);
+    if (live && cached?.top && !cached.stale && excludeSeen) {
+      const items = this.fromTop(live, catalogue, cached.top, limit, filter);
       if (items) return { items, modelVersion: live.version, source: RecommendationSource.EMBEDDING };
     }
 
     const history = await this.history(userId);
     const seen = excludeSeen ? (history?.items ?? []) : [];
-    const embedded = live && this.embeddingOf(live, userId, cached, newest === UNKNOWN || !!current, history);
+    const embedded = live && this.embeddingOf(live, userId, cached, history);
     if (!live || !embedded) return this.popular(catalogue, limit, seen, filter, live?.version ?? null);
     const scores = await live.scoring.decode(embedded.vector);
     this.writeThrough(live, userId, embedded, scores, history);
@@ -92,8 +85,8 @@ export class RecommendationsService {
   async userEmbedding(userId: string): Promise<UserEmbedding | null> {
     const live = this.live.current();
     if (!live) return null;
-    const [cached, newest, history] = await Promise.all([this.cachedUser(live, userId), this.newestOf(userId), this.history(userId)]);
-    const embedded = this.embeddingOf(live, userId, cached, newest === UNKNOWN || (!!cached && isCurrent(live, cached, newest)), history);
+    const [cached, history] = await Promise.all([this.cachedUser(live, userId), this.history(userId)]);
+    const embedded = this.embeddingOf(live, userId, cached, history);
     if (!embedded) return null;
     if (embedded.source === RecommendationSource.FOLD_IN) this.writeThrough(live, userId, embedded, null, history);
     return { userId, modelVersion: live.version, dimension: embedded.vector.length, vector: Array.from(embedded.vector), source: embedded.source };
@@ -104,17 +97,13 @@ export class RecommendationsService {
     return this.store.readUser(live.version, userId).catch(() => null);
   }
 
-  /** Postgres down: unknown (the caller serves the cache as it is). */
-  private newestOf(userId: string): Promise<Newest> {
-    return this.newest.get(userId).catch(() => UNKNOWN);
-  }
-
   /**
-   * The cached embedding while it is current, or when Postgres cannot say otherwise; else the
-   * history encoded now (fold-in). Null for a user without an embedding or a known item.
+   * The cached embedding while it is current (not flagged stale, and no interaction in the history
+   * newer than it), or when Postgres is down; else the history encoded now (fold-in). Null for a
+   * user without an embedding or a known item.
    */
-  private embeddingOf(live: LiveModel, userId: string, cached: CachedUser | null, current: boolean, history: History | null) {
-    if (cached && (current || !history)) return { vector: cached.vector, source: RecommendationSource.EMBEDDING, cached };
+  private embeddingOf(live: LiveModel, userId: string, cached: CachedUser | null, history: History | null) {
+    if (cached && (!history || isCurrent(live, cached, history.newest))) return { vector: cached.vector, source: RecommendationSource.EMBEDDING, cached };
     const known = history?.items.filter((id) => live.itemIndex.has(id)) ?? [];
     if (known.length === 0) return null;
     return { vector: this.foldIn(live, known), source: RecommendationSource.FOLD_IN, cached };
@@ -130,7 +119,7 @@ export class RecommendationsService {
     const top = scores && history && k > 0 ? rankedItems(scores, k, seenIndices(live, history.items)) : null;
     const write =
       embedded.source === RecommendationSource.FOLD_IN
-        ? this.store.writeUser(live.version, userId, embedded.vector, history?.newest ?? null, top)
+        ? this.store.writeUser(live.version, userId, embedded.vector, history?.newest ?? null, top, embedded.cached?.staleMark ?? null)
         : top && !embedded.cached?.top
           ? this.store.writeTop(live.version, userId, top)
           : null;
@@ -220,11 +209,11 @@ export class RecommendationsService {
   }
 }
 
-/** A cached embedding still describes the user: nothing recorded since it was computed (as far as Postgres can tell). */
-function isCurrent(live: LiveModel, cached: CachedUser, newest: Newest): boolean {
+/** A cached embedding still describes the user: not flagged, and nothing in the history newer than it. */
+function isCurrent(live: LiveModel, cached: CachedUser, newest: Date | null): boolean {
   if (cached.stale) return false;
   const asOf = cached.asOf ?? live.watermark;
-  return newest === UNKNOWN || !newest || !asOf || newest <= asOf;
+  return !newest || !asOf || newest <= asOf;
 }
 
 function seenIndices(live: LiveModel, itemIds: readonly string[]): number[] {

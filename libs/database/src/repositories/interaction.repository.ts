@@ -95,19 +95,6 @@ export class InteractionRepository {
     return row.n;
   }
 
-  /**
-   * Each user's newest interaction time (null for a user with none), in one query for many users:
-   * what the API checks a cached embedding against.
-   */
-  async newestOf(externalUserIds: readonly string[]): Promise<Map<string, Date | null>> {
-    const rows: Array<{ id: string; newest: Date | null }> = await this.db.query(
-      `SELECT u.external_id AS id, (SELECT max(x.occurred_at) FROM interactions x WHERE x.user_id = u.id) AS newest
-       FROM users u WHERE u.external_id = ANY($1)`,
-      [externalUserIds],
-    );
-    return new Map(rows.map((r) => [r.id, r.newest]));
-  }
-
   /** The items a user has interacted with and their newest interaction time, in one indexed query. */
   async seenItemsOf(externalUserId: string): Promise<{ items: string[]; newest: Date | null }> {
     const rows: Array<{ item: string; newest: Date }> = await this.db.query(

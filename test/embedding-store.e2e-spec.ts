@@ -1,0 +1,55 @@
+import type Redis from 'ioredis';
+import { EmbeddingStoreRepository, userKey } from '@app/embedding-store';
+import { testRedis } from '@app/testing';
+import { TEST_REDIS_URL } from './test-env';
+
+// the write-through of a fold-in against the stale flag, on the tests' own Redis db
+describe('embedding store: fold-in write-through (Redis)', () => {
+  const VERSION = 9001;
+  let redis: Redis;
+  let store: EmbeddingStoreRepository;
+  const vec = (x: number) => Float32Array.from([x, x, x]);
+  const top = { items: Uint32Array.from([4, 2]), scores: Float32Array.from([0.5, 0.25]) };
+
+  beforeAll(() => {
+    redis = testRedis(TEST_REDIS_URL);
+    store = new EmbeddingStoreRepository(redis);
+  });
+  beforeEach(() => store.deleteVersion(VERSION));
+  afterAll(async () => {
+    await store.deleteVersion(VERSION);
+    redis.disconnect();
+  });
+
+  it('clears the flag it saw, and writes the vector, asOf and top items', async () => {
+    await store.writeVectors(VERSION, 'user', { ids: ['a'], dim: 3, vectors: vec(1) });
+    await store.markUsersStale(VERSION, ['a']);
+    const before = (await store.readUser(VERSION, 'a'))!;
+    expect(before.stale).toBe(true);
+    expect(await store.writeUser(VERSION, 'a', vec(2), new Date(1000), top, before.staleMark)).toBe(true);
+    const after = (await store.readUser(VERSION, 'a'))!;
+    expect(after).toMatchObject({ stale: false, asOf: new Date(1000) });
+    expect(Array.from(after.vector)).toEqual([2, 2, 2]);
+    expect(Array.from(after.top!.items)).toEqual([4, 2]);
+  });
+
+  it('writes nothing when the user was flagged again after the fold-in read its history', async () => {
+    await store.writeVectors(VERSION, 'user', { ids: ['b'], dim: 3, vectors: vec(1) });
+    await store.markUsersStale(VERSION, ['b']);
+    const seen = (await store.readUser(VERSION, 'b'))!.staleMark;
+    // an interaction recorded while the fold-in was computing
+    await store.markUsersStale(VERSION, ['b']);
+    expect(await store.writeUser(VERSION, 'b', vec(2), new Date(1000), top, seen)).toBe(false);
+    const after = (await store.readUser(VERSION, 'b'))!;
+    expect(after.stale).toBe(true);
+    expect(Array.from(after.vector)).toEqual([1, 1, 1]);
+    expect(after.top).toBeNull();
+  });
+
+  it('flags only users that have an embedding, and never creates a key without a vector', async () => {
+    await store.markUsersStale(VERSION, ['nobody']);
+    expect(await redis.exists(userKey(VERSION, 'nobody'))).toBe(0);
+    await store.writeTop(VERSION, 'nobody', top);
+    expect(await redis.exists(userKey(VERSION, 'nobody'))).toBe(0);
+  });
+});
