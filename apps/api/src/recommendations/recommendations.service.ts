@@ -17,10 +17,21 @@ interface History {
   newest: Date | null;
 }
 
+interface Aligned {
+  live: LiveModel;
+  catalogue: Catalogue;
+  items: (CatalogueItem | undefined)[];
+  blocked: Uint8Array;
+}
+
+/** Items whose nearest neighbours are kept in memory per model (about 0.8 KB each). */
+const SIMILAR_CACHE_ITEMS = 20_000;
+
 @Injectable()
 export class RecommendationsService {
   private readonly logger = new Logger(RecommendationsService.name);
-  private aligned: { live: LiveModel; catalogue: Catalogue; items: (CatalogueItem | undefined)[] } | null = null;
+  private aligned: Aligned | null = null;
+  private similar: { live: LiveModel; tops: Map<number, TopItems> } | null = null;
 
   constructor(
     private readonly live: LiveModelService,
@@ -77,8 +88,31 @@ export class RecommendationsService {
     const index = live?.itemIndex.get(itemId);
     // a new item (or no model yet): nothing to compare it with but popularity
     if (!live || index === undefined) return this.popular(catalogue, limit, [itemId], undefined, live?.version ?? null);
-    const scores = await live.scoring.similar(index);
-    return { items: this.rank(live, catalogue, scores, limit, [itemId]), modelVersion: live.version, source: RecommendationSource.EMBEDDING };
+    const top = await this.neighboursOf(live, index);
+    const items = this.fromTop(live, catalogue, top, limit) ?? this.rank(live, catalogue, await live.scoring.similar(index), limit, [itemId]);
+    return { items, modelVersion: live.version, source: RecommendationSource.EMBEDDING };
+  }
+
+  /**
+   * An item's nearest items (itself left out), computed once per model and kept in a bounded
+   * cache: a model's item vectors never change, and requests concentrate on popular items.
+   */
+  private async neighboursOf(live: LiveModel, index: number): Promise<TopItems> {
+    if (this.similar?.live !== live) this.similar = { live, tops: new Map() };
+    const { tops } = this.similar;
+    const hit = tops.get(index);
+    if (hit) {
+      // least recently used goes first: refresh this one's place
+      tops.delete(index);
+      tops.set(index, hit);
+      return hit;
+    }
+    const top = rankedItems(await live.scoring.similar(index), this.env.CACHED_TOP_ITEMS || MAX_LIMIT, [index]);
+    if (this.similar.live === live) {
+      tops.set(index, top);
+      if (tops.size > SIMILAR_CACHE_ITEMS) tops.delete(tops.keys().next().value!);
+    }
+    return top;
   }
 
   /** The vector other services use as the user's features; null without a model or a history. */
@@ -132,7 +166,7 @@ export class RecommendationsService {
    * ranking, so a filtered prefix of it is the filtered ranking's prefix.
    */
   private fromTop(live: LiveModel, catalogue: Catalogue, top: TopItems, limit: number, filter?: ItemFilter): ScoredItem[] | null {
-    const items = this.catalogueItemsOf(live, catalogue);
+    const { items } = this.alignedWith(live, catalogue);
     const include = filter?.includeIds ? new Set(filter.includeIds) : null;
     const exclude = filter?.excludeIds?.length ? new Set(filter.excludeIds) : null;
     const out: ScoredItem[] = [];
@@ -162,15 +196,11 @@ export class RecommendationsService {
 
   /** Top-k of a score row over what may be recommended: active, allowed by the filter, not excluded. */
   private rank(live: LiveModel, catalogue: Catalogue, scores: Float32Array, limit: number, exclude: string[], filter?: ItemFilter): ScoredItem[] {
-    const { itemIndex } = live;
-    const items = this.catalogueItemsOf(live, catalogue);
+    const { items, blocked } = this.alignedWith(live, catalogue);
     const masked = Float32Array.from(scores);
+    // topK skips NaN: items that are not in the catalogue or not active, then the filter's
+    for (let i = 0; i < masked.length; i++) if (blocked[i]) masked[i] = NaN;
     const include = filter?.includeIds ? new Set(filter.includeIds) : null;
-    for (let i = 0; i < masked.length; i++) {
-      const item = items[i];
-      // topK skips NaN
-      if (!item || !item.active) masked[i] = NaN;
-    }
     if (include || filter?.attributes) {
       for (let i = 0; i < masked.length; i++) {
         const item = items[i];
@@ -178,7 +208,7 @@ export class RecommendationsService {
       }
     }
     for (const id of [...exclude, ...(filter?.excludeIds ?? [])]) {
-      const i = itemIndex.get(id);
+      const i = live.itemIndex.get(id);
       if (i !== undefined) masked[i] = NaN;
     }
     return Array.from(topK(masked, limit), (i) => {
@@ -187,12 +217,17 @@ export class RecommendationsService {
     });
   }
 
-  /** The catalogue entry of each model item, by item index; built once per (model, catalogue) pair. */
-  private catalogueItemsOf(live: LiveModel, catalogue: Catalogue): (CatalogueItem | undefined)[] {
+  /**
+   * The catalogue entry of each model item, by item index, and which ones may never be
+   * recommended (unknown to the catalogue or inactive); built once per (model, catalogue) pair.
+   */
+  private alignedWith(live: LiveModel, catalogue: Catalogue): Aligned {
     if (this.aligned?.live !== live || this.aligned.catalogue !== catalogue) {
-      this.aligned = { live, catalogue, items: live.itemIds.map((id) => catalogue.byId.get(id)) };
+      const items = live.itemIds.map((id) => catalogue.byId.get(id));
+      const blocked = Uint8Array.from(items, (item) => (item?.active ? 0 : 1));
+      this.aligned = { live, catalogue, items, blocked };
     }
-    return this.aligned.items;
+    return this.aligned;
   }
 
   private popular(catalogue: Catalogue, limit: number, exclude: string[], filter: ItemFilter | undefined, modelVersion: number | null): Recommendations {
