@@ -12,10 +12,14 @@ export interface ScoringPoolOptions {
   backend?: ModelBackend;
   /** Most rows scored in one product: bounds a batch's latency and memory. */
   maxBatch?: number;
+  /** Rows a batch waits for (up to maxWaitMs) before it starts. */
+  minBatch?: number;
+  maxWaitMs?: number;
 }
 
 interface Pending {
   kind: ScoringKind;
+  queuedAt: number;
   /** An embedding to decode, or an item index to compare. */
   input: Float32Array | number;
   resolve: (scores: Float32Array) => void;
@@ -29,6 +33,11 @@ interface Executor {
 }
 
 const DEFAULT_MAX_BATCH = 64;
+// A product of one row costs about as much as one of eight: it reads every weight either way
+// (the output layer is items x width floats, 48 MB at 20k items). So a batch waits a little for
+// company rather than start alone.
+const DEFAULT_MIN_BATCH = 8;
+const DEFAULT_MAX_WAIT_MS = 4;
 
 /**
  * Item scores for serving, micro-batched: requests that arrive while the scorers are busy are
@@ -40,11 +49,12 @@ export class ScoringPool {
   private readonly queue: Pending[] = [];
   private readonly idle: Executor[];
   private scheduled = false;
+  private waitTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   private constructor(
     private readonly executors: Executor[],
-    private readonly maxBatch: number,
+    private readonly batching: Required<Pick<ScoringPoolOptions, 'maxBatch' | 'minBatch' | 'maxWaitMs'>>,
     readonly threads: number,
   ) {
     this.idle = [...executors];
@@ -53,7 +63,8 @@ export class ScoringPool {
   /** `model` scores in-process when threads is 0; `blob` (its serialised form) feeds the threads. */
   static async start(model: DaeModel, blob: Uint8Array, options: ScoringPoolOptions): Promise<ScoringPool> {
     const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
-    if (options.threads <= 0) return new ScoringPool([new LocalExecutor(model)], maxBatch, 0);
+    const batching = { maxBatch, minBatch: Math.min(maxBatch, options.minBatch ?? DEFAULT_MIN_BATCH), maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS };
+    if (options.threads <= 0) return new ScoringPool([new LocalExecutor(model)], batching, 0);
     const shared = new SharedArrayBuffer(blob.byteLength);
     new Uint8Array(shared).set(blob);
     const started = await Promise.allSettled(Array.from({ length: options.threads }, () => WorkerExecutor.start({ blob: shared, backend: options.backend })));
@@ -63,7 +74,7 @@ export class ScoringPool {
       await Promise.all(executors.map((e) => e.close()));
       throw failed.reason;
     }
-    return new ScoringPool(executors, maxBatch, options.threads);
+    return new ScoringPool(executors, batching, options.threads);
   }
 
   /** The item scores of one user's embedding. */
@@ -79,6 +90,7 @@ export class ScoringPool {
   /** Waits for nothing: queued requests are refused, running batches finish on their own. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
     this.queue.splice(0).forEach((p) => p.reject(new Error('scoring pool closed')));
     await Promise.all(this.executors.map((e) => e.close()));
   }
@@ -86,7 +98,7 @@ export class ScoringPool {
   private enqueue(kind: ScoringKind, input: Float32Array | number): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new Error('scoring pool closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind, input, resolve, reject });
+      this.queue.push({ kind, input, queuedAt: performance.now(), resolve, reject });
       // later in this turn of the event loop, so requests parsed together are batched together
       if (!this.scheduled) {
         this.scheduled = true;
@@ -102,8 +114,14 @@ export class ScoringPool {
     while (this.idle.length > 0 && this.queue.length > 0) {
       // the oldest request's kind, and every request of that kind up to a batch
       const kind = this.queue[0].kind;
+      const waited = performance.now() - this.queue[0].queuedAt;
+      const ready = this.queue.reduce((n, p) => n + (p.kind === kind ? 1 : 0), 0);
+      if (ready < this.batching.minBatch && waited < this.batching.maxWaitMs) {
+        this.waitTimer ??= setTimeout(() => ((this.waitTimer = null), this.pump()), this.batching.maxWaitMs - waited);
+        return;
+      }
       const batch: Pending[] = [];
-      for (let i = 0; i < this.queue.length && batch.length < this.maxBatch; ) {
+      for (let i = 0; i < this.queue.length && batch.length < this.batching.maxBatch; ) {
         if (this.queue[i].kind === kind) batch.push(...this.queue.splice(i, 1));
         else i++;
       }
