@@ -28,6 +28,9 @@ const DISPOSE_DELAY_MS = 30_000;
 export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(LiveModelService.name);
   private live: LiveModel | null = null;
+  /** Replaced models, kept a moment for requests still scoring with them. */
+  private readonly retiring = new Set<LiveModel>();
+  private shutDown = false;
   private loading: Promise<void> | null = null;
   private subscriber: Redis | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -57,9 +60,17 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.shutDown = true;
     if (this.timer) clearInterval(this.timer);
     this.subscriber?.disconnect();
-    if (this.live) await retire(this.live);
+    // the live model and any old one still in its grace period: their threads must not outlive the app
+    await Promise.all([...this.retiring, ...(this.live ? [this.live] : [])].map((m) => this.retire(m)));
+  }
+
+  private async retire(live: LiveModel): Promise<void> {
+    this.retiring.delete(live);
+    await live.scoring.close().catch(() => undefined);
+    live.model.dispose();
   }
 
   /** Loads the active version if it is not the one in memory; requests keep the old one meanwhile. */
@@ -88,14 +99,14 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
       itemIndex: new Map(loaded.itemIds.map((id, i) => [id, i])),
       watermark: row.dataWatermark,
     };
+    // a load that finished after shutdown started: nobody will serve it
+    if (this.shutDown) return this.retire(next);
     const previous = this.live;
     this.live = next; // one assignment: a request sees the old model or the new, never a mix
     this.logger.log(`serving model v${version}`);
-    if (previous) setTimeout(() => void retire(previous), DISPOSE_DELAY_MS).unref();
+    if (previous) {
+      this.retiring.add(previous);
+      setTimeout(() => void this.retire(previous), DISPOSE_DELAY_MS).unref();
+    }
   }
-}
-
-async function retire(live: LiveModel): Promise<void> {
-  await live.scoring.close().catch(() => undefined);
-  live.model.dispose();
 }

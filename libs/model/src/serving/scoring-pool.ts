@@ -181,6 +181,8 @@ class WorkerExecutor implements Executor {
   static start(data: ScoringWorkerData): Promise<WorkerExecutor> {
     const { file, execArgv } = workerFile();
     const worker = new Worker(file, { workerData: data, execArgv });
+    // scoring threads never keep a process alive on their own (the server does, while it listens)
+    worker.unref();
     return new Promise((resolve, reject) => {
       const onMessage = (msg: ScoringReply) => {
         if ('ready' in msg) (cleanup(), resolve(new WorkerExecutor(worker)));
