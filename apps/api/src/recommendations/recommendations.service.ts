@@ -75,7 +75,7 @@ export class RecommendationsService {
     const unknownItemIds = live ? itemIds.filter((id) => !live.itemIndex.has(id)) : [...itemIds];
     const known = itemIds.filter((id) => live?.itemIndex.has(id));
     if (!live || known.length === 0) return { ...this.popular(catalogue, limit, itemIds, filter, live?.version ?? null), unknownItemIds };
-    const scores = await live.scoring.decode(this.foldIn(live, known));
+    const scores = await live.scoring.foldIn(known.map((id) => live.itemIndex.get(id)!));
     return { items: this.rank(live, catalogue, scores, limit, itemIds, filter), modelVersion: live.version, source: RecommendationSource.FOLD_IN, unknownItemIds };
   }
 

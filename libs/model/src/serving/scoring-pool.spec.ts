@@ -1,6 +1,7 @@
 import { createRng } from '@app/random';
 import { initBackend } from '../backend';
 import { DaeModel, initParams } from '../dae.model';
+import { rowsFromItemLists } from '../interaction-matrix';
 import { serializeModel } from '../serialize';
 import { ItemSimilarity } from './item-similarity';
 import { ScoringPool } from './scoring-pool';
@@ -25,9 +26,11 @@ describe(ScoringPool.name, () => {
     try {
       const items = model.itemEmbeddings();
       const similarity = new ItemSimilarity(items.vectors, items.dim);
-      const [decoded, similar] = await Promise.all([
+      const sessions = [[1, 2, 3], [299], [5, 50, 150, 250]];
+      const [decoded, similar, folded] = await Promise.all([
         Promise.all(embeddings.map((e) => pool.decode(e))),
         Promise.all([0, 7, 299].map((i) => pool.similar(i))),
+        Promise.all(sessions.map((items) => pool.foldIn(items))),
       ]);
       // a batched product may sum in another order than a single row's: equal to float32 rounding
       const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
@@ -36,6 +39,7 @@ describe(ScoringPool.name, () => {
         expect(maxDiff(scores, model.decode(embeddings[u], 1))).toBeLessThan(1e-4);
       });
       similar.forEach((scores, n) => expect(maxDiff(scores, similarity.scores([[0, 7, 299][n]]))).toBeLessThan(1e-5));
+      folded.forEach((scores, n) => expect(maxDiff(scores, model.scores(rowsFromItemLists(config.items, [sessions[n]])))).toBeLessThan(1e-4));
       similarity.dispose();
     } finally {
       await pool.close();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ModelBackend } from '../backend';
 import { DaeModel } from '../dae.model';
+import { rowsFromItemLists } from '../interaction-matrix';
 import { ItemSimilarity } from './item-similarity';
 import { ScoringKind, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
 
@@ -20,15 +21,17 @@ export interface ScoringPoolOptions {
 interface Pending {
   kind: ScoringKind;
   queuedAt: number;
-  /** An embedding to decode, or an item index to compare. */
-  input: Float32Array | number;
+  /** An embedding to decode, items to fold in, or an item index to compare. */
+  input: Input;
   resolve: (scores: Float32Array) => void;
   reject: (err: unknown) => void;
 }
 
+type Input = Float32Array | number[] | number;
+
 /** Scores a batch of one kind: rows x items, row-major. */
 interface Executor {
-  run(kind: ScoringKind, inputs: Array<Float32Array | number>): Promise<Float32Array>;
+  run(kind: ScoringKind, inputs: Input[]): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
@@ -82,6 +85,11 @@ export class ScoringPool {
     return this.enqueue('decode', embedding);
   }
 
+  /** The item scores of an ad hoc history (item indices), encoded and decoded in one pass. */
+  foldIn(items: number[]): Promise<Float32Array> {
+    return this.enqueue('foldIn', items);
+  }
+
   /** The cosine of one item's vector with every item's. */
   similar(itemIndex: number): Promise<Float32Array> {
     return this.enqueue('similar', itemIndex);
@@ -95,7 +103,7 @@ export class ScoringPool {
     await Promise.all(this.executors.map((e) => e.close()));
   }
 
-  private enqueue(kind: ScoringKind, input: Float32Array | number): Promise<Float32Array> {
+  private enqueue(kind: ScoringKind, input: Input): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new Error('scoring pool closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ kind, input, queuedAt: performance.now(), resolve, reject });
@@ -147,8 +155,9 @@ class LocalExecutor implements Executor {
 
   constructor(private readonly model: DaeModel) {}
 
-  async run(kind: ScoringKind, inputs: Array<Float32Array | number>): Promise<Float32Array> {
+  async run(kind: ScoringKind, inputs: Input[]): Promise<Float32Array> {
     if (kind === 'decode') return this.model.decode(concatRows(inputs as Float32Array[], this.model.embeddingDim), inputs.length);
+    if (kind === 'foldIn') return this.model.scores(rowsFromItemLists(this.model.config.items, inputs as number[][]));
     if (!this.similarity) {
       const items = this.model.itemEmbeddings();
       this.similarity = new ItemSimilarity(items.vectors, items.dim);
@@ -195,7 +204,7 @@ class WorkerExecutor implements Executor {
     });
   }
 
-  run(kind: ScoringKind, inputs: Array<Float32Array | number>): Promise<Float32Array> {
+  run(kind: ScoringKind, inputs: Input[]): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.waiting = { id, resolve, reject };
@@ -205,6 +214,9 @@ class WorkerExecutor implements Executor {
         const embeddings = concatRows(rows, rows[0].length);
         msg = { id, kind, embeddings, count: rows.length };
         this.worker.postMessage(msg, [embeddings.buffer as ArrayBuffer]);
+      } else if (kind === 'foldIn') {
+        msg = { id, kind, itemLists: inputs as number[][] };
+        this.worker.postMessage(msg);
       } else {
         msg = { id, kind, indices: Int32Array.from(inputs as number[]) };
         this.worker.postMessage(msg);

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { DaeModel } from '../dae.model';
+import { rowsFromItemLists } from '../interaction-matrix';
 import { deserializeModel } from '../serialize';
 import { ItemSimilarity } from './item-similarity';
 import { ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
@@ -24,7 +25,12 @@ initBackend(backend)
 
 port.on('message', (msg: ScoringRequest) => {
   try {
-    const scores = msg.kind === 'decode' ? model!.decode(msg.embeddings, msg.count) : similar().scores(msg.indices);
+    const scores =
+      msg.kind === 'decode'
+        ? model!.decode(msg.embeddings, msg.count)
+        : msg.kind === 'foldIn'
+          ? model!.scores(rowsFromItemLists(model!.config.items, msg.itemLists))
+          : similar().scores(msg.indices);
     reply({ id: msg.id, scores }, [scores.buffer as ArrayBuffer]);
   } catch (err) {
     reply({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
