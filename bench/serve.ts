@@ -6,7 +6,8 @@
  * to time a matMul would take the bench an hour. JSON lines, each with its ratio to the trivial
  * query (the server's own ceiling) measured in the same run.
  * Users are published as the training job does: embeddings plus their precomputed top items.
- * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100]
+ * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100
+ *   --scoring-threads 2 --redis-db 12 --setup-only | --reuse]
  */
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
@@ -21,11 +22,10 @@ import { publishUsers } from '../apps/jobs/src/training/publish-users';
 import { parseFlags, runCli } from '../scripts/cli';
 import { emit, freshDatabase, startApi } from './lib/api-process';
 
-const REDIS_URL = 'redis://127.0.0.1:6379/12';
 const VERSION = 1;
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top']);
+  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'scoring-threads', 'redis-db', 'setup-only', 'reuse']);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
   const perUser = Number(flags['per-user'] ?? 20);
@@ -33,15 +33,23 @@ runCli(async (args) => {
   const connections = Number(flags.connections ?? 64);
   // the training job's default (CACHED_TOP_ITEMS): each user's best unseen items, ranked at publish
   const cachedTop = Number(flags['cached-top'] ?? 100);
+  const scoringThreads = flags['scoring-threads'] ?? '2';
+  // one database and Redis db per catalogue size: --setup-only publishes, --reuse serves what is there
+  const redisUrl = `redis://127.0.0.1:6379/${flags['redis-db'] ?? 12}`;
+  const database = `recoder_bench_serve_${items}`;
   const backend = await initBackend();
 
-  const url = await freshDatabase('recoder_bench_serve');
   const data = generateSynthetic({ users, items, seed: 1, perUser });
-  const imported = await importSynthetic({ url }, data);
-  emit({ bench: 'serve_setup', users, items, interactions: imported.rows, backend: backend.backend });
-  await publishModel(url, data, cachedTop);
+  let url = `postgres://postgres@127.0.0.1:5432/${database}`;
+  if (flags.reuse === undefined) {
+    url = await freshDatabase(database);
+    const imported = await importSynthetic({ url }, data);
+    emit({ bench: 'serve_setup', users, items, interactions: imported.rows, backend: backend.backend });
+    await publishModel(url, redisUrl, data, cachedTop);
+  }
+  if (flags['setup-only'] !== undefined) return undefined;
 
-  const api = await startApi({ DATABASE_URL: url, REDIS_URL, PORT: '3950' });
+  const api = await startApi({ DATABASE_URL: url, REDIS_URL: redisUrl, PORT: '3950', SCORING_THREADS: scoringThreads });
   const rng = createRng(9);
   const user = () => syntheticUserId(rng.int(users));
   const item = () => syntheticItemId(data.item[rng.int(data.item.length)]);
@@ -59,7 +67,7 @@ runCli(async (args) => {
     for (const [name, body] of scenarios) {
       const result = await load(`${api.url}/graphql`, body, seconds, connections);
       if (name === 'trivial') trivial = result.req_per_s;
-      emit({ bench: 'serve', query: name, users, items, dim: DEFAULT_DAE_CONFIG.embeddingDim, connections, seconds, ...result, ratio_to_trivial: +(result.req_per_s / trivial).toFixed(3) });
+      emit({ bench: 'serve', query: name, users, items, dim: DEFAULT_DAE_CONFIG.embeddingDim, connections, seconds, scoring_threads: Number(scoringThreads), ...result, ratio_to_trivial: +(result.req_per_s / trivial).toFixed(3) });
     }
   } finally {
     await api.stop();
@@ -93,7 +101,7 @@ async function load(url: string, body: () => { query: string; variables?: object
 }
 
 /** An active model version as a training job would leave it: blob in Postgres, embeddings in Redis, pointer set. */
-async function publishModel(url: string, data: ReturnType<typeof generateSynthetic>, cachedTop: number): Promise<void> {
+async function publishModel(url: string, redisUrl: string, data: ReturnType<typeof generateSynthetic>, cachedTop: number): Promise<void> {
   const itemIds = Array.from({ length: data.items }, (_, i) => syntheticItemId(i));
   const userIds = Array.from({ length: data.users }, (_, u) => syntheticUserId(u));
   const config: DaeConfig = { ...DEFAULT_DAE_CONFIG, items: data.items };
@@ -112,7 +120,7 @@ async function publishModel(url: string, data: ReturnType<typeof generateSynthet
   await new ModelVersionRepository(ds).saveWeights(VERSION, blob);
   await ds.destroy();
 
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(redisUrl);
   await redis.flushdb();
   const store = new EmbeddingStoreRepository(redis);
   const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, userIds, itemIds });
