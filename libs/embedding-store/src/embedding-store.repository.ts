@@ -177,19 +177,18 @@ export class EmbeddingStoreRepository {
 
   /** A user's cached embedding, whether an interaction recorded since made it stale, and their precomputed top items. */
   async readUser(version: number, userId: string): Promise<CachedUser | null> {
-    const [vec, mark, asOf, top] = await this.redis.hmgetBuffer(userKey(version, userId), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD);
-    if (!vec) return null;
-    let vector: Float32Array | null = null;
-    return {
-      // decoded when asked for: a request answered from the top items never needs it
-      get vector() {
-        return (vector ??= decodeVector(vec));
-      },
-      stale: mark !== null,
-      staleMark: mark?.toString() ?? null,
-      asOf: asOf ? new Date(Number(asOf.toString())) : null,
-      top: top ? decodeTopItems(top) : null,
-    };
+    return (await this.readUsers(version, [userId]))[0];
+  }
+
+  /** Many users' cached embeddings in one pipelined round trip (one socket write), in the order asked. */
+  async readUsers(version: number, userIds: readonly string[]): Promise<(CachedUser | null)[]> {
+    const pipe = this.redis.pipeline();
+    for (const id of userIds) pipe.hmgetBuffer(userKey(version, id), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD);
+    const replies = (await pipe.exec()) ?? [];
+    return replies.map(([err, fields]) => {
+      if (err) throw err;
+      return cachedUser(fields as (Buffer | null)[]);
+    });
   }
 
   /**
@@ -237,3 +236,18 @@ redis.call('HDEL', KEYS[1], '${STALE_FIELD}')
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], '${AS_OF_FIELD}', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], '${TOP_FIELD}', ARGV[4]) else redis.call('HDEL', KEYS[1], '${TOP_FIELD}') end
 return 1`;
+
+function cachedUser([vec, mark, asOf, top]: (Buffer | null)[]): CachedUser | null {
+  if (!vec) return null;
+  let vector: Float32Array | null = null;
+  return {
+    // decoded when asked for: a request answered from the top items never needs it
+    get vector() {
+      return (vector ??= decodeVector(vec));
+    },
+    stale: mark !== null,
+    staleMark: mark?.toString() ?? null,
+    asOf: asOf ? new Date(Number(asOf.toString())) : null,
+    top: top ? decodeTopItems(top) : null,
+  };
+}

@@ -7,6 +7,7 @@ import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
 import { Catalogue, CatalogueService, matchesAttributes } from './catalogue.service';
 import { ItemFilter } from './dto/item-filter.input';
 import { LiveModel, LiveModelService } from './live-model.service';
+import { TickBatcher } from './tick-batcher';
 import { RecommendationSource, Recommendations, ScoredItem, SessionRecommendations, UserEmbedding } from './models/recommendations.model';
 
 export const MAX_LIMIT = 500;
@@ -32,6 +33,8 @@ export class RecommendationsService {
   private readonly logger = new Logger(RecommendationsService.name);
   private aligned: Aligned | null = null;
   private similar: { live: LiveModel; tops: Map<number, TopItems> } | null = null;
+  /** Users read in the same tick share one pipelined Redis round trip, keyed by version and id. */
+  private readonly cached = new TickBatcher<string, CachedUser | null>((keys) => this.readCached(keys), null);
 
   constructor(
     private readonly live: LiveModelService,
@@ -128,7 +131,21 @@ export class RecommendationsService {
 
   /** Redis down: no cache (the caller folds in from Postgres). */
   private cachedUser(live: LiveModel, userId: string): Promise<CachedUser | null> {
-    return this.store.readUser(live.version, userId).catch(() => null);
+    return this.cached.get(JSON.stringify([live.version, userId])).catch(() => null);
+  }
+
+  private async readCached(keys: string[]): Promise<Map<string, CachedUser | null>> {
+    const byVersion = new Map<number, string[]>();
+    for (const key of keys) {
+      const [version, userId] = JSON.parse(key) as [number, string];
+      byVersion.set(version, [...(byVersion.get(version) ?? []), userId]);
+    }
+    const found = new Map<string, CachedUser | null>();
+    for (const [version, userIds] of byVersion) {
+      const users = await this.store.readUsers(version, userIds);
+      userIds.forEach((id, i) => found.set(JSON.stringify([version, id]), users[i]));
+    }
+    return found;
   }
 
   /**
