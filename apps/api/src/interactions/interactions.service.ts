@@ -16,6 +16,7 @@ export class InteractionsService implements OnApplicationShutdown {
   /** Users who interacted while Redis was unreachable: their cached embeddings still await the flag. */
   private readonly owed = new Set<string>();
   private retry: NodeJS.Timeout | null = null;
+  private shutDown = false;
 
   constructor(
     private readonly interactions: InteractionRepository,
@@ -32,6 +33,7 @@ export class InteractionsService implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
+    this.shutDown = true;
     if (this.retry) clearTimeout(this.retry);
   }
 
@@ -44,7 +46,7 @@ export class InteractionsService implements OnApplicationShutdown {
     } catch (err) {
       for (const id of userIds) if (this.owed.size < MAX_OWED_FLAGS) this.owed.add(id);
       this.logger.warn(`could not flag users stale, ${this.owed.size} owed, retrying: ${(err as Error).message}`);
-      this.retry ??= setTimeout(() => void this.payOwed(), STALE_RETRY_MS);
+      if (!this.shutDown) this.retry ??= setTimeout(() => void this.payOwed(), STALE_RETRY_MS).unref();
     }
   }
 
