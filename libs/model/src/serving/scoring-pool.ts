@@ -128,8 +128,10 @@ export class ScoringPool {
         this.waitTimer ??= setTimeout(() => ((this.waitTimer = null), this.pump()), this.batching.maxWaitMs - waited);
         return;
       }
+      // shared among the idle threads, so a burst keeps every core busy
+      const size = Math.min(this.batching.maxBatch, Math.max(this.batching.minBatch, Math.ceil(ready / this.idle.length)));
       const batch: Pending[] = [];
-      for (let i = 0; i < this.queue.length && batch.length < this.batching.maxBatch; ) {
+      for (let i = 0; i < this.queue.length && batch.length < size; ) {
         if (this.queue[i].kind === kind) batch.push(...this.queue.splice(i, 1));
         else i++;
       }

@@ -19,6 +19,9 @@ const reply = (msg: ScoringReply, transfer: ArrayBuffer[] = []) => port.postMess
 initBackend(backend)
   .then(() => {
     model = deserializeModel(new Uint8Array(blob)).model;
+    // the first product packs the output layer for the matMul kernel (seconds at 200k items):
+    // pay it now, while the previous model still serves, not on the first requests
+    model.decode(new Float32Array(model.embeddingDim), 1);
     reply({ ready: true });
   })
   .catch((err: Error) => reply({ failed: err.message }));
