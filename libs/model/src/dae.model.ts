@@ -174,6 +174,7 @@ export class DaeModel {
   private readonly sizes: number[];
   private readonly embedAt: number;
   private tensors: { w: tf.Tensor2D; b: tf.Tensor1D }[] | null = null;
+  private itemNorms: Float32Array | null = null;
 
   constructor(
     readonly config: DaeConfig,
@@ -250,6 +251,32 @@ export class DaeModel {
     return { dim: width, vectors, bias: this.params.biases[last].slice() };
   }
 
+  /**
+   * Cosine of the given items' vectors (see itemEmbeddings) with every item's: indices.length x
+   * items, row-major. Multiplies by the output layer the decoder already holds, so similar-item
+   * search needs no second copy of the item vectors (480 MB at 200k items).
+   */
+  itemCosines(indices: ArrayLike<number>): Float32Array {
+    const last = this.params.weights.length - 1;
+    const w = this.params.weights[last];
+    const width = this.sizes[last];
+    const items = this.config.items;
+    const norms = (this.itemNorms ??= columnNorms(w, width, items));
+    const rows = new Float32Array(indices.length * width);
+    for (let r = 0; r < indices.length; r++) for (let h = 0; h < width; h++) rows[r * width + h] = w[h * items + indices[r]];
+    const product = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [indices.length, width]), this.layerTensors()[last].w));
+    const out = product.dataSync() as Float32Array;
+    product.dispose();
+    for (let r = 0; r < indices.length; r++) {
+      const own = norms[indices[r]];
+      for (let j = 0; j < items; j++) {
+        const scale = own * norms[j];
+        out[r * items + j] = scale > 0 ? out[r * items + j] / scale : 0;
+      }
+    }
+    return out;
+  }
+
   dispose(): void {
     this.tensors?.forEach(({ w, b }) => (w.dispose(), b.dispose()));
     this.tensors = null;
@@ -308,4 +335,11 @@ export function sliceRows(m: CsrMatrix, start: number, end: number): CsrMatrix {
     indices: m.indices.subarray(base, m.indptr[end]),
     values: m.values.subarray(base, m.indptr[end]),
   };
+}
+
+/** The Euclidean norm of each column of a row-major (rows x cols) matrix. */
+function columnNorms(m: Float32Array, rows: number, cols: number): Float32Array {
+  const sums = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) sums[c] += m[r * cols + c] ** 2;
+  return Float32Array.from(sums, Math.sqrt);
 }

@@ -1,2 +1,1 @@
-export * from './item-similarity';
 export * from './scoring-pool';

@@ -4,7 +4,6 @@ import { Worker } from 'node:worker_threads';
 import { ModelBackend } from '../backend';
 import { DaeModel } from '../dae.model';
 import { rowsFromItemLists } from '../interaction-matrix';
-import { ItemSimilarity } from './item-similarity';
 import { ScoringKind, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
 
 export interface ScoringPoolOptions {
@@ -153,23 +152,15 @@ export class ScoringPool {
 
 /** Threads = 0: the calling thread scores, between requests. */
 class LocalExecutor implements Executor {
-  private similarity: ItemSimilarity | null = null;
-
   constructor(private readonly model: DaeModel) {}
 
   async run(kind: ScoringKind, inputs: Input[]): Promise<Float32Array> {
     if (kind === 'decode') return this.model.decode(concatRows(inputs as Float32Array[], this.model.embeddingDim), inputs.length);
     if (kind === 'foldIn') return this.model.scores(rowsFromItemLists(this.model.config.items, inputs as number[][]));
-    if (!this.similarity) {
-      const items = this.model.itemEmbeddings();
-      this.similarity = new ItemSimilarity(items.vectors, items.dim);
-    }
-    return this.similarity.scores(inputs as number[]);
+    return this.model.itemCosines(inputs as number[]);
   }
 
-  async close(): Promise<void> {
-    this.similarity?.dispose();
-  }
+  async close(): Promise<void> {}
 }
 
 class WorkerExecutor implements Executor {

@@ -3,7 +3,6 @@ import { initBackend } from '../backend';
 import { DaeModel } from '../dae.model';
 import { rowsFromItemLists } from '../interaction-matrix';
 import { deserializeModel } from '../serialize';
-import { ItemSimilarity } from './item-similarity';
 import { ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
 
 // A scoring thread: its own tfjs backend (wasm is single-threaded in Node, so each thread is a
@@ -12,7 +11,6 @@ const port = parentPort;
 if (!port) throw new Error('scoring.worker must run in a worker thread');
 const { blob, backend } = workerData as ScoringWorkerData;
 let model: DaeModel | null = null;
-let similarity: ItemSimilarity | null = null;
 
 const reply = (msg: ScoringReply, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 
@@ -33,18 +31,9 @@ port.on('message', (msg: ScoringRequest) => {
         ? model!.decode(msg.embeddings, msg.count)
         : msg.kind === 'foldIn'
           ? model!.scores(rowsFromItemLists(model!.config.items, msg.itemLists))
-          : similar().scores(msg.indices);
+          : model!.itemCosines(msg.indices);
     reply({ id: msg.id, scores }, [scores.buffer as ArrayBuffer]);
   } catch (err) {
     reply({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }
 });
-
-// built on the first similar-items request: most threads never need the normalised copy
-function similar(): ItemSimilarity {
-  if (!similarity) {
-    const items = model!.itemEmbeddings();
-    similarity = new ItemSimilarity(items.vectors, items.dim);
-  }
-  return similarity;
-}
