@@ -7,9 +7,10 @@
  * query (the server's own ceiling) measured in the same run.
  * Users are published as the training job does: embeddings plus their precomputed top items.
  * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100
- *   --scoring-threads 2 --redis-db 12 --setup-only | --reuse]
+ *   --scoring-threads N --redis-db 12 --setup-only | --reuse]
  */
 import autocannon from 'autocannon';
+import { availableParallelism } from 'node:os';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { createDataSource, ModelVersionRepository } from '@app/database';
@@ -33,7 +34,7 @@ runCli(async (args) => {
   const connections = Number(flags.connections ?? 64);
   // the training job's default (CACHED_TOP_ITEMS): each user's best unseen items, ranked at publish
   const cachedTop = Number(flags['cached-top'] ?? 100);
-  const scoringThreads = flags['scoring-threads'] ?? '2';
+  const scoringThreads = flags['scoring-threads'] ?? String(Math.max(1, availableParallelism() - 1));
   // one database and Redis db per catalogue size: --setup-only publishes, --reuse serves what is there
   const redisUrl = `redis://127.0.0.1:6379/${flags['redis-db'] ?? 12}`;
   const database = `recoder_bench_serve_${items}`;

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { availableParallelism } from 'node:os';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
@@ -70,10 +71,11 @@ export class EnvVars {
 
   /**
    * Threads the API scores on (decoding embeddings, comparing items), one tfjs backend and core
-   * each, so scoring never blocks answering; 0 scores on the request thread.
+   * each, so scoring never blocks answering; 0 scores on the request thread. The default leaves
+   * one core to the request thread (on 2 cores, 1 scoring thread measured better than 2).
    */
   @Type(() => Number) @IsInt() @Min(0) @Max(64)
-  SCORING_THREADS = 2;
+  SCORING_THREADS = Math.max(1, availableParallelism() - 1);
 
   /** Where export jobs write their files. */
   @IsString() @MinLength(1)
