@@ -27,14 +27,16 @@ interface Aligned {
 
 /** Items whose nearest neighbours are kept in memory per model (about 0.8 KB each). */
 const SIMILAR_CACHE_ITEMS = 20_000;
+/** Neighbours kept per item; a larger limit compares the item again. */
+const NEIGHBOURS = 100;
 
 @Injectable()
 export class RecommendationsService {
   private readonly logger = new Logger(RecommendationsService.name);
   private aligned: Aligned | null = null;
   private similar: { live: LiveModel; tops: Map<number, TopItems> } | null = null;
-  /** Users read in the same tick share one pipelined Redis round trip, keyed by version and id. */
-  private readonly cached = new TickBatcher<string, CachedUser | null>((keys) => this.readCached(keys), null);
+  /** Users read in the same tick share one pipelined Redis round trip; one reader per live model. */
+  private reader: { live: LiveModel; users: TickBatcher<string, CachedUser | null> } | null = null;
 
   constructor(
     private readonly live: LiveModelService,
@@ -56,7 +58,7 @@ export class RecommendationsService {
     const live = this.live.current();
     const [catalogue, cached] = await Promise.all([this.catalogue.get(), live && this.cachedUser(live, userId)]);
     if (live && cached?.top && !cached.stale && excludeSeen) {
-      const items = this.fromTop(live, catalogue, cached.top, limit, filter);
+      const items = this.fromTop(live, catalogue, cached.top, this.env.CACHED_TOP_ITEMS, limit, filter);
       if (items) return { items, modelVersion: live.version, source: RecommendationSource.EMBEDDING };
     }
 
@@ -92,7 +94,7 @@ export class RecommendationsService {
     // a new item (or no model yet): nothing to compare it with but popularity
     if (!live || index === undefined) return this.popular(catalogue, limit, [itemId], undefined, live?.version ?? null);
     const top = await this.neighboursOf(live, index);
-    const items = this.fromTop(live, catalogue, top, limit) ?? this.rank(live, catalogue, await live.scoring.similar(index), limit, [itemId]);
+    const items = this.fromTop(live, catalogue, top, NEIGHBOURS, limit) ?? this.rank(live, catalogue, await live.scoring.similar(index), limit, [itemId]);
     return { items, modelVersion: live.version, source: RecommendationSource.EMBEDDING };
   }
 
@@ -110,7 +112,7 @@ export class RecommendationsService {
       tops.set(index, hit);
       return hit;
     }
-    const top = rankedItems(await live.scoring.similar(index), this.env.CACHED_TOP_ITEMS || MAX_LIMIT, [index]);
+    const top = rankedItems(await live.scoring.similar(index), NEIGHBOURS, [index]);
     if (this.similar.live === live) {
       tops.set(index, top);
       if (tops.size > SIMILAR_CACHE_ITEMS) tops.delete(tops.keys().next().value!);
@@ -131,21 +133,14 @@ export class RecommendationsService {
 
   /** Redis down: no cache (the caller folds in from Postgres). */
   private cachedUser(live: LiveModel, userId: string): Promise<CachedUser | null> {
-    return this.cached.get(JSON.stringify([live.version, userId])).catch(() => null);
-  }
-
-  private async readCached(keys: string[]): Promise<Map<string, CachedUser | null>> {
-    const byVersion = new Map<number, string[]>();
-    for (const key of keys) {
-      const [version, userId] = JSON.parse(key) as [number, string];
-      byVersion.set(version, [...(byVersion.get(version) ?? []), userId]);
+    if (this.reader?.live !== live) {
+      const read = async (ids: string[]) => {
+        const users = await this.store.readUsers(live.version, ids);
+        return new Map(ids.map((id, i) => [id, users[i]]));
+      };
+      this.reader = { live, users: new TickBatcher(read, null) };
     }
-    const found = new Map<string, CachedUser | null>();
-    for (const [version, userIds] of byVersion) {
-      const users = await this.store.readUsers(version, userIds);
-      userIds.forEach((id, i) => found.set(JSON.stringify([version, id]), users[i]));
-    }
-    return found;
+    return this.reader.users.get(userId).catch(() => null);
   }
 
   /**
@@ -182,7 +177,7 @@ export class RecommendationsService {
    * when the list runs out first (then the caller decodes). The list is a prefix of the full
    * ranking, so a filtered prefix of it is the filtered ranking's prefix.
    */
-  private fromTop(live: LiveModel, catalogue: Catalogue, top: TopItems, limit: number, filter?: ItemFilter): ScoredItem[] | null {
+  private fromTop(live: LiveModel, catalogue: Catalogue, top: TopItems, listSize: number, limit: number, filter?: ItemFilter): ScoredItem[] | null {
     const { items } = this.alignedWith(live, catalogue);
     const include = filter?.includeIds ? new Set(filter.includeIds) : null;
     const exclude = filter?.excludeIds?.length ? new Set(filter.excludeIds) : null;
@@ -193,9 +188,8 @@ export class RecommendationsService {
       if (filter?.attributes && !matchesAttributes(item.attributes, filter.attributes)) continue;
       out.push({ item: { id: item.id, attributes: item.attributes }, score: top.scores[r] });
     }
-    // a list shorter than asked for holds every unseen item: it cannot run out early
-    const complete = top.items.length < this.env.CACHED_TOP_ITEMS;
-    return out.length === limit || complete ? out : null;
+    // a list shorter than it was ranked to be holds every candidate: it cannot run out early
+    return out.length === limit || top.items.length < listSize ? out : null;
   }
 
   private foldIn(live: LiveModel, itemIds: string[]): Float32Array {
