@@ -43,7 +43,7 @@ const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
   'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
-  'ema', 'validation-only',
+  'ema', 'emphasis', 'validation-only',
 ] as const;
 
 const EASE_LAMBDAS = [5, 10, 20, 50, 100, 200, 500, 1000];
@@ -61,8 +61,8 @@ const STRONG_MIN_USER_INTERACTIONS = 5;
  * help on either protocol's validation, so it is off.
  */
 const EVAL_DAE_DEFAULTS: Record<Protocol, EvalDefaults> = {
-  strong: { hidden: [], dim: 200, dropout: 0.5, weightDecay: 0, epochs: 200, patience: 20, learningRate: 3e-3, batchSize: 100, carveValidation: 0.1, ema: 0 },
-  'user-split': { hidden: [], dim: 600, dropout: 0.7, weightDecay: 0.01, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 1, ema: 0 },
+  strong: { hidden: [], dim: 200, dropout: 0.5, weightDecay: 0, epochs: 200, patience: 20, learningRate: 3e-3, batchSize: 100, carveValidation: 0.1, ema: 0, emphasis: 1 },
+  'user-split': { hidden: [], dim: 600, dropout: 0.7, weightDecay: 0.01, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 1, ema: 0, emphasis: 1 },
 };
 
 interface EvalDefaults {
@@ -78,6 +78,8 @@ interface EvalDefaults {
   carveValidation: number;
   /** Per-step decay of the weights' moving average (0 = off). */
   ema: number;
+  /** Loss weight of the interactions dropout removed, relative to the kept ones (1 = plain DAE). */
+  emphasis: number;
 }
 
 type Protocol = 'strong' | 'user-split';
@@ -113,6 +115,7 @@ async function main(args: string[]): Promise<unknown> {
     batchSize: flags['batch-size'] ? num(flags['batch-size'], 'batch-size') : defaults.batchSize,
     learningRate: flags.lr ? num(flags.lr, 'lr') : defaults.learningRate,
     dropout: flags.dropout ? num(flags.dropout, 'dropout') : defaults.dropout,
+    emphasis: flags.emphasis ? num(flags.emphasis, 'emphasis') : defaults.emphasis,
     weightDecay: flags['weight-decay'] ? num(flags['weight-decay'], 'weight-decay') : defaults.weightDecay,
     threads: flags.threads ? num(flags.threads, 'threads') : availableParallelism(),
     carveValidation: flags['carve-validation'] ? num(flags['carve-validation'], 'carve-validation') : defaults.carveValidation,
@@ -188,7 +191,7 @@ async function main(args: string[]): Promise<unknown> {
     protocol: protocolName === 'strong'
       ? { name: 'strong', min_rating: minRating, min_user_interactions: minUser, held_out_users: STRONG_HELD_OUT_USERS, fold_in: STRONG_FOLD_IN, metrics: metrics.map((m) => m.name), relevance: 'binary' }
       : { name: 'user-split', min_rating: minRating, min_user_interactions: minUser, min_item_interactions: minItem, split, k, ranking: 'all items minus the user\'s training (and validation) items', metrics: metrics.map((m) => m.name), relevance: 'binary' },
-    model: { ...config, ...pick(train, ['batchSize', 'learningRate', 'dropout', 'weightDecay', 'patience', 'validationK', 'carveValidation', 'refit', 'ema']) },
+    model: { ...config, ...pick(train, ['batchSize', 'learningRate', 'dropout', 'emphasis', 'weightDecay', 'patience', 'validationK', 'carveValidation', 'refit', 'ema']) },
     ease_lambdas: lambdas,
     // the selection metric on validation (carved from train when the split has none), best epoch / λ
     validation: { metric: selectionMetric.name, ...summarize(validation) },

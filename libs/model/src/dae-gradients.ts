@@ -11,6 +11,12 @@ export interface TrainBatch {
   indices: Int32Array;
   input: Float32Array;
   target: Float32Array;
+  /**
+   * Per-nonzero weight of the loss term (emphasized denoising: dropped interactions count more than
+   * kept ones, which the network could copy through). Absent = 1 everywhere; non-interactions
+   * (logistic loss) always weigh 1.
+   */
+  weight?: Float32Array;
   /** 1 / rows of the whole batch, so the shards' gradients add up to the batch mean. */
   scale: number;
 }
@@ -68,25 +74,27 @@ function outputGradient(logits: tf.Tensor2D, batch: TrainBatch, config: DaeConfi
   const items = config.items;
   const probs = (config.loss === 'multinomial' ? tf.softmax(logits) : tf.sigmoid(logits)).dataSync() as Float32Array;
   const grad = new Float32Array(probs.length);
+  const weight = batch.weight;
   let loss = 0;
   for (let r = 0; r < batch.rows; r++) {
     const o = r * items;
     const from = batch.indptr[r];
     const to = batch.indptr[r + 1];
     if (config.loss === 'multinomial') {
-      // -sum_i t_i log p_i; gradient p * sum(t) - t
+      // -sum_i w_i t_i log p_i; gradient p * sum(w t) - w t
       let n = 0;
-      for (let k = from; k < to; k++) n += batch.target[k];
+      for (let k = from; k < to; k++) n += (weight ? weight[k] : 1) * batch.target[k];
       const pScale = n * batch.scale;
       for (let i = 0; i < items; i++) grad[o + i] = probs[o + i] * pScale;
       for (let k = from; k < to; k++) {
         const i = o + batch.indices[k];
-        const t = batch.target[k];
+        const t = (weight ? weight[k] : 1) * batch.target[k];
         grad[i] -= t * batch.scale;
         loss -= t * Math.log(Math.max(probs[i], MIN_PROBABILITY));
       }
     } else {
-      // sigmoid cross-entropy with binary targets: gradient s - t
+      // sigmoid cross-entropy, w * -(t log s + (1 - t) log(1 - s)), gradient w (s - t); first every
+      // item as a non-interaction (t = 0, w = 1), then the nonzeros corrected to their t and w
       for (let i = 0; i < items; i++) {
         grad[o + i] = probs[o + i] * batch.scale;
         loss -= Math.log(Math.max(1 - probs[o + i], MIN_PROBABILITY));
@@ -94,8 +102,10 @@ function outputGradient(logits: tf.Tensor2D, batch: TrainBatch, config: DaeConfi
       for (let k = from; k < to; k++) {
         const i = o + batch.indices[k];
         const t = batch.target[k];
-        grad[i] -= t * batch.scale;
-        loss += t * (Math.log(Math.max(1 - probs[i], MIN_PROBABILITY)) - Math.log(Math.max(probs[i], MIN_PROBABILITY)));
+        const w = weight ? weight[k] : 1;
+        const s = probs[i];
+        grad[i] += ((w - 1) * s - w * t) * batch.scale;
+        loss += (1 - w * (1 - t)) * Math.log(Math.max(1 - s, MIN_PROBABILITY)) - w * t * Math.log(Math.max(s, MIN_PROBABILITY));
       }
     }
   }

@@ -167,6 +167,7 @@ export function shardBatch(batch: TrainBatch, shards: number): TrainBatch[] {
       indices: batch.indices.slice(base, stop), // a copy: posting a view would clone its whole buffer
       input: batch.input.slice(base, stop),
       target: batch.target.slice(base, stop),
+      ...(batch.weight && { weight: batch.weight.slice(base, stop) }),
       scale: batch.scale,
     });
   }

@@ -5,6 +5,7 @@ import { initBackend } from './backend';
 import { batchGradients } from './dae-gradients';
 import { DaeConfig, DaeModel, initParams, sliceRows } from './dae.model';
 import { evaluateRanking, STRONG_METRICS } from './eval/metrics';
+import { shardBatch } from './gradient-pool';
 import { Popularity } from './eval/popularity';
 import { EvaluationSplit, strongGeneralizationSplit } from './eval/splits';
 import { buildCsr, IdIndex } from './interaction-matrix';
@@ -69,10 +70,23 @@ describe(trainDae.name, () => {
 });
 
 describe(batchGradients.name, () => {
-  it.each(['multinomial', 'logistic'] as const)('matches finite differences (%s)', (loss) => {
+  // emphasis weighs the interactions dropout removed (with this seed, dropout 0.5 drops some, not all)
+  it.each([
+    ['multinomial', 0, 1],
+    ['logistic', 0, 1],
+    ['multinomial', 0.5, 3],
+    ['logistic', 0.5, 3],
+    ['logistic', 0.5, 0.5],
+  ] as const)('matches finite differences (%s, dropout %s, emphasis %s)', (loss, dropout, emphasis) => {
     const config: DaeConfig = { items: 9, hidden: [5], embeddingDim: 3, activation: 'tanh', loss, input: 'weighted' };
     const rows = buildCsr(3, 9, Int32Array.from([0, 0, 1, 1, 1, 2]), Int32Array.from([1, 4, 0, 4, 8, 6]), Float32Array.from([1, 2, 1, 1, 3, 1]));
-    const batch = makeBatch(rows, [0, 1, 2], config, 0, createRng(1));
+    const batch = makeBatch(rows, [0, 1, 2], config, dropout, createRng(1), emphasis);
+    if (emphasis !== 1) {
+      const dropped = Array.from(batch.input, (v) => v === 0);
+      expect(dropped.filter(Boolean).length).toBeGreaterThan(0);
+      expect(dropped.filter(Boolean).length).toBeLessThan(dropped.length);
+      batch.weight!.forEach((w, k) => expect(w).toBeCloseTo((dropped[k] ? emphasis : 1) / (1 - dropout + dropout * emphasis), 6));
+    } else expect(batch.weight).toBeUndefined();
     const params = initParams(config, 4);
     const grads = initParams(config, 5);
     batchGradients(config, params, batch, grads);
@@ -94,6 +108,28 @@ describe(batchGradients.name, () => {
         expect(Math.abs(grads[which][l][k] - numeric)).toBeLessThan(2e-3 + 0.03 * Math.abs(numeric));
       }
     }
+  });
+});
+
+describe(shardBatch.name, () => {
+  it('keeps the emphasis weights with their rows: the shards\' gradients add up to the batch\'s', () => {
+    const config: DaeConfig = { items: 9, hidden: [], embeddingDim: 3, activation: 'tanh', loss: 'multinomial', input: 'binary' };
+    const rows = buildCsr(3, 9, Int32Array.from([0, 0, 1, 1, 1, 2, 2]), Int32Array.from([1, 4, 0, 4, 8, 6, 2]), Float32Array.from({ length: 7 }, () => 1));
+    const batch = makeBatch(rows, [0, 1, 2], config, 0.5, createRng(1), 4);
+    const params = initParams(config, 4);
+    const whole = initParams(config, 5);
+    batchGradients(config, params, batch, whole);
+    const summed = initParams(config, 5);
+    [...summed.weights, ...summed.biases].forEach((a) => a.fill(0));
+    for (const shard of shardBatch(batch, 2)) {
+      expect(shard.weight).toHaveLength(shard.indices.length);
+      const g = initParams(config, 6);
+      batchGradients(config, params, shard, g);
+      [...g.weights, ...g.biases].forEach((a, i) => a.forEach((v, k) => ([...summed.weights, ...summed.biases][i][k] += v)));
+    }
+    const flat = (p: typeof whole) => [...p.weights, ...p.biases].flatMap((a) => Array.from(a));
+    const want = flat(whole);
+    flat(summed).forEach((v, k) => expect(v).toBeCloseTo(want[k], 5));
   });
 });
 

@@ -20,6 +20,13 @@ export interface TrainDaeOptions {
   learningRate: number;
   /** Input dropout (the corruption), training only. */
   dropout: number;
+  /**
+   * Emphasized denoising (Vincent et al. 2010; Steck, NeurIPS 2020): weight of the interactions that
+   * dropout removed from the input, relative to the kept ones, in the loss. The kept ones can be
+   * copied through (the identity); weighting the dropped ones up trains the model to predict what it
+   * did not see. The weights are scaled so their expected sum per row is unchanged. 1 = plain DAE.
+   */
+  emphasis: number;
   /** Coupled L2 on the weights: the loss gains weightDecay / 2 * ||W||^2. */
   weightDecay: number;
   /** Stop after this many epochs without a better validation NDCG; 0 = never stop early. */
@@ -54,6 +61,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainDaeOptions, 'seed'> = {
   batchSize: 500,
   learningRate: 1e-3,
   dropout: 0.5,
+  emphasis: 1,
   weightDecay: 0,
   patience: 10,
   validationK: 100,
@@ -124,6 +132,7 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
   const threads = Math.max(1, Math.floor(opts.threads));
   const alloc = threads > 1 ? sharedAlloc : undefined;
   const params = initParams(fullConfig, opts.seed, alloc);
+  if (!(opts.emphasis > 0 && Number.isFinite(opts.emphasis))) throw new RangeError(`emphasis must be a positive number, got ${opts.emphasis}`);
   if (!(opts.ema >= 0 && opts.ema < 1)) throw new RangeError(`ema must be in [0, 1), got ${opts.ema}`);
   const ema = opts.ema > 0 ? { params: cloneParams(params, alloc), decay: opts.ema } : null;
   // what validation scores and training returns: the average when averaging, else the raw weights
@@ -139,7 +148,7 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
       shuffleInPlace(order, rng);
       let lossSum = 0;
       for (let start = 0; start < order.length; start += opts.batchSize) {
-        const batch = makeBatch(rows, order.subarray(start, start + opts.batchSize), fullConfig, opts.dropout, rng);
+        const batch = makeBatch(rows, order.subarray(start, start + opts.batchSize), fullConfig, opts.dropout, rng, opts.emphasis);
         lossSum += await trainer.trainStep(batch);
       }
       const trainSeconds = (performance.now() - started) / 1000;
@@ -167,8 +176,11 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
 /**
  * One batch: targets are the rows' values (1 when binary); the input is the L2-normalised row with
  * each interaction dropped with probability `dropout` and the survivors scaled by 1 / (1 - dropout).
+ * With `emphasis` != 1 (and dropout), dropped interactions weigh `emphasis` times the kept ones in
+ * the loss, both divided by the expected mean weight (1 - dropout) + dropout * emphasis so that
+ * emphasis only moves weight from kept to dropped; the random draws are the same for any emphasis.
  */
-export function makeBatch(m: CsrMatrix, rowIndexes: ArrayLike<number>, config: DaeConfig, dropout: number, rng: Rng): TrainBatch {
+export function makeBatch(m: CsrMatrix, rowIndexes: ArrayLike<number>, config: DaeConfig, dropout: number, rng: Rng, emphasis = 1): TrainBatch {
   const n = rowIndexes.length;
   const indptr = new Int32Array(n + 1);
   for (let k = 0; k < n; k++) indptr[k + 1] = indptr[k] + rowLength(m, rowIndexes[k]);
@@ -177,6 +189,9 @@ export function makeBatch(m: CsrMatrix, rowIndexes: ArrayLike<number>, config: D
   const input = new Float32Array(nnz);
   const target = new Float32Array(nnz);
   const keepScale = dropout > 0 ? 1 / (1 - dropout) : 1;
+  const weight = emphasis !== 1 && dropout > 0 ? new Float32Array(nnz) : undefined;
+  const meanWeight = 1 - dropout + dropout * emphasis;
+  const [keptWeight, droppedWeight] = [1 / meanWeight, emphasis / meanWeight];
   for (let k = 0; k < n; k++) {
     const r = rowIndexes[k];
     const from = m.indptr[r];
@@ -195,9 +210,10 @@ export function makeBatch(m: CsrMatrix, rowIndexes: ArrayLike<number>, config: D
     for (let j = at; j < at + len; j++) {
       const keep = dropout <= 0 || rng.next() >= dropout;
       input[j] = keep ? input[j] * scale : 0;
+      if (weight) weight[j] = keep ? keptWeight : droppedWeight;
     }
   }
-  return { rows: n, indptr, indices, input, target, scale: 1 / n };
+  return { rows: n, indptr, indices, input, target, ...(weight && { weight }), scale: 1 / n };
 }
 
 function inputValue(raw: number, config: DaeConfig): number {
