@@ -7,7 +7,7 @@
  * query (the server's own ceiling) measured in the same run.
  * Users are published as the training job does: embeddings plus their precomputed top items.
  * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100
- *   --scoring-threads N --redis-db 12 --setup-only | --reuse]
+ *   --scoring-threads N --redis-db 12 --queries recommendations,similar_items --setup-only | --reuse]
  */
 import autocannon from 'autocannon';
 import { availableParallelism } from 'node:os';
@@ -20,13 +20,13 @@ import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, seria
 import { createRng } from '@app/random';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { publishUsers } from '../apps/jobs/src/training/publish-users';
-import { parseFlags, runCli } from '../scripts/cli';
+import { parseFlags, runCli, UsageError } from '../scripts/cli';
 import { emit, freshDatabase, startApi } from './lib/api-process';
 
 const VERSION = 1;
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'scoring-threads', 'redis-db', 'setup-only', 'reuse']);
+  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries']);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
   const perUser = Number(flags['per-user'] ?? 20);
@@ -50,7 +50,6 @@ runCli(async (args) => {
   }
   if (flags['setup-only'] !== undefined) return undefined;
 
-  const api = await startApi({ DATABASE_URL: url, REDIS_URL: redisUrl, PORT: '3950', SCORING_THREADS: scoringThreads });
   const rng = createRng(9);
   const user = () => syntheticUserId(rng.int(users));
   const item = () => syntheticItemId(data.item[rng.int(data.item.length)]);
@@ -62,10 +61,17 @@ runCli(async (args) => {
     ['recommendations_for_items', () => ({ query: 'query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 20) { items { score item { id } } } }', variables: { ids: Array.from({ length: 10 }, item) } })],
     ['similar_items', () => ({ query: 'query S($id: ID!) { similarItems(itemId: $id, limit: 20) { items { score item { id } } } }', variables: { id: item() } })],
   ];
+  // --queries trivial,recommendations: a subset (the trivial query always runs first, for the ratios)
+  const only = flags.queries?.split(',');
+  const unknown = only?.filter((q) => !scenarios.some(([name]) => name === q));
+  if (unknown?.length) throw new UsageError(`unknown --queries ${unknown.join(',')} (known: ${scenarios.map(([name]) => name).join(',')})`);
+
+  const api = await startApi({ DATABASE_URL: url, REDIS_URL: redisUrl, PORT: '3950', SCORING_THREADS: scoringThreads });
   let trivial = 0;
   try {
     await expectModelServing(`${api.url}/graphql`, user());
     for (const [name, body] of scenarios) {
+      if (only && name !== 'trivial' && !only.includes(name)) continue;
       const result = await load(`${api.url}/graphql`, body, seconds, connections);
       if (name === 'trivial') trivial = result.req_per_s;
       emit({ bench: 'serve', query: name, users, items, dim: DEFAULT_DAE_CONFIG.embeddingDim, connections, seconds, scoring_threads: Number(scoringThreads), ...result, ratio_to_trivial: +(result.req_per_s / trivial).toFixed(3) });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 
 /** The tfjs backends recoder can run on, fastest first. */
 export const MODEL_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -61,6 +62,11 @@ async function activate(name: ModelBackend): Promise<BackendInfo> {
     const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/');
     wasm.setWasmPaths(dist.endsWith('/') ? dist : `${dist}/`);
     wasm.setThreadsCount(1);
+    // V8 starts wasm on its baseline compiler (Liftoff) and tiers hot functions up to TurboFan,
+    // but in worker threads (scoring, training) the kernels were measured staying on Liftoff:
+    // matMul at half the main thread's GFLOP/s. Compile optimised from the start (a process-wide
+    // flag, read when the module compiles; set before tf.setBackend instantiates it).
+    setFlagsFromString('--no-liftoff');
   }
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend("${name}") failed`);
   await tf.ready();
