@@ -49,6 +49,16 @@ describe('recordInteractions (e2e)', () => {
     expect(await countRows(db, 'interactions')).toBe(31);
   });
 
+  // queries are compiled (graphql-jit) once they repeat; mutations must keep graphql-js's input defaults
+  it('applies the input defaults (type view, weight 1) on every run of the same mutation', async () => {
+    for (let run = 0; run < 4; run++) {
+      const res = await gql(app, RECORD, { input: [{ userId: 'd', itemId: `i${run}` }] });
+      expect(res.data!.recordInteractions).toEqual({ accepted: 1, duplicates: 0 });
+    }
+    const { rows } = await db.query(`SELECT DISTINCT type, weight FROM interactions`);
+    expect(rows).toEqual([{ type: 'view', weight: 1 }]);
+  });
+
   it('takes 10,000 events in one call', async () => {
     const res = await gql(app, RECORD, { input: events(10_000, 'big') });
     expect(res.data!.recordInteractions).toEqual({ accepted: 10_000, duplicates: 0 });

@@ -10,6 +10,7 @@ import { RedisModule } from '@app/redis';
 import { AnomaliesModule } from './anomalies/anomalies.module';
 import { EmbeddingsModule } from './embeddings/embeddings.module';
 import { ExportsModule } from './exports/exports.module';
+import { COMPILE_AFTER_RUNS, mutationsUncompiled } from './graphql/compiled-queries';
 import { formatGraphqlErrors } from './errors/format-graphql-errors';
 import { GraphqlExceptionFilter } from './errors/graphql-exception.filter';
 import { InteractionsModule } from './interactions/interactions.module';
@@ -37,6 +38,8 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
       graphiql: process.env.NODE_ENV !== 'production',
       // one request cannot ask for unbounded nesting
       queryDepth: MAX_QUERY_DEPTH,
+      jit: COMPILE_AFTER_RUNS,
+      hooks: { preExecution: mutationsUncompiled },
       buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
       context: (req: FastifyRequest, reply: FastifyReply) => ({ req, reply }),
       errorFormatter: formatGraphqlErrors,
