@@ -66,8 +66,18 @@ export class RecommendationsService {
     const seen = excludeSeen ? (history?.items ?? []) : [];
     const embedded = live && this.embeddingOf(live, userId, cached, history);
     if (!live || !embedded) return this.popular(catalogue, limit, seen, filter, live?.version ?? null);
+    const k = this.env.CACHED_TOP_ITEMS;
+    if (!narrows(filter)) {
+      // ranked in the scoring thread, seen items left out: the answer, and the list Redis caches
+      const depth = Math.max(k, limit + RANKING_MARGIN);
+      const ranked = await live.scoring.decode(embedded.vector, { k: depth, exclude: seenIndices(live, seen) });
+      const cacheable = excludeSeen && history && k > 0 ? { items: ranked.items.subarray(0, k), scores: ranked.scores.subarray(0, k) } : null;
+      this.writeThrough(live, userId, embedded, cacheable, history);
+      const items = this.fromTop(live, catalogue, ranked, depth, limit, filter);
+      if (items) return { items, modelVersion: live.version, source: embedded.source };
+    }
     const scores = await live.scoring.decode(embedded.vector);
-    this.writeThrough(live, userId, embedded, scores, history);
+    this.writeThrough(live, userId, embedded, history && k > 0 ? rankedItems(scores, k, seenIndices(live, history.items)) : null, history);
     return { items: this.rank(live, catalogue, scores, limit, seen, filter), modelVersion: live.version, source: embedded.source };
   }
 
@@ -80,8 +90,14 @@ export class RecommendationsService {
     const unknownItemIds = live ? itemIds.filter((id) => !live.itemIndex.has(id)) : [...itemIds];
     const known = itemIds.filter((id) => live?.itemIndex.has(id));
     if (!live || known.length === 0) return { ...this.popular(catalogue, limit, itemIds, filter, live?.version ?? null), unknownItemIds };
-    const scores = await live.scoring.foldIn(known.map((id) => live.itemIndex.get(id)!));
-    return { items: this.rank(live, catalogue, scores, limit, itemIds, filter), modelVersion: live.version, source: RecommendationSource.FOLD_IN, unknownItemIds };
+    const indices = known.map((id) => live.itemIndex.get(id)!);
+    const answer = (items: ScoredItem[]) => ({ items, modelVersion: live.version, source: RecommendationSource.FOLD_IN, unknownItemIds });
+    if (!narrows(filter)) {
+      const depth = limit + RANKING_MARGIN;
+      const items = this.fromTop(live, catalogue, await live.scoring.foldIn(indices, { k: depth, exclude: indices }), depth, limit, filter);
+      if (items) return answer(items);
+    }
+    return answer(this.rank(live, catalogue, await live.scoring.foldIn(indices), limit, itemIds, filter));
   }
 
   /** Nearest items by cosine of the item vectors. */
@@ -112,7 +128,7 @@ export class RecommendationsService {
       tops.set(index, hit);
       return hit;
     }
-    const top = rankedItems(await live.scoring.similar(index), NEIGHBOURS, [index]);
+    const top = await live.scoring.similar(index, { k: NEIGHBOURS, exclude: [index] });
     if (this.similar.live === live) {
       tops.set(index, top);
       if (tops.size > SIMILAR_CACHE_ITEMS) tops.delete(tops.keys().next().value!);
@@ -157,12 +173,10 @@ export class RecommendationsService {
 
   /**
    * Keeps Redis ahead of the next request: a folded-in vector with its top items, or the top items
-   * a cached vector lacked. Best effort, after the answer is computed. Top items need the full
-   * history, to leave every seen item out.
+   * a cached vector lacked. Best effort, after the answer is computed. `top` must leave out every
+   * item of the full history (or be null).
    */
-  private writeThrough(live: LiveModel, userId: string, embedded: { vector: Float32Array; source: RecommendationSource; cached: CachedUser | null }, scores: Float32Array | null, history: History | null): void {
-    const k = this.env.CACHED_TOP_ITEMS;
-    const top = scores && history && k > 0 ? rankedItems(scores, k, seenIndices(live, history.items)) : null;
+  private writeThrough(live: LiveModel, userId: string, embedded: { vector: Float32Array; source: RecommendationSource; cached: CachedUser | null }, top: TopItems | null, history: History | null): void {
     const write =
       embedded.source === RecommendationSource.FOLD_IN
         ? this.store.writeUser(live.version, userId, embedded.vector, history?.newest ?? null, top, embedded.cached?.staleMark ?? null)
@@ -253,6 +267,17 @@ export class RecommendationsService {
     }
     return { items, modelVersion, source: RecommendationSource.POPULARITY };
   }
+}
+
+/**
+ * Candidates ranked beyond the limit, so that inactive and excluded items can be skipped without a
+ * second decode; a filter that runs through them all falls back to the full score row.
+ */
+const RANKING_MARGIN = 100;
+
+/** A filter that may let through only a few items: ranking it needs the full score row. */
+function narrows(filter: ItemFilter | undefined): boolean {
+  return !!(filter?.includeIds || filter?.attributes);
 }
 
 /** A cached embedding still describes the user: not flagged, and nothing in the history newer than it. */

@@ -1,1 +1,2 @@
 export * from './scoring-pool';
+export { Ranking } from './score-batch';

@@ -51,6 +51,35 @@ describe(ScoringPool.name, () => {
     }
   });
 
+  // ranked in the scoring thread: the same items as a full sort of the row the pool returns whole
+  it.each([0, 2])('ranks rows where they are scored, exclusions left out, beside full rows of the same batch, with %i threads', async (threads) => {
+    const pool = await ScoringPool.start(model, blob, { threads, maxBatch: 16 });
+    const bySort = (scores: Float32Array, k: number, exclude: number[]) =>
+      Array.from(scores.keys())
+        .filter((i) => !exclude.includes(i))
+        .sort((a, b) => scores[b] - scores[a] || a - b)
+        .slice(0, k);
+    try {
+      const exclude = (u: number) => [u % config.items, (7 * u) % config.items];
+      const [full, ranked] = await Promise.all([
+        Promise.all(embeddings.slice(0, 40).map((e) => pool.decode(e))),
+        Promise.all(embeddings.slice(0, 40).map((e, u) => pool.decode(e, { k: 12, exclude: exclude(u) }))),
+      ]);
+      ranked.forEach((top, u) => {
+        expect(Array.from(top.items)).toEqual(bySort(full[u], 12, exclude(u)));
+        top.scores.forEach((score, r) => expect(score).toBeCloseTo(full[u][top.items[r]], 5));
+      });
+      const session = [5, 50, 150];
+      const folded = await pool.foldIn(session, { k: 400, exclude: session });
+      // more asked than there are items: every item but the session's, best first
+      expect(Array.from(folded.items)).toEqual(bySort(await pool.foldIn(session), config.items, session));
+      const neighbours = await pool.similar(7, { k: 5, exclude: [7] });
+      expect(Array.from(neighbours.items)).toEqual(bySort(await pool.similar(7), 5, [7]));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('refuses work once closed', async () => {
     const pool = await ScoringPool.start(model, blob, { threads: 1 });
     await pool.close();

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ModelBackend } from '../backend';
 import { DaeModel } from '../dae.model';
-import { rowsFromItemLists } from '../interaction-matrix';
+import { RankedItems } from '../score';
+import { Ranking, scoreBatch, ScoredRow, ScoringInput } from './score-batch';
 import { ScoringKind, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
 
 export interface ScoringPoolOptions {
@@ -20,17 +21,15 @@ export interface ScoringPoolOptions {
 interface Pending {
   kind: ScoringKind;
   queuedAt: number;
-  /** An embedding to decode, items to fold in, or an item index to compare. */
-  input: Input;
-  resolve: (scores: Float32Array) => void;
+  input: ScoringInput;
+  ranking: Ranking | null;
+  resolve: (row: ScoredRow) => void;
   reject: (err: unknown) => void;
 }
 
-type Input = Float32Array | number[] | number;
-
-/** Scores a batch of one kind: rows x items, row-major. */
+/** Scores a batch of one kind: one answer per input. */
 interface Executor {
-  run(kind: ScoringKind, inputs: Input[]): Promise<Float32Array>;
+  run(kind: ScoringKind, inputs: ScoringInput[], rankings: (Ranking | null)[]): Promise<ScoredRow[]>;
   close(): Promise<void>;
 }
 
@@ -79,19 +78,25 @@ export class ScoringPool {
     return new ScoringPool(executors, batching, options.threads);
   }
 
-  /** The item scores of one user's embedding. */
-  decode(embedding: Float32Array): Promise<Float32Array> {
-    return this.enqueue('decode', embedding);
+  /** The item scores of one user's embedding; with a ranking, only its k best items. */
+  decode(embedding: Float32Array): Promise<Float32Array>;
+  decode(embedding: Float32Array, ranking: Ranking): Promise<RankedItems>;
+  decode(embedding: Float32Array, ranking?: Ranking): Promise<ScoredRow> {
+    return this.enqueue('decode', embedding, ranking);
   }
 
   /** The item scores of an ad hoc history (item indices), encoded and decoded in one pass. */
-  foldIn(items: number[]): Promise<Float32Array> {
-    return this.enqueue('foldIn', items);
+  foldIn(items: readonly number[]): Promise<Float32Array>;
+  foldIn(items: readonly number[], ranking: Ranking): Promise<RankedItems>;
+  foldIn(items: readonly number[], ranking?: Ranking): Promise<ScoredRow> {
+    return this.enqueue('foldIn', items, ranking);
   }
 
   /** The cosine of one item's vector with every item's. */
-  similar(itemIndex: number): Promise<Float32Array> {
-    return this.enqueue('similar', itemIndex);
+  similar(itemIndex: number): Promise<Float32Array>;
+  similar(itemIndex: number, ranking: Ranking): Promise<RankedItems>;
+  similar(itemIndex: number, ranking?: Ranking): Promise<ScoredRow> {
+    return this.enqueue('similar', itemIndex, ranking);
   }
 
   /** Waits for nothing: queued requests are refused, running batches finish on their own. */
@@ -102,10 +107,10 @@ export class ScoringPool {
     await Promise.all(this.executors.map((e) => e.close()));
   }
 
-  private enqueue(kind: ScoringKind, input: Input): Promise<Float32Array> {
+  private enqueue(kind: ScoringKind, input: ScoringInput, ranking: Ranking | undefined): Promise<ScoredRow> {
     if (this.closed) return Promise.reject(new Error('scoring pool closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ kind, input, queuedAt: performance.now(), resolve, reject });
+      this.queue.push({ kind, input, ranking: ranking ?? null, queuedAt: performance.now(), resolve, reject });
       // later in this turn of the event loop, so requests parsed together are batched together
       if (!this.scheduled) {
         this.scheduled = true;
@@ -136,11 +141,12 @@ export class ScoringPool {
       }
       const executor = this.idle.pop()!;
       executor
-        .run(kind, batch.map((p) => p.input))
-        .then((scores) => {
-          const items = scores.length / batch.length;
-          batch.forEach((p, r) => p.resolve(scores.subarray(r * items, (r + 1) * items)));
-        })
+        .run(
+          kind,
+          batch.map((p) => p.input),
+          batch.map((p) => p.ranking),
+        )
+        .then((rows) => batch.forEach((p, r) => p.resolve(rows[r])))
         .catch((err) => batch.forEach((p) => p.reject(err)))
         .finally(() => {
           this.idle.push(executor);
@@ -154,10 +160,8 @@ export class ScoringPool {
 class LocalExecutor implements Executor {
   constructor(private readonly model: DaeModel) {}
 
-  async run(kind: ScoringKind, inputs: Input[]): Promise<Float32Array> {
-    if (kind === 'decode') return this.model.decode(concatRows(inputs as Float32Array[], this.model.embeddingDim), inputs.length);
-    if (kind === 'foldIn') return this.model.scores(rowsFromItemLists(this.model.config.items, inputs as number[][]));
-    return this.model.itemCosines(inputs as number[]);
+  async run(kind: ScoringKind, inputs: ScoringInput[], rankings: (Ranking | null)[]): Promise<ScoredRow[]> {
+    return scoreBatch(this.model, kind, inputs, rankings);
   }
 
   async close(): Promise<void> {}
@@ -165,7 +169,7 @@ class LocalExecutor implements Executor {
 
 class WorkerExecutor implements Executor {
   private nextId = 0;
-  private waiting: { id: number; resolve: (s: Float32Array) => void; reject: (e: unknown) => void } | null = null;
+  private waiting: { id: number; resolve: (rows: ScoredRow[]) => void; reject: (e: unknown) => void } | null = null;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (msg: ScoringReply) => {
@@ -173,7 +177,7 @@ class WorkerExecutor implements Executor {
       if (!w || !('id' in msg) || msg.id !== w.id) return;
       this.waiting = null;
       if ('error' in msg) w.reject(new Error(`scoring thread: ${msg.error}`));
-      else w.resolve(msg.scores);
+      else w.resolve(msg.rows);
     });
     // a crashed thread fails its batch; the pool keeps the executor, and the next batch fails fast too
     worker.on('error', (err) => this.fail(err));
@@ -197,23 +201,12 @@ class WorkerExecutor implements Executor {
     });
   }
 
-  run(kind: ScoringKind, inputs: Input[]): Promise<Float32Array> {
+  run(kind: ScoringKind, inputs: ScoringInput[], rankings: (Ranking | null)[]): Promise<ScoredRow[]> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.waiting = { id, resolve, reject };
-      let msg: ScoringRequest;
-      if (kind === 'decode') {
-        const rows = inputs as Float32Array[];
-        const embeddings = concatRows(rows, rows[0].length);
-        msg = { id, kind, embeddings, count: rows.length };
-        this.worker.postMessage(msg, [embeddings.buffer as ArrayBuffer]);
-      } else if (kind === 'foldIn') {
-        msg = { id, kind, itemLists: inputs as number[][] };
-        this.worker.postMessage(msg);
-      } else {
-        msg = { id, kind, indices: Int32Array.from(inputs as number[]) };
-        this.worker.postMessage(msg);
-      }
+      const msg: ScoringRequest = { id, kind, inputs, rankings };
+      this.worker.postMessage(msg);
     });
   }
 
@@ -227,12 +220,6 @@ class WorkerExecutor implements Executor {
     this.waiting = null;
     w?.reject(err);
   }
-}
-
-function concatRows(rows: Float32Array[], width: number): Float32Array {
-  const out = new Float32Array(rows.length * width);
-  rows.forEach((row, r) => out.set(row, r * width));
-  return out;
 }
 
 function workerFile(): { file: string; execArgv?: string[] } {

@@ -1,4 +1,5 @@
 import { ModelBackend } from '../backend';
+import { Ranking, ScoredRow, ScoringInput } from './score-batch';
 
 /** What a scoring thread computes: item scores of embeddings or of item lists (fold-in), or item-item cosines. */
 export type ScoringKind = 'decode' | 'foldIn' | 'similar';
@@ -9,8 +10,12 @@ export interface ScoringWorkerData {
   backend?: ModelBackend;
 }
 
-export type ScoringRequest =
-  | { id: number; kind: 'decode'; embeddings: Float32Array; count: number }
-  | { id: number; kind: 'foldIn'; itemLists: number[][] }
-  | { id: number; kind: 'similar'; indices: Int32Array };
-export type ScoringReply = { id: number; scores: Float32Array } | { id: number; error: string } | { ready: true } | { failed: string };
+/** A batch of one kind; rankings[r] (or null for the full row) for each input. */
+export interface ScoringRequest {
+  id: number;
+  kind: ScoringKind;
+  inputs: ScoringInput[];
+  rankings: (Ranking | null)[];
+}
+
+export type ScoringReply = { id: number; rows: ScoredRow[] } | { id: number; error: string } | { ready: true } | { failed: string };

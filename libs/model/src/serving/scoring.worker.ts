@@ -1,12 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { DaeModel } from '../dae.model';
-import { rowsFromItemLists } from '../interaction-matrix';
 import { deserializeModel } from '../serialize';
+import { scoreBatch } from './score-batch';
 import { ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
 
 // A scoring thread: its own tfjs backend (wasm is single-threaded in Node, so each thread is a
-// core) and its own copy of the model's tensors; batches in, score rows out (transferred, not copied).
+// core) and its own copy of the model's tensors; batches in, score rows or ranked items out
+// (their buffers transferred, not copied).
 const port = parentPort;
 if (!port) throw new Error('scoring.worker must run in a worker thread');
 const { blob, backend } = workerData as ScoringWorkerData;
@@ -26,13 +27,13 @@ initBackend(backend)
 
 port.on('message', (msg: ScoringRequest) => {
   try {
-    const scores =
-      msg.kind === 'decode'
-        ? model!.decode(msg.embeddings, msg.count)
-        : msg.kind === 'foldIn'
-          ? model!.scores(rowsFromItemLists(model!.config.items, msg.itemLists))
-          : model!.itemCosines(msg.indices);
-    reply({ id: msg.id, scores }, [scores.buffer as ArrayBuffer]);
+    const rows = scoreBatch(model!, msg.kind, msg.inputs, msg.rankings);
+    const buffers = new Set<ArrayBuffer>();
+    for (const row of rows) {
+      if (row instanceof Float32Array) buffers.add(row.buffer as ArrayBuffer);
+      else buffers.add(row.items.buffer as ArrayBuffer).add(row.scores.buffer as ArrayBuffer);
+    }
+    reply({ id: msg.id, rows }, [...buffers]);
   } catch (err) {
     reply({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }
