@@ -11,6 +11,7 @@ import { AnomaliesModule } from './anomalies/anomalies.module';
 import { EmbeddingsModule } from './embeddings/embeddings.module';
 import { ExportsModule } from './exports/exports.module';
 import { COMPILE_AFTER_RUNS, mutationsUncompiled } from './graphql/compiled-queries';
+import { withPlainFieldReads } from './graphql/plain-field-reads';
 import { formatGraphqlErrors } from './errors/format-graphql-errors';
 import { GraphqlExceptionFilter } from './errors/graphql-exception.filter';
 import { InteractionsModule } from './interactions/interactions.module';
@@ -40,6 +41,7 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
       queryDepth: MAX_QUERY_DEPTH,
       jit: COMPILE_AFTER_RUNS,
       hooks: { preExecution: mutationsUncompiled },
+      transformSchema: withPlainFieldReads,
       buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
       context: (req: FastifyRequest, reply: FastifyReply) => ({ req, reply }),
       errorFormatter: formatGraphqlErrors,
