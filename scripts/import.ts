@@ -1,5 +1,8 @@
+import Redis from 'ioredis';
 import { getEnv } from '@app/config';
+import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { ImportProgress, importInteractionFile, INTERACTION_FORMATS } from '@app/ingest';
+import { redisOptions } from '@app/redis';
 import { parseFlags, runCli, UsageError } from './cli';
 
 const USAGE = `usage: npm run import -- --format ${INTERACTION_FORMATS.join('|')} --file PATH [--type T]`;
@@ -12,7 +15,7 @@ runCli(async (args) => {
   if (!flags.file || flags.file === 'true') throw new UsageError(`--file is required; ${USAGE}`);
   if (flags.type === 'true') throw new UsageError(`--type needs a value; ${USAGE}`);
 
-  const { DATABASE_URL } = getEnv();
+  const { DATABASE_URL, REDIS_URL } = getEnv();
   const progress = process.stderr.isTTY ? ttyProgress() : undefined;
   const result = await importInteractionFile({
     url: DATABASE_URL,
@@ -22,6 +25,8 @@ runCli(async (args) => {
     onProgress: progress?.update,
   }).finally(() => progress?.done());
 
+  // the API serves a user's cached embedding until it is flagged: flag everyone the file has news of
+  const staleFlags = result.inserted > 0 ? await flagStale(REDIS_URL, result.userIds) : { users_flagged_stale: 0 };
   return {
     rows: result.rows,
     seconds: Number(result.seconds.toFixed(3)),
@@ -30,8 +35,32 @@ runCli(async (args) => {
     duplicates: result.duplicates,
     users: result.users,
     items: result.items,
+    ...staleFlags,
   };
 });
+
+/**
+ * Flags the users' cached embeddings of the live model stale, as recordInteractions does, so the
+ * API folds their new rows in on their next request. The rows are committed whatever happens
+ * here: a Redis that is down is reported (and those users catch up at the next retrain), not fatal.
+ */
+async function flagStale(redisUrl: string, userIds: readonly string[]): Promise<{ users_flagged_stale: number } | { stale_flags_error: string }> {
+  const redis = new Redis({ ...redisOptions(redisUrl), lazyConnect: true });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const store = new EmbeddingStoreRepository(redis);
+    const version = await store.activeVersion();
+    if (version === null) return { users_flagged_stale: 0 };
+    await store.markUsersStale(version, userIds);
+    return { users_flagged_stale: userIds.length };
+  } catch (err) {
+    process.stderr.write(`warning: imported, but could not flag the users' cached embeddings stale (${(err as Error).message}); they are served as before until the next retrain\n`);
+    return { stale_flags_error: (err as Error).message };
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** One self-overwriting stderr line, at most every PROGRESS_INTERVAL_MS. */
 function ttyProgress() {

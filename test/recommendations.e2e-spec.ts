@@ -1,9 +1,14 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { deserializeModel, initBackend } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
 import { firstErrorCode, gql } from '@app/testing';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
 import { TestStack } from './test-stack';
 import { trainToCompletion } from './train-through-api';
 
@@ -90,6 +95,21 @@ describe('recommendations (e2e)', () => {
     const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [after.modelVersion]);
     const { itemIds } = deserializeModel(Buffer.concat(rows.map((r) => r.data)));
     expect(firstTen.map((i) => itemIds[i])).toEqual(ids);
+  });
+
+  it('folds in what a bulk import added: the import flags the users of its file', async () => {
+    const before = (await gql(api, RECS, { u: 'u4', limit: 10 })).data!.recommendations;
+    expect(before.source).toBe('EMBEDDING');
+    const picked = before.items.slice(0, 2).map((i: any) => i.item.id as string);
+    const file = join(mkdtempSync(join(tmpdir(), 'recoder-import-')), 'more.csv');
+    writeFileSync(file, `user,item,weight,timestamp\n${picked.map((item) => `u4,${item},1,1700000000`).join('\n')}\n`);
+    const out = execFileSync(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/import.ts'), '--format', 'csv', '--file', file], {
+      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL },
+    });
+    expect(JSON.parse(out.toString().trim().split('\n').pop()!)).toMatchObject({ inserted: 2, users_flagged_stale: 1 });
+    const after = (await gql(api, RECS, { u: 'u4', limit: 10 })).data!.recommendations;
+    expect(after.source).toBe('FOLD_IN');
+    for (const id of picked) expect(after.items.map((i: any) => i.item.id)).not.toContain(id);
   });
 
   it('holds filters: attributes, include, exclude, and never an inactive item', async () => {

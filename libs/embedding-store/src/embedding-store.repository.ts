@@ -215,14 +215,19 @@ export class EmbeddingStoreRepository {
   }
 
   /** Flags the users' cached embeddings (where there is one) so the next query folds them in again. */
-  async markUsersStale(version: number, userIds: Iterable<string>): Promise<void> {
-    const pipe = this.redis.pipeline();
+  async markUsersStale(version: number, userIds: readonly string[]): Promise<void> {
     // a new mark each time: a fold-in that started before this one must not clear it
     const mark = `${Date.now()}:${randomBytes(6).toString('hex')}`;
-    for (const id of userIds) pipe.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, id), STALE_FIELD, mark);
-    await pipe.exec();
+    // a bulk import's million users go in pipelines of a bounded size
+    for (let start = 0; start < userIds.length; start += STALE_PIPELINE_USERS) {
+      const pipe = this.redis.pipeline();
+      for (const id of userIds.slice(start, start + STALE_PIPELINE_USERS)) pipe.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, id), STALE_FIELD, mark);
+      await pipe.exec();
+    }
   }
 }
+
+const STALE_PIPELINE_USERS = 10_000;
 
 // only existing hashes: a user without an embedding needs no flag, and must not get a key without a vector
 const SET_IF_EXISTS_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0`;

@@ -30,6 +30,8 @@ export interface ImportResult {
   phases: { copy: number; ids: number; interactions: number; commit: number };
   /** Whether the per-row foreign key triggers were skipped (see skipForeignKeyChecks). */
   foreignKeyChecksSkipped: boolean;
+  /** The distinct users of the input: whose cached embeddings the new rows may have outdated. */
+  userIds: readonly string[];
 }
 
 export const DEFAULT_TYPE_BY_FORMAT: Record<InteractionFormat, string> = {
@@ -120,6 +122,7 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
         seconds: committed,
         phases: { copy: round(copied), ids: round(resolved - copied), interactions: round(merged - resolved), commit: round(committed - merged) },
         foreignKeyChecksSkipped,
+        userIds: source.userIds(),
       };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -28,7 +28,7 @@ export class InteractionsService implements OnApplicationShutdown {
     const batch = validateInteractions(input);
     if (batch.length === 0) return { accepted: 0, duplicates: 0 };
     const result = await this.interactions.recordBatch(batch);
-    if (result.accepted > 0) await this.markStale(new Set(batch.map((e) => e.userId)));
+    if (result.accepted > 0) await this.markStale([...new Set(batch.map((e) => e.userId))]);
     return result;
   }
 
@@ -39,7 +39,7 @@ export class InteractionsService implements OnApplicationShutdown {
 
   // the next recommendation folds these users in with what they just did: the API answers from a
   // cached embedding while it is not flagged, so a flag that cannot be set now is owed and retried
-  private async markStale(userIds: Iterable<string>): Promise<void> {
+  private async markStale(userIds: readonly string[]): Promise<void> {
     try {
       const version = await this.embeddings.activeVersion();
       if (version !== null) await this.embeddings.markUsersStale(version, userIds);
