@@ -102,7 +102,7 @@ describe('recommendations (e2e)', () => {
     expect(before.source).toBe('EMBEDDING');
     const picked = before.items.slice(0, 2).map((i: any) => i.item.id as string);
     const file = join(mkdtempSync(join(tmpdir(), 'recoder-import-')), 'more.csv');
-    writeFileSync(file, `user,item,weight,timestamp\n${picked.map((item) => `u4,${item},1,1700000000`).join('\n')}\n`);
+    writeFileSync(file, `user,item,weight,timestamp\n${picked.map((item: string) => `u4,${item},1,1700000000`).join('\n')}\n`);
     const out = execFileSync(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/import.ts'), '--format', 'csv', '--file', file], {
       env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL },
     });
@@ -134,6 +134,17 @@ describe('recommendations (e2e)', () => {
 
   it('rejects a limit outside 1..500', async () => {
     for (const limit of [0, 501]) expect(firstErrorCode(await gql(api, RECS, { u: 'u1', limit }))).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses a query of unbounded breadth (aliases of an expensive field) before running any of it', async () => {
+    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, k) => `r${k}: recommendationsForItems(itemIds: ["i1"], limit: 500) { items { score item { id } } }`).join(' ')} }`;
+    const fine = await gql(api, aliases(5));
+    expect(fine.errors).toBeUndefined();
+    expect(Object.keys(fine.data!)).toHaveLength(5);
+    const broad = await gql(api, aliases(100));
+    expect(firstErrorCode(broad)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(broad.errors![0].message).toMatch(/too complex/);
+    expect(broad.data ?? null).toBeNull();
   });
 
   it('recommends for an anonymous session, lists unknown ids, finds similar items and returns the user embedding', async () => {

@@ -10,6 +10,7 @@ import { RedisModule } from '@app/redis';
 import { AnomaliesModule } from './anomalies/anomalies.module';
 import { EmbeddingsModule } from './embeddings/embeddings.module';
 import { ExportsModule } from './exports/exports.module';
+import { complexityLimit } from './graphql/complexity-limit';
 import { COMPILE_AFTER_RUNS, mutationsUncompiled } from './graphql/compiled-queries';
 import { withPlainFieldReads } from './graphql/plain-field-reads';
 import { formatGraphqlErrors } from './errors/format-graphql-errors';
@@ -39,6 +40,8 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
       graphiql: process.env.NODE_ENV !== 'production',
       // one request cannot ask for unbounded nesting
       queryDepth: MAX_QUERY_DEPTH,
+      // ... nor unbounded breadth (aliases, fragments spread many times)
+      validationRules: [complexityLimit()],
       jit: COMPILE_AFTER_RUNS,
       hooks: { preExecution: mutationsUncompiled },
       transformSchema: withPlainFieldReads,
