@@ -16,7 +16,7 @@ import { Client } from 'pg';
 import { createDataSource, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { importSynthetic } from '@app/ingest';
-import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, serializeModel, buildInteractionMatrix } from '@app/model';
+import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, serializeModel, buildInteractionMatrix, ScoringPool } from '@app/model';
 import { createRng } from '@app/random';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { publishUsers } from '../apps/jobs/src/training/publish-users';
@@ -133,10 +133,17 @@ async function publishModel(url: string, redisUrl: string, data: ReturnType<type
   const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, userIds, itemIds });
   const started = performance.now();
   let reported = 0;
-  await publishUsers(store, VERSION, model, matrix, userIds, cachedTop, (done) => {
-    if (done - reported >= 20_000 || done === userIds.length) (reported = done), process.stderr.write(`published ${done} users\n`);
-  });
-  emit({ bench: 'serve_publish', users: userIds.length, cached_top_items: cachedTop, seconds: +((performance.now() - started) / 1000).toFixed(1) });
+  // ranked on scoring threads, as the training job does with TRAIN_THREADS (default 2) threads
+  const threads = availableParallelism();
+  const pool = await ScoringPool.start(model, blob, { threads, maxBatch: 64 });
+  try {
+    await publishUsers(store, VERSION, model, matrix, userIds, cachedTop, (done) => {
+      if (done - reported >= 20_000 || done === userIds.length) (reported = done), process.stderr.write(`published ${done} users\n`);
+    }, pool);
+  } finally {
+    await pool.close();
+  }
+  emit({ bench: 'serve_publish', users: userIds.length, cached_top_items: cachedTop, threads, seconds: +((performance.now() - started) / 1000).toFixed(1) });
   const itemVectors = model.itemEmbeddings();
   await store.writeVectors(VERSION, 'item', { ids: itemIds, dim: itemVectors.dim, vectors: itemVectors.vectors });
   await store.writeMeta(VERSION, { dim: config.embeddingDim, itemDim: itemVectors.dim, users: data.users, items: data.items, trainedAt: new Date().toISOString(), modelHash: 'bench' });

@@ -1,5 +1,5 @@
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { CsrMatrix, DaeModel, rankUsers, sliceRows } from '@app/model';
+import { CsrMatrix, DaeModel, RankedItems, rankUsers, ScoringPool, sliceRows } from '@app/model';
 
 /** Users encoded and written per step: bounds the memory of publishing any number of users. */
 const PUBLISH_CHUNK_USERS = 4096;
@@ -7,7 +7,8 @@ const PUBLISH_CHUNK_USERS = 4096;
 /**
  * Every user's embedding (from all their items) to Redis, with their `topItems` best unseen items
  * ranked now: the API answers most requests from that list without decoding the catalogue.
- * Ranking costs one forward pass over the users, about a third of one training epoch.
+ * Ranking costs one forward pass over the users, about a third of one training epoch; with a
+ * scoring pool it runs on the pool's threads (ranked where scored), else on this one.
  */
 export async function publishUsers(
   store: EmbeddingStoreRepository,
@@ -17,13 +18,27 @@ export async function publishUsers(
   userIds: readonly string[],
   topItems: number,
   onUsers?: (done: number) => Promise<void> | void,
+  scoring?: ScoringPool,
 ): Promise<void> {
   const dim = model.embeddingDim;
   for (let start = 0; start < matrix.rows; start += PUBLISH_CHUNK_USERS) {
     const end = Math.min(matrix.rows, start + PUBLISH_CHUNK_USERS);
     const vectors = model.encode(sliceRows(matrix, start, end));
-    const tops = topItems > 0 ? rankUsers(model, vectors, topItems, matrix, start) : undefined;
+    const tops = topItems > 0 ? await rank(model, vectors, topItems, matrix, start, scoring) : undefined;
     await store.writeVectors(version, 'user', { ids: userIds.slice(start, end), dim, vectors, tops });
     await onUsers?.(end);
   }
+}
+
+/** Each user's best items, their own (row `first + r` of `seen`) left out. */
+function rank(model: DaeModel, vectors: Float32Array, k: number, seen: CsrMatrix, first: number, scoring?: ScoringPool): Promise<RankedItems[]> | RankedItems[] {
+  if (!scoring) return rankUsers(model, vectors, k, seen, first);
+  const dim = model.embeddingDim;
+  const users = vectors.length / dim;
+  return Promise.all(
+    Array.from({ length: users }, (_, r) => {
+      const own = seen.indices.subarray(seen.indptr[first + r], seen.indptr[first + r + 1]);
+      return scoring.decode(vectors.subarray(r * dim, (r + 1) * dim), { k, exclude: own });
+    }),
+  );
 }

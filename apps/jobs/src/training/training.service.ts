@@ -13,6 +13,7 @@ import {
   evaluateRanking,
   Popularity,
   reconstructionLoss,
+  ScoringPool,
   serializeModel,
   sliceRows,
   STRONG_METRICS,
@@ -31,6 +32,8 @@ const DEFAULT_SEED = 1;
 const STEPS_PER_EPOCH = 20;
 const MIN_DEFAULT_BATCH = 32;
 const MAX_DEFAULT_BATCH = 500;
+/** Rows per product when publishing ranks users: throughput, not latency, matters there. */
+const PUBLISH_BATCH_ROWS = 64;
 
 export class NothingToTrainError extends Error {}
 
@@ -191,7 +194,14 @@ export class TrainingService {
     onUsers: (done: number) => Promise<void>,
   ): Promise<void> {
     const dim = model.embeddingDim;
-    await publishUsers(this.store, version, model, matrix, userIds, this.env.CACHED_TOP_ITEMS, onUsers);
+    // the training threads are done: rank on as many scoring threads (one is this thread's job)
+    const threads = this.env.TRAIN_THREADS > 1 ? this.env.TRAIN_THREADS : 0;
+    const scoring = threads > 0 && this.env.CACHED_TOP_ITEMS > 0 ? await ScoringPool.start(model, blob, { threads, backend: this.env.TFJS_BACKEND, maxBatch: PUBLISH_BATCH_ROWS }) : undefined;
+    try {
+      await publishUsers(this.store, version, model, matrix, userIds, this.env.CACHED_TOP_ITEMS, onUsers, scoring);
+    } finally {
+      await scoring?.close();
+    }
     // how surprising each user's own history is to the model: the anomaly score
     await this.anomalies.replaceForVersion(version, userIds, reconstructionLoss(model, matrix));
     const items = model.itemEmbeddings();

@@ -6,7 +6,7 @@ import { ScoringKind } from './scoring-protocol';
 /** Rank a row where it is scored: its k best items, these left out. */
 export interface Ranking {
   k: number;
-  exclude: readonly number[];
+  exclude: ArrayLike<number>;
 }
 
 /** An embedding to decode, items to fold in, or an item index to compare. */

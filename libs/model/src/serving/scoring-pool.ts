@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { ModelBackend } from '../backend';
 import { DaeModel } from '../dae.model';
 import { RankedItems } from '../score';
-import { Ranking, scoreBatch, ScoredRow, ScoringInput } from './score-batch';
+import { concatRows, Ranking, scoreBatch, ScoredRow, ScoringInput } from './score-batch';
 import { ScoringKind, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
 
 export interface ScoringPoolOptions {
@@ -138,11 +138,11 @@ export class ScoringPool {
       }
       // shared among the idle threads, so a burst keeps every core busy
       const size = Math.min(this.batching.maxBatch, Math.max(this.batching.minBatch, Math.ceil(ready / this.idle.length)));
+      // one pass (a publish queues thousands of rows at once: no splice per row)
       const batch: Pending[] = [];
-      for (let i = 0; i < this.queue.length && batch.length < size; ) {
-        if (this.queue[i].kind === kind) batch.push(...this.queue.splice(i, 1));
-        else i++;
-      }
+      const rest: Pending[] = [];
+      for (const p of this.queue) (batch.length < size && p.kind === kind ? batch : rest).push(p);
+      this.queue.splice(0, this.queue.length, ...rest);
       const executor = this.idle.pop()!;
       executor
         .run(
@@ -209,8 +209,15 @@ class WorkerExecutor implements Executor {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.waiting = { id, resolve, reject };
-      const msg: ScoringRequest = { id, kind, inputs, rankings };
-      this.worker.postMessage(msg);
+      if (kind === 'decode') {
+        const rows = inputs as Float32Array[];
+        const embeddings = concatRows(rows, rows[0].length);
+        const msg: ScoringRequest = { id, kind, embeddings, count: rows.length, rankings: rankings.map(plainRanking) };
+        this.worker.postMessage(msg, [embeddings.buffer as ArrayBuffer]);
+      } else {
+        const msg: ScoringRequest = { id, kind, inputs, rankings: rankings.map(plainRanking) };
+        this.worker.postMessage(msg);
+      }
     });
   }
 
@@ -224,6 +231,11 @@ class WorkerExecutor implements Executor {
     this.waiting = null;
     w?.reject(err);
   }
+}
+
+/** Exclusions as a plain array: a typed view (a row of a CSR matrix) would clone the whole matrix. */
+function plainRanking(ranking: Ranking | null): Ranking | null {
+  return ranking && !Array.isArray(ranking.exclude) ? { k: ranking.k, exclude: Array.from(ranking.exclude) } : ranking;
 }
 
 function workerFile(): { file: string; execArgv?: string[] } {

@@ -10,12 +10,12 @@ export interface ScoringWorkerData {
   backend?: ModelBackend;
 }
 
-/** A batch of one kind; rankings[r] (or null for the full row) for each input. */
-export interface ScoringRequest {
-  id: number;
-  kind: ScoringKind;
-  inputs: ScoringInput[];
-  rankings: (Ranking | null)[];
-}
+/**
+ * A batch of one kind; rankings[r] (or null for the full row) for each input. Embeddings travel
+ * as one transferred block: a view posted on its own would clone its whole underlying buffer.
+ */
+export type ScoringRequest =
+  | { id: number; kind: 'decode'; embeddings: Float32Array; count: number; rankings: (Ranking | null)[] }
+  | { id: number; kind: 'foldIn' | 'similar'; inputs: ScoringInput[]; rankings: (Ranking | null)[] };
 
 export type ScoringReply = { id: number; rows: ScoredRow[] } | { id: number; error: string } | { ready: true } | { failed: string };

@@ -1,0 +1,49 @@
+import type Redis from 'ioredis';
+import { EmbeddingStoreRepository } from '@app/embedding-store';
+import { buildInteractionMatrix, DaeModel, initBackend, initParams, ScoringPool, serializeModel } from '@app/model';
+import { generateSynthetic } from '@app/synthetic';
+import { testRedis } from '@app/testing';
+import { TEST_REDIS_URL } from '../../../../test/test-env';
+import { publishUsers } from './publish-users';
+
+// the training job ranks users on its threads when it has more than one: same lists as on one
+describe('publishUsers (Redis)', () => {
+  const [ON_THIS_THREAD, ON_THE_POOL] = [9101, 9102];
+  let redis: Redis;
+  let store: EmbeddingStoreRepository;
+
+  beforeAll(async () => {
+    await initBackend();
+    redis = testRedis(TEST_REDIS_URL);
+    store = new EmbeddingStoreRepository(redis);
+  });
+  afterAll(async () => {
+    for (const v of [ON_THIS_THREAD, ON_THE_POOL]) await store.deleteVersion(v);
+    redis.disconnect();
+  });
+
+  it('writes the same embeddings and top items (own items left out) whether ranked here or on scoring threads', async () => {
+    const data = generateSynthetic({ users: 300, items: 120, seed: 4, perUser: 15 });
+    const userIds = Array.from({ length: data.users }, (_, u) => `u${u}`);
+    const itemIds = Array.from({ length: data.items }, (_, i) => `i${i}`);
+    const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, userIds, itemIds });
+    const config = { items: data.items, hidden: [32], embeddingDim: 8, activation: 'tanh' as const, loss: 'multinomial' as const, input: 'binary' as const };
+    const model = new DaeModel(config, initParams(config, 2));
+    const pool = await ScoringPool.start(model, serializeModel(model, { itemIds }), { threads: 2, maxBatch: 64 });
+    try {
+      await publishUsers(store, ON_THIS_THREAD, model, matrix, userIds, 10);
+      await publishUsers(store, ON_THE_POOL, model, matrix, userIds, 10, undefined, pool);
+    } finally {
+      await pool.close();
+      model.dispose();
+    }
+    const [here, pooled] = await Promise.all([ON_THIS_THREAD, ON_THE_POOL].map((v) => store.readUsers(v, userIds)));
+    for (let u = 0; u < userIds.length; u++) {
+      const own = new Set(matrix.indices.subarray(matrix.indptr[u], matrix.indptr[u + 1]));
+      expect(pooled[u]!.vector).toEqual(here[u]!.vector);
+      expect(Array.from(pooled[u]!.top!.items)).toEqual(Array.from(here[u]!.top!.items));
+      expect(pooled[u]!.top!.items).toHaveLength(10);
+      pooled[u]!.top!.items.forEach((i) => expect(own.has(i)).toBe(false));
+    }
+  });
+});
