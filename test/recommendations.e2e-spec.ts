@@ -180,6 +180,25 @@ describe('recommendations (e2e)', () => {
     expect(emb.data!.userEmbedding.vector).toHaveLength(CONFIG.embeddingDim);
   });
 
+  it('still answers in score order when the ranked candidates are all inactive (the full row is ranked)', async () => {
+    const SESSION = `query S($ids: [ID!]!, $limit: Int) { recommendationsForItems(itemIds: $ids, limit: $limit) { items { item { id } } } }`;
+    const UPSERT = `mutation U($input: [ItemInput!]!) { upsertItems(input: $input) { id } }`;
+    const session = (await seenBy('u5')).slice(0, 3);
+    const ranking = async (limit: number) => (await gql(api, SESSION, { ids: session, limit })).data!.recommendationsForItems.items.map((i: any) => i.item.id as string);
+    const userRanking = async (limit: number) => (await gql(api, RECS, { u: 'u5', limit })).data!.recommendations.items.map((i: any) => i.item.id as string);
+    const [all, allForUser] = [await ranking(500), await userRanking(500)];
+    // the worst ten stay active: none of them is among the best candidates a scoring thread ranks
+    const keep = new Set([...all.slice(-10), ...allForUser.slice(-10)]);
+    const every = Array.from({ length: 250 }, (_, i) => `i${i}`);
+    await gql(api, UPSERT, { input: every.map((id) => ({ id, active: keep.has(id) })) });
+    try {
+      expect(await ranking(20)).toEqual(all.filter((id) => keep.has(id)));
+      expect(await userRanking(20)).toEqual(allForUser.filter((id) => keep.has(id)));
+    } finally {
+      await gql(api, UPSERT, { input: every.map((id) => ({ id, active: true })) });
+    }
+  });
+
   it('switches to a retrained model during a stream of requests with zero failed requests', async () => {
     let failures = 0;
     let answers = 0;

@@ -67,6 +67,7 @@ export class RecommendationsService {
     const embedded = live && this.embeddingOf(live, userId, cached, history);
     if (!live || !embedded) return this.popular(catalogue, limit, seen, filter, live?.version ?? null);
     const k = this.env.CACHED_TOP_ITEMS;
+    const answer = (items: ScoredItem[]) => ({ items, modelVersion: live.version, source: embedded.source });
     if (!narrows(filter)) {
       // ranked in the scoring thread, seen items left out: the answer, and the list Redis caches
       const depth = Math.max(k, limit + RANKING_MARGIN);
@@ -74,11 +75,12 @@ export class RecommendationsService {
       const cacheable = excludeSeen && history && k > 0 ? { items: ranked.items.subarray(0, k), scores: ranked.scores.subarray(0, k) } : null;
       this.writeThrough(live, userId, embedded, cacheable, history);
       const items = this.fromTop(live, catalogue, ranked, depth, limit, filter);
-      if (items) return { items, modelVersion: live.version, source: embedded.source };
+      // else too many candidates were inactive or excluded: the full row (written through already)
+      return answer(items ?? this.rank(live, catalogue, await live.scoring.decode(embedded.vector), limit, seen, filter));
     }
     const scores = await live.scoring.decode(embedded.vector);
     this.writeThrough(live, userId, embedded, history && k > 0 ? rankedItems(scores, k, seenIndices(live, history.items)) : null, history);
-    return { items: this.rank(live, catalogue, scores, limit, seen, filter), modelVersion: live.version, source: embedded.source };
+    return answer(this.rank(live, catalogue, scores, limit, seen, filter));
   }
 
   /** Anonymous or session recommendations: the given items folded in as an ad hoc history. */
