@@ -192,8 +192,8 @@ describe('recommendations (e2e)', () => {
     const every = Array.from({ length: 250 }, (_, i) => `i${i}`);
     await gql(api, UPSERT, { input: every.map((id) => ({ id, active: keep.has(id) })) });
     try {
-      expect(await ranking(20)).toEqual(all.filter((id) => keep.has(id)));
-      expect(await userRanking(20)).toEqual(allForUser.filter((id) => keep.has(id)));
+      expect(await ranking(20)).toEqual(all.filter((id: string) => keep.has(id)));
+      expect(await userRanking(20)).toEqual(allForUser.filter((id: string) => keep.has(id)));
     } finally {
       await gql(api, UPSERT, { input: every.map((id) => ({ id, active: true })) });
     }
