@@ -194,9 +194,9 @@ export class TrainingService {
     onUsers: (done: number) => Promise<void>,
   ): Promise<void> {
     const dim = model.embeddingDim;
-    // the training threads are done: rank on as many scoring threads (one is this thread's job)
-    const threads = this.env.TRAIN_THREADS > 1 ? this.env.TRAIN_THREADS : 0;
-    const scoring = threads > 0 && this.env.CACHED_TOP_ITEMS > 0 ? await ScoringPool.start(model, blob, { threads, backend: this.env.TFJS_BACKEND, maxBatch: PUBLISH_BATCH_ROWS }) : undefined;
+    // the training threads are done: rank on as many scoring threads (with one, this thread ranks)
+    const threads = this.env.TRAIN_THREADS;
+    const scoring = threads > 1 && this.env.CACHED_TOP_ITEMS > 0 ? await ScoringPool.start(model, blob, { threads, backend: this.env.TFJS_BACKEND, maxBatch: PUBLISH_BATCH_ROWS }) : undefined;
     try {
       await publishUsers(this.store, version, model, matrix, userIds, this.env.CACHED_TOP_ITEMS, onUsers, scoring);
     } finally {

@@ -15,27 +15,38 @@ export type ScoringInput = Float32Array | readonly number[] | number;
 /** One answer per row: the full score row, or its ranked best items where a ranking was asked for. */
 export type ScoredRow = Float32Array | RankedItems;
 
+/** Inputs of one kind as one product takes them: embeddings in one row-major block. */
+export type ScoringBatch =
+  | { kind: 'decode'; embeddings: Float32Array; rows: number }
+  | { kind: 'foldIn'; itemLists: (readonly number[])[] }
+  | { kind: 'similar'; indices: number[] };
+
+/** The queued inputs of one kind as a batch (embeddings copied once, into one block). */
+export function batchOf(kind: ScoringKind, inputs: readonly ScoringInput[]): ScoringBatch {
+  if (kind === 'decode') {
+    const rows = inputs as Float32Array[];
+    const embeddings = new Float32Array(rows.length * rows[0].length);
+    rows.forEach((row, r) => embeddings.set(row, r * row.length));
+    return { kind, embeddings, rows: rows.length };
+  }
+  return kind === 'foldIn' ? { kind, itemLists: inputs as number[][] } : { kind, indices: inputs as number[] };
+}
+
 /**
- * Scores a batch of one kind in one product, then ranks the rows that asked for it. Ranking where
- * the scores are made means a request's thread gets k items back instead of a row of the whole
- * catalogue (80 KB at 20k items) to copy, mask and select from.
+ * Scores a batch in one product, then ranks the rows that asked for it. Ranking where the scores
+ * are made means a request's thread gets k items back instead of a row of the whole catalogue
+ * (80 KB at 20k items) to copy, mask and select from.
  */
-export function scoreBatch(model: DaeModel, kind: ScoringKind, inputs: readonly ScoringInput[], rankings: readonly (Ranking | null)[]): ScoredRow[] {
+export function scoreBatch(model: DaeModel, batch: ScoringBatch, rankings: readonly (Ranking | null)[]): ScoredRow[] {
   const items = model.config.items;
   const scores =
-    kind === 'decode'
-      ? model.decode(concatRows(inputs as Float32Array[], model.embeddingDim), inputs.length)
-      : kind === 'foldIn'
-        ? model.scores(rowsFromItemLists(items, inputs as number[][]))
-        : model.itemCosines(inputs as number[]);
+    batch.kind === 'decode'
+      ? model.decode(batch.embeddings, batch.rows)
+      : batch.kind === 'foldIn'
+        ? model.scores(rowsFromItemLists(items, batch.itemLists))
+        : model.itemCosines(batch.indices);
   return rankings.map((rank, r) => {
     const row = scores.subarray(r * items, (r + 1) * items);
     return rank ? rankedItems(row, rank.k, rank.exclude) : row;
   });
-}
-
-export function concatRows(rows: readonly Float32Array[], width: number): Float32Array {
-  const out = new Float32Array(rows.length * width);
-  rows.forEach((row, r) => out.set(row, r * width));
-  return out;
 }

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { ModelBackend } from '../backend';
 import { DaeModel } from '../dae.model';
 import { RankedItems } from '../score';
-import { concatRows, Ranking, scoreBatch, ScoredRow, ScoringInput } from './score-batch';
+import { batchOf, Ranking, scoreBatch, ScoredRow, ScoringBatch, ScoringInput } from './score-batch';
 import { ScoringKind, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
 
 export interface ScoringPoolOptions {
@@ -27,9 +27,9 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Scores a batch of one kind: one answer per input. */
+/** Scores a batch: one answer per row. */
 interface Executor {
-  run(kind: ScoringKind, inputs: ScoringInput[], rankings: (Ranking | null)[]): Promise<ScoredRow[]>;
+  run(batch: ScoringBatch, rankings: (Ranking | null)[]): Promise<ScoredRow[]>;
   close(): Promise<void>;
 }
 
@@ -146,8 +146,10 @@ export class ScoringPool {
       const executor = this.idle.pop()!;
       executor
         .run(
-          kind,
-          batch.map((p) => p.input),
+          batchOf(
+            kind,
+            batch.map((p) => p.input),
+          ),
           batch.map((p) => p.ranking),
         )
         .then((rows) => batch.forEach((p, r) => p.resolve(rows[r])))
@@ -164,8 +166,8 @@ export class ScoringPool {
 class LocalExecutor implements Executor {
   constructor(private readonly model: DaeModel) {}
 
-  async run(kind: ScoringKind, inputs: ScoringInput[], rankings: (Ranking | null)[]): Promise<ScoredRow[]> {
-    return scoreBatch(this.model, kind, inputs, rankings);
+  async run(batch: ScoringBatch, rankings: (Ranking | null)[]): Promise<ScoredRow[]> {
+    return scoreBatch(this.model, batch, rankings);
   }
 
   async close(): Promise<void> {}
@@ -205,19 +207,12 @@ class WorkerExecutor implements Executor {
     });
   }
 
-  run(kind: ScoringKind, inputs: ScoringInput[], rankings: (Ranking | null)[]): Promise<ScoredRow[]> {
+  run(batch: ScoringBatch, rankings: (Ranking | null)[]): Promise<ScoredRow[]> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.waiting = { id, resolve, reject };
-      if (kind === 'decode') {
-        const rows = inputs as Float32Array[];
-        const embeddings = concatRows(rows, rows[0].length);
-        const msg: ScoringRequest = { id, kind, embeddings, count: rows.length, rankings: rankings.map(plainRanking) };
-        this.worker.postMessage(msg, [embeddings.buffer as ArrayBuffer]);
-      } else {
-        const msg: ScoringRequest = { id, kind, inputs, rankings: rankings.map(plainRanking) };
-        this.worker.postMessage(msg);
-      }
+      const msg: ScoringRequest = { id, batch, rankings: rankings.map(plainRanking) };
+      this.worker.postMessage(msg, batch.kind === 'decode' ? [batch.embeddings.buffer as ArrayBuffer] : []);
     });
   }
 

@@ -27,11 +27,7 @@ initBackend(backend)
 
 port.on('message', (msg: ScoringRequest) => {
   try {
-    const inputs =
-      msg.kind === 'decode'
-        ? Array.from({ length: msg.count }, (_, r) => msg.embeddings.subarray((r * msg.embeddings.length) / msg.count, ((r + 1) * msg.embeddings.length) / msg.count))
-        : msg.inputs;
-    const rows = scoreBatch(model!, msg.kind, inputs, msg.rankings);
+    const rows = scoreBatch(model!, msg.batch, msg.rankings);
     const buffers = new Set<ArrayBuffer>();
     for (const row of rows) {
       if (row instanceof Float32Array) buffers.add(row.buffer as ArrayBuffer);
