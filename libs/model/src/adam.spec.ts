@@ -1,5 +1,5 @@
 import { createRng } from '@app/random';
-import { emaDecayAt, emaStep, DEFAULT_ADAM } from './adam';
+import { adamState, adamStep, emaDecayAt, emaStep, DEFAULT_ADAM } from './adam';
 import { initBackend } from './backend';
 import { DaeConfig, DaeParams, cloneParams, initParams } from './dae.model';
 import { DataParallelTrainer } from './gradient-pool';
@@ -7,6 +7,38 @@ import { buildCsr } from './interaction-matrix';
 import { makeBatch, trainDae } from './train-dae';
 
 const flat = (p: DaeParams) => [...p.weights, ...p.biases].flatMap((a) => Array.from(a));
+
+describe(adamStep.name, () => {
+  // Kingma & Ba's update written out for one weight, with the shards' gradients summed
+  const reference = (w: number, grads: number[][], lr: number, decay: number) => {
+    let [m, v] = [0, 0];
+    grads.forEach((shards, i) => {
+      const g = shards.reduce((a, b) => a + b, 0) + decay * w;
+      m = 0.9 * m + 0.1 * g;
+      v = 0.999 * v + 0.001 * g * g;
+      w -= (lr * (m / (1 - 0.9 ** (i + 1)))) / (Math.sqrt(v / (1 - 0.999 ** (i + 1))) + 1e-8 * Math.sqrt(1 / (1 - 0.999 ** (i + 1))));
+    });
+    return w;
+  };
+
+  it.each([1, 2, 3])('matches the textbook update with %s shard gradient(s), weight decay on weights only', (shards) => {
+    const params: DaeParams = { weights: [Float32Array.from([0.5, -1, 2])], biases: [Float32Array.from([0.25])] };
+    const state = adamState(params);
+    const options = { ...DEFAULT_ADAM, learningRate: 0.01, weightDecay: 0.1 };
+    const steps = [0.3, -0.2, 0.05].map((g, s) => Array.from({ length: shards }, (_, t) => g * (t + 1) + s * 0.01));
+    const start = [...params.weights[0], ...params.biases[0]];
+    steps.forEach((perShard, i) => {
+      const grads = perShard.map((g) => ({ weights: [Float32Array.from([g, 2 * g, -g])], biases: [Float32Array.from([g])] }));
+      adamStep(params, grads, state, options, i + 1);
+    });
+    const got = [...params.weights[0], ...params.biases[0]];
+    const want = [
+      ...[1, 2, -1].map((f, k) => reference(start[k], steps.map((s) => s.map((g) => f * g)), 0.01, 0.1)),
+      reference(start[3], steps, 0.01, 0),
+    ];
+    got.forEach((v, k) => expect(v).toBeCloseTo(want[k], 5));
+  });
+});
 
 describe(emaStep.name, () => {
   it('moves the average toward the parameters by 1 - decay, only on its slice', () => {

@@ -42,7 +42,7 @@ export function batchGradients(config: DaeConfig, params: DaeParams, batch: Trai
     const w: tf.Tensor2D[] = [];
     for (let l = 1; l < layers; l++) {
       w[l] = tf.tensor2d(params.weights[l], [sizes[l], sizes[l + 1]]);
-      const z = tf.add(tf.matMul(acts[l - 1], w[l]), tf.tensor1d(params.biases[l])) as tf.Tensor2D;
+      const z = tf.add(timesWeights(acts[l - 1], w[l]), tf.tensor1d(params.biases[l])) as tf.Tensor2D;
       acts.push(l === layers - 1 ? z : (activate(z, config.activation) as tf.Tensor2D));
     }
     const out = outputGradient(acts[layers - 1], batch, config);
@@ -54,7 +54,7 @@ export function batchGradients(config: DaeConfig, params: DaeParams, batch: Trai
       const h = acts[l - 1];
       grads.weights[l].set(tf.matMul(tf.transpose(h), g).dataSync());
       grads.biases[l].set(tf.sum(g, 0).dataSync());
-      const dh = tf.matMul(g, tf.transpose(w[l]));
+      const dh = timesWeightsTransposed(g, w[l]);
       g = tf.mul(dh, activationGrad(h, config.activation)) as tf.Tensor2D;
     }
     return g;
@@ -63,6 +63,28 @@ export function batchGradients(config: DaeConfig, params: DaeParams, batch: Trai
   g0.dispose();
   sparseFirstLayerGrad(batch, g0Data, grads.weights[0], grads.biases[0]);
   return loss;
+}
+
+/**
+ * A step's weights are a new tensor each time, and XNNPACK (the wasm matMul) packs the right-hand
+ * operand of a product anew for each new tensor: 15-20 ms for a 600 x 5,700 layer, more than the
+ * product itself at 50 rows. The left-hand operand it reads as is. So a layer whose weights outweigh
+ * the transposes of the activations goes on the left, (wᵀ xᵀ)ᵀ: ML-latest-small's output layer in
+ * 19 ms instead of 28 forward and 14 instead of 36 backward (half batch of 50 rows).
+ */
+export function weightsOnLeft(rows: number, w: tf.Tensor2D): boolean {
+  const [inputs, outputs] = w.shape;
+  return (inputs * outputs) / (inputs + outputs) > 2 * rows;
+}
+
+/** x w for a layer's weights w (inputs x outputs). */
+export function timesWeights(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return weightsOnLeft(x.shape[0], w) ? tf.transpose(tf.matMul(tf.transpose(w), tf.transpose(x))) : tf.matMul(x, w);
+}
+
+/** g wᵀ: the gradient back through a layer's weights w (inputs x outputs). */
+export function timesWeightsTransposed(g: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return weightsOnLeft(g.shape[0], w) ? tf.transpose(tf.matMul(w, tf.transpose(g))) : tf.matMul(g, tf.transpose(w));
 }
 
 /**

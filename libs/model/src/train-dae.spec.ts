@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@app/random';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { initBackend } from './backend';
-import { batchGradients } from './dae-gradients';
+import { batchGradients, timesWeights, timesWeightsTransposed, weightsOnLeft } from './dae-gradients';
 import { DaeConfig, DaeModel, initParams, sliceRows } from './dae.model';
 import { evaluateRanking, STRONG_METRICS } from './eval/metrics';
 import { shardBatch } from './gradient-pool';
@@ -71,16 +71,19 @@ describe(trainDae.name, () => {
 
 describe(batchGradients.name, () => {
   // emphasis weighs the interactions dropout removed (with this seed, dropout 0.5 drops some, not all)
+  // a batch of one row puts the 5 x 9 output layer's weights on the left of its products (weightsOnLeft)
   it.each([
-    ['multinomial', 0, 1],
-    ['logistic', 0, 1],
-    ['multinomial', 0.5, 3],
-    ['logistic', 0.5, 3],
-    ['logistic', 0.5, 0.5],
-  ] as const)('matches finite differences (%s, dropout %s, emphasis %s)', (loss, dropout, emphasis) => {
+    ['multinomial', 0, 1, [0, 1, 2]],
+    ['logistic', 0, 1, [0, 1, 2]],
+    ['multinomial', 0.5, 3, [0, 1, 2]],
+    ['logistic', 0.5, 3, [0, 1, 2]],
+    ['logistic', 0.5, 0.5, [0, 1, 2]],
+    ['multinomial', 0, 1, [1]],
+    ['logistic', 0.5, 3, [1]],
+  ] as const)('matches finite differences (%s, dropout %s, emphasis %s, rows %j)', (loss, dropout, emphasis, batchRows) => {
     const config: DaeConfig = { items: 9, hidden: [5], embeddingDim: 3, activation: 'tanh', loss, input: 'weighted' };
     const rows = buildCsr(3, 9, Int32Array.from([0, 0, 1, 1, 1, 2]), Int32Array.from([1, 4, 0, 4, 8, 6]), Float32Array.from([1, 2, 1, 1, 3, 1]));
-    const batch = makeBatch(rows, [0, 1, 2], config, dropout, createRng(1), emphasis);
+    const batch = makeBatch(rows, batchRows, config, dropout, createRng(1), emphasis);
     if (emphasis !== 1) {
       const dropped = Array.from(batch.input, (v) => v === 0);
       expect(dropped.filter(Boolean).length).toBeGreaterThan(0);
@@ -108,6 +111,21 @@ describe(batchGradients.name, () => {
         expect(Math.abs(grads[which][l][k] - numeric)).toBeLessThan(2e-3 + 0.03 * Math.abs(numeric));
       }
     }
+  });
+});
+
+describe(timesWeights.name, () => {
+  it('gives x w and g wᵀ with the weights on either side of the product', () => {
+    const rng = createRng(3);
+    const x = tf.tensor2d(Float32Array.from({ length: 2 * 40 }, () => rng.next() - 0.5), [2, 40]);
+    const w = tf.tensor2d(Float32Array.from({ length: 40 * 30 }, () => rng.next() - 0.5), [40, 30]);
+    const g = tf.tensor2d(Float32Array.from({ length: 2 * 30 }, () => rng.next() - 0.5), [2, 30]);
+    // 2 rows against a 40 x 30 layer: on the left; 20 rows: on the right, as usual
+    expect([weightsOnLeft(2, w), weightsOnLeft(20, w)]).toEqual([true, false]);
+    const near = (a: tf.Tensor, b: tf.Tensor) => Array.from(a.dataSync()).forEach((v, k) => expect(v).toBeCloseTo(b.dataSync()[k], 5));
+    near(timesWeights(x, w), tf.matMul(x, w));
+    near(timesWeightsTransposed(g, w), tf.matMul(g, w, false, true));
+    tf.dispose([x, w, g]);
   });
 });
 
