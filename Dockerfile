@@ -20,4 +20,5 @@ RUN node -e "require('@tensorflow/tfjs-node')"
 RUN mkdir -p /data/exports && chown node:node /data/exports
 USER node
 EXPOSE 3000 3001
-CMD ["node", "dist/apps/api/src/main.js"]
+# API_NODE_FLAGS (apps/api/src/node-flags.ts): a larger young generation for the request path
+CMD ["node", "--max-semi-space-size=64", "dist/apps/api/src/main.js"]

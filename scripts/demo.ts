@@ -7,6 +7,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { getEnv } from '@app/config';
+import { API_NODE_FLAGS } from '../apps/api/src/node-flags';
 import { migrate } from '@app/database';
 import { Client } from 'pg';
 
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   const adminKey = env.ADMIN_API_KEY ?? randomBytes(12).toString('hex');
   if (!env.ADMIN_API_KEY) say(`ADMIN_API_KEY is not set: using ${adminKey} for this demo`);
   const childEnv = { ...process.env, ADMIN_API_KEY: adminKey };
-  const children = [start('api', 'dist/apps/api/src/main.js', childEnv), start('jobs', 'dist/apps/jobs/src/main.js', childEnv)];
+  const children = [start('api', 'dist/apps/api/src/main.js', childEnv, API_NODE_FLAGS), start('jobs', 'dist/apps/jobs/src/main.js', childEnv)];
   const stop = () => {
     stopping = true;
     say('stopping');
@@ -118,9 +119,9 @@ async function someUser(url: string): Promise<string> {
   }
 }
 
-function start(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+function start(name: string, entry: string, env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): ChildProcess {
   // the apps' logs go to stderr: stdout carries only the demo's own results
-  const child = spawn(process.execPath, [join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 2, 2] });
+  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 2, 2] });
   child.once('exit', (code, signal) => {
     if (!stopping) say(`${name} exited (${code ?? signal})`);
   });

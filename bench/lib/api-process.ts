@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '@app/database';
+import { API_NODE_FLAGS } from '../../apps/api/src/node-flags';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -20,7 +21,7 @@ export async function freshDatabase(name: string): Promise<string> {
 /** Starts the real API (from source, through swc) in its own process and waits until /health answers. */
 export async function startApi(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = env.PORT ?? '3900';
-  const proc: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps/api/src/main.ts')], {
+  const proc: ChildProcess = spawn(process.execPath, [...API_NODE_FLAGS, '-r', '@swc-node/register', join(ROOT, 'apps/api/src/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', PORT: port, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
