@@ -7,9 +7,9 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { getEnv } from '@app/config';
-import { API_NODE_FLAGS } from '../apps/api/src/node-flags';
 import { migrate } from '@app/database';
 import { Client } from 'pg';
+import { API_NODE_FLAGS } from '../apps/api/src/node-flags';
 
 const ROOT = join(__dirname, '..');
 const DEMO_DATA = ['--users', '2000', '--items', '1000', '--seed', '1'];

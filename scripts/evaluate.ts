@@ -55,8 +55,8 @@ const STRONG_MIN_USER_INTERACTIONS = 5;
 /**
  * Per-protocol defaults, chosen on each protocol's validation NDCG (docs/evaluation.md), never on
  * test. Both use Liang et al.'s DAE shape [I-d-I] (no hidden layer), which beat [I-600-d-600-I] on
- * validation; the user-split protocol (all users in training, 75% of each user's items) wanted a
- * wider bottleneck and more regularisation. The strong protocol trains at lr 3e-3 (best mean validation
+ * validation; the user-split protocol (all users in training, 75% of each user's items) wanted
+ * more regularisation. The strong protocol trains at lr 3e-3 (best mean validation
  * NDCG over ML-100k and ML-latest-small, and 2-3x fewer epochs); weight averaging (--ema) did not
  * help on either protocol's validation, so it is off. The third round moved both protocols to
  * the logistic loss (validation NDCG@100 0.4744 vs 0.4663 on ML-100k, 0.3579 vs 0.3528 on
