@@ -45,8 +45,8 @@ export function decodeVector(blob: Buffer): Float32Array {
 
 /** A user's best unseen items, best first: model item indices and their decoded scores. */
 export interface TopItems {
-  items: Uint32Array;
-  scores: Float32Array;
+  items: ArrayLike<number>;
+  scores: ArrayLike<number>;
 }
 
 /** `top` layout: pairs of (uint32 item index, float32 score), little-endian, best first, no header. */
@@ -61,16 +61,14 @@ export function encodeTopItems(items: ArrayLike<number>, scores: ArrayLike<numbe
 
 export function decodeTopItems(blob: Buffer): TopItems {
   const n = blob.length >> 3;
-  // one aligned copy, then both columns read through typed views: no per-field Buffer reads
-  const pairs = new Uint8Array(n * 8);
-  pairs.set(blob.subarray(0, n * 8));
-  const asItems = new Uint32Array(pairs.buffer);
-  const asScores = new Float32Array(pairs.buffer);
-  const items = new Uint32Array(n);
-  const scores = new Float32Array(n);
+  // read in place through a DataView into plain arrays: typed arrays of this size each get an
+  // off-heap backing store, and three of them cost 8x this on every cached answer
+  const view = new DataView(blob.buffer, blob.byteOffset, n * 8);
+  const items = new Array<number>(n);
+  const scores = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    items[i] = asItems[2 * i];
-    scores[i] = asScores[2 * i + 1];
+    items[i] = view.getUint32(8 * i, true);
+    scores[i] = view.getFloat32(8 * i + 4, true);
   }
   return { items, scores };
 }

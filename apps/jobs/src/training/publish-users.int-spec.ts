@@ -43,7 +43,7 @@ describe('publishUsers (Redis)', () => {
       expect(pooled[u]!.vector).toEqual(here[u]!.vector);
       expect(Array.from(pooled[u]!.top!.items)).toEqual(Array.from(here[u]!.top!.items));
       expect(pooled[u]!.top!.items).toHaveLength(10);
-      pooled[u]!.top!.items.forEach((i) => expect(own.has(i)).toBe(false));
+      Array.from(pooled[u]!.top!.items).forEach((i) => expect(own.has(i)).toBe(false));
     }
   });
 });
