@@ -80,6 +80,29 @@ describe(ScoringPool.name, () => {
     }
   });
 
+  it.each([0, 1])('answers what was asked before close, then refuses new work, with %i threads', async (threads) => {
+    const pool = await ScoringPool.start(model, blob, { threads, maxBatch: 4 });
+    const asked = embeddings.slice(0, 20).map((e) => pool.decode(e, { k: 3, exclude: [] }));
+    // returns once the queue is drained: a close that waited out this grace would time the test out
+    const closing = pool.close(60_000);
+    await expect(pool.decode(embeddings[0])).rejects.toThrow(/closed/);
+    const answers = await Promise.all(asked);
+    answers.forEach((top, u) => {
+      const row = model.decode(embeddings[u], 1);
+      expect(Array.from(top.items)).toEqual(Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, 3));
+    });
+    await closing;
+  });
+
+  it('refuses what is still queued when the grace period runs out, without leaving a request hanging', async () => {
+    const pool = await ScoringPool.start(model, blob, { threads: 1, maxBatch: 1 });
+    const asked = embeddings.map((e) => pool.decode(e).then(() => 'scored', (err: Error) => err.message));
+    await pool.close(0);
+    const outcomes = await Promise.all(asked);
+    expect(outcomes.filter((o) => o !== 'scored').length).toBeGreaterThan(0);
+    outcomes.filter((o) => o !== 'scored').forEach((o) => expect(o).toMatch(/closed/));
+  });
+
   it('refuses work once closed', async () => {
     const pool = await ScoringPool.start(model, blob, { threads: 1 });
     await pool.close();
