@@ -34,7 +34,7 @@ runCli(async (args) => {
   const connections = Number(flags.connections ?? 64);
   // the training job's default (CACHED_TOP_ITEMS): each user's best unseen items, ranked at publish
   const cachedTop = Number(flags['cached-top'] ?? 100);
-  const scoringThreads = flags['scoring-threads'] ?? String(Math.max(1, availableParallelism() - 1));
+  const scoringThreads = flags['scoring-threads'] ?? String(availableParallelism());
   // one database and Redis db per catalogue size: --setup-only publishes, --reuse serves what is there
   const redisUrl = `redis://127.0.0.1:6379/${flags['redis-db'] ?? 12}`;
   const database = `recoder_bench_serve_${items}`;

@@ -71,11 +71,12 @@ export class EnvVars {
 
   /**
    * Threads the API scores on (decoding embeddings, comparing items), one tfjs backend and core
-   * each, so scoring never blocks answering; 0 scores on the request thread. The default leaves
-   * one core to the request thread (on 2 cores, 1 scoring thread measured better than 2).
+   * each, so scoring never blocks answering; 0 scores on the request thread. One per core: they
+   * run below the request thread's priority, so they take what answering leaves (on 2 cores, 2
+   * gave 1.3-1.7x the fold-ins of 1, and the same cached answers under a mixed load).
    */
   @Type(() => Number) @IsInt() @Min(0) @Max(64)
-  SCORING_THREADS = Math.max(1, availableParallelism() - 1);
+  SCORING_THREADS = availableParallelism();
 
   /** Where export jobs write their files. */
   @IsString() @MinLength(1)

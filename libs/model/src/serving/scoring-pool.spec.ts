@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRng } from '@app/random';
 import { initBackend } from '../backend';
 import { DaeModel, initParams } from '../dae.model';
@@ -101,6 +102,23 @@ describe(ScoringPool.name, () => {
     const outcomes = await Promise.all(asked);
     expect(outcomes.filter((o) => o !== 'scored').length).toBeGreaterThan(0);
     outcomes.filter((o) => o !== 'scored').forEach((o) => expect(o).toMatch(/closed/));
+  });
+
+  it('runs its threads below the calling thread\'s priority, so scoring takes the cores answering leaves', async () => {
+    const niceOfThreads = () =>
+      readdirSync('/proc/self/task').map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+    const before = niceOfThreads().filter((n) => n > 0).length;
+    const pool = await ScoringPool.start(model, blob, { threads: 2 });
+    try {
+      expect(niceOfThreads().filter((n) => n > 0).length - before).toBe(2);
+      // this thread keeps its own priority
+      expect(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[16]).toBe('0');
+    } finally {
+      await pool.close();
+    }
   });
 
   it('refuses work once closed', async () => {

@@ -4,13 +4,18 @@ import { DaeModel } from '../dae.model';
 import { deserializeModel } from '../serialize';
 import { scoreBatch } from './score-batch';
 import { ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
+import { lowerThreadPriority } from './thread-priority';
 
 // A scoring thread: its own tfjs backend (wasm is single-threaded in Node, so each thread is a
 // core) and its own copy of the model's tensors; batches in, score rows or ranked items out
 // (their buffers transferred, not copied).
+/** Linux nice value: a competing nice-0 thread gets ~90% of a core (CFS weights 1024 against 110). */
+const SCORING_NICE = 10;
 const port = parentPort;
 if (!port) throw new Error('scoring.worker must run in a worker thread');
 const { blob, backend } = workerData as ScoringWorkerData;
+// below the request thread: with as many scoring threads as cores, decodes take what is left
+lowerThreadPriority(SCORING_NICE);
 let model: DaeModel | null = null;
 
 const reply = (msg: ScoringReply, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
