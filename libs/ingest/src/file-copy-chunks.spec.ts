@@ -101,6 +101,8 @@ describe(interactionFileStagingChunks.name, () => {
     ['u1,i1,1,1\nu2,i2,1,99999999999\n', /line 3: timestamp/],
     ['u1,i1,1,1\nu2,i2,1e39,1\n', /line 3: weight 1e\+39 is out of range/],
     ['u1,i1,1,1\nu2,i\0x,1,1\n', /line 3: item contains a NUL/],
+    // a lone CR inside a line: it would end the id's line in ids.txt for most readers
+    ['u1,i1,1,1\nu\r2,i2,1,1\n', /line 3: user contains a line break \(U\+000D\)/],
     ['u1,i1,1,1\n,i2,1,1\n', /line 3: user is empty/],
   ])('names the first bad line of %j', async (content, message) => {
     const sut = file('bad.csv', `h\n${content}`.replace(/^h\n/, 'user,item,weight,timestamp\n'));

@@ -22,6 +22,17 @@ export class InteractionParseError extends Error {
 
 export const MAX_EXTERNAL_ID_LENGTH = 256;
 
+/**
+ * What an id may not hold, or null: NUL (Postgres text cannot store it) or a character that ends
+ * a line for common readers (Python's splitlines: LF, CR, VT, FF, FS-RS, NEL, U+2028/9). ids.txt
+ * is one id per line, so such an id would shift every row after it. Tabs are allowed.
+ */
+export function forbiddenIdCharacter(id: string): string | null {
+  const found = /[\u0000\n\r\u000b\u000c\u001c-\u001e\u0085\u2028\u2029]/.exec(id);
+  if (!found) return null;
+  return found[0] === '\0' ? 'a NUL character' : `a line break (U+${found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`;
+}
+
 export function isInteractionFormat(value: string): value is InteractionFormat {
   return (INTERACTION_FORMATS as readonly string[]).includes(value);
 }
@@ -58,6 +69,8 @@ export function parseInteractionLine(format: InteractionFormat, raw: string, lin
 
 function checkId(id: string, field: string, lineNo: number): string {
   if (id === '') throw new InteractionParseError(lineNo, `${field} is empty`);
+  const forbidden = forbiddenIdCharacter(id);
+  if (forbidden) throw new InteractionParseError(lineNo, `${field} contains ${forbidden}`);
   if (id.length > MAX_EXTERNAL_ID_LENGTH) {
     throw new InteractionParseError(lineNo, `${field} is longer than ${MAX_EXTERNAL_ID_LENGTH} characters`);
   }

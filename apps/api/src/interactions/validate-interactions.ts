@@ -1,4 +1,4 @@
-import { MAX_EXTERNAL_ID_LENGTH } from '@app/ingest';
+import { forbiddenIdCharacter, MAX_EXTERNAL_ID_LENGTH } from '@app/ingest';
 import { NewInteraction } from '@app/database';
 import { BadUserInputError } from '../errors/api-error';
 import { InteractionInput } from './dto/interaction.input';
@@ -38,4 +38,6 @@ export function validateInteractions(input: InteractionInput[]): NewInteraction[
 export function checkId(id: string, field: string, fail: (field: string, reason: string) => never): void {
   if (id.trim() === '') fail(field, 'must not be empty');
   if (id.length > MAX_EXTERNAL_ID_LENGTH) fail(field, `must be at most ${MAX_EXTERNAL_ID_LENGTH} characters`);
+  const forbidden = forbiddenIdCharacter(id);
+  if (forbidden) fail(field, `must not contain ${forbidden}`);
 }
