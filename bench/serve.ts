@@ -4,10 +4,12 @@
  * The model has the default architecture [I-600-200-600-I] with initial (untrained) weights:
  * serving cost depends on the shapes, not on the values, and training a 20M-parameter model just
  * to time a matMul would take the bench an hour. JSON lines, each with its ratio to the trivial
- * query (the server's own ceiling) measured in the same run.
+ * query (the server's own ceiling) measured in the same run: each query runs in --rounds short
+ * rounds, each right after a round of the trivial query, so a host that changes speed between
+ * minutes (this one does, by 1.5x) moves both sides of a ratio alike.
  * Users are published as the training job does: embeddings plus their precomputed top items.
  * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100
- *   --scoring-threads N --redis-db 12 --queries recommendations,similar_items --setup-only | --reuse]
+ *   --rounds 3 --scoring-threads N --redis-db 12 --queries recommendations,similar_items --setup-only | --reuse]
  */
 import autocannon from 'autocannon';
 import { availableParallelism } from 'node:os';
@@ -26,12 +28,14 @@ import { emit, freshDatabase, startApi } from './lib/api-process';
 const VERSION = 1;
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries']);
+  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds']);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
   const perUser = Number(flags['per-user'] ?? 20);
   const seconds = Number(flags.seconds ?? 15);
   const connections = Number(flags.connections ?? 64);
+  const rounds = Number(flags.rounds ?? 3);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError('--rounds must be a positive integer');
   // the training job's default (CACHED_TOP_ITEMS): each user's best unseen items, ranked at publish
   const cachedTop = Number(flags['cached-top'] ?? 100);
   const scoringThreads = flags['scoring-threads'] ?? String(availableParallelism());
@@ -61,21 +65,37 @@ runCli(async (args) => {
     ['recommendations_for_items', () => ({ query: 'query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 20) { items { score item { id } } } }', variables: { ids: Array.from({ length: 10 }, item) } })],
     ['similar_items', () => ({ query: 'query S($id: ID!) { similarItems(itemId: $id, limit: 20) { items { score item { id } } } }', variables: { id: item() } })],
   ];
-  // --queries trivial,recommendations: a subset (the trivial query always runs first, for the ratios)
+  // --queries recommendations,similar_items: a subset (the trivial query runs beside each, for the ratios)
   const only = flags.queries?.split(',');
   const unknown = only?.filter((q) => !scenarios.some(([name]) => name === q));
   if (unknown?.length) throw new UsageError(`unknown --queries ${unknown.join(',')} (known: ${scenarios.map(([name]) => name).join(',')})`);
 
   const api = await startApi({ DATABASE_URL: url, REDIS_URL: redisUrl, PORT: '3950', SCORING_THREADS: scoringThreads });
-  let trivial = 0;
   try {
     await expectModelServing(`${api.url}/graphql`, user());
-    for (const [name, body] of scenarios) {
-      if (only && name !== 'trivial' && !only.includes(name)) continue;
-      const result = await load(`${api.url}/graphql`, body, seconds, connections);
-      if (name === 'trivial') trivial = result.req_per_s;
-      emit({ bench: 'serve', query: name, users, items, dim: DEFAULT_DAE_CONFIG.embeddingDim, connections, seconds, scoring_threads: Number(scoringThreads), ...result, ratio_to_trivial: +(result.req_per_s / trivial).toFixed(3) });
+    const trivialBody = scenarios[0][1];
+    const trivialRuns: LoadResult[] = [];
+    const perRound = seconds / rounds;
+    for (const [name, body] of scenarios.slice(1)) {
+      if (only && !only.includes(name)) continue;
+      const runs: Array<{ trivial: LoadResult; query: LoadResult }> = [];
+      for (let r = 0; r < rounds; r++) {
+        // the first round of each query warms it up (graphql-jit compiles on the second run)
+        const trivial = await load(`${api.url}/graphql`, trivialBody, perRound, connections, r === 0);
+        const query = await load(`${api.url}/graphql`, body, perRound, connections, r === 0);
+        trivialRuns.push(trivial);
+        runs.push({ trivial, query });
+      }
+      const ratios = runs.map((run) => +(run.query.req_per_s / run.trivial.req_per_s).toFixed(3));
+      emit({
+        bench: 'serve', query: name, users, items, dim: DEFAULT_DAE_CONFIG.embeddingDim, connections, seconds, rounds, scoring_threads: Number(scoringThreads),
+        ...combine(runs.map((run) => run.query)),
+        // the median of the paired rounds' ratios, and each round's
+        ratio_to_trivial: median(ratios),
+        round_ratios: ratios,
+      });
     }
+    if (trivialRuns.length) emit({ bench: 'serve', query: 'trivial', users, items, dim: DEFAULT_DAE_CONFIG.embeddingDim, connections, seconds: +(perRound * trivialRuns.length).toFixed(1), rounds: trivialRuns.length, scoring_threads: Number(scoringThreads), ...combine(trivialRuns), ratio_to_trivial: 1 });
   } finally {
     await api.stop();
   }
@@ -96,15 +116,38 @@ async function expectModelServing(url: string, userId: string): Promise<void> {
   throw new Error('the API does not serve the published model (answers are not EMBEDDING)');
 }
 
-async function load(url: string, body: () => { query: string; variables?: object }, seconds: number, connections: number) {
+interface LoadResult {
+  req_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+}
+
+async function load(url: string, body: () => { query: string; variables?: object }, seconds: number, connections: number, warmUp: boolean): Promise<LoadResult> {
   const options = {
     url,
     connections,
     requests: [{ method: 'POST' as const, headers: { 'content-type': 'application/json' }, setupRequest: (req: any) => ({ ...req, body: JSON.stringify(body()) }) }],
   };
-  await autocannon({ ...options, duration: 2 }); // warm-up
+  if (warmUp) await autocannon({ ...options, duration: 2 });
   const r = await autocannon({ ...options, duration: seconds });
-  return { req_per_s: Math.round(r.requests.average), p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
+  return { req_per_s: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
+}
+
+/** Rounds of equal length as one line: mean rate, median p50, the worst round's p99 (autocannon gives percentiles, not histograms). */
+function combine(runs: LoadResult[]): LoadResult {
+  return {
+    req_per_s: Math.round(runs.reduce((sum, r) => sum + r.req_per_s, 0) / runs.length),
+    p50_ms: median(runs.map((r) => r.p50_ms)),
+    p99_ms: Math.max(...runs.map((r) => r.p99_ms)),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : +((sorted[mid - 1] + sorted[mid]) / 2).toFixed(3);
 }
 
 /** An active model version as a training job would leave it: blob in Postgres, embeddings in Redis, pointer set. */
