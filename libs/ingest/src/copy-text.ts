@@ -54,9 +54,8 @@ export class IdDictionary {
 
   constructor(private readonly kind: 'user' | 'item') {}
 
-  /** The index of an id given as a string (checked for NUL, which Postgres text cannot hold). */
-  indexOf(id: string, lineNo: number): number {
-    if (id.includes('\0')) throw new InteractionParseError(lineNo, `${this.kind} contains a NUL character`);
+  /** The index of an id given as a string (parseInteractionLine has refused NUL and line breaks). */
+  indexOf(id: string): number {
     const bytes = Buffer.from(id, 'utf8');
     return this.indexOfBytes(bytes, 0, bytes.length);
   }

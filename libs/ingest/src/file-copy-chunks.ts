@@ -149,9 +149,9 @@ class LineEncoder {
     const row = parseInteractionLine(this.format, line, lineNo);
     if (row === null) return;
     checkFitsReal(row.weight, lineNo);
-    out.uint(this.state.users.indexOf(row.user, lineNo));
+    out.uint(this.state.users.indexOf(row.user));
     out.byte(TAB);
-    out.uint(this.state.items.indexOf(row.item, lineNo));
+    out.uint(this.state.items.indexOf(row.item));
     out.byte(TAB);
     out.ascii(String(row.weight));
     out.byte(TAB);

@@ -105,17 +105,18 @@ describe(ScoringPool.name, () => {
   });
 
   it('runs its threads below the calling thread\'s priority, so scoring takes the cores answering leaves', async () => {
-    const niceOfThreads = () =>
-      readdirSync('/proc/self/task').map((tid) => {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-      });
+    // field 19 of /proc/<task>/stat, counted after the parenthesised command name
+    const niceOf = (statFile: string) => {
+      const stat = readFileSync(statFile, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const niceOfThreads = () => readdirSync('/proc/self/task').map((tid) => niceOf(`/proc/self/task/${tid}/stat`));
     const before = niceOfThreads().filter((n) => n > 0).length;
     const pool = await ScoringPool.start(model, blob, { threads: 2 });
     try {
       expect(niceOfThreads().filter((n) => n > 0).length - before).toBe(2);
       // this thread keeps its own priority
-      expect(readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ')[16]).toBe('0');
+      expect(niceOf('/proc/thread-self/stat')).toBe(0);
     } finally {
       await pool.close();
     }
