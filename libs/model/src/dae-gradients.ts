@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readInto } from './tensor-read';
 import { activate, activationGrad, DaeConfig, DaeParams, layerSizes, sparseFirstLayer } from './dae.model';
 
 /**
@@ -52,8 +53,8 @@ export function batchGradients(config: DaeConfig, params: DaeParams, batch: Trai
     let g = out.grad;
     for (let l = layers - 1; l >= 1; l--) {
       const h = acts[l - 1];
-      grads.weights[l].set(tf.matMul(tf.transpose(h), g).dataSync());
-      grads.biases[l].set(tf.sum(g, 0).dataSync());
+      readInto(tf.matMul(tf.transpose(h), g), grads.weights[l]);
+      readInto(tf.sum(g, 0), grads.biases[l]);
       const dh = timesWeightsTransposed(g, w[l]);
       g = tf.mul(dh, activationGrad(h, config.activation)) as tf.Tensor2D;
     }
