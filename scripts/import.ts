@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { getEnv } from '@app/config';
+import { createDataSource, OwedStaleFlagRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { ImportProgress, importInteractionFile, INTERACTION_FORMATS } from '@app/ingest';
 import { redisOptions } from '@app/redis';
@@ -26,7 +27,7 @@ runCli(async (args) => {
   }).finally(() => progress?.done());
 
   // the API serves a user's cached embedding until it is flagged: flag everyone the file has news of
-  const staleFlags = result.inserted > 0 ? await flagStale(REDIS_URL, result.userIds) : { users_flagged_stale: 0 };
+  const staleFlags = result.inserted > 0 ? await flagStale(REDIS_URL, DATABASE_URL, result.userIds) : { users_flagged_stale: 0 };
   return {
     rows: result.rows,
     seconds: Number(result.seconds.toFixed(3)),
@@ -42,9 +43,9 @@ runCli(async (args) => {
 /**
  * Flags the users' cached embeddings of the live model stale, as recordInteractions does, so the
  * API folds their new rows in on their next request. The rows are committed whatever happens
- * here: a Redis that is down is reported (and those users catch up at the next retrain), not fatal.
+ * here: with Redis down the flags are owed in Postgres, and the API sets them once Redis answers.
  */
-async function flagStale(redisUrl: string, userIds: readonly string[]): Promise<{ users_flagged_stale: number } | { stale_flags_error: string }> {
+async function flagStale(redisUrl: string, databaseUrl: string, userIds: readonly string[]): Promise<Record<string, number | string>> {
   const redis = new Redis({ ...redisOptions(redisUrl), lazyConnect: true });
   redis.on('error', () => undefined);
   try {
@@ -55,10 +56,29 @@ async function flagStale(redisUrl: string, userIds: readonly string[]): Promise<
     await store.markUsersStale(version, userIds);
     return { users_flagged_stale: userIds.length };
   } catch (err) {
-    process.stderr.write(`warning: imported, but could not flag the users' cached embeddings stale (${(err as Error).message}); they are served as before until the next retrain\n`);
-    return { stale_flags_error: (err as Error).message };
+    const reason = (err as Error).message;
+    const owed = await oweFlags(databaseUrl, userIds);
+    if (owed === null) {
+      process.stderr.write(`warning: imported, but could not flag the users' cached embeddings stale (${reason}) nor owe the flags; they are served as before until the next retrain\n`);
+      return { stale_flags_error: reason, stale_flags_owed: 0 };
+    }
+    process.stderr.write(`warning: imported; Redis is unreachable (${reason}), so the API flags these ${owed} users' cached embeddings once it answers again\n`);
+    return { stale_flags_error: reason, stale_flags_owed: owed };
   } finally {
     redis.disconnect();
+  }
+}
+
+async function oweFlags(databaseUrl: string, userIds: readonly string[]): Promise<number | null> {
+  const ds = createDataSource(databaseUrl);
+  try {
+    await ds.initialize();
+    await new OwedStaleFlagRepository(ds).owe(userIds);
+    return userIds.length;
+  } catch {
+    return null;
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
   }
 }
 

@@ -1,8 +1,15 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
+import { createDataSource, OwedStaleFlagRepository } from '@app/database';
 import { importSynthetic } from '@app/ingest';
 import { generateSynthetic } from '@app/synthetic';
 import { CuttableProxy, DisposableRedis, gql, testPool, truncateStore } from '@app/testing';
+import { StaleFlagsService } from '../apps/api/src/interactions/stale-flags.service';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
 import { TEST_DATABASE_URL } from './test-env';
@@ -16,6 +23,18 @@ describe('recommendations when a store is down (e2e)', () => {
   let redisRoad: CuttableProxy;
   let api: NestFastifyApplication;
   let db: Pool;
+  let env: Record<string, string>;
+
+  /** Asks until the user's answer is a fold-in (or 10 s pass); returns the last source. */
+  const foldedIn = async (userId: string) => {
+    let source = '';
+    for (let i = 0; i < 100 && source !== 'FOLD_IN'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      source = (await gql(api, RECS, { u: userId })).data?.recommendations.source;
+    }
+    return source;
+  };
+  const owedUsers = async () => (await db.query('SELECT user_id FROM stale_flags_owed ORDER BY user_id')).rows.map((r) => r.user_id);
 
   beforeAll(async () => {
     db = testPool(TEST_DATABASE_URL);
@@ -27,7 +46,7 @@ describe('recommendations when a store is down (e2e)', () => {
     postgres = await CuttableProxy.start(Number(new URL(TEST_DATABASE_URL).port || 5432));
     const proxied = new URL(TEST_DATABASE_URL);
     proxied.port = String(postgres.port);
-    const env = { REDIS_URL: `redis://127.0.0.1:${redisRoad.port}`, DATABASE_URL: proxied.toString() };
+    env = { REDIS_URL: `redis://127.0.0.1:${redisRoad.port}`, DATABASE_URL: proxied.toString() };
     const jobs = await createTestJobsApp(env);
     api = await createTestApiApp(env);
     await trainToCompletion(api, { epochs: 3, embeddingDim: 8, hidden: [16] });
@@ -66,12 +85,66 @@ describe('recommendations when a store is down (e2e)', () => {
       redisRoad.restore();
     }
     // the flag is owed, and set on a retry (every 2 s) once Redis answers again
-    let source = '';
-    for (let i = 0; i < 100 && source !== 'FOLD_IN'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      source = (await gql(api, RECS, { u: 'u4' })).data?.recommendations.source;
+    expect(await foldedIn('u4')).toBe('FOLD_IN');
+    expect(await owedUsers()).toEqual([]);
+  });
+
+  it('keeps a flag owed across a restart of the API: the next process sets it', async () => {
+    expect((await gql(api, RECS, { u: 'u6' })).data!.recommendations.source).toBe('EMBEDDING');
+    redisRoad.sever();
+    try {
+      expect((await gql(api, RECORD, { input: [{ userId: 'u6', itemId: 'i7', type: 'click' }] })).data!.recordInteractions.accepted).toBe(1);
+    } finally {
+      redisRoad.restore();
     }
-    expect(source).toBe('FOLD_IN');
+    // the process that owed the flag stops before its retry (2 s after the failure) sets it
+    await api.close();
+    expect(await owedUsers()).toEqual(['u6']);
+    api = await createTestApiApp(env);
+    expect(await foldedIn('u6')).toBe('FOLD_IN');
+    expect(await owedUsers()).toEqual([]);
+  });
+
+  it('owes the flags of a bulk import made while Redis was unreachable, and the API sets them', async () => {
+    expect((await gql(api, RECS, { u: 'u8' })).data!.recommendations.source).toBe('EMBEDDING');
+    const file = join(mkdtempSync(join(tmpdir(), 'recoder-import-')), 'more.csv');
+    writeFileSync(file, 'user,item,weight,timestamp\nu8,i9,1,1700000000\n');
+    redisRoad.sever();
+    let out: string;
+    try {
+      // not execFileSync: the proxy that refuses the import's Redis connection runs in this process
+      ({ stdout: out } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/import.ts'), '--format', 'csv', '--file', file], {
+        env: { ...process.env, ...env, DATABASE_URL: TEST_DATABASE_URL },
+      }));
+    } finally {
+      redisRoad.restore();
+    }
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({ inserted: 1, stale_flags_owed: 1 });
+    expect(await owedUsers()).toEqual(['u8']);
+    // what the API's sweep (every 30 s) does, once its Redis connection is back
+    const flags = api.get(StaleFlagsService);
+    for (let i = 0; i < 50 && !(await flags.pay().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await owedUsers()).toEqual([]);
+    expect(await foldedIn('u8')).toBe('FOLD_IN');
+  });
+
+  it('settles only the debts it paid: a flag owed again meanwhile stays owed', async () => {
+    const ds = createDataSource(TEST_DATABASE_URL);
+    await ds.initialize();
+    try {
+      const owed = new OwedStaleFlagRepository(ds);
+      await db.query('DELETE FROM stale_flags_owed');
+      await owed.owe(['a', 'b', 'a']);
+      const page = await owed.oldest(10);
+      expect(page.userIds).toEqual(['a', 'b']);
+      await owed.owe(['b']);
+      await owed.settle(page);
+      expect(await owedUsers()).toEqual(['b']);
+      await owed.settle(await owed.oldest(10));
+      expect(await owedUsers()).toEqual([]);
+    } finally {
+      await ds.destroy();
+    }
   });
 
   it('folds users in from Postgres while Redis is down, and still answers', async () => {

@@ -7,6 +7,7 @@ import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ItemRepository } from './repositories/item.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
+import { OwedStaleFlagRepository } from './repositories/owed-stale-flag.repository';
 import { StatsRepository } from './repositories/stats.repository';
 import { TrainingDataRepository } from './repositories/training-data.repository';
 import { UserRepository } from './repositories/user.repository';
@@ -14,7 +15,7 @@ import { UserRepository } from './repositories/user.repository';
 const REPOSITORIES = [
   AnomalyRepository,
   CatalogueRepository,
-  InteractionRepository, ItemRepository, ModelVersionRepository, StatsRepository, TrainingDataRepository, UserRepository];
+  InteractionRepository, ItemRepository, ModelVersionRepository, OwedStaleFlagRepository, StatsRepository, TrainingDataRepository, UserRepository];
 
 @Module({
   imports: [

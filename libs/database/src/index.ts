@@ -10,3 +10,4 @@ export * from './repositories/model-version.repository';
 export * from './repositories/training-data.repository';
 export * from './repositories/catalogue.repository';
 export * from './repositories/anomaly.repository';
+export * from './repositories/owed-stale-flag.repository';
