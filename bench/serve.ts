@@ -15,7 +15,7 @@ import autocannon from 'autocannon';
 import { availableParallelism } from 'node:os';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { createDataSource, ModelVersionRepository } from '@app/database';
+import { createDataSource, migrate, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { importSynthetic } from '@app/ingest';
 import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, serializeModel, buildInteractionMatrix, ScoringPool } from '@app/model';
@@ -51,6 +51,9 @@ runCli(async (args) => {
     const imported = await importSynthetic({ url }, data);
     emit({ bench: 'serve_setup', users, items, interactions: imported.rows, backend: backend.backend });
     await publishModel(url, redisUrl, data, cachedTop);
+  } else {
+    // data published by an older checkout: bring its schema up to this one's (idempotent)
+    await migrate(url);
   }
   if (flags['setup-only'] !== undefined) return undefined;
 
