@@ -57,26 +57,27 @@ async function flagStale(redisUrl: string, databaseUrl: string, userIds: readonl
     return { users_flagged_stale: userIds.length };
   } catch (err) {
     const reason = (err as Error).message;
-    const owed = await oweFlags(databaseUrl, userIds);
-    if (owed === null) {
-      process.stderr.write(`warning: imported, but could not flag the users' cached embeddings stale (${reason}) nor owe the flags; they are served as before until the next retrain\n`);
+    const notOwed = await oweFlags(databaseUrl, userIds);
+    if (notOwed) {
+      process.stderr.write(`warning: imported, but could not flag the users' cached embeddings stale (${reason}) nor owe the flags (${notOwed}); they are served as before until the next retrain\n`);
       return { stale_flags_error: reason, stale_flags_owed: 0 };
     }
-    process.stderr.write(`warning: imported; Redis is unreachable (${reason}), so the API flags these ${owed} users' cached embeddings once it answers again\n`);
-    return { stale_flags_error: reason, stale_flags_owed: owed };
+    process.stderr.write(`warning: imported; Redis is unreachable (${reason}), so the API flags these ${userIds.length} users' cached embeddings once it answers again\n`);
+    return { stale_flags_error: reason, stale_flags_owed: userIds.length };
   } finally {
     redis.disconnect();
   }
 }
 
-async function oweFlags(databaseUrl: string, userIds: readonly string[]): Promise<number | null> {
+/** Owes the flags in Postgres (stale_flags_owed), for the API to set; the error message if it could not. */
+async function oweFlags(databaseUrl: string, userIds: readonly string[]): Promise<string | null> {
   const ds = createDataSource(databaseUrl);
   try {
     await ds.initialize();
     await new OwedStaleFlagRepository(ds).owe(userIds);
-    return userIds.length;
-  } catch {
     return null;
+  } catch (err) {
+    return (err as Error).message;
   } finally {
     if (ds.isInitialized) await ds.destroy();
   }

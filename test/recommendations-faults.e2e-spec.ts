@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
+import request from 'supertest';
 import { createDataSource, OwedStaleFlagRepository } from '@app/database';
 import { importSynthetic } from '@app/ingest';
 import { generateSynthetic } from '@app/synthetic';
@@ -103,6 +104,23 @@ describe('recommendations when a store is down (e2e)', () => {
     api = await createTestApiApp(env);
     expect(await foldedIn('u6')).toBe('FOLD_IN');
     expect(await owedUsers()).toEqual([]);
+  });
+
+  it('is not ready after a restart until it serves the active model; from then on the model answers', async () => {
+    await api.close();
+    api = await createTestApiApp(env);
+    let ready: request.Response | undefined;
+    for (let i = 0; i < 100; i++) {
+      ready = await request(api.getHttpServer()).get('/health/ready');
+      if (ready.status === 200) break;
+      // while loading: 503, and the answers meanwhile are popularity
+      expect(ready.status).toBe(503);
+      expect(ready.body.status).toBe('loading');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(ready!.body).toEqual({ status: 'ready', modelVersion: 1 });
+    const res = await gql(api, RECS, { u: 'u1' });
+    expect(res.data!.recommendations).toMatchObject({ source: 'EMBEDDING', modelVersion: 1 });
   });
 
   it('owes the flags of a bulk import made while Redis was unreachable, and the API sets them', async () => {

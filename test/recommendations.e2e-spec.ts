@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
+import request from 'supertest';
 import type { Pool } from 'pg';
 import { deserializeModel, initBackend } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
@@ -38,6 +39,8 @@ describe('recommendations (e2e)', () => {
   afterAll(() => stack.close());
 
   it('answers with popularity before any model exists, and for a user it has never seen', async () => {
+    // nothing to load: ready, and the answers are popularity by design
+    expect((await request(api.getHttpServer()).get('/health/ready')).body).toEqual({ status: 'ready', modelVersion: null });
     const res = await gql(api, RECS, { u: 'u1', limit: 5 });
     expect(res.data!.recommendations).toMatchObject({ source: 'POPULARITY', modelVersion: null });
     expect(res.data!.recommendations.items).toHaveLength(5);

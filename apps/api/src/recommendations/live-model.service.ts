@@ -34,6 +34,8 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
   private loading: Promise<void> | null = null;
   private subscriber: Redis | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** A load has finished: the active version is in memory, or there was none. */
+  private settled = false;
 
   constructor(
     private readonly versions: ModelVersionRepository,
@@ -44,6 +46,15 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
 
   current(): LiveModel | null {
     return this.live;
+  }
+
+  /**
+   * Whether this instance answers from a model: false from start until the first load finishes
+   * (its answers meanwhile are popularity), true after, also when no model exists yet. A switch
+   * that fails later leaves it ready, on the model it has.
+   */
+  ready(): boolean {
+    return this.settled;
   }
 
   async onModuleInit(): Promise<void> {
@@ -82,7 +93,10 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
   private async load(): Promise<void> {
     // Redis' pointer is the switch; Postgres is asked only if Redis is unreachable
     const version = (await this.store.activeVersion().catch(() => null)) ?? (await this.versions.findActive())?.version ?? null;
-    if (version === null || version === this.live?.version) return;
+    if (version === null || version === this.live?.version) {
+      this.settled = true;
+      return;
+    }
     const blob = await this.versions.weights(version);
     const row = await this.versions.find(version);
     if (!blob || !row) throw new Error(`active version ${version} has no stored weights`);
@@ -103,6 +117,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     if (this.shutDown) return this.retire(next);
     const previous = this.live;
     this.live = next; // one assignment: a request sees the old model or the new, never a mix
+    this.settled = true;
     this.logger.log(`serving model v${version}`);
     if (previous) {
       this.retiring.add(previous);

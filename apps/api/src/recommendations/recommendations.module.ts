@@ -3,11 +3,13 @@ import { DatabaseModule } from '@app/database';
 import { EmbeddingStoreModule } from '@app/embedding-store';
 import { CatalogueService } from './catalogue.service';
 import { LiveModelService } from './live-model.service';
+import { ReadinessController } from './readiness.controller';
 import { RecommendationsResolver } from './recommendations.resolver';
 import { RecommendationsService } from './recommendations.service';
 
 @Module({
   imports: [DatabaseModule, EmbeddingStoreModule],
+  controllers: [ReadinessController],
   providers: [RecommendationsResolver, RecommendationsService, LiveModelService, CatalogueService],
   exports: [CatalogueService, LiveModelService],
 })
