@@ -13,7 +13,8 @@ interface WasmBackendInternals {
  */
 export function readInto(t: tf.Tensor, target: Float32Array): void {
   if (t.dtype !== 'float32' || target.length !== t.size) throw new RangeError(`readInto: a float32 target of ${t.size} values is needed`);
-  const stored = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendInternals).dataIdMap.get(t.dataId) : undefined;
-  if (stored) target.set(new Float32Array((tf.backend() as unknown as WasmBackendInternals).wasm.HEAPU8.buffer, stored.memoryOffset, t.size));
+  const wasm = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendInternals) : null;
+  const stored = wasm?.dataIdMap.get(t.dataId);
+  if (wasm && stored) target.set(new Float32Array(wasm.wasm.HEAPU8.buffer, stored.memoryOffset, t.size));
   else target.set(t.dataSync() as Float32Array);
 }
