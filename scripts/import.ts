@@ -50,11 +50,8 @@ async function flagStale(redisUrl: string, databaseUrl: string, userIds: readonl
   redis.on('error', () => undefined);
   try {
     await redis.connect();
-    const store = new EmbeddingStoreRepository(redis);
-    const version = await store.activeVersion();
-    if (version === null) return { users_flagged_stale: 0 };
-    await store.markUsersStale(version, userIds);
-    return { users_flagged_stale: userIds.length };
+    const version = await new EmbeddingStoreRepository(redis).markActiveUsersStale(userIds);
+    return { users_flagged_stale: version === null ? 0 : userIds.length };
   } catch (err) {
     const reason = (err as Error).message;
     const notOwed = await oweFlags(databaseUrl, userIds);

@@ -214,6 +214,16 @@ export class EmbeddingStoreRepository {
     await this.redis.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, userId), TOP_FIELD, encodeTopItems(top.items, top.scores));
   }
 
+  /**
+   * Flags the users' cached embeddings of the live version, what recording or importing their
+   * interactions must do; returns that version, or null when no model is live (nothing to flag).
+   */
+  async markActiveUsersStale(userIds: readonly string[]): Promise<number | null> {
+    const version = await this.activeVersion();
+    if (version !== null) await this.markUsersStale(version, userIds);
+    return version;
+  }
+
   /** Flags the users' cached embeddings (where there is one) so the next query folds them in again. */
   async markUsersStale(version: number, userIds: readonly string[]): Promise<void> {
     // a new mark each time: a fold-in that started before this one must not clear it

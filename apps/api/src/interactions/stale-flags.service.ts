@@ -42,7 +42,7 @@ export class StaleFlagsService implements OnApplicationBootstrap, OnModuleDestro
   /** Flags the users now or, when Redis is unreachable, owes their flags (never throws). */
   async flag(userIds: readonly string[]): Promise<void> {
     try {
-      await this.setFlags(userIds);
+      await this.embeddings.markActiveUsersStale(userIds);
     } catch (err) {
       try {
         await this.owed.owe(userIds);
@@ -64,16 +64,10 @@ export class StaleFlagsService implements OnApplicationBootstrap, OnModuleDestro
     for (;;) {
       const page = await this.owed.oldest(PAGE);
       if (page.userIds.length === 0) return;
-      await this.setFlags(page.userIds);
+      await this.embeddings.markActiveUsersStale(page.userIds);
       await this.owed.settle(page);
       if (page.userIds.length < PAGE) return;
     }
-  }
-
-  private async setFlags(userIds: readonly string[]): Promise<void> {
-    // no live model: no cached embedding to flag
-    const version = await this.embeddings.activeVersion();
-    if (version !== null) await this.embeddings.markUsersStale(version, userIds);
   }
 
   private schedule(ms: number): void {
