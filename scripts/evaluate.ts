@@ -43,8 +43,14 @@ const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
   'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
-  'ema', 'emphasis', 'validation-only',
+  'ema', 'emphasis', 'validation-only', 'shards',
 ] as const;
+
+/**
+ * Each batch's gradient is summed from this many shards (one per thread on two threads), whatever
+ * the thread count: the figures depend on the seed, not on the machine's cores.
+ */
+const DEFAULT_SHARDS = 2;
 
 const EASE_LAMBDAS = [5, 10, 20, 50, 100, 200, 500, 1000];
 /** Liang et al.: hold out this share of users for validation and the same for test. */
@@ -125,6 +131,7 @@ async function main(args: string[]): Promise<unknown> {
     emphasis: flags.emphasis ? num(flags.emphasis, 'emphasis') : defaults.emphasis,
     weightDecay: flags['weight-decay'] ? num(flags['weight-decay'], 'weight-decay') : defaults.weightDecay,
     threads: flags.threads ? num(flags.threads, 'threads') : availableParallelism(),
+    shards: flags.shards ? num(flags.shards, 'shards') : DEFAULT_SHARDS,
     carveValidation: flags['carve-validation'] ? num(flags['carve-validation'], 'carve-validation') : defaults.carveValidation,
     validationK: protocolName === 'strong' ? 100 : k,
     ema: flags.ema ? num(flags.ema, 'ema') : defaults.ema,
@@ -191,7 +198,8 @@ async function main(args: string[]): Promise<unknown> {
     items: data.items.size,
     interactions: data.user.length,
     backend: backend.backend,
-    threads: train.threads,
+    threads: Math.min(train.threads, train.shards ?? train.threads),
+    shards: train.shards,
     seeds,
     train_seconds: round(trainSeconds),
     epochs: train.epochs,

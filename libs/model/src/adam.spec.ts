@@ -71,7 +71,7 @@ describe('training with weight averaging', () => {
     const ema = { params: cloneParams(params), decay: 0.9 };
     const expected = cloneParams(params).weights.concat(cloneParams(params).biases).map((a) => Float64Array.from(a));
     const { backend } = await initBackend();
-    const trainer = await DataParallelTrainer.create(config, params, { ...DEFAULT_ADAM, learningRate: 0.05 }, 1, backend, ema);
+    const trainer = await DataParallelTrainer.create({ config, params, adam: { ...DEFAULT_ADAM, learningRate: 0.05 }, threads: 1, backend, ema });
     const rng = createRng(1);
     try {
       for (let step = 1; step <= 5; step++) {

@@ -1,4 +1,5 @@
 import { DaeParams } from './dae.model';
+import { AdamKernel, TransposedCopy } from './kernels/parameter-arena';
 
 export interface AdamOptions {
   learningRate: number;
@@ -28,9 +29,21 @@ export function adamState(params: DaeParams, alloc?: (n: number) => Float32Array
 /**
  * One Adam step over slice `part` of `parts` of every parameter array, with the gradient summed over
  * `grads` (one per data-parallel shard). Each thread updates its own slice, so the step runs on
- * all cores. Plain loops: one pass per parameter, no intermediate tensors.
+ * all cores. One pass per parameter, no intermediate tensors: in the wasm `kernel` when the arrays
+ * live in its memory (the same bits, several times faster), else in the JS loops below.
+ * `transposed[l]`, when given, is a copy of weights[l] transposed that the step keeps equal to it.
  */
-export function adamStep(params: DaeParams, grads: readonly DaeParams[], state: AdamState, options: AdamOptions, step: number, part = 0, parts = 1): void {
+export function adamStep(
+  params: DaeParams,
+  grads: readonly DaeParams[],
+  state: AdamState,
+  options: AdamOptions,
+  step: number,
+  part = 0,
+  parts = 1,
+  kernel: AdamKernel | null = null,
+  transposed: readonly (Float32Array | undefined)[] = [],
+): void {
   const { learningRate, beta1, beta2, epsilon, weightDecay } = options;
   // bias correction folded into the step size (Kingma & Ba, section 2)
   const lr = (learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
@@ -38,10 +51,22 @@ export function adamStep(params: DaeParams, grads: readonly DaeParams[], state: 
     params[kind].forEach((w, l) => {
       const lo = Math.floor((w.length * part) / parts);
       const hi = Math.floor((w.length * (part + 1)) / parts);
-      update(w, grads.map((g) => g[kind][l]), state.m[kind][l], state.v[kind][l], lo, hi, lr, beta1, beta2, epsilon, decay);
+      const gs = grads.map((g) => g[kind][l]);
+      const [m, v] = [state.m[kind][l], state.v[kind][l]];
+      const copy = kind === 'weights' && transposed[l] ? { values: transposed[l], cols: params.biases[l].length } : undefined;
+      if (kernel?.update(w, gs, m, v, lo, hi, lr, beta1, beta2, epsilon, decay, copy)) return;
+      update(w, gs, m, v, lo, hi, lr, beta1, beta2, epsilon, decay);
+      if (copy) transposeInto(w, copy, lo, hi);
     });
   each('weights', weightDecay);
   each('biases', 0);
+}
+
+/** copy.values[j][r] = w[r][j] for the flat indices [lo, hi) of w. */
+export function transposeInto(w: Float32Array, copy: TransposedCopy, lo = 0, hi = w.length): void {
+  const { values, cols } = copy;
+  const rows = w.length / cols;
+  for (let k = lo; k < hi; k++) values[(k % cols) * rows + Math.floor(k / cols)] = w[k];
 }
 
 function update(w: Float32Array, gs: Float32Array[], m: Float32Array, v: Float32Array, lo: number, hi: number, lr: number, b1: number, b2: number, eps: number, decay: number): void {

@@ -31,6 +31,65 @@ export interface TrainBatch {
  * and transposed matMuls are far slower than a transpose then a plain matMul.
  */
 export function batchGradients(config: DaeConfig, params: DaeParams, batch: TrainBatch, grads: DaeParams): number {
+  return shardGradients(config, params, [batch], [grads]);
+}
+
+/**
+ * batchGradients for several shards of a batch on one thread, shard s into grads[s]; returns the
+ * summed loss. The dense layers' weight tensors (and their transposes) are made once for all the
+ * shards, so two shards on one thread cost little more than one; each shard's gradient is the
+ * same, bit for bit, as when another thread computes it. `transposed[l]`, when given, holds
+ * weights[l] transposed already (adamStep keeps it so), which saves transposing it here.
+ */
+export function shardGradients(config: DaeConfig, params: DaeParams, shards: readonly TrainBatch[], grads: readonly DaeParams[], transposed: readonly (Float32Array | undefined)[] = []): number {
+  const weights = new StepWeights(config, params, transposed);
+  try {
+    let loss = 0;
+    shards.forEach((shard, s) => (loss += shardGradient(config, params, weights, shard, grads[s])));
+    return loss;
+  } finally {
+    weights.dispose();
+  }
+}
+
+/** A step's dense-layer weights as tensors, each transposed at most once, whatever the shard count. */
+class StepWeights {
+  private readonly w: tf.Tensor2D[] = [];
+  private readonly wT: tf.Tensor2D[] = [];
+
+  constructor(
+    config: DaeConfig,
+    params: DaeParams,
+    private readonly copies: readonly (Float32Array | undefined)[],
+  ) {
+    const sizes = layerSizes(config);
+    for (let l = 1; l < sizes.length - 1; l++) this.w[l] = tf.tensor2d(params.weights[l], [sizes[l], sizes[l + 1]]);
+  }
+
+  /** x w for layer l. */
+  times(x: tf.Tensor2D, l: number): tf.Tensor2D {
+    return timesWeights(x, this.w[l], () => this.transposed(l));
+  }
+
+  /** g wᵀ for layer l. */
+  timesTransposed(g: tf.Tensor2D, l: number): tf.Tensor2D {
+    return timesWeightsTransposed(g, this.w[l], () => this.transposed(l));
+  }
+
+  dispose(): void {
+    tf.dispose([...this.w.filter(Boolean), ...this.wT.filter(Boolean)]);
+  }
+
+  private transposed(l: number): tf.Tensor2D {
+    // kept out of the calling tidy: the next shard uses it too
+    const [rows, cols] = this.w[l].shape;
+    const copy = this.copies[l];
+    this.wT[l] ??= tf.keep(copy ? tf.tensor2d(copy, [cols, rows]) : tf.transpose(this.w[l]));
+    return this.wT[l];
+  }
+}
+
+function shardGradient(config: DaeConfig, params: DaeParams, weights: StepWeights, batch: TrainBatch, grads: DaeParams): number {
   const sizes = layerSizes(config);
   const layers = sizes.length - 1;
   const { rows } = batch;
@@ -40,10 +99,8 @@ export function batchGradients(config: DaeConfig, params: DaeParams, batch: Trai
   const g0 = tf.tidy(() => {
     // forward: keep every layer's output for the backward pass
     const acts: tf.Tensor2D[] = [activate(tf.tensor2d(pre0, [rows, sizes[1]]), config.activation) as tf.Tensor2D];
-    const w: tf.Tensor2D[] = [];
     for (let l = 1; l < layers; l++) {
-      w[l] = tf.tensor2d(params.weights[l], [sizes[l], sizes[l + 1]]);
-      const z = tf.add(timesWeights(acts[l - 1], w[l]), tf.tensor1d(params.biases[l])) as tf.Tensor2D;
+      const z = tf.add(weights.times(acts[l - 1], l), tf.tensor1d(params.biases[l])) as tf.Tensor2D;
       acts.push(l === layers - 1 ? z : (activate(z, config.activation) as tf.Tensor2D));
     }
     const out = outputGradient(acts[layers - 1], batch, config);
@@ -55,7 +112,7 @@ export function batchGradients(config: DaeConfig, params: DaeParams, batch: Trai
       const h = acts[l - 1];
       readInto(tf.matMul(tf.transpose(h), g), grads.weights[l]);
       readInto(tf.sum(g, 0), grads.biases[l]);
-      const dh = timesWeightsTransposed(g, w[l]);
+      const dh = weights.timesTransposed(g, l);
       g = tf.mul(dh, activationGrad(h, config.activation)) as tf.Tensor2D;
     }
     return g;
@@ -78,14 +135,14 @@ export function weightsOnLeft(rows: number, w: tf.Tensor2D): boolean {
   return (inputs * outputs) / (inputs + outputs) > 2 * rows;
 }
 
-/** x w for a layer's weights w (inputs x outputs). */
-export function timesWeights(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  return weightsOnLeft(x.shape[0], w) ? tf.transpose(tf.matMul(tf.transpose(w), tf.transpose(x))) : tf.matMul(x, w);
+/** x w for a layer's weights w (inputs x outputs); `transposed` gives wᵀ when it is needed. */
+export function timesWeights(x: tf.Tensor2D, w: tf.Tensor2D, transposed: () => tf.Tensor2D = () => tf.transpose(w)): tf.Tensor2D {
+  return weightsOnLeft(x.shape[0], w) ? tf.transpose(tf.matMul(transposed(), tf.transpose(x))) : tf.matMul(x, w);
 }
 
 /** g wᵀ: the gradient back through a layer's weights w (inputs x outputs). */
-export function timesWeightsTransposed(g: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  return weightsOnLeft(g.shape[0], w) ? tf.transpose(tf.matMul(w, tf.transpose(g))) : tf.matMul(g, tf.transpose(w));
+export function timesWeightsTransposed(g: tf.Tensor2D, w: tf.Tensor2D, transposed: () => tf.Tensor2D = () => tf.transpose(w)): tf.Tensor2D {
+  return weightsOnLeft(g.shape[0], w) ? tf.transpose(tf.matMul(w, tf.transpose(g))) : tf.matMul(g, transposed());
 }
 
 /**

@@ -39,6 +39,13 @@ export function layerSizes(config: DaeConfig): number[] {
   return [config.items, ...config.hidden, config.embeddingDim, ...[...config.hidden].reverse(), config.items];
 }
 
+/** Float count of every parameter array, weights then biases, as DaeParams holds them. */
+export function parameterLengths(config: DaeConfig): number[] {
+  const sizes = layerSizes(config);
+  const layers = sizes.slice(1).map((out, l) => [sizes[l] * out, out]);
+  return [...layers.map(([w]) => w), ...layers.map(([, b]) => b)];
+}
+
 /** Index of the layer whose activation is the user embedding. */
 export function embeddingLayer(config: DaeConfig): number {
   return config.hidden.length;

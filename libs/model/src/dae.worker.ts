@@ -1,9 +1,10 @@
 import { parentPort } from 'node:worker_threads';
 import { AdamOptions, adamStep, AdamState, emaDecayAt, emaStep } from './adam';
 import { initBackend } from './backend';
-import { batchGradients } from './dae-gradients';
+import { shardGradients } from './dae-gradients';
 import { DaeConfig, DaeParams } from './dae.model';
-import { SharedParams, WorkerReply, WorkerRequest } from './gradient-pool';
+import { WorkerReply, WorkerRequest } from './gradient-pool';
+import { AdamKernel, adamKernel } from './kernels/parameter-arena';
 
 // A data-parallel training worker: its own tfjs backend; parameters, gradients and Adam state
 // shared with the trainer through SharedArrayBuffers; shards and update steps by message.
@@ -16,6 +17,8 @@ interface State {
   adam: AdamState;
   options: AdamOptions;
   ema: { params: DaeParams; decay: number } | null;
+  kernel: AdamKernel | null;
+  transposed: (Float32Array | undefined)[];
 }
 let state: State | null = null;
 
@@ -23,7 +26,6 @@ const port = parentPort;
 if (!port) throw new Error('dae.worker must run in a worker thread');
 
 const reply = (msg: WorkerReply) => port.postMessage(msg);
-const view = (p: SharedParams): DaeParams => ({ weights: p.weights.map((b) => new Float32Array(b)), biases: p.biases.map((b) => new Float32Array(b)) });
 
 port.on('message', (msg: WorkerRequest) => {
   handle(msg).catch((err: unknown) => reply({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
@@ -35,11 +37,13 @@ async function handle(msg: WorkerRequest): Promise<void> {
       index: msg.index,
       threads: msg.threads,
       config: msg.config,
-      params: view(msg.params),
-      grads: msg.grads.map(view),
-      adam: { m: view(msg.adam.m), v: view(msg.adam.v) },
+      params: msg.params,
+      grads: msg.grads,
+      adam: msg.adam,
       options: msg.options,
-      ema: msg.ema && { params: view(msg.ema.params), decay: msg.ema.decay },
+      ema: msg.ema,
+      kernel: msg.memory && adamKernel(msg.memory),
+      transposed: msg.transposed,
     };
     const info = await initBackend(msg.backend);
     reply({ type: 'ready', backend: info.backend });
@@ -47,11 +51,12 @@ async function handle(msg: WorkerRequest): Promise<void> {
   }
   if (!state) throw new Error('worker not initialised');
   if (msg.type === 'batch') {
-    const loss = batchGradients(state.config, state.params, msg.batch, state.grads[state.index]);
+    const { grads } = state;
+    const loss = shardGradients(state.config, state.params, msg.shards.map((s) => s.batch), msg.shards.map((s) => grads[s.index]), state.transposed);
     reply({ type: 'done', loss });
     return;
   }
-  adamStep(state.params, state.grads, state.adam, state.options, msg.step, state.index, state.threads);
+  adamStep(state.params, state.grads, state.adam, state.options, msg.step, state.index, state.threads, state.kernel, state.transposed);
   if (state.ema) emaStep(state.ema.params, state.params, emaDecayAt(state.ema.decay, msg.step), state.index, state.threads);
   reply({ type: 'done', loss: 0 });
 }

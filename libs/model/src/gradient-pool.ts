@@ -1,31 +1,33 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AdamOptions, adamState, AdamState, adamStep, emaDecayAt, emaStep, zerosLike } from './adam';
+import { AdamOptions, adamState, AdamState, adamStep, emaDecayAt, emaStep, transposeInto, zerosLike } from './adam';
 import { ModelBackend } from './backend';
-import { batchGradients, TrainBatch } from './dae-gradients';
+import { shardGradients, TrainBatch } from './dae-gradients';
 import { DaeConfig, DaeParams } from './dae.model';
-
-export interface SharedParams {
-  weights: SharedArrayBuffer[];
-  biases: SharedArrayBuffer[];
-}
+import { AdamKernel, adamKernel, ParameterArena } from './kernels/parameter-arena';
+import { workerEntry } from './worker-entry';
 
 export type WorkerRequest =
   | {
       type: 'init';
+      /** This worker's thread index (0 is the trainer's own thread) and the thread count. */
       index: number;
       threads: number;
       config: DaeConfig;
-      params: SharedParams;
-      grads: SharedParams[];
-      adam: { m: SharedParams; v: SharedParams };
+      // every array is a view of shared memory (a message shares it, never copies it)
+      params: DaeParams;
+      /** One gradient per shard of a batch. */
+      grads: DaeParams[];
+      adam: AdamState;
       options: AdamOptions;
       /** Polyak-averaged copy of the parameters, updated after each step, with its decay. */
-      ema: { params: SharedParams; decay: number } | null;
+      ema: EmaTarget | null;
+      /** The arena's memory, for the wasm Adam kernel (null: the arrays are plain SharedArrayBuffers). */
+      memory: WebAssembly.Memory | null;
+      /** Per dense layer, its weights transposed, kept current by the Adam steps (with the kernel only). */
+      transposed: (Float32Array | undefined)[];
       backend: ModelBackend;
     }
-  | { type: 'batch'; batch: TrainBatch }
+  | { type: 'batch'; shards: { index: number; batch: TrainBatch }[] }
   | { type: 'update'; step: number };
 export type WorkerReply = { type: 'ready'; backend: ModelBackend } | { type: 'done'; loss: number } | { type: 'error'; message: string };
 
@@ -37,48 +39,78 @@ export interface EmaTarget {
 
 export const sharedAlloc = (n: number): Float32Array => new Float32Array(new SharedArrayBuffer(n * 4));
 
+export interface TrainerOptions {
+  config: DaeConfig;
+  /** From `arena` when there is one; else allocated with sharedAlloc when threads > 1. */
+  params: DaeParams;
+  adam: AdamOptions;
+  threads: number;
+  /** Default: threads. More threads than shards would idle, so threads stop there. */
+  shards?: number;
+  backend: ModelBackend;
+  /** With it, every step also moves `ema.params` toward the new parameters (emaStep, warm-up by emaDecayAt). */
+  ema?: EmaTarget | null;
+  /**
+   * Where the gradients and Adam's moments go too, so Adam runs in the wasm kernel, and transposed
+   * copies of the dense layers' weights, which the kernel keeps current (the forward pass needs
+   * them). Sized for 4 + shards parameter sets, plus one for `ema`.
+   */
+  arena?: ParameterArena | null;
+}
+
 /**
- * Data-parallel training steps. Each batch is cut into one shard per thread: this thread computes
- * the first shard while worker threads compute the others (each worker has its own wasm backend,
- * which is single-threaded in Node, so T threads use T cores). Then every thread applies Adam to
- * its own slice of the parameters, summing the shards' gradients. With one thread there are no
- * workers and nothing is shared.
+ * Data-parallel training steps. Each batch is cut into a fixed number of shards, dealt to the
+ * threads (shard s to thread s mod T): this thread computes its shards while worker threads
+ * compute theirs (each worker has its own wasm backend, which is single-threaded in Node, so T
+ * threads use T cores). Then every thread applies Adam to its own slice of the parameters, summing
+ * the shards' gradients. The sums, and so the trained model, depend on the shard count alone: two
+ * shards on one thread give the same weights, bit for bit, as two threads. With one thread there
+ * are no workers and nothing is shared.
  */
 export class DataParallelTrainer {
   private readonly workers: Worker[] = [];
   private step = 0;
 
   private constructor(
+    private readonly shards: number,
     private readonly config: DaeConfig,
     private readonly params: DaeParams,
     private readonly grads: DaeParams[],
     private readonly adam: AdamState,
     private readonly options: AdamOptions,
     private readonly ema: EmaTarget | null,
+    private readonly kernel: AdamKernel | null,
+    private readonly transposed: (Float32Array | undefined)[],
   ) {}
 
-  /**
-   * `params` (and `ema.params`) must be allocated with sharedAlloc when threads > 1. With `ema`,
-   * every step also moves `ema.params` toward the new parameters (emaStep, warm-up by emaDecayAt).
-   */
-  static async create(config: DaeConfig, params: DaeParams, options: AdamOptions, threads: number, backend: ModelBackend, ema: EmaTarget | null = null): Promise<DataParallelTrainer> {
-    const alloc = threads > 1 ? sharedAlloc : undefined;
-    const grads = Array.from({ length: threads }, () => zerosLike(params, alloc));
-    const trainer = new DataParallelTrainer(config, params, grads, adamState(params, alloc), options, ema);
+  static async create(opts: TrainerOptions): Promise<DataParallelTrainer> {
+    const { config, params, adam: options, backend } = opts;
+    const [ema, arena] = [opts.ema ?? null, opts.arena ?? null];
+    const shards = opts.shards ?? opts.threads;
+    if (!(Number.isInteger(shards) && shards >= 1)) throw new RangeError(`shards must be a positive integer, got ${shards}`);
+    const threads = Math.min(opts.threads, shards);
+    const alloc = arena?.alloc ?? (threads > 1 ? sharedAlloc : undefined);
+    const grads = Array.from({ length: shards }, () => zerosLike(params, alloc));
+    // layer 0 is sparse (no transpose); the dense ones start transposed here, then Adam keeps them
+    const transposed = arena ? params.weights.map((w, l) => (l === 0 ? undefined : transposedCopy(w, params.biases[l].length, arena.alloc))) : [];
+    const trainer = new DataParallelTrainer(shards, config, params, grads, adamState(params, alloc), options, ema, arena && adamKernel(arena.memory), transposed);
     try {
       for (let t = 1; t < threads; t++) {
-        const worker = new Worker(workerFile());
+        const { file, execArgv } = workerEntry(__dirname, 'dae.worker', __filename);
+        const worker = new Worker(file, { execArgv });
         trainer.workers.push(worker);
         await request(worker, {
           type: 'init',
           index: t,
           threads,
           config,
-          params: buffers(params),
-          grads: grads.map(buffers),
-          adam: { m: buffers(trainer.adam.m), v: buffers(trainer.adam.v) },
+          params: shared(params),
+          grads: grads.map(shared),
+          adam: { m: shared(trainer.adam.m), v: shared(trainer.adam.v) },
           options,
-          ema: ema && { params: buffers(ema.params), decay: ema.decay },
+          ema: ema && { params: shared(ema.params), decay: ema.decay },
+          memory: arena?.memory ?? null,
+          transposed,
           backend,
         });
       }
@@ -96,18 +128,21 @@ export class DataParallelTrainer {
   /** Gradients of the batch, then one Adam step; returns the batch's summed loss. */
   async trainStep(batch: TrainBatch): Promise<number> {
     this.step++;
+    const shards = this.shards === 1 ? [batch] : shardBatch(batch, this.shards);
+    const dealt = (t: number) => shards.flatMap((shard, index) => (index % this.threads === t ? [{ index, batch: shard }] : []));
+    const gradients = (mine: { index: number; batch: TrainBatch }[]) =>
+      shardGradients(this.config, this.params, mine.map((s) => s.batch), mine.map((s) => this.grads[s.index]), this.transposed);
     if (this.workers.length === 0) {
-      const loss = batchGradients(this.config, this.params, batch, this.grads[0]);
-      adamStep(this.params, this.grads, this.adam, this.options, this.step);
+      const loss = gradients(dealt(0));
+      adamStep(this.params, this.grads, this.adam, this.options, this.step, 0, 1, this.kernel, this.transposed);
       if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step));
       return loss;
     }
-    const shards = shardBatch(batch, this.threads);
-    const pending = this.workers.map((w, t) => request(w, { type: 'batch', batch: shards[t + 1] }));
-    let loss = batchGradients(this.config, this.params, shards[0], this.grads[0]);
+    const pending = this.workers.map((w, t) => request(w, { type: 'batch', shards: dealt(t + 1) }));
+    let loss = gradients(dealt(0));
     for (const reply of await Promise.all(pending)) loss += reply.type === 'done' ? reply.loss : 0;
     const updates = this.workers.map((w) => request(w, { type: 'update', step: this.step }));
-    adamStep(this.params, this.grads, this.adam, this.options, this.step, 0, this.threads);
+    adamStep(this.params, this.grads, this.adam, this.options, this.step, 0, this.threads, this.kernel, this.transposed);
     if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step), 0, this.threads);
     await Promise.all(updates);
     return loss;
@@ -119,11 +154,6 @@ export class DataParallelTrainer {
   }
 }
 
-function workerFile(): string {
-  // run from TypeScript sources (swc-node hook, inherited through execArgv) or from the build
-  const ts = join(__dirname, 'dae.worker.ts');
-  return existsSync(ts) && __filename.endsWith('.ts') ? ts : join(__dirname, 'dae.worker.js');
-}
 
 function request(worker: Worker, msg: WorkerRequest): Promise<WorkerReply> {
   return new Promise((resolve, reject) => {
@@ -143,12 +173,18 @@ function request(worker: Worker, msg: WorkerRequest): Promise<WorkerReply> {
   });
 }
 
-function buffers(p: DaeParams): SharedParams {
-  const sab = (a: Float32Array) => {
-    if (!(a.buffer instanceof SharedArrayBuffer)) throw new Error('parameters must live in SharedArrayBuffers for worker threads');
-    return a.buffer;
-  };
-  return { weights: p.weights.map(sab), biases: p.biases.map(sab) };
+function transposedCopy(w: Float32Array, cols: number, alloc: (n: number) => Float32Array): Float32Array {
+  const values = alloc(w.length);
+  transposeInto(w, { values, cols });
+  return values;
+}
+
+/** `p` itself, once checked to live in shared memory: a worker must see the same arrays, not copies. */
+function shared(p: DaeParams): DaeParams {
+  for (const a of [...p.weights, ...p.biases]) {
+    if (!(a.buffer instanceof SharedArrayBuffer)) throw new Error('parameters must live in shared memory for worker threads');
+  }
+  return p;
 }
 
 /** Contiguous row ranges of near-equal size; each shard keeps the whole batch's scale. */

@@ -61,6 +61,18 @@ describe(trainDae.name, () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('trains the same weights, bit for bit, on one thread as on two (two shards either way)', async () => {
+    const run = async (threads: number) => {
+      const r = await trainDae(split.train, SMALL, { seed: 3, epochs: 2, batchSize: 64, carveValidation: 0, threads, shards: 2 });
+      r.model.dispose();
+      return r;
+    };
+    const [one, two] = [await run(1), await run(2)];
+    expect([one.threads, two.threads, two.shards]).toEqual([1, 2, 2]);
+    expect(two.model.params).toEqual(one.model.params);
+    expect(two.history.map((e) => e.loss)).toEqual(one.history.map((e) => e.loss));
+  });
+
   it('carves its own validation when none is given, then refits on all rows', async () => {
     const epochs: string[] = [];
     const sut = await trainDae(split.train, SMALL, { seed: 2, epochs: 3, batchSize: 64, patience: 0, onEpoch: (e) => void epochs.push(`${e.phase ?? 'select'}:${e.ndcg === null ? '-' : 'v'}`) });

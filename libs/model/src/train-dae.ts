@@ -2,10 +2,11 @@ import { createRng, Rng, shuffleInPlace } from '@app/random';
 import { DEFAULT_ADAM } from './adam';
 import { BackendInfo, initBackend, ModelBackend } from './backend';
 import { TrainBatch } from './dae-gradients';
-import { cloneParams, DaeConfig, DaeModel, DaeParams, DEFAULT_DAE_CONFIG, initParams, sliceRows } from './dae.model';
+import { cloneParams, DaeConfig, DaeModel, DaeParams, DEFAULT_DAE_CONFIG, initParams, parameterLengths, sliceRows } from './dae.model';
 import { evaluateRanking } from './eval/metrics';
 import { DataParallelTrainer, sharedAlloc } from './gradient-pool';
 import { buildCsr, CsrMatrix, rowLength } from './interaction-matrix';
+import { ParameterArena } from './kernels/parameter-arena';
 
 /** Held-out data for early stopping: score from `input` row r, find `heldOut` row r. */
 export interface ValidationSet {
@@ -50,8 +51,14 @@ export interface TrainDaeOptions {
    * returned model. 0 = off (the raw weights).
    */
   ema: number;
-  /** Data-parallel threads (worker_threads, one backend each). */
+  /** Data-parallel threads (worker_threads, one backend each), at most one per shard. */
   threads: number;
+  /**
+   * Shards each batch's gradient is summed from (default: threads). The trained model depends on
+   * the shard count, not on the threads: with 2 shards, 1 thread and 2 threads give the same
+   * weights, so runs on different core counts can be compared (and be scheduled freely).
+   */
+  shards?: number;
   backend?: ModelBackend;
   onEpoch?: (report: EpochReport) => void | Promise<void>;
 }
@@ -92,6 +99,7 @@ export interface TrainDaeResult {
   bestNdcg: number | null;
   backend: BackendInfo;
   threads: number;
+  shards: number;
 }
 
 /** Share of a carved validation user's items held out as targets. */
@@ -129,16 +137,19 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
   let validation = opts.validation;
   if (!validation && opts.carveValidation > 0) ({ train: rows, validation } = carveValidation(train, opts.carveValidation, createRng(opts.seed + 1)));
 
-  const threads = Math.max(1, Math.floor(opts.threads));
-  const alloc = threads > 1 ? sharedAlloc : undefined;
-  const params = initParams(fullConfig, opts.seed, alloc);
+  const shards = opts.shards ?? Math.max(1, Math.floor(opts.threads));
+  const threads = Math.min(shards, Math.max(1, Math.floor(opts.threads)));
   if (!(opts.emphasis > 0 && Number.isFinite(opts.emphasis))) throw new RangeError(`emphasis must be a positive number, got ${opts.emphasis}`);
   if (!(opts.ema >= 0 && opts.ema < 1)) throw new RangeError(`ema must be in [0, 1), got ${opts.ema}`);
+  // parameters, each shard's gradient, Adam's two moments, the transposed weights and the average: one wasm memory
+  const arena = ParameterArena.create(parameterLengths(fullConfig), 4 + shards + (opts.ema > 0 ? 1 : 0));
+  const alloc = arena?.alloc ?? (threads > 1 ? sharedAlloc : undefined);
+  const params = initParams(fullConfig, opts.seed, alloc);
   const ema = opts.ema > 0 ? { params: cloneParams(params, alloc), decay: opts.ema } : null;
   // what validation scores and training returns: the average when averaging, else the raw weights
   const evaluated = ema ? ema.params : params;
   const adamOptions = { ...DEFAULT_ADAM, learningRate: opts.learningRate, weightDecay: opts.weightDecay };
-  const trainer = await DataParallelTrainer.create(fullConfig, params, adamOptions, threads, backend.backend, ema);
+  const trainer = await DataParallelTrainer.create({ config: fullConfig, params, adam: adamOptions, threads, shards, backend: backend.backend, ema, arena });
   const history: EpochReport[] = [];
   let best: { epoch: number; ndcg: number; params: DaeParams } | null = null;
   const order = Int32Array.from({ length: rows.rows }, (_, r) => r);
@@ -170,7 +181,7 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
     await trainer.close();
   }
   const finalParams = best ? best.params : cloneParams(evaluated);
-  return { model: new DaeModel(fullConfig, finalParams), history, bestEpoch: best?.epoch ?? history.length, bestNdcg: best?.ndcg ?? null, backend, threads };
+  return { model: new DaeModel(fullConfig, finalParams), history, bestEpoch: best?.epoch ?? history.length, bestNdcg: best?.ndcg ?? null, backend, threads, shards };
 }
 
 /**

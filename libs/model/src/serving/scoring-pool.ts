@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ModelBackend } from '../backend';
+import { workerEntry } from '../worker-entry';
 import { DaeModel } from '../dae.model';
 import { RankedItems } from '../score';
 import { batchOf, Ranking, scoreBatch, ScoredRow, ScoringBatch, ScoringInput } from './score-batch';
@@ -215,7 +214,7 @@ class WorkerExecutor implements Executor {
   }
 
   static start(data: ScoringWorkerData): Promise<WorkerExecutor> {
-    const { file, execArgv } = workerFile();
+    const { file, execArgv } = workerEntry(__dirname, 'scoring.worker', __filename);
     const worker = new Worker(file, { workerData: data, execArgv });
     // scoring threads never keep a process alive on their own (the server does, while it listens)
     worker.unref();
@@ -259,11 +258,3 @@ function plainRanking(ranking: Ranking | null): Ranking | null {
   return ranking && !Array.isArray(ranking.exclude) ? { k: ranking.k, exclude: Array.from(ranking.exclude) } : ranking;
 }
 
-function workerFile(): { file: string; execArgv?: string[] } {
-  // from the build, or from TypeScript sources through the swc hook (also under jest, whose
-  // own transform does not reach worker threads)
-  const ts = join(__dirname, 'scoring.worker.ts');
-  if (!(__filename.endsWith('.ts') && existsSync(ts))) return { file: join(__dirname, 'scoring.worker.js') };
-  const hooked = process.execArgv.some((a) => a.includes('@swc-node/register'));
-  return { file: ts, execArgv: hooked ? undefined : [...process.execArgv, '-r', '@swc-node/register'] };
-}

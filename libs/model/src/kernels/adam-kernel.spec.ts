@@ -1,0 +1,62 @@
+import { createRng } from '@app/random';
+import { adamState, adamStep, DEFAULT_ADAM, transposeInto } from '../adam';
+import { cloneParams, DaeParams } from '../dae.model';
+import { ADAM_WASM_BASE64 } from './adam-wasm';
+import { compileKernels } from './compile-kernels';
+import { adamKernel, ParameterArena } from './parameter-arena';
+
+// one 7 x 9 weight matrix (rows of 9 floats: vectors of 4 straddle them) and its 9 biases
+const [ROWS, COLS] = [7, 9];
+
+function randomParams(alloc: (n: number) => Float32Array, seed: number): DaeParams {
+  const rng = createRng(seed);
+  const fill = (a: Float32Array) => a.map(() => rng.next() - 0.5);
+  return { weights: [fill(alloc(ROWS * COLS))], biases: [fill(alloc(COLS))] };
+}
+
+describe('wasm Adam kernel', () => {
+  it('is committed as compiled from its text (npm run build:kernels)', async () => {
+    expect(Buffer.from(await compileKernels()).toString('base64')).toBe(ADAM_WASM_BASE64);
+  });
+
+  it.each([0, 1, 2])('updates the same bits as the JS loops with %i gradients, keeping the transposed copy', (gradients) => {
+    for (const weightDecay of [0, 0.01]) {
+      const arena = ParameterArena.create([ROWS * COLS, COLS], 5 + gradients)!;
+      const kernel = adamKernel(arena.memory);
+      const fast = { params: randomParams(arena.alloc, 1), grads: [2, 3].slice(0, gradients).map((s) => randomParams(arena.alloc, s)), transposed: arena.alloc(ROWS * COLS) };
+      const state = adamState(fast.params, arena.alloc);
+      transposeInto(fast.params.weights[0], { values: fast.transposed, cols: COLS });
+      const slow = { params: cloneParams(fast.params), grads: fast.grads.map((g) => cloneParams(g)) };
+      const slowState = { m: cloneParams(state.m), v: cloneParams(state.v) };
+      const options = { ...DEFAULT_ADAM, learningRate: 0.01, weightDecay };
+      for (let step = 1; step <= 3; step++) {
+        // three threads' slices: 21 floats each, cut inside rows
+        for (let part = 0; part < 3; part++) {
+          adamStep(fast.params, fast.grads, state, options, step, part, 3, kernel, [fast.transposed]);
+          adamStep(slow.params, slow.grads, slowState, options, step, part, 3);
+        }
+      }
+      expect(fast.params).toEqual(slow.params);
+      expect(state).toEqual(slowState);
+      // the weights moved, unless there was nothing to move them (no gradient, no decay)
+      const moved = fast.params.weights[0].some((w, k) => w !== randomParams((n) => new Float32Array(n), 1).weights[0][k]);
+      expect(moved).toBe(gradients > 0 || weightDecay > 0);
+      const transposed = new Float32Array(ROWS * COLS);
+      transposeInto(slow.params.weights[0], { values: transposed, cols: COLS });
+      expect(fast.transposed).toEqual(transposed);
+    }
+  });
+
+  it('leaves arrays outside its memory to the JS loops', () => {
+    const arena = ParameterArena.create([ROWS * COLS, COLS], 4)!;
+    const plain = randomParams((n) => new Float32Array(n), 1);
+    const w = plain.weights[0];
+    expect(adamKernel(arena.memory).update(w, [w], w, w, 0, w.length, 0.1, 0.9, 0.999, 1e-8, 0)).toBe(false);
+    expect(Array.from(w)).toEqual(Array.from(randomParams((n) => new Float32Array(n), 1).weights[0]));
+  });
+
+  it('declines training state beyond what one wasm memory addresses (4 GiB)', () => {
+    expect(ParameterArena.create([2 ** 28 + 4], 4)).toBeNull();
+    expect(ParameterArena.create([1000], 4)?.memory.buffer.byteLength).toBe(65_536);
+  });
+});
