@@ -291,13 +291,12 @@ export class DaeModel {
 
   private layerTensors(): { w: tf.Tensor2D; b: tf.Tensor1D }[] {
     if (!this.tensors) {
+      // kept: the first call may come from inside a tf.tidy. The first layer runs sparse in JS:
+      // its weights never become a tensor (a copy of items x width floats saved per model).
       this.tensors = this.params.weights.map((w, l) => ({
-        // kept: the first call may come from inside a tf.tidy
-        w: tf.keep(tf.tensor2d(w, [this.sizes[l], this.sizes[l + 1]])),
+        w: tf.keep(l === 0 ? tf.zeros([0, this.sizes[1]]) : tf.tensor2d(w, [this.sizes[l], this.sizes[l + 1]])),
         b: tf.keep(tf.tensor1d(this.params.biases[l])),
-      }));
-      // the first layer runs sparse in JS; its tensor is not needed
-      this.tensors[0].w.dispose();
+      })) as { w: tf.Tensor2D; b: tf.Tensor1D }[];
     }
     return this.tensors;
   }

@@ -5,6 +5,7 @@ import { shardGradients } from './dae-gradients';
 import { DaeConfig, DaeParams } from './dae.model';
 import { WorkerReply, WorkerRequest } from './gradient-pool';
 import { AdamKernel, adamKernel } from './kernels/parameter-arena';
+import { ValidationSet, validationValues } from './validation-scoring';
 
 // A data-parallel training worker: its own tfjs backend; parameters, gradients and Adam state
 // shared with the trainer through SharedArrayBuffers; shards and update steps by message.
@@ -19,6 +20,8 @@ interface State {
   ema: { params: DaeParams; decay: number } | null;
   kernel: AdamKernel | null;
   transposed: (Float32Array | undefined)[];
+  /** This thread's share of the validation users. */
+  validation: ValidationSet | null;
 }
 let state: State | null = null;
 
@@ -44,12 +47,20 @@ async function handle(msg: WorkerRequest): Promise<void> {
       ema: msg.ema,
       kernel: msg.memory && adamKernel(msg.memory),
       transposed: msg.transposed,
+      validation: null,
     };
     const info = await initBackend(msg.backend);
     reply({ type: 'ready', backend: info.backend });
     return;
   }
   if (!state) throw new Error('worker not initialised');
+  if (msg.type === 'validate') {
+    state.validation = msg.set ?? state.validation;
+    if (!state.validation) throw new Error('no validation set');
+    const params = msg.averaged && state.ema ? state.ema.params : state.params;
+    reply({ type: 'values', values: validationValues(state.config, params, state.validation, msg.k) });
+    return;
+  }
   if (msg.type === 'batch') {
     const { grads } = state;
     const loss = shardGradients(state.config, state.params, msg.shards.map((s) => s.batch), msg.shards.map((s) => grads[s.index]), state.transposed);

@@ -4,6 +4,8 @@ import { ModelBackend } from './backend';
 import { shardGradients, TrainBatch } from './dae-gradients';
 import { DaeConfig, DaeParams } from './dae.model';
 import { AdamKernel, adamKernel, ParameterArena } from './kernels/parameter-arena';
+import { meanInOrder } from './eval/metrics';
+import { ValidationSet, validationRows, validationValues } from './validation-scoring';
 import { workerEntry } from './worker-entry';
 
 export type WorkerRequest =
@@ -28,8 +30,14 @@ export type WorkerRequest =
       backend: ModelBackend;
     }
   | { type: 'batch'; shards: { index: number; batch: TrainBatch }[] }
-  | { type: 'update'; step: number };
-export type WorkerReply = { type: 'ready'; backend: ModelBackend } | { type: 'done'; loss: number } | { type: 'error'; message: string };
+  | { type: 'update'; step: number }
+  /** Score this share of the validation users (`set` only when it changed) with the parameters, or their average. */
+  | { type: 'validate'; set?: ValidationSet; k: number; averaged: boolean };
+export type WorkerReply =
+  | { type: 'ready'; backend: ModelBackend }
+  | { type: 'done'; loss: number }
+  | { type: 'values'; values: Float64Array }
+  | { type: 'error'; message: string };
 
 /** Polyak averaging of the parameters: the averaged copy and the per-step decay. */
 export interface EmaTarget {
@@ -70,6 +78,8 @@ export interface TrainerOptions {
 export class DataParallelTrainer {
   private readonly workers: Worker[] = [];
   private step = 0;
+  /** The validation set whose shares the threads hold, and this thread's share. */
+  private validation: { whole: ValidationSet; mine: ValidationSet } | null = null;
 
   private constructor(
     private readonly shards: number,
@@ -146,6 +156,26 @@ export class DataParallelTrainer {
     if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step), 0, this.threads);
     await Promise.all(updates);
     return loss;
+  }
+
+  /**
+   * NDCG@k on the validation users, of the parameters or (with ema) their average. Each thread
+   * scores a contiguous share of the users; the per-user values are added in row order, so the
+   * mean is the one thread would get, to the bit.
+   */
+  async validationNdcg(validation: ValidationSet, k: number): Promise<number> {
+    const n = validation.input.rows;
+    const bounds = Array.from({ length: this.threads + 1 }, (_, t) => Math.floor((n * t) / this.threads));
+    const fresh = this.validation?.whole !== validation;
+    const shares = fresh ? { whole: validation, mine: validationRows(validation, 0, bounds[1]) } : this.validation!;
+    this.validation = shares;
+    const averaged = this.ema !== null;
+    const pending = this.workers.map((w, t) =>
+      request(w, { type: 'validate', k, averaged, ...(fresh && { set: validationRows(validation, bounds[t + 1], bounds[t + 2]) }) }),
+    );
+    const mine = validationValues(this.config, this.ema?.params ?? this.params, shares.mine, k);
+    const theirs = (await Promise.all(pending)).map((reply) => (reply.type === 'values' ? reply.values : new Float64Array(0)));
+    return meanInOrder([mine, ...theirs]);
   }
 
   async close(): Promise<void> {

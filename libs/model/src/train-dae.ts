@@ -2,17 +2,13 @@ import { createRng, Rng, shuffleInPlace } from '@app/random';
 import { DEFAULT_ADAM } from './adam';
 import { BackendInfo, initBackend, ModelBackend } from './backend';
 import { TrainBatch } from './dae-gradients';
-import { cloneParams, DaeConfig, DaeModel, DaeParams, DEFAULT_DAE_CONFIG, initParams, parameterLengths, sliceRows } from './dae.model';
-import { evaluateRanking } from './eval/metrics';
+import { cloneParams, DaeConfig, DaeModel, DaeParams, DEFAULT_DAE_CONFIG, initParams, parameterLengths } from './dae.model';
 import { DataParallelTrainer, sharedAlloc } from './gradient-pool';
 import { buildCsr, CsrMatrix, rowLength } from './interaction-matrix';
 import { ParameterArena } from './kernels/parameter-arena';
+import { ValidationSet } from './validation-scoring';
 
-/** Held-out data for early stopping: score from `input` row r, find `heldOut` row r. */
-export interface ValidationSet {
-  input: CsrMatrix;
-  heldOut: CsrMatrix;
-}
+export { ValidationSet };
 
 export interface TrainDaeOptions {
   seed: number;
@@ -163,7 +159,7 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
         lossSum += await trainer.trainStep(batch);
       }
       const trainSeconds = (performance.now() - started) / 1000;
-      const ndcg = validation ? validationNdcg(fullConfig, evaluated, validation, opts.validationK) : null;
+      const ndcg = validation ? await trainer.validationNdcg(validation, opts.validationK) : null;
       const report: EpochReport = {
         epoch,
         loss: lossSum / Math.max(1, rows.rows),
@@ -229,16 +225,6 @@ export function makeBatch(m: CsrMatrix, rowIndexes: ArrayLike<number>, config: D
 
 function inputValue(raw: number, config: DaeConfig): number {
   return config.input === 'binary' ? (raw > 0 ? 1 : 0) : raw;
-}
-
-function validationNdcg(config: DaeConfig, params: DaeParams, validation: ValidationSet, k: number): number {
-  const model = new DaeModel(config, params);
-  try {
-    const name = `ndcg@${k}`;
-    return evaluateRanking((rows, start, end) => model.scores(sliceRows(rows, start, end)), validation.input, validation.heldOut, [{ name, kind: 'ndcg', k }])[name];
-  } finally {
-    model.dispose();
-  }
 }
 
 /**

@@ -68,9 +68,20 @@ export const EVAL_CHUNK_ROWS = 512;
  * sees for the user and is excluded from the ranking; `heldOut` row r is what should be found.
  */
 export function evaluateRanking(scorer: Scorer, input: CsrMatrix, heldOut: CsrMatrix, metrics: readonly MetricSpec[]): Record<string, number> {
+  const values = metricValues(scorer, input, heldOut, metrics);
+  const out: Record<string, number> = {};
+  metrics.forEach((m, j) => (out[m.name] = meanInOrder([values[j]])));
+  return out;
+}
+
+/**
+ * Each metric's value for each user with at least one held-out item, in row order (one array per
+ * metric): what evaluateRanking averages, for callers that score the users in parts.
+ */
+export function metricValues(scorer: Scorer, input: CsrMatrix, heldOut: CsrMatrix, metrics: readonly MetricSpec[]): Float64Array[] {
   if (input.rows !== heldOut.rows) throw new RangeError('input and held-out rows differ');
   const maxK = Math.max(...metrics.map((m) => m.k));
-  const sums = new Float64Array(metrics.length);
+  const values = metrics.map(() => new Float64Array(input.rows));
   const relevant = new Uint8Array(input.cols);
   let users = 0;
   for (let start = 0; start < input.rows; start += EVAL_CHUNK_ROWS) {
@@ -80,13 +91,19 @@ export function evaluateRanking(scorer: Scorer, input: CsrMatrix, heldOut: CsrMa
     for (let r = start; r < end; r++) {
       const held = heldOut.indices.subarray(heldOut.indptr[r], heldOut.indptr[r + 1]);
       if (held.length === 0) continue;
-      users++;
       for (const i of held) relevant[i] = 1;
-      metrics.forEach((m, j) => (sums[j] += metricValue(m.kind, m.k, ranked[r - start], (i) => relevant[i] === 1, held.length)));
+      metrics.forEach((m, j) => (values[j][users] = metricValue(m.kind, m.k, ranked[r - start], (i) => relevant[i] === 1, held.length)));
       for (const i of held) relevant[i] = 0;
+      users++;
     }
   }
-  const out: Record<string, number> = {};
-  metrics.forEach((m, j) => (out[m.name] = users ? sums[j] / users : 0));
-  return out;
+  return values.map((v) => v.slice(0, users));
+}
+
+/** The mean of parts' values taken one after another, summed in that order (0 when there are none). */
+export function meanInOrder(parts: readonly Float64Array[]): number {
+  let sum = 0;
+  let n = 0;
+  for (const part of parts) for (const v of part) (sum += v), n++;
+  return n ? sum / n : 0;
 }
