@@ -81,6 +81,7 @@ async function main(args: string[]): Promise<unknown> {
     backend: backend.backend,
     simd: backend.simd,
     threads: result.threads,
+    shards: result.shards,
     seconds_per_epoch: round(secondsPerEpoch),
     epoch_seconds: perEpoch.map((s) => round(s)),
     users_per_second: Math.round(matrix.rows / secondsPerEpoch),

@@ -174,7 +174,10 @@ export class DataParallelTrainer {
       request(w, { type: 'validate', k, averaged, ...(fresh && { set: validationRows(validation, bounds[t + 1], bounds[t + 2]) }) }),
     );
     const mine = validationValues(this.config, this.ema?.params ?? this.params, shares.mine, k);
-    const theirs = (await Promise.all(pending)).map((reply) => (reply.type === 'values' ? reply.values : new Float64Array(0)));
+    const theirs = (await Promise.all(pending)).map((reply) => {
+      if (reply.type !== 'values') throw new Error(`training worker answered ${reply.type} to validate`);
+      return reply.values;
+    });
     return meanInOrder([mine, ...theirs]);
   }
 
