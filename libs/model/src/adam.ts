@@ -26,6 +26,14 @@ export function adamState(params: DaeParams, alloc?: (n: number) => Float32Array
   return { m: zerosLike(params, alloc), v: zerosLike(params, alloc) };
 }
 
+/** Which slice of the parameters a thread steps, and what makes it fast. */
+export interface AdamStepWhere {
+  part?: number;
+  parts?: number;
+  kernel?: AdamKernel | null;
+  transposed?: readonly (Float32Array | undefined)[];
+}
+
 /**
  * One Adam step over slice `part` of `parts` of every parameter array, with the gradient summed over
  * `grads` (one per data-parallel shard). Each thread updates its own slice, so the step runs on
@@ -33,17 +41,8 @@ export function adamState(params: DaeParams, alloc?: (n: number) => Float32Array
  * live in its memory (the same bits, several times faster), else in the JS loops below.
  * `transposed[l]`, when given, is a copy of weights[l] transposed that the step keeps equal to it.
  */
-export function adamStep(
-  params: DaeParams,
-  grads: readonly DaeParams[],
-  state: AdamState,
-  options: AdamOptions,
-  step: number,
-  part = 0,
-  parts = 1,
-  kernel: AdamKernel | null = null,
-  transposed: readonly (Float32Array | undefined)[] = [],
-): void {
+export function adamStep(params: DaeParams, grads: readonly DaeParams[], state: AdamState, options: AdamOptions, step: number, where: AdamStepWhere = {}): void {
+  const { part = 0, parts = 1, kernel = null, transposed = [] } = where;
   const { learningRate, beta1, beta2, epsilon, weightDecay } = options;
   // bias correction folded into the step size (Kingma & Ba, section 2)
   const lr = (learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);

@@ -144,7 +144,7 @@ export class DataParallelTrainer {
       shardGradients(this.config, this.params, mine.map((s) => s.batch), mine.map((s) => this.grads[s.index]), this.transposed);
     if (this.workers.length === 0) {
       const loss = gradients(dealt(0));
-      adamStep(this.params, this.grads, this.adam, this.options, this.step, 0, 1, this.kernel, this.transposed);
+      adamStep(this.params, this.grads, this.adam, this.options, this.step, { kernel: this.kernel, transposed: this.transposed });
       if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step));
       return loss;
     }
@@ -152,7 +152,7 @@ export class DataParallelTrainer {
     let loss = gradients(dealt(0));
     for (const reply of await Promise.all(pending)) loss += reply.type === 'done' ? reply.loss : 0;
     const updates = this.workers.map((w) => request(w, { type: 'update', step: this.step }));
-    adamStep(this.params, this.grads, this.adam, this.options, this.step, 0, this.threads, this.kernel, this.transposed);
+    adamStep(this.params, this.grads, this.adam, this.options, this.step, { part: 0, parts: this.threads, kernel: this.kernel, transposed: this.transposed });
     if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step), 0, this.threads);
     await Promise.all(updates);
     return loss;

@@ -32,8 +32,8 @@ describe('wasm Adam kernel', () => {
       for (let step = 1; step <= 3; step++) {
         // three threads' slices: 21 floats each, cut inside rows
         for (let part = 0; part < 3; part++) {
-          adamStep(fast.params, fast.grads, state, options, step, part, 3, kernel, [fast.transposed]);
-          adamStep(slow.params, slow.grads, slowState, options, step, part, 3);
+          adamStep(fast.params, fast.grads, state, options, step, { part, parts: 3, kernel, transposed: [fast.transposed] });
+          adamStep(slow.params, slow.grads, slowState, options, step, { part, parts: 3 });
         }
       }
       expect(fast.params).toEqual(slow.params);
