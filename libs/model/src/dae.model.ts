@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@app/random';
 import { CsrMatrix } from './interaction-matrix';
+import { readInto } from './tensor-read';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'linear';
 /** multinomial: log-softmax over all items (Mult-DAE); logistic: per-item sigmoid cross-entropy (CDAE). */
@@ -207,19 +208,24 @@ export class DaeModel {
   }
 
   /** Item scores (count x items, row-major) from user embeddings: higher is more recommended. */
-  decode(embeddings: Float32Array, count = embeddings.length / this.config.embeddingDim): Float32Array {
+  decode(embeddings: Float32Array, count = embeddings.length / this.config.embeddingDim, into?: Float32Array): Float32Array {
     const dim = this.config.embeddingDim;
     if (embeddings.length !== count * dim) throw new RangeError(`expected ${count} x ${dim} embedding values`);
-    return this.rowsOf(count, this.config.items, (start, end) => {
-      const e = tf.tensor2d(embeddings.subarray(start * dim, end * dim), [end - start, dim]);
-      return this.runLayers(e, this.embedAt + 1, this.sizes.length - 1);
-    });
+    return this.rowsOf(
+      count,
+      this.config.items,
+      (start, end) => {
+        const e = tf.tensor2d(embeddings.subarray(start * dim, end * dim), [end - start, dim]);
+        return this.runLayers(e, this.embedAt + 1, this.sizes.length - 1);
+      },
+      into,
+    );
   }
 
   /** encode then decode without leaving the tensor world between them. */
-  scores(rows: CsrMatrix): Float32Array {
+  scores(rows: CsrMatrix, into?: Float32Array): Float32Array {
     this.checkCols(rows);
-    return this.rowsOf(rows.rows, this.config.items, (start, end) => this.runLayers(this.firstLayer(rows, start, end), 1, this.sizes.length - 1));
+    return this.rowsOf(rows.rows, this.config.items, (start, end) => this.runLayers(this.firstLayer(rows, start, end), 1, this.sizes.length - 1), into);
   }
 
   /**
@@ -304,8 +310,18 @@ export class DaeModel {
   /**
    * count x width outputs, computed INFERENCE_CHUNK_ROWS rows at a time (inside a tidy). A single
    * chunk is returned as the backend read it, without a second copy (5 MB for a serving batch).
+   * With `into` (count x width floats at least), they are read into it and a view of it returned.
    */
-  private rowsOf(count: number, width: number, chunk: (start: number, end: number) => tf.Tensor): Float32Array {
+  private rowsOf(count: number, width: number, chunk: (start: number, end: number) => tf.Tensor, into?: Float32Array): Float32Array {
+    if (into) {
+      for (let start = 0; start < count; start += INFERENCE_CHUNK_ROWS) {
+        const end = Math.min(count, start + INFERENCE_CHUNK_ROWS);
+        const t = tf.tidy(() => chunk(start, end));
+        readInto(t, into.subarray(start * width, end * width));
+        t.dispose();
+      }
+      return into.subarray(0, count * width);
+    }
     const read = (start: number, end: number) => {
       const t = tf.tidy(() => chunk(start, end));
       const values = t.dataSync() as Float32Array;
