@@ -313,25 +313,23 @@ export class DaeModel {
    * With `into` (count x width floats at least), they are read into it and a view of it returned.
    */
   private rowsOf(count: number, width: number, chunk: (start: number, end: number) => tf.Tensor, into?: Float32Array): Float32Array {
-    if (into) {
-      for (let start = 0; start < count; start += INFERENCE_CHUNK_ROWS) {
-        const end = Math.min(count, start + INFERENCE_CHUNK_ROWS);
-        const t = tf.tidy(() => chunk(start, end));
-        readInto(t, into.subarray(start * width, end * width));
-        t.dispose();
-      }
-      return into.subarray(0, count * width);
-    }
-    const read = (start: number, end: number) => {
-      const t = tf.tidy(() => chunk(start, end));
+    const compute = (start: number, end: number) => tf.tidy(() => chunk(start, end));
+    if (!into && count <= INFERENCE_CHUNK_ROWS) {
+      if (count === 0) return new Float32Array(0);
+      const t = compute(0, count);
       const values = t.dataSync() as Float32Array;
       t.dispose();
       return values;
-    };
-    if (count <= INFERENCE_CHUNK_ROWS) return count === 0 ? new Float32Array(0) : read(0, count);
-    const out = new Float32Array(count * width);
-    for (let start = 0; start < count; start += INFERENCE_CHUNK_ROWS) out.set(read(start, Math.min(count, start + INFERENCE_CHUNK_ROWS)), start * width);
-    return out;
+    }
+    // several chunks (or a given block): each read straight into its place
+    const out = into ?? new Float32Array(count * width);
+    for (let start = 0; start < count; start += INFERENCE_CHUNK_ROWS) {
+      const end = Math.min(count, start + INFERENCE_CHUNK_ROWS);
+      const t = compute(start, end);
+      readInto(t, out.subarray(start * width, end * width));
+      t.dispose();
+    }
+    return out.subarray(0, count * width);
   }
 
   private checkCols(rows: CsrMatrix): void {

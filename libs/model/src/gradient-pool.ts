@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { AdamOptions, adamState, AdamState, adamStep, emaDecayAt, emaStep, transposeInto, zerosLike } from './adam';
 import { ModelBackend } from './backend';
 import { shardGradients, TrainBatch } from './dae-gradients';
-import { DaeConfig, DaeParams } from './dae.model';
+import { DaeConfig, DaeParams, parameterLengths } from './dae.model';
 import { AdamKernel, adamKernel, ParameterArena } from './kernels/parameter-arena';
 import { meanInOrder } from './eval/metrics';
 import { ValidationSet, validationRows, validationValues } from './validation-scoring';
@@ -61,7 +61,7 @@ export interface TrainerOptions {
   /**
    * Where the gradients and Adam's moments go too, so Adam runs in the wasm kernel, and transposed
    * copies of the dense layers' weights, which the kernel keeps current (the forward pass needs
-   * them). Sized for 4 + shards parameter sets, plus one for `ema`.
+   * them); from DataParallelTrainer.arenaFor.
    */
   arena?: ParameterArena | null;
 }
@@ -92,6 +92,15 @@ export class DataParallelTrainer {
     private readonly kernel: AdamKernel | null,
     private readonly transposed: (Float32Array | undefined)[],
   ) {}
+
+  /**
+   * An arena for a training's parameters and everything the trainer allocates beside them: each
+   * shard's gradient, Adam's two moments, the transposed weights, and the average with `ema`.
+   * Null when that exceeds one wasm memory (training then runs the JS loops).
+   */
+  static arenaFor(config: DaeConfig, shards: number, ema: boolean): ParameterArena | null {
+    return ParameterArena.create(parameterLengths(config), 4 + shards + (ema ? 1 : 0));
+  }
 
   static async create(opts: TrainerOptions): Promise<DataParallelTrainer> {
     const { config, params, adam: options, backend } = opts;

@@ -2,10 +2,9 @@ import { createRng, Rng, shuffleInPlace } from '@app/random';
 import { DEFAULT_ADAM } from './adam';
 import { BackendInfo, initBackend, ModelBackend } from './backend';
 import { TrainBatch } from './dae-gradients';
-import { cloneParams, DaeConfig, DaeModel, DaeParams, DEFAULT_DAE_CONFIG, initParams, parameterLengths } from './dae.model';
+import { cloneParams, DaeConfig, DaeModel, DaeParams, DEFAULT_DAE_CONFIG, initParams } from './dae.model';
 import { DataParallelTrainer, sharedAlloc } from './gradient-pool';
 import { buildCsr, CsrMatrix, rowLength } from './interaction-matrix';
-import { ParameterArena } from './kernels/parameter-arena';
 import { ValidationSet } from './validation-scoring';
 
 export { ValidationSet };
@@ -137,8 +136,7 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
   const threads = Math.min(shards, Math.max(1, Math.floor(opts.threads)));
   if (!(opts.emphasis > 0 && Number.isFinite(opts.emphasis))) throw new RangeError(`emphasis must be a positive number, got ${opts.emphasis}`);
   if (!(opts.ema >= 0 && opts.ema < 1)) throw new RangeError(`ema must be in [0, 1), got ${opts.ema}`);
-  // parameters, each shard's gradient, Adam's two moments, the transposed weights and the average: one wasm memory
-  const arena = ParameterArena.create(parameterLengths(fullConfig), 4 + shards + (opts.ema > 0 ? 1 : 0));
+  const arena = DataParallelTrainer.arenaFor(fullConfig, shards, opts.ema > 0);
   const alloc = arena?.alloc ?? (threads > 1 ? sharedAlloc : undefined);
   const params = initParams(fullConfig, opts.seed, alloc);
   const ema = opts.ema > 0 ? { params: cloneParams(params, alloc), decay: opts.ema } : null;

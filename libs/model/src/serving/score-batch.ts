@@ -39,16 +39,15 @@ export function batchOf(kind: ScoringKind, inputs: readonly ScoringInput[]): Sco
  */
 export function scoreBatch(model: DaeModel, batch: ScoringBatch, rankings: readonly (Ranking | null)[]): ScoredRow[] {
   const items = model.config.items;
-  const into = scratchFor(rankings.length * items);
   const scores =
     batch.kind === 'decode'
-      ? model.decode(batch.embeddings, batch.rows, into)
+      ? model.decode(batch.embeddings, batch.rows, scratchFor(batch.rows * items))
       : batch.kind === 'foldIn'
-        ? model.scores(rowsFromItemLists(items, batch.itemLists), into)
+        ? model.scores(rowsFromItemLists(items, batch.itemLists), scratchFor(batch.itemLists.length * items))
         : model.itemCosines(batch.indices);
   return rankings.map((rank, r) => {
     const row = scores.subarray(r * items, (r + 1) * items);
-    // a row that leaves is copied: the scratch block holds the next batch's scores
+    // a row that leaves is copied: the scratch block holds the next batch's scores (cosine rows are new)
     return rank ? rankedItems(row, rank.k, rank.exclude) : row.slice();
   });
 }
