@@ -96,6 +96,7 @@ runCli(async (args) => {
         // the median of the paired rounds' ratios, and each round's
         ratio_to_trivial: median(ratios),
         round_ratios: ratios,
+        round_p99_ms: runs.map((run) => run.query.p99_ms),
       });
     }
     if (trivialRuns.length) emit({ bench: 'serve', query: 'trivial', users, items, dim: DEFAULT_DAE_CONFIG.embeddingDim, connections, seconds: +(perRound * trivialRuns.length).toFixed(1), rounds: trivialRuns.length, scoring_threads: Number(scoringThreads), ...combine(trivialRuns), ratio_to_trivial: 1 });
