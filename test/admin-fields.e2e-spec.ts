@@ -1,8 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ModulesContainer } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { GraphQLField, GraphQLObjectType, GraphQLSchema, isNonNullType, isListType, GraphQLInputType, isInputObjectType, isScalarType, isEnumType, GraphQLNamedType, getNamedType } from 'graphql';
 import { firstErrorCode, gql } from '@app/testing';
-import { ADMIN_ONLY_NOTE } from '../apps/api/src/auth/admin-only.decorator';
+import { ADMIN_ONLY, ADMIN_ONLY_NOTE } from '../apps/api/src/auth/admin-only.decorator';
 import { createTestApiApp } from './create-test-app';
 
 /**
@@ -25,6 +26,12 @@ describe('admin operations (e2e)', () => {
     expect(names).toEqual(expect.arrayContaining(['deleteUser', 'retrain', 'trainingJob', 'models', 'model', 'activateModel']));
   });
 
+  // the note is what clients read, the guard what protects: a guarded field without the note would
+  // be missing from the walk below (and from what the schema tells), a noted one without the guard open
+  it('marks exactly the guarded resolvers as admin-only in the schema', () => {
+    expect(adminFields.map((f) => f.field.name).sort()).toEqual(guardedResolverMethods(app).sort());
+  });
+
   it('refuses every admin field without the admin key, or with a wrong one', async () => {
     const accepted: string[] = [];
     for (const { root, field } of adminFields) {
@@ -44,6 +51,22 @@ function adminFieldsOf(schema: GraphQLSchema) {
       .filter((f) => f.description?.startsWith(ADMIN_ONLY_NOTE))
       .map((field) => ({ root, field })),
   );
+}
+
+/** Resolver methods carrying @AdminOnly() (a GraphQL field is named after its method here). */
+function guardedResolverMethods(app: NestFastifyApplication): string[] {
+  const methods = new Set<string>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.providers.values()) {
+      const proto = wrapper.instance ? Object.getPrototypeOf(wrapper.instance) : null;
+      if (!proto || proto === Object.prototype) continue;
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const method = Object.getOwnPropertyDescriptor(proto, name)?.value;
+        if (typeof method === 'function' && Reflect.getMetadata(ADMIN_ONLY, method) === true) methods.add(name);
+      }
+    }
+  }
+  return [...methods];
 }
 
 function argsOf(field: GraphQLField<unknown, unknown>): string {
