@@ -11,6 +11,9 @@ export function redisOptions(url: string) {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 2000,
+    // closing a connection to a Redis that is down leaves its socket open until this runs out (2 s
+    // by default), and the process waits for it: a shutdown during an outage need not
+    disconnectTimeout: 200,
     lazyConnect: false,
     ...parseRedisUrl(url),
   };
