@@ -54,6 +54,7 @@ runCli(async (args) => {
   } else {
     // data published by an older checkout: bring its schema up to this one's (idempotent)
     await migrate(url);
+    await expectPublished(redisUrl, users, items);
   }
   if (flags['setup-only'] !== undefined) return undefined;
 
@@ -105,6 +106,23 @@ runCli(async (args) => {
   }
   return undefined;
 });
+
+/**
+ * --reuse serves the Redis db as it is: one published for another catalogue (the 20k and 200k
+ * setups each flush the db they are given) would be measured against the wrong model's top items.
+ */
+async function expectPublished(redisUrl: string, users: number, items: number): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    const meta = await new EmbeddingStoreRepository(redis).readMeta(VERSION);
+    if (!meta) throw new UsageError(`${redisUrl} holds no published model: run with --setup-only first`);
+    if (meta.items !== items || meta.users !== users) {
+      throw new UsageError(`${redisUrl} holds a model of ${meta.users} users x ${meta.items} items, not ${users} x ${items}: run --setup-only for this shape, or give each shape its own --redis-db`);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** A bench of the popularity fallback would measure nothing: the model must be answering. */
 async function expectModelServing(url: string, userId: string): Promise<void> {
