@@ -211,7 +211,7 @@ async function publishModel(url: string, redisUrl: string, data: ReturnType<type
   emit({ bench: 'serve_publish', users: userIds.length, cached_top_items: cachedTop, threads, seconds: +((performance.now() - started) / 1000).toFixed(1) });
   const itemVectors = model.itemEmbeddings();
   await store.writeVectors(VERSION, 'item', { ids: itemIds, dim: itemVectors.dim, vectors: itemVectors.vectors });
-  await store.writeMeta(VERSION, { dim: config.embeddingDim, itemDim: itemVectors.dim, users: data.users, items: data.items, trainedAt: new Date().toISOString(), modelHash: 'bench' });
+  await store.writeMeta(VERSION, { dim: config.embeddingDim, itemDim: itemVectors.dim, users: data.users, items: data.items, trainedAt: new Date().toISOString(), modelHash: 'bench', topItems: cachedTop });
   await store.setActive(VERSION);
   redis.disconnect();
   model.dispose();

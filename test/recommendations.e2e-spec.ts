@@ -6,11 +6,13 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import type { Pool } from 'pg';
+import { resetEnvCache } from '@app/config';
 import { deserializeModel, initBackend } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
 import { firstErrorCode, gql } from '@app/testing';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
 import { TestStack } from './test-stack';
+import { createTestApiApp } from './create-test-app';
 import { trainToCompletion } from './train-through-api';
 
 const CONFIG = { epochs: 15, embeddingDim: 24, hidden: [64], seed: 3, patience: 0, batchSize: 50, learningRate: 3e-3 };
@@ -57,27 +59,64 @@ describe('recommendations (e2e)', () => {
     expect(stranger.data!.recommendations.source).toBe('POPULARITY');
   });
 
-  it('matches a brute-force reference (full decode, full sort, seen items excluded) from the precomputed top items and from a decode', async () => {
-    const version = (await gql(api, RECS, { u: 'u7', limit: 1 })).data!.recommendations.modelVersion;
+  /** The user's unseen items by the decoder's score for their published embedding: a full decode and a full sort. */
+  async function reference(user: string): Promise<{ version: number; ranked: { id: string; score: number }[] }> {
+    const version = (await gql(api, RECS, { u: user, limit: 1 })).data!.recommendations.modelVersion;
     await initBackend();
     const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [version]);
     const { model, itemIds } = deserializeModel(Buffer.concat(rows.map((r) => r.data)));
-    const blob = await redis.hgetBuffer(`recoder:v${version}:user:u7`, 'vec');
+    const blob = await redis.hgetBuffer(`recoder:v${version}:user:${user}`, 'vec');
     const scores = model.decode(new Float32Array(Uint8Array.from(blob!).buffer), 1);
     model.dispose();
-    const seen = new Set(await seenBy('u7'));
-    const reference = itemIds
+    const seen = new Set(await seenBy(user));
+    const ranked = itemIds
       .map((id, i) => ({ id, score: scores[i] }))
       .filter((x) => !seen.has(x.id))
       .sort((a, b) => b.score - a.score);
+    return { version, ranked };
+  }
+
+  it('matches a brute-force reference (full decode, full sort, seen items excluded) from the precomputed top items and from a decode', async () => {
+    const { version, ranked } = await reference('u7');
     // the training job ranked the user's 100 best unseen items into Redis: 20 come from there
     expect((await redis.hgetBuffer(`recoder:v${version}:user:u7`, 'top'))!.length).toBe(100 * 8);
     // 150 is more than were precomputed: the API decodes the embedding
     for (const limit of [20, 150]) {
       const recs = (await gql(api, RECS, { u: 'u7', limit })).data!.recommendations;
       expect(recs.source).toBe('EMBEDDING');
-      expect(recs.items.map((i: any) => i.item.id)).toEqual(reference.slice(0, limit).map((x) => x.id));
-      recs.items.forEach((item: any, k: number) => expect(item.score).toBeCloseTo(reference[k].score, 4));
+      expect(recs.items.map((i: any) => i.item.id)).toEqual(ranked.slice(0, limit).map((x) => x.id));
+      recs.items.forEach((item: any, k: number) => expect(item.score).toBeCloseTo(ranked[k].score, 4));
+    }
+  });
+
+  it('knows a published top list was cut at the depth the job ranked it to, whatever the API itself is configured with', async () => {
+    const { version, ranked } = await reference('u9');
+    expect(await redis.hget(`recoder:v${version}:meta`, 'topItems')).toBe('100');
+    // an API configured for deeper lists than this version was published with: 100 of its 200
+    // would look like a user with only 100 unseen items, and a filter skipping 90 of them would
+    // then end the answer at 10
+    const configured = process.env.CACHED_TOP_ITEMS;
+    const deeper = await createTestApiApp({ CACHED_TOP_ITEMS: '200' });
+    try {
+      const excludeIds = ranked.slice(0, 90).map((x) => x.id);
+      let recs = (await gql(deeper, RECS, { u: 'u9', limit: 20, filter: { excludeIds } })).data!.recommendations;
+      for (let i = 0; i < 100 && recs.modelVersion !== version; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        recs = (await gql(deeper, RECS, { u: 'u9', limit: 20, filter: { excludeIds } })).data!.recommendations;
+      }
+      expect(recs.source).toBe('EMBEDDING');
+      expect(recs.items.map((i: any) => i.item.id)).toEqual(ranked.slice(90, 110).map((x) => x.id));
+      // and the list a fold-in writes back keeps to the version's depth, so its length means the same
+      await gql(deeper, `mutation { recordInteractions(input: [{ userId: "u9", itemId: "${ranked[0].id}" }]) { accepted } }`);
+      expect((await gql(deeper, RECS, { u: 'u9', limit: 5 })).data!.recommendations.source).toBe('FOLD_IN');
+      // written through after the answer: the stale flag goes with it
+      for (let i = 0; i < 50 && (await redis.hexists(`recoder:v${version}:user:u9`, 'stale')); i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await redis.hgetBuffer(`recoder:v${version}:user:u9`, 'top'))!.length).toBe(100 * 8);
+    } finally {
+      await deeper.close();
+      if (configured === undefined) delete process.env.CACHED_TOP_ITEMS;
+      else process.env.CACHED_TOP_ITEMS = configured;
+      resetEnvCache();
     }
   });
 

@@ -27,6 +27,11 @@ export interface VersionMeta {
   items: number;
   trainedAt: string;
   modelHash: string;
+  /**
+   * How deep each user's `top` was ranked: a shorter list holds every unseen item. Null for a
+   * version published before the field existed (then a short list proves nothing).
+   */
+  topItems: number | null;
 }
 
 /** Vectors of one kind, row-major, with their ids in the same order. */
@@ -90,7 +95,8 @@ export class EmbeddingStoreRepository {
 
   /** Written after the vectors: a version without meta is incomplete and never activated. */
   async writeMeta(version: number, meta: VersionMeta): Promise<void> {
-    await this.redis.hset(metaKey(version), { ...meta });
+    const { topItems, ...rest } = meta;
+    await this.redis.hset(metaKey(version), topItems === null ? rest : { ...rest, topItems });
   }
 
   async readMeta(version: number): Promise<VersionMeta | null> {
@@ -103,6 +109,7 @@ export class EmbeddingStoreRepository {
       items: Number(raw.items),
       trainedAt: raw.trainedAt,
       modelHash: raw.modelHash,
+      topItems: raw.topItems === undefined ? null : Number(raw.topItems),
     };
   }
 

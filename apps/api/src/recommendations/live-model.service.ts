@@ -17,6 +17,12 @@ export interface LiveModel {
   itemIndex: ReadonlyMap<string, number>;
   /** Newest interaction time the model was trained on. */
   watermark: Date | null;
+  /**
+   * The depth the version's top-item lists were ranked to at publish (its Redis meta), which a
+   * fold-in's list keeps to; null when unknown. Not this process's CACHED_TOP_ITEMS: the two
+   * may differ, and a list is complete only if it is shorter than the depth it was ranked to.
+   */
+  topItems: number | null;
 }
 
 /** Catches a switch whose pub/sub message was missed (e.g. Redis restarted). */
@@ -99,6 +105,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     }
     const blob = await this.versions.weights(version);
     const row = await this.versions.find(version);
+    const meta = await this.store.readMeta(version).catch(() => null);
     if (!blob || !row) throw new Error(`active version ${version} has no stored weights`);
     const loaded = deserializeModel(blob);
     const scoring = await ScoringPool.start(loaded.model, blob, { threads: this.env.SCORING_THREADS, backend: this.env.TFJS_BACKEND }).catch((err) => {
@@ -112,6 +119,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
       itemIds: loaded.itemIds,
       itemIndex: new Map(loaded.itemIds.map((id, i) => [id, i])),
       watermark: row.dataWatermark,
+      topItems: meta?.topItems ?? null,
     };
     // a load that finished after shutdown started: nobody will serve it
     if (this.shutDown) return this.retire(next);

@@ -58,7 +58,8 @@ export class RecommendationsService {
     const live = this.live.current();
     const [catalogue, cached] = await Promise.all([this.catalogue.get(), live && this.cachedUser(live, userId)]);
     if (live && cached?.top && !cached.stale && excludeSeen) {
-      const items = this.fromTop(live, catalogue, cached.top, this.env.CACHED_TOP_ITEMS, limit, filter);
+      // without the depth the list was ranked to, a short list may have been cut, not exhausted
+      const items = this.fromTop(live, catalogue, cached.top, live.topItems ?? Infinity, limit, filter);
       if (items) return { items, modelVersion: live.version, source: RecommendationSource.EMBEDDING };
     }
 
@@ -66,7 +67,8 @@ export class RecommendationsService {
     const seen = excludeSeen ? (history?.items ?? []) : [];
     const embedded = live && this.embeddingOf(live, userId, cached, history);
     if (!live || !embedded) return this.popular(catalogue, limit, seen, filter, live?.version ?? null);
-    const k = this.env.CACHED_TOP_ITEMS;
+    // the version's own depth: every list of a version must mean the same by its length
+    const k = live.topItems ?? this.env.CACHED_TOP_ITEMS;
     const answer = (items: ScoredItem[]) => ({ items, modelVersion: live.version, source: embedded.source });
     if (!narrows(filter)) {
       // ranked in the scoring thread, seen items left out: the answer, and the list Redis caches

@@ -213,6 +213,7 @@ export class TrainingService {
       items: itemIds.length,
       trainedAt: new Date().toISOString(),
       modelHash: modelHash(blob),
+      topItems: this.env.CACHED_TOP_ITEMS,
     });
   }
 }
