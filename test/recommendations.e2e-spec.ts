@@ -179,6 +179,22 @@ describe('recommendations (e2e)', () => {
     expect(excluded).not.toContain(top[1]);
   });
 
+  it('answers a query it has compiled with the same JSON as its first, uncompiled answer', async () => {
+    // a query text of its own: its first run is on graphql-js, later ones on graphql-jit's compiled form
+    const query = `query Compiled($u: ID!) { recommendations(userId: $u, limit: 7) { source modelVersion items { score item { id attributes } } } }`;
+    const answers = [];
+    for (let run = 0; run < 3; run++) answers.push(await request(api.getHttpServer()).post('/graphql').send({ query, variables: { u: 'u11' } }));
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.text).toBe(answers[0].text);
+    }
+    expect(answers[0].body.data.recommendations.items).toHaveLength(7);
+    // an error keeps its code on the compiled path too
+    const refused = await request(api.getHttpServer()).post('/graphql').send({ query: query.replace('limit: 7', 'limit: 0') });
+    expect(refused.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
   it('rejects a limit outside 1..500', async () => {
     for (const limit of [0, 501]) expect(firstErrorCode(await gql(api, RECS, { u: 'u1', limit }))).toBe('BAD_USER_INPUT');
   });
