@@ -74,6 +74,7 @@ runCli(async (args) => {
   const unknown = only?.filter((q) => !scenarios.some(([name]) => name === q));
   if (unknown?.length) throw new UsageError(`unknown --queries ${unknown.join(',')} (known: ${scenarios.map(([name]) => name).join(',')})`);
 
+  await measureModelRead(url);
   const api = await startApi({ DATABASE_URL: url, REDIS_URL: redisUrl, PORT: '3950', SCORING_THREADS: scoringThreads });
   try {
     await expectModelServing(`${api.url}/graphql`, user());
@@ -121,6 +122,28 @@ async function expectPublished(redisUrl: string, users: number, items: number): 
     }
   } finally {
     redis.disconnect();
+  }
+}
+
+/**
+ * What a model switch costs an API process before it can score: reading the blob from Postgres
+ * (the API does the same at start and on every switch), its time and how much the RSS grows.
+ */
+async function measureModelRead(url: string): Promise<void> {
+  const ds = createDataSource(url);
+  await ds.initialize();
+  try {
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    const started = performance.now();
+    const blob = await new ModelVersionRepository(ds).weights(VERSION);
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    emit({ bench: 'serve_model_read', bytes: blob?.length ?? 0, seconds: +seconds.toFixed(2), rss_growth_mb: Math.round((peak - before) / 2 ** 20) });
+  } finally {
+    await ds.destroy();
   }
 }
 
