@@ -64,7 +64,8 @@ export class EnvVars {
 
   /**
    * How many of each user's best unseen items a published model precomputes into Redis: a request
-   * within them is answered without decoding the catalogue (0: decode every request).
+   * within them is answered without decoding the catalogue (0: decode every request). The worker's
+   * value when it publishes becomes the version's (meta `topItems`); the API keeps to that one.
    */
   @Type(() => Number) @IsInt() @Min(0) @Max(500)
   CACHED_TOP_ITEMS = 100;
