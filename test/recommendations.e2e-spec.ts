@@ -27,9 +27,9 @@ describe('recommendations (e2e)', () => {
   const data = generateSynthetic({ users: 400, items: 250, seed: 21, perUser: 25, clusters: 8 });
 
   const train = async () => (await trainToCompletion(api, CONFIG)).version;
-  const servedVersion = async () => (await gql(api, RECS, { u: 'u1', limit: 1 })).data!.recommendations.modelVersion;
-  async function waitServing(version: number) {
-    for (let i = 0; i < 100 && (await servedVersion()) !== version; i++) await new Promise((r) => setTimeout(r, 100));
+  const servedVersion = async (app = api) => (await gql(app, RECS, { u: 'u1', limit: 1 })).data!.recommendations.modelVersion;
+  async function waitServing(version: number, app = api) {
+    for (let i = 0; i < 100 && (await servedVersion(app)) !== version; i++) await new Promise((r) => setTimeout(r, 100));
   }
   const seenBy = async (user: string) =>
     (await db.query(`SELECT i.external_id AS id FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id WHERE u.external_id = $1`, [user])).rows.map((r) => r.id as string);
@@ -99,11 +99,8 @@ describe('recommendations (e2e)', () => {
     const deeper = await createTestApiApp({ CACHED_TOP_ITEMS: '200' });
     try {
       const excludeIds = ranked.slice(0, 90).map((x) => x.id);
-      let recs = (await gql(deeper, RECS, { u: 'u9', limit: 20, filter: { excludeIds } })).data!.recommendations;
-      for (let i = 0; i < 100 && recs.modelVersion !== version; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        recs = (await gql(deeper, RECS, { u: 'u9', limit: 20, filter: { excludeIds } })).data!.recommendations;
-      }
+      await waitServing(version, deeper);
+      const recs = (await gql(deeper, RECS, { u: 'u9', limit: 20, filter: { excludeIds } })).data!.recommendations;
       expect(recs.source).toBe('EMBEDDING');
       expect(recs.items.map((i: any) => i.item.id)).toEqual(ranked.slice(90, 110).map((x) => x.id));
       // and the list a fold-in writes back keeps to the version's depth, so its length means the same

@@ -105,8 +105,9 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     }
     const blob = await this.versions.weights(version);
     const row = await this.versions.find(version);
-    const meta = await this.store.readMeta(version).catch(() => null);
     if (!blob || !row) throw new Error(`active version ${version} has no stored weights`);
+    // Redis down: the depth stays unknown, and short lists count as incomplete (a decode, never a short answer)
+    const meta = await this.store.readMeta(version).catch(() => null);
     const loaded = deserializeModel(blob);
     const scoring = await ScoringPool.start(loaded.model, blob, { threads: this.env.SCORING_THREADS, backend: this.env.TFJS_BACKEND }).catch((err) => {
       loaded.model.dispose();
