@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@app/random';
 import { CsrMatrix } from './interaction-matrix';
-import { readInto } from './tensor-read';
+import { filledTensor, readInto, readTransposedInto } from './tensor-read';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'linear';
 /** multinomial: log-softmax over all items (Mult-DAE); logistic: per-item sigmoid cross-entropy (CDAE). */
@@ -182,6 +182,7 @@ export class DaeModel {
   private readonly sizes: number[];
   private readonly embedAt: number;
   private tensors: { w: tf.Tensor2D; b: tf.Tensor1D }[] | null = null;
+  private output: tf.Tensor2D | null = null;
   private itemNorms: Float32Array | null = null;
 
   constructor(
@@ -216,16 +217,17 @@ export class DaeModel {
       this.config.items,
       (start, end) => {
         const e = tf.tensor2d(embeddings.subarray(start * dim, end * dim), [end - start, dim]);
-        return this.runLayers(e, this.embedAt + 1, this.sizes.length - 1);
+        return this.outputLayer(this.runLayers(e, this.embedAt + 1, this.sizes.length - 2), 1);
       },
       into,
+      true,
     );
   }
 
   /** encode then decode without leaving the tensor world between them. */
   scores(rows: CsrMatrix, into?: Float32Array): Float32Array {
     this.checkCols(rows);
-    return this.rowsOf(rows.rows, this.config.items, (start, end) => this.runLayers(this.firstLayer(rows, start, end), 1, this.sizes.length - 1), into);
+    return this.rowsOf(rows.rows, this.config.items, (start, end) => this.outputLayer(this.runLayers(this.firstLayer(rows, start, end), 1, this.sizes.length - 2), 1), into, true);
   }
 
   /**
@@ -257,8 +259,9 @@ export class DaeModel {
     const norms = (this.itemNorms ??= columnNorms(w, width, items));
     const rows = new Float32Array(indices.length * width);
     for (let r = 0; r < indices.length; r++) for (let h = 0; h < width; h++) rows[r * width + h] = w[h * items + indices[r]];
-    const product = tf.tidy(() => tf.matMul(tf.tensor2d(rows, [indices.length, width]), this.layerTensors()[last].w));
-    const out = product.dataSync() as Float32Array;
+    const product = tf.tidy(() => this.outputLayer(tf.tensor2d(rows, [indices.length, width]), 0));
+    const out = new Float32Array(indices.length * items);
+    readTransposedInto(product, out);
     product.dispose();
     for (let r = 0; r < indices.length; r++) {
       const own = norms[indices[r]];
@@ -273,6 +276,8 @@ export class DaeModel {
   dispose(): void {
     this.tensors?.forEach(({ w, b }) => (w.dispose(), b.dispose()));
     this.tensors = null;
+    this.output?.dispose();
+    this.output = null;
   }
 
   private firstLayer(rows: CsrMatrix, start: number, end: number): tf.Tensor2D {
@@ -282,25 +287,63 @@ export class DaeModel {
     return activate(tf.tensor2d(pre, [sub.rows, this.sizes[1]]), this.config.activation) as tf.Tensor2D;
   }
 
-  /** Applies layers [from, to) to h; the last layer of the network has no activation. */
+  /** Applies hidden layers [from, to) to h (the output layer is outputLayer's). */
   private runLayers(h: tf.Tensor2D, from: number, to: number): tf.Tensor2D {
     const layers = this.layerTensors();
-    const lastLayer = this.sizes.length - 2;
     let out = h;
     for (let l = from; l < to; l++) {
-      // bias added inside the product's kernel: no second pass over a rows x items block
-      const z = tf.fused.matMul({ a: out, b: layers[l].w, bias: layers[l].b }) as tf.Tensor2D;
-      out = l === lastLayer ? z : (activate(z, this.config.activation) as tf.Tensor2D);
+      // bias added inside the product's kernel: no second pass over the block
+      out = activate(tf.fused.matMul({ a: out, b: layers[l].w, bias: layers[l].b }), this.config.activation) as tf.Tensor2D;
     }
     return out;
   }
 
+  /**
+   * The output layer's product for rows h (n x width), items-major: items x n, plus the bias when
+   * `bias` is 1 (0 leaves it out, for cosines). The layer is held transposed, one row per item
+   * with its bias first, and multiplied from the left: the backend's kernel then streams the big
+   * operand from memory once per product, where h @ W streamed it once per few rows. With two
+   * scoring threads sharing the memory bus that was the bottleneck (1.4-2.7 ms a row against
+   * 1.2-1.4, bench/serve-kernel A/B). Ones (or zeros) as h's first column take the bias into the
+   * same sum, first, as the row-major kernel does: on wasm the scores are the same bits.
+   */
+  private outputLayer(h: tf.Tensor2D, bias: 0 | 1): tf.Tensor2D {
+    const lead = tf.fill([1, h.shape[0]], bias);
+    return tf.matMul(this.outputTensor(), tf.concat([lead, tf.transpose(h)], 0) as tf.Tensor2D);
+  }
+
+  private outputTensor(): tf.Tensor2D {
+    if (!this.output) {
+      const last = this.sizes.length - 2;
+      const [width, items] = [this.sizes[last], this.sizes[last + 1]];
+      const w = this.params.weights[last];
+      const b = this.params.biases[last];
+      // kept: the first call may come from inside a tf.tidy
+      this.output = tf.keep(
+        filledTensor([items, width + 1], (out) => {
+          // in blocks of items, so the block of rows being written stays in cache (seconds at 200k items otherwise)
+          for (let i0 = 0; i0 < items; i0 += 64) {
+            const i1 = Math.min(items, i0 + 64);
+            for (let i = i0; i < i1; i++) out[i * (width + 1)] = b[i];
+            for (let h = 0; h < width; h++) {
+              const row = h * items;
+              for (let i = i0; i < i1; i++) out[i * (width + 1) + 1 + h] = w[row + i];
+            }
+          }
+        }),
+      );
+    }
+    return this.output;
+  }
+
   private layerTensors(): { w: tf.Tensor2D; b: tf.Tensor1D }[] {
     if (!this.tensors) {
-      // kept: the first call may come from inside a tf.tidy. The first layer runs sparse in JS:
-      // its weights never become a tensor (a copy of items x width floats saved per model).
+      // kept: the first call may come from inside a tf.tidy. The first layer runs sparse in JS and
+      // the output layer is held transposed (outputTensor): neither is a tensor here (a copy of
+      // items x width floats saved per model).
+      const last = this.sizes.length - 2;
       this.tensors = this.params.weights.map((w, l) => ({
-        w: tf.keep(l === 0 ? tf.zeros([0, this.sizes[1]]) : tf.tensor2d(w, [this.sizes[l], this.sizes[l + 1]])),
+        w: tf.keep(l === 0 || l === last ? tf.zeros([0, this.sizes[l + 1]]) : tf.tensor2d(w, [this.sizes[l], this.sizes[l + 1]])),
         b: tf.keep(tf.tensor1d(this.params.biases[l])),
       })) as { w: tf.Tensor2D; b: tf.Tensor1D }[];
     }
@@ -311,10 +354,12 @@ export class DaeModel {
    * count x width outputs, computed INFERENCE_CHUNK_ROWS rows at a time (inside a tidy). A single
    * chunk is returned as the backend read it, without a second copy (5 MB for a serving batch).
    * With `into` (count x width floats at least), they are read into it and a view of it returned.
+   * `itemsMajor`: each chunk comes as width x rows (outputLayer's) and is transposed as it is read.
    */
-  private rowsOf(count: number, width: number, chunk: (start: number, end: number) => tf.Tensor, into?: Float32Array): Float32Array {
+  private rowsOf(count: number, width: number, chunk: (start: number, end: number) => tf.Tensor, into?: Float32Array, itemsMajor = false): Float32Array {
     const compute = (start: number, end: number) => tf.tidy(() => chunk(start, end));
-    if (!into && count <= INFERENCE_CHUNK_ROWS) {
+    const read = itemsMajor ? readTransposedInto : readInto;
+    if (!into && count <= INFERENCE_CHUNK_ROWS && !itemsMajor) {
       if (count === 0) return new Float32Array(0);
       const t = compute(0, count);
       const values = t.dataSync() as Float32Array;
@@ -326,7 +371,7 @@ export class DaeModel {
     for (let start = 0; start < count; start += INFERENCE_CHUNK_ROWS) {
       const end = Math.min(count, start + INFERENCE_CHUNK_ROWS);
       const t = compute(start, end);
-      readInto(t, out.subarray(start * width, end * width));
+      read(t, out.subarray(start * width, end * width));
       t.dispose();
     }
     return out.subarray(0, count * width);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend';
-import { readInto } from './tensor-read';
+import { filledTensor, readInto, readTransposedInto } from './tensor-read';
 
 describe(readInto.name, () => {
   beforeAll(async () => {
@@ -22,5 +22,35 @@ describe(readInto.name, () => {
     const t = tf.ones([3]);
     expect(() => readInto(t, new Float32Array(2))).toThrow(RangeError);
     t.dispose();
+  });
+});
+
+describe(readTransposedInto.name, () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('copies a matrix as its transpose, across its blocks of rows', () => {
+    // 300 rows: more than one block
+    const [rows, cols] = [300, 3];
+    const t = tf.tensor2d(Float32Array.from({ length: rows * cols }, (_, k) => k), [rows, cols]);
+    const target = new Float32Array(rows * cols).fill(NaN);
+    readTransposedInto(t, target);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) expect(target[c * rows + r]).toBe(r * cols + c);
+    t.dispose();
+  });
+});
+
+describe(filledTensor.name, () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('holds what its fill wrote, and computes with it', () => {
+    const t = filledTensor([2, 3], (values) => values.forEach((_, k) => (values[k] = k + 1)));
+    expect(Array.from(t.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    const product = tf.matMul(t, tf.ones([3, 1]));
+    expect(Array.from(product.dataSync())).toEqual([6, 15]);
+    tf.dispose([t, product]);
   });
 });

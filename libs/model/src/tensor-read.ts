@@ -6,6 +6,13 @@ interface WasmBackendInternals {
   wasm: { HEAPU8: Uint8Array };
 }
 
+/** A float32 tensor's values where they are stored: the wasm heap in place, else a copy. */
+function valuesOf(t: tf.Tensor): Float32Array {
+  const wasm = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendInternals) : null;
+  const stored = wasm?.dataIdMap.get(t.dataId);
+  return wasm && stored ? new Float32Array(wasm.wasm.HEAPU8.buffer, stored.memoryOffset, t.size) : (t.dataSync() as Float32Array);
+}
+
 /**
  * Copies a float32 tensor's values into `target`. On wasm it reads the backend's heap in place:
  * dataSync() would first copy them into a new array, which for a 600 x 6,000 gradient is 14 MB
@@ -13,8 +20,35 @@ interface WasmBackendInternals {
  */
 export function readInto(t: tf.Tensor, target: Float32Array): void {
   if (t.dtype !== 'float32' || target.length !== t.size) throw new RangeError(`readInto: a float32 target of ${t.size} values is needed`);
-  const wasm = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendInternals) : null;
-  const stored = wasm?.dataIdMap.get(t.dataId);
-  if (wasm && stored) target.set(new Float32Array(wasm.wasm.HEAPU8.buffer, stored.memoryOffset, t.size));
-  else target.set(t.dataSync() as Float32Array);
+  target.set(valuesOf(t));
+}
+
+/** Copies a (rows x cols) float32 tensor into `target` as its transpose, cols x rows row-major. */
+export function readTransposedInto(t: tf.Tensor, target: Float32Array): void {
+  if (t.dtype !== 'float32' || t.rank !== 2 || target.length !== t.size) throw new RangeError(`readTransposedInto: a float32 target of ${t.size} values is needed`);
+  const [rows, cols] = t.shape;
+  const src = valuesOf(t);
+  // in blocks of rows: a block's cols-wide rows stay in cache while each target row is written
+  for (let r0 = 0; r0 < rows; r0 += 256) {
+    const r1 = Math.min(rows, r0 + 256);
+    for (let c = 0; c < cols; c++) {
+      const o = c * rows;
+      for (let r = r0; r < r1; r++) target[o + r] = src[r * cols + c];
+    }
+  }
+}
+
+/**
+ * A new float32 tensor of `shape` whose values `fill` writes. On wasm it writes the backend's heap
+ * in place, so a big tensor (a 200k-item layer is 480 MB) never also exists as a JS array.
+ */
+export function filledTensor(shape: [number, number], fill: (values: Float32Array) => void): tf.Tensor2D {
+  if (tf.getBackend() !== 'wasm') {
+    const values = new Float32Array(shape[0] * shape[1]);
+    fill(values);
+    return tf.tensor2d(values, shape);
+  }
+  const t = tf.zeros(shape) as tf.Tensor2D;
+  fill(valuesOf(t));
+  return t;
 }
