@@ -55,6 +55,7 @@ runCli(async (args) => {
     // data published by an older checkout: bring its schema up to this one's (idempotent)
     await migrate(url);
     await expectPublished(redisUrl, users, items);
+    await countPopularity(url);
   }
   if (flags['setup-only'] !== undefined) return undefined;
 
@@ -195,6 +196,23 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : +((sorted[mid - 1] + sorted[mid]) / 2).toFixed(3);
 }
 
+/**
+ * Item popularity as a training job leaves it (counted from what it read); a database set up by
+ * an older checkout has none yet, and every catalogue refresh would count it from all interactions.
+ */
+async function countPopularity(url: string): Promise<void> {
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  try {
+    await pg.query(
+      `INSERT INTO item_popularity (item_id, interactions)
+       SELECT item_id, count(*) FROM interactions WHERE NOT EXISTS (SELECT 1 FROM item_popularity) GROUP BY item_id`,
+    );
+  } finally {
+    await pg.end();
+  }
+}
+
 /** An active model version as a training job would leave it: blob in Postgres, embeddings in Redis, pointer set. */
 async function publishModel(url: string, redisUrl: string, data: ReturnType<typeof generateSynthetic>, cachedTop: number): Promise<void> {
   const itemIds = Array.from({ length: data.items }, (_, i) => syntheticItemId(i));
@@ -210,6 +228,7 @@ async function publishModel(url: string, redisUrl: string, data: ReturnType<type
     [VERSION, config, data.users, data.items],
   );
   await pg.end();
+  await countPopularity(url);
   const ds = createDataSource(url);
   await ds.initialize();
   await new ModelVersionRepository(ds).saveWeights(VERSION, blob);

@@ -53,10 +53,34 @@ describe('recommendations (e2e)', () => {
     expect(res.data!.recommendations.items).toHaveLength(5);
     const seen = new Set(await seenBy('u1'));
     expect(res.data!.recommendations.items.every((i: any) => !seen.has(i.item.id))).toBe(true);
+    // no training has counted yet: the counts are the interactions' own
+    const counted = (await db.query(`SELECT i.external_id AS id, count(*)::float8 AS n FROM interactions x JOIN items i ON i.id = x.item_id GROUP BY i.external_id`)).rows;
+    const live = new Map(counted.map((r) => [r.id as string, r.n as number]));
+    const scores = res.data!.recommendations.items.map((i: any) => i.score);
+    expect(res.data!.recommendations.items.map((i: any) => live.get(i.item.id))).toEqual(scores);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
 
     await waitServing(await train());
     const stranger = await gql(api, RECS, { u: 'never-seen', limit: 5 });
     expect(stranger.data!.recommendations.source).toBe('POPULARITY');
+  });
+
+  it('ranks cold-start answers by the last training\'s counts, read from the table it wrote, not counted again per refresh', async () => {
+    const stored = (await db.query(`SELECT i.external_id AS id, p.interactions AS n FROM item_popularity p JOIN items i ON i.id = p.item_id`)).rows;
+    const counted = (await db.query(`SELECT i.external_id AS id, count(*)::float8 AS n FROM interactions x JOIN items i ON i.id = x.item_id GROUP BY i.external_id`)).rows;
+    const byId = (rows: { id: string; n: number }[]) => new Map(rows.map((r) => [r.id, r.n]));
+    expect(byId(stored)).toEqual(byId(counted));
+    // what the table says is what cold start answers, once the catalogue reloads
+    const last = counted.reduce((a, b) => (b.n < a.n ? b : a)).id as string;
+    await db.query(`UPDATE item_popularity SET interactions = 1e6 WHERE item_id = (SELECT id FROM items WHERE external_id = $1)`, [last]);
+    try {
+      const UPSERT = `mutation U($input: [ItemInput!]!) { upsertItems(input: $input) { id } }`;
+      expect((await gql(api, UPSERT, { input: [{ id: last }] })).errors).toBeUndefined();
+      const stranger = (await gql(api, RECS, { u: 'never-seen', limit: 3 })).data!.recommendations;
+      expect(stranger.items[0]).toMatchObject({ item: { id: last }, score: 1e6 });
+    } finally {
+      await db.query(`UPDATE item_popularity p SET interactions = c.n FROM (SELECT item_id, count(*) AS n FROM interactions GROUP BY item_id) c WHERE c.item_id = p.item_id`);
+    }
   });
 
   /** The user's unseen items by the decoder's score for their published embedding: a full decode and a full sort. */

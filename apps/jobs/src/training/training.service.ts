@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Gauge } from 'prom-client';
 import { EnvVars } from '@app/config';
-import { AnomalyRepository, EpochPoint, ModelMetrics, ModelStatus, ModelVersionEntity, ModelVersionRepository, TrainingDataRepository } from '@app/database';
+import { AnomalyRepository, CatalogueRepository, EpochPoint, ModelMetrics, ModelStatus, ModelVersionEntity, ModelVersionRepository, TrainingDataRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import {
   buildInteractionMatrix,
@@ -53,6 +53,7 @@ export class TrainingService {
     private readonly store: EmbeddingStoreRepository,
     private readonly registry: ModelRegistryService,
     private readonly anomalies: AnomalyRepository,
+    private readonly catalogue: CatalogueRepository,
     private readonly env: EnvVars,
   ) {}
 
@@ -75,6 +76,8 @@ export class TrainingService {
       await report({ phase: 'load', percent: 0, version: v });
       const data = await timed('load', () => this.data.loadAll());
       if (data.user.length === 0) throw new NothingToTrainError('There are no interactions to train on: record some first');
+      // popularity, counted from the rows just read: the API's cold-start answers use it
+      await this.catalogue.replacePopularity(data.itemIds, itemCounts(data.item, data.itemIds.length));
       const { matrix, users, items } = buildInteractionMatrix({ ...data, duplicates: 'max' });
 
       const { config, options } = this.resolveConfig(request, items.size, users.size);
@@ -224,3 +227,10 @@ export function defaultBatchSize(users: number): number {
 }
 
 export const modelHash = (blob: Buffer): string => createHash('sha256').update(blob).digest('hex').slice(0, 16);
+
+/** Interactions per item (dense index), duplicates included: what popularity ranks by. */
+function itemCounts(item: Int32Array, items: number): Float64Array {
+  const counts = new Float64Array(items);
+  for (let k = 0; k < item.length; k++) counts[item[k]]++;
+  return counts;
+}

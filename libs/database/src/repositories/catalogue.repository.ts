@@ -15,12 +15,30 @@ export interface CatalogueItem {
 export class CatalogueRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Every item with its attributes, active flag and popularity, most popular first. */
-  all(): Promise<CatalogueItem[]> {
+  /**
+   * Every item with its attributes, active flag and popularity, most popular first. Popularity is
+   * the last training's count (item_popularity); before any training has counted, it is counted
+   * here, over every interaction.
+   */
+  async all(): Promise<CatalogueItem[]> {
+    const [{ counted }] = await this.db.query(`SELECT EXISTS (SELECT 1 FROM item_popularity) AS counted`);
+    const popularity = counted ? `item_popularity` : `(SELECT item_id, count(*) AS interactions FROM interactions GROUP BY item_id)`;
     return this.db.query(
-      `SELECT i.external_id AS id, i.attributes, i.active, COALESCE(p.n, 0)::float8 AS interactions
-       FROM items i LEFT JOIN (SELECT item_id, count(*) AS n FROM interactions GROUP BY item_id) p ON p.item_id = i.id
+      `SELECT i.external_id AS id, i.attributes, i.active, COALESCE(p.interactions, 0)::float8 AS interactions
+       FROM items i LEFT JOIN ${popularity} p ON p.item_id = i.id
        ORDER BY interactions DESC, i.id`,
     );
+  }
+
+  /** Replaces the stored popularity with these counts (items by external id; unknown ids are skipped). */
+  async replacePopularity(itemIds: readonly string[], counts: ArrayLike<number>): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(`DELETE FROM item_popularity`);
+      await tx.query(
+        `INSERT INTO item_popularity (item_id, interactions)
+         SELECT i.id, c.n FROM unnest($1::text[], $2::float8[]) AS c (external_id, n) JOIN items i ON i.external_id = c.external_id`,
+        [itemIds, Array.from(counts)],
+      );
+    });
   }
 }
