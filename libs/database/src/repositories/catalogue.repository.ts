@@ -30,6 +30,24 @@ export class CatalogueRepository {
     );
   }
 
+  /**
+   * Changes whenever all() would answer differently, for the price of two counts instead of
+   * reading every item: item count, newest update, the stored counts' number and total, and the
+   * writes to both tables (the statistics collector's counters, which also see an update that
+   * kept an older timestamp, within a second or so of its commit).
+   * Null while popularity is counted live: then every interaction changes the answer.
+   */
+  async fingerprint(): Promise<string | null> {
+    const [row] = await this.db.query(
+      `SELECT (SELECT count(*) || ':' || sum(interactions) FROM item_popularity) AS counted,
+              (SELECT count(*) FROM items) AS items,
+              (SELECT max(updated_at) FROM items) AS updated,
+              (SELECT COALESCE(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables
+                WHERE relname IN ('items', 'item_popularity') AND schemaname = current_schema()) AS writes`,
+    );
+    return row.counted ? `${row.items}:${row.updated?.toISOString()}:${row.counted}:${row.writes}` : null;
+  }
+
   /** Replaces the stored popularity with these counts (items by external id; unknown ids are skipped). */
   async replacePopularity(itemIds: readonly string[], counts: ArrayLike<number>): Promise<void> {
     await this.db.transaction(async (tx) => {
