@@ -304,8 +304,8 @@ export class DaeModel {
    * with its bias first, and multiplied from the left: the backend's kernel then streams the big
    * operand from memory once per product, where h @ W streamed it once per few rows. With two
    * scoring threads sharing the memory bus that was the bottleneck (1.4-2.7 ms a row against
-   * 1.2-1.4, bench/serve-kernel A/B). Ones (or zeros) as h's first column take the bias into the
-   * same sum, first, as the row-major kernel does: on wasm the scores are the same bits.
+   * 1.2-1.4, docs/scaling.md). A first row of ones (or zeros) in hᵀ takes the bias into the same
+   * sum, first, as the row-major kernel does: on wasm the scores are the same bits.
    */
   private outputLayer(h: tf.Tensor2D, bias: 0 | 1): tf.Tensor2D {
     const lead = tf.fill([1, h.shape[0]], bias);
