@@ -344,7 +344,8 @@ export class DaeModel {
       const last = this.sizes.length - 2;
       this.tensors = this.params.weights.map((w, l) => ({
         w: tf.keep(l === 0 || l === last ? tf.zeros([0, this.sizes[l + 1]]) : tf.tensor2d(w, [this.sizes[l], this.sizes[l + 1]])),
-        b: tf.keep(tf.tensor1d(this.params.biases[l])),
+        // the output layer's bias lives in outputTensor's first column
+        b: tf.keep(l === last ? tf.zeros([0]) : tf.tensor1d(this.params.biases[l])),
       })) as { w: tf.Tensor2D; b: tf.Tensor1D }[];
     }
     return this.tensors;
