@@ -48,9 +48,10 @@ export class CatalogueService {
    * every request in flight waits out (200k items: ten times that).
    */
   private async refresh(snapshot: Catalogue): Promise<void> {
-    const fingerprint = Date.now() - snapshot.loadedAt < CATALOGUE_MAX_AGE_MS ? await this.items.fingerprint() : null;
-    if (fingerprint !== null && fingerprint === snapshot.fingerprint && this.snapshot === snapshot) snapshot.checkedAt = Date.now();
-    else await this.reload();
+    const fingerprint = await this.items.fingerprint();
+    const young = Date.now() - snapshot.loadedAt < CATALOGUE_MAX_AGE_MS;
+    if (young && fingerprint !== null && fingerprint === snapshot.fingerprint && this.snapshot === snapshot) snapshot.checkedAt = Date.now();
+    else await this.reload(fingerprint);
   }
 
   /** After items change (upsertItems): the next request waits for a fresh catalogue. */
@@ -58,15 +59,15 @@ export class CatalogueService {
     this.dirty = true;
   }
 
-  private reload(): Promise<Catalogue> {
+  /** `known`: the fingerprint a refresh has just read, so it is not read twice. */
+  private reload(known?: string | null): Promise<Catalogue> {
     // a load under way may predate the change: start another
     if (this.dirty) this.loading = null;
     this.dirty = false;
     // the fingerprint first: a change between the two reads makes the next refresh load again
-    this.loading ??= this.items
-      .fingerprint()
+    this.loading ??= (known !== undefined ? Promise.resolve(known) : this.items.fingerprint())
       .then(async (fingerprint) => {
-        const all = await this.items.all();
+        const all = await this.items.all(fingerprint !== null);
         const now = Date.now();
         this.snapshot = { byId: new Map(all.map((i) => [i.id, i])), popular: all.filter((i) => i.active), loadedAt: now, fingerprint, checkedAt: now };
         return this.snapshot;

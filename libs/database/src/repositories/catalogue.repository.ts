@@ -17,12 +17,11 @@ export class CatalogueRepository {
 
   /**
    * Every item with its attributes, active flag and popularity, most popular first. Popularity is
-   * the last training's count (item_popularity); before any training has counted, it is counted
-   * here, over every interaction.
+   * the last training's count (item_popularity) when `stored` (a non-null fingerprint says so);
+   * before any training has counted, it is counted here, over every interaction.
    */
-  async all(): Promise<CatalogueItem[]> {
-    const [{ counted }] = await this.db.query(`SELECT EXISTS (SELECT 1 FROM item_popularity) AS counted`);
-    const popularity = counted ? `item_popularity` : `(SELECT item_id, count(*) AS interactions FROM interactions GROUP BY item_id)`;
+  all(stored: boolean): Promise<CatalogueItem[]> {
+    const popularity = stored ? `item_popularity` : `(SELECT item_id, count(*) AS interactions FROM interactions GROUP BY item_id)`;
     return this.db.query(
       `SELECT i.external_id AS id, i.attributes, i.active, COALESCE(p.interactions, 0)::float8 AS interactions
        FROM items i LEFT JOIN ${popularity} p ON p.item_id = i.id
