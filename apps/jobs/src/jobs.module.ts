@@ -5,10 +5,11 @@ import { HealthModule } from '@app/health';
 import { QueueModule } from '@app/queue';
 import { RedisModule } from '@app/redis';
 import { ExportModule } from './export/export.module';
+import { PopularityModule } from './popularity/popularity.module';
 import { TrainingModule } from './training/training.module';
 
-/** The worker process: BullMQ processors (training, export) and a small HTTP port for /health and /metrics. */
+/** The worker process: BullMQ processors (training, export, popularity recounts) and a small HTTP port for /health and /metrics. */
 @Module({
-  imports: [ConfigModule, RedisModule, DatabaseModule, QueueModule, HealthModule, TrainingModule, ExportModule],
+  imports: [ConfigModule, RedisModule, DatabaseModule, QueueModule, HealthModule, TrainingModule, ExportModule, PopularityModule],
 })
 export class JobsModule {}

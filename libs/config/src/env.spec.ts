@@ -27,4 +27,11 @@ describe(validateEnv.name, () => {
   it('rejects an unknown TFJS_BACKEND', () => {
     expect(() => validateEnv({ TFJS_BACKEND: 'webgl' })).toThrow(/TFJS_BACKEND/);
   });
+
+  it('recounts popularity every 10 minutes unless told a cron expression or "off"', () => {
+    expect(validateEnv({}).POPULARITY_CRON).toBe('*/10 * * * *');
+    expect(validateEnv({ POPULARITY_CRON: 'off' }).POPULARITY_CRON).toBe('off');
+    expect(validateEnv({ POPULARITY_CRON: '0 * * * *' }).POPULARITY_CRON).toBe('0 * * * *');
+    expect(() => validateEnv({ POPULARITY_CRON: 'hourly' })).toThrow(/POPULARITY_CRON/);
+  });
 });

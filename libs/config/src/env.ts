@@ -58,6 +58,13 @@ export class EnvVars {
   @IsOptional() @IsString() @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression' })
   TRAIN_CRON?: string;
 
+  /**
+   * How often the jobs worker recounts item popularity (the cold-start ranking) between trainings,
+   * cron syntax; "off" leaves it to training alone.
+   */
+  @IsString() @Matches(/^(off|(\S+\s+){4,5}\S+)$/, { message: 'must be a cron expression or "off"' })
+  POPULARITY_CRON = '*/10 * * * *';
+
   /** How long a training job may go without renewing its lock before BullMQ treats it as stalled. */
   @Type(() => Number) @IsInt() @Min(1000)
   TRAINING_LOCK_MS = 120_000;

@@ -2,11 +2,13 @@
 export enum QueueName {
   Training = 'training',
   Export = 'export',
+  Popularity = 'popularity',
 }
 
 export enum JobName {
   TrainModel = 'train-model',
   ExportEmbeddings = 'export-embeddings',
+  RecountPopularity = 'recount-popularity',
 }
 
 /** Redis key prefix of every BullMQ key, so recoder's queues are easy to find and never collide. */
@@ -33,6 +35,7 @@ export interface TrainingConfig {
 export interface JobPayloads {
   [JobName.TrainModel]: { config: TrainingConfig; force: boolean; requestedAt: string };
   [JobName.ExportEmbeddings]: { kind: 'user' | 'item'; format: 'npy' | 'ndjson'; version: number };
+  [JobName.RecountPopularity]: { requestedAt: string };
 }
 
 /** Concurrent exports of the same vectors in the same format are one job. */

@@ -15,7 +15,7 @@ import { QUEUE_PREFIX, QueueName } from './queue-names';
         defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: 1000, removeOnFail: false },
       }),
     }),
-    BullModule.registerQueue({ name: QueueName.Training }, { name: QueueName.Export }),
+    BullModule.registerQueue({ name: QueueName.Training }, { name: QueueName.Export }, { name: QueueName.Popularity }),
   ],
   exports: [BullModule],
 })

@@ -17,7 +17,7 @@ export function mountQueueDashboard(app: NestFastifyApplication): void {
   const board = new FastifyAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
-    queues: [QueueName.Training, QueueName.Export].map((name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name)), { readOnlyMode: false })),
+    queues: [QueueName.Training, QueueName.Export, QueueName.Popularity].map((name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name)), { readOnlyMode: false })),
     serverAdapter: board,
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;

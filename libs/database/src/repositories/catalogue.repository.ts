@@ -47,6 +47,29 @@ export class CatalogueRepository {
     return row.counted ? `${row.items}:${row.updated?.toISOString()}:${row.counted}:${row.writes}` : null;
   }
 
+  /**
+   * Counts every item's interactions again, as training does (rows, duplicates included), and
+   * stores what changed: between trainings, cold start follows what users do now. One statement,
+   * so readers see the old counts or the new ones, and an unchanged count is not rewritten (the
+   * API's fingerprint then stays put and no server reloads its catalogue for nothing).
+   */
+  async recountPopularity(): Promise<{ items: number; changed: number }> {
+    const [row] = await this.db.query(
+      `WITH counted AS (SELECT item_id, count(*)::float8 AS n FROM interactions GROUP BY item_id),
+       upserted AS (
+         INSERT INTO item_popularity (item_id, interactions) SELECT item_id, n FROM counted
+         ON CONFLICT (item_id) DO UPDATE SET interactions = EXCLUDED.interactions
+           WHERE item_popularity.interactions IS DISTINCT FROM EXCLUDED.interactions
+         RETURNING 1),
+       removed AS (
+         DELETE FROM item_popularity p WHERE NOT EXISTS (SELECT 1 FROM counted c WHERE c.item_id = p.item_id)
+         RETURNING 1)
+       SELECT (SELECT count(*) FROM counted)::int AS items,
+              ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed))::int AS changed`,
+    );
+    return row;
+  }
+
   /** Replaces the stored popularity with these counts (items by external id; unknown ids are skipped). */
   async replacePopularity(itemIds: readonly string[], counts: ArrayLike<number>): Promise<void> {
     await this.db.transaction(async (tx) => {

@@ -1,0 +1,35 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { EnvVars } from '@app/config';
+import { JobName, JobPayloads, QueueName } from '@app/queue';
+
+export const POPULARITY_SCHEDULER_ID = 'scheduled-popularity';
+
+/**
+ * Training stores popularity once per model; without this, cold start would rank by counts as
+ * old as the last training. POPULARITY_CRON (one scheduler, however many workers) or "off".
+ */
+@Injectable()
+export class PopularitySchedule implements OnApplicationBootstrap {
+  private readonly logger = new Logger(PopularitySchedule.name);
+
+  constructor(
+    @InjectQueue(QueueName.Popularity) private readonly queue: Queue<JobPayloads[JobName.RecountPopularity]>,
+    private readonly env: EnvVars,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.env.POPULARITY_CRON === 'off') {
+      await this.queue.removeJobScheduler(POPULARITY_SCHEDULER_ID);
+      return;
+    }
+    await this.queue.upsertJobScheduler(POPULARITY_SCHEDULER_ID, { pattern: this.env.POPULARITY_CRON }, {
+      name: JobName.RecountPopularity,
+      data: { requestedAt: 'schedule' },
+      // a recount replaces the last one: keep a few to inspect, never pile them up
+      opts: { removeOnComplete: 10, removeOnFail: 50, attempts: 1 },
+    });
+    this.logger.log(`recounting popularity on schedule "${this.env.POPULARITY_CRON}"`);
+  }
+}

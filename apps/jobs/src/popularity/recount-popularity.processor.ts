@@ -1,0 +1,24 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
+import { CatalogueRepository } from '@app/database';
+import { JobName, JobPayloads, QueueName } from '@app/queue';
+
+/** Recounts item popularity, the ranking cold-start answers use, from the interactions as they are now. */
+@Processor(QueueName.Popularity, { concurrency: 1 })
+export class RecountPopularityProcessor extends WorkerHost {
+  private readonly logger = new Logger(RecountPopularityProcessor.name);
+
+  constructor(private readonly catalogue: CatalogueRepository) {
+    super();
+  }
+
+  async process(job: Job<JobPayloads[JobName.RecountPopularity]>) {
+    if (job.name !== JobName.RecountPopularity) throw new UnrecoverableError(`Unknown job ${job.name}`);
+    const started = performance.now();
+    const counted = await this.catalogue.recountPopularity();
+    const seconds = +((performance.now() - started) / 1000).toFixed(2);
+    this.logger.log(`popularity recounted: ${counted.changed} of ${counted.items} items changed, ${seconds} s`);
+    return { ...counted, seconds };
+  }
+}
