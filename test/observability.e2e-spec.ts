@@ -24,6 +24,6 @@ describe('metrics and the queue dashboard (e2e)', () => {
     expect((await request(app.getHttpServer()).get('/admin/queues/api/queues').set('authorization', 'Bearer nope')).status).toBe(401);
     const ok = await request(app.getHttpServer()).get('/admin/queues/api/queues').set('authorization', `Bearer ${TEST_ADMIN_API_KEY}`);
     expect(ok.status).toBe(200);
-    expect(ok.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['export', 'training']);
+    expect(ok.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['export', 'popularity', 'training']);
   });
 });
