@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PoolClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { DataSource, DeepPartial, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ModelStatus, ModelVersionEntity } from '../entities';
+import { copyBinaryColumnInto } from './copy-binary-column';
 
 const WEIGHT_CHUNK_BYTES = 32 * 2 ** 20;
 
@@ -55,22 +58,34 @@ export class ModelVersionRepository {
     });
   }
 
+  /**
+   * The blob, streamed by COPY BINARY into one buffer allocated once: no hex text twice its size,
+   * and a large catalogue's model (~1 GB at 200,000 items) is never held twice. The size and the
+   * rows come from one snapshot, so a version retired meanwhile reads whole or not at all.
+   */
   async weights(version: number): Promise<Buffer | null> {
-    const sizes: { seq: number; bytes: number }[] = await this.db.query('SELECT seq, octet_length(data) AS bytes FROM model_weight_chunks WHERE version = $1 ORDER BY seq', [version]);
-    if (sizes.length === 0) return null;
-    // the blob is allocated once and each chunk copied into place: a model of a large catalogue
-    // (~1 GB at 200,000 items) is never held twice, once in chunks and once concatenated
-    const blob = Buffer.allocUnsafe(sizes.reduce((sum, c) => sum + c.bytes, 0));
-    let offset = 0;
-    for (const { seq, bytes } of sizes) {
-      // one chunk per query: each reaches the client as hex text twice its size
-      const [row] = await this.db.query('SELECT data FROM model_weight_chunks WHERE version = $1 AND seq = $2', [version, seq]);
-      const chunk: Buffer | undefined = row?.data;
-      // a version retired (its chunks deleted or rewritten) while it was being read
-      if (!chunk || chunk.length !== bytes) throw new Error(`the weights of version ${version} changed while they were read`);
-      offset += chunk.copy(blob, offset);
+    if (!Number.isSafeInteger(version)) throw new Error(`not a model version: ${version}`);
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    const client = (runner as unknown as { databaseConnection: PoolClient }).databaseConnection;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const { rows } = await client.query('SELECT count(*)::int AS chunks, COALESCE(sum(octet_length(data)), 0)::int8 AS bytes FROM model_weight_chunks WHERE version = $1', [version]);
+      let blob: Buffer | null = null;
+      if (rows[0].chunks > 0) {
+        blob = Buffer.allocUnsafe(Number(rows[0].bytes));
+        // COPY takes no parameters: the version is checked to be an integer above
+        const copied = await copyBinaryColumnInto(client.query(copyTo(`COPY (SELECT data FROM model_weight_chunks WHERE version = ${version} ORDER BY seq) TO STDOUT (FORMAT binary)`)), blob);
+        if (copied !== blob.length) throw new Error(`the weights of version ${version} changed while they were read`);
+      }
+      await client.query('COMMIT');
+      return blob;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
     }
-    return blob;
   }
 
   clearWeights(version: number): Promise<unknown> {

@@ -1,0 +1,59 @@
+/**
+ * COPY ... TO STDOUT (FORMAT binary) of a one-column query, its values laid end to end into
+ * `into`: the raw bytes of a bytea column, with none of the text protocol's hex (twice the size,
+ * then decoded). The format: an 11-byte signature, int32 flags, int32 extension length; then per
+ * row an int16 field count (-1 ends the data) and per field an int32 length and the bytes.
+ * Returns how many bytes were written; throws if they would not fit.
+ */
+export async function copyBinaryColumnInto(stream: AsyncIterable<Buffer>, into: Buffer): Promise<number> {
+  const head = Buffer.alloc(6);
+  let skip = 11 + 4; // the signature and flags; the extension length is read as a header below
+  let headLen = 0;
+  let headWant = 4;
+  let inExtension = true;
+  let remaining = 0;
+  let offset = 0;
+  let ended = false;
+  for await (const chunk of stream) {
+    let at = 0;
+    while (at < chunk.length && !ended) {
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.length - at);
+        skip -= n;
+        at += n;
+      } else if (remaining > 0) {
+        const n = Math.min(remaining, chunk.length - at);
+        if (offset + n > into.length) throw new Error(`the copied values exceed the ${into.length} bytes counted`);
+        chunk.copy(into, offset, at, at + n);
+        offset += n;
+        at += n;
+        remaining -= n;
+      } else {
+        const n = Math.min(headWant - headLen, chunk.length - at);
+        chunk.copy(head, headLen, at, at + n);
+        headLen += n;
+        at += n;
+        if (headLen < headWant) continue;
+        if (inExtension) {
+          // an extension area we do not need: skipped, then rows begin
+          skip = head.readInt32BE(0);
+          inExtension = false;
+          headWant = 2;
+        } else if (headWant === 2) {
+          const fields = head.readInt16BE(0);
+          if (fields === -1) ended = true;
+          else if (fields !== 1) throw new Error(`expected one column, the COPY has ${fields}`);
+          else headWant = 6;
+          if (headWant === 6) continue;
+        } else {
+          remaining = head.readInt32BE(2);
+          if (remaining < 0) throw new Error('a copied value is NULL');
+          headWant = 2;
+        }
+        headLen = 0;
+      }
+    }
+  }
+  if (!ended) throw new Error('the COPY ended without its trailer');
+  return offset;
+}
