@@ -11,6 +11,7 @@ import { importSynthetic } from '@app/ingest';
 import { generateSynthetic } from '@app/synthetic';
 import { CuttableProxy, DisposableRedis, gql, testPool, truncateStore } from '@app/testing';
 import { StaleFlagsService } from '../apps/api/src/interactions/stale-flags.service';
+import { LiveModelService } from '../apps/api/src/recommendations/live-model.service';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
 import { TEST_DATABASE_URL } from './test-env';
@@ -130,6 +131,27 @@ describe('recommendations when a store is down (e2e)', () => {
     expect(ready!.body).toEqual({ status: 'ready', modelVersion: 1 });
     const res = await gql(api, RECS, { u: 'u1' });
     expect(res.data!.recommendations).toMatchObject({ source: 'EMBEDDING', modelVersion: 1 });
+  });
+
+  it('started while Redis was unreachable, serves the model from Postgres and learns its list depth once Redis is back', async () => {
+    await api.close();
+    redisRoad.sever();
+    try {
+      api = await createTestApiApp(env);
+      const live = api.get(LiveModelService);
+      for (let i = 0; i < 100 && !live.ready(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(live.current()).toMatchObject({ version: 1, topItems: null });
+    } finally {
+      redisRoad.restore();
+    }
+    // what the pointer check does every 10 s, asked here until the client has reconnected
+    const live = api.get(LiveModelService);
+    for (let i = 0; i < 100 && live.current()?.topItems === null; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await live.refresh();
+    }
+    expect(live.current()).toMatchObject({ version: 1, topItems: 100 });
+    expect((await gql(api, RECS, { u: 'u1' })).data!.recommendations.source).toBe('EMBEDDING');
   });
 
   it('owes the flags of a bulk import made while Redis was unreachable, and the API sets them', async () => {

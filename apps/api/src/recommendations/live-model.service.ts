@@ -100,6 +100,8 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     // Redis' pointer is the switch; Postgres is asked only if Redis is unreachable
     const version = (await this.store.activeVersion().catch(() => null)) ?? (await this.versions.findActive())?.version ?? null;
     if (version === null || version === this.live?.version) {
+      // loaded while Redis was down: the list depth is learnt once Redis answers again
+      if (this.live && this.live.topItems === null) this.live.topItems = (await this.store.readMeta(this.live.version).catch(() => null))?.topItems ?? null;
       this.settled = true;
       return;
     }
