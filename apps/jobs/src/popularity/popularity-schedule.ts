@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { EnvVars } from '@app/config';
-import { JobName, JobPayloads, QueueName } from '@app/queue';
+import { JobName, JobPayloads, QueueName, syncJobScheduler } from '@app/queue';
 
 export const POPULARITY_SCHEDULER_ID = 'scheduled-popularity';
 
@@ -20,16 +20,9 @@ export class PopularitySchedule implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.env.POPULARITY_CRON === 'off') {
-      await this.queue.removeJobScheduler(POPULARITY_SCHEDULER_ID);
-      return;
-    }
-    await this.queue.upsertJobScheduler(POPULARITY_SCHEDULER_ID, { pattern: this.env.POPULARITY_CRON }, {
-      name: JobName.RecountPopularity,
-      data: { requestedAt: 'schedule' },
-      // a recount replaces the last one: keep a few to inspect, never pile them up
-      opts: { removeOnComplete: 10, removeOnFail: 50, attempts: 1 },
-    });
-    this.logger.log(`recounting popularity on schedule "${this.env.POPULARITY_CRON}"`);
+    const pattern = this.env.POPULARITY_CRON === 'off' ? null : this.env.POPULARITY_CRON;
+    // a recount replaces the last one: keep a few to inspect, never pile them up
+    const template = { name: JobName.RecountPopularity, data: { requestedAt: 'schedule' }, opts: { removeOnComplete: 10, removeOnFail: 50, attempts: 1 } };
+    if (await syncJobScheduler(this.queue, POPULARITY_SCHEDULER_ID, pattern, template)) this.logger.log(`recounting popularity on schedule "${pattern}"`);
   }
 }

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { EnvVars } from '@app/config';
-import { JobName, JobPayloads, QueueName } from '@app/queue';
+import { JobName, JobPayloads, QueueName, syncJobScheduler } from '@app/queue';
 
 const SCHEDULER_ID = 'scheduled-retrain';
 
@@ -17,14 +17,7 @@ export class TrainingSchedule implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.env.TRAIN_CRON) {
-      await this.queue.removeJobScheduler(SCHEDULER_ID);
-      return;
-    }
-    await this.queue.upsertJobScheduler(SCHEDULER_ID, { pattern: this.env.TRAIN_CRON }, {
-      name: JobName.TrainModel,
-      data: { config: {}, force: false, requestedAt: 'schedule' },
-    });
-    this.logger.log(`retraining on schedule "${this.env.TRAIN_CRON}"`);
+    const template = { name: JobName.TrainModel, data: { config: {}, force: false, requestedAt: 'schedule' } };
+    if (await syncJobScheduler(this.queue, SCHEDULER_ID, this.env.TRAIN_CRON ?? null, template)) this.logger.log(`retraining on schedule "${this.env.TRAIN_CRON}"`);
   }
 }
