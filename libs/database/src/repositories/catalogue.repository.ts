@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ItemAttributes } from '../entities';
 
 export interface CatalogueItem {
@@ -54,25 +54,29 @@ export class CatalogueRepository {
    * API's fingerprint then stays put and no server reloads its catalogue for nothing).
    */
   async recountPopularity(): Promise<{ items: number; changed: number }> {
-    const [row] = await this.db.query(
-      `WITH counted AS (SELECT item_id, count(*)::float8 AS n FROM interactions GROUP BY item_id),
-       upserted AS (
-         INSERT INTO item_popularity (item_id, interactions) SELECT item_id, n FROM counted
-         ON CONFLICT (item_id) DO UPDATE SET interactions = EXCLUDED.interactions
-           WHERE item_popularity.interactions IS DISTINCT FROM EXCLUDED.interactions
-         RETURNING 1),
-       removed AS (
-         DELETE FROM item_popularity p WHERE NOT EXISTS (SELECT 1 FROM counted c WHERE c.item_id = p.item_id)
-         RETURNING 1)
-       SELECT (SELECT count(*) FROM counted)::int AS items,
-              ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed))::int AS changed`,
-    );
-    return row;
+    return this.db.transaction(async (tx) => {
+      await lockPopularity(tx);
+      const [row] = await tx.query(
+        `WITH counted AS (SELECT item_id, count(*)::float8 AS n FROM interactions GROUP BY item_id),
+         upserted AS (
+           INSERT INTO item_popularity (item_id, interactions) SELECT item_id, n FROM counted
+           ON CONFLICT (item_id) DO UPDATE SET interactions = EXCLUDED.interactions
+             WHERE item_popularity.interactions IS DISTINCT FROM EXCLUDED.interactions
+           RETURNING 1),
+         removed AS (
+           DELETE FROM item_popularity p WHERE NOT EXISTS (SELECT 1 FROM counted c WHERE c.item_id = p.item_id)
+           RETURNING 1)
+         SELECT (SELECT count(*) FROM counted)::int AS items,
+                ((SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed))::int AS changed`,
+      );
+      return row;
+    });
   }
 
   /** Replaces the stored popularity with these counts (items by external id; unknown ids are skipped). */
   async replacePopularity(itemIds: readonly string[], counts: ArrayLike<number>): Promise<void> {
     await this.db.transaction(async (tx) => {
+      await lockPopularity(tx);
       await tx.query(`DELETE FROM item_popularity`);
       await tx.query(
         `INSERT INTO item_popularity (item_id, interactions)
@@ -82,3 +86,10 @@ export class CatalogueRepository {
     });
   }
 }
+
+/**
+ * The two writers of item_popularity (a training's replacement, the scheduled recount) take turns:
+ * run at once, the replacement's inserts collide with rows the recount has just upserted.
+ */
+const POPULARITY_LOCK = 0x7265636f; // "reco"
+const lockPopularity = (tx: EntityManager) => tx.query('SELECT pg_advisory_xact_lock($1)', [POPULARITY_LOCK]);
