@@ -16,6 +16,8 @@ describe('metrics and the queue dashboard (e2e)', () => {
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/^recoder_active_model_version \d+$/m);
     expect(res.text).toMatch(/^recoder_jobs\{queue="training",state="waiting"\} \d+$/m);
+    // a recount that keeps failing shows here
+    expect(res.text).toMatch(/^recoder_jobs\{queue="popularity",state="failed"\} \d+$/m);
     expect(res.text).toContain('process_cpu_user_seconds_total');
   });
 

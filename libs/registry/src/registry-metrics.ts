@@ -13,6 +13,7 @@ export class RegistryMetrics implements OnModuleInit {
   constructor(
     @InjectQueue(QueueName.Training) private readonly training: Queue,
     @InjectQueue(QueueName.Export) private readonly exports: Queue,
+    @InjectQueue(QueueName.Popularity) private readonly popularity: Queue,
     private readonly store: EmbeddingStoreRepository,
   ) {}
 
@@ -20,7 +21,7 @@ export class RegistryMetrics implements OnModuleInit {
     // one registration per process, however many modules import this
     if (register.getSingleMetric('recoder_active_model_version')) return;
     const store = this.store;
-    const queues = [this.training, this.exports];
+    const queues = [this.training, this.exports, this.popularity];
     new Gauge({
       name: 'recoder_active_model_version',
       help: 'The model version serving recommendations (0: none yet)',
