@@ -11,6 +11,9 @@ import {
   DEFAULT_TRAIN_OPTIONS,
   Ease,
   evaluateRanking,
+  meanInOrder,
+  metricValues,
+  pairedDifference,
   EvaluationSplit,
   filterCore,
   IdIndex,
@@ -151,6 +154,7 @@ async function main(args: string[]): Promise<unknown> {
 
   const results: Record<'dae' | 'popularity' | 'ease', Record<string, number>[]> = { dae: [], popularity: [], ease: [] };
   const perSeed: Record<string, unknown>[] = [];
+  const perUser: Record<'dae' | 'ease', Float64Array[][]> = { dae: [], ease: [] };
   const validation: Record<'dae' | 'ease', number>[] = [];
   let trainSeconds = 0;
   for (const seed of seeds) {
@@ -178,7 +182,9 @@ async function main(args: string[]): Promise<unknown> {
       progress(`seed ${seed}: validation ${selectionMetric.name} dae ${trained.bestNdcg?.toFixed(4)} (epoch ${trained.bestEpoch}) | ease(λ=${easeChoice.lambda}) ${easeChoice.value.toFixed(4)} | ${seconds.toFixed(1)} s`);
       continue;
     }
-    results.dae.push(evaluateRanking((rows, a, b) => model.scores(sliceRows(rows, a, b)), s.test.input, s.test.heldOut, metrics));
+    // per user, kept for the paired comparison with EASE; the means are evaluateRanking's
+    perUser.dae.push(metricValues((rows, a, b) => model.scores(sliceRows(rows, a, b)), s.test.input, s.test.heldOut, metrics));
+    results.dae.push(means(metrics, perUser.dae.at(-1)!));
     model.dispose();
 
     const pop = Popularity.fit(s.train);
@@ -186,7 +192,8 @@ async function main(args: string[]): Promise<unknown> {
 
     const lambda = easeChoice.lambda;
     const ease = Ease.fit(s.train, lambda);
-    results.ease.push(evaluateRanking(scorerOf(ease), s.test.input, s.test.heldOut, metrics));
+    perUser.ease.push(metricValues(scorerOf(ease), s.test.input, s.test.heldOut, metrics));
+    results.ease.push(means(metrics, perUser.ease.at(-1)!));
     perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, validation: validation.at(-1), dae: results.dae.at(-1), ease: results.ease.at(-1) });
     progress(`seed ${seed}: dae ${fmt(results.dae.at(-1)!)} | ease(λ=${lambda}) ${fmt(results.ease.at(-1)!)} | pop ${fmt(results.popularity.at(-1)!)} | ${seconds.toFixed(1)} s`);
   }
@@ -212,7 +219,13 @@ async function main(args: string[]): Promise<unknown> {
     validation: { metric: selectionMetric.name, ...summarize(validation) },
     ...(validationOnly
       ? { test: 'not scored (--validation-only)' }
-      : { dae: summarize(results.dae), popularity: summarize(results.popularity), ease: summarize(results.ease) }),
+      : {
+          dae: summarize(results.dae),
+          popularity: summarize(results.popularity),
+          ease: summarize(results.ease),
+          // paired over every test user of every seed: a difference within ~2 se of 0 is a tie
+          dae_minus_ease: Object.fromEntries(metrics.map((m, j) => [m.name, paired(perUser.dae.map((v) => v[j]), perUser.ease.map((v) => v[j]))])),
+        }),
     per_seed: perSeed,
   };
   if (flags.out) writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`);
@@ -271,6 +284,15 @@ function dumpSplit(dir: string, seed: number, s: EvaluationSplit): void {
 
 function csv(id: string): string {
   return /[",\n]/.test(id) ? `"${id.replace(/"/g, '""')}"` : id;
+}
+
+function means(metrics: readonly MetricSpec[], values: Float64Array[]): Record<string, number> {
+  return Object.fromEntries(metrics.map((m, j) => [m.name, meanInOrder([values[j]])]));
+}
+
+function paired(a: Float64Array[], b: Float64Array[]): { mean: number; se: number; users: number } {
+  const d = pairedDifference(a, b);
+  return { mean: round(d.mean, 5), se: round(d.se, 5), users: d.users };
 }
 
 function summarize(runs: Record<string, number>[]): Record<string, number> {

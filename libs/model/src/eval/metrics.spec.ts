@@ -1,5 +1,5 @@
 import { buildCsr } from '../interaction-matrix';
-import { evaluateRanking, metricValue } from './metrics';
+import { evaluateRanking, metricValue, pairedDifference } from './metrics';
 
 describe(metricValue.name, () => {
   // ranked [3, 1, 4, 2], relevant {1, 2}: one hit in the top 3, at rank 2
@@ -42,5 +42,21 @@ describe(evaluateRanking.name, () => {
     // user 0: item 0 excluded, item 1 first: hit, mrr 1; user 1: ranking 1, 2, 3: mrr 1/3; user 2 skipped
     expect(sut['hit@1']).toBeCloseTo(0.5, 10);
     expect(sut['mrr@3']).toBeCloseTo((1 + 1 / 3) / 2, 10);
+  });
+});
+
+describe(pairedDifference.name, () => {
+  it('is the mean of per-user differences with their standard error, pooled over parts', () => {
+    // differences 0.2, -0.1, 0.5, 0.2: mean 0.2, sample variance ((0)^2 + 0.3^2 + 0.3^2 + 0) / 3 = 0.06
+    const a = [Float64Array.of(0.5, 0.3), Float64Array.of(0.9, 0.4)];
+    const b = [Float64Array.of(0.3, 0.4), Float64Array.of(0.4, 0.2)];
+    const d = pairedDifference(a, b);
+    expect(d.users).toBe(4);
+    expect(d.mean).toBeCloseTo(0.2, 12);
+    expect(d.se).toBeCloseTo(Math.sqrt(0.06 / 4), 12);
+  });
+
+  it('refuses values of different users', () => {
+    expect(() => pairedDifference([Float64Array.of(1, 2)], [Float64Array.of(1)])).toThrow(RangeError);
   });
 });

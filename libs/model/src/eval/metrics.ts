@@ -107,3 +107,27 @@ export function meanInOrder(parts: readonly Float64Array[]): number {
   for (const part of parts) for (const v of part) (sum += v), n++;
   return n ? sum / n : 0;
 }
+
+/** A's minus B's metric on the same users: the mean difference, its standard error, and how many users. */
+export interface PairedDifference {
+  mean: number;
+  se: number;
+  users: number;
+}
+
+/**
+ * Paired over users (a[u] and b[u] are one user's values under two models, parts one per seed):
+ * on held-out sets of ~100 users a seed, two models' means can differ by less than this standard
+ * error, and then neither leads.
+ */
+export function pairedDifference(a: readonly Float64Array[], b: readonly Float64Array[]): PairedDifference {
+  if (a.length !== b.length || a.some((part, p) => part.length !== b[p].length)) throw new RangeError('paired values must cover the same users');
+  let n = 0;
+  let sum = 0;
+  for (let p = 0; p < a.length; p++) for (let u = 0; u < a[p].length; u++) (sum += a[p][u] - b[p][u]), n++;
+  const mean = n ? sum / n : 0;
+  let squares = 0;
+  for (let p = 0; p < a.length; p++) for (let u = 0; u < a[p].length; u++) squares += (a[p][u] - b[p][u] - mean) ** 2;
+  const se = n > 1 ? Math.sqrt(squares / (n - 1) / n) : NaN;
+  return { mean, se, users: n };
+}
