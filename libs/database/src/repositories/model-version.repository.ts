@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource, DeepPartial, In } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ModelStatus, ModelVersionEntity } from '../entities';
 import { copyBinaryColumnInto } from './copy-binary-column';
+import { inReadSnapshot } from './read-snapshot';
 
 const WEIGHT_CHUNK_BYTES = 32 * 2 ** 20;
 
@@ -65,27 +65,15 @@ export class ModelVersionRepository {
    */
   async weights(version: number): Promise<Buffer | null> {
     if (!Number.isSafeInteger(version)) throw new Error(`not a model version: ${version}`);
-    const runner = this.db.createQueryRunner();
-    await runner.connect();
-    const client = (runner as unknown as { databaseConnection: PoolClient }).databaseConnection;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return inReadSnapshot(this.db, async (client) => {
       const { rows } = await client.query('SELECT count(*)::int AS chunks, COALESCE(sum(octet_length(data)), 0)::int8 AS bytes FROM model_weight_chunks WHERE version = $1', [version]);
-      let blob: Buffer | null = null;
-      if (rows[0].chunks > 0) {
-        blob = Buffer.allocUnsafe(Number(rows[0].bytes));
-        // COPY takes no parameters: the version is checked to be an integer above
-        const copied = await copyBinaryColumnInto(client.query(copyTo(`COPY (SELECT data FROM model_weight_chunks WHERE version = ${version} ORDER BY seq) TO STDOUT (FORMAT binary)`)), blob);
-        if (copied !== blob.length) throw new Error(`the weights of version ${version} changed while they were read`);
-      }
-      await client.query('COMMIT');
+      if (rows[0].chunks === 0) return null;
+      const blob = Buffer.allocUnsafe(Number(rows[0].bytes));
+      // COPY takes no parameters: the version is checked to be an integer above
+      const copied = await copyBinaryColumnInto(client.query(copyTo(`COPY (SELECT data FROM model_weight_chunks WHERE version = ${version} ORDER BY seq) TO STDOUT (FORMAT binary)`)), blob);
+      if (copied !== blob.length) throw new Error(`the weights of version ${version} changed while they were read`);
       return blob;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      await runner.release();
-    }
+    });
   }
 
   clearWeights(version: number): Promise<unknown> {

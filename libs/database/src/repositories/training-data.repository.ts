@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
+import { inReadSnapshot } from './read-snapshot';
 
 /** Every interaction as parallel typed arrays of dense indexes: 12 bytes a row, no object per row. */
 export interface TrainingData {
@@ -32,27 +33,18 @@ export class TrainingDataRepository {
    * inside one REPEATABLE READ snapshot so the count and the rows agree.
    */
   async loadAll(onProgress?: (rows: number, total: number) => void): Promise<TrainingData> {
-    const runner = this.db.createQueryRunner();
-    await runner.connect();
-    const client = (runner as unknown as { databaseConnection: PoolClient }).databaseConnection;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const { raw, users, items, total } = await inReadSnapshot(this.db, async (client) => {
       const total = Number((await client.query('SELECT count(*) AS n FROM interactions')).rows[0].n);
       const raw = await this.copyInteractions(client, total, onProgress);
       const users = await this.denseIds(client, 'users', raw.userKey);
       const items = await this.denseIds(client, 'items', raw.itemKey);
-      await client.query('COMMIT');
-      for (let k = 0; k < total; k++) {
-        raw.userKey[k] = users.dense[raw.userKey[k]];
-        raw.itemKey[k] = items.dense[raw.itemKey[k]];
-      }
-      return { user: raw.userKey, item: raw.itemKey, weight: raw.weight, userIds: users.ids, itemIds: items.ids, watermark: raw.watermark };
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      await runner.release();
+      return { raw, users, items, total };
+    });
+    for (let k = 0; k < total; k++) {
+      raw.userKey[k] = users.dense[raw.userKey[k]];
+      raw.itemKey[k] = items.dense[raw.itemKey[k]];
     }
+    return { user: raw.userKey, item: raw.itemKey, weight: raw.weight, userIds: users.ids, itemIds: items.ids, watermark: raw.watermark };
   }
 
   private async copyInteractions(client: PoolClient, total: number, onProgress?: (rows: number, total: number) => void) {

@@ -1,0 +1,47 @@
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { testPool } from '@app/testing';
+import { TEST_DATABASE_URL } from '../../../../test/test-env';
+import { createDataSource } from '../data-source';
+import { inReadSnapshot } from './read-snapshot';
+
+describe(`${inReadSnapshot.name} (Postgres)`, () => {
+  let db: Pool;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    db = testPool(TEST_DATABASE_URL);
+    ds = createDataSource(TEST_DATABASE_URL);
+    await ds.initialize();
+  });
+  afterAll(async () => {
+    await db.end();
+    await ds.destroy();
+  });
+
+  const connected = async (pid: number) => (await db.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1;
+  async function disconnected(pid: number): Promise<boolean> {
+    for (let i = 0; i < 50 && (await connected(pid)); i++) await new Promise((r) => setTimeout(r, 20));
+    return !(await connected(pid));
+  }
+
+  it('reads in one read-only snapshot and pools the connection again', async () => {
+    const seen = await inReadSnapshot(ds, async (client) => {
+      const { rows } = await client.query(`SELECT pg_backend_pid() AS pid, current_setting('transaction_isolation') AS iso, current_setting('transaction_read_only') AS ro`);
+      return rows[0];
+    });
+    expect(seen).toMatchObject({ iso: 'repeatable read', ro: 'on' });
+    expect(await connected(seen.pid)).toBe(true);
+  });
+
+  it('drops a connection whose read failed instead of pooling it', async () => {
+    let pid = 0;
+    await expect(
+      inReadSnapshot(ds, async (client) => {
+        pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+        throw new Error('the COPY broke');
+      }),
+    ).rejects.toThrow('the COPY broke');
+    expect(await disconnected(pid)).toBe(true);
+  });
+});

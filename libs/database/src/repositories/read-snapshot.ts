@@ -1,0 +1,27 @@
+import type { PoolClient } from 'pg';
+import type { DataSource } from 'typeorm';
+
+/**
+ * Runs `read` on one pooled connection inside a REPEATABLE READ READ ONLY transaction, so a count
+ * and the rows streamed after it (COPY) agree. The raw pg client is handed over because COPY
+ * streams need it. A connection that failed mid-read is dropped, not pooled: after a broken COPY
+ * the session is not worth trusting.
+ */
+export async function inReadSnapshot<T>(db: DataSource, read: (client: PoolClient) => Promise<T>): Promise<T> {
+  const runner = db.createQueryRunner();
+  await runner.connect();
+  const client = (runner as unknown as { databaseConnection: PoolClient }).databaseConnection;
+  let failed: Error | undefined;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const result = await read(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    failed = err as Error;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await (runner as unknown as { releasePostgresConnection(err?: Error): Promise<void> }).releasePostgresConnection(failed);
+  }
+}
