@@ -1,7 +1,11 @@
+import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
+import { JobName, QueueName } from '@app/queue';
 import { generateSynthetic } from '@app/synthetic';
 import { firstErrorCode, gql, scanKeys } from '@app/testing';
+import { createTestJobsApp } from './create-test-jobs-app';
 import { TestStack } from './test-stack';
 import { admin } from './test-env';
 import { trainToCompletion } from './train-through-api';
@@ -82,5 +86,22 @@ describe('training pipeline (e2e)', () => {
     const gone = await gql(api, `mutation { activateModel(version: ${first}) { version } }`, {}, admin);
     expect(firstErrorCode(gone)).toBe('BAD_USER_INPUT');
     expect(await activeVersion()).toBe(v2.version);
+  });
+
+  it('retrains on TRAIN_CRON from the worker, and drops the schedule once TRAIN_CRON is unset', async () => {
+    const scheduler = (app: NestFastifyApplication) => app.get<Queue>(getQueueToken(QueueName.Training)).getJobScheduler('scheduled-retrain');
+    const scheduled = await createTestJobsApp({ TRAIN_CRON: '0 3 * * *' });
+    try {
+      expect(await scheduler(scheduled)).toMatchObject({ pattern: '0 3 * * *', name: JobName.TrainModel });
+    } finally {
+      await scheduled.close();
+      delete process.env.TRAIN_CRON;
+    }
+    const unscheduled = await createTestJobsApp();
+    try {
+      expect(await scheduler(unscheduled)).toBeFalsy();
+    } finally {
+      await unscheduled.close();
+    }
   });
 });
