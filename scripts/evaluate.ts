@@ -11,7 +11,7 @@ import {
   DEFAULT_TRAIN_OPTIONS,
   Ease,
   evaluateRanking,
-  meanInOrder,
+  metricMeans,
   metricValues,
   pairedDifference,
   EvaluationSplit,
@@ -182,9 +182,9 @@ async function main(args: string[]): Promise<unknown> {
       progress(`seed ${seed}: validation ${selectionMetric.name} dae ${trained.bestNdcg?.toFixed(4)} (epoch ${trained.bestEpoch}) | ease(λ=${easeChoice.lambda}) ${easeChoice.value.toFixed(4)} | ${seconds.toFixed(1)} s`);
       continue;
     }
-    // per user, kept for the paired comparison with EASE; the means are evaluateRanking's
+    // per user, kept for the paired comparison with EASE
     perUser.dae.push(metricValues((rows, a, b) => model.scores(sliceRows(rows, a, b)), s.test.input, s.test.heldOut, metrics));
-    results.dae.push(means(metrics, perUser.dae.at(-1)!));
+    results.dae.push(metricMeans(metrics, perUser.dae.at(-1)!));
     model.dispose();
 
     const pop = Popularity.fit(s.train);
@@ -193,7 +193,7 @@ async function main(args: string[]): Promise<unknown> {
     const lambda = easeChoice.lambda;
     const ease = Ease.fit(s.train, lambda);
     perUser.ease.push(metricValues(scorerOf(ease), s.test.input, s.test.heldOut, metrics));
-    results.ease.push(means(metrics, perUser.ease.at(-1)!));
+    results.ease.push(metricMeans(metrics, perUser.ease.at(-1)!));
     perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, validation: validation.at(-1), dae: results.dae.at(-1), ease: results.ease.at(-1) });
     progress(`seed ${seed}: dae ${fmt(results.dae.at(-1)!)} | ease(λ=${lambda}) ${fmt(results.ease.at(-1)!)} | pop ${fmt(results.popularity.at(-1)!)} | ${seconds.toFixed(1)} s`);
   }
@@ -284,10 +284,6 @@ function dumpSplit(dir: string, seed: number, s: EvaluationSplit): void {
 
 function csv(id: string): string {
   return /[",\n]/.test(id) ? `"${id.replace(/"/g, '""')}"` : id;
-}
-
-function means(metrics: readonly MetricSpec[], values: Float64Array[]): Record<string, number> {
-  return Object.fromEntries(metrics.map((m, j) => [m.name, meanInOrder([values[j]])]));
 }
 
 function paired(a: Float64Array[], b: Float64Array[]): { mean: number; se: number; users: number } {

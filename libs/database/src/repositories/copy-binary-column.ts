@@ -29,6 +29,7 @@ export async function copyBinaryColumnInto(stream: AsyncIterable<Buffer>, into: 
         at += n;
         remaining -= n;
       } else {
+        // a header: the extension's length (4 bytes), then per row its field count (2) and value length (4)
         const n = Math.min(headWant - headLen, chunk.length - at);
         chunk.copy(head, headLen, at, at + n);
         headLen += n;
@@ -38,19 +39,22 @@ export async function copyBinaryColumnInto(stream: AsyncIterable<Buffer>, into: 
           // an extension area we do not need: skipped, then rows begin
           skip = head.readInt32BE(0);
           inExtension = false;
-          headWant = 2;
         } else if (headWant === 2) {
           const fields = head.readInt16BE(0);
-          if (fields === -1) ended = true;
-          else if (fields !== 1) throw new Error(`expected one column, the COPY has ${fields}`);
-          else headWant = 6;
-          if (headWant === 6) continue;
+          if (fields === -1) {
+            ended = true;
+            break;
+          }
+          if (fields !== 1) throw new Error(`expected one column, the COPY has ${fields}`);
+          // the value's length follows in the same header
+          headWant = 6;
+          continue;
         } else {
           remaining = head.readInt32BE(2);
           if (remaining < 0) throw new Error('a copied value is NULL');
-          headWant = 2;
         }
         headLen = 0;
+        headWant = 2;
       }
     }
   }

@@ -68,7 +68,11 @@ export const EVAL_CHUNK_ROWS = 512;
  * sees for the user and is excluded from the ranking; `heldOut` row r is what should be found.
  */
 export function evaluateRanking(scorer: Scorer, input: CsrMatrix, heldOut: CsrMatrix, metrics: readonly MetricSpec[]): Record<string, number> {
-  const values = metricValues(scorer, input, heldOut, metrics);
+  return metricMeans(metrics, metricValues(scorer, input, heldOut, metrics));
+}
+
+/** Each metric's mean over the users of metricValues' answer, by metric name. */
+export function metricMeans(metrics: readonly MetricSpec[], values: readonly Float64Array[]): Record<string, number> {
   const out: Record<string, number> = {};
   metrics.forEach((m, j) => (out[m.name] = meanInOrder([values[j]])));
   return out;
