@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { generateSynthetic } from '@app/synthetic';
+import { mapKey } from '@app/embedding-store';
+import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { gql } from '@app/testing';
 import { TestStack } from './test-stack';
 import { admin } from './test-env';
@@ -21,11 +22,14 @@ describe('embeddings for other services (e2e)', () => {
   let api: NestFastifyApplication;
   let workdir: string;
 
+  const data = generateSynthetic({ users: 300, items: 150, seed: 41, perUser: 15 });
+
   beforeAll(async () => {
-    stack = await TestStack.start({ data: generateSynthetic({ users: 300, items: 150, seed: 41, perUser: 15 }) });
+    stack = await TestStack.start({ data });
     api = stack.api;
     workdir = await mkdtemp(join(tmpdir(), 'recoder-export-client-'));
-    await trainToCompletion(api, { epochs: 3, embeddingDim: 12, hidden: [24] });
+    // enough epochs for the users' map to show their taste clusters (3 leave it barely formed)
+    await trainToCompletion(api, { epochs: 30, embeddingDim: 12, hidden: [24] });
   });
   afterAll(() => stack.close());
 
@@ -88,6 +92,73 @@ print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "ids": ids, "ro
     expect(lines).toHaveLength(job.count);
     const fromApi = await graphqlVectors('ITEM', lines.map((l) => l.id));
     fromApi.vectors.forEach((v, r) => expect(lines[r].vector).toEqual(v.vector));
+  });
+
+  /** The map's coordinates against numpy's eigh of the vectors' covariance, equal up to each axis' sign. */
+  async function expectNumpyPca(kind: 'USER' | 'ITEM', ids: string[], map: { explainedVariance: number[]; points: Array<{ id: string; coordinates: number[] }> }) {
+    const vectors = (await graphqlVectors(kind, ids)).vectors.map((v) => v.vector);
+    const script = `import json, sys, numpy as np
+x = np.array(json.load(sys.stdin), dtype=np.float64)
+if sys.argv[1] == "ITEM": x = x / np.linalg.norm(x, axis=1, keepdims=True)
+c = x - x.mean(axis=0)
+w, v = np.linalg.eigh(np.cov(c, rowvar=False))
+top = v[:, ::-1][:, :2]
+print(json.dumps({"coords": (c @ top).tolist(), "explained": (w[::-1][:2] / w.sum()).tolist()}))`;
+    const numpy = JSON.parse(execFileSync(PYTHON, ['-c', script, kind], { input: JSON.stringify(vectors), maxBuffer: 64 * 2 ** 20 }).toString());
+    expect(map.points).toHaveLength(vectors.length);
+    numpy.explained.forEach((e: number, j: number) => expect(map.explainedVariance[j]).toBeCloseTo(e, 4));
+    for (let j = 0; j < 2; j++) {
+      const sign = Math.sign(numpy.coords[0][j]) * Math.sign(map.points[0].coordinates[j]);
+      map.points.forEach((p, r) => expect(p.coordinates[j]).toBeCloseTo(sign * numpy.coords[r][j], 3));
+    }
+  }
+
+  const MAP = `query M($kind: EmbeddingKind!, $ids: [ID!]!, $version: Int) { embeddingMap(kind: $kind, ids: $ids, version: $version) { version components explainedVariance fittedOn missing points { id coordinates } } }`;
+  const allUsers = Array.from({ length: 300 }, (_, u) => syntheticUserId(u));
+
+  it('places users on a 2-D map: the first principal components of their embeddings, as numpy finds them', async () => {
+    const res = await gql(api, MAP, { kind: 'USER', ids: [...allUsers, 'nobody'] });
+    expect(res.errors).toBeUndefined();
+    const map = res.data!.embeddingMap;
+    expect(map).toMatchObject({ components: 2, fittedOn: 300, missing: ['nobody'] });
+    expect(map.points).toHaveLength(300);
+    const [first, second] = map.explainedVariance;
+    expect(first).toBeGreaterThanOrEqual(second);
+    expect(second).toBeGreaterThan(0);
+    expect(first + second).toBeLessThanOrEqual(1);
+    // the same PCA by numpy's eigh from the vectors GraphQL serves
+    await expectNumpyPca('USER', allUsers, map);
+  });
+
+  it('puts users of the same taste near each other on the map', async () => {
+    const { points } = (await gql(api, MAP, { kind: 'USER', ids: allUsers })).data!.embeddingMap;
+    const distances = { within: [] as number[], between: [] as number[] };
+    for (let a = 0; a < points.length; a++) {
+      for (let b = a + 1; b < points.length; b++) {
+        const d = Math.hypot(points[a].coordinates[0] - points[b].coordinates[0], points[a].coordinates[1] - points[b].coordinates[1]);
+        distances[data.primaryCluster[a] === data.primaryCluster[b] ? 'within' : 'between'].push(d);
+      }
+    }
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    // the generator's ground truth: a user's primary taste cluster
+    expect(mean(distances.within)).toBeLessThan(0.7 * mean(distances.between));
+  });
+
+  it('maps items by the direction of their vectors, and refuses a version with no map', async () => {
+    const items = Array.from({ length: 150 }, (_, i) => syntheticItemId(i));
+    const res = await gql(api, MAP, { kind: 'ITEM', ids: items });
+    expect(res.errors).toBeUndefined();
+    const map = res.data!.embeddingMap;
+    expect(map.fittedOn).toBe(150);
+    expect(map.points.map((p: { id: string }) => p.id)).toEqual(items.filter((id) => !map.missing.includes(id)));
+    await expectNumpyPca('ITEM', items, map);
+    // a version published before maps existed: the map's key is gone, the vectors are still there
+    await stack.redis.del(mapKey(map.version, 'item'));
+    const old = await gql(api, MAP, { kind: 'ITEM', ids: items, version: map.version });
+    expect(old.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect(old.errors?.[0].message).toMatch(/no item map.*retrain/);
+    expect((await gql(api, MAP, { kind: 'USER', ids: ['u1'], version: 999 })).errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect((await gql(api, MAP, { kind: 'USER', ids: Array.from({ length: 1001 }, (_, i) => `u${i}`) })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('lists unknown ids as missing, and keeps downloads behind the admin key', async () => {

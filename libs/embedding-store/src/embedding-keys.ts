@@ -5,7 +5,9 @@
  *                           field `asOf` (fold-ins only) = newest interaction time included, ms,
  *                           field `top` = the user's best unseen items, precomputed (see encodeTopItems)
  *   recoder:v{n}:item:{id}  hash, field `vec` (and `bias`)
- *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash
+ *   recoder:v{n}:map:user   string, JSON: the users' 2-D map (PCA: mean, components, explainedVariance)
+ *   recoder:v{n}:map:item   string, JSON: the same for the item vectors (unit length first)
+ *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash, topItems
  *   recoder:active          the live version number, switched last
  */
 export const KEY_PREFIX = 'recoder';
@@ -24,6 +26,7 @@ export const versionPrefix = (version: number): string => `${KEY_PREFIX}:v${vers
 export const userKey = (version: number, userId: string): string => `${versionPrefix(version)}user:${userId}`;
 export const itemKey = (version: number, itemId: string): string => `${versionPrefix(version)}item:${itemId}`;
 export const metaKey = (version: number): string => `${versionPrefix(version)}meta`;
+export const mapKey = (version: number, kind: 'user' | 'item'): string => `${versionPrefix(version)}map:${kind}`;
 /** SCAN pattern of every key of a version (ids may hold glob characters: escape the prefix only). */
 export const versionPattern = (version: number): string => `${versionPrefix(version)}*`;
 

@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
+import type { EmbeddingMap } from '@app/model';
 import { REDIS } from '@app/redis';
 import {
   ACTIVE_KEY,
   decodeVector,
   vectorBytes,
   itemKey,
+  mapKey,
   metaKey,
   MODEL_ACTIVATED_CHANNEL,
   userKey,
@@ -91,6 +93,17 @@ export class EmbeddingStoreRepository {
       }
     };
     await Promise.all(Array.from({ length: PIPELINES_IN_FLIGHT }, lane));
+  }
+
+  /** A version's map of its users or items (see EmbeddingMap), written before the meta. */
+  async writeMap(version: number, kind: 'user' | 'item', map: EmbeddingMap): Promise<void> {
+    await this.redis.set(mapKey(version, kind), JSON.stringify(map));
+  }
+
+  /** Null for a version published without one (before maps existed, or with fewer than two vectors). */
+  async readMap(version: number, kind: 'user' | 'item'): Promise<EmbeddingMap | null> {
+    const raw = await this.redis.get(mapKey(version, kind));
+    return raw === null ? null : (JSON.parse(raw) as EmbeddingMap);
   }
 
   /** Written after the vectors: a version without meta is incomplete and never activated. */

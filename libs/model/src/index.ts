@@ -7,4 +7,5 @@ export * from './score';
 export * from './serialize';
 export * from './eval';
 export * from './anomaly';
+export * from './embedding-map';
 export * from './serving';

@@ -1,6 +1,6 @@
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { EmbeddingsService, MAX_EMBEDDING_IDS } from './embeddings.service';
-import { EmbeddingBatch, EmbeddingKind } from './models/embedding-batch.model';
+import { EmbeddingBatch, EmbeddingKind, EmbeddingMapBatch } from './models/embedding-batch.model';
 
 @Resolver()
 export class EmbeddingsResolver {
@@ -13,5 +13,14 @@ export class EmbeddingsResolver {
     @Args('version', { type: () => Int, nullable: true }) version?: number,
   ): Promise<EmbeddingBatch> {
     return this.service.batch(kind, ids, version ?? undefined);
+  }
+
+  @Query(() => EmbeddingMapBatch, { description: `Up to ${MAX_EMBEDDING_IDS} users or items on the version's 2-D map (its vectors' first principal components; default: the active version).` })
+  embeddingMap(
+    @Args('kind', { type: () => EmbeddingKind }) kind: EmbeddingKind,
+    @Args('ids', { type: () => [ID] }) ids: string[],
+    @Args('version', { type: () => Int, nullable: true }) version?: number,
+  ): Promise<EmbeddingMapBatch> {
+    return this.service.map(kind, ids, version ?? undefined);
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
+import { projectOnMap } from '@app/model';
 import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
-import { EmbeddingBatch, EmbeddingKind } from './models/embedding-batch.model';
+import { EmbeddingBatch, EmbeddingKind, EmbeddingMapBatch } from './models/embedding-batch.model';
 
 export const MAX_EMBEDDING_IDS = 1000;
 
@@ -11,15 +12,47 @@ export class EmbeddingsService {
 
   /** Vectors of a version (the active one by default) straight from Redis; unknown ids are listed, not an error. */
   async batch(kind: EmbeddingKind, ids: string[], version?: number): Promise<EmbeddingBatch> {
+    const { v, meta } = await this.published(ids, version);
+    const { found, missing } = await this.vectorsOf(v, kind, ids);
+    return { version: v, dimension: kind === EmbeddingKind.USER ? meta.dim : meta.itemDim, vectors: found.map(({ id, vector }) => ({ id, vector: Array.from(vector) })), missing };
+  }
+
+  /**
+   * The same vectors placed on the version's map: 2-D coordinates to plot users or items with.
+   * A user folded in since training has a fresh vector in Redis, and lands where it now belongs.
+   */
+  async map(kind: EmbeddingKind, ids: string[], version?: number): Promise<EmbeddingMapBatch> {
+    const { v } = await this.published(ids, version);
+    const map = await this.store.readMap(v, storeKind(kind));
+    if (!map) throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no ${storeKind(kind)} map (published before maps existed): retrain to get one`);
+    const { found, missing } = await this.vectorsOf(v, kind, ids);
+    return {
+      version: v,
+      components: map.components.length,
+      explainedVariance: map.explainedVariance,
+      fittedOn: map.rows,
+      points: found.map(({ id, vector }) => ({ id, coordinates: projectOnMap(map, vector) })),
+      missing,
+    };
+  }
+
+  /** The version asked for (the active one by default), once it is known to be complete. */
+  private async published(ids: string[], version?: number) {
     if (ids.length > MAX_EMBEDDING_IDS) throw new BadUserInputError(`At most ${MAX_EMBEDDING_IDS} ids per call, got ${ids.length}`, { field: 'ids' });
     const v = version ?? (await this.store.activeVersion());
     if (v === null) throw new ApiError(ApiErrorCode.NotFound, 'No model has been trained yet');
     const meta = await this.store.readMeta(v);
     if (!meta) throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no embeddings (never published, or retired)`);
-    const vectors = await this.store.readVectors(v, kind === EmbeddingKind.USER ? 'user' : 'item', ids);
-    const found: EmbeddingBatch['vectors'] = [];
+    return { v, meta };
+  }
+
+  private async vectorsOf(version: number, kind: EmbeddingKind, ids: string[]) {
+    const vectors = await this.store.readVectors(version, storeKind(kind), ids);
+    const found: { id: string; vector: Float32Array }[] = [];
     const missing: string[] = [];
-    ids.forEach((id, k) => (vectors[k] ? found.push({ id, vector: Array.from(vectors[k]!) }) : missing.push(id)));
-    return { version: v, dimension: kind === EmbeddingKind.USER ? meta.dim : meta.itemDim, vectors: found, missing };
+    ids.forEach((id, k) => (vectors[k] ? found.push({ id, vector: vectors[k]! }) : missing.push(id)));
+    return { found, missing };
   }
 }
+
+const storeKind = (kind: EmbeddingKind): 'user' | 'item' => (kind === EmbeddingKind.USER ? 'user' : 'item');

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { buildInteractionMatrix, DaeModel, initBackend, initParams, ScoringPool, serializeModel } from '@app/model';
+import { buildInteractionMatrix, DaeModel, EmbeddingMap, initBackend, initParams, projectOnMap, ScoringPool, serializeModel } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
 import { testRedis } from '@app/testing';
 import { TEST_REDIS_URL } from '../../../../test/test-env';
@@ -29,10 +29,10 @@ describe('publishUsers (Redis)', () => {
     const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, userIds, itemIds });
     const config = { items: data.items, hidden: [32], embeddingDim: 8, activation: 'tanh' as const, loss: 'multinomial' as const, input: 'binary' as const };
     const model = new DaeModel(config, initParams(config, 2));
+    let maps: (EmbeddingMap | null)[] = [];
     const pool = await ScoringPool.start(model, serializeModel(model, { itemIds }), { threads: 2, maxBatch: 64 });
     try {
-      await publishUsers(store, ON_THIS_THREAD, model, matrix, userIds, 10);
-      await publishUsers(store, ON_THE_POOL, model, matrix, userIds, 10, undefined, pool);
+      maps = [await publishUsers(store, ON_THIS_THREAD, model, matrix, userIds, 10), await publishUsers(store, ON_THE_POOL, model, matrix, userIds, 10, undefined, pool)];
     } finally {
       await pool.close();
       model.dispose();
@@ -45,5 +45,9 @@ describe('publishUsers (Redis)', () => {
       expect(pooled[u]!.top!.items).toHaveLength(10);
       Array.from(pooled[u]!.top!.items).forEach((i) => expect(own.has(i)).toBe(false));
     }
+    // the users' map, fitted on the way from every user's vector
+    expect(maps[0]).toMatchObject({ dim: 8, rows: 300, normalize: false });
+    expect(maps[1]).toEqual(maps[0]);
+    expect(projectOnMap(maps[0]!, here[0]!.vector)).toHaveLength(2);
   });
 });

@@ -1,5 +1,5 @@
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { CsrMatrix, DaeModel, RankedItems, rankUsers, ScoringPool, sliceRows } from '@app/model';
+import { CsrMatrix, DaeModel, EmbeddingMap, EmbeddingMapFitter, RankedItems, rankUsers, ScoringPool, sliceRows } from '@app/model';
 
 /** Users encoded and written per step: bounds the memory of publishing any number of users. */
 const PUBLISH_CHUNK_USERS = 4096;
@@ -8,7 +8,8 @@ const PUBLISH_CHUNK_USERS = 4096;
  * Every user's embedding (from all their items) to Redis, with their `topItems` best unseen items
  * ranked now: the API answers most requests from that list without decoding the catalogue.
  * Ranking costs one forward pass over the users, about a third of one training epoch; with a
- * scoring pool it runs on the pool's threads (ranked where scored), else on this one.
+ * scoring pool it runs on the pool's threads (ranked where scored), else on this one. Returns the
+ * users' map (their first two principal components), fitted on the way from an even sample.
  */
 export async function publishUsers(
   store: EmbeddingStoreRepository,
@@ -19,15 +20,18 @@ export async function publishUsers(
   topItems: number,
   onUsers?: (done: number) => Promise<void> | void,
   scoring?: ScoringPool,
-): Promise<void> {
+): Promise<EmbeddingMap | null> {
   const dim = model.embeddingDim;
+  const map = new EmbeddingMapFitter(dim, matrix.rows);
   for (let start = 0; start < matrix.rows; start += PUBLISH_CHUNK_USERS) {
     const end = Math.min(matrix.rows, start + PUBLISH_CHUNK_USERS);
     const vectors = model.encode(sliceRows(matrix, start, end));
+    map.add(vectors, start);
     const tops = topItems > 0 ? await rank(model, vectors, topItems, matrix, start, scoring) : undefined;
     await store.writeVectors(version, 'user', { ids: userIds.slice(start, end), dim, vectors, tops });
     await onUsers?.(end);
   }
+  return map.fit();
 }
 
 /** Each user's best items, their own (row `first + r` of `seen`) left out. */

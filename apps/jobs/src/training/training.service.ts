@@ -10,7 +10,9 @@ import {
   CsrMatrix,
   DaeConfig,
   DaeModel,
+  EmbeddingMap,
   evaluateRanking,
+  fitEmbeddingMap,
   Popularity,
   reconstructionLoss,
   ScoringPool,
@@ -199,9 +201,10 @@ export class TrainingService {
     const dim = model.embeddingDim;
     // the training threads are done: rank on as many scoring threads (with one, this thread ranks)
     const threads = this.env.TRAIN_THREADS;
+    let userMap: EmbeddingMap | null = null;
     const scoring = threads > 1 && this.env.CACHED_TOP_ITEMS > 0 ? await ScoringPool.start(model, blob, { threads, backend: this.env.TFJS_BACKEND, maxBatch: PUBLISH_BATCH_ROWS }) : undefined;
     try {
-      await publishUsers(this.store, version, model, matrix, userIds, this.env.CACHED_TOP_ITEMS, onUsers, scoring);
+      userMap = await publishUsers(this.store, version, model, matrix, userIds, this.env.CACHED_TOP_ITEMS, onUsers, scoring);
     } finally {
       await scoring?.close();
     }
@@ -209,6 +212,10 @@ export class TrainingService {
     await this.anomalies.replaceForVersion(version, userIds, reconstructionLoss(model, matrix));
     const items = model.itemEmbeddings();
     await this.store.writeVectors(version, 'item', { ids: itemIds, dim: items.dim, vectors: items.vectors });
+    // items are compared by cosine (similarItems): their map is of directions
+    const itemMap = fitEmbeddingMap(items.vectors, items.dim, { normalize: true });
+    if (userMap) await this.store.writeMap(version, 'user', userMap);
+    if (itemMap) await this.store.writeMap(version, 'item', itemMap);
     await this.store.writeMeta(version, {
       dim,
       itemDim: items.dim,
