@@ -15,6 +15,7 @@ import { trainToCompletion } from './train-through-api';
 // Debian's numpy, as a data scientist's notebook would load the file (not the writer's own code)
 const PYTHON = '/usr/bin/python3';
 const EXPORT = `mutation E($kind: EmbeddingKind!, $format: ExportFormat!) { exportEmbeddings(kind: $kind, format: $format) { id state } }`;
+const MAP = `query M($kind: EmbeddingKind!, $ids: [ID!]!, $version: Int) { embeddingMap(kind: $kind, ids: $ids, version: $version) { version components explainedVariance fittedOn missing points { id coordinates } } }`;
 const JOB = `query J($id: ID!) { exportJob(id: $id) { state error count version files { name bytes sha256 url } } }`;
 
 describe('embeddings for other services (e2e)', () => {
@@ -71,8 +72,10 @@ describe('embeddings for other services (e2e)', () => {
     const script = `import json, sys, numpy as np
 a = np.load(sys.argv[1])
 ids = open(sys.argv[2]).read().splitlines()
-print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "ids": ids, "rows": a.astype(float).tolist()}))`;
-    const loaded = JSON.parse(execFileSync(PYTHON, ['-c', script, npy, ids], { maxBuffer: 64 * 2 ** 20 }).toString());
+m = np.load(sys.argv[3])
+print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "ids": ids, "rows": a.astype(float).tolist(), "map_shape": list(m.shape), "map": m.astype(float).tolist()}))`;
+    const map = await download(job.files.find((f: any) => f.name === 'map.npy').url);
+    const loaded = JSON.parse(execFileSync(PYTHON, ['-c', script, npy, ids, map], { maxBuffer: 64 * 2 ** 20 }).toString());
     expect(loaded.dtype).toBe('float32');
     expect(loaded.shape).toEqual([300, 12]);
     const fromApi = await graphqlVectors('USER', loaded.ids);
@@ -82,16 +85,22 @@ print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "ids": ids, "ro
       expect(v.id).toBe(loaded.ids[r]);
       expect(loaded.rows[r]).toEqual(v.vector); // float32 values, exactly
     });
+    // each row's place on the users' map, in the same order (float32)
+    expect(loaded.map_shape).toEqual([300, 2]);
+    const placed = (await gql(api, MAP, { kind: 'USER', ids: loaded.ids })).data!.embeddingMap.points;
+    placed.forEach((p: { coordinates: number[] }, r: number) => p.coordinates.forEach((x, j) => expect(loaded.map[r][j]).toBeCloseTo(x, 5)));
   });
 
   it('exports item vectors as NDJSON that a line reader reads back exactly', async () => {
     const job = await exported('ITEM', 'NDJSON');
     const path = await download(job.files[0].url);
-    const lines: Array<{ id: string; vector: number[] }> = [];
+    const lines: Array<{ id: string; vector: number[]; map: number[] }> = [];
     for await (const line of createInterface({ input: createReadStream(path) })) lines.push(JSON.parse(line));
     expect(lines).toHaveLength(job.count);
     const fromApi = await graphqlVectors('ITEM', lines.map((l) => l.id));
     fromApi.vectors.forEach((v, r) => expect(lines[r].vector).toEqual(v.vector));
+    const placed = (await gql(api, MAP, { kind: 'ITEM', ids: lines.map((l) => l.id) })).data!.embeddingMap.points;
+    placed.forEach((p: { coordinates: number[] }, r: number) => expect(lines[r].map).toEqual(p.coordinates));
   });
 
   /** The map's coordinates against numpy's eigh of the vectors' covariance, equal up to each axis' sign. */
@@ -113,7 +122,6 @@ print(json.dumps({"coords": (c @ top).tolist(), "explained": (w[::-1][:2] / w.su
     }
   }
 
-  const MAP = `query M($kind: EmbeddingKind!, $ids: [ID!]!, $version: Int) { embeddingMap(kind: $kind, ids: $ids, version: $version) { version components explainedVariance fittedOn missing points { id coordinates } } }`;
   const allUsers = Array.from({ length: 300 }, (_, u) => syntheticUserId(u));
 
   it('places users on a 2-D map: the first principal components of their embeddings, as numpy finds them', async () => {
