@@ -182,13 +182,15 @@ export function topEigenvectors(a: Float64Array, n: number, k: number): { vector
   orthonormalise(basis);
   let ritz = rayleighRitz(a, n, basis);
   for (let step = 0; step < MAX_STEPS; step += STEPS_PER_CHECK) {
-    for (let i = 0; i < STEPS_PER_CHECK; i++) {
+    // the first power step is A times the last Ritz vectors, which rayleighRitz already holds
+    basis = ritz.products.map((p) => Float64Array.from(p));
+    orthonormalise(basis);
+    for (let i = 1; i < STEPS_PER_CHECK; i++) {
       basis = basis.map((v) => multiply(a, n, v));
       orthonormalise(basis);
     }
     ritz = rayleighRitz(a, n, basis);
-    basis = ritz.vectors;
-    if (residual(a, n, ritz, k) < TOLERANCE) break;
+    if (residual(ritz, k) < TOLERANCE) break;
   }
   const vectors = ritz.vectors.slice(0, k).map((v) => {
     let big = 0;
@@ -200,16 +202,24 @@ export function topEigenvectors(a: Float64Array, n: number, k: number): { vector
 }
 
 /** The largest |A v - lambda v| of the first k Ritz pairs, against the largest eigenvalue. */
-function residual(a: Float64Array, n: number, ritz: { vectors: Float64Array[]; values: number[] }, k: number): number {
+function residual(ritz: Ritz, k: number): number {
   const scale = Math.max(Math.abs(ritz.values[0]), 1e-300);
   let worst = 0;
   for (let j = 0; j < k; j++) {
-    const av = multiply(a, n, ritz.vectors[j]);
+    const v = ritz.vectors[j];
+    const av = ritz.products[j];
     let r2 = 0;
-    for (let d = 0; d < n; d++) r2 += (av[d] - ritz.values[j] * ritz.vectors[j][d]) ** 2;
+    for (let d = 0; d < v.length; d++) r2 += (av[d] - ritz.values[j] * v[d]) ** 2;
     worst = Math.max(worst, Math.sqrt(r2) / scale);
   }
   return worst;
+}
+
+/** Ritz vectors, their values, and A times each vector. */
+interface Ritz {
+  vectors: Float64Array[];
+  values: number[];
+  products: Float64Array[];
 }
 
 function multiply(a: Float64Array, n: number, v: Float64Array): Float64Array {
@@ -240,24 +250,23 @@ function orthonormalise(vs: Float64Array[]): void {
 }
 
 /** The best k-dimensional eigen-approximation within span(vs): vs^T A vs diagonalised by Jacobi. */
-function rayleighRitz(a: Float64Array, n: number, vs: Float64Array[]): { vectors: Float64Array[]; values: number[] } {
+function rayleighRitz(a: Float64Array, n: number, vs: Float64Array[]): Ritz {
   const q = vs.length;
   const av = vs.map((v) => multiply(a, n, v));
   const small = new Float64Array(q * q);
   for (let i = 0; i < q; i++) for (let j = 0; j < q; j++) small[i * q + j] = dot(vs[i], av[j]);
   const { values, vectors: rot } = jacobiEigen(small, q);
   const order = values.map((_, i) => i).sort((x, y) => values[y] - values[x]);
-  return {
-    values: order.map((i) => values[i]),
-    vectors: order.map((i) => {
-      const out = new Float64Array(n);
-      for (let j = 0; j < q; j++) {
-        const w = rot[j * q + i];
-        for (let x = 0; x < n; x++) out[x] += w * vs[j][x];
-      }
-      return out;
-    }),
+  // the same rotation of A vs is A times the Ritz vectors: the residual check and the next power step need no product of their own
+  const rotate = (from: Float64Array[], i: number) => {
+    const out = new Float64Array(n);
+    for (let j = 0; j < q; j++) {
+      const w = rot[j * q + i];
+      for (let x = 0; x < n; x++) out[x] += w * from[j][x];
+    }
+    return out;
   };
+  return { values: order.map((i) => values[i]), vectors: order.map((i) => rotate(vs, i)), products: order.map((i) => rotate(av, i)) };
 }
 
 /** Cyclic Jacobi for a small symmetric matrix: eigenvalues and eigenvectors (columns of `vectors`). */
