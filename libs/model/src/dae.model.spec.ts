@@ -61,6 +61,29 @@ describe(DaeModel.name, () => {
     else scores.forEach((s, k) => expect(s).toBeCloseTo(rowMajor[k], 5));
   });
 
+  it('scores chosen items of one embedding with the bits decode gives them, at the default widths too', () => {
+    const wide = { ...DEFAULT_DAE_CONFIG, items: 1500 };
+    for (const m of [model, new DaeModel(wide, initParams(wide, 8))]) {
+      const [dim, count] = [m.embeddingDim, m.config.items];
+      const n = 6;
+      const embeddings = Float32Array.from({ length: n * dim }, (_, k) => Math.sin(k * 0.37) * 0.8);
+      // decoded in one batch, as a scoring thread does
+      const batch = m.decode(embeddings, n);
+      // every item, backwards, for the first row; a few for the others
+      const lists = Array.from({ length: n }, (_, r) => (r > 0 ? [r, count - 1, 0, r * 7] : Array.from({ length: count }, (_, i) => count - 1 - i)));
+      m.scoresOf(embeddings, lists);
+      const before = tf.memory().numTensors;
+      const some = m.scoresOf(embeddings, lists);
+      expect(tf.memory().numTensors).toBe(before);
+      lists.forEach((list, r) => {
+        const want = list.map((i) => batch[r * count + i]);
+        if (tf.getBackend() === 'wasm') expect(Array.from(some[r])).toEqual(want);
+        else some[r].forEach((s, k) => expect(s).toBeCloseTo(want[k], 5));
+      });
+      if (m !== model) m.dispose();
+    }
+  });
+
   it('scores a history as the decode of its encoding, with no tensor left behind', () => {
     const rows = rowsFromItemLists(items, [[1, 5, 9], [300], [2, 3]]);
     const before = tf.memory().numTensors;

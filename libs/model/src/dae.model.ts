@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@app/random';
 import { CsrMatrix } from './interaction-matrix';
-import { filledTensor, readInto, readTransposedInto } from './tensor-read';
+import { filledTensor, heapView, readInto, readTransposedInto } from './tensor-read';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'linear';
 /** multinomial: log-softmax over all items (Mult-DAE); logistic: per-item sigmoid cross-entropy (CDAE). */
@@ -222,6 +222,44 @@ export class DaeModel {
       into,
       true,
     );
+  }
+
+  /**
+   * decode's scores of a few items per embedding (itemLists[r] for row r), without a product over
+   * the catalogue: the hidden layers as decode runs them, then each item's sum in order, bias
+   * first, rounded to float32 at every step, which is how the backend's kernel sums it (on wasm,
+   * the same bits). Reads the item-major layer decode multiplies by, a row per item.
+   */
+  scoresOf(embeddings: Float32Array, itemLists: readonly ArrayLike<number>[]): Float32Array[] {
+    const [dim, count] = [this.config.embeddingDim, itemLists.length];
+    if (embeddings.length !== count * dim) throw new RangeError(`expected ${count} x ${dim} embedding values`);
+    const last = this.sizes.length - 2;
+    const width = this.sizes[last];
+    const h = tf.tidy(() => this.runLayers(tf.tensor2d(embeddings, [count, dim]), this.embedAt + 1, last));
+    const hidden = h.dataSync() as Float32Array;
+    h.dispose();
+    // taken after the last tensor is made: a heap that grows detaches its views
+    const rows = heapView(this.outputTensor());
+    const [w, b, items] = [this.params.weights[last], this.params.biases[last], this.config.items];
+    return itemLists.map((list, r) => {
+      const out = new Float32Array(list.length);
+      const o = r * width;
+      for (let n = 0; n < list.length; n++) {
+        const i = list[n];
+        let acc: number;
+        if (rows) {
+          // the item's row: its bias, then its weights
+          const at = i * (width + 1);
+          acc = rows[at];
+          for (let k = 0; k < width; k++) acc = Math.fround(acc + Math.fround(rows[at + 1 + k] * hidden[o + k]));
+        } else {
+          acc = b[i];
+          for (let k = 0; k < width; k++) acc = Math.fround(acc + Math.fround(w[k * items + i] * hidden[o + k]));
+        }
+        out[n] = acc;
+      }
+      return out;
+    });
   }
 
   /** encode then decode without leaving the tensor world between them. */

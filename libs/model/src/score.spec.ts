@@ -2,7 +2,7 @@ import { createRng } from '@app/random';
 import { buildInteractionMatrix } from './interaction-matrix';
 import { DaeModel, initParams } from './dae.model';
 import { initBackend } from './backend';
-import { rankUsers, topK } from './score';
+import { rankedItems, rankUsers, topK, withSeenItems } from './score';
 
 describe(topK.name, () => {
   const fullSort = (scores: Float32Array, k: number, exclude: Set<number>) =>
@@ -61,5 +61,38 @@ describe(rankUsers.name, () => {
       expect(Array.from(r.scores)).toEqual(reference.map((i) => scores[u * config.items + i]));
     });
     model.dispose();
+  });
+});
+
+describe(withSeenItems.name, () => {
+  /** Every item ranked by a full sort: score, then the lower index. */
+  const fullRanking = (scores: Float32Array) => Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
+
+  it('puts the seen items back where a full sort of every item has them, down to the end of the cut list', () => {
+    const rng = createRng(11);
+    for (let trial = 0; trial < 50; trial++) {
+      const items = 200;
+      // coarse scores: many ties, which go to the lower index
+      const scores = Float32Array.from({ length: items }, () => Math.round(rng.next() * 40) / 4);
+      const seen = Array.from(new Set(Array.from({ length: 1 + rng.int(30) }, () => rng.int(items))));
+      const depth = 20;
+      const top = rankedItems(scores, depth, seen);
+      const merged = withSeenItems(top, depth, seen, seen.map((i) => scores[i]));
+      expect(merged.complete).toBe(false);
+      const want = fullRanking(scores);
+      // exact down to the unseen list's last item, which ends it
+      expect(Array.from(merged.items)).toEqual(want.slice(0, merged.items.length));
+      expect(merged.items[merged.items.length - 1]).toBe(top.items[depth - 1]);
+      expect(Array.from(merged.scores)).toEqual(Array.from(merged.items, (i) => scores[i]));
+    }
+  });
+
+  it('ranks every item when the unseen list was shorter than its depth (nothing was cut)', () => {
+    const scores = Float32Array.from([0.5, 3, -1, 2, 2, 0]);
+    const seen = [1, 4, 5];
+    const top = rankedItems(scores, 10, seen);
+    const merged = withSeenItems(top, 10, seen, seen.map((i) => scores[i]));
+    expect(merged.complete).toBe(true);
+    expect(Array.from(merged.items)).toEqual(fullRanking(scores));
   });
 });

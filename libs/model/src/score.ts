@@ -128,3 +128,32 @@ export function rankUsers(
   }
   return out;
 }
+
+/**
+ * A ranking with the seen items back in, from the ranking of the unseen ones (`top`, best first,
+ * ranked to `depth`) and the seen items' scores: best first, ties to the lower index, as topK
+ * orders them. A `top` as long as `depth` may have been cut, and an unseen item below the cut may
+ * outscore a seen one: the list then ends at top's last item and `complete` is false.
+ */
+export function withSeenItems(top: { items: ArrayLike<number>; scores: ArrayLike<number> }, depth: number, seen: ArrayLike<number>, seenScores: ArrayLike<number>): RankedItems & { complete: boolean } {
+  const order = Array.from({ length: seen.length }, (_, r) => r).sort((a, b) => seenScores[b] - seenScores[a] || seen[a] - seen[b]);
+  const complete = top.items.length < depth;
+  const items: number[] = [];
+  const scores: number[] = [];
+  let s = 0;
+  for (let t = 0; t < top.items.length; t++) {
+    const [item, score] = [top.items[t], top.scores[t]];
+    for (; s < order.length && ranksBefore(seenScores[order[s]], seen[order[s]], score, item); s++) {
+      items.push(seen[order[s]]);
+      scores.push(seenScores[order[s]]);
+    }
+    items.push(item);
+    scores.push(score);
+  }
+  if (complete) for (; s < order.length; s++) (items.push(seen[order[s]]), scores.push(seenScores[order[s]]));
+  return { items: Uint32Array.from(items), scores: Float32Array.from(scores), complete };
+}
+
+function ranksBefore(score: number, item: number, otherScore: number, otherItem: number): boolean {
+  return score > otherScore || (score === otherScore && item < otherItem);
+}

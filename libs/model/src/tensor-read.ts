@@ -8,9 +8,17 @@ interface WasmBackendInternals {
 
 /** A float32 tensor's values where they are stored: the wasm heap in place, else a copy. */
 function valuesOf(t: tf.Tensor): Float32Array {
+  return heapView(t) ?? (t.dataSync() as Float32Array);
+}
+
+/**
+ * On wasm, a view of a float32 tensor's values in the backend's heap (no copy); else null. Valid
+ * until the next tensor is made: a growing heap detaches it.
+ */
+export function heapView(t: tf.Tensor): Float32Array | null {
   const wasm = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendInternals) : null;
   const stored = wasm?.dataIdMap.get(t.dataId);
-  return wasm && stored ? new Float32Array(wasm.wasm.HEAPU8.buffer, stored.memoryOffset, t.size) : (t.dataSync() as Float32Array);
+  return wasm && stored ? new Float32Array(wasm.wasm.HEAPU8.buffer, stored.memoryOffset, t.size) : null;
 }
 
 /**

@@ -9,8 +9,14 @@ export interface Ranking {
   exclude: ArrayLike<number>;
 }
 
-/** An embedding to decode, items to fold in, or an item index to compare. */
-export type ScoringInput = Float32Array | readonly number[] | number;
+/** An embedding to decode, items to fold in, an item index to compare, or chosen items of an embedding to score. */
+export type ScoringInput = Float32Array | readonly number[] | number | ChosenItems;
+
+/** Some items' scores for one embedding: a few dot products, not a product over the catalogue. */
+export interface ChosenItems {
+  embedding: Float32Array;
+  items: readonly number[];
+}
 
 /** One answer per row: the full score row, or its ranked best items where a ranking was asked for. */
 export type ScoredRow = Float32Array | RankedItems;
@@ -19,15 +25,18 @@ export type ScoredRow = Float32Array | RankedItems;
 export type ScoringBatch =
   | { kind: 'decode'; embeddings: Float32Array; rows: number }
   | { kind: 'foldIn'; itemLists: (readonly number[])[] }
-  | { kind: 'similar'; indices: number[] };
+  | { kind: 'similar'; indices: number[] }
+  | { kind: 'itemScores'; embeddings: Float32Array; itemLists: (readonly number[])[] };
 
 /** The queued inputs of one kind as a batch (embeddings copied once, into one block). */
 export function batchOf(kind: ScoringKind, inputs: readonly ScoringInput[]): ScoringBatch {
   if (kind === 'decode') {
     const rows = inputs as Float32Array[];
-    const embeddings = new Float32Array(rows.length * rows[0].length);
-    rows.forEach((row, r) => embeddings.set(row, r * row.length));
-    return { kind, embeddings, rows: rows.length };
+    return { kind, embeddings: oneBlock(rows), rows: rows.length };
+  }
+  if (kind === 'itemScores') {
+    const chosen = inputs as ChosenItems[];
+    return { kind, embeddings: oneBlock(chosen.map((c) => c.embedding)), itemLists: chosen.map((c) => c.items) };
   }
   return kind === 'foldIn' ? { kind, itemLists: inputs as number[][] } : { kind, indices: inputs as number[] };
 }
@@ -38,6 +47,8 @@ export function batchOf(kind: ScoringKind, inputs: readonly ScoringInput[]): Sco
  * (80 KB at 20k items) to copy, mask and select from.
  */
 export function scoreBatch(model: DaeModel, batch: ScoringBatch, rankings: readonly (Ranking | null)[]): ScoredRow[] {
+  // one short row per input, never ranked
+  if (batch.kind === 'itemScores') return model.scoresOf(batch.embeddings, batch.itemLists);
   const items = model.config.items;
   const scores =
     batch.kind === 'decode'
@@ -50,6 +61,13 @@ export function scoreBatch(model: DaeModel, batch: ScoringBatch, rankings: reado
     // a row that leaves is copied: the scratch block holds the next batch's scores (cosine rows are new)
     return rank ? rankedItems(row, rank.k, rank.exclude) : row.slice();
   });
+}
+
+/** Rows of equal length, copied into one row-major block. */
+function oneBlock(rows: readonly Float32Array[]): Float32Array {
+  const block = new Float32Array(rows.length * rows[0].length);
+  rows.forEach((row, r) => block.set(row, r * row.length));
+  return block;
 }
 
 /**

@@ -33,14 +33,19 @@ describe(ScoringPool.name, () => {
           const dot = va.reduce((sum, x, d) => sum + x * vb[d], 0);
           return dot / (Math.hypot(...va) * Math.hypot(...vb));
         });
+      // a batched product may sum in another order than a single row's: equal to float32 rounding
+      const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
       const sessions = [[1, 2, 3], [299], [5, 50, 150, 250]];
-      const [decoded, similar, folded] = await Promise.all([
+      const chosen = (u: number) => [u, 299 - u, (u * 7) % 300];
+      const [decoded, similar, folded, picked] = await Promise.all([
         Promise.all(embeddings.map((e) => pool.decode(e))),
         Promise.all([0, 7, 299].map((i) => pool.similar(i))),
         Promise.all(sessions.map((items) => pool.foldIn(items))),
+        Promise.all(embeddings.map((e, u) => pool.itemScores(e, chosen(u)))),
       ]);
-      // a batched product may sum in another order than a single row's: equal to float32 rounding
-      const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+      // chosen items' scores: those of the same embedding's decode on the same thread kind, to the bit
+      picked.forEach((scores, u) => expect(Array.from(scores)).toEqual(Array.from(model.scoresOf(embeddings[u], [chosen(u)])[0])));
+      picked.forEach((scores, u) => expect(maxDiff(scores, Float32Array.from(chosen(u), (i) => decoded[u][i]))).toBeLessThan(1e-4));
       decoded.forEach((scores, u) => {
         expect(scores).toHaveLength(config.items);
         expect(maxDiff(scores, model.decode(embeddings[u], 1))).toBeLessThan(1e-4);

@@ -99,6 +99,11 @@ export class ScoringPool {
     return this.enqueue('foldIn', items, ranking);
   }
 
+  /** The scores of a few items for one embedding, with the bits decode gives them. */
+  itemScores(embedding: Float32Array, items: readonly number[]): Promise<Float32Array> {
+    return this.enqueue('itemScores', { embedding, items }, undefined) as Promise<Float32Array>;
+  }
+
   /** The cosine of one item's vector with every item's. */
   similar(itemIndex: number): Promise<Float32Array>;
   similar(itemIndex: number, ranking: Ranking): Promise<RankedItems>;
@@ -153,8 +158,9 @@ export class ScoringPool {
       const kind = this.queue[0].kind;
       const waited = performance.now() - this.queue[0].queuedAt;
       const ready = this.queue.reduce((n, p) => n + (p.kind === kind ? 1 : 0), 0);
-      // closing: no waiting for company, the last requests go now
-      if (!this.closed && ready < this.batching.minBatch && waited < this.batching.maxWaitMs) {
+      // closing: no waiting for company, the last requests go now; nor for chosen items' scores,
+      // whose rows cost next to nothing apart
+      if (!this.closed && kind !== 'itemScores' && ready < this.batching.minBatch && waited < this.batching.maxWaitMs) {
         this.waitTimer ??= setTimeout(() => ((this.waitTimer = null), this.pump()), this.batching.maxWaitMs - waited);
         return;
       }
@@ -235,7 +241,7 @@ class WorkerExecutor implements Executor {
       const id = this.nextId++;
       this.waiting = { id, resolve, reject };
       const msg: ScoringRequest = { id, batch, rankings: rankings.map(plainRanking) };
-      this.worker.postMessage(msg, batch.kind === 'decode' ? [batch.embeddings.buffer as ArrayBuffer] : []);
+      this.worker.postMessage(msg, batch.kind === 'decode' || batch.kind === 'itemScores' ? [batch.embeddings.buffer as ArrayBuffer] : []);
     });
   }
 
