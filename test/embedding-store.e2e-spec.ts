@@ -21,14 +21,15 @@ describe('embedding store: fold-in write-through (Redis)', () => {
     redis.disconnect();
   });
 
-  it('clears the flag it saw, and writes the vector, asOf and top items', async () => {
-    await store.writeVectors(VERSION, 'user', { ids: ['a'], dim: 3, vectors: vec(1) });
+  it('clears the flag it saw, and writes the vector, asOf, top items and the items it was encoded from', async () => {
+    await store.writeVectors(VERSION, 'user', { ids: ['a'], dim: 3, vectors: vec(1), seen: [[7]] });
+    expect((await store.readUser(VERSION, 'a'))!.seen).toEqual([7]);
     await store.markUsersStale(VERSION, ['a']);
     const before = (await store.readUser(VERSION, 'a'))!;
     expect(before.stale).toBe(true);
-    expect(await store.writeUser(VERSION, 'a', vec(2), new Date(1000), top, before.staleMark)).toBe(true);
+    expect(await store.writeUser(VERSION, 'a', vec(2), new Date(1000), top, before.staleMark, [7, 9])).toBe(true);
     const after = (await store.readUser(VERSION, 'a'))!;
-    expect(after).toMatchObject({ stale: false, asOf: new Date(1000) });
+    expect(after).toMatchObject({ stale: false, asOf: new Date(1000), seen: [7, 9] });
     expect(Array.from(after.vector)).toEqual([2, 2, 2]);
     expect(Array.from(after.top!.items)).toEqual([4, 2]);
   });
@@ -39,11 +40,12 @@ describe('embedding store: fold-in write-through (Redis)', () => {
     const seen = (await store.readUser(VERSION, 'b'))!.staleMark;
     // an interaction recorded while the fold-in was computing
     await store.markUsersStale(VERSION, ['b']);
-    expect(await store.writeUser(VERSION, 'b', vec(2), new Date(1000), top, seen)).toBe(false);
+    expect(await store.writeUser(VERSION, 'b', vec(2), new Date(1000), top, seen, [3])).toBe(false);
     const after = (await store.readUser(VERSION, 'b'))!;
     expect(after.stale).toBe(true);
     expect(Array.from(after.vector)).toEqual([1, 1, 1]);
     expect(after.top).toBeNull();
+    expect(after.seen).toBeNull();
   });
 
   it('flags only users that have an embedding, and never creates a key without a vector', async () => {

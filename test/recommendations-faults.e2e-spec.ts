@@ -74,13 +74,20 @@ describe('recommendations when a store is down (e2e)', () => {
     await db.end();
   });
 
-  it('serves cached embeddings while Postgres is unreachable', async () => {
+  it('serves cached embeddings while Postgres is unreachable, still leaving out what the user saw', async () => {
+    const seen = (await db.query(`SELECT i.external_id AS id FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id WHERE u.external_id = 'u1'`)).rows.map((r) => r.id);
     postgres.sever();
     try {
       const res = await gql(api, RECS, { u: 'u1' });
       expect(res.errors).toBeUndefined();
       expect(res.data!.recommendations.source).toBe('EMBEDDING');
       expect(res.data!.recommendations.items).toHaveLength(5);
+      // deeper than the cached list: decoded, and the seen items come from the cached embedding's own
+      const deep = (await gql(api, `{ recommendations(userId: "u1", limit: 150) { source items { item { id } } } }`)).data!.recommendations;
+      expect(deep.source).toBe('EMBEDDING');
+      const ids = deep.items.map((i: any) => i.item.id);
+      expect(ids.length).toBeGreaterThan(100);
+      expect(ids.filter((id: string) => seen.includes(id))).toEqual([]);
     } finally {
       postgres.restore();
     }

@@ -83,8 +83,8 @@ describe('recommendations (e2e)', () => {
     }
   });
 
-  /** The user's unseen items by the decoder's score for their published embedding: a full decode and a full sort. */
-  async function reference(user: string): Promise<{ version: number; ranked: { id: string; score: number }[] }> {
+  /** The user's unseen items (every item with keepSeen) by the decoder's score for their published embedding: a full decode and a full sort. */
+  async function reference(user: string, keepSeen = false): Promise<{ version: number; ranked: { id: string; score: number }[] }> {
     const version = (await gql(api, RECS, { u: user, limit: 1 })).data!.recommendations.modelVersion;
     await initBackend();
     const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [version]);
@@ -95,7 +95,7 @@ describe('recommendations (e2e)', () => {
     const seen = new Set(await seenBy(user));
     const ranked = itemIds
       .map((id, i) => ({ id, score: scores[i] }))
-      .filter((x) => !seen.has(x.id))
+      .filter((x) => keepSeen || !seen.has(x.id))
       .sort((a, b) => b.score - a.score);
     return { version, ranked };
   }
@@ -111,6 +111,24 @@ describe('recommendations (e2e)', () => {
       expect(recs.items.map((i: any) => i.item.id)).toEqual(ranked.slice(0, limit).map((x) => x.id));
       recs.items.forEach((item: any, k: number) => expect(item.score).toBeCloseTo(ranked[k].score, 4));
     }
+  });
+
+  it('keeps seen items in when asked (excludeSeen: false): the full ranking from the cached embedding, and a fold-in once the user acts', async () => {
+    const { ranked } = await reference('u13', true);
+    const seen = new Set(await seenBy('u13'));
+    const recs = (await gql(api, RECS, { u: 'u13', limit: 30, excludeSeen: false })).data!.recommendations;
+    expect(recs.source).toBe('EMBEDDING');
+    expect(recs.items.map((i: any) => i.item.id)).toEqual(ranked.slice(0, 30).map((x) => x.id));
+    recs.items.forEach((item: any, k: number) => expect(item.score).toBeCloseTo(ranked[k].score, 4));
+    // an autoencoder reconstructs what it was given: the user's own items are among the best
+    expect(recs.items.filter((i: any) => seen.has(i.item.id)).length).toBeGreaterThan(0);
+    // what the user does now makes this answer a fold-in too, with the new item in it
+    const picked = ranked.find((x) => !seen.has(x.id))!.id;
+    await gql(api, `mutation { recordInteractions(input: [{ userId: "u13", itemId: "${picked}" }]) { accepted } }`);
+    const after = (await gql(api, RECS, { u: 'u13', limit: 30, excludeSeen: false })).data!.recommendations;
+    expect(after.source).toBe('FOLD_IN');
+    expect(after.items.map((i: any) => i.item.id)).toContain(picked);
+    expect(after.items.map((i: any) => i.score)).not.toEqual(recs.items.map((i: any) => i.score));
   });
 
   it('knows a published top list was cut at the depth the job ranked it to, whatever the API itself is configured with', async () => {
@@ -259,9 +277,19 @@ describe('recommendations (e2e)', () => {
     // the second run is graphql-jit's compiled query: the same code
     for (let run = 0; run < 2; run++) expect(firstErrorCode(await gql(api, `{ similarItems(itemId: "nope") { source } }`))).toBe('NOT_FOUND');
 
-    const emb = await gql(api, `{ userEmbedding(userId: "u2") { modelVersion dimension vector } }`);
-    expect(emb.data!.userEmbedding.dimension).toBe(CONFIG.embeddingDim);
-    expect(emb.data!.userEmbedding.vector).toHaveLength(CONFIG.embeddingDim);
+    const EMB = `{ userEmbedding(userId: "u2") { modelVersion dimension vector source } }`;
+    const emb = (await gql(api, EMB)).data!.userEmbedding;
+    expect(emb).toMatchObject({ modelVersion: version, dimension: CONFIG.embeddingDim, source: 'EMBEDDING' });
+    const cached = new Float32Array(Uint8Array.from((await redis.hgetBuffer(`recoder:v${version}:user:u2`, 'vec'))!).buffer);
+    expect(emb.vector).toEqual(Array.from(cached));
+    // once the user acts, the vector is their history encoded again
+    const seenByU2 = new Set(await seenBy('u2'));
+    const fresh = itemIds.find((id) => !seenByU2.has(id))!;
+    await gql(api, `mutation { recordInteractions(input: [{ userId: "u2", itemId: "${fresh}" }]) { accepted } }`);
+    const folded = (await gql(api, EMB)).data!.userEmbedding;
+    expect(folded.source).toBe('FOLD_IN');
+    expect(folded.vector).toHaveLength(CONFIG.embeddingDim);
+    expect(folded.vector).not.toEqual(emb.vector);
   });
 
   it('still answers in score order when the ranked candidates are all inactive (the full row is ranked)', async () => {

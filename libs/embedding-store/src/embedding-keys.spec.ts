@@ -1,4 +1,4 @@
-import { decodeTopItems, decodeVector, encodeTopItems, vectorBytes } from './embedding-keys';
+import { decodeItemIndices, decodeTopItems, decodeVector, encodeItemIndices, encodeTopItems, vectorBytes } from './embedding-keys';
 
 describe('top items field', () => {
   it('round-trips indices and float32 scores, also from a reply that starts at an odd byte offset', () => {
@@ -20,5 +20,14 @@ describe('top items field', () => {
     const v = Float32Array.from([1.5, -2, 0.125]);
     const shifted = Buffer.concat([Buffer.from([9, 9, 9]), vectorBytes(v)]).subarray(3);
     expect(Array.from(decodeVector(shifted))).toEqual(Array.from(v));
+  });
+
+  it('round-trips seen item indices as uint32 LE, from an unaligned reply', () => {
+    const blob = encodeItemIndices([4_000_000_000, 0, 19_999]);
+    expect(blob).toHaveLength(12);
+    expect(blob.readUInt32LE(8)).toBe(19_999);
+    const shifted = Buffer.concat([Buffer.from([7]), blob]).subarray(1);
+    expect(decodeItemIndices(shifted)).toEqual([4_000_000_000, 0, 19_999]);
+    expect(decodeItemIndices(Buffer.alloc(0))).toEqual([]);
   });
 });

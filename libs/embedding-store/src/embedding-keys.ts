@@ -3,7 +3,8 @@
  *   recoder:v{n}:user:{id}  hash, field `vec` = float32 little-endian blob (RediSearch FLOAT32 layout),
  *                           field `stale` = 1 when the user interacted since (the API folds them in again),
  *                           field `asOf` (fold-ins only) = newest interaction time included, ms,
- *                           field `top` = the user's best unseen items, precomputed (see encodeTopItems)
+ *                           field `top` = the user's best unseen items, precomputed (see encodeTopItems),
+ *                           field `seen` = the model item indices the vector was encoded from (uint32 LE)
  *   recoder:v{n}:item:{id}  hash, field `vec` (and `bias`)
  *   recoder:v{n}:map:user   string, JSON: the users' 2-D map (PCA: mean, components, explainedVariance)
  *   recoder:v{n}:map:item   string, JSON: the same for the item vectors (unit length first)
@@ -21,6 +22,11 @@ export const STALE_FIELD = 'stale';
 export const AS_OF_FIELD = 'asOf';
 /** The user's top items by decoded score, seen items left out: what most requests need, precomputed. */
 export const TOP_FIELD = 'top';
+/**
+ * The items the vector was encoded from, as model item indices: while the vector is not stale they
+ * are the user's seen items, so a cached answer needs no history from Postgres.
+ */
+export const SEEN_FIELD = 'seen';
 
 export const versionPrefix = (version: number): string => `${KEY_PREFIX}:v${version}:`;
 export const userKey = (version: number, userId: string): string => `${versionPrefix(version)}user:${userId}`;
@@ -74,4 +80,17 @@ export function decodeTopItems(blob: Buffer): TopItems {
     scores[i] = view.getFloat32(8 * i + 4, true);
   }
   return { items, scores };
+}
+
+/** `seen` layout: uint32 little-endian model item indices, no header. */
+export function encodeItemIndices(indices: ArrayLike<number>): Buffer {
+  const buf = Buffer.allocUnsafe(indices.length * 4);
+  for (let i = 0; i < indices.length; i++) buf.writeUInt32LE(indices[i], i * 4);
+  return buf;
+}
+
+export function decodeItemIndices(blob: Buffer): number[] {
+  const n = blob.length >> 2;
+  const view = new DataView(blob.buffer, blob.byteOffset, n * 4);
+  return Array.from({ length: n }, (_, i) => view.getUint32(4 * i, true));
 }

@@ -13,8 +13,11 @@ import {
   MODEL_ACTIVATED_CHANNEL,
   userKey,
   AS_OF_FIELD,
+  decodeItemIndices,
   decodeTopItems,
+  encodeItemIndices,
   encodeTopItems,
+  SEEN_FIELD,
   STALE_FIELD,
   TOP_FIELD,
   TopItems,
@@ -43,6 +46,8 @@ export interface VectorBlock {
   vectors: Float32Array;
   /** Users only: each user's precomputed top items, in the order of `ids`. */
   tops?: readonly TopItems[];
+  /** Users only: the model item indices each vector was encoded from, in the order of `ids`. */
+  seen?: readonly ArrayLike<number>[];
 }
 
 /** A user's cached embedding as the API reads it. */
@@ -56,6 +61,11 @@ export interface CachedUser {
   asOf: Date | null;
   /** Precomputed best unseen items, when there are. */
   top: TopItems | null;
+  /**
+   * The model item indices the vector was encoded from: the user's seen items while it is not
+   * stale. Null for a user published before the field existed.
+   */
+  readonly seen: number[] | null;
 }
 
 /** Pipelined writes: one round trip per this many commands, several round trips in flight. */
@@ -82,8 +92,11 @@ export class EmbeddingStoreRepository {
         for (let r = start; r < end; r++) {
           const vec = vectorBytes(block.vectors.subarray(r * block.dim, (r + 1) * block.dim));
           const top = block.tops?.[r];
-          if (top) pipe.hset(key(version, block.ids[r]), VECTOR_FIELD, vec, TOP_FIELD, encodeTopItems(top.items, top.scores));
-          else pipe.hset(key(version, block.ids[r]), VECTOR_FIELD, vec);
+          const seen = block.seen?.[r];
+          const fields: (string | Buffer)[] = [VECTOR_FIELD, vec];
+          if (top) fields.push(TOP_FIELD, encodeTopItems(top.items, top.scores));
+          if (seen) fields.push(SEEN_FIELD, encodeItemIndices(seen));
+          pipe.hset(key(version, block.ids[r]), ...fields);
         }
         const results = await pipe.exec();
         const failed = results?.find(([err]) => err);
@@ -203,7 +216,7 @@ export class EmbeddingStoreRepository {
   /** Many users' cached embeddings in one pipelined round trip (one socket write), in the order asked. */
   async readUsers(version: number, userIds: readonly string[]): Promise<(CachedUser | null)[]> {
     const pipe = this.redis.pipeline();
-    for (const id of userIds) pipe.hmgetBuffer(userKey(version, id), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD);
+    for (const id of userIds) pipe.hmgetBuffer(userKey(version, id), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD, SEEN_FIELD);
     const replies = (await pipe.exec()) ?? [];
     return replies.map(([err, fields]) => {
       if (err) throw err;
@@ -213,10 +226,11 @@ export class EmbeddingStoreRepository {
 
   /**
    * Write-through of a fold-in: the fresh vector, the history time it includes, its top items (or
-   * none), no longer stale. Only if the stale mark is still the one read before the fold-in
-   * (`seenMark`): an interaction flagged meanwhile is not in this vector, so nothing is written.
+   * none), the item indices it was encoded from, no longer stale. Only if the stale mark is still
+   * the one read before the fold-in (`seenMark`): an interaction flagged meanwhile is not in this
+   * vector, so nothing is written.
    */
-  async writeUser(version: number, userId: string, vector: Float32Array, asOf: Date | null, top: TopItems | null, seenMark: string | null): Promise<boolean> {
+  async writeUser(version: number, userId: string, vector: Float32Array, asOf: Date | null, top: TopItems | null, seenMark: string | null, seen: ArrayLike<number>): Promise<boolean> {
     const written = await this.redis.eval(
       WRITE_UNLESS_FLAGGED_SCRIPT,
       1,
@@ -225,6 +239,7 @@ export class EmbeddingStoreRepository {
       vectorBytes(vector),
       asOf ? String(asOf.getTime()) : '',
       top ? encodeTopItems(top.items, top.scores) : '',
+      encodeItemIndices(seen),
     );
     return written === 1;
   }
@@ -262,7 +277,7 @@ const STALE_PIPELINE_USERS = 10_000;
 // only existing hashes: a user without an embedding needs no flag, and must not get a key without a vector
 const SET_IF_EXISTS_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0`;
 
-// fields: vec, asOf (kept when empty), top (removed when empty); the stale mark must be the one read
+// fields: vec, asOf (kept when empty), top and seen (removed when empty); the stale mark must be the one read
 const WRITE_UNLESS_FLAGGED_SCRIPT = `
 local mark = redis.call('HGET', KEYS[1], '${STALE_FIELD}') or ''
 if mark ~= ARGV[1] then return 0 end
@@ -270,11 +285,13 @@ redis.call('HSET', KEYS[1], '${VECTOR_FIELD}', ARGV[2])
 redis.call('HDEL', KEYS[1], '${STALE_FIELD}')
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], '${AS_OF_FIELD}', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], '${TOP_FIELD}', ARGV[4]) else redis.call('HDEL', KEYS[1], '${TOP_FIELD}') end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], '${SEEN_FIELD}', ARGV[5]) else redis.call('HDEL', KEYS[1], '${SEEN_FIELD}') end
 return 1`;
 
-function cachedUser([vec, mark, asOf, top]: (Buffer | null)[]): CachedUser | null {
+function cachedUser([vec, mark, asOf, top, seen]: (Buffer | null)[]): CachedUser | null {
   if (!vec) return null;
   let vector: Float32Array | null = null;
+  let seenItems: number[] | null = null;
   return {
     // decoded when asked for: a request answered from the top items never needs it
     get vector() {
@@ -284,5 +301,9 @@ function cachedUser([vec, mark, asOf, top]: (Buffer | null)[]): CachedUser | nul
     staleMark: mark?.toString() ?? null,
     asOf: asOf ? new Date(Number(asOf.toString())) : null,
     top: top ? decodeTopItems(top) : null,
+    // decoded when asked for too: the first step of a request never needs it
+    get seen() {
+      return seen ? (seenItems ??= decodeItemIndices(seen)) : null;
+    },
   };
 }

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EnvVars } from '@app/config';
 import { CatalogueItem, InteractionRepository } from '@app/database';
 import { CachedUser, EmbeddingStoreRepository, TopItems } from '@app/embedding-store';
-import { rankedItems, rowsFromItemLists, topK } from '@app/model';
+import { rankedItems, rowsFromItemLists, topK, withSeenItems } from '@app/model';
 import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
 import { Catalogue, CatalogueService, matchesAttributes } from './catalogue.service';
 import { ItemFilter } from './dto/item-filter.input';
@@ -12,6 +12,8 @@ import { RecommendationSource, Recommendations, ScoredItem, SessionRecommendatio
 
 export const MAX_LIMIT = 500;
 const MAX_SESSION_ITEMS = 1000;
+/** Seen items scored one by one to merge them into a cached ranking; more are decoded. */
+const MAX_RESCORED_ITEMS = 500;
 
 interface History {
   items: string[];
@@ -50,8 +52,9 @@ export class RecommendationsService {
    * What user U should see next. Always answers: popularity when there is no model or no history.
    * Most requests end at the first step, with one Redis read: a cached embedding nothing was
    * recorded against since (recordInteractions flags it stale before it returns), whose
-   * precomputed top items hold enough that pass the filter. The rest read the history from
-   * Postgres, and decode.
+   * precomputed top items hold enough that pass the filter. While it is current, the items it was
+   * encoded from are the user's seen items, so Postgres is asked only for a stale or missing
+   * embedding (to fold the history in); what the top items cannot answer is decoded.
    */
   async forUser(userId: string, limit: number, excludeSeen: boolean, filter?: ItemFilter): Promise<Recommendations> {
     checkLimit(limit);
@@ -63,26 +66,47 @@ export class RecommendationsService {
       if (items) return { items, modelVersion: live.version, source: RecommendationSource.EMBEDDING };
     }
 
-    const history = await this.history(userId);
-    const seen = excludeSeen ? (history?.items ?? []) : [];
+    const current = cached && !cached.stale ? cached : null;
+    // seen items kept, or known from the current embedding: nothing else needs the history
+    const history = current && (!excludeSeen || current.seen) ? null : await this.history(userId);
     const embedded = live && this.embeddingOf(live, userId, cached, history);
-    if (!live || !embedded) return this.popular(catalogue, limit, seen, filter, live?.version ?? null);
+    if (!live || !embedded) return this.popular(catalogue, limit, excludeSeen ? (history?.items ?? []) : [], filter, live?.version ?? null);
+    // every item the user has seen (model indices), or null when that is not known
+    const own = history ? indicesOf(live, history.items) : (current?.seen ?? null);
+    // with Postgres down, a stale embedding's items are the best guess of what was seen
+    const seen = excludeSeen ? (own ?? cached?.seen ?? []) : [];
     // the version's own depth: every list of a version must mean the same by its length
     const k = live.topItems ?? this.env.CACHED_TOP_ITEMS;
     const answer = (items: ScoredItem[]) => ({ items, modelVersion: live.version, source: embedded.source });
     if (!narrows(filter)) {
+      if (!excludeSeen && current?.top && own && live.topItems !== null) {
+        // the cached ranking of the unseen items, with the seen ones scored here and put back
+        const items = await this.withOwnItems(live, catalogue, current, own, limit, filter);
+        if (items) return answer(items);
+      }
       // ranked in the scoring thread, seen items left out: the answer, and the list Redis caches
       const depth = Math.max(k, limit + RANKING_MARGIN);
-      const ranked = await live.scoring.decode(embedded.vector, { k: depth, exclude: seenIndices(live, seen) });
-      const cacheable = excludeSeen && history && k > 0 ? { items: ranked.items.subarray(0, k), scores: ranked.scores.subarray(0, k) } : null;
-      this.writeThrough(live, userId, embedded, cacheable, history);
+      const ranked = await live.scoring.decode(embedded.vector, { k: depth, exclude: seen });
+      const cacheable = excludeSeen && own && k > 0 ? { items: ranked.items.subarray(0, k), scores: ranked.scores.subarray(0, k) } : null;
+      this.writeThrough(live, userId, embedded, cacheable, history, own);
       const items = this.fromTop(live, catalogue, ranked, depth, limit, filter);
       // else too many candidates were inactive or excluded: the full row (written through already)
       return answer(items ?? this.rank(live, catalogue, await live.scoring.decode(embedded.vector), limit, seen, filter));
     }
     const scores = await live.scoring.decode(embedded.vector);
-    this.writeThrough(live, userId, embedded, history && k > 0 ? rankedItems(scores, k, seenIndices(live, history.items)) : null, history);
+    this.writeThrough(live, userId, embedded, own && k > 0 ? rankedItems(scores, k, own) : null, history, own);
     return answer(this.rank(live, catalogue, scores, limit, seen, filter));
+  }
+
+  /**
+   * excludeSeen false from the cache: the seen items' scores (a few dot products in a scoring
+   * thread) merged into the precomputed ranking of the unseen ones, instead of decoding the
+   * catalogue. Null when the merged list runs out before `limit` items pass (then the caller decodes).
+   */
+  private async withOwnItems(live: LiveModel, catalogue: Catalogue, cached: CachedUser, own: readonly number[], limit: number, filter?: ItemFilter): Promise<ScoredItem[] | null> {
+    if (own.length > MAX_RESCORED_ITEMS) return null;
+    const merged = withSeenItems(cached.top!, live.topItems!, own, await live.scoring.itemScores(cached.vector, own));
+    return this.fromTop(live, catalogue, merged, merged.complete ? Infinity : merged.items.length, limit, filter);
   }
 
   /** Anonymous or session recommendations: the given items folded in as an ad hoc history. */
@@ -101,7 +125,7 @@ export class RecommendationsService {
       const items = this.fromTop(live, catalogue, await live.scoring.foldIn(indices, { k: depth, exclude: indices }), depth, limit, filter);
       if (items) return answer(items);
     }
-    return answer(this.rank(live, catalogue, await live.scoring.foldIn(indices), limit, itemIds, filter));
+    return answer(this.rank(live, catalogue, await live.scoring.foldIn(indices), limit, indices, filter));
   }
 
   /** Nearest items by cosine of the item vectors. */
@@ -114,7 +138,7 @@ export class RecommendationsService {
     // a new item (or no model yet): nothing to compare it with but popularity
     if (!live || index === undefined) return this.popular(catalogue, limit, [itemId], undefined, live?.version ?? null);
     const top = await this.neighboursOf(live, index);
-    const items = this.fromTop(live, catalogue, top, NEIGHBOURS, limit) ?? this.rank(live, catalogue, await live.scoring.similar(index), limit, [itemId]);
+    const items = this.fromTop(live, catalogue, top, NEIGHBOURS, limit) ?? this.rank(live, catalogue, await live.scoring.similar(index), limit, [index]);
     return { items, modelVersion: live.version, source: RecommendationSource.EMBEDDING };
   }
 
@@ -144,10 +168,12 @@ export class RecommendationsService {
   async userEmbedding(userId: string): Promise<UserEmbedding | null> {
     const live = this.live.current();
     if (!live) return null;
-    const [cached, history] = await Promise.all([this.cachedUser(live, userId), this.history(userId)]);
+    // as forUser: only an embedding that is stale or missing needs the history, to fold it in
+    const cached = await this.cachedUser(live, userId);
+    const history = cached && !cached.stale ? null : await this.history(userId);
     const embedded = this.embeddingOf(live, userId, cached, history);
     if (!embedded) return null;
-    if (embedded.source === RecommendationSource.FOLD_IN) this.writeThrough(live, userId, embedded, null, history);
+    if (embedded.source === RecommendationSource.FOLD_IN) this.writeThrough(live, userId, embedded, null, history, history && indicesOf(live, history.items));
     return { userId, modelVersion: live.version, dimension: embedded.vector.length, vector: Array.from(embedded.vector), source: embedded.source };
   }
 
@@ -165,8 +191,8 @@ export class RecommendationsService {
 
   /**
    * The cached embedding while it is current (not flagged stale, and no interaction in the history
-   * newer than it), or when Postgres is down; else the history encoded now (fold-in). Null for a
-   * user without an embedding or a known item.
+   * newer than it), or without a history (not read, or Postgres down); else the history encoded
+   * now (fold-in). Null for a user without an embedding or a known item.
    */
   private embeddingOf(live: LiveModel, userId: string, cached: CachedUser | null, history: History | null) {
     if (cached && (!history || isCurrent(live, cached, history.newest))) return { vector: cached.vector, source: RecommendationSource.EMBEDDING, cached };
@@ -178,12 +204,19 @@ export class RecommendationsService {
   /**
    * Keeps Redis ahead of the next request: a folded-in vector with its top items, or the top items
    * a cached vector lacked. Best effort, after the answer is computed. `top` must leave out every
-   * item of the full history (or be null).
+   * item of the full history (or be null); `own` is that history's items, which a fold-in encoded.
    */
-  private writeThrough(live: LiveModel, userId: string, embedded: { vector: Float32Array; source: RecommendationSource; cached: CachedUser | null }, top: TopItems | null, history: History | null): void {
+  private writeThrough(
+    live: LiveModel,
+    userId: string,
+    embedded: { vector: Float32Array; source: RecommendationSource; cached: CachedUser | null },
+    top: TopItems | null,
+    history: History | null,
+    own: ArrayLike<number> | null,
+  ): void {
     const write =
       embedded.source === RecommendationSource.FOLD_IN
-        ? this.store.writeUser(live.version, userId, embedded.vector, history?.newest ?? null, top, embedded.cached?.staleMark ?? null)
+        ? this.store.writeUser(live.version, userId, embedded.vector, history?.newest ?? null, top, embedded.cached?.staleMark ?? null, own ?? [])
         : top && !embedded.cached?.top
           ? this.store.writeTop(live.version, userId, top)
           : null;
@@ -224,7 +257,7 @@ export class RecommendationsService {
   }
 
   /** Top-k of a score row over what may be recommended: active, allowed by the filter, not excluded. */
-  private rank(live: LiveModel, catalogue: Catalogue, scores: Float32Array, limit: number, exclude: string[], filter?: ItemFilter): ScoredItem[] {
+  private rank(live: LiveModel, catalogue: Catalogue, scores: Float32Array, limit: number, exclude: ArrayLike<number>, filter?: ItemFilter): ScoredItem[] {
     const { items, blocked } = this.alignedWith(live, catalogue);
     const masked = Float32Array.from(scores);
     // topK skips NaN: items that are not in the catalogue or not active, then the filter's
@@ -236,10 +269,8 @@ export class RecommendationsService {
         if (item && ((include && !include.has(item.id)) || (filter?.attributes && !matchesAttributes(item.attributes, filter.attributes)))) masked[i] = NaN;
       }
     }
-    for (const id of [...exclude, ...(filter?.excludeIds ?? [])]) {
-      const i = live.itemIndex.get(id);
-      if (i !== undefined) masked[i] = NaN;
-    }
+    for (let r = 0; r < exclude.length; r++) masked[exclude[r]] = NaN;
+    for (const i of indicesOf(live, filter?.excludeIds ?? [])) masked[i] = NaN;
     return Array.from(topK(masked, limit), (i) => {
       const item = items[i]!;
       return { item: { id: item.id, attributes: item.attributes }, score: masked[i] };
@@ -291,7 +322,8 @@ function isCurrent(live: LiveModel, cached: CachedUser, newest: Date | null): bo
   return !newest || !asOf || newest <= asOf;
 }
 
-function seenIndices(live: LiveModel, itemIds: readonly string[]): number[] {
+/** Model item indices of the ids the model knows. */
+function indicesOf(live: LiveModel, itemIds: readonly string[]): number[] {
   const out: number[] = [];
   for (const id of itemIds) {
     const i = live.itemIndex.get(id);

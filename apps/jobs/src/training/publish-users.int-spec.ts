@@ -22,7 +22,7 @@ describe('publishUsers (Redis)', () => {
     redis.disconnect();
   });
 
-  it('writes the same embeddings and top items (own items left out) whether ranked here or on scoring threads', async () => {
+  it('writes the same embeddings, top items (own items left out) and seen items whether ranked here or on scoring threads', async () => {
     const data = generateSynthetic({ users: 300, items: 120, seed: 4, perUser: 15 });
     const userIds = Array.from({ length: data.users }, (_, u) => `u${u}`);
     const itemIds = Array.from({ length: data.items }, (_, i) => `i${i}`);
@@ -44,6 +44,8 @@ describe('publishUsers (Redis)', () => {
       expect(Array.from(pooled[u]!.top!.items)).toEqual(Array.from(here[u]!.top!.items));
       expect(pooled[u]!.top!.items).toHaveLength(10);
       Array.from(pooled[u]!.top!.items).forEach((i) => expect(own.has(i)).toBe(false));
+      // and the items each vector came from: what the API leaves out without asking Postgres
+      for (const user of [here[u]!, pooled[u]!]) expect([...user.seen!].sort((a, b) => a - b)).toEqual([...own].sort((a, b) => a - b));
     }
     // the users' map, fitted on the way from every user's vector
     expect(maps[0]).toMatchObject({ dim: 8, rows: 300, normalize: false });

@@ -5,8 +5,8 @@ import { CsrMatrix, DaeModel, EmbeddingMap, EmbeddingMapFitter, RankedItems, ran
 const PUBLISH_CHUNK_USERS = 4096;
 
 /**
- * Every user's embedding (from all their items) to Redis, with their `topItems` best unseen items
- * ranked now: the API answers most requests from that list without decoding the catalogue.
+ * Every user's embedding (from all their items) to Redis, with the items it was encoded from and
+ * their `topItems` best unseen items ranked now: the API answers most requests from that list without decoding the catalogue.
  * Ranking costs one forward pass over the users, about a third of one training epoch; with a
  * scoring pool it runs on the pool's threads (ranked where scored), else on this one. Returns the
  * users' map (their first two principal components), fitted on the way from an even sample.
@@ -28,7 +28,9 @@ export async function publishUsers(
     const vectors = model.encode(sliceRows(matrix, start, end));
     map.add(vectors, start);
     const tops = topItems > 0 ? await rank(model, vectors, topItems, matrix, start, scoring) : undefined;
-    await store.writeVectors(version, 'user', { ids: userIds.slice(start, end), dim, vectors, tops });
+    // what each vector was encoded from: the API's seen items for the user until they act again
+    const seen = Array.from({ length: end - start }, (_, r) => matrix.indices.subarray(matrix.indptr[start + r], matrix.indptr[start + r + 1]));
+    await store.writeVectors(version, 'user', { ids: userIds.slice(start, end), dim, vectors, tops, seen });
     await onUsers?.(end);
   }
   return map.fit();
