@@ -129,6 +129,19 @@ describe('recommendations (e2e)', () => {
     expect(after.source).toBe('FOLD_IN');
     expect(after.items.map((i: any) => i.item.id)).toContain(picked);
     expect(after.items.map((i: any) => i.score)).not.toEqual(recs.items.map((i: any) => i.score));
+    // the fold-in cached its ranking of the unseen items too: both kinds of answer come from it now
+    const { version, ranked: now } = await reference('u13', true);
+    for (let i = 0; i < 50 && (await redis.hexists(`recoder:v${version}:user:u13`, 'stale')); i++) await new Promise((r) => setTimeout(r, 50));
+    const top = (await redis.hgetBuffer(`recoder:v${version}:user:u13`, 'top'))!;
+    expect(top.length).toBe(100 * 8);
+    const seenNow = new Set([...seen, picked]);
+    const unseenNow = now.filter((x) => !seenNow.has(x.id));
+    for (const [excludeSeen, want] of [[false, now], [true, unseenNow]] as const) {
+      const again = (await gql(api, RECS, { u: 'u13', limit: 30, excludeSeen })).data!.recommendations;
+      expect(again.source).toBe('EMBEDDING');
+      expect(again.items.map((i: any) => i.item.id)).toEqual(want.slice(0, 30).map((x) => x.id));
+    }
+    expect(after.items.map((i: any) => i.item.id)).toEqual(now.slice(0, 30).map((x) => x.id));
   });
 
   it('knows a published top list was cut at the depth the job ranked it to, whatever the API itself is configured with', async () => {

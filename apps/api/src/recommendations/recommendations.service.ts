@@ -79,17 +79,18 @@ export class RecommendationsService {
     const k = live.topItems ?? this.env.CACHED_TOP_ITEMS;
     const answer = (items: ScoredItem[]) => ({ items, modelVersion: live.version, source: embedded.source });
     if (!narrows(filter)) {
-      if (!excludeSeen && current?.top && own && live.topItems !== null) {
-        // the cached ranking of the unseen items, with the seen ones scored here and put back
-        const items = await this.withOwnItems(live, catalogue, current, own, limit, filter);
+      // seen items kept: scored apart and merged into the ranking of the unseen ones, when few
+      const merge = !excludeSeen && own && own.length <= MAX_RESCORED_ITEMS ? own : null;
+      if (merge && current?.top && live.topItems !== null) {
+        const items = await this.withOwnItems(live, catalogue, current.vector, current.top, live.topItems, merge, limit, filter);
         if (items) return answer(items);
       }
       // ranked in the scoring thread, seen items left out: the answer, and the list Redis caches
       const depth = Math.max(k, limit + RANKING_MARGIN);
-      const ranked = await live.scoring.decode(embedded.vector, { k: depth, exclude: seen });
-      const cacheable = excludeSeen && own && k > 0 ? { items: ranked.items.subarray(0, k), scores: ranked.scores.subarray(0, k) } : null;
+      const ranked = await live.scoring.decode(embedded.vector, { k: depth, exclude: merge ?? seen });
+      const cacheable = (excludeSeen || merge) && own && k > 0 ? { items: ranked.items.subarray(0, k), scores: ranked.scores.subarray(0, k) } : null;
       this.writeThrough(live, userId, embedded, cacheable, history, own);
-      const items = this.fromTop(live, catalogue, ranked, depth, limit, filter);
+      const items = merge ? await this.withOwnItems(live, catalogue, embedded.vector, ranked, depth, merge, limit, filter) : this.fromTop(live, catalogue, ranked, depth, limit, filter);
       // else too many candidates were inactive or excluded: the full row (written through already)
       return answer(items ?? this.rank(live, catalogue, await live.scoring.decode(embedded.vector), limit, seen, filter));
     }
@@ -99,13 +100,12 @@ export class RecommendationsService {
   }
 
   /**
-   * excludeSeen false from the cache: the seen items' scores (a few dot products in a scoring
-   * thread) merged into the precomputed ranking of the unseen ones, instead of decoding the
-   * catalogue. Null when the merged list runs out before `limit` items pass (then the caller decodes).
+   * excludeSeen false without decoding for it: the seen items' scores (a few dot products in a
+   * scoring thread) merged into a ranking of the unseen ones ranked to `depth` (the cached list, or
+   * a fold-in's). Null when the merged list runs out before `limit` items pass.
    */
-  private async withOwnItems(live: LiveModel, catalogue: Catalogue, cached: CachedUser, own: readonly number[], limit: number, filter?: ItemFilter): Promise<ScoredItem[] | null> {
-    if (own.length > MAX_RESCORED_ITEMS) return null;
-    const merged = withSeenItems(cached.top!, live.topItems!, own, await live.scoring.itemScores(cached.vector, own));
+  private async withOwnItems(live: LiveModel, catalogue: Catalogue, vector: Float32Array, unseen: TopItems, depth: number, own: readonly number[], limit: number, filter?: ItemFilter): Promise<ScoredItem[] | null> {
+    const merged = withSeenItems(unseen, depth, own, await live.scoring.itemScores(vector, own));
     return this.fromTop(live, catalogue, merged, merged.complete ? Infinity : merged.items.length, limit, filter);
   }
 
