@@ -171,6 +171,9 @@ export function activationGrad(h: tf.Tensor, activation: Activation): tf.Tensor 
   }
 }
 
+/** Score blocks row per user (count x items), or item-major as the output layer's product leaves them (items x count). */
+export type ScoreLayout = 'users' | 'items';
+
 /** Rows processed per tensor call at inference, so memory stays bounded for any number of users. */
 export const INFERENCE_CHUNK_ROWS = 512;
 
@@ -208,8 +211,12 @@ export class DaeModel {
     return this.rowsOf(rows.rows, this.config.embeddingDim, (start, end) => this.runLayers(this.firstLayer(rows, start, end), 1, this.embedAt + 1));
   }
 
-  /** Item scores (count x items, row-major) from user embeddings: higher is more recommended. */
-  decode(embeddings: Float32Array, count = embeddings.length / this.config.embeddingDim, into?: Float32Array): Float32Array {
+  /**
+   * Item scores (count x items, row-major) from user embeddings: higher is more recommended. With
+   * `layout` 'items', as the product leaves them instead: items x count, item i's scores side by
+   * side (for rankColumns; at most INFERENCE_CHUNK_ROWS rows).
+   */
+  decode(embeddings: Float32Array, count = embeddings.length / this.config.embeddingDim, into?: Float32Array, layout: ScoreLayout = 'users'): Float32Array {
     const dim = this.config.embeddingDim;
     if (embeddings.length !== count * dim) throw new RangeError(`expected ${count} x ${dim} embedding values`);
     return this.rowsOf(
@@ -220,7 +227,7 @@ export class DaeModel {
         return this.outputLayer(this.runLayers(e, this.embedAt + 1, this.sizes.length - 2), 1);
       },
       into,
-      true,
+      layout === 'items' ? 'keep' : 'transpose',
     );
   }
 
@@ -262,10 +269,16 @@ export class DaeModel {
     });
   }
 
-  /** encode then decode without leaving the tensor world between them. */
-  scores(rows: CsrMatrix, into?: Float32Array): Float32Array {
+  /** encode then decode without leaving the tensor world between them (`layout` as decode's). */
+  scores(rows: CsrMatrix, into?: Float32Array, layout: ScoreLayout = 'users'): Float32Array {
     this.checkCols(rows);
-    return this.rowsOf(rows.rows, this.config.items, (start, end) => this.outputLayer(this.runLayers(this.firstLayer(rows, start, end), 1, this.sizes.length - 2), 1), into, true);
+    return this.rowsOf(
+      rows.rows,
+      this.config.items,
+      (start, end) => this.outputLayer(this.runLayers(this.firstLayer(rows, start, end), 1, this.sizes.length - 2), 1),
+      into,
+      layout === 'items' ? 'keep' : 'transpose',
+    );
   }
 
   /**
@@ -393,11 +406,13 @@ export class DaeModel {
    * count x width outputs, computed INFERENCE_CHUNK_ROWS rows at a time (inside a tidy). A single
    * chunk is returned as the backend read it, without a second copy (5 MB for a serving batch).
    * With `into` (count x width floats at least), they are read into it and a view of it returned.
-   * `itemsMajor`: each chunk comes as width x rows (outputLayer's) and is transposed as it is read.
+   * `itemsMajor`: each chunk comes as width x rows (outputLayer's) and is transposed as it is read,
+   * or with 'keep' returned as it comes (one chunk only).
    */
-  private rowsOf(count: number, width: number, chunk: (start: number, end: number) => tf.Tensor, into?: Float32Array, itemsMajor = false): Float32Array {
+  private rowsOf(count: number, width: number, chunk: (start: number, end: number) => tf.Tensor, into?: Float32Array, itemsMajor: false | 'transpose' | 'keep' = false): Float32Array {
     const compute = (start: number, end: number) => tf.tidy(() => chunk(start, end));
-    const read = itemsMajor ? readTransposedInto : readInto;
+    if (itemsMajor === 'keep' && count > INFERENCE_CHUNK_ROWS) throw new RangeError(`items-major scores come in one chunk: at most ${INFERENCE_CHUNK_ROWS} rows`);
+    const read = itemsMajor === 'transpose' ? readTransposedInto : readInto;
     if (!into && count <= INFERENCE_CHUNK_ROWS && !itemsMajor) {
       if (count === 0) return new Float32Array(0);
       const t = compute(0, count);

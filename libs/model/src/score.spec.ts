@@ -2,7 +2,7 @@ import { createRng } from '@app/random';
 import { buildInteractionMatrix } from './interaction-matrix';
 import { DaeModel, initParams } from './dae.model';
 import { initBackend } from './backend';
-import { rankedItems, rankUsers, topK, withSeenItems } from './score';
+import { rankColumns, rankedItems, rankUsers, topK, withSeenItems } from './score';
 
 describe(topK.name, () => {
   const fullSort = (scores: Float32Array, k: number, exclude: Set<number>) =>
@@ -94,5 +94,39 @@ describe(withSeenItems.name, () => {
     const merged = withSeenItems(top, 10, seen, seen.map((i) => scores[i]));
     expect(merged.complete).toBe(true);
     expect(Array.from(merged.items)).toEqual(fullRanking(scores));
+  });
+});
+
+describe(rankColumns.name, () => {
+  it('ranks each column of an items-major block as rankedItems ranks it as a row: ties, NaN, exclusions, any k', () => {
+    const rng = createRng(13);
+    for (const items of [300, 20_000]) {
+      // columns of every kind side by side, as a batch of requests is
+      const columns: Float32Array[] = [
+        Float32Array.from({ length: items }, () => rng.next()),
+        // few distinct values: the threshold falls inside a long run of ties
+        Float32Array.from({ length: items }, () => Math.round(rng.next() * 50)),
+        // rising: the strided sample misses the best items between its picks
+        Float32Array.from({ length: items }, (_, i) => i),
+        new Float32Array(items).fill(1),
+        // mostly masked: too few pass any threshold, the column is ranked whole
+        Float32Array.from({ length: items }, (_, i) => (i % 97 === 0 ? rng.next() : NaN)),
+      ];
+      for (const k of [0, 1, 20, 120, 500]) {
+        const rankings = columns.map((col) => {
+          // the column's best items excluded, so the candidates must reach past them
+          const best = rankedItems(col, 30).items;
+          return { k, exclude: [...Array.from(best).slice(0, 25), rng.int(items)] };
+        });
+        const block = new Float32Array(items * columns.length);
+        columns.forEach((col, r) => col.forEach((v, i) => (block[i * columns.length + r] = v)));
+        const ranked = rankColumns(block, items, rankings);
+        columns.forEach((col, r) => {
+          const want = rankedItems(col, k, rankings[r].exclude);
+          expect([items, k, r, Array.from(ranked[r].items)]).toEqual([items, k, r, Array.from(want.items)]);
+          expect(Array.from(ranked[r].scores)).toEqual(Array.from(want.scores));
+        });
+      }
+    }
   });
 });

@@ -9,14 +9,22 @@ import { CsrMatrix } from './interaction-matrix';
 export function topK(scores: ArrayLike<number>, k: number, exclude?: ArrayLike<number>): Int32Array {
   if (k <= 0) return new Int32Array(0);
   const excluded = exclude && exclude.length > 0 ? new Set<number>(Array.from(exclude)) : null;
+  return heapTop(scores, 1, 0, k, excluded, null, scores.length);
+}
+
+/**
+ * The heap selection over the scores at offset + i * stride for items i = 0..count-1, or for the
+ * items in `candidates` (ascending) when given: the k best, best first, excluded ones skipped.
+ */
+function heapTop(scores: ArrayLike<number>, stride: number, offset: number, k: number, excluded: Set<number> | null, candidates: Int32Array | null, count: number): Int32Array {
   // a min-heap of the kept items: root = the worst kept (lowest score; of equal scores, the higher index)
   const items = new Int32Array(k);
   const values = new Float64Array(k);
   let size = 0;
   let worst = -Infinity;
-  const n = scores.length;
-  for (let i = 0; i < n; i++) {
-    const s = scores[i];
+  for (let c = 0; c < count; c++) {
+    const i = candidates === null ? c : candidates[c];
+    const s = scores[offset + i * stride];
     // the scan's one comparison: most items are not better than the worst kept. An equal score
     // loses too, as items come in index order and ties go to the lower index. NaN never enters.
     if (!(s > worst) && (size === k || s !== s)) continue;
@@ -46,6 +54,54 @@ export function topK(scores: ArrayLike<number>, k: number, exclude?: ArrayLike<n
     if (left > 1) siftDown(items, values, left - 1, 0, items[left - 1], values[left - 1]);
   }
   return out;
+}
+
+/** One item in this many is sampled for a column's threshold, which about THRESHOLD_MARGIN x k items reach. */
+const SAMPLE_STRIDE = 16;
+const THRESHOLD_MARGIN = 3;
+
+/**
+ * rankedItems of each column of an items-major block (items x n, row-major: item i's n scores side
+ * by side, as the output layer's product leaves them), column r ranked by rankings[r]: the same
+ * items, without transposing the block into rows first. A strided sample gives each column a
+ * threshold a few k items reach; one pass over the block collects each column's items at or above
+ * it (every one of its top k, once at least k are), and the heap sees only those. A column whose
+ * threshold let too few through is ranked whole.
+ */
+export function rankColumns(block: Float32Array, items: number, rankings: readonly { k: number; exclude: ArrayLike<number> }[]): RankedItems[] {
+  const n = rankings.length;
+  if (block.length !== items * n) throw new RangeError(`expected ${items} x ${n} scores`);
+  const thresholds = Float64Array.from(rankings, ({ k }, r) => columnThreshold(block, items, n, r, k));
+  // each column's candidates, ascending: one sequential pass over the block for all of them
+  const found = rankings.map(() => new Int32Array(256));
+  const counts = new Int32Array(n);
+  for (let i = 0, at = 0; i < items; i++) {
+    for (let r = 0; r < n; r++, at++) {
+      if (!(block[at] >= thresholds[r])) continue;
+      if (counts[r] === found[r].length) {
+        const grown = new Int32Array(2 * counts[r]);
+        grown.set(found[r]);
+        found[r] = grown;
+      }
+      found[r][counts[r]++] = i;
+    }
+  }
+  return rankings.map(({ k, exclude }, r) => {
+    const excluded = exclude.length > 0 ? new Set<number>(Array.from(exclude)) : null;
+    let top = k > 0 ? heapTop(block, n, r, k, excluded, found[r], counts[r]) : new Int32Array(0);
+    // fewer than k came through: the threshold proves nothing, so the whole column
+    if (top.length < k) top = heapTop(block, n, r, k, excluded, null, items);
+    return { items: Uint32Array.from(top), scores: Float32Array.from(top, (i) => block[i * n + r]) };
+  });
+}
+
+/** A score about THRESHOLD_MARGIN x k items of column r reach, from every SAMPLE_STRIDE-th item; -Infinity when the sample is too small to say. */
+function columnThreshold(block: Float32Array, items: number, n: number, r: number, k: number): number {
+  const sampled = Math.ceil(items / SAMPLE_STRIDE);
+  const rank = Math.ceil((THRESHOLD_MARGIN * k) / SAMPLE_STRIDE);
+  if (k <= 0 || rank >= sampled / 4) return -Infinity;
+  const top = heapTop(block, n * SAMPLE_STRIDE, r, rank, null, null, sampled);
+  return top.length === rank ? block[top[rank - 1] * n * SAMPLE_STRIDE + r] : -Infinity;
 }
 
 /** Places (item, value) at `at` of a heap of `size` and moves it down to where it belongs. */

@@ -1,6 +1,6 @@
-import { DaeModel } from '../dae.model';
+import { DaeModel, INFERENCE_CHUNK_ROWS } from '../dae.model';
 import { rowsFromItemLists } from '../interaction-matrix';
-import { rankedItems, RankedItems } from '../score';
+import { rankColumns, rankedItems, RankedItems } from '../score';
 import { ScoringKind } from './scoring-protocol';
 
 /** Rank a row where it is scored: its k best items, these left out. */
@@ -50,6 +50,14 @@ export function scoreBatch(model: DaeModel, batch: ScoringBatch, rankings: reado
   // one short row per input, never ranked
   if (batch.kind === 'itemScores') return model.scoresOf(batch.embeddings, batch.itemLists);
   const items = model.config.items;
+  const count = rankings.length;
+  if (batch.kind !== 'similar' && count <= INFERENCE_CHUNK_ROWS && rankings.every((r) => r !== null)) {
+    // every row ranked: straight from the product's item-major block, never transposed into rows
+    const block = scratchFor(count * items);
+    const scores =
+      batch.kind === 'decode' ? model.decode(batch.embeddings, count, block, 'items') : model.scores(rowsFromItemLists(items, batch.itemLists), block, 'items');
+    return rankColumns(scores, items, rankings as Ranking[]);
+  }
   const scores =
     batch.kind === 'decode'
       ? model.decode(batch.embeddings, batch.rows, scratchFor(batch.rows * items))
