@@ -65,7 +65,8 @@ runCli(async (args) => {
   const scenarios: Array<[string, () => { query: string; variables?: object }]> = [
     ['trivial', () => ({ query: '{ __typename }' })],
     ['recommendations', () => ({ query: 'query R($u: ID!) { recommendations(userId: $u, limit: 20) { source items { score item { id } } } }', variables: { u: user() } })],
-    // seen items kept: outside the precomputed lists, so every request decodes the whole catalogue
+    // seen items kept: the user's own items scored apart and merged into the precomputed list
+    // (a decode of the whole catalogue for data published before the `seen` field)
     ['recommendations_decoded', () => ({ query: 'query R($u: ID!) { recommendations(userId: $u, limit: 20, excludeSeen: false) { source items { score item { id } } } }', variables: { u: user() } })],
     ['recommendations_for_items', () => ({ query: 'query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 20) { items { score item { id } } } }', variables: { ids: Array.from({ length: 10 }, item) } })],
     ['similar_items', () => ({ query: 'query S($id: ID!) { similarItems(itemId: $id, limit: 20) { items { score item { id } } } }', variables: { id: item() } })],
