@@ -245,7 +245,8 @@ export class DaeModel {
     const h = tf.tidy(() => this.runLayers(tf.tensor2d(embeddings, [count, dim]), this.embedAt + 1, last));
     const hidden = h.dataSync() as Float32Array;
     h.dispose();
-    // taken after the last tensor is made: a heap that grows detaches its views
+    // taken after the last tensor is made: a heap that grows detaches its views. There, an item's
+    // row is its bias then its weights, side by side; else its weights are a column of the layer
     const rows = heapView(this.outputTensor());
     const [w, b, items] = [this.params.weights[last], this.params.biases[last], this.config.items];
     return itemLists.map((list, r) => {
@@ -253,16 +254,9 @@ export class DaeModel {
       const o = r * width;
       for (let n = 0; n < list.length; n++) {
         const i = list[n];
-        let acc: number;
-        if (rows) {
-          // the item's row: its bias, then its weights
-          const at = i * (width + 1);
-          acc = rows[at];
-          for (let k = 0; k < width; k++) acc = Math.fround(acc + Math.fround(rows[at + 1 + k] * hidden[o + k]));
-        } else {
-          acc = b[i];
-          for (let k = 0; k < width; k++) acc = Math.fround(acc + Math.fround(w[k * items + i] * hidden[o + k]));
-        }
+        const [src, first, step] = rows ? [rows, i * (width + 1) + 1, 1] : [w, i, items];
+        let acc = rows ? rows[first - 1] : b[i];
+        for (let k = 0; k < width; k++) acc = Math.fround(acc + Math.fround(src[first + k * step] * hidden[o + k]));
         out[n] = acc;
       }
       return out;

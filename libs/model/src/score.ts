@@ -197,16 +197,14 @@ export function withSeenItems(top: { items: ArrayLike<number>; scores: ArrayLike
   const items: number[] = [];
   const scores: number[] = [];
   let s = 0;
+  const takeSeen = () => (items.push(seen[order[s]]), scores.push(seenScores[order[s]]), s++);
   for (let t = 0; t < top.items.length; t++) {
     const [item, score] = [top.items[t], top.scores[t]];
-    for (; s < order.length && ranksBefore(seenScores[order[s]], seen[order[s]], score, item); s++) {
-      items.push(seen[order[s]]);
-      scores.push(seenScores[order[s]]);
-    }
+    while (s < order.length && ranksBefore(seenScores[order[s]], seen[order[s]], score, item)) takeSeen();
     items.push(item);
     scores.push(score);
   }
-  if (complete) for (; s < order.length; s++) (items.push(seen[order[s]]), scores.push(seenScores[order[s]]));
+  if (complete) while (s < order.length) takeSeen();
   return { items: Uint32Array.from(items), scores: Float32Array.from(scores), complete };
 }
 

@@ -6,8 +6,8 @@ const PUBLISH_CHUNK_USERS = 4096;
 
 /**
  * Every user's embedding (from all their items) to Redis, with the items it was encoded from and
- * their `topItems` best unseen items ranked now: the API answers most requests from that list without decoding the catalogue.
- * Ranking costs one forward pass over the users, about a third of one training epoch; with a
+ * their `topItems` best unseen items ranked now: the API answers most requests from that list
+ * without decoding the catalogue. Ranking costs one forward pass over the users, about a third of one training epoch; with a
  * scoring pool it runs on the pool's threads (ranked where scored), else on this one. Returns the
  * users' map (their first two principal components), fitted on the way from an even sample.
  */
