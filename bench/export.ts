@@ -54,7 +54,7 @@ else runCli(async (args) => {
       const vectors = Float32Array.from({ length: n * dim }, () => rng.normal());
       await store.writeVectors(VERSION, 'user', { ids: Array.from({ length: n }, (_, k) => `u${start + k}`), dim, vectors });
     }
-    await store.writeMeta(VERSION, { dim, itemDim: dim, users, items: 0, trainedAt: new Date().toISOString(), modelHash: 'bench', topItems: null });
+    await store.writeMeta(VERSION, { dim, itemDim: dim, users, items: 0, trainedAt: new Date().toISOString(), modelHash: 'bench', topItems: null, similarItems: null });
 
     await rm(dir, { recursive: true, force: true });
     // the export runs in a fresh process, so its RSS shows what the export itself holds

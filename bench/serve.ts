@@ -7,8 +7,9 @@
  * query (the server's own ceiling) measured in the same run: each query runs in --rounds short
  * rounds, each right after a round of the trivial query, so a host that changes speed between
  * minutes (this one does, by 1.5x) moves both sides of a ratio alike.
- * Users are published as the training job does: embeddings plus their precomputed top items.
- * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100
+ * Users are published as the training job does: embeddings plus their precomputed top items; and
+ * items too: vectors plus the nearest items of the --similar-items most popular (default 20,000).
+ * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100 --similar-items 20000
  *   --rounds 3 --scoring-threads N --redis-db 12 --queries recommendations,similar_items --setup-only | --reuse]
  */
 import autocannon from 'autocannon';
@@ -21,6 +22,7 @@ import { importSynthetic } from '@app/ingest';
 import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, serializeModel, buildInteractionMatrix, ScoringPool } from '@app/model';
 import { createRng } from '@app/random';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
+import { publishItems, SIMILAR_ITEMS_DEPTH } from '../apps/jobs/src/training/publish-items';
 import { publishUsers } from '../apps/jobs/src/training/publish-users';
 import { parseFlags, runCli, UsageError } from '../scripts/cli';
 import { emit, freshDatabase, startApi } from './lib/api-process';
@@ -28,7 +30,7 @@ import { emit, freshDatabase, startApi } from './lib/api-process';
 const VERSION = 1;
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds']);
+  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'similar-items', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds']);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
   const perUser = Number(flags['per-user'] ?? 20);
@@ -38,6 +40,8 @@ runCli(async (args) => {
   if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError('--rounds must be a positive integer');
   // the training job's default (CACHED_TOP_ITEMS): each user's best unseen items, ranked at publish
   const cachedTop = Number(flags['cached-top'] ?? 100);
+  const similarItems = Number(flags['similar-items'] ?? 20_000);
+  if (!Number.isInteger(similarItems) || similarItems < 0) throw new UsageError('--similar-items must be a non-negative integer');
   const scoringThreads = flags['scoring-threads'] ?? String(availableParallelism());
   // one database and Redis db per catalogue size: --setup-only publishes, --reuse serves what is there
   const redisUrl = `redis://127.0.0.1:6379/${flags['redis-db'] ?? 12}`;
@@ -50,7 +54,7 @@ runCli(async (args) => {
     url = await freshDatabase(database);
     const imported = await importSynthetic({ url }, data);
     emit({ bench: 'serve_setup', users, items, interactions: imported.rows, backend: backend.backend });
-    await publishModel(url, redisUrl, data, cachedTop);
+    await publishModel(url, redisUrl, data, cachedTop, similarItems);
   } else {
     // data published by an older checkout: bring its schema up to this one's (idempotent)
     await migrate(url);
@@ -215,7 +219,7 @@ async function countPopularity(url: string): Promise<void> {
 }
 
 /** An active model version as a training job would leave it: blob in Postgres, embeddings in Redis, pointer set. */
-async function publishModel(url: string, redisUrl: string, data: ReturnType<typeof generateSynthetic>, cachedTop: number): Promise<void> {
+async function publishModel(url: string, redisUrl: string, data: ReturnType<typeof generateSynthetic>, cachedTop: number, similarItems: number): Promise<void> {
   const itemIds = Array.from({ length: data.items }, (_, i) => syntheticItemId(i));
   const userIds = Array.from({ length: data.users }, (_, u) => syntheticUserId(u));
   const config: DaeConfig = { ...DEFAULT_DAE_CONFIG, items: data.items };
@@ -244,17 +248,22 @@ async function publishModel(url: string, redisUrl: string, data: ReturnType<type
   // ranked on scoring threads, as the training job does with TRAIN_THREADS (default 2) threads
   const threads = availableParallelism();
   const pool = await ScoringPool.start(model, blob, { threads, maxBatch: 64 });
+  const itemVectors = model.itemEmbeddings();
+  let depth: number | null;
   try {
     await publishUsers(store, VERSION, model, matrix, userIds, cachedTop, (done) => {
       if (done - reported >= 20_000 || done === userIds.length) (reported = done), process.stderr.write(`published ${done} users\n`);
     }, pool);
+    emit({ bench: 'serve_publish', users: userIds.length, cached_top_items: cachedTop, threads, seconds: +((performance.now() - started) / 1000).toFixed(1) });
+    const itemsStarted = performance.now();
+    depth = await publishItems(store, VERSION, model, matrix, itemIds, itemVectors, similarItems, SIMILAR_ITEMS_DEPTH, (done, of) => {
+      if (done % 4096 < 1024 || done === of) process.stderr.write(`compared ${done} of ${of} items\n`);
+    }, pool);
+    emit({ bench: 'serve_publish_items', items: itemIds.length, precomputed_similar: Math.min(similarItems, itemIds.length), threads, seconds: +((performance.now() - itemsStarted) / 1000).toFixed(1) });
   } finally {
     await pool.close();
   }
-  emit({ bench: 'serve_publish', users: userIds.length, cached_top_items: cachedTop, threads, seconds: +((performance.now() - started) / 1000).toFixed(1) });
-  const itemVectors = model.itemEmbeddings();
-  await store.writeVectors(VERSION, 'item', { ids: itemIds, dim: itemVectors.dim, vectors: itemVectors.vectors });
-  await store.writeMeta(VERSION, { dim: config.embeddingDim, itemDim: itemVectors.dim, users: data.users, items: data.items, trainedAt: new Date().toISOString(), modelHash: 'bench', topItems: cachedTop });
+  await store.writeMeta(VERSION, { dim: config.embeddingDim, itemDim: itemVectors.dim, users: data.users, items: data.items, trainedAt: new Date().toISOString(), modelHash: 'bench', topItems: cachedTop, similarItems: depth });
   await store.setActive(VERSION);
   redis.disconnect();
   model.dispose();

@@ -147,7 +147,7 @@ describe('recommendations when a store is down (e2e)', () => {
       api = await createTestApiApp(env);
       const live = api.get(LiveModelService);
       for (let i = 0; i < 100 && !live.ready(); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(live.current()).toMatchObject({ version: 1, topItems: null });
+      expect(live.current()).toMatchObject({ version: 1, topItems: null, similarItems: null });
     } finally {
       redisRoad.restore();
     }
@@ -157,7 +157,7 @@ describe('recommendations when a store is down (e2e)', () => {
       await new Promise((r) => setTimeout(r, 50));
       await live.refresh();
     }
-    expect(live.current()).toMatchObject({ version: 1, topItems: 100 });
+    expect(live.current()).toMatchObject({ version: 1, topItems: 100, similarItems: 100 });
     expect((await gql(api, RECS, { u: 'u1' })).data!.recommendations.source).toBe('EMBEDDING');
   });
 
@@ -203,11 +203,16 @@ describe('recommendations when a store is down (e2e)', () => {
     }
   });
 
-  it('folds users in from Postgres while Redis is down, and still answers', async () => {
+  it('folds users in from Postgres while Redis is down, and still answers; similar items are compared without the precomputed lists', async () => {
     redisRoad.sever();
     const res = await gql(api, RECS, { u: 'u2' });
     expect(res.errors).toBeUndefined();
     expect(res.data!.recommendations.source).toBe('FOLD_IN');
     expect(res.data!.recommendations.items).toHaveLength(5);
+    // an item this process has not compared yet: its list would be read from Redis
+    const similar = await gql(api, `{ similarItems(itemId: "i77", limit: 5) { source items { item { id } } } }`);
+    expect(similar.errors).toBeUndefined();
+    expect(similar.data!.similarItems.source).toBe('EMBEDDING');
+    expect(similar.data!.similarItems.items).toHaveLength(5);
   });
 });

@@ -7,6 +7,7 @@ import type Redis from 'ioredis';
 import request from 'supertest';
 import type { Pool } from 'pg';
 import { resetEnvCache } from '@app/config';
+import { decodeTopItems, encodeTopItems } from '@app/embedding-store';
 import { deserializeModel, initBackend } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
 import { firstErrorCode, gql } from '@app/testing';
@@ -303,6 +304,34 @@ describe('recommendations (e2e)', () => {
     expect(folded.source).toBe('FOLD_IN');
     expect(folded.vector).toHaveLength(CONFIG.embeddingDim);
     expect(folded.vector).not.toEqual(emb.vector);
+  });
+
+  it('answers similarItems from the nearest items the training job precomputed into Redis, and compares an item without them', async () => {
+    const version = await servedVersion();
+    expect(await redis.hget(`recoder:v${version}:meta`, 'similarItems')).toBe('100');
+    const SIMILAR = `query S($id: ID!, $limit: Int) { similarItems(itemId: $id, limit: $limit) { items { item { id } score } } }`;
+    const similar = async (id: string, limit = 5) => (await gql(api, SIMILAR, { id, limit })).data!.similarItems.items.map((i: any) => [i.item.id, i.score]);
+    // items nobody asked about yet here: not in this process's neighbour cache
+    const [listed, unlisted] = ['i200', 'i201'];
+    const key = (id: string) => `recoder:v${version}:item:${id}`;
+    const stored = decodeTopItems((await redis.hgetBuffer(key(listed), 'similar'))!);
+    expect(stored.items).toHaveLength(100);
+    // what the API answers is that list: rewritten here (scores halved), the answer follows it
+    const rewritten = Array.from(stored.items, (item, r) => [item, stored.scores[r] / 2]);
+    await redis.hset(key(listed), 'similar', encodeTopItems(rewritten.map(([item]) => item), rewritten.map(([, score]) => score)));
+    const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [version]);
+    const modelItems = deserializeModel(Buffer.concat(rows.map((r) => r.data))).itemIds;
+    const answer = await similar(listed);
+    expect(answer.map(([id]: [string]) => id)).toEqual(rewritten.slice(0, 5).map(([item]) => modelItems[item]));
+    answer.forEach(([, score]: [string, number], k: number) => expect(score).toBeCloseTo(rewritten[k][1], 6));
+
+    // without a list (an item past PRECOMPUTED_SIMILAR_ITEMS), the item is compared with the catalogue: the same ranking
+    const listedBefore = decodeTopItems((await redis.hgetBuffer(key(unlisted), 'similar'))!);
+    const reference = Array.from(listedBefore.items, (item, r) => [item, listedBefore.scores[r]]).slice(0, 5);
+    await redis.hdel(key(unlisted), 'similar');
+    const compared = await similar(unlisted);
+    expect(compared.map(([id]: [string]) => id)).toEqual(reference.map(([item]) => modelItems[item]));
+    compared.forEach(([, score]: [string, number], k: number) => expect(score).toBeCloseTo(reference[k][1], 5));
   });
 
   it('still answers in score order when the ranked candidates are all inactive (the full row is ranked)', async () => {

@@ -78,6 +78,14 @@ export class EnvVars {
   CACHED_TOP_ITEMS = 100;
 
   /**
+   * How many of the most popular items a published model precomputes the nearest items of into
+   * Redis (similarItems answers them with one read; the rest are compared on first request). At
+   * 20,000 items each costs about a fold-in's work at publish (~10 s for all 20,000 on two threads).
+   */
+  @Type(() => Number) @IsInt() @Min(0)
+  PRECOMPUTED_SIMILAR_ITEMS = 20_000;
+
+  /**
    * Threads the API scores on (decoding embeddings, comparing items), one tfjs backend and core
    * each, so scoring never blocks answering; 0 scores on the request thread. One per core: they
    * run below the request thread's priority, so they take what answering leaves (on 2 cores, 2

@@ -5,10 +5,12 @@
  *                           field `asOf` (fold-ins only) = newest interaction time included, ms,
  *                           field `top` = the user's best unseen items, precomputed (see encodeTopItems),
  *                           field `seen` = the model item indices the vector was encoded from (uint32 LE)
- *   recoder:v{n}:item:{id}  hash, field `vec` (and `bias`)
+ *   recoder:v{n}:item:{id}  hash, field `vec`,
+ *                           field `similar` = the item's nearest items by cosine, precomputed for the
+ *                           most popular ones (the `top` layout)
  *   recoder:v{n}:map:user   string, JSON: the users' 2-D map (PCA: mean, components, explainedVariance)
  *   recoder:v{n}:map:item   string, JSON: the same for the item vectors (unit length first)
- *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash, topItems
+ *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash, topItems, similarItems
  *   recoder:active          the live version number, switched last
  */
 export const KEY_PREFIX = 'recoder';
@@ -27,6 +29,8 @@ export const TOP_FIELD = 'top';
  * are the user's seen items, so a cached answer needs no history from Postgres.
  */
 export const SEEN_FIELD = 'seen';
+/** On an item's hash: its nearest items by cosine, itself left out, best first (the `top` layout). */
+export const SIMILAR_FIELD = 'similar';
 
 export const versionPrefix = (version: number): string => `${KEY_PREFIX}:v${version}:`;
 export const userKey = (version: number, userId: string): string => `${versionPrefix(version)}user:${userId}`;

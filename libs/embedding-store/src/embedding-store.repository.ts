@@ -18,6 +18,7 @@ import {
   encodeItemIndices,
   encodeTopItems,
   SEEN_FIELD,
+  SIMILAR_FIELD,
   STALE_FIELD,
   TOP_FIELD,
   TopItems,
@@ -37,6 +38,11 @@ export interface VersionMeta {
    * version published before the field existed (then a short list proves nothing).
    */
   topItems: number | null;
+  /**
+   * How deep each precomputed `similar` list was ranked (a shorter one holds every other item);
+   * null when the version has none.
+   */
+  similarItems: number | null;
 }
 
 /** Vectors of one kind, row-major, with their ids in the same order. */
@@ -48,6 +54,8 @@ export interface VectorBlock {
   tops?: readonly TopItems[];
   /** Users only: the model item indices each vector was encoded from, in the order of `ids`. */
   seen?: readonly ArrayLike<number>[];
+  /** Items only: each item's nearest items, in the order of `ids`; undefined where not precomputed. */
+  similar?: readonly (TopItems | undefined)[];
 }
 
 /** A user's cached embedding as the API reads it. */
@@ -93,9 +101,11 @@ export class EmbeddingStoreRepository {
           const vec = vectorBytes(block.vectors.subarray(r * block.dim, (r + 1) * block.dim));
           const top = block.tops?.[r];
           const seen = block.seen?.[r];
+          const similar = block.similar?.[r];
           const fields: (string | Buffer)[] = [VECTOR_FIELD, vec];
           if (top) fields.push(TOP_FIELD, encodeTopItems(top.items, top.scores));
           if (seen) fields.push(SEEN_FIELD, encodeItemIndices(seen));
+          if (similar) fields.push(SIMILAR_FIELD, encodeTopItems(similar.items, similar.scores));
           pipe.hset(key(version, block.ids[r]), ...fields);
         }
         const results = await pipe.exec();
@@ -121,8 +131,9 @@ export class EmbeddingStoreRepository {
 
   /** Written after the vectors: a version without meta is incomplete and never activated. */
   async writeMeta(version: number, meta: VersionMeta): Promise<void> {
-    const { topItems, ...rest } = meta;
-    await this.redis.hset(metaKey(version), topItems === null ? rest : { ...rest, topItems });
+    // an unknown depth is no field, as in a version published before the field existed
+    const known = Object.fromEntries(Object.entries(meta).filter(([, value]) => value !== null));
+    await this.redis.hset(metaKey(version), known);
   }
 
   async readMeta(version: number): Promise<VersionMeta | null> {
@@ -136,6 +147,7 @@ export class EmbeddingStoreRepository {
       trainedAt: raw.trainedAt,
       modelHash: raw.modelHash,
       topItems: raw.topItems === undefined ? null : Number(raw.topItems),
+      similarItems: raw.similarItems === undefined ? null : Number(raw.similarItems),
     };
   }
 
@@ -153,6 +165,17 @@ export class EmbeddingStoreRepository {
     return results.map(([err, blob]) => {
       if (err) throw err;
       return blob ? decodeVector(blob as Buffer) : null;
+    });
+  }
+
+  /** Items' precomputed nearest items in one round trip, in the order asked; null where there are none. */
+  async readSimilar(version: number, itemIds: readonly string[]): Promise<(TopItems | null)[]> {
+    const pipe = this.redis.pipeline();
+    for (const id of itemIds) pipe.hgetBuffer(itemKey(version, id), SIMILAR_FIELD);
+    const replies = (await pipe.exec()) ?? [];
+    return replies.map(([err, blob]) => {
+      if (err) throw err;
+      return blob ? decodeTopItems(blob as Buffer) : null;
     });
   }
 

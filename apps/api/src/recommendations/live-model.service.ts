@@ -23,6 +23,8 @@ export interface LiveModel {
    * may differ, and a list is complete only if it is shorter than the depth it was ranked to.
    */
   topItems: number | null;
+  /** The depth of the items' precomputed nearest items in Redis (meta `similarItems`); null: none, or unknown. */
+  similarItems: number | null;
 }
 
 /** Catches a switch whose pub/sub message was missed (e.g. Redis restarted). */
@@ -100,8 +102,12 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     // Redis' pointer is the switch; Postgres is asked only if Redis is unreachable
     const version = (await this.store.activeVersion().catch(() => null)) ?? (await this.versions.findActive())?.version ?? null;
     if (version === null || version === this.live?.version) {
-      // loaded while Redis was down: the list depth is learnt once Redis answers again
-      if (this.live && this.live.topItems === null) this.live.topItems = (await this.store.readMeta(this.live.version).catch(() => null))?.topItems ?? null;
+      // loaded while Redis was down: the list depths are learnt once Redis answers again
+      if (this.live && this.live.topItems === null) {
+        const meta = await this.store.readMeta(this.live.version).catch(() => null);
+        this.live.topItems = meta?.topItems ?? null;
+        this.live.similarItems = meta?.similarItems ?? null;
+      }
       this.settled = true;
       return;
     }
@@ -123,6 +129,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
       itemIndex: new Map(loaded.itemIds.map((id, i) => [id, i])),
       watermark: row.dataWatermark,
       topItems: meta?.topItems ?? null,
+      similarItems: meta?.similarItems ?? null,
     };
     // a load that finished after shutdown started: nobody will serve it
     if (this.shutDown) return this.retire(next);

@@ -32,11 +32,17 @@ const SIMILAR_CACHE_ITEMS = 20_000;
 /** Neighbours kept per item; a larger limit compares the item again. */
 const NEIGHBOURS = 100;
 
+/** An item's nearest items, ranked to `depth` (a shorter list holds every other item). */
+interface Neighbours {
+  top: TopItems;
+  depth: number;
+}
+
 @Injectable()
 export class RecommendationsService {
   private readonly logger = new Logger(RecommendationsService.name);
   private aligned: Aligned | null = null;
-  private similar: { live: LiveModel; tops: Map<number, TopItems> } | null = null;
+  private similar: { live: LiveModel; tops: Map<number, Neighbours>; precomputed: TickBatcher<string, TopItems | null> } | null = null;
   /** Users read in the same tick share one pipelined Redis round trip; one reader per live model. */
   private reader: { live: LiveModel; users: TickBatcher<string, CachedUser | null> } | null = null;
 
@@ -137,18 +143,26 @@ export class RecommendationsService {
     const index = live?.itemIndex.get(itemId);
     // a new item (or no model yet): nothing to compare it with but popularity
     if (!live || index === undefined) return this.popular(catalogue, limit, [itemId], undefined, live?.version ?? null);
-    const top = await this.neighboursOf(live, index);
-    const items = this.fromTop(live, catalogue, top, NEIGHBOURS, limit) ?? this.rank(live, catalogue, await live.scoring.similar(index), limit, [index]);
+    const { top, depth } = await this.neighboursOf(live, index);
+    const items = this.fromTop(live, catalogue, top, depth, limit) ?? this.rank(live, catalogue, await live.scoring.similar(index), limit, [index]);
     return { items, modelVersion: live.version, source: RecommendationSource.EMBEDDING };
   }
 
   /**
-   * An item's nearest items (itself left out), computed once per model and kept in a bounded
-   * cache: a model's item vectors never change, and requests concentrate on popular items.
+   * An item's nearest items (itself left out), kept in a bounded cache: a model's item vectors
+   * never change, and requests concentrate on popular items. A miss reads the list the training
+   * job precomputed into Redis for the popular items (the requests of a tick share a round trip),
+   * else compares the item with the catalogue on a scoring thread.
    */
-  private async neighboursOf(live: LiveModel, index: number): Promise<TopItems> {
-    if (this.similar?.live !== live) this.similar = { live, tops: new Map() };
-    const { tops } = this.similar;
+  private async neighboursOf(live: LiveModel, index: number): Promise<Neighbours> {
+    if (this.similar?.live !== live) {
+      const read = async (ids: string[]) => {
+        const lists = await this.store.readSimilar(live.version, ids);
+        return new Map(ids.map((id, i) => [id, lists[i]]));
+      };
+      this.similar = { live, tops: new Map(), precomputed: new TickBatcher(read, null) };
+    }
+    const { tops, precomputed } = this.similar;
     const hit = tops.get(index);
     if (hit) {
       // least recently used goes first: refresh this one's place
@@ -156,12 +170,16 @@ export class RecommendationsService {
       tops.set(index, hit);
       return hit;
     }
-    const top = await live.scoring.similar(index, { k: NEIGHBOURS, exclude: [index] });
+    // Redis down: compared here, as for an item without a list
+    const stored = live.similarItems === null ? null : await precomputed.get(live.itemIds[index]).catch(() => null);
+    const found = stored
+      ? { top: stored, depth: live.similarItems! }
+      : { top: await live.scoring.similar(index, { k: NEIGHBOURS, exclude: [index] }), depth: NEIGHBOURS };
     if (this.similar.live === live) {
-      tops.set(index, top);
+      tops.set(index, found);
       if (tops.size > SIMILAR_CACHE_ITEMS) tops.delete(tops.keys().next().value!);
     }
-    return top;
+    return found;
   }
 
   /** The vector other services use as the user's features; null without a model or a history. */

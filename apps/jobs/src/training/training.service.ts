@@ -24,6 +24,7 @@ import {
   ValidationSet,
 } from '@app/model';
 import { TrainingConfig, TrainingProgress } from '@app/queue';
+import { publishItems, SIMILAR_ITEMS_DEPTH } from './publish-items';
 import { publishUsers } from './publish-users';
 import { createRng } from '@app/random';
 import { ModelRegistryService } from '@app/registry';
@@ -121,7 +122,10 @@ export class TrainingService {
 
         await report({ phase: 'publish', percent: 85, version: v });
         await timed('publish', () =>
-          this.publish(v, model, matrix, users.ids(), items.ids(), blob, (done) => report({ phase: 'publish', percent: 85 + (10 * done) / users.size, version: v })),
+          this.publish(v, model, matrix, users.ids(), items.ids(), blob, {
+            users: (done) => report({ phase: 'publish', percent: 85 + (8 * done) / users.size, version: v }),
+            items: (done, of) => report({ phase: 'publish', percent: 93 + (2 * done) / of, version: v }),
+          }),
         );
       } finally {
         model.dispose();
@@ -196,22 +200,26 @@ export class TrainingService {
     userIds: readonly string[],
     itemIds: readonly string[],
     blob: Buffer,
-    onUsers: (done: number) => Promise<void>,
+    progress: { users: (done: number) => Promise<void>; items: (done: number, of: number) => Promise<void> },
   ): Promise<void> {
     const dim = model.embeddingDim;
+    const { CACHED_TOP_ITEMS, PRECOMPUTED_SIMILAR_ITEMS } = this.env;
     // the training threads are done: rank on as many scoring threads (with one, this thread ranks)
     const threads = this.env.TRAIN_THREADS;
     let userMap: EmbeddingMap | null = null;
-    const scoring = threads > 1 && this.env.CACHED_TOP_ITEMS > 0 ? await ScoringPool.start(model, blob, { threads, backend: this.env.TFJS_BACKEND, maxBatch: PUBLISH_BATCH_ROWS }) : undefined;
+    let similarItems: number | null = null;
+    let items: { dim: number; vectors: Float32Array };
+    const ranks = CACHED_TOP_ITEMS > 0 || PRECOMPUTED_SIMILAR_ITEMS > 0;
+    const scoring = threads > 1 && ranks ? await ScoringPool.start(model, blob, { threads, backend: this.env.TFJS_BACKEND, maxBatch: PUBLISH_BATCH_ROWS }) : undefined;
     try {
-      userMap = await publishUsers(this.store, version, model, matrix, userIds, this.env.CACHED_TOP_ITEMS, onUsers, scoring);
+      userMap = await publishUsers(this.store, version, model, matrix, userIds, CACHED_TOP_ITEMS, progress.users, scoring);
+      items = model.itemEmbeddings();
+      similarItems = await publishItems(this.store, version, model, matrix, itemIds, items, PRECOMPUTED_SIMILAR_ITEMS, SIMILAR_ITEMS_DEPTH, progress.items, scoring);
     } finally {
       await scoring?.close();
     }
     // how surprising each user's own history is to the model: the anomaly score
     await this.anomalies.replaceForVersion(version, userIds, reconstructionLoss(model, matrix));
-    const items = model.itemEmbeddings();
-    await this.store.writeVectors(version, 'item', { ids: itemIds, dim: items.dim, vectors: items.vectors });
     // items are compared by cosine (similarItems): their map is of directions
     const itemMap = fitEmbeddingMap(items.vectors, items.dim, { normalize: true });
     if (userMap) await this.store.writeMap(version, 'user', userMap);
@@ -223,7 +231,8 @@ export class TrainingService {
       items: itemIds.length,
       trainedAt: new Date().toISOString(),
       modelHash: modelHash(blob),
-      topItems: this.env.CACHED_TOP_ITEMS,
+      topItems: CACHED_TOP_ITEMS,
+      similarItems,
     });
   }
 }

@@ -1,0 +1,75 @@
+import type Redis from 'ioredis';
+import { EmbeddingStoreRepository } from '@app/embedding-store';
+import { buildInteractionMatrix, DaeModel, initBackend, initParams, ScoringPool, serializeModel } from '@app/model';
+import { generateSynthetic } from '@app/synthetic';
+import { testRedis } from '@app/testing';
+import { TEST_REDIS_URL } from '../../../../test/test-env';
+import { mostPopular, publishItems } from './publish-items';
+
+describe('publishItems (Redis)', () => {
+  const [ON_THIS_THREAD, ON_THE_POOL, NONE] = [9111, 9112, 9113];
+  let redis: Redis;
+  let store: EmbeddingStoreRepository;
+
+  beforeAll(async () => {
+    await initBackend();
+    redis = testRedis(TEST_REDIS_URL);
+    store = new EmbeddingStoreRepository(redis);
+  });
+  afterAll(async () => {
+    for (const v of [ON_THIS_THREAD, ON_THE_POOL, NONE]) await store.deleteVersion(v);
+    redis.disconnect();
+  });
+
+  it('writes every item vector, and the popular items\' nearest items by cosine (themselves left out) as a full sort ranks them', async () => {
+    const data = generateSynthetic({ users: 300, items: 150, seed: 5, perUser: 15 });
+    const userIds = Array.from({ length: data.users }, (_, u) => `u${u}`);
+    const itemIds = Array.from({ length: data.items }, (_, i) => `i${i}`);
+    const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, userIds, itemIds });
+    const config = { items: data.items, hidden: [32], embeddingDim: 8, activation: 'tanh' as const, loss: 'multinomial' as const, input: 'binary' as const };
+    const model = new DaeModel(config, initParams(config, 3));
+    const vectors = model.itemEmbeddings();
+    const cosines = model.itemCosines(Array.from({ length: data.items }, (_, i) => i));
+    const progress: number[] = [];
+    const pool = await ScoringPool.start(model, serializeModel(model, { itemIds }), { threads: 2, maxBatch: 64 });
+    let depths: (number | null)[] = [];
+    try {
+      depths = [
+        await publishItems(store, ON_THIS_THREAD, model, matrix, itemIds, vectors, 40, 10, (done) => void progress.push(done)),
+        await publishItems(store, ON_THE_POOL, model, matrix, itemIds, vectors, 40, 10, undefined, pool),
+        await publishItems(store, NONE, model, matrix, itemIds, vectors, 0, 10),
+      ];
+    } finally {
+      await pool.close();
+      model.dispose();
+    }
+    expect(depths).toEqual([10, 10, null]);
+    expect(progress).toEqual([40]);
+
+    // the 40 items most users have, by a count made here
+    const users = new Map<number, number>();
+    for (let u = 0; u < matrix.rows; u++) for (const i of matrix.indices.subarray(matrix.indptr[u], matrix.indptr[u + 1])) users.set(i, (users.get(i) ?? 0) + 1);
+    const popular = mostPopular(matrix, 40);
+    expect(new Set(popular).size).toBe(40);
+    const least = Math.min(...popular.map((i) => users.get(i) ?? 0));
+    for (let i = 0; i < data.items; i++) if (!popular.includes(i)) expect(users.get(i) ?? 0).toBeLessThanOrEqual(least);
+
+    const [here, pooled, none] = await Promise.all([ON_THIS_THREAD, ON_THE_POOL, NONE].map((v) => store.readSimilar(v, itemIds)));
+    for (let i = 0; i < data.items; i++) {
+      expect(none[i]).toBeNull();
+      if (!popular.includes(i)) {
+        expect(here[i]).toBeNull();
+        expect(pooled[i]).toBeNull();
+        continue;
+      }
+      const row = cosines.subarray(i * data.items, (i + 1) * data.items);
+      const bySort = Array.from(row.keys()).filter((j) => j !== i).sort((a, b) => row[b] - row[a] || a - b).slice(0, 10);
+      expect(Array.from(here[i]!.items)).toEqual(bySort);
+      expect(Array.from(pooled[i]!.items)).toEqual(bySort);
+      Array.from(here[i]!.scores).forEach((score, r) => expect(score).toBeCloseTo(row[bySort[r]], 5));
+    }
+    // the vectors are there either way
+    const read = await store.readVectors(NONE, 'item', itemIds);
+    expect(read[7]).toEqual(vectors.vectors.subarray(7 * vectors.dim, 8 * vectors.dim));
+  });
+});
