@@ -157,25 +157,24 @@ export class EmbeddingStoreRepository {
   }
 
   /** Many vectors of one kind in one round trip; null where there is none. */
-  async readVectors(version: number, kind: 'user' | 'item', ids: readonly string[]): Promise<(Float32Array | null)[]> {
+  readVectors(version: number, kind: 'user' | 'item', ids: readonly string[]): Promise<(Float32Array | null)[]> {
     const key = kind === 'user' ? userKey : itemKey;
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hgetBuffer(key(version, id), VECTOR_FIELD);
-    const results = (await pipe.exec()) ?? [];
-    return results.map(([err, blob]) => {
-      if (err) throw err;
-      return blob ? decodeVector(blob as Buffer) : null;
-    });
+    return this.readField(ids.map((id) => key(version, id)), VECTOR_FIELD, decodeVector);
   }
 
   /** Items' precomputed nearest items in one round trip, in the order asked; null where there are none. */
-  async readSimilar(version: number, itemIds: readonly string[]): Promise<(TopItems | null)[]> {
+  readSimilar(version: number, itemIds: readonly string[]): Promise<(TopItems | null)[]> {
+    return this.readField(itemIds.map((id) => itemKey(version, id)), SIMILAR_FIELD, decodeTopItems);
+  }
+
+  /** One binary field of many hashes, pipelined; null where a hash or its field is missing. */
+  private async readField<T>(keys: readonly string[], field: string, decode: (blob: Buffer) => T): Promise<(T | null)[]> {
     const pipe = this.redis.pipeline();
-    for (const id of itemIds) pipe.hgetBuffer(itemKey(version, id), SIMILAR_FIELD);
+    for (const key of keys) pipe.hgetBuffer(key, field);
     const replies = (await pipe.exec()) ?? [];
     return replies.map(([err, blob]) => {
       if (err) throw err;
-      return blob ? decodeTopItems(blob as Buffer) : null;
+      return blob ? decode(blob as Buffer) : null;
     });
   }
 

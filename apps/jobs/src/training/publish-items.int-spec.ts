@@ -1,9 +1,9 @@
 import type Redis from 'ioredis';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { buildInteractionMatrix, DaeModel, initBackend, initParams, ScoringPool, serializeModel } from '@app/model';
-import { generateSynthetic } from '@app/synthetic';
+import { initBackend, ScoringPool, serializeModel } from '@app/model';
 import { testRedis } from '@app/testing';
 import { TEST_REDIS_URL } from '../../../../test/test-env';
+import { untrainedModelOn } from './publish.fixture';
 import { mostPopular, publishItems } from './publish-items';
 
 describe('publishItems (Redis)', () => {
@@ -22,14 +22,10 @@ describe('publishItems (Redis)', () => {
   });
 
   it('writes every item vector, and the popular items\' nearest items by cosine (themselves left out) as a full sort ranks them', async () => {
-    const data = generateSynthetic({ users: 300, items: 150, seed: 5, perUser: 15 });
-    const userIds = Array.from({ length: data.users }, (_, u) => `u${u}`);
-    const itemIds = Array.from({ length: data.items }, (_, i) => `i${i}`);
-    const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, userIds, itemIds });
-    const config = { items: data.items, hidden: [32], embeddingDim: 8, activation: 'tanh' as const, loss: 'multinomial' as const, input: 'binary' as const };
-    const model = new DaeModel(config, initParams(config, 3));
+    const { itemIds, matrix, model } = untrainedModelOn({ items: 150, dataSeed: 5, modelSeed: 3 });
+    const items = itemIds.length;
     const vectors = model.itemEmbeddings();
-    const cosines = model.itemCosines(Array.from({ length: data.items }, (_, i) => i));
+    const cosines = model.itemCosines(Array.from({ length: items }, (_, i) => i));
     const progress: number[] = [];
     const pool = await ScoringPool.start(model, serializeModel(model, { itemIds }), { threads: 2, maxBatch: 64 });
     let depths: (number | null)[] = [];
@@ -52,17 +48,17 @@ describe('publishItems (Redis)', () => {
     const popular = mostPopular(matrix, 40);
     expect(new Set(popular).size).toBe(40);
     const least = Math.min(...popular.map((i) => users.get(i) ?? 0));
-    for (let i = 0; i < data.items; i++) if (!popular.includes(i)) expect(users.get(i) ?? 0).toBeLessThanOrEqual(least);
+    for (let i = 0; i < items; i++) if (!popular.includes(i)) expect(users.get(i) ?? 0).toBeLessThanOrEqual(least);
 
     const [here, pooled, none] = await Promise.all([ON_THIS_THREAD, ON_THE_POOL, NONE].map((v) => store.readSimilar(v, itemIds)));
-    for (let i = 0; i < data.items; i++) {
+    for (let i = 0; i < items; i++) {
       expect(none[i]).toBeNull();
       if (!popular.includes(i)) {
         expect(here[i]).toBeNull();
         expect(pooled[i]).toBeNull();
         continue;
       }
-      const row = cosines.subarray(i * data.items, (i + 1) * data.items);
+      const row = cosines.subarray(i * items, (i + 1) * items);
       const bySort = Array.from(row.keys()).filter((j) => j !== i).sort((a, b) => row[b] - row[a] || a - b).slice(0, 10);
       expect(Array.from(here[i]!.items)).toEqual(bySort);
       expect(Array.from(pooled[i]!.items)).toEqual(bySort);

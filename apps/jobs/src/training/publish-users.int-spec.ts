@@ -1,9 +1,9 @@
 import type Redis from 'ioredis';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { buildInteractionMatrix, DaeModel, EmbeddingMap, initBackend, initParams, projectOnMap, ScoringPool, serializeModel } from '@app/model';
-import { generateSynthetic } from '@app/synthetic';
+import { EmbeddingMap, initBackend, projectOnMap, ScoringPool, serializeModel } from '@app/model';
 import { testRedis } from '@app/testing';
 import { TEST_REDIS_URL } from '../../../../test/test-env';
+import { untrainedModelOn } from './publish.fixture';
 import { publishUsers } from './publish-users';
 
 // the training job ranks users on its threads when it has more than one: same lists as on one
@@ -23,12 +23,7 @@ describe('publishUsers (Redis)', () => {
   });
 
   it('writes the same embeddings, top items (own items left out) and seen items whether ranked here or on scoring threads', async () => {
-    const data = generateSynthetic({ users: 300, items: 120, seed: 4, perUser: 15 });
-    const userIds = Array.from({ length: data.users }, (_, u) => `u${u}`);
-    const itemIds = Array.from({ length: data.items }, (_, i) => `i${i}`);
-    const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, userIds, itemIds });
-    const config = { items: data.items, hidden: [32], embeddingDim: 8, activation: 'tanh' as const, loss: 'multinomial' as const, input: 'binary' as const };
-    const model = new DaeModel(config, initParams(config, 2));
+    const { userIds, itemIds, matrix, model } = untrainedModelOn({ items: 120, dataSeed: 4, modelSeed: 2 });
     let maps: (EmbeddingMap | null)[] = [];
     const pool = await ScoringPool.start(model, serializeModel(model, { itemIds }), { threads: 2, maxBatch: 64 });
     try {
