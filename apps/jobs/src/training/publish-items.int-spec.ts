@@ -1,25 +1,10 @@
-import type Redis from 'ioredis';
-import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { initBackend, ScoringPool, serializeModel } from '@app/model';
-import { testRedis } from '@app/testing';
-import { TEST_REDIS_URL } from '../../../../test/test-env';
-import { untrainedModelOn } from './publish.fixture';
+import { ScoringPool, serializeModel } from '@app/model';
+import { storeForVersions, untrainedModelOn } from './publish.fixture';
 import { mostPopular, publishItems } from './publish-items';
 
 describe('publishItems (Redis)', () => {
   const [ON_THIS_THREAD, ON_THE_POOL, NONE] = [9111, 9112, 9113];
-  let redis: Redis;
-  let store: EmbeddingStoreRepository;
-
-  beforeAll(async () => {
-    await initBackend();
-    redis = testRedis(TEST_REDIS_URL);
-    store = new EmbeddingStoreRepository(redis);
-  });
-  afterAll(async () => {
-    for (const v of [ON_THIS_THREAD, ON_THE_POOL, NONE]) await store.deleteVersion(v);
-    redis.disconnect();
-  });
+  const stored = storeForVersions([ON_THIS_THREAD, ON_THE_POOL, NONE]);
 
   it('writes every item vector, and the popular items\' nearest items by cosine (themselves left out) as a full sort ranks them', async () => {
     const { itemIds, matrix, model } = untrainedModelOn({ items: 150, dataSeed: 5, modelSeed: 3 });
@@ -31,9 +16,9 @@ describe('publishItems (Redis)', () => {
     let depths: (number | null)[] = [];
     try {
       depths = [
-        await publishItems(store, ON_THIS_THREAD, model, matrix, itemIds, vectors, 40, 10, (done) => void progress.push(done)),
-        await publishItems(store, ON_THE_POOL, model, matrix, itemIds, vectors, 40, 10, undefined, pool),
-        await publishItems(store, NONE, model, matrix, itemIds, vectors, 0, 10),
+        await publishItems(stored.store, ON_THIS_THREAD, model, matrix, itemIds, vectors, 40, 10, (done) => void progress.push(done)),
+        await publishItems(stored.store, ON_THE_POOL, model, matrix, itemIds, vectors, 40, 10, undefined, pool),
+        await publishItems(stored.store, NONE, model, matrix, itemIds, vectors, 0, 10),
       ];
     } finally {
       await pool.close();
@@ -50,7 +35,7 @@ describe('publishItems (Redis)', () => {
     const least = Math.min(...popular.map((i) => users.get(i) ?? 0));
     for (let i = 0; i < items; i++) if (!popular.includes(i)) expect(users.get(i) ?? 0).toBeLessThanOrEqual(least);
 
-    const [here, pooled, none] = await Promise.all([ON_THIS_THREAD, ON_THE_POOL, NONE].map((v) => store.readSimilar(v, itemIds)));
+    const [here, pooled, none] = await Promise.all([ON_THIS_THREAD, ON_THE_POOL, NONE].map((v) => stored.store.readSimilar(v, itemIds)));
     for (let i = 0; i < items; i++) {
       expect(none[i]).toBeNull();
       if (!popular.includes(i)) {
@@ -65,7 +50,7 @@ describe('publishItems (Redis)', () => {
       Array.from(here[i]!.scores).forEach((score, r) => expect(score).toBeCloseTo(row[bySort[r]], 5));
     }
     // the vectors are there either way
-    const read = await store.readVectors(NONE, 'item', itemIds);
+    const read = await stored.store.readVectors(NONE, 'item', itemIds);
     expect(read[7]).toEqual(vectors.vectors.subarray(7 * vectors.dim, 8 * vectors.dim));
   });
 });

@@ -1,38 +1,23 @@
-import type Redis from 'ioredis';
-import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { EmbeddingMap, initBackend, projectOnMap, ScoringPool, serializeModel } from '@app/model';
-import { testRedis } from '@app/testing';
-import { TEST_REDIS_URL } from '../../../../test/test-env';
-import { untrainedModelOn } from './publish.fixture';
+import { EmbeddingMap, projectOnMap, ScoringPool, serializeModel } from '@app/model';
+import { storeForVersions, untrainedModelOn } from './publish.fixture';
 import { publishUsers } from './publish-users';
 
 // the training job ranks users on its threads when it has more than one: same lists as on one
 describe('publishUsers (Redis)', () => {
   const [ON_THIS_THREAD, ON_THE_POOL] = [9101, 9102];
-  let redis: Redis;
-  let store: EmbeddingStoreRepository;
-
-  beforeAll(async () => {
-    await initBackend();
-    redis = testRedis(TEST_REDIS_URL);
-    store = new EmbeddingStoreRepository(redis);
-  });
-  afterAll(async () => {
-    for (const v of [ON_THIS_THREAD, ON_THE_POOL]) await store.deleteVersion(v);
-    redis.disconnect();
-  });
+  const stored = storeForVersions([ON_THIS_THREAD, ON_THE_POOL]);
 
   it('writes the same embeddings, top items (own items left out) and seen items whether ranked here or on scoring threads', async () => {
     const { userIds, itemIds, matrix, model } = untrainedModelOn({ items: 120, dataSeed: 4, modelSeed: 2 });
     let maps: (EmbeddingMap | null)[] = [];
     const pool = await ScoringPool.start(model, serializeModel(model, { itemIds }), { threads: 2, maxBatch: 64 });
     try {
-      maps = [await publishUsers(store, ON_THIS_THREAD, model, matrix, userIds, 10), await publishUsers(store, ON_THE_POOL, model, matrix, userIds, 10, undefined, pool)];
+      maps = [await publishUsers(stored.store, ON_THIS_THREAD, model, matrix, userIds, 10), await publishUsers(stored.store, ON_THE_POOL, model, matrix, userIds, 10, undefined, pool)];
     } finally {
       await pool.close();
       model.dispose();
     }
-    const [here, pooled] = await Promise.all([ON_THIS_THREAD, ON_THE_POOL].map((v) => store.readUsers(v, userIds)));
+    const [here, pooled] = await Promise.all([ON_THIS_THREAD, ON_THE_POOL].map((v) => stored.store.readUsers(v, userIds)));
     for (let u = 0; u < userIds.length; u++) {
       const own = new Set(matrix.indices.subarray(matrix.indptr[u], matrix.indptr[u + 1]));
       expect(pooled[u]!.vector).toEqual(here[u]!.vector);
