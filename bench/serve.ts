@@ -257,7 +257,7 @@ async function publishModel(url: string, redisUrl: string, data: ReturnType<type
     emit({ bench: 'serve_publish', users: userIds.length, cached_top_items: cachedTop, threads, seconds: +((performance.now() - started) / 1000).toFixed(1) });
     const itemsStarted = performance.now();
     depth = await publishItems(store, VERSION, model, matrix, itemIds, itemVectors, similarItems, SIMILAR_ITEMS_DEPTH, (done, of) => {
-      if (done % 4096 < 1024 || done === of) process.stderr.write(`compared ${done} of ${of} items\n`);
+      process.stderr.write(`compared ${done} of ${of} items\n`);
     }, pool);
     emit({ bench: 'serve_publish_items', items: itemIds.length, precomputed_similar: Math.min(similarItems, itemIds.length), threads, seconds: +((performance.now() - itemsStarted) / 1000).toFixed(1) });
   } finally {

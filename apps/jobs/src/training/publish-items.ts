@@ -1,5 +1,5 @@
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { CsrMatrix, DaeModel, rankedItems, RankedItems, ScoringPool } from '@app/model';
+import { CsrMatrix, DaeModel, itemUsers, rankedItems, RankedItems, ScoringPool, topK } from '@app/model';
 
 /** Nearest items precomputed per popular item: as deep as the API's own neighbour lists. */
 export const SIMILAR_ITEMS_DEPTH = 100;
@@ -9,8 +9,8 @@ const PUBLISH_CHUNK_ITEMS = 1024;
 const COSINE_BLOCK_ITEMS = 64;
 
 /**
- * Every item's vector (model.itemEmbeddings) to Redis, and for the `precomputed` most popular items (by training users)
- * their `depth` nearest items by cosine, themselves left out: `similarItems` then answers those
+ * Every item's vector (model.itemEmbeddings) to Redis, and for the `precomputed` most popular
+ * items (by training users) their `depth` nearest items by cosine, themselves left out: `similarItems` then answers those
  * with one Redis read, in every API process and from its first request, instead of comparing the
  * item with the whole catalogue (a decode's worth of work) once per process. Compared on the
  * scoring pool's threads when there is one. Returns the depth the lists were ranked to, or null
@@ -42,11 +42,7 @@ export async function publishItems(
 
 /** Item indices by how many users have each, most first; ties to the lower index. */
 export function mostPopular(matrix: CsrMatrix, count: number): number[] {
-  const users = new Float64Array(matrix.cols);
-  for (let k = 0; k < matrix.indptr[matrix.rows]; k++) users[matrix.indices[k]]++;
-  const order = Array.from({ length: matrix.cols }, (_, i) => i);
-  order.sort((a, b) => users[b] - users[a] || a - b);
-  return order.slice(0, count);
+  return Array.from(topK(itemUsers(matrix), count));
 }
 
 function nearest(model: DaeModel, items: number[], k: number, scoring?: ScoringPool): Promise<RankedItems[]> | RankedItems[] {

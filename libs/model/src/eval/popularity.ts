@@ -5,9 +5,7 @@ export class Popularity {
   private constructor(private readonly counts: Float32Array) {}
 
   static fit(train: CsrMatrix): Popularity {
-    const counts = new Float32Array(train.cols);
-    for (const i of train.indices) counts[i] += 1;
-    return new Popularity(counts);
+    return new Popularity(itemUsers(train));
   }
 
   scores(rows: CsrMatrix, start = 0, end = rows.rows): Float32Array {
@@ -15,4 +13,11 @@ export class Popularity {
     for (let r = 0; r < end - start; r++) out.set(this.counts, r * this.counts.length);
     return out;
   }
+}
+
+/** How many users (rows) have each item (column). */
+export function itemUsers(matrix: CsrMatrix): Float32Array {
+  const counts = new Float32Array(matrix.cols);
+  for (const i of matrix.indices) counts[i] += 1;
+  return counts;
 }
