@@ -10,9 +10,10 @@ const COSINE_BLOCK_ITEMS = 64;
 
 /**
  * Every item's vector (model.itemEmbeddings) to Redis, and for the `precomputed` most popular
- * items (by training users) their `depth` nearest items by cosine, themselves left out: `similarItems` then answers those
- * with one Redis read, in every API process and from its first request, instead of comparing the
- * item with the whole catalogue (a decode's worth of work) once per process. Compared on the
+ * items (by training users) their `depth` nearest items by cosine, themselves left out:
+ * `similarItems` then answers those with one Redis read, in every API process and from its first
+ * request, instead of comparing the item with the whole catalogue (a decode's worth of work) once
+ * per process. Compared on the
  * scoring pool's threads when there is one. Returns the depth the lists were ranked to, or null
  * when none were (the version's meta says which).
  */
