@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@app/random';
 import { CsrMatrix } from './interaction-matrix';
+import { QUANTISED_ROWS, QuantisedOutputLayer } from './quantised-output';
+import { candidatesOf, rankColumns, RankedItems, Ranking, rankListed } from './score';
 import { filledTensor, heapView, readInto, readTransposedInto } from './tensor-read';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'linear';
@@ -177,6 +179,9 @@ export type ScoreLayout = 'users' | 'items';
 /** Rows processed per tensor call at inference, so memory stays bounded for any number of users. */
 export const INFERENCE_CHUNK_ROWS = 512;
 
+/** What DaeModel.rank ranks: rows of embeddings to decode, or interaction rows to fold in and score. */
+export type RankInput = { embeddings: Float32Array } | { rows: CsrMatrix };
+
 /**
  * A trained autoencoder: encode users' rows to embeddings, decode embeddings to item scores.
  * Holds its dense layers as tensors; call dispose() when done.
@@ -187,6 +192,8 @@ export class DaeModel {
   private tensors: { w: tf.Tensor2D; b: tf.Tensor1D }[] | null = null;
   private output: tf.Tensor2D | null = null;
   private itemNorms: Float32Array | null = null;
+  /** undefined until rank first asks (built per thread: 24 MB at 20k items). */
+  private quantised: QuantisedOutputLayer | null | undefined;
 
   constructor(
     readonly config: DaeConfig,
@@ -240,11 +247,68 @@ export class DaeModel {
   scoresOf(embeddings: Float32Array, itemLists: readonly ArrayLike<number>[]): Float32Array[] {
     const [dim, count] = [this.config.embeddingDim, itemLists.length];
     if (embeddings.length !== count * dim) throw new RangeError(`expected ${count} x ${dim} embedding values`);
+    return this.scoresFromHidden(this.hiddenOf({ embeddings }, 0, count), itemLists);
+  }
+
+  /**
+   * Each row's ranked best items (rankings[r] for row r of the embeddings, or of the histories'
+   * scores), the same items and scores as ranking the row's decode. On wasm, a quantised pass over
+   * the catalogue (QuantisedOutputLayer, about twice the float32 product's speed) bounds every
+   * score, and only the items it cannot rule out are scored exactly (scoresOf's sums, the bits a
+   * decode gives); elsewhere, ranked from the decode.
+   */
+  rank(input: RankInput, rankings: readonly Ranking[]): RankedItems[] {
+    const count = rankings.length;
+    const layer = this.quantisedLayer();
+    const out: RankedItems[] = [];
+    for (let start = 0, step = layer ? QUANTISED_ROWS : INFERENCE_CHUNK_ROWS; start < count; start += step) {
+      const end = Math.min(count, start + step);
+      const chunk = rankings.slice(start, end);
+      const hidden = layer && this.hiddenOf(input, start, end);
+      const approx = hidden && layer.approximate(hidden, end - start);
+      // approx is null for a non-finite row: that chunk is ranked from its decode
+      out.push(...(approx ? this.rankApproximated(approx, hidden, chunk) : rankColumns(this.scoreChunk(input, start, end), this.config.items, chunk)));
+    }
+    return out;
+  }
+
+  /** The exact top k of each row from approximate scores within margins of a decode's. */
+  private rankApproximated(approx: { block: Float32Array; margins: Float64Array }, hidden: Float32Array, rankings: readonly Ranking[]): RankedItems[] {
+    const lists = candidatesOf(approx.block, this.config.items, rankings, approx.margins);
+    const exact = this.scoresFromHidden(hidden, lists);
+    return lists.map((list, r) => rankListed(list, exact[r], rankings[r].k));
+  }
+
+  /** Rows [start, end) of the input's scores, items-major (decode's or scores' 'items' layout). */
+  private scoreChunk(input: RankInput, start: number, end: number): Float32Array {
+    if ('embeddings' in input) {
+      const dim = this.config.embeddingDim;
+      return this.decode(input.embeddings.subarray(start * dim, end * dim), end - start, undefined, 'items');
+    }
+    return this.scores(sliceRows(input.rows, start, end), undefined, 'items');
+  }
+
+  /** The last hidden layer's values for rows [start, end) of the input, as decode computes them. */
+  private hiddenOf(input: RankInput, start: number, end: number): Float32Array {
+    const last = this.sizes.length - 2;
+    const dim = this.config.embeddingDim;
+    const h =
+      'embeddings' in input
+        ? tf.tidy(() => this.runLayers(tf.tensor2d(input.embeddings.subarray(start * dim, end * dim), [end - start, dim]), this.embedAt + 1, last))
+        : tf.tidy(() => this.runLayers(this.firstLayer(input.rows, start, end), 1, last));
+    const values = h.dataSync() as Float32Array;
+    h.dispose();
+    return values;
+  }
+
+  /**
+   * Output-layer scores of chosen items from hidden rows (rows x width): each item's sum in order,
+   * bias first, rounded to float32 at every step, which is how the backend's kernel sums it (on
+   * wasm, the same bits).
+   */
+  private scoresFromHidden(hidden: Float32Array, itemLists: readonly ArrayLike<number>[]): Float32Array[] {
     const last = this.sizes.length - 2;
     const width = this.sizes[last];
-    const h = tf.tidy(() => this.runLayers(tf.tensor2d(embeddings, [count, dim]), this.embedAt + 1, last));
-    const hidden = h.dataSync() as Float32Array;
-    h.dispose();
     // taken after the last tensor is made: a heap that grows detaches its views. There, an item's
     // row is its bias then its weights, side by side; else its weights are a column of the layer
     const rows = heapView(this.outputTensor());
@@ -252,7 +316,22 @@ export class DaeModel {
     return itemLists.map((list, r) => {
       const out = new Float32Array(list.length);
       const o = r * width;
-      for (let n = 0; n < list.length; n++) {
+      let n = 0;
+      // four items at a time where the rows are side by side: four independent sums, not one
+      // chain of dependent adds (1.6x here), each still in its own order
+      for (; rows && n + 4 <= list.length; n += 4) {
+        const [f0, f1, f2, f3] = [0, 1, 2, 3].map((d) => list[n + d] * (width + 1) + 1);
+        let [a0, a1, a2, a3] = [rows[f0 - 1], rows[f1 - 1], rows[f2 - 1], rows[f3 - 1]];
+        for (let k = 0; k < width; k++) {
+          const x = hidden[o + k];
+          a0 = Math.fround(a0 + Math.fround(rows[f0 + k] * x));
+          a1 = Math.fround(a1 + Math.fround(rows[f1 + k] * x));
+          a2 = Math.fround(a2 + Math.fround(rows[f2 + k] * x));
+          a3 = Math.fround(a3 + Math.fround(rows[f3 + k] * x));
+        }
+        [out[n], out[n + 1], out[n + 2], out[n + 3]] = [a0, a1, a2, a3];
+      }
+      for (; n < list.length; n++) {
         const i = list[n];
         const [src, first, step] = rows ? [rows, i * (width + 1) + 1, 1] : [w, i, items];
         let acc = rows ? rows[first - 1] : b[i];
@@ -261,6 +340,15 @@ export class DaeModel {
       }
       return out;
     });
+  }
+
+  /** The output layer quantised for rank's first pass: on wasm only, where scoresOf's sums are a decode's bits. */
+  private quantisedLayer(): QuantisedOutputLayer | null {
+    if (this.quantised === undefined) {
+      const last = this.sizes.length - 2;
+      this.quantised = tf.getBackend() === 'wasm' ? QuantisedOutputLayer.of(this.params.weights[last], this.params.biases[last], this.sizes[last], this.config.items) : null;
+    }
+    return this.quantised;
   }
 
   /** encode then decode without leaving the tensor world between them (`layout` as decode's). */
@@ -323,6 +411,7 @@ export class DaeModel {
     this.tensors = null;
     this.output?.dispose();
     this.output = null;
+    this.quantised = undefined;
   }
 
   private firstLayer(rows: CsrMatrix, start: number, end: number): tf.Tensor2D {

@@ -68,12 +68,27 @@ const THRESHOLD_MARGIN = 3;
  * it (every one of its top k, once at least k are), and the heap sees only those. A column whose
  * threshold let too few through is ranked whole.
  */
-export function rankColumns(block: Float32Array, items: number, rankings: readonly { k: number; exclude: ArrayLike<number> }[]): RankedItems[] {
+export function rankColumns(block: Float32Array, items: number, rankings: readonly Ranking[]): RankedItems[] {
   const n = rankings.length;
   if (block.length !== items * n) throw new RangeError(`expected ${items} x ${n} scores`);
   const thresholds = Float64Array.from(rankings, ({ k }, r) => columnThreshold(block, items, n, r, k));
-  // each column's candidates, ascending: one sequential pass over the block for all of them
-  const found = rankings.map(() => new Int32Array(256));
+  const found = itemsAtLeast(block, items, thresholds);
+  return rankings.map(({ k, exclude }, r) => {
+    const excluded = exclude.length > 0 ? new Set<number>(Array.from(exclude)) : null;
+    let top = k > 0 ? heapTop(block, n, r, k, excluded, found[r], found[r].length) : new Int32Array(0);
+    // fewer than k came through: the threshold proves nothing, so the whole column
+    if (top.length < k) top = heapTop(block, n, r, k, excluded, null, items);
+    return { items: Uint32Array.from(top), scores: Float32Array.from(top, (i) => block[i * n + r]) };
+  });
+}
+
+/**
+ * Each column's items scoring at least thresholds[r] in an items-major block (items x n), in
+ * ascending order: one sequential pass over the block for all columns.
+ */
+export function itemsAtLeast(block: Float32Array, items: number, thresholds: Float64Array): Int32Array[] {
+  const n = thresholds.length;
+  const found = Array.from(thresholds, () => new Int32Array(256));
   const counts = new Int32Array(n);
   for (let i = 0, at = 0; i < items; i++) {
     for (let r = 0; r < n; r++, at++) {
@@ -86,13 +101,46 @@ export function rankColumns(block: Float32Array, items: number, rankings: readon
       found[r][counts[r]++] = i;
     }
   }
+  return found.map((f, r) => f.subarray(0, counts[r]));
+}
+
+/**
+ * For approximate scores in an items-major block, each within margins[r] of column r's true ones:
+ * the items that may be in column r's true top k (rankings[r], excluded items left out),
+ * ascending. Those are the items within twice the margin of the k-th best approximate score, so
+ * the column's sampled threshold (rankColumns') usually has them collected already.
+ */
+export function candidatesOf(block: Float32Array, items: number, rankings: readonly Ranking[], margins: Float64Array): Int32Array[] {
+  const n = rankings.length;
+  if (block.length !== items * n) throw new RangeError(`expected ${items} x ${n} scores`);
+  const thresholds = Float64Array.from(rankings, ({ k }, r) => columnThreshold(block, items, n, r, k));
+  const found = itemsAtLeast(block, items, thresholds);
   return rankings.map(({ k, exclude }, r) => {
+    if (k <= 0) return new Int32Array(0);
     const excluded = exclude.length > 0 ? new Set<number>(Array.from(exclude)) : null;
-    let top = k > 0 ? heapTop(block, n, r, k, excluded, found[r], counts[r]) : new Int32Array(0);
-    // fewer than k came through: the threshold proves nothing, so the whole column
+    let top = heapTop(block, n, r, k, excluded, found[r], found[r].length);
     if (top.length < k) top = heapTop(block, n, r, k, excluded, null, items);
-    return { items: Uint32Array.from(top), scores: Float32Array.from(top, (i) => block[i * n + r]) };
+    const floor = top.length < k ? -Infinity : block[top[k - 1] * n + r] - 2 * margins[r];
+    // the collected items hold every one at or above the floor only when the threshold is below it
+    const pool = floor >= thresholds[r] ? found[r] : null;
+    const count = pool ? pool.length : items;
+    const out = new Int32Array(count);
+    let size = 0;
+    for (let c = 0; c < count; c++) {
+      const i = pool ? pool[c] : c;
+      if (block[i * n + r] >= floor && (excluded === null || !excluded.has(i))) out[size++] = i;
+    }
+    return out.subarray(0, size);
   });
+}
+
+/** The k best of listed items and their scores (scores[n] is items[n]'s), ordered as topK orders them. */
+export function rankListed(items: ArrayLike<number>, scores: Float32Array, k: number): RankedItems {
+  const order = Array.from({ length: items.length }, (_, n) => n)
+    .filter((n) => scores[n] === scores[n])
+    .sort((a, b) => scores[b] - scores[a] || items[a] - items[b])
+    .slice(0, Math.max(0, k));
+  return { items: Uint32Array.from(order, (n) => items[n]), scores: Float32Array.from(order, (n) => scores[n]) };
 }
 
 /** A score about THRESHOLD_MARGIN x k items of column r reach, from every SAMPLE_STRIDE-th item; -Infinity when the sample is too small to say. */
@@ -138,6 +186,12 @@ export function topKRows(scores: Float32Array, items: number, k: number, exclusi
 /** Serving shortcut: the top k items for each row's user, excluding the items already in the row. */
 export function recommendRows(model: { scores(rows: CsrMatrix): Float32Array; config: { items: number } }, rows: CsrMatrix, k: number): Int32Array[] {
   return topKRows(model.scores(rows), model.config.items, k, rows);
+}
+
+/** Rank a row: its k best items, these left out. */
+export interface Ranking {
+  k: number;
+  exclude: ArrayLike<number>;
 }
 
 /** A user's best items, best first: item indices and their scores. */

@@ -1,13 +1,9 @@
-import { DaeModel, INFERENCE_CHUNK_ROWS } from '../dae.model';
+import { DaeModel } from '../dae.model';
 import { rowsFromItemLists } from '../interaction-matrix';
-import { rankColumns, rankedItems, RankedItems } from '../score';
+import { rankedItems, RankedItems, Ranking } from '../score';
 import { ScoringKind } from './scoring-protocol';
 
-/** Rank a row where it is scored: its k best items, these left out. */
-export interface Ranking {
-  k: number;
-  exclude: ArrayLike<number>;
-}
+export type { Ranking };
 
 /** An embedding to decode, items to fold in, an item index to compare, or chosen items of an embedding to score. */
 export type ScoringInput = Float32Array | readonly number[] | number | ChosenItems;
@@ -50,13 +46,9 @@ export function scoreBatch(model: DaeModel, batch: ScoringBatch, rankings: reado
   // one short row per input, never ranked
   if (batch.kind === 'itemScores') return model.scoresOf(batch.embeddings, batch.itemLists);
   const items = model.config.items;
-  const count = rankings.length;
-  if (batch.kind !== 'similar' && count <= INFERENCE_CHUNK_ROWS && rankings.every((r) => r !== null)) {
-    // every row ranked: straight from the product's item-major block, never transposed into rows
-    const block = scratchFor(count * items);
-    const scores =
-      batch.kind === 'decode' ? model.decode(batch.embeddings, count, block, 'items') : model.scores(rowsFromItemLists(items, batch.itemLists), block, 'items');
-    return rankColumns(scores, items, rankings as Ranking[]);
+  if (batch.kind !== 'similar' && rankings.every((r) => r !== null)) {
+    // every row ranked: by the model's rank, which need not score the whole catalogue exactly
+    return model.rank(batch.kind === 'decode' ? { embeddings: batch.embeddings } : { rows: rowsFromItemLists(items, batch.itemLists) }, rankings as Ranking[]);
   }
   const scores =
     batch.kind === 'decode'

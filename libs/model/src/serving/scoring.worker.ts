@@ -23,9 +23,10 @@ const reply = (msg: ScoringReply, transfer: ArrayBuffer[] = []) => port.postMess
 initBackend(backend)
   .then(() => {
     model = deserializeModel(new Uint8Array(blob)).model;
-    // the first product packs the output layer for the matMul kernel (seconds at 200k items):
-    // pay it now, while the previous model still serves, not on the first requests
-    model.decode(new Float32Array(model.embeddingDim), 1);
+    // the first ranking packs the output layer for the matMul kernel and quantises it for rank's
+    // first pass (seconds at 200k items): pay it now, while the previous model still serves, not
+    // on the first requests
+    model.rank({ embeddings: new Float32Array(model.embeddingDim) }, [{ k: 1, exclude: [] }]);
     reply({ ready: true });
   })
   .catch((err: Error) => reply({ failed: err.message }));

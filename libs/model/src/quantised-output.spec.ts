@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs';
+import { createRng } from '@app/random';
+import { initBackend } from './backend';
+import { DaeModel, DEFAULT_DAE_CONFIG, initParams } from './dae.model';
+import { rowsFromItemLists } from './interaction-matrix';
+import { QuantisedOutputLayer } from './quantised-output';
+import { rankColumns, Ranking } from './score';
+
+describe(QuantisedOutputLayer.name, () => {
+  const rng = createRng(11);
+  const [width, items] = [600, 2000];
+  const weights = Float32Array.from({ length: width * items }, () => (rng.next() - 0.5) * 0.2);
+  const bias = Float32Array.from({ length: items }, () => rng.next() - 0.5);
+  // a few items with weights far larger than the rest: their scale is coarse
+  for (const i of [3, 1999]) for (let j = 0; j < width; j++) weights[j * items + i] *= 40;
+
+  it('approximates every score within the margin it gives for the row', () => {
+    const layer = QuantisedOutputLayer.of(weights, bias, width, items)!;
+    const rows = 5;
+    // tanh-like rows, one all zeros and one with a single large value
+    const hidden = Float32Array.from({ length: rows * width }, () => Math.tanh((rng.next() - 0.5) * 4));
+    hidden.fill(0, width, 2 * width);
+    hidden.fill(0.001, 2 * width, 3 * width)[2 * width + 7] = 1;
+    const { block, margins } = layer.approximate(hidden, rows)!;
+    let worst = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < items; i++) {
+        let exact = bias[i];
+        for (let j = 0; j < width; j++) exact += hidden[r * width + j] * weights[j * items + i];
+        const error = Math.abs(block[i * rows + r] - exact);
+        expect(error).toBeLessThanOrEqual(margins[r]);
+        worst = Math.max(worst, error / margins[r]);
+      }
+    }
+    // the bound is not vacuous either: errors come within a few orders of it
+    expect(worst).toBeGreaterThan(1e-3);
+  });
+
+  it('refuses what it cannot bound: non-finite weights or rows', () => {
+    const broken = weights.slice();
+    broken[17] = NaN;
+    expect(QuantisedOutputLayer.of(broken, bias, width, items)).toBeNull();
+    const layer = QuantisedOutputLayer.of(weights, bias, width, items)!;
+    expect(layer.approximate(new Float32Array(width).fill(Infinity, 3, 4), 1)).toBeNull();
+  });
+});
+
+describe('DaeModel.rank', () => {
+  const config = { ...DEFAULT_DAE_CONFIG, items: 1500 };
+  let model: DaeModel;
+  let approximate: jest.SpyInstance;
+  let exactlyScored: jest.SpyInstance;
+  const rng = createRng(4);
+
+  beforeAll(async () => {
+    await initBackend();
+    const params = initParams(config, 9);
+    const last = params.weights.length - 1;
+    // items 40-44 are copies of item 40: equal scores, which rank to the lower index
+    for (let i = 41; i < 45; i++) {
+      for (let j = 0; j < 600; j++) params.weights[last][j * config.items + i] = params.weights[last][j * config.items + 40];
+      params.biases[last][i] = params.biases[last][40];
+    }
+    // biases that matter, so the copies rank high for some rows
+    params.biases[last].forEach((_, i) => (params.biases[last][i] += i >= 40 && i < 45 ? 0.5 : Math.sin(i) * 0.2));
+    model = new DaeModel(config, params);
+    approximate = jest.spyOn(QuantisedOutputLayer.prototype, 'approximate');
+    exactlyScored = jest.spyOn(DaeModel.prototype as unknown as { scoresFromHidden: () => Float32Array[] }, 'scoresFromHidden');
+  });
+  afterAll(() => model.dispose());
+
+  const rankings = (n: number, k: (r: number) => number): Ranking[] =>
+    Array.from({ length: n }, (_, r) => ({ k: k(r), exclude: r % 3 === 0 ? [] : Array.from({ length: 30 }, () => Math.floor(rng.next() * config.items)) }));
+
+  it('ranks decoded embeddings as a full decode does: the same items, order and score bits', () => {
+    // 40 rows: chunks of 16, 16 and 8; k from 1 to the whole catalogue
+    const n = 40;
+    const embeddings = Float32Array.from({ length: n * 200 }, () => (rng.next() - 0.5) * 2);
+    const wanted = rankings(n, (r) => [1, 20, 100, 500, config.items][r % 5]);
+    model.rank({ embeddings: embeddings.subarray(0, 200) }, wanted.slice(0, 1));
+    approximate.mockClear();
+    exactlyScored.mockClear();
+    const before = tf.memory().numTensors;
+    const ranked = model.rank({ embeddings }, wanted);
+    expect(tf.memory().numTensors).toBe(before);
+    const full = rankColumns(model.decode(embeddings, n, undefined, 'items'), config.items, wanted);
+    expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(full.map((r) => [Array.from(r.items), Array.from(r.scores)]));
+    // the quantised pass ran (wasm is what these machines run), one call per chunk
+    if (tf.getBackend() === 'wasm') {
+      expect(approximate).toHaveBeenCalledTimes(3);
+      // and ruled out most of the catalogue: rows asking for 20 scored a few dozen items exactly
+      const lists = exactlyScored.mock.calls.flatMap(([, itemLists]) => itemLists as number[][]);
+      lists.forEach((list, r) => wanted[r].k === 20 && expect(list.length).toBeLessThan(100));
+    }
+  });
+
+  it('ranks folded-in histories as scoring them does, equal scores to the lower index', () => {
+    const lists = [[40], [41, 42], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [44, 100, 1499], [0]];
+    const rows = rowsFromItemLists(config.items, lists);
+    const wanted = lists.map((list, r) => ({ k: [10, 50, 3, 200, 1500][r], exclude: r === 1 ? [] : list }));
+    const ranked = model.rank({ rows }, wanted);
+    const full = rankColumns(model.scores(rows, undefined, 'items'), config.items, wanted);
+    expect(ranked.map((r) => Array.from(r.items))).toEqual(full.map((r) => Array.from(r.items)));
+    expect(ranked.map((r) => Array.from(r.scores))).toEqual(full.map((r) => Array.from(r.scores)));
+    // the copies tie, and come out in index order wherever they rank
+    const copies = Array.from(ranked[1].items).filter((i) => i >= 40 && i < 45);
+    expect(copies).toEqual([40, 41, 42, 43, 44]);
+    expect(ranked[4].items).toHaveLength(config.items - 1);
+  });
+
+  it('gives nothing for k = 0', () => {
+    const [empty] = model.rank({ embeddings: new Float32Array(200) }, [{ k: 0, exclude: [] }]);
+    expect(empty.items).toHaveLength(0);
+  });
+});

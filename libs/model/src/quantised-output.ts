@@ -1,0 +1,152 @@
+import { DOT_I16_WASM_BASE64 } from './kernels/dot-i16-wasm';
+
+/** Rows scored per kernel call: the score block is items x this many floats. */
+export const QUANTISED_ROWS = 16;
+/** An item's weights become integers in [-ITEM_LEVELS, ITEM_LEVELS]. */
+const ITEM_LEVELS = 4095;
+/** A row's values get as many levels as the integer sums allow, at most this many. */
+const MAX_ROW_LEVELS = 32767;
+const INT32_MAX = 2 ** 31 - 1;
+/** Float32's unit roundoff, doubled: room for the conversions and roundings of a sum. */
+const ROUNDOFF = 2 ** -23;
+const PAGE_BYTES = 65_536;
+/** wasm32 addresses 4 GiB; the kernel's memory is one block, never grown (views into it stay valid). */
+const MAX_PAGES = 65_536;
+
+/**
+ * The output layer in 16-bit integers, for a first pass that finds every row's top items without
+ * a float32 product over the catalogue. Each item's weights get their own scale; the integer
+ * product (dot_i16, about twice the float32 product's speed on wasm) then gives every score to
+ * within a bound `approximate` returns per row, and the items that can still reach a row's top k
+ * are few enough to score exactly (DaeModel.rank). So a ranking stays what a full decode gives.
+ *
+ * A row's error is the weights' rounding times the row plus the row's rounding times the weights
+ * (each bounded by the smaller of its L1 x max and Cauchy-Schwarz forms), plus float32 rounding in
+ * the decode's own sum (n terms, n x unit roundoff of their absolute sum) and in the kernel's.
+ */
+export class QuantisedOutputLayer {
+  private readonly kernel: (...args: number[]) => void;
+  private readonly k: number;
+  private readonly at: { w: number; h: number; itemScale: number; rowScale: number; bias: number; out: number };
+  private readonly h: Int16Array;
+  private readonly rowScale: Float32Array;
+  private readonly out: Float32Array;
+  /** Over items: the largest rounding error, rounding-error norm, sum of |quantised| x scale, norm of scale x quantised, and weight norm. */
+  /** The largest norm of an item's integer weights: with a row's, it bounds every integer sum. */
+  private levelNorm = 0;
+  private readonly bound = { maxError: 0, errorNorm: 0, scaledL1: 0, scaledNorm: 0, weightNorm: 0, bias: 0 };
+
+  private constructor(
+    readonly width: number,
+    readonly items: number,
+    memory: WebAssembly.Memory,
+    layout: QuantisedOutputLayer['at'],
+  ) {
+    this.k = Math.ceil(width / 8) * 8;
+    this.at = layout;
+    this.h = new Int16Array(memory.buffer, layout.h, QUANTISED_ROWS * this.k);
+    this.rowScale = new Float32Array(memory.buffer, layout.rowScale, QUANTISED_ROWS);
+    this.out = new Float32Array(memory.buffer, layout.out, items * QUANTISED_ROWS);
+    compiled ??= new WebAssembly.Module(Buffer.from(DOT_I16_WASM_BASE64, 'base64'));
+    this.kernel = new WebAssembly.Instance(compiled, { env: { memory } }).exports.dot_i16 as (...args: number[]) => void;
+  }
+
+  /**
+   * The layer (width x items, row-major, as DaeParams hold it) and its biases quantised, or null
+   * when it cannot be: non-finite weights, or more than 4 GiB of kernel memory.
+   */
+  static of(weights: Float32Array, bias: Float32Array, width: number, items: number): QuantisedOutputLayer | null {
+    const k = Math.ceil(width / 8) * 8;
+    let used = 0;
+    const take = (bytes: number) => ((used += Math.ceil(bytes / 16) * 16), used - Math.ceil(bytes / 16) * 16);
+    const layout = { w: take(items * k * 2), h: take(QUANTISED_ROWS * k * 2), itemScale: take(items * 4), rowScale: take(QUANTISED_ROWS * 4), bias: take(items * 4), out: take(items * QUANTISED_ROWS * 4) };
+    const pages = Math.ceil(used / PAGE_BYTES);
+    if (pages > MAX_PAGES) return null;
+    const memory = new WebAssembly.Memory({ initial: pages });
+    const layer = new QuantisedOutputLayer(width, items, memory, layout);
+    const q = new Int16Array(memory.buffer, layout.w, items * k);
+    const scales = new Float32Array(memory.buffer, layout.itemScale, items);
+    new Float32Array(memory.buffer, layout.bias, items).set(bias);
+    const b = layer.bound;
+    const column = new Float64Array(width);
+    for (let i = 0; i < items; i++) {
+      let max = 0;
+      for (let j = 0; j < width; j++) max = Math.max(max, Math.abs((column[j] = weights[j * items + i])));
+      if (!Number.isFinite(max) || !Number.isFinite(bias[i])) return null;
+      const scale = max > 0 ? Math.fround(max / ITEM_LEVELS) : 1;
+      scales[i] = scale;
+      let [errorMax, errorSq, scaledL1, scaledSq, weightSq, levelSq] = [0, 0, 0, 0, 0, 0];
+      for (let j = 0; j < width; j++) {
+        const v = Math.round(column[j] / scale);
+        q[i * k + j] = v;
+        const err = column[j] - v * scale;
+        errorMax = Math.max(errorMax, Math.abs(err));
+        errorSq += err * err;
+        scaledL1 += Math.abs(v) * scale;
+        scaledSq += (v * scale) ** 2;
+        levelSq += v * v;
+        weightSq += column[j] ** 2;
+      }
+      b.maxError = Math.max(b.maxError, errorMax);
+      b.errorNorm = Math.max(b.errorNorm, Math.sqrt(errorSq));
+      b.scaledL1 = Math.max(b.scaledL1, scaledL1);
+      b.scaledNorm = Math.max(b.scaledNorm, Math.sqrt(scaledSq));
+      b.weightNorm = Math.max(b.weightNorm, Math.sqrt(weightSq));
+      b.bias = Math.max(b.bias, Math.abs(bias[i]));
+      layer.levelNorm = Math.max(layer.levelNorm, Math.sqrt(levelSq));
+    }
+    return layer;
+  }
+
+  /**
+   * Approximate scores of `rows` hidden rows (rows x width, at most QUANTISED_ROWS), items-major
+   * (items x rows, as the decoder's product leaves them), each within margins[r] of the score a
+   * decode gives; null when a row is not finite. The block is this layer's, overwritten by the
+   * next call.
+   */
+  approximate(hidden: Float32Array, rows: number): { block: Float32Array; margins: Float64Array } | null {
+    const { width, k, h, bound: b } = this;
+    if (rows > QUANTISED_ROWS || hidden.length !== rows * width) throw new RangeError(`expected at most ${QUANTISED_ROWS} rows of ${width}`);
+    const margins = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const o = r * width;
+      let max = 0;
+      for (let j = 0; j < width; j++) max = Math.max(max, Math.abs(hidden[o + j]));
+      if (!Number.isFinite(max)) return null;
+      // |integer sum| <= |row's integers| x |item's integers| (Cauchy-Schwarz) must stay below 2^31,
+      // so the row gets the most levels that allows (fewer for a row whose values are all large)
+      let norm = 0;
+      for (let j = 0; j < width; j++) norm += hidden[o + j] * hidden[o + j];
+      norm = Math.sqrt(norm);
+      let levels = max > 0 ? Math.max(1, Math.min(MAX_ROW_LEVELS, Math.floor((0.99 * INT32_MAX * max) / (norm * this.levelNorm)))) : 1;
+      let scale = 1;
+      let [l1, errMax, errSq] = [0, 0, 0];
+      for (;;) {
+        scale = max > 0 ? Math.fround(max / levels) : 1;
+        [l1, errMax, errSq] = [0, 0, 0];
+        let levelSq = 0;
+        for (let j = 0; j < width; j++) {
+          const x = hidden[o + j];
+          const v = Math.round(x / scale);
+          h[r * k + j] = v;
+          const err = Math.abs(x - v * scale);
+          [l1, errMax, errSq, levelSq] = [l1 + Math.abs(x), Math.max(errMax, err), errSq + err * err, levelSq + v * v];
+        }
+        // rounding up can pass the estimate: then fewer levels
+        if (Math.sqrt(levelSq) * this.levelNorm < INT32_MAX || levels === 1) break;
+        levels = Math.max(1, Math.floor(levels / 2));
+      }
+      this.rowScale[r] = scale;
+      const errNorm = Math.sqrt(errSq);
+      // h.w - approx = h.(w's rounding) + (h's rounding).(quantised w)
+      const weightsPart = Math.min(l1 * b.maxError, norm * b.errorNorm);
+      const rowPart = Math.min(errMax * b.scaledL1, errNorm * b.scaledNorm);
+      const rounding = (width + 8) * ROUNDOFF * (b.bias + norm * b.weightNorm + weightsPart + rowPart);
+      margins[r] = (weightsPart + rowPart + rounding) * (1 + 1e-6);
+    }
+    this.kernel(this.at.w, this.at.h, this.at.itemScale, this.at.rowScale, this.at.bias, this.at.out, this.items, rows, k);
+    return { block: this.out.subarray(0, this.items * rows), margins };
+  }
+}
+
+let compiled: WebAssembly.Module | null = null;
