@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@app/random';
 import { CsrMatrix } from './interaction-matrix';
 import { QUANTISED_ROWS, QuantisedOutputLayer } from './quantised-output';
-import { candidatesOf, rankColumns, RankedItems, Ranking, rankListed } from './score';
+import { candidatesOf, rankColumns, RankedItems, rankedItems, Ranking, rankListed } from './score';
 import { filledTensor, heapView, readInto, readTransposedInto } from './tensor-read';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'linear';
@@ -304,9 +304,10 @@ export class DaeModel {
   /**
    * Output-layer scores of chosen items from hidden rows (rows x width): each item's sum in order,
    * bias first, rounded to float32 at every step, which is how the backend's kernel sums it (on
-   * wasm, the same bits).
+   * wasm, the same bits). Without `withBias`, the products' sum alone, as itemCosines' product
+   * makes it (its zero row times the bias adds nothing).
    */
-  private scoresFromHidden(hidden: Float32Array, itemLists: readonly ArrayLike<number>[]): Float32Array[] {
+  private scoresFromHidden(hidden: Float32Array, itemLists: readonly ArrayLike<number>[], withBias = true): Float32Array[] {
     const last = this.sizes.length - 2;
     const width = this.sizes[last];
     // taken after the last tensor is made: a heap that grows detaches its views. There, an item's
@@ -321,7 +322,7 @@ export class DaeModel {
       // chain of dependent adds (1.6x here), each still in its own order
       for (; rows && n + 4 <= list.length; n += 4) {
         const [f0, f1, f2, f3] = [0, 1, 2, 3].map((d) => list[n + d] * (width + 1) + 1);
-        let [a0, a1, a2, a3] = [rows[f0 - 1], rows[f1 - 1], rows[f2 - 1], rows[f3 - 1]];
+        let [a0, a1, a2, a3] = withBias ? [rows[f0 - 1], rows[f1 - 1], rows[f2 - 1], rows[f3 - 1]] : [0, 0, 0, 0];
         for (let k = 0; k < width; k++) {
           const x = hidden[o + k];
           a0 = Math.fround(a0 + Math.fround(rows[f0 + k] * x));
@@ -334,7 +335,7 @@ export class DaeModel {
       for (; n < list.length; n++) {
         const i = list[n];
         const [src, first, step] = rows ? [rows, i * (width + 1) + 1, 1] : [w, i, items];
-        let acc = rows ? rows[first - 1] : b[i];
+        let acc = withBias ? (rows ? rows[first - 1] : b[i]) : 0;
         for (let k = 0; k < width; k++) acc = Math.fround(acc + Math.fround(src[first + k * step] * hidden[o + k]));
         out[n] = acc;
       }
@@ -402,6 +403,46 @@ export class DaeModel {
         const scale = own * norms[j];
         out[r * items + j] = scale > 0 ? out[r * items + j] / scale : 0;
       }
+    }
+    return out;
+  }
+
+  /**
+   * Each given item's nearest items by cosine (rankings[r] for indices[r]), the same items and
+   * values as ranking its itemCosines row: on wasm, the quantised pass bounds every item's
+   * product over its norm (which ranks a row as its cosines do), and only the items it cannot
+   * rule out are compared exactly (as itemCosines computes them).
+   */
+  rankSimilar(indices: readonly number[], rankings: readonly Ranking[]): RankedItems[] {
+    const layer = this.quantisedLayer();
+    const fromCosines = (chunk: readonly number[], first: number) => {
+      const [rows, items] = [this.itemCosines(chunk), this.config.items];
+      return chunk.map((_, r) => rankedItems(rows.subarray(r * items, (r + 1) * items), rankings[first + r].k, rankings[first + r].exclude));
+    };
+    if (!layer) return fromCosines(indices, 0);
+    const last = this.params.weights.length - 1;
+    const [w, width, items] = [this.params.weights[last], this.sizes[last], this.config.items];
+    const norms = (this.itemNorms ??= columnNorms(w, width, items));
+    const out: RankedItems[] = [];
+    for (let start = 0; start < indices.length; start += QUANTISED_ROWS) {
+      const chunk = indices.slice(start, start + QUANTISED_ROWS);
+      const n = chunk.length;
+      const vectors = new Float32Array(n * width);
+      chunk.forEach((item, r) => {
+        for (let h = 0; h < width; h++) vectors[r * width + h] = w[h * items + item];
+      });
+      const approx = layer.approximate(vectors, n, 'cosines');
+      if (!approx) {
+        out.push(...fromCosines(chunk, start));
+        continue;
+      }
+      const lists = candidatesOf(approx.block, items, rankings.slice(start, start + n), approx.margins);
+      const dots = this.scoresFromHidden(vectors, lists, false);
+      lists.forEach((list, r) => {
+        const own = norms[chunk[r]];
+        const cosines = Float32Array.from(list, (j, c) => (own * norms[j] > 0 ? dots[r][c] / (own * norms[j]) : 0));
+        out.push(rankListed(list, cosines, rankings[start + r].k));
+      });
     }
     return out;
   }

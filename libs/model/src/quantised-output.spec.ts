@@ -4,7 +4,7 @@ import { initBackend } from './backend';
 import { DaeModel, DEFAULT_DAE_CONFIG, initParams } from './dae.model';
 import { rowsFromItemLists } from './interaction-matrix';
 import { QuantisedOutputLayer } from './quantised-output';
-import { rankColumns, Ranking } from './score';
+import { rankColumns, rankedItems, Ranking } from './score';
 
 describe(QuantisedOutputLayer.name, () => {
   const rng = createRng(11);
@@ -61,6 +61,9 @@ describe('DaeModel.rank', () => {
       for (let j = 0; j < 600; j++) params.weights[last][j * config.items + i] = params.weights[last][j * config.items + 40];
       params.biases[last][i] = params.biases[last][40];
     }
+    // items 45-49: item 40 with every weight moved by up to 0.3%, cosines with it within ~1e-5 of
+    // each other: closer than the quantised pass can tell apart
+    for (let i = 45; i < 50; i++) for (let j = 0; j < 600; j++) params.weights[last][j * config.items + i] = params.weights[last][j * config.items + 40] * (1 + (rng.next() - 0.5) * 6e-3);
     // biases that matter, so the copies rank high for some rows
     params.biases[last].forEach((_, i) => (params.biases[last][i] += i >= 40 && i < 45 ? 0.5 : Math.sin(i) * 0.2));
     model = new DaeModel(config, params);
@@ -106,6 +109,26 @@ describe('DaeModel.rank', () => {
     const copies = Array.from(ranked[1].items).filter((i) => i >= 40 && i < 45);
     expect(copies).toEqual([40, 41, 42, 43, 44]);
     expect(ranked[4].items).toHaveLength(config.items - 1);
+  });
+
+  it('ranks items by cosine as their itemCosines rows rank, the item itself left out', () => {
+    // 20 items: chunks of 16 and 4; the copies of item 40 among them (cosine 1 with each other)
+    const indices = [40, 43, 45, 1499, ...Array.from({ length: 16 }, () => Math.floor(rng.next() * config.items))];
+    const wanted = indices.map((item, r) => ({ k: [1, 10, 100, config.items][r % 4], exclude: [item] }));
+    approximate.mockClear();
+    exactlyScored.mockClear();
+    const ranked = model.rankSimilar(indices, wanted);
+    const cosines = model.itemCosines(indices);
+    const full = wanted.map(({ k, exclude }, r) => rankedItems(cosines.subarray(r * config.items, (r + 1) * config.items), k, exclude));
+    expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(full.map((r) => [Array.from(r.items), Array.from(r.scores)]));
+    expect(Array.from(ranked[0].items)).toEqual([41]);
+    expect(Array.from(ranked[1].items.subarray(0, 4))).toEqual([40, 41, 42, 44]);
+    expect(Array.from(ranked[1].items.subarray(4, 9)).sort()).toEqual([45, 46, 47, 48, 49]);
+    if (tf.getBackend() === 'wasm') {
+      expect(approximate).toHaveBeenCalledTimes(2);
+      const lists = exactlyScored.mock.calls.flatMap(([, itemLists]) => itemLists as number[][]);
+      lists.forEach((list, r) => wanted[r].k === 10 && expect(list.length).toBeLessThan(100));
+    }
   });
 
   it('gives nothing for k = 0', () => {

@@ -27,14 +27,18 @@ const MAX_PAGES = 65_536;
 export class QuantisedOutputLayer {
   private readonly kernel: (...args: number[]) => void;
   private readonly k: number;
-  private readonly at: { w: number; h: number; itemScale: number; rowScale: number; bias: number; out: number };
+  private readonly at: { w: number; h: number; itemScale: number; cosineScale: number; rowScale: number; bias: number; zeros: number; out: number };
   private readonly h: Int16Array;
   private readonly rowScale: Float32Array;
   private readonly out: Float32Array;
-  /** Over items: the largest rounding error, rounding-error norm, sum of |quantised| x scale, norm of scale x quantised, and weight norm. */
   /** The largest norm of an item's integer weights: with a row's, it bounds every integer sum. */
   private levelNorm = 0;
-  private readonly bound = { maxError: 0, errorNorm: 0, scaledL1: 0, scaledNorm: 0, weightNorm: 0, bias: 0 };
+  /**
+   * Over items: the largest rounding error, rounding-error norm, sum of |quantised| x scale, norm
+   * of scale x quantised, weight norm and |bias|; for cosines, the same of each item's weights
+   * over their norm (and no bias).
+   */
+  private readonly bounds = { scores: { ...NO_BOUND }, cosines: { ...NO_BOUND } };
 
   private constructor(
     readonly width: number,
@@ -59,15 +63,15 @@ export class QuantisedOutputLayer {
     const k = Math.ceil(width / 8) * 8;
     let used = 0;
     const take = (bytes: number) => ((used += Math.ceil(bytes / 16) * 16), used - Math.ceil(bytes / 16) * 16);
-    const layout = { w: take(items * k * 2), h: take(QUANTISED_ROWS * k * 2), itemScale: take(items * 4), rowScale: take(QUANTISED_ROWS * 4), bias: take(items * 4), out: take(items * QUANTISED_ROWS * 4) };
+    const layout = { w: take(items * k * 2), h: take(QUANTISED_ROWS * k * 2), itemScale: take(items * 4), cosineScale: take(items * 4), rowScale: take(QUANTISED_ROWS * 4), bias: take(items * 4), zeros: take(items * 4), out: take(items * QUANTISED_ROWS * 4) };
     const pages = Math.ceil(used / PAGE_BYTES);
     if (pages > MAX_PAGES) return null;
     const memory = new WebAssembly.Memory({ initial: pages });
     const layer = new QuantisedOutputLayer(width, items, memory, layout);
     const q = new Int16Array(memory.buffer, layout.w, items * k);
     const scales = new Float32Array(memory.buffer, layout.itemScale, items);
+    const cosineScales = new Float32Array(memory.buffer, layout.cosineScale, items);
     new Float32Array(memory.buffer, layout.bias, items).set(bias);
-    const b = layer.bound;
     const column = new Float64Array(width);
     for (let i = 0; i < items; i++) {
       let max = 0;
@@ -87,12 +91,14 @@ export class QuantisedOutputLayer {
         levelSq += v * v;
         weightSq += column[j] ** 2;
       }
-      b.maxError = Math.max(b.maxError, errorMax);
-      b.errorNorm = Math.max(b.errorNorm, Math.sqrt(errorSq));
-      b.scaledL1 = Math.max(b.scaledL1, scaledL1);
-      b.scaledNorm = Math.max(b.scaledNorm, Math.sqrt(scaledSq));
-      b.weightNorm = Math.max(b.weightNorm, Math.sqrt(weightSq));
-      b.bias = Math.max(b.bias, Math.abs(bias[i]));
+      // the norm as DaeModel's itemNorms has it (float64 sum in this order, float32 root)
+      const norm = Math.fround(Math.sqrt(weightSq));
+      cosineScales[i] = norm > 0 ? Math.fround(scale / norm) : 0;
+      const stats = { maxError: errorMax, errorNorm: Math.sqrt(errorSq), scaledL1, scaledNorm: Math.sqrt(scaledSq), weightNorm: Math.sqrt(weightSq), bias: Math.abs(bias[i]) };
+      for (const key of Object.keys(stats) as (keyof Bound)[]) {
+        layer.bounds.scores[key] = Math.max(layer.bounds.scores[key], stats[key]);
+        if (norm > 0 && key !== 'bias') layer.bounds.cosines[key] = Math.max(layer.bounds.cosines[key], stats[key] / norm);
+      }
       layer.levelNorm = Math.max(layer.levelNorm, Math.sqrt(levelSq));
     }
     return layer;
@@ -101,11 +107,13 @@ export class QuantisedOutputLayer {
   /**
    * Approximate scores of `rows` hidden rows (rows x width, at most QUANTISED_ROWS), items-major
    * (items x rows, as the decoder's product leaves them), each within margins[r] of the score a
-   * decode gives; null when a row is not finite. The block is this layer's, overwritten by the
-   * next call.
+   * decode gives; for 'cosines', of each item's product over its norm (no bias), which ranks a row
+   * as its cosines do. Null when a row is not finite. The block is this layer's, overwritten by
+   * the next call.
    */
-  approximate(hidden: Float32Array, rows: number): { block: Float32Array; margins: Float64Array } | null {
-    const { width, k, h, bound: b } = this;
+  approximate(hidden: Float32Array, rows: number, kind: 'scores' | 'cosines' = 'scores'): { block: Float32Array; margins: Float64Array } | null {
+    const { width, k, h } = this;
+    const b = this.bounds[kind];
     if (rows > QUANTISED_ROWS || hidden.length !== rows * width) throw new RangeError(`expected at most ${QUANTISED_ROWS} rows of ${width}`);
     const margins = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
@@ -141,12 +149,17 @@ export class QuantisedOutputLayer {
       // h.w - approx = h.(w's rounding) + (h's rounding).(quantised w)
       const weightsPart = Math.min(l1 * b.maxError, norm * b.errorNorm);
       const rowPart = Math.min(errMax * b.scaledL1, errNorm * b.scaledNorm);
-      const rounding = (width + 8) * ROUNDOFF * (b.bias + norm * b.weightNorm + weightsPart + rowPart);
+      // cosines: also the division by the norms and its float32 rounding (|product / norm| <= norm)
+      const rounding = (width + 8) * ROUNDOFF * (b.bias + norm * b.weightNorm + weightsPart + rowPart) + (kind === 'cosines' ? 4 * ROUNDOFF * norm : 0);
       margins[r] = (weightsPart + rowPart + rounding) * (1 + 1e-6);
     }
-    this.kernel(this.at.w, this.at.h, this.at.itemScale, this.at.rowScale, this.at.bias, this.at.out, this.items, rows, k);
+    const [itemScale, bias] = kind === 'scores' ? [this.at.itemScale, this.at.bias] : [this.at.cosineScale, this.at.zeros];
+    this.kernel(this.at.w, this.at.h, itemScale, this.at.rowScale, bias, this.at.out, this.items, rows, k);
     return { block: this.out.subarray(0, this.items * rows), margins };
   }
 }
 
 let compiled: WebAssembly.Module | null = null;
+
+type Bound = Record<'maxError' | 'errorNorm' | 'scaledL1' | 'scaledNorm' | 'weightNorm' | 'bias', number>;
+const NO_BOUND: Bound = { maxError: 0, errorNorm: 0, scaledL1: 0, scaledNorm: 0, weightNorm: 0, bias: 0 };

@@ -46,9 +46,11 @@ export function scoreBatch(model: DaeModel, batch: ScoringBatch, rankings: reado
   // one short row per input, never ranked
   if (batch.kind === 'itemScores') return model.scoresOf(batch.embeddings, batch.itemLists);
   const items = model.config.items;
-  if (batch.kind !== 'similar' && rankings.every((r) => r !== null)) {
-    // every row ranked: by the model's rank, which need not score the whole catalogue exactly
-    return model.rank(batch.kind === 'decode' ? { embeddings: batch.embeddings } : { rows: rowsFromItemLists(items, batch.itemLists) }, rankings as Ranking[]);
+  if (rankings.every((r) => r !== null)) {
+    // every row ranked: by the model's rankings, which need not score the whole catalogue exactly
+    const ranked = rankings as Ranking[];
+    if (batch.kind === 'similar') return model.rankSimilar(batch.indices, ranked);
+    return model.rank(batch.kind === 'decode' ? { embeddings: batch.embeddings } : { rows: rowsFromItemLists(items, batch.itemLists) }, ranked);
   }
   const scores =
     batch.kind === 'decode'
