@@ -131,6 +131,18 @@ describe('DaeModel.rank', () => {
     }
   });
 
+  it('ranks a chunk holding a non-finite row from its decode, the other rows as before', () => {
+    const embeddings = Float32Array.from({ length: 3 * 200 }, () => (rng.next() - 0.5) * 2);
+    embeddings[250] = NaN;
+    const wanted = [0, 1, 2].map(() => ({ k: 20, exclude: [] }));
+    const ranked = model.rank({ embeddings }, wanted);
+    const full = rankColumns(model.decode(embeddings, 3, undefined, 'items'), config.items, wanted);
+    // NaN scores never rank
+    expect(ranked[1].items).toHaveLength(0);
+    expect(ranked.map((r) => Array.from(r.items))).toEqual(full.map((r) => Array.from(r.items)));
+    expect(ranked[2].items).toHaveLength(20);
+  });
+
   it('gives nothing for k = 0', () => {
     const [empty] = model.rank({ embeddings: new Float32Array(200) }, [{ k: 0, exclude: [] }]);
     expect(empty.items).toHaveLength(0);
