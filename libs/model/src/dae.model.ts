@@ -393,13 +393,10 @@ export class DaeModel {
    * search needs no second copy of the item vectors (480 MB at 200k items).
    */
   itemCosines(indices: ArrayLike<number>): Float32Array {
-    const last = this.params.weights.length - 1;
-    const w = this.params.weights[last];
-    const width = this.sizes[last];
+    const width = this.sizes[this.params.weights.length - 1];
     const items = this.config.items;
-    const norms = (this.itemNorms ??= columnNorms(w, width, items));
-    const rows = new Float32Array(indices.length * width);
-    for (let r = 0; r < indices.length; r++) for (let h = 0; h < width; h++) rows[r * width + h] = w[h * items + indices[r]];
+    const norms = this.outputNorms();
+    const rows = this.itemVectors(indices);
     const product = tf.tidy(() => this.outputLayer(tf.tensor2d(rows, [indices.length, width]), 0));
     const out = new Float32Array(indices.length * items);
     readTransposedInto(product, out);
@@ -427,17 +424,13 @@ export class DaeModel {
       return chunk.map((_, r) => rankedItems(rows.subarray(r * items, (r + 1) * items), rankings[first + r].k, rankings[first + r].exclude));
     };
     if (!layer) return fromCosines(indices, 0);
-    const last = this.params.weights.length - 1;
-    const [w, width, items] = [this.params.weights[last], this.sizes[last], this.config.items];
-    const norms = (this.itemNorms ??= columnNorms(w, width, items));
+    const items = this.config.items;
+    const norms = this.outputNorms();
     const out: RankedItems[] = [];
     for (let start = 0; start < indices.length; start += QUANTISED_ROWS) {
       const chunk = indices.slice(start, start + QUANTISED_ROWS);
       const n = chunk.length;
-      const vectors = new Float32Array(n * width);
-      chunk.forEach((item, r) => {
-        for (let h = 0; h < width; h++) vectors[r * width + h] = w[h * items + item];
-      });
+      const vectors = this.itemVectors(chunk);
       const approx = layer.approximate(vectors, n, 'cosines');
       if (!approx) {
         out.push(...fromCosines(chunk, start));
@@ -452,6 +445,21 @@ export class DaeModel {
       });
     }
     return out;
+  }
+
+  /** Each item's output-vector norm, computed once per model. */
+  private outputNorms(): Float32Array {
+    const last = this.params.weights.length - 1;
+    return (this.itemNorms ??= columnNorms(this.params.weights[last], this.sizes[last], this.config.items));
+  }
+
+  /** The given items' output vectors (their columns of the output layer), one row each. */
+  private itemVectors(indices: ArrayLike<number>): Float32Array {
+    const last = this.params.weights.length - 1;
+    const [w, width, items] = [this.params.weights[last], this.sizes[last], this.config.items];
+    const rows = new Float32Array(indices.length * width);
+    for (let r = 0; r < indices.length; r++) for (let h = 0; h < width; h++) rows[r * width + h] = w[h * items + indices[r]];
+    return rows;
   }
 
   dispose(): void {

@@ -70,6 +70,37 @@ const THRESHOLD_MARGIN = 3;
  */
 export function rankColumns(block: Float32Array, items: number, rankings: readonly Ranking[]): RankedItems[] {
   const n = rankings.length;
+  return columnTops(block, items, rankings).map(({ top }, r) => ({ items: Uint32Array.from(top), scores: Float32Array.from(top, (i) => block[i * n + r]) }));
+}
+
+/**
+ * For approximate scores in an items-major block, each within margins[r] of column r's true ones:
+ * the items that may be in column r's true top k (rankings[r], excluded items left out),
+ * ascending. Those are the items within twice the margin of the k-th best approximate score, so
+ * the column's sampled threshold (rankColumns') usually has them collected already.
+ */
+export function candidatesOf(block: Float32Array, items: number, rankings: readonly Ranking[], margins: Float64Array): Int32Array[] {
+  const n = rankings.length;
+  return columnTops(block, items, rankings).map(({ top, threshold, found, excluded }, r) => {
+    const k = rankings[r].k;
+    if (k <= 0) return new Int32Array(0);
+    const floor = top.length < k ? -Infinity : block[top[k - 1] * n + r] - 2 * margins[r];
+    // the collected items hold every one at or above the floor only when the threshold is below it
+    const pool = floor >= threshold ? found : null;
+    const count = pool ? pool.length : items;
+    const out = new Int32Array(count);
+    let size = 0;
+    for (let c = 0; c < count; c++) {
+      const i = pool ? pool[c] : c;
+      if (block[i * n + r] >= floor && (excluded === null || !excluded.has(i))) out[size++] = i;
+    }
+    return out.subarray(0, size);
+  });
+}
+
+/** Each column's top k (rankColumns' way), with the threshold and collected items that found it. */
+function columnTops(block: Float32Array, items: number, rankings: readonly Ranking[]): { top: Int32Array; threshold: number; found: Int32Array; excluded: Set<number> | null }[] {
+  const n = rankings.length;
   if (block.length !== items * n) throw new RangeError(`expected ${items} x ${n} scores`);
   const thresholds = Float64Array.from(rankings, ({ k }, r) => columnThreshold(block, items, n, r, k));
   const found = itemsAtLeast(block, items, thresholds);
@@ -78,7 +109,7 @@ export function rankColumns(block: Float32Array, items: number, rankings: readon
     let top = k > 0 ? heapTop(block, n, r, k, excluded, found[r], found[r].length) : new Int32Array(0);
     // fewer than k came through: the threshold proves nothing, so the whole column
     if (top.length < k) top = heapTop(block, n, r, k, excluded, null, items);
-    return { items: Uint32Array.from(top), scores: Float32Array.from(top, (i) => block[i * n + r]) };
+    return { top, threshold: thresholds[r], found: found[r], excluded };
   });
 }
 
@@ -86,7 +117,7 @@ export function rankColumns(block: Float32Array, items: number, rankings: readon
  * Each column's items scoring at least thresholds[r] in an items-major block (items x n), in
  * ascending order: one sequential pass over the block for all columns.
  */
-export function itemsAtLeast(block: Float32Array, items: number, thresholds: Float64Array): Int32Array[] {
+function itemsAtLeast(block: Float32Array, items: number, thresholds: Float64Array): Int32Array[] {
   const n = thresholds.length;
   const found = Array.from(thresholds, () => new Int32Array(256));
   const counts = new Int32Array(n);
@@ -102,36 +133,6 @@ export function itemsAtLeast(block: Float32Array, items: number, thresholds: Flo
     }
   }
   return found.map((f, r) => f.subarray(0, counts[r]));
-}
-
-/**
- * For approximate scores in an items-major block, each within margins[r] of column r's true ones:
- * the items that may be in column r's true top k (rankings[r], excluded items left out),
- * ascending. Those are the items within twice the margin of the k-th best approximate score, so
- * the column's sampled threshold (rankColumns') usually has them collected already.
- */
-export function candidatesOf(block: Float32Array, items: number, rankings: readonly Ranking[], margins: Float64Array): Int32Array[] {
-  const n = rankings.length;
-  if (block.length !== items * n) throw new RangeError(`expected ${items} x ${n} scores`);
-  const thresholds = Float64Array.from(rankings, ({ k }, r) => columnThreshold(block, items, n, r, k));
-  const found = itemsAtLeast(block, items, thresholds);
-  return rankings.map(({ k, exclude }, r) => {
-    if (k <= 0) return new Int32Array(0);
-    const excluded = exclude.length > 0 ? new Set<number>(Array.from(exclude)) : null;
-    let top = heapTop(block, n, r, k, excluded, found[r], found[r].length);
-    if (top.length < k) top = heapTop(block, n, r, k, excluded, null, items);
-    const floor = top.length < k ? -Infinity : block[top[k - 1] * n + r] - 2 * margins[r];
-    // the collected items hold every one at or above the floor only when the threshold is below it
-    const pool = floor >= thresholds[r] ? found[r] : null;
-    const count = pool ? pool.length : items;
-    const out = new Int32Array(count);
-    let size = 0;
-    for (let c = 0; c < count; c++) {
-      const i = pool ? pool[c] : c;
-      if (block[i * n + r] >= floor && (excluded === null || !excluded.has(i))) out[size++] = i;
-    }
-    return out.subarray(0, size);
-  });
 }
 
 /** The k best of listed items and their scores (scores[n] is items[n]'s), ordered as topK orders them. */
