@@ -3,7 +3,8 @@ import { createRng } from '@app/random';
 import { CsrMatrix } from './interaction-matrix';
 import { QUANTISED_ROWS, QuantisedOutputLayer } from './quantised-output';
 import { candidatesOf, rankColumns, RankedItems, rankedItems, Ranking, rankListed } from './score';
-import { filledTensor, heapView, readInto, readTransposedInto } from './tensor-read';
+import { ListedScores } from './listed-scores';
+import { filledTensor, readInto, readTransposedInto } from './tensor-read';
 
 export type Activation = 'tanh' | 'relu' | 'sigmoid' | 'linear';
 /** multinomial: log-softmax over all items (Mult-DAE); logistic: per-item sigmoid cross-entropy (CDAE). */
@@ -196,6 +197,7 @@ export class DaeModel {
   private scratch = new Float32Array(0);
   /** undefined until rank first asks (built per thread: 24 MB at 20k items). */
   private quantised: QuantisedOutputLayer | null | undefined;
+  private listed: ListedScores | null | undefined;
 
   constructor(
     readonly config: DaeConfig,
@@ -311,43 +313,32 @@ export class DaeModel {
   /**
    * Output-layer scores of chosen items from hidden rows (rows x width): each item's sum in order,
    * bias first, rounded to float32 at every step, which is how the backend's kernel sums it (on
-   * wasm, the same bits). Without `withBias`, the products' sum alone, as itemCosines' product
-   * makes it (its zero row times the bias adds nothing).
+   * wasm, the same bits, from the ListedScores kernel there). Without `withBias`, the products'
+   * sum alone, as itemCosines' product makes it (its zero row times the bias adds nothing).
    */
   private scoresFromHidden(hidden: Float32Array, itemLists: readonly ArrayLike<number>[], withBias = true): Float32Array[] {
     const last = this.sizes.length - 2;
     const width = this.sizes[last];
-    // taken after the last tensor is made: a heap that grows detaches its views. There, an item's
-    // row is its bias then its weights, side by side; else its weights are a column of the layer
-    const rows = heapView(this.outputTensor());
+    const listed = this.listedScores();
+    if (listed) return itemLists.map((list, r) => listed.scores(hidden, r * width, list, withBias));
     const [w, b, items] = [this.params.weights[last], this.params.biases[last], this.config.items];
     return itemLists.map((list, r) => {
       const out = new Float32Array(list.length);
       const o = r * width;
-      let n = 0;
-      // four items at a time where the rows are side by side: four independent sums, not one
-      // chain of dependent adds (1.6x here), each still in its own order
-      for (; rows && n + 4 <= list.length; n += 4) {
-        const [f0, f1, f2, f3] = [0, 1, 2, 3].map((d) => list[n + d] * (width + 1) + 1);
-        let [a0, a1, a2, a3] = withBias ? [rows[f0 - 1], rows[f1 - 1], rows[f2 - 1], rows[f3 - 1]] : [0, 0, 0, 0];
-        for (let k = 0; k < width; k++) {
-          const x = hidden[o + k];
-          a0 = Math.fround(a0 + Math.fround(rows[f0 + k] * x));
-          a1 = Math.fround(a1 + Math.fround(rows[f1 + k] * x));
-          a2 = Math.fround(a2 + Math.fround(rows[f2 + k] * x));
-          a3 = Math.fround(a3 + Math.fround(rows[f3 + k] * x));
-        }
-        [out[n], out[n + 1], out[n + 2], out[n + 3]] = [a0, a1, a2, a3];
-      }
-      for (; n < list.length; n++) {
+      for (let n = 0; n < list.length; n++) {
         const i = list[n];
-        const [src, first, step] = rows ? [rows, i * (width + 1) + 1, 1] : [w, i, items];
-        let acc = withBias ? (rows ? rows[first - 1] : b[i]) : 0;
-        for (let k = 0; k < width; k++) acc = Math.fround(acc + Math.fround(src[first + k * step] * hidden[o + k]));
+        let acc = withBias ? b[i] : 0;
+        for (let k = 0; k < width; k++) acc = Math.fround(acc + Math.fround(w[i + k * items] * hidden[o + k]));
         out[n] = acc;
       }
       return out;
     });
+  }
+
+  /** The exact scorer of listed items over the item-major output layer: on wasm only. */
+  private listedScores(): ListedScores | null {
+    if (this.listed === undefined) this.listed = ListedScores.of(this.outputTensor());
+    return this.listed;
   }
 
   /** The output layer quantised for rank's first pass: on wasm only, where scoresOf's sums are a decode's bits. */
@@ -465,6 +456,8 @@ export class DaeModel {
   dispose(): void {
     this.tensors?.forEach(({ w, b }) => (w.dispose(), b.dispose()));
     this.tensors = null;
+    this.listed?.dispose();
+    this.listed = undefined;
     this.output?.dispose();
     this.output = null;
     this.quantised = undefined;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 /** What readInto needs of tfjs-backend-wasm's internals (stable across tfjs 4). */
 interface WasmBackendInternals {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  wasm: { HEAPU8: Uint8Array };
+  wasm: { HEAPU8: Uint8Array; asm: { memory: WebAssembly.Memory } };
 }
 
 /** A float32 tensor's values where they are stored: the wasm heap in place, else a copy. */
@@ -15,10 +15,28 @@ function valuesOf(t: tf.Tensor): Float32Array {
  * On wasm, a view of a float32 tensor's values in the backend's heap (no copy); else null. Valid
  * until the next tensor is made: a growing heap detaches it.
  */
-export function heapView(t: tf.Tensor): Float32Array | null {
+function heapView(t: tf.Tensor): Float32Array | null {
   const wasm = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmBackendInternals) : null;
   const stored = wasm?.dataIdMap.get(t.dataId);
   return wasm && stored ? new Float32Array(wasm.wasm.HEAPU8.buffer, stored.memoryOffset, t.size) : null;
+}
+
+/**
+ * On wasm, the backend's memory and where a tensor's values start in it (bytes; stable for the
+ * tensor's life, while the memory may grow): what a kernel of our own that reads tensors in place
+ * is instantiated with. Null on other backends.
+ */
+export function wasmHeap(): { memory: WebAssembly.Memory; offsetOf(t: tf.Tensor): number } | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const wasm = tf.backend() as unknown as WasmBackendInternals;
+  return {
+    memory: wasm.wasm.asm.memory,
+    offsetOf: (t) => {
+      const stored = wasm.dataIdMap.get(t.dataId);
+      if (!stored) throw new Error('the tensor is not in the wasm heap (disposed?)');
+      return stored.memoryOffset;
+    },
+  };
 }
 
 /**
