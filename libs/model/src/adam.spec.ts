@@ -1,7 +1,7 @@
 import { createRng } from '@app/random';
 import { adamState, adamStep, emaDecayAt, emaStep, DEFAULT_ADAM } from './adam';
 import { initBackend } from './backend';
-import { DaeConfig, DaeParams, cloneParams, initParams } from './dae.model';
+import { DaeConfig, DaeParams, cloneParams, initParams } from './dae-config';
 import { DataParallelTrainer } from './gradient-pool';
 import { buildCsr } from './interaction-matrix';
 import { makeBatch, trainDae } from './train-dae';

@@ -1,4 +1,4 @@
-import { DaeParams } from './dae.model';
+import { DaeParams } from './dae-config';
 import { AdamKernel, TransposedCopy } from './kernels/parameter-arena';
 
 export interface AdamOptions {

@@ -1,5 +1,5 @@
-import { DaeModel, sliceRows } from './dae.model';
-import { CsrMatrix } from './interaction-matrix';
+import { DaeModel } from './dae.model';
+import { CsrMatrix, sliceRows } from './interaction-matrix';
 
 /** Users scored per decode: bounds memory (rows x items floats) for any number of users. */
 const ANOMALY_CHUNK_ROWS = 256;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readInto } from './tensor-read';
-import { activate, activationGrad, DaeConfig, DaeParams, layerSizes, sparseFirstLayer } from './dae.model';
+import { DaeConfig, DaeParams, layerSizes } from './dae-config';
+import { activate, activationGrad, sparseFirstLayer } from './dae-layers';
 
 /**
  * One training batch (or a shard of one), in CSR form. `input` is the corrupted, normalised input

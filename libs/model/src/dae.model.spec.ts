@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend';
-import { DaeModel, DEFAULT_DAE_CONFIG, initParams } from './dae.model';
+import { DaeModel } from './dae.model';
+import { DEFAULT_DAE_CONFIG, initParams } from './dae-config';
 import { rowsFromItemLists } from './interaction-matrix';
 
 describe(DaeModel.name, () => {

@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { AdamOptions, adamStep, AdamState, emaDecayAt, emaStep } from './adam';
 import { initBackend } from './backend';
 import { shardGradients } from './dae-gradients';
-import { DaeConfig, DaeParams } from './dae.model';
+import { DaeConfig, DaeParams } from './dae-config';
 import { WorkerReply, WorkerRequest } from './gradient-pool';
 import { AdamKernel, adamKernel } from './kernels/parameter-arena';
 import { ValidationSet, validationValues } from './validation-scoring';

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { AdamOptions, adamState, AdamState, adamStep, emaDecayAt, emaStep, transposeInto, zerosLike } from './adam';
 import { ModelBackend } from './backend';
 import { shardGradients, TrainBatch } from './dae-gradients';
-import { DaeConfig, DaeParams, parameterLengths } from './dae.model';
+import { DaeConfig, DaeParams, parameterLengths } from './dae-config';
 import { AdamKernel, adamKernel, ParameterArena } from './kernels/parameter-arena';
 import { meanInOrder } from './eval/metrics';
 import { ValidationSet, validationRows, validationValues } from './validation-scoring';

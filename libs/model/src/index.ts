@@ -1,5 +1,7 @@
 export * from './backend';
 export * from './interaction-matrix';
+export * from './dae-config';
+export * from './dae-layers';
 export * from './dae.model';
 export { TrainBatch, batchGradients } from './dae-gradients';
 export * from './train-dae';

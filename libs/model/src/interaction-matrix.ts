@@ -187,3 +187,17 @@ function maxPlusOne(a: Int32Array): number {
 function range(n: number): string[] {
   return Array.from({ length: n }, (_, i) => String(i));
 }
+
+/** Rows [start, end) as a CSR view (no copy of the nonzeros). */
+export function sliceRows(m: CsrMatrix, start: number, end: number): CsrMatrix {
+  const base = m.indptr[start];
+  const indptr = new Int32Array(end - start + 1);
+  for (let r = start; r <= end; r++) indptr[r - start] = m.indptr[r] - base;
+  return {
+    rows: end - start,
+    cols: m.cols,
+    indptr,
+    indices: m.indices.subarray(base, m.indptr[end]),
+    values: m.values.subarray(base, m.indptr[end]),
+  };
+}

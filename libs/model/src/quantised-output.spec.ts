@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@app/random';
 import { initBackend } from './backend';
-import { DaeModel, DEFAULT_DAE_CONFIG, initParams } from './dae.model';
+import { DaeModel } from './dae.model';
+import { DEFAULT_DAE_CONFIG, initParams } from './dae-config';
 import { rowsFromItemLists } from './interaction-matrix';
 import { QuantisedOutputLayer } from './quantised-output';
 import { rankColumns, rankedItems, Ranking } from './score';

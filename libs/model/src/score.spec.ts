@@ -1,6 +1,7 @@
 import { createRng } from '@app/random';
 import { buildInteractionMatrix } from './interaction-matrix';
-import { DaeModel, initParams } from './dae.model';
+import { DaeModel } from './dae.model';
+import { initParams } from './dae-config';
 import { initBackend } from './backend';
 import { rankColumns, rankedItems, rankUsers, topK, withSeenItems } from './score';
 

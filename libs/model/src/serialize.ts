@@ -1,4 +1,5 @@
-import { DaeConfig, DaeModel, layerSizes } from './dae.model';
+import { DaeModel } from './dae.model';
+import { DaeConfig, layerSizes } from './dae-config';
 
 /**
  * One binary blob per trained model (the training job stores it in Postgres):

@@ -3,12 +3,13 @@ import { createRng } from '@app/random';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { initBackend } from './backend';
 import { batchGradients, timesWeights, timesWeightsTransposed, weightsOnLeft } from './dae-gradients';
-import { DaeConfig, DaeModel, initParams, sliceRows } from './dae.model';
+import { DaeModel } from './dae.model';
+import { DaeConfig, initParams } from './dae-config';
+import { buildCsr, IdIndex, sliceRows } from './interaction-matrix';
 import { evaluateRanking, STRONG_METRICS } from './eval/metrics';
 import { shardBatch } from './gradient-pool';
 import { Popularity } from './eval/popularity';
 import { EvaluationSplit, strongGeneralizationSplit } from './eval/splits';
-import { buildCsr, IdIndex } from './interaction-matrix';
 import { deserializeModel, serializeModel } from './serialize';
 import { makeBatch, trainDae } from './train-dae';
 

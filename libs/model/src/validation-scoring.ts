@@ -1,6 +1,7 @@
-import { DaeConfig, DaeModel, DaeParams, sliceRows } from './dae.model';
+import { DaeModel } from './dae.model';
+import { DaeConfig, DaeParams } from './dae-config';
+import { CsrMatrix, sliceRows } from './interaction-matrix';
 import { metricValues } from './eval/metrics';
-import { CsrMatrix } from './interaction-matrix';
 
 /** Held-out data for early stopping: score from `input` row r, find `heldOut` row r. */
 export interface ValidationSet {

@@ -1,6 +1,6 @@
 import { createRng } from '@app/random';
 import { adamState, adamStep, DEFAULT_ADAM, transposeInto } from '../adam';
-import { cloneParams, DaeParams } from '../dae.model';
+import { cloneParams, DaeParams } from '../dae-config';
 import { adamKernel, ParameterArena } from './parameter-arena';
 
 // one 13 x 10 weight matrix and its 10 biases: vectors of 4 straddle rows, and three threads'

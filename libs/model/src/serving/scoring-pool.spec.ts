@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRng } from '@app/random';
 import { initBackend } from '../backend';
-import { DaeModel, initParams } from '../dae.model';
+import { DaeModel } from '../dae.model';
+import { initParams } from '../dae-config';
 import { rowsFromItemLists } from '../interaction-matrix';
 import { serializeModel } from '../serialize';
 import { ScoringPool } from './scoring-pool';
