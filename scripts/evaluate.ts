@@ -46,7 +46,7 @@ const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
   'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
-  'ema', 'emphasis', 'validation-only', 'shards',
+  'ema', 'emphasis', 'positive-weight', 'validation-only', 'shards',
 ] as const;
 
 /**
@@ -75,8 +75,8 @@ const STRONG_MIN_USER_INTERACTIONS = 5;
  * 0.4196 vs 0.4161; lr 5e-3 and 1e-2 at that width were worse).
  */
 const EVAL_DAE_DEFAULTS: Record<Protocol, EvalDefaults> = {
-  strong: { hidden: [], dim: 600, dropout: 0.5, weightDecay: 0, epochs: 200, patience: 20, learningRate: 3e-3, batchSize: 100, carveValidation: 0.1, ema: 0, emphasis: 1, loss: 'logistic' },
-  'user-split': { hidden: [], dim: 600, dropout: 0.7, weightDecay: 0.01, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 1, ema: 0, emphasis: 1, loss: 'logistic' },
+  strong: { hidden: [], dim: 600, dropout: 0.5, weightDecay: 0, epochs: 200, patience: 20, learningRate: 3e-3, batchSize: 100, carveValidation: 0.1, ema: 0, emphasis: 1, positiveWeight: 1, loss: 'logistic' },
+  'user-split': { hidden: [], dim: 600, dropout: 0.7, weightDecay: 0.01, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 1, ema: 0, emphasis: 1, positiveWeight: 1, loss: 'logistic' },
 };
 
 interface EvalDefaults {
@@ -94,6 +94,8 @@ interface EvalDefaults {
   ema: number;
   /** Loss weight of the interactions dropout removed, relative to the kept ones (1 = plain DAE). */
   emphasis: number;
+  /** Logistic loss: an interaction's weight against a non-interaction's (1 = unweighted). */
+  positiveWeight: number;
   /** multinomial (Mult-DAE) or logistic (CDAE's per-item sigmoid cross-entropy). */
   loss: DaeLoss;
 }
@@ -132,6 +134,7 @@ async function main(args: string[]): Promise<unknown> {
     learningRate: flags.lr ? num(flags.lr, 'lr') : defaults.learningRate,
     dropout: flags.dropout ? num(flags.dropout, 'dropout') : defaults.dropout,
     emphasis: flags.emphasis ? num(flags.emphasis, 'emphasis') : defaults.emphasis,
+    positiveWeight: flags['positive-weight'] ? num(flags['positive-weight'], 'positive-weight') : defaults.positiveWeight,
     weightDecay: flags['weight-decay'] ? num(flags['weight-decay'], 'weight-decay') : defaults.weightDecay,
     threads: flags.threads ? num(flags.threads, 'threads') : availableParallelism(),
     shards: flags.shards ? num(flags.shards, 'shards') : DEFAULT_SHARDS,
@@ -213,7 +216,7 @@ async function main(args: string[]): Promise<unknown> {
     protocol: protocolName === 'strong'
       ? { name: 'strong', min_rating: minRating, min_user_interactions: minUser, held_out_users: STRONG_HELD_OUT_USERS, fold_in: STRONG_FOLD_IN, metrics: metrics.map((m) => m.name), relevance: 'binary' }
       : { name: 'user-split', min_rating: minRating, min_user_interactions: minUser, min_item_interactions: minItem, split, k, ranking: 'all items minus the user\'s training (and validation) items', metrics: metrics.map((m) => m.name), relevance: 'binary' },
-    model: { ...config, ...pick(train, ['batchSize', 'learningRate', 'dropout', 'emphasis', 'weightDecay', 'patience', 'validationK', 'carveValidation', 'refit', 'ema']) },
+    model: { ...config, ...pick(train, ['batchSize', 'learningRate', 'dropout', 'emphasis', 'positiveWeight', 'weightDecay', 'patience', 'validationK', 'carveValidation', 'refit', 'ema']) },
     ease_lambdas: lambdas,
     // the selection metric on validation (carved from train when the split has none), best epoch / λ
     validation: { metric: selectionMetric.name, ...summarize(validation) },

@@ -85,26 +85,30 @@ describe(trainDae.name, () => {
 });
 
 describe(batchGradients.name, () => {
-  // emphasis weighs the interactions dropout removed (with this seed, dropout 0.5 drops some, not all)
+  // emphasis weighs the interactions dropout removed (with this seed, dropout 0.5 drops some, not all);
+  // the positive weight weighs every interaction against the non-interactions
   // a batch of one row puts the 5 x 9 output layer's weights on the left of its products (weightsOnLeft)
   it.each([
-    ['multinomial', 0, 1, [0, 1, 2]],
-    ['logistic', 0, 1, [0, 1, 2]],
-    ['multinomial', 0.5, 3, [0, 1, 2]],
-    ['logistic', 0.5, 3, [0, 1, 2]],
-    ['logistic', 0.5, 0.5, [0, 1, 2]],
-    ['multinomial', 0, 1, [1]],
-    ['logistic', 0.5, 3, [1]],
-  ] as const)('matches finite differences (%s, dropout %s, emphasis %s, rows %j)', (loss, dropout, emphasis, batchRows) => {
+    ['multinomial', 0, 1, 1, [0, 1, 2]],
+    ['logistic', 0, 1, 1, [0, 1, 2]],
+    ['multinomial', 0.5, 3, 1, [0, 1, 2]],
+    ['logistic', 0.5, 3, 1, [0, 1, 2]],
+    ['logistic', 0.5, 0.5, 1, [0, 1, 2]],
+    ['logistic', 0, 1, 4, [0, 1, 2]],
+    ['logistic', 0.5, 3, 2, [0, 1, 2]],
+    ['multinomial', 0, 1, 1, [1]],
+    ['logistic', 0.5, 3, 1, [1]],
+  ] as const)('matches finite differences (%s, dropout %s, emphasis %s, positive weight %s, rows %j)', (loss, dropout, emphasis, positiveWeight, batchRows) => {
     const config: DaeConfig = { items: 9, hidden: [5], embeddingDim: 3, activation: 'tanh', loss, input: 'weighted' };
     const rows = buildCsr(3, 9, Int32Array.from([0, 0, 1, 1, 1, 2]), Int32Array.from([1, 4, 0, 4, 8, 6]), Float32Array.from([1, 2, 1, 1, 3, 1]));
-    const batch = makeBatch(rows, batchRows, config, dropout, createRng(1), emphasis);
+    const batch = makeBatch(rows, batchRows, config, dropout, createRng(1), emphasis, positiveWeight);
     if (emphasis !== 1) {
       const dropped = Array.from(batch.input, (v) => v === 0);
       expect(dropped.filter(Boolean).length).toBeGreaterThan(0);
       expect(dropped.filter(Boolean).length).toBeLessThan(dropped.length);
-      batch.weight!.forEach((w, k) => expect(w).toBeCloseTo((dropped[k] ? emphasis : 1) / (1 - dropout + dropout * emphasis), 6));
-    } else expect(batch.weight).toBeUndefined();
+      batch.weight!.forEach((w, k) => expect(w).toBeCloseTo((positiveWeight * (dropped[k] ? emphasis : 1)) / (1 - dropout + dropout * emphasis), 6));
+    } else if (positiveWeight !== 1) expect(Array.from(batch.weight!)).toEqual(Array.from(batch.input, () => positiveWeight));
+    else expect(batch.weight).toBeUndefined();
     const params = initParams(config, 4);
     const grads = initParams(config, 5);
     batchGradients(config, params, batch, grads);

@@ -24,6 +24,12 @@ export interface TrainDaeOptions {
    * did not see. The weights are scaled so their expected sum per row is unchanged. 1 = plain DAE.
    */
   emphasis: number;
+  /**
+   * Logistic loss: weight of every interaction's term against the non-interactions' (weight 1),
+   * which outnumber them by the catalogue's size over a row's length (CDAE samples negatives
+   * instead). With the multinomial loss it only scales the loss. 1 = unweighted.
+   */
+  positiveWeight: number;
   /** Coupled L2 on the weights: the loss gains weightDecay / 2 * ||W||^2. */
   weightDecay: number;
   /** Stop after this many epochs without a better validation NDCG; 0 = never stop early. */
@@ -65,6 +71,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainDaeOptions, 'seed'> = {
   learningRate: 1e-3,
   dropout: 0.5,
   emphasis: 1,
+  positiveWeight: 1,
   weightDecay: 0,
   patience: 10,
   validationK: 100,
@@ -136,6 +143,7 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
   const shards = opts.shards ?? Math.max(1, Math.floor(opts.threads));
   const threads = Math.min(shards, Math.max(1, Math.floor(opts.threads)));
   if (!(opts.emphasis > 0 && Number.isFinite(opts.emphasis))) throw new RangeError(`emphasis must be a positive number, got ${opts.emphasis}`);
+  if (!(opts.positiveWeight > 0 && Number.isFinite(opts.positiveWeight))) throw new RangeError(`positiveWeight must be a positive number, got ${opts.positiveWeight}`);
   if (!(opts.ema >= 0 && opts.ema < 1)) throw new RangeError(`ema must be in [0, 1), got ${opts.ema}`);
   const arena = DataParallelTrainer.arenaFor(fullConfig, shards, opts.ema > 0);
   const alloc = arena?.alloc ?? (threads > 1 ? sharedAlloc : undefined);
@@ -154,7 +162,7 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
       shuffleInPlace(order, rng);
       let lossSum = 0;
       for (let start = 0; start < order.length; start += opts.batchSize) {
-        const batch = makeBatch(rows, order.subarray(start, start + opts.batchSize), fullConfig, opts.dropout, rng, opts.emphasis);
+        const batch = makeBatch(rows, order.subarray(start, start + opts.batchSize), fullConfig, opts.dropout, rng, opts.emphasis, opts.positiveWeight);
         lossSum += await trainer.trainStep(batch);
       }
       const trainSeconds = (performance.now() - started) / 1000;
@@ -185,8 +193,9 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
  * With `emphasis` != 1 (and dropout), dropped interactions weigh `emphasis` times the kept ones in
  * the loss, both divided by the expected mean weight (1 - dropout) + dropout * emphasis so that
  * emphasis only moves weight from kept to dropped; the random draws are the same for any emphasis.
+ * `positiveWeight` multiplies both.
  */
-export function makeBatch(m: CsrMatrix, rowIndexes: ArrayLike<number>, config: DaeConfig, dropout: number, rng: Rng, emphasis = 1): TrainBatch {
+export function makeBatch(m: CsrMatrix, rowIndexes: ArrayLike<number>, config: DaeConfig, dropout: number, rng: Rng, emphasis = 1, positiveWeight = 1): TrainBatch {
   const n = rowIndexes.length;
   const indptr = new Int32Array(n + 1);
   for (let k = 0; k < n; k++) indptr[k + 1] = indptr[k] + rowLength(m, rowIndexes[k]);
@@ -195,9 +204,9 @@ export function makeBatch(m: CsrMatrix, rowIndexes: ArrayLike<number>, config: D
   const input = new Float32Array(nnz);
   const target = new Float32Array(nnz);
   const keepScale = dropout > 0 ? 1 / (1 - dropout) : 1;
-  const weight = emphasis !== 1 && dropout > 0 ? new Float32Array(nnz) : undefined;
+  const weight = (emphasis !== 1 && dropout > 0) || positiveWeight !== 1 ? new Float32Array(nnz) : undefined;
   const meanWeight = 1 - dropout + dropout * emphasis;
-  const [keptWeight, droppedWeight] = [1 / meanWeight, emphasis / meanWeight];
+  const [keptWeight, droppedWeight] = [positiveWeight / meanWeight, (positiveWeight * emphasis) / meanWeight];
   for (let k = 0; k < n; k++) {
     const r = rowIndexes[k];
     const from = m.indptr[r];
