@@ -46,7 +46,7 @@ const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
   'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
-  'ema', 'emphasis', 'positive-weight', 'validation-only', 'shards',
+  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'shards',
 ] as const;
 
 /**
@@ -135,6 +135,8 @@ async function main(args: string[]): Promise<unknown> {
     dropout: flags.dropout ? num(flags.dropout, 'dropout') : defaults.dropout,
     emphasis: flags.emphasis ? num(flags.emphasis, 'emphasis') : defaults.emphasis,
     positiveWeight: flags['positive-weight'] ? num(flags['positive-weight'], 'positive-weight') : defaults.positiveWeight,
+    lrDecayPatience: flags['lr-decay-patience'] ? num(flags['lr-decay-patience'], 'lr-decay-patience') : DEFAULT_TRAIN_OPTIONS.lrDecayPatience,
+    lrDecayFactor: flags['lr-decay-factor'] ? num(flags['lr-decay-factor'], 'lr-decay-factor') : DEFAULT_TRAIN_OPTIONS.lrDecayFactor,
     weightDecay: flags['weight-decay'] ? num(flags['weight-decay'], 'weight-decay') : defaults.weightDecay,
     threads: flags.threads ? num(flags.threads, 'threads') : availableParallelism(),
     shards: flags.shards ? num(flags.shards, 'shards') : DEFAULT_SHARDS,
@@ -216,7 +218,7 @@ async function main(args: string[]): Promise<unknown> {
     protocol: protocolName === 'strong'
       ? { name: 'strong', min_rating: minRating, min_user_interactions: minUser, held_out_users: STRONG_HELD_OUT_USERS, fold_in: STRONG_FOLD_IN, metrics: metrics.map((m) => m.name), relevance: 'binary' }
       : { name: 'user-split', min_rating: minRating, min_user_interactions: minUser, min_item_interactions: minItem, split, k, ranking: 'all items minus the user\'s training (and validation) items', metrics: metrics.map((m) => m.name), relevance: 'binary' },
-    model: { ...config, ...pick(train, ['batchSize', 'learningRate', 'dropout', 'emphasis', 'positiveWeight', 'weightDecay', 'patience', 'validationK', 'carveValidation', 'refit', 'ema']) },
+    model: { ...config, ...pick(train, ['batchSize', 'learningRate', 'dropout', 'emphasis', 'positiveWeight', 'weightDecay', 'lrDecayPatience', 'lrDecayFactor', 'patience', 'validationK', 'carveValidation', 'refit', 'ema']) },
     ease_lambdas: lambdas,
     // the selection metric on validation (carved from train when the split has none), best epoch / λ
     validation: { metric: selectionMetric.name, ...summarize(validation) },

@@ -67,7 +67,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
     reply({ type: 'done', loss });
     return;
   }
-  adamStep(state.params, state.grads, state.adam, state.options, msg.step, { part: state.index, parts: state.threads, kernel: state.kernel, transposed: state.transposed });
+  adamStep(state.params, state.grads, state.adam, { ...state.options, learningRate: msg.learningRate }, msg.step, { part: state.index, parts: state.threads, kernel: state.kernel, transposed: state.transposed });
   if (state.ema) emaStep(state.ema.params, state.params, emaDecayAt(state.ema.decay, msg.step), state.index, state.threads);
   reply({ type: 'done', loss: 0 });
 }

@@ -30,7 +30,7 @@ export type WorkerRequest =
       backend: ModelBackend;
     }
   | { type: 'batch'; shards: { index: number; batch: TrainBatch }[] }
-  | { type: 'update'; step: number }
+  | { type: 'update'; step: number; learningRate: number }
   /** Score this share of the validation users (`set` only when it changed) with the parameters, or their average. */
   | { type: 'validate'; set?: ValidationSet; k: number; averaged: boolean };
 export type WorkerReply =
@@ -87,7 +87,7 @@ export class DataParallelTrainer {
     private readonly params: DaeParams,
     private readonly grads: DaeParams[],
     private readonly adam: AdamState,
-    private readonly options: AdamOptions,
+    private options: AdamOptions,
     private readonly ema: EmaTarget | null,
     private readonly kernel: AdamKernel | null,
     private readonly transposed: (Float32Array | undefined)[],
@@ -144,6 +144,11 @@ export class DataParallelTrainer {
     return this.workers.length + 1;
   }
 
+  /** From the next step on (the threads take it with each step's update message). */
+  setLearningRate(learningRate: number): void {
+    this.options = { ...this.options, learningRate };
+  }
+
   /** Gradients of the batch, then one Adam step; returns the batch's summed loss. */
   async trainStep(batch: TrainBatch): Promise<number> {
     this.step++;
@@ -160,7 +165,7 @@ export class DataParallelTrainer {
     const pending = this.workers.map((w, t) => request(w, { type: 'batch', shards: dealt(t + 1) }));
     let loss = gradients(dealt(0));
     for (const reply of await Promise.all(pending)) loss += reply.type === 'done' ? reply.loss : 0;
-    const updates = this.workers.map((w) => request(w, { type: 'update', step: this.step }));
+    const updates = this.workers.map((w) => request(w, { type: 'update', step: this.step, learningRate: this.options.learningRate }));
     adamStep(this.params, this.grads, this.adam, this.options, this.step, { part: 0, parts: this.threads, kernel: this.kernel, transposed: this.transposed });
     if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step), 0, this.threads);
     await Promise.all(updates);

@@ -76,6 +76,39 @@ describe(trainDae.name, () => {
     expect(one.history.every((e) => e.ndcg! > 0)).toBe(true);
   });
 
+  // the rule, from the validation NDCGs: a cut once `patience` epochs pass without a better one since the best or the last cut
+  const cutsByRule = (ndcgs: number[], patience: number) => {
+    const cuts: number[] = [];
+    let best = { epoch: 0, ndcg: -Infinity };
+    ndcgs.forEach((ndcg, i) => {
+      const epoch = i + 1;
+      if (ndcg > best.ndcg) best = { epoch, ndcg };
+      else if (epoch - Math.max(best.epoch, cuts.at(-1) ?? 0) >= patience) cuts.push(epoch);
+    });
+    return cuts;
+  };
+
+  it('cuts the learning rate on validation plateaus, on two threads as on one, and a refit replays the cuts', async () => {
+    const decay = { lrDecayPatience: 1, lrDecayFactor: 0.1 };
+    const run = async (threads: number, options: object) => {
+      const r = await trainDae(split.train, SMALL, { seed: 3, epochs: 8, batchSize: 64, learningRate: 3e-2, threads, shards: 2, patience: 0, ...options });
+      r.model.dispose();
+      return r;
+    };
+    const [one, two, constant] = [await run(1, { validation, ...decay }), await run(2, { validation, ...decay }), await run(1, { validation })];
+    expect(one.learningRateCuts.length).toBeGreaterThan(0);
+    expect(one.learningRateCuts).toEqual(cutsByRule(one.history.map((e) => e.ndcg!), 1));
+    expect(two.model.params).toEqual(one.model.params);
+    expect(constant.learningRateCuts).toEqual([]);
+    expect(constant.model.params).not.toEqual(one.model.params);
+
+    const refitted = await run(1, { ...decay, learningRate: 1e-2, lrDecayFactor: 0.5 });
+    const selection = refitted.history.filter((e) => e.phase !== 'refit').map((e) => e.ndcg!);
+    const replayed = cutsByRule(selection, 1).filter((epoch) => epoch < refitted.bestEpoch);
+    expect(replayed.length).toBeGreaterThan(0);
+    expect(refitted.learningRateCuts).toEqual(replayed);
+  });
+
   it('carves its own validation when none is given, then refits on all rows', async () => {
     const epochs: string[] = [];
     const sut = await trainDae(split.train, SMALL, { seed: 2, epochs: 3, batchSize: 64, patience: 0, onEpoch: (e) => void epochs.push(`${e.phase ?? 'select'}:${e.ndcg === null ? '-' : 'v'}`) });

@@ -34,6 +34,13 @@ export interface TrainDaeOptions {
   weightDecay: number;
   /** Stop after this many epochs without a better validation NDCG; 0 = never stop early. */
   patience: number;
+  /**
+   * Reduce on plateau: after this many epochs without a better validation NDCG (counted from the
+   * best epoch or the last reduction, whichever is later), the learning rate is multiplied by
+   * lrDecayFactor. 0 = a constant rate. A refit replays the reductions at the same epochs.
+   */
+  lrDecayPatience: number;
+  lrDecayFactor: number;
   /** NDCG@k on validation picks the epoch. */
   validationK: number;
   /**
@@ -74,6 +81,8 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainDaeOptions, 'seed'> = {
   positiveWeight: 1,
   weightDecay: 0,
   patience: 10,
+  lrDecayPatience: 0,
+  lrDecayFactor: 0.3,
   validationK: 100,
   carveValidation: 0.1,
   refit: true,
@@ -100,6 +109,8 @@ export interface TrainDaeResult {
   bestEpoch: number;
   /** Validation NDCG at the best epoch (of the selection run when it was carved), null without validation. */
   bestNdcg: number | null;
+  /** Epochs after which the learning rate was reduced (lrDecayPatience). */
+  learningRateCuts: number[];
   backend: BackendInfo;
   threads: number;
   shards: number;
@@ -121,17 +132,23 @@ export async function trainDae(train: CsrMatrix, config: Partial<DaeConfig> = {}
   const selected = await trainOnce(train, config, opts);
   if (!carving || !opts.refit) return selected;
   selected.model.dispose();
-  const refit = await trainOnce(train, config, {
-    ...opts,
-    epochs: selected.bestEpoch,
-    carveValidation: 0,
-    patience: 0,
-    onEpoch: opts.onEpoch && ((report) => opts.onEpoch?.({ ...report, phase: 'refit' })),
-  });
+  const refit = await trainOnce(
+    train,
+    config,
+    {
+      ...opts,
+      epochs: selected.bestEpoch,
+      carveValidation: 0,
+      patience: 0,
+      onEpoch: opts.onEpoch && ((report) => opts.onEpoch?.({ ...report, phase: 'refit' })),
+    },
+    selected.learningRateCuts.filter((epoch) => epoch < selected.bestEpoch),
+  );
   return { ...refit, history: [...selected.history, ...refit.history], bestEpoch: selected.bestEpoch, bestNdcg: selected.bestNdcg };
 }
 
-async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: TrainDaeOptions): Promise<TrainDaeResult> {
+/** `replayCuts`: reduce the learning rate after these epochs, instead of on validation plateaus. */
+async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: TrainDaeOptions, replayCuts?: readonly number[]): Promise<TrainDaeResult> {
   const fullConfig: DaeConfig = { ...DEFAULT_DAE_CONFIG, ...config, items: train.cols };
   const backend = await initBackend(opts.backend);
   const rng = createRng(opts.seed);
@@ -144,6 +161,8 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
   const threads = Math.min(shards, Math.max(1, Math.floor(opts.threads)));
   if (!(opts.emphasis > 0 && Number.isFinite(opts.emphasis))) throw new RangeError(`emphasis must be a positive number, got ${opts.emphasis}`);
   if (!(opts.positiveWeight > 0 && Number.isFinite(opts.positiveWeight))) throw new RangeError(`positiveWeight must be a positive number, got ${opts.positiveWeight}`);
+  if (!(Number.isInteger(opts.lrDecayPatience) && opts.lrDecayPatience >= 0)) throw new RangeError(`lrDecayPatience must be a non-negative integer, got ${opts.lrDecayPatience}`);
+  if (!(opts.lrDecayFactor > 0 && opts.lrDecayFactor <= 1)) throw new RangeError(`lrDecayFactor must be in (0, 1], got ${opts.lrDecayFactor}`);
   if (!(opts.ema >= 0 && opts.ema < 1)) throw new RangeError(`ema must be in [0, 1), got ${opts.ema}`);
   const arena = DataParallelTrainer.arenaFor(fullConfig, shards, opts.ema > 0);
   const alloc = arena?.alloc ?? (threads > 1 ? sharedAlloc : undefined);
@@ -155,6 +174,9 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
   const trainer = await DataParallelTrainer.create({ config: fullConfig, params, adam: adamOptions, threads, shards, backend: backend.backend, ema, arena });
   const history: EpochReport[] = [];
   let best: { epoch: number; ndcg: number; params: DaeParams } | null = null;
+  const cuts: number[] = [];
+  let learningRate = opts.learningRate;
+  const plateau = (epoch: number) => opts.lrDecayPatience > 0 && best !== null && epoch - Math.max(best.epoch, cuts.at(-1) ?? 0) >= opts.lrDecayPatience;
   const order = Int32Array.from({ length: rows.rows }, (_, r) => r);
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
@@ -176,15 +198,21 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
       };
       history.push(report);
       await opts.onEpoch?.(report);
-      if (ndcg === null) continue;
-      if (!best || ndcg > best.ndcg) best = { epoch, ndcg, params: cloneParams(evaluated) };
-      else if (opts.patience > 0 && epoch - best.epoch >= opts.patience) break;
+      if (ndcg !== null) {
+        if (!best || ndcg > best.ndcg) best = { epoch, ndcg, params: cloneParams(evaluated) };
+        else if (opts.patience > 0 && epoch - best.epoch >= opts.patience) break;
+      }
+      if (replayCuts ? replayCuts.includes(epoch) : plateau(epoch)) {
+        learningRate *= opts.lrDecayFactor;
+        trainer.setLearningRate(learningRate);
+        cuts.push(epoch);
+      }
     }
   } finally {
     await trainer.close();
   }
   const finalParams = best ? best.params : cloneParams(evaluated);
-  return { model: new DaeModel(fullConfig, finalParams), history, bestEpoch: best?.epoch ?? history.length, bestNdcg: best?.ndcg ?? null, backend, threads, shards };
+  return { model: new DaeModel(fullConfig, finalParams), history, bestEpoch: best?.epoch ?? history.length, bestNdcg: best?.ndcg ?? null, learningRateCuts: cuts, backend, threads, shards };
 }
 
 /**
