@@ -75,8 +75,8 @@ const STRONG_MIN_USER_INTERACTIONS = 5;
  * 0.4196 vs 0.4161; lr 5e-3 and 1e-2 at that width were worse).
  */
 const EVAL_DAE_DEFAULTS: Record<Protocol, EvalDefaults> = {
-  strong: { hidden: [], dim: 600, dropout: 0.5, weightDecay: 0, epochs: 200, patience: 20, learningRate: 3e-3, batchSize: 100, carveValidation: 0.1, ema: 0, emphasis: 1, positiveWeight: 1, loss: 'logistic' },
-  'user-split': { hidden: [], dim: 600, dropout: 0.7, weightDecay: 0.01, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 1, ema: 0, emphasis: 1, positiveWeight: 1, loss: 'logistic' },
+  strong: { hidden: [], dim: 600, dropout: 0.5, weightDecay: 0, epochs: 200, patience: 20, learningRate: 3e-3, batchSize: 100, carveValidation: 0.1, ema: 0, emphasis: 1, loss: 'logistic' },
+  'user-split': { hidden: [], dim: 600, dropout: 0.7, weightDecay: 0.01, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 1, ema: 0, emphasis: 1, loss: 'logistic' },
 };
 
 interface EvalDefaults {
@@ -94,8 +94,6 @@ interface EvalDefaults {
   ema: number;
   /** Loss weight of the interactions dropout removed, relative to the kept ones (1 = plain DAE). */
   emphasis: number;
-  /** Logistic loss: an interaction's weight against a non-interaction's (1 = unweighted). */
-  positiveWeight: number;
   /** multinomial (Mult-DAE) or logistic (CDAE's per-item sigmoid cross-entropy). */
   loss: DaeLoss;
 }
@@ -134,7 +132,7 @@ async function main(args: string[]): Promise<unknown> {
     learningRate: flags.lr ? num(flags.lr, 'lr') : defaults.learningRate,
     dropout: flags.dropout ? num(flags.dropout, 'dropout') : defaults.dropout,
     emphasis: flags.emphasis ? num(flags.emphasis, 'emphasis') : defaults.emphasis,
-    positiveWeight: flags['positive-weight'] ? num(flags['positive-weight'], 'positive-weight') : defaults.positiveWeight,
+    positiveWeight: flags['positive-weight'] ? num(flags['positive-weight'], 'positive-weight') : DEFAULT_TRAIN_OPTIONS.positiveWeight,
     lrDecayPatience: flags['lr-decay-patience'] ? num(flags['lr-decay-patience'], 'lr-decay-patience') : DEFAULT_TRAIN_OPTIONS.lrDecayPatience,
     lrDecayFactor: flags['lr-decay-factor'] ? num(flags['lr-decay-factor'], 'lr-decay-factor') : DEFAULT_TRAIN_OPTIONS.lrDecayFactor,
     weightDecay: flags['weight-decay'] ? num(flags['weight-decay'], 'weight-decay') : defaults.weightDecay,

@@ -175,7 +175,6 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
   const history: EpochReport[] = [];
   let best: { epoch: number; ndcg: number; params: DaeParams } | null = null;
   const cuts: number[] = [];
-  let learningRate = opts.learningRate;
   const plateau = (epoch: number) => opts.lrDecayPatience > 0 && best !== null && epoch - Math.max(best.epoch, cuts.at(-1) ?? 0) >= opts.lrDecayPatience;
   const order = Int32Array.from({ length: rows.rows }, (_, r) => r);
   try {
@@ -203,9 +202,8 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
         else if (opts.patience > 0 && epoch - best.epoch >= opts.patience) break;
       }
       if (replayCuts ? replayCuts.includes(epoch) : plateau(epoch)) {
-        learningRate *= opts.lrDecayFactor;
-        trainer.setLearningRate(learningRate);
         cuts.push(epoch);
+        trainer.setLearningRate(opts.learningRate * opts.lrDecayFactor ** cuts.length);
       }
     }
   } finally {
