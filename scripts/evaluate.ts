@@ -11,6 +11,7 @@ import {
   DEFAULT_TRAIN_OPTIONS,
   Ease,
   evaluateRanking,
+  meanInOrder,
   metricMeans,
   metricValues,
   pairedDifference,
@@ -23,6 +24,7 @@ import {
   Popularity,
   scoredUsers,
   Scorer,
+  selectRows,
   sliceRows,
   STRONG_METRICS,
   strongGeneralizationSplit,
@@ -34,7 +36,7 @@ import {
   DaeLoss,
   DaeInput,
 } from '@app/model';
-import { createRng } from '@app/random';
+import { createRng, shuffleInPlace } from '@app/random';
 import { parseFlags, runCli, UsageError } from './cli';
 
 /**
@@ -46,7 +48,7 @@ const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
   'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
-  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'shards',
+  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'cross-fit', 'shards',
 ] as const;
 
 /**
@@ -145,6 +147,11 @@ async function main(args: string[]): Promise<unknown> {
   // model selection without looking at test: no refit, no test scoring, validation figures only
   const validationOnly = flags['validation-only'] === 'true';
   if (validationOnly) train.refit = false;
+  // each half of the validation users picks the epoch and λ the other half is scored with, so the
+  // figures carry no selection bias: the best of ~50 noisy epochs flatters the raw validation NDCG
+  const crossFit = flags['cross-fit'] === 'true';
+  if (crossFit && !validationOnly) throw new UsageError('--cross-fit goes with --validation-only: it never scores test');
+  if (crossFit && protocolName !== 'strong') throw new UsageError('--cross-fit needs the strong protocol\'s validation users');
   const lambdas = flags['ease-lambdas'] ? list(flags['ease-lambdas'], 'ease-lambdas') : EASE_LAMBDAS;
   const metrics: MetricSpec[] = protocolName === 'strong' ? STRONG_METRICS : userSplitMetrics(k);
   const selectionMetric: MetricSpec = { name: `ndcg@${train.validationK}`, kind: 'ndcg', k: train.validationK };
@@ -159,6 +166,7 @@ async function main(args: string[]): Promise<unknown> {
   const perSeed: Record<string, unknown>[] = [];
   const perUser: Record<'dae' | 'ease', Float64Array[][]> = { dae: [], ease: [] };
   const validation: Record<'dae' | 'ease', number>[] = [];
+  const crossFitted: Record<'dae' | 'ease', Float64Array[][]> = { dae: [], ease: [] };
   let trainSeconds = 0;
   for (const seed of seeds) {
     const s = protocolName === 'strong'
@@ -167,6 +175,20 @@ async function main(args: string[]): Promise<unknown> {
     if (flags['dump-split']) dumpSplit(flags['dump-split'], seed, s);
     progress(`seed ${seed}: ${s.train.rows} training users, ${s.train.cols} items, ${s.validation ? scoredUsers(s.validation) : 0} validation, ${scoredUsers(s.test)} test users`);
 
+    if (crossFit) {
+      const halves = halveUsers(s.validation!, seed);
+      for (const [selectOn, scoreOn] of [halves, [halves[1], halves[0]]]) {
+        const started = performance.now();
+        const trained = await trainDae(s.train, config, { ...train, seed, validation: selectOn });
+        trainSeconds += (performance.now() - started) / 1000;
+        crossFitted.dae.push(metricValues((rows, a, b) => trained.model.scores(sliceRows(rows, a, b)), scoreOn.input, scoreOn.heldOut, metrics));
+        trained.model.dispose();
+        const lambda = chooseEaseLambdaOn(s.train, selectOn, lambdas, selectionMetric).lambda;
+        crossFitted.ease.push(metricValues(scorerOf(Ease.fit(s.train, lambda)), scoreOn.input, scoreOn.heldOut, metrics));
+        progress(`seed ${seed}: epoch ${trained.bestEpoch}, λ ${lambda} picked on ${selectOn.input.rows} users; on the other ${scoreOn.input.rows}: dae ${fmt(metricMeans(metrics, crossFitted.dae.at(-1)!))} | ease ${fmt(metricMeans(metrics, crossFitted.ease.at(-1)!))}`);
+      }
+      continue;
+    }
     const started = performance.now();
     const trained = await trainDae(s.train, config, {
       ...train,
@@ -220,6 +242,17 @@ async function main(args: string[]): Promise<unknown> {
     ease_lambdas: lambdas,
     // the selection metric on validation (carved from train when the split has none), best epoch / λ
     validation: { metric: selectionMetric.name, ...summarize(validation) },
+    ...(crossFit
+      ? {
+          cross_fit: {
+            dae: Object.fromEntries(metrics.map((m, j) => [m.name, round(meanInOrder(crossFitted.dae.map((v) => v[j])), 5)])),
+            ease: Object.fromEntries(metrics.map((m, j) => [m.name, round(meanInOrder(crossFitted.ease.map((v) => v[j])), 5)])),
+            dae_minus_ease: Object.fromEntries(metrics.map((m, j) => [m.name, paired(crossFitted.dae.map((v) => v[j]), crossFitted.ease.map((v) => v[j]))])),
+            // per user, halves in order: two runs' lists pair up for a paired difference of configurations
+            dae_per_user: Object.fromEntries(metrics.map((m, j) => [m.name, crossFitted.dae.flatMap((v) => [...v[j]].map((x) => round(x, 5)))])),
+          },
+        }
+      : {}),
     ...(validationOnly
       ? { test: 'not scored (--validation-only)' }
       : {
@@ -237,15 +270,28 @@ async function main(args: string[]): Promise<unknown> {
 
 /** λ by validation NDCG; without a validation split, on a validation carved from train. */
 function chooseEaseLambda(s: EvaluationSplit, lambdas: number[], metric: MetricSpec, seed: number, carveShare: number): { lambda: number; value: number } {
-  let fitOn: CsrMatrix = s.train;
-  let validation = s.validation ? { input: s.validation.input, heldOut: s.validation.heldOut } : null;
-  if (!validation) ({ train: fitOn, validation } = carveValidation(s.train, carveShare, createRng(seed + 1)));
+  if (s.validation) return chooseEaseLambdaOn(s.train, s.validation, lambdas, metric);
+  const carved = carveValidation(s.train, carveShare, createRng(seed + 1));
+  return chooseEaseLambdaOn(carved.train, carved.validation, lambdas, metric);
+}
+
+function chooseEaseLambdaOn(fitOn: CsrMatrix, validation: HeldOutRows, lambdas: number[], metric: MetricSpec): { lambda: number; value: number } {
   let best = { lambda: lambdas[0], value: -1 };
   for (const lambda of lambdas) {
     const value = evaluateRanking(scorerOf(Ease.fit(fitOn, lambda)), validation.input, validation.heldOut, [metric])[metric.name];
     if (value > best.value) best = { lambda, value };
   }
   return best;
+}
+
+type HeldOutRows = { input: CsrMatrix; heldOut: CsrMatrix };
+
+/** The held-out users in two random halves (seeded), each as fold-in and scored rows. */
+function halveUsers(set: HeldOutRows, seed: number): [HeldOutRows, HeldOutRows] {
+  const order = shuffleInPlace(Int32Array.from({ length: set.input.rows }, (_, r) => r), createRng(seed + 2));
+  const half = (rows: Int32Array) => ({ input: selectRows(set.input, rows), heldOut: selectRows(set.heldOut, rows) });
+  const cut = Math.ceil(order.length / 2);
+  return [half(order.subarray(0, cut)), half(order.subarray(cut))];
 }
 
 function scorerOf(model: { scores(rows: CsrMatrix, start: number, end: number): Float32Array }): Scorer {

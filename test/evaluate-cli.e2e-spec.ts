@@ -38,6 +38,25 @@ describe('npm run evaluate (e2e)', () => {
     expect(paired.mean).toBeCloseTo(result.dae['ndcg@100'] - result.ease['ndcg@100'], 2);
   }, 120_000);
 
+  it('cross-fits validation: each half of the validation users is scored once, by the epoch and λ the other half picked, and test is never scored', async () => {
+    const { stdout } = await run(['--data', file, '--format', 'csv', '--seeds', '1', '--epochs', '15', '--patience', '5', '--validation-only', '--cross-fit']);
+    const result = JSON.parse(stdout);
+    expect(result.test).toMatch(/not scored/);
+    expect(result.dae).toBeUndefined();
+    const { dae, ease, dae_minus_ease: paired, dae_per_user: perUser } = result.cross_fit;
+    // every validation user once, across the two halves
+    expect(paired['ndcg@100'].users).toBe(Math.round(result.users * 0.1));
+    expect(perUser['ndcg@100']).toHaveLength(paired['ndcg@100'].users);
+    const mean = perUser['ndcg@100'].reduce((a: number, b: number) => a + b, 0) / perUser['ndcg@100'].length;
+    expect(mean).toBeCloseTo(dae['ndcg@100'], 4);
+    expect(paired['ndcg@100'].mean).toBeCloseTo(dae['ndcg@100'] - ease['ndcg@100'], 4);
+    expect(dae['ndcg@100']).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('refuses --cross-fit without --validation-only: it would have nothing to say about test', async () => {
+    await expect(run(['--data', file, '--format', 'csv', '--cross-fit'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/--cross-fit goes with --validation-only/) });
+  });
+
   it('refuses an unknown format with a message and a non-zero exit', async () => {
     await expect(run(['--data', file, '--format', 'xlsx'])).rejects.toMatchObject({ code: expect.any(Number), stderr: expect.stringMatching(/format/) });
   });
