@@ -30,6 +30,7 @@ import {
   strongGeneralizationSplit,
   trainDae,
   TrainDaeOptions,
+  ValidationSet,
   userRandomSplit,
   userSplitMetrics,
   Activation,
@@ -176,17 +177,10 @@ async function main(args: string[]): Promise<unknown> {
     progress(`seed ${seed}: ${s.train.rows} training users, ${s.train.cols} items, ${s.validation ? scoredUsers(s.validation) : 0} validation, ${scoredUsers(s.test)} test users`);
 
     if (crossFit) {
-      const halves = halveUsers(s.validation!, seed);
-      for (const [selectOn, scoreOn] of [halves, [halves[1], halves[0]]]) {
-        const started = performance.now();
-        const trained = await trainDae(s.train, config, { ...train, seed, validation: selectOn });
-        trainSeconds += (performance.now() - started) / 1000;
-        crossFitted.dae.push(metricValues((rows, a, b) => trained.model.scores(sliceRows(rows, a, b)), scoreOn.input, scoreOn.heldOut, metrics));
-        trained.model.dispose();
-        const lambda = chooseEaseLambdaOn(s.train, selectOn, lambdas, selectionMetric).lambda;
-        crossFitted.ease.push(metricValues(scorerOf(Ease.fit(s.train, lambda)), scoreOn.input, scoreOn.heldOut, metrics));
-        progress(`seed ${seed}: epoch ${trained.bestEpoch}, λ ${lambda} picked on ${selectOn.input.rows} users; on the other ${scoreOn.input.rows}: dae ${fmt(metricMeans(metrics, crossFitted.dae.at(-1)!))} | ease ${fmt(metricMeans(metrics, crossFitted.ease.at(-1)!))}`);
-      }
+      const fitted = await crossFitSeed(s.train, s.validation!, seed, { config, train, lambdas, metrics, selectionMetric });
+      trainSeconds += fitted.seconds;
+      crossFitted.dae.push(...fitted.dae);
+      crossFitted.ease.push(...fitted.ease);
       continue;
     }
     const started = performance.now();
@@ -268,6 +262,35 @@ async function main(args: string[]): Promise<unknown> {
   return result;
 }
 
+interface CrossFitRun {
+  config: Omit<DaeConfig, 'items'>;
+  train: Omit<TrainDaeOptions, 'seed'>;
+  lambdas: number[];
+  metrics: MetricSpec[];
+  selectionMetric: MetricSpec;
+}
+
+/**
+ * One seed, cross-fitted: each half of the validation users picks the DAE's epoch and EASE's λ that
+ * the other half is then scored with. Per half, each metric's per-user values.
+ */
+async function crossFitSeed(trainRows: CsrMatrix, validation: ValidationSet, seed: number, run: CrossFitRun): Promise<{ seconds: number; dae: Float64Array[][]; ease: Float64Array[][] }> {
+  const { metrics } = run;
+  const out = { seconds: 0, dae: [] as Float64Array[][], ease: [] as Float64Array[][] };
+  const halves = halveUsers(validation, seed);
+  for (const [selectOn, scoreOn] of [halves, [halves[1], halves[0]]]) {
+    const started = performance.now();
+    const trained = await trainDae(trainRows, run.config, { ...run.train, seed, validation: selectOn });
+    out.seconds += (performance.now() - started) / 1000;
+    out.dae.push(metricValues((rows, a, b) => trained.model.scores(sliceRows(rows, a, b)), scoreOn.input, scoreOn.heldOut, metrics));
+    trained.model.dispose();
+    const lambda = chooseEaseLambdaOn(trainRows, selectOn, run.lambdas, run.selectionMetric).lambda;
+    out.ease.push(metricValues(scorerOf(Ease.fit(trainRows, lambda)), scoreOn.input, scoreOn.heldOut, metrics));
+    progress(`seed ${seed}: epoch ${trained.bestEpoch}, λ ${lambda} picked on ${selectOn.input.rows} users; on the other ${scoreOn.input.rows}: dae ${fmt(metricMeans(metrics, out.dae.at(-1)!))} | ease ${fmt(metricMeans(metrics, out.ease.at(-1)!))}`);
+  }
+  return out;
+}
+
 /** λ by validation NDCG; without a validation split, on a validation carved from train. */
 function chooseEaseLambda(s: EvaluationSplit, lambdas: number[], metric: MetricSpec, seed: number, carveShare: number): { lambda: number; value: number } {
   if (s.validation) return chooseEaseLambdaOn(s.train, s.validation, lambdas, metric);
@@ -275,7 +298,7 @@ function chooseEaseLambda(s: EvaluationSplit, lambdas: number[], metric: MetricS
   return chooseEaseLambdaOn(carved.train, carved.validation, lambdas, metric);
 }
 
-function chooseEaseLambdaOn(fitOn: CsrMatrix, validation: HeldOutRows, lambdas: number[], metric: MetricSpec): { lambda: number; value: number } {
+function chooseEaseLambdaOn(fitOn: CsrMatrix, validation: ValidationSet, lambdas: number[], metric: MetricSpec): { lambda: number; value: number } {
   let best = { lambda: lambdas[0], value: -1 };
   for (const lambda of lambdas) {
     const value = evaluateRanking(scorerOf(Ease.fit(fitOn, lambda)), validation.input, validation.heldOut, [metric])[metric.name];
@@ -284,10 +307,8 @@ function chooseEaseLambdaOn(fitOn: CsrMatrix, validation: HeldOutRows, lambdas: 
   return best;
 }
 
-type HeldOutRows = { input: CsrMatrix; heldOut: CsrMatrix };
-
 /** The held-out users in two random halves (seeded), each as fold-in and scored rows. */
-function halveUsers(set: HeldOutRows, seed: number): [HeldOutRows, HeldOutRows] {
+function halveUsers(set: ValidationSet, seed: number): [ValidationSet, ValidationSet] {
   const order = shuffleInPlace(Int32Array.from({ length: set.input.rows }, (_, r) => r), createRng(seed + 2));
   const half = (rows: Int32Array) => ({ input: selectRows(set.input, rows), heldOut: selectRows(set.heldOut, rows) });
   const cut = Math.ceil(order.length / 2);
