@@ -11,12 +11,18 @@ const run = (args: string[]) =>
 describe('npm run evaluate (e2e)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'recoder-eval-'));
   const file = join(dir, 'ratings.csv');
+  // 29 validation users: halves of 15 and 14, so scoring the half that picked shows in the counts
+  const oddFile = join(dir, 'ratings-290.csv');
 
   beforeAll(() => {
     // a seeded world with latent clusters: the DAE has something to learn
-    const data = generateSynthetic({ users: 300, items: 120, seed: 4, perUser: 15, clusters: 6 });
-    const lines = Array.from(data.user, (u, k) => `u${u},i${data.item[k]},5,${1_700_000_000 + k}`);
-    writeFileSync(file, `userId,movieId,rating,timestamp\n${lines.join('\n')}\n`);
+    const write = (path: string, users: number) => {
+      const data = generateSynthetic({ users, items: 120, seed: 4, perUser: 15, clusters: 6 });
+      const lines = Array.from(data.user, (u, k) => `u${u},i${data.item[k]},5,${1_700_000_000 + k}`);
+      writeFileSync(path, `userId,movieId,rating,timestamp\n${lines.join('\n')}\n`);
+    };
+    write(file, 300);
+    write(oddFile, 290);
   });
 
   it('ends with one JSON line: every parameter, the means over seeds, and the DAE against EASE paired over test users', async () => {
@@ -39,13 +45,14 @@ describe('npm run evaluate (e2e)', () => {
   }, 120_000);
 
   it('cross-fits validation: each half of the validation users is scored once, by the epoch and λ the other half picked, and test is never scored', async () => {
-    const { stdout } = await run(['--data', file, '--format', 'csv', '--seeds', '1', '--epochs', '15', '--patience', '5', '--validation-only', '--cross-fit']);
+    const { stdout } = await run(['--data', oddFile, '--format', 'csv', '--seeds', '1', '--epochs', '15', '--patience', '5', '--validation-only', '--cross-fit']);
     const result = JSON.parse(stdout);
     expect(result.test).toMatch(/not scored/);
     expect(result.dae).toBeUndefined();
     const { dae, ease, dae_minus_ease: paired, dae_per_user: perUser } = result.cross_fit;
     // every validation user once, across the two halves
-    expect(paired['ndcg@100'].users).toBe(Math.round(result.users * 0.1));
+    expect(paired['ndcg@100'].users).toBe(29);
+    expect(result.users).toBe(290);
     expect(perUser['ndcg@100']).toHaveLength(paired['ndcg@100'].users);
     const mean = perUser['ndcg@100'].reduce((a: number, b: number) => a + b, 0) / perUser['ndcg@100'].length;
     expect(mean).toBeCloseTo(dae['ndcg@100'], 4);
