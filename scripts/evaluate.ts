@@ -119,31 +119,32 @@ async function main(args: string[]): Promise<unknown> {
   const minItem = protocolName === 'strong' ? 0 : num(flags['min-item-interactions'] ?? '0', 'min-item-interactions');
 
   const defaults = EVAL_DAE_DEFAULTS[protocolName];
+  const numFlag = (name: (typeof FLAGS)[number], fallback: number) => (flags[name] ? num(flags[name], name) : fallback);
   const config: Omit<DaeConfig, 'items'> = {
     ...DEFAULT_DAE_CONFIG,
     hidden: flags.hidden !== undefined ? (flags.hidden === '' || flags.hidden === 'none' ? [] : list(flags.hidden, 'hidden')) : defaults.hidden,
-    embeddingDim: flags.dim ? num(flags.dim, 'dim') : defaults.dim,
+    embeddingDim: numFlag('dim', defaults.dim),
     activation: (flags.activation ?? DEFAULT_DAE_CONFIG.activation) as Activation,
     loss: (flags.loss ?? defaults.loss) as DaeLoss,
     input: (flags.input ?? DEFAULT_DAE_CONFIG.input) as DaeInput,
   };
   const train: Omit<TrainDaeOptions, 'seed'> = {
     ...DEFAULT_TRAIN_OPTIONS,
-    epochs: flags.epochs ? num(flags.epochs, 'epochs') : defaults.epochs,
-    patience: flags.patience ? num(flags.patience, 'patience') : defaults.patience,
-    batchSize: flags['batch-size'] ? num(flags['batch-size'], 'batch-size') : defaults.batchSize,
-    learningRate: flags.lr ? num(flags.lr, 'lr') : defaults.learningRate,
-    dropout: flags.dropout ? num(flags.dropout, 'dropout') : defaults.dropout,
-    emphasis: flags.emphasis ? num(flags.emphasis, 'emphasis') : defaults.emphasis,
-    positiveWeight: flags['positive-weight'] ? num(flags['positive-weight'], 'positive-weight') : DEFAULT_TRAIN_OPTIONS.positiveWeight,
-    lrDecayPatience: flags['lr-decay-patience'] ? num(flags['lr-decay-patience'], 'lr-decay-patience') : DEFAULT_TRAIN_OPTIONS.lrDecayPatience,
-    lrDecayFactor: flags['lr-decay-factor'] ? num(flags['lr-decay-factor'], 'lr-decay-factor') : DEFAULT_TRAIN_OPTIONS.lrDecayFactor,
-    weightDecay: flags['weight-decay'] ? num(flags['weight-decay'], 'weight-decay') : defaults.weightDecay,
-    threads: flags.threads ? num(flags.threads, 'threads') : availableParallelism(),
-    shards: flags.shards ? num(flags.shards, 'shards') : DEFAULT_SHARDS,
-    carveValidation: flags['carve-validation'] ? num(flags['carve-validation'], 'carve-validation') : defaults.carveValidation,
+    epochs: numFlag('epochs', defaults.epochs),
+    patience: numFlag('patience', defaults.patience),
+    batchSize: numFlag('batch-size', defaults.batchSize),
+    learningRate: numFlag('lr', defaults.learningRate),
+    dropout: numFlag('dropout', defaults.dropout),
+    emphasis: numFlag('emphasis', defaults.emphasis),
+    positiveWeight: numFlag('positive-weight', DEFAULT_TRAIN_OPTIONS.positiveWeight),
+    lrDecayPatience: numFlag('lr-decay-patience', DEFAULT_TRAIN_OPTIONS.lrDecayPatience),
+    lrDecayFactor: numFlag('lr-decay-factor', DEFAULT_TRAIN_OPTIONS.lrDecayFactor),
+    weightDecay: numFlag('weight-decay', defaults.weightDecay),
+    threads: numFlag('threads', availableParallelism()),
+    shards: numFlag('shards', DEFAULT_SHARDS),
+    carveValidation: numFlag('carve-validation', defaults.carveValidation),
     validationK: protocolName === 'strong' ? 100 : k,
-    ema: flags.ema ? num(flags.ema, 'ema') : defaults.ema,
+    ema: numFlag('ema', defaults.ema),
   };
   // model selection without looking at test: no refit, no test scoring, validation figures only
   const validationOnly = flags['validation-only'] === 'true';
