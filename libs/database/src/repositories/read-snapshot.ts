@@ -1,16 +1,15 @@
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /**
  * Runs `read` on one pooled connection inside a REPEATABLE READ READ ONLY transaction, so a count
  * and the rows streamed after it (COPY) agree. The raw pg client is handed over because COPY
  * streams need it. A connection that failed mid-read is dropped, not pooled: after a broken COPY
- * the session is not worth trusting.
+ * the session is not worth trusting (pg's `release(err)` destroys it).
  */
 export async function inReadSnapshot<T>(db: DataSource, read: (client: PoolClient) => Promise<T>): Promise<T> {
-  const runner = db.createQueryRunner();
-  await runner.connect();
-  const client = (runner as unknown as { databaseConnection: PoolClient }).databaseConnection;
+  const [client, release] = (await (db.driver as PostgresDriver).obtainMasterConnection()) as [PoolClient, (err?: Error) => void];
   let failed: Error | undefined;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -22,6 +21,6 @@ export async function inReadSnapshot<T>(db: DataSource, read: (client: PoolClien
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    await (runner as unknown as { releasePostgresConnection(err?: Error): Promise<void> }).releasePostgresConnection(failed);
+    release(failed);
   }
 }
