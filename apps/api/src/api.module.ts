@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -22,6 +22,7 @@ import { RecommendationsModule } from './recommendations/recommendations.module'
 import { StatsModule } from './stats/stats.module';
 import { TrainingModule } from './training/training.module';
 import { UsersModule } from './users/users.module';
+import { InputValidationPipe } from './validation/input-validation.pipe';
 
 /** The committed schema: regenerated when the app boots outside production, so a change shows in the diff. */
 const MAX_QUERY_DEPTH = 6;
@@ -62,6 +63,10 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
     AnomaliesModule,
     ExportsModule,
   ],
-  providers: [{ provide: APP_FILTER, useClass: GraphqlExceptionFilter }],
+  providers: [
+    { provide: APP_FILTER, useClass: GraphqlExceptionFilter },
+    // every resolver's arguments, by their @ArgsType / @InputType classes' rules
+    { provide: APP_PIPE, useClass: InputValidationPipe },
+  ],
 })
 export class ApiModule {}

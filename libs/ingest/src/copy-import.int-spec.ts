@@ -101,7 +101,7 @@ describe(importInteractionFile.name, () => {
     for (let k = 0; k < 500; k++) lines.push(`u${k},i${k % 37},1,${1700000000 + k}`);
     lines.splice(251, 0, 'u1,i1,not-a-number,1700000000');
     const path = file('bad.csv', lines);
-    await expect(importInteractionFile({ url, path, format: 'csv' })).rejects.toThrow(/^line 252: weight "not-a-number" is not a finite number$/);
+    await expect(importInteractionFile({ url, path, format: 'csv' })).rejects.toThrow(/^line 252: weight "not-a-number" must be a finite number$/);
     expect(await counts()).toEqual({ users: 0, items: 0, interactions: 0 });
   });
 

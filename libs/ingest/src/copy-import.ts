@@ -3,6 +3,7 @@ import { Client, ClientBase, Pool } from 'pg';
 import { FileStagingState, interactionFileStagingChunks } from './file-copy-chunks';
 import { InteractionFormat, INTERACTION_FORMATS, isInteractionFormat } from './formats';
 import { ImportErrorCode, ImportException } from './import-errors';
+import { idProblem } from './input-rules';
 import { FILE_STAGING_COLUMNS, InteractionStagingRepository, StagingColumn } from './interaction-staging.repository';
 
 /** Where an import writes: a connection URL (a client of its own) or a pool to borrow one from. */
@@ -40,7 +41,6 @@ export const DEFAULT_TYPE_BY_FORMAT: Record<InteractionFormat, string> = {
   csv: 'interaction',
 };
 
-export const MAX_TYPE_LENGTH = 64;
 const TEMP_BUFFERS = '256MB';
 
 export type ImportFileOptions = ImportTarget & {
@@ -187,9 +187,8 @@ async function withClient<T>(target: ImportTarget, work: (client: ClientBase) =>
 }
 
 function checkType(type: string): string {
-  if (type.trim() === '' || type.length > MAX_TYPE_LENGTH) {
-    throw new ImportException(ImportErrorCode.InvalidType, `type must be 1 to ${MAX_TYPE_LENGTH} characters`);
-  }
+  const problem = idProblem(type);
+  if (problem) throw new ImportException(ImportErrorCode.InvalidType, `type ${problem}`);
   return type;
 }
 

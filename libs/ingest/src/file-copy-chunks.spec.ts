@@ -63,7 +63,7 @@ describe(interactionFileStagingChunks.name, () => {
         'u6,i7,1e2,1700000004\r',
         'urn:u7,i8,007,0000000005',
         'u8,i9,-1.5,1700000006',
-        'u9,tab\there,1,1700000007',
+        'u9,sp ace,1,1700000007',
         'u10,"back\\slash",1,1700000008',
         'u1,i1,3,1700000000',
       ].join('\n'),
@@ -99,11 +99,15 @@ describe(interactionFileStagingChunks.name, () => {
     ['u1,i1,1,1\nu2,i2,abc,1\n', /line 3: weight "abc"/],
     ['u1,i1,1,1\nu2,i2,1,1,5\n', /line 3: expected 2 to 4 fields, got 5/],
     ['u1,i1,1,1\nu2,i2,1,99999999999\n', /line 3: timestamp/],
-    ['u1,i1,1,1\nu2,i2,1e39,1\n', /line 3: weight 1e\+39 is out of range/],
-    ['u1,i1,1,1\nu2,i\0x,1,1\n', /line 3: item contains a NUL/],
+    ['u1,i1,1,1\nu2,i2,1e39,1\n', /line 3: weight "1e39" must be 0 or between/],
+    ['u1,i1,1,1\nu2,i\0x,1,1\n', /line 3: item must not contain a NUL/],
     // a lone CR inside a line: it would end the id's line in ids.txt for most readers
-    ['u1,i1,1,1\nu\r2,i2,1,1\n', /line 3: user contains a line break \(U\+000D\)/],
-    ['u1,i1,1,1\n,i2,1,1\n', /line 3: user is empty/],
+    ['u1,i1,1,1\nu\r2,i2,1,1\n', /line 3: user must not contain a line break \(U\+000D\)/],
+    ['u1,i1,1,1\n,i2,1,1\n', /line 3: user must not be empty/],
+    // the API's rules: no control character in an id, no weight past 1e6, no time more than a day ahead
+    ['u1,i1,1,1\nu2,tab\there,1,1\n', /line 3: item must not contain a control character \(U\+0009\)/],
+    ['u1,i1,1,1\nu2,i2,1000001,1\n', /line 3: weight "1000001" must be 0 or between/],
+    [`u1,i1,1,1\nu2,i2,1,${Math.floor(Date.now() / 1000) + 2 * 86400}\n`, /line 3: timestamp "\d+" must not be more than a day in the future/],
   ])('names the first bad line of %j', async (content, message) => {
     const sut = file('bad.csv', `h\n${content}`.replace(/^h\n/, 'user,item,weight,timestamp\n'));
     await expect(encode(sut, 'csv')).rejects.toThrow(message);

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { checkFitsReal, CopyBuffer, IdDictionary, NO_TIMESTAMP_SECONDS } from './copy-text';
-import { hasHeader, InteractionFormat, MAX_EXTERNAL_ID_LENGTH, parseInteractionLine } from './formats';
+import { hasHeader, InteractionFormat, parseInteractionLine } from './formats';
+import { latestOccurredAtMs, MAX_EXTERNAL_ID_LENGTH } from './input-rules';
 
 /** Big reads: fewer chunks through the stream machinery, one COPY message per read. */
 const READ_CHUNK_BYTES = 1 << 20;
@@ -21,10 +22,9 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const BOM = [0xef, 0xbb, 0xbf];
 
-// the fast path copies a weight's digits as they are; a short plain decimal reads the same in Postgres
-const MAX_FAST_WEIGHT_BYTES = 9;
-// 2200-01-01 in unix seconds: parseTimestamp's bound
-const MAX_FAST_SECONDS = 7_258_118_400;
+// the fast path copies a weight's digits as they are; a short plain decimal reads the same in Postgres,
+// and six characters ("999999", "0.0001") stay within weightProblem's range
+const MAX_FAST_WEIGHT_BYTES = 6;
 const MAX_FAST_SECONDS_DIGITS = 10;
 
 /** What a file import learns while it streams. */
@@ -82,6 +82,9 @@ class LineEncoder {
   // field boundaries of the current line, reused: no allocation per line
   private readonly starts = new Int32Array(4);
   private readonly ends = new Int32Array(4);
+  // parseTimestamp's bound (a day ahead of now), fixed for the import: the slow path gets the same now
+  private readonly now = Date.now();
+  private readonly maxSeconds = Math.floor(latestOccurredAtMs(this.now) / 1000);
 
   constructor(
     private readonly format: InteractionFormat,
@@ -126,7 +129,7 @@ class LineEncoder {
     const hasWeight = fields > 2 && ends[2] > starts[2];
     if (hasWeight && !isFastWeight(buffer, starts[2], ends[2])) return false;
     const hasTimestamp = fields > 3 && ends[3] > starts[3];
-    if (hasTimestamp && !isFastSeconds(buffer, starts[3], ends[3])) return false;
+    if (hasTimestamp && !isFastSeconds(buffer, starts[3], ends[3], this.maxSeconds)) return false;
 
     const user = this.state.users.indexOfBytes(buffer, starts[0], ends[0]);
     const item = this.state.items.indexOfBytes(buffer, starts[1], ends[1]);
@@ -146,7 +149,7 @@ class LineEncoder {
   }
 
   private encodeSlow(line: string, lineNo: number, out: CopyBuffer): void {
-    const row = parseInteractionLine(this.format, line, lineNo);
+    const row = parseInteractionLine(this.format, line, lineNo, this.now);
     if (row === null) return;
     checkFitsReal(row.weight, lineNo);
     out.uint(this.state.users.indexOf(row.user));
@@ -179,7 +182,7 @@ function isFastWeight(buffer: Buffer, start: number, end: number): boolean {
 }
 
 /** Whole unix seconds within parseTimestamp's range. */
-function isFastSeconds(buffer: Buffer, start: number, end: number): boolean {
+function isFastSeconds(buffer: Buffer, start: number, end: number, maxSeconds: number): boolean {
   if (end - start > MAX_FAST_SECONDS_DIGITS) return false;
   let seconds = 0;
   for (let i = start; i < end; i++) {
@@ -187,5 +190,5 @@ function isFastSeconds(buffer: Buffer, start: number, end: number): boolean {
     if (c < ZERO || c > NINE) return false;
     seconds = seconds * 10 + (c - ZERO);
   }
-  return seconds <= MAX_FAST_SECONDS;
+  return seconds <= maxSeconds;
 }

@@ -1,3 +1,4 @@
+export * from './input-rules';
 export * from './formats';
 export * from './read-interaction-file';
 export * from './import-errors';

@@ -1,5 +1,7 @@
-import { Args, Float, ID, Int, Query, Resolver } from '@nestjs/graphql';
+import { Args, Query, Resolver } from '@nestjs/graphql';
 import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
+import { UserIdArgs } from '../validation/id.args';
+import { AnomalousUsersArgs } from './dto/anomalous-users.args';
 import { AnomaliesService } from './anomalies.service';
 import { UserAnomaly } from './models/user-anomaly.model';
 
@@ -8,16 +10,13 @@ export class AnomaliesResolver {
   constructor(private readonly anomalies: AnomaliesService) {}
 
   @Query(() => UserAnomaly, { nullable: true, description: 'The user\'s anomaly score under the active model; null without a model or a history.' })
-  userAnomaly(@Args('userId', { type: () => ID }) userId: string): Promise<UserAnomaly | null> {
+  userAnomaly(@Args() { userId }: UserIdArgs): Promise<UserAnomaly | null> {
     return this.anomalies.forUser(userId);
   }
 
   @AdminOnly()
   @Query(() => [UserAnomaly], { description: `${ADMIN_ONLY_NOTE} The users whose histories the active model finds most surprising, highest score first.` })
-  anomalousUsers(
-    @Args('limit', { type: () => Int, defaultValue: 50 }) limit: number,
-    @Args('minPercentile', { type: () => Float, defaultValue: 0 }) minPercentile: number,
-  ): Promise<UserAnomaly[]> {
+  anomalousUsers(@Args() { limit, minPercentile }: AnomalousUsersArgs): Promise<UserAnomaly[]> {
     return this.anomalies.mostAnomalous(limit, minPercentile);
   }
 }

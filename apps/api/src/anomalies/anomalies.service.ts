@@ -1,12 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AnomalyRepository, InteractionRepository } from '@app/database';
 import { reconstructionLoss, rowsFromItemLists } from '@app/model';
-import { BadUserInputError } from '../errors/api-error';
 import { LiveModelService } from '../recommendations/live-model.service';
 import { RecommendationSource } from '../recommendations/models/recommendations.model';
 import { UserAnomaly } from './models/user-anomaly.model';
-
-export const MAX_ANOMALOUS_USERS = 1000;
 
 @Injectable()
 export class AnomaliesService {
@@ -32,10 +29,6 @@ export class AnomaliesService {
   }
 
   async mostAnomalous(limit: number, minPercentile: number): Promise<UserAnomaly[]> {
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ANOMALOUS_USERS) {
-      throw new BadUserInputError(`limit must be between 1 and ${MAX_ANOMALOUS_USERS}`, { field: 'limit' });
-    }
-    if (!(minPercentile >= 0 && minPercentile <= 100)) throw new BadUserInputError('minPercentile must be between 0 and 100', { field: 'minPercentile' });
     const live = this.live.current();
     if (!live) return [];
     const rows = await this.anomalies.mostAnomalous(live.version, limit, minPercentile);

@@ -1,26 +1,19 @@
-import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
-import { EmbeddingsService, MAX_EMBEDDING_IDS } from './embeddings.service';
-import { EmbeddingBatch, EmbeddingKind, EmbeddingMapBatch } from './models/embedding-batch.model';
+import { Args, Query, Resolver } from '@nestjs/graphql';
+import { EmbeddingsArgs, MAX_EMBEDDING_IDS } from './dto/embeddings.args';
+import { EmbeddingsService } from './embeddings.service';
+import { EmbeddingBatch, EmbeddingMapBatch } from './models/embedding-batch.model';
 
 @Resolver()
 export class EmbeddingsResolver {
   constructor(private readonly service: EmbeddingsService) {}
 
   @Query(() => EmbeddingBatch, { description: `Up to ${MAX_EMBEDDING_IDS} user or item vectors of a model version (default: the active one).` })
-  embeddings(
-    @Args('kind', { type: () => EmbeddingKind }) kind: EmbeddingKind,
-    @Args('ids', { type: () => [ID] }) ids: string[],
-    @Args('version', { type: () => Int, nullable: true }) version?: number,
-  ): Promise<EmbeddingBatch> {
+  embeddings(@Args() { kind, ids, version }: EmbeddingsArgs): Promise<EmbeddingBatch> {
     return this.service.batch(kind, ids, version ?? undefined);
   }
 
   @Query(() => EmbeddingMapBatch, { description: `Up to ${MAX_EMBEDDING_IDS} users or items on the version's 2-D map (its vectors' first principal components; default: the active version).` })
-  embeddingMap(
-    @Args('kind', { type: () => EmbeddingKind }) kind: EmbeddingKind,
-    @Args('ids', { type: () => [ID] }) ids: string[],
-    @Args('version', { type: () => Int, nullable: true }) version?: number,
-  ): Promise<EmbeddingMapBatch> {
+  embeddingMap(@Args() { kind, ids, version }: EmbeddingsArgs): Promise<EmbeddingMapBatch> {
     return this.service.map(kind, ids, version ?? undefined);
   }
 }

@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { projectOnMap } from '@app/model';
-import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
+import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { EmbeddingBatch, EmbeddingKind, EmbeddingMapBatch } from './models/embedding-batch.model';
-
-export const MAX_EMBEDDING_IDS = 1000;
 
 @Injectable()
 export class EmbeddingsService {
@@ -38,7 +36,6 @@ export class EmbeddingsService {
 
   /** The version asked for (the active one by default), once it is known to be complete. */
   private async published(ids: string[], version?: number) {
-    if (ids.length > MAX_EMBEDDING_IDS) throw new BadUserInputError(`At most ${MAX_EMBEDDING_IDS} ids per call, got ${ids.length}`, { field: 'ids' });
     const v = version ?? (await this.store.activeVersion());
     if (v === null) throw new ApiError(ApiErrorCode.NotFound, 'No model has been trained yet');
     const meta = await this.store.readMeta(v);

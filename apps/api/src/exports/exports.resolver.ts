@@ -1,8 +1,9 @@
-import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
-import { EmbeddingKind } from '../embeddings/models/embedding-batch.model';
+import { IdArgs } from '../validation/id.args';
+import { ExportEmbeddingsArgs } from './dto/export-embeddings.args';
 import { ExportsService } from './exports.service';
-import { ExportFormat, ExportJobModel } from './models/export-job.model';
+import { ExportJobModel } from './models/export-job.model';
 
 @Resolver()
 export class ExportsResolver {
@@ -10,17 +11,13 @@ export class ExportsResolver {
 
   @AdminOnly()
   @Mutation(() => ExportJobModel, { description: `${ADMIN_ONLY_NOTE} Writes every user or item vector of a version (default: active) to files in the worker.` })
-  exportEmbeddings(
-    @Args('kind', { type: () => EmbeddingKind }) kind: EmbeddingKind,
-    @Args('format', { type: () => ExportFormat }) format: ExportFormat,
-    @Args('version', { type: () => Int, nullable: true }) version?: number,
-  ): Promise<ExportJobModel> {
+  exportEmbeddings(@Args() { kind, format, version }: ExportEmbeddingsArgs): Promise<ExportJobModel> {
     return this.exports.request(kind, format, version ?? undefined);
   }
 
   @AdminOnly()
   @Query(() => ExportJobModel, { nullable: true, description: `${ADMIN_ONLY_NOTE} An export job's state, progress and files.` })
-  exportJob(@Args('id', { type: () => ID }) id: string): Promise<ExportJobModel | null> {
+  exportJob(@Args() { id }: IdArgs): Promise<ExportJobModel | null> {
     return this.exports.job(id);
   }
 }

@@ -1,8 +1,7 @@
 import { Args, Mutation, Resolver } from '@nestjs/graphql';
-import { InteractionInput } from './dto/interaction.input';
+import { MAX_INTERACTIONS_PER_BATCH, RecordInteractionsArgs } from './dto/record-interactions.args';
 import { InteractionsService } from './interactions.service';
 import { RecordInteractionsResult } from './models/record-interactions-result.model';
-import { MAX_INTERACTIONS_PER_BATCH } from './validate-interactions';
 
 @Resolver()
 export class InteractionsResolver {
@@ -11,7 +10,7 @@ export class InteractionsResolver {
   @Mutation(() => RecordInteractionsResult, {
     description: `Stores up to ${MAX_INTERACTIONS_PER_BATCH} events in one transaction; unknown users and items are created. An invalid event fails the whole batch (BAD_USER_INPUT naming its index and field) and nothing is written.`,
   })
-  recordInteractions(@Args('input', { type: () => [InteractionInput] }) input: InteractionInput[]): Promise<RecordInteractionsResult> {
+  recordInteractions(@Args() { input }: RecordInteractionsArgs): Promise<RecordInteractionsResult> {
     return this.interactions.record(input);
   }
 }

@@ -3,7 +3,7 @@ import { InteractionRepository } from '@app/database';
 import { InteractionInput } from './dto/interaction.input';
 import { RecordInteractionsResult } from './models/record-interactions-result.model';
 import { StaleFlagsService } from './stale-flags.service';
-import { validateInteractions } from './validate-interactions';
+import { toNewInteractions } from './to-new-interactions';
 
 @Injectable()
 export class InteractionsService {
@@ -13,11 +13,11 @@ export class InteractionsService {
   ) {}
 
   /**
-   * All or nothing: an invalid event fails the batch before anything is written. Then the users'
+   * All or nothing: an invalid event failed the batch's validation before anything is written. Then the users'
    * cached embeddings are flagged (or the flags owed), so their next answer folds in what they did.
    */
   async record(input: InteractionInput[]): Promise<RecordInteractionsResult> {
-    const batch = validateInteractions(input);
+    const batch = toNewInteractions(input);
     if (batch.length === 0) return { accepted: 0, duplicates: 0 };
     const result = await this.interactions.recordBatch(batch);
     if (result.accepted > 0) await this.staleFlags.flag([...new Set(batch.map((e) => e.userId))]);

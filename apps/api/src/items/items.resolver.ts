@@ -1,6 +1,7 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { ItemInput } from './dto/item.input';
-import { ItemsService, MAX_ITEMS_PER_UPSERT } from './items.service';
+import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { IdArgs } from '../validation/id.args';
+import { MAX_ITEMS_PER_UPSERT, UpsertItemsArgs } from './dto/upsert-items.args';
+import { ItemsService } from './items.service';
 import { Item } from './models/item.model';
 
 @Resolver(() => Item)
@@ -8,12 +9,12 @@ export class ItemsResolver {
   constructor(private readonly items: ItemsService) {}
 
   @Query(() => Item, { nullable: true })
-  item(@Args('id', { type: () => ID }) id: string): Promise<Item | null> {
+  item(@Args() { id }: IdArgs): Promise<Item | null> {
     return this.items.find(id);
   }
 
   @Mutation(() => [Item], { description: `Creates or updates up to ${MAX_ITEMS_PER_UPSERT} items in one transaction.` })
-  upsertItems(@Args('input', { type: () => [ItemInput] }) input: ItemInput[]): Promise<Item[]> {
+  upsertItems(@Args() { input }: UpsertItemsArgs): Promise<Item[]> {
     return this.items.upsert(input);
   }
 }

@@ -1,5 +1,6 @@
-import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
-import { ItemFilter } from './dto/item-filter.input';
+import { Args, Query, Resolver } from '@nestjs/graphql';
+import { UserIdArgs } from '../validation/id.args';
+import { RecommendationsArgs, SessionRecommendationsArgs, SimilarItemsArgs } from './dto/recommendations.args';
 import { Recommendations, SessionRecommendations, UserEmbedding } from './models/recommendations.model';
 import { RecommendationsService } from './recommendations.service';
 
@@ -8,31 +9,22 @@ export class RecommendationsResolver {
   constructor(private readonly service: RecommendationsService) {}
 
   @Query(() => Recommendations, { description: 'What the user should see next: the decoder\'s reconstruction of their history. Always answers.' })
-  recommendations(
-    @Args('userId', { type: () => ID }) userId: string,
-    @Args('limit', { type: () => Int, defaultValue: 20 }) limit: number,
-    @Args('excludeSeen', { defaultValue: true }) excludeSeen: boolean,
-    @Args('filter', { type: () => ItemFilter, nullable: true }) filter?: ItemFilter,
-  ): Promise<Recommendations> {
+  recommendations(@Args() { userId, limit, excludeSeen, filter }: RecommendationsArgs): Promise<Recommendations> {
     return this.service.forUser(userId, limit, excludeSeen, filter ?? undefined);
   }
 
   @Query(() => SessionRecommendations, { description: 'Recommendations for an anonymous session: the given items folded in as a history.' })
-  recommendationsForItems(
-    @Args('itemIds', { type: () => [ID] }) itemIds: string[],
-    @Args('limit', { type: () => Int, defaultValue: 20 }) limit: number,
-    @Args('filter', { type: () => ItemFilter, nullable: true }) filter?: ItemFilter,
-  ): Promise<SessionRecommendations> {
+  recommendationsForItems(@Args() { itemIds, limit, filter }: SessionRecommendationsArgs): Promise<SessionRecommendations> {
     return this.service.forItems(itemIds, limit, filter ?? undefined);
   }
 
   @Query(() => Recommendations, { description: 'Nearest items by cosine of the model\'s item vectors.' })
-  similarItems(@Args('itemId', { type: () => ID }) itemId: string, @Args('limit', { type: () => Int, defaultValue: 20 }) limit: number): Promise<Recommendations> {
+  similarItems(@Args() { itemId, limit }: SimilarItemsArgs): Promise<Recommendations> {
     return this.service.similarItems(itemId, limit);
   }
 
   @Query(() => UserEmbedding, { nullable: true, description: 'The user\'s embedding in the active model; null without a model or a history.' })
-  userEmbedding(@Args('userId', { type: () => ID }) userId: string): Promise<UserEmbedding | null> {
+  userEmbedding(@Args() { userId }: UserIdArgs): Promise<UserEmbedding | null> {
     return this.service.userEmbedding(userId);
   }
 }

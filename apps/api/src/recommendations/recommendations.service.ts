@@ -3,15 +3,13 @@ import { EnvVars } from '@app/config';
 import { CatalogueItem, InteractionRepository } from '@app/database';
 import { CachedUser, EmbeddingStoreRepository, TopItems } from '@app/embedding-store';
 import { rankedItems, rowsFromItemLists, topK, withSeenItems } from '@app/model';
-import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
+import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { Catalogue, CatalogueService, matchesAttributes } from './catalogue.service';
 import { ItemFilter } from './dto/item-filter.input';
 import { LiveModel, LiveModelService } from './live-model.service';
 import { TickBatcher } from './tick-batcher';
 import { RecommendationSource, Recommendations, ScoredItem, SessionRecommendations, UserEmbedding } from './models/recommendations.model';
 
-export const MAX_LIMIT = 500;
-const MAX_SESSION_ITEMS = 1000;
 /** Seen items scored one by one to merge them into a cached ranking; more are decoded. */
 const MAX_RESCORED_ITEMS = 500;
 
@@ -63,7 +61,6 @@ export class RecommendationsService {
    * embedding (to fold the history in); what the top items cannot answer is decoded.
    */
   async forUser(userId: string, limit: number, excludeSeen: boolean, filter?: ItemFilter): Promise<Recommendations> {
-    checkLimit(limit);
     const live = this.live.current();
     const [catalogue, cached] = await Promise.all([this.catalogue.get(), live && this.cachedUser(live, userId)]);
     if (live && cached?.top && !cached.stale && excludeSeen) {
@@ -117,8 +114,6 @@ export class RecommendationsService {
 
   /** Anonymous or session recommendations: the given items folded in as an ad hoc history. */
   async forItems(itemIds: string[], limit: number, filter?: ItemFilter): Promise<SessionRecommendations> {
-    checkLimit(limit);
-    if (itemIds.length > MAX_SESSION_ITEMS) throw new BadUserInputError(`At most ${MAX_SESSION_ITEMS} item ids`, { field: 'itemIds' });
     const catalogue = await this.catalogue.get();
     const live = this.live.current();
     const unknownItemIds = live ? itemIds.filter((id) => !live.itemIndex.has(id)) : [...itemIds];
@@ -136,7 +131,6 @@ export class RecommendationsService {
 
   /** Nearest items by cosine of the item vectors. */
   async similarItems(itemId: string, limit: number): Promise<Recommendations> {
-    checkLimit(limit);
     const catalogue = await this.catalogue.get();
     if (!catalogue.byId.has(itemId)) throw new ApiError(ApiErrorCode.NotFound, `No item "${itemId}"`);
     const live = this.live.current();
@@ -348,8 +342,4 @@ function indicesOf(live: LiveModel, itemIds: readonly string[]): number[] {
     if (i !== undefined) out.push(i);
   }
   return out;
-}
-
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new BadUserInputError(`limit must be between 1 and ${MAX_LIMIT}`, { field: 'limit' });
 }

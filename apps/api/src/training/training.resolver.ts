@@ -1,5 +1,8 @@
-import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
+import { IdArgs } from '../validation/id.args';
+import { OptionalVersionArgs, VersionArgs } from '../validation/version.args';
+import { ModelsArgs } from './dto/models.args';
 import { TrainingConfigInput } from './dto/training-config.input';
 import { ModelVersionModel } from './models/model-version.model';
 import { TrainingJobModel } from './models/training-job.model';
@@ -22,25 +25,25 @@ export class TrainingResolver {
 
   @AdminOnly()
   @Query(() => TrainingJobModel, { nullable: true, description: `${ADMIN_ONLY_NOTE} A training job's state and progress.` })
-  trainingJob(@Args('id', { type: () => ID }) id: string): Promise<TrainingJobModel | null> {
+  trainingJob(@Args() { id }: IdArgs): Promise<TrainingJobModel | null> {
     return this.training.job(id);
   }
 
   @AdminOnly()
   @Query(() => [ModelVersionModel], { description: `${ADMIN_ONLY_NOTE} Model versions, newest first.` })
-  models(@Args('limit', { type: () => Int, defaultValue: 20 }) limit: number): Promise<ModelVersionModel[]> {
+  models(@Args() { limit }: ModelsArgs): Promise<ModelVersionModel[]> {
     return this.training.models(limit);
   }
 
   @AdminOnly()
   @Query(() => ModelVersionModel, { nullable: true, description: `${ADMIN_ONLY_NOTE} One version; the active one by default.` })
-  model(@Args('version', { type: () => Int, nullable: true }) version?: number): Promise<ModelVersionModel | null> {
+  model(@Args() { version }: OptionalVersionArgs): Promise<ModelVersionModel | null> {
     return this.training.model(version ?? undefined);
   }
 
   @AdminOnly()
   @Mutation(() => ModelVersionModel, { description: `${ADMIN_ONLY_NOTE} Makes a READY version live again (rollback).` })
-  activateModel(@Args('version', { type: () => Int }) version: number): Promise<ModelVersionModel> {
+  activateModel(@Args() { version }: VersionArgs): Promise<ModelVersionModel> {
     return this.training.activate(version);
   }
 }

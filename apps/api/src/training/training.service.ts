@@ -4,7 +4,7 @@ import { Job, Queue } from 'bullmq';
 import { ModelVersionEntity, ModelVersionRepository } from '@app/database';
 import { JobName, JobPayloads, QueueName, TRAINING_DEDUPLICATION_ID, TrainingProgress } from '@app/queue';
 import { ModelRegistryService, RegistryError } from '@app/registry';
-import { ApiError, ApiErrorCode, BadUserInputError } from '../errors/api-error';
+import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { TrainingConfigInput } from './dto/training-config.input';
 import { ModelVersionModel } from './models/model-version.model';
 import { jobStateOf } from '../jobs/job-state';
@@ -43,7 +43,6 @@ export class TrainingService {
   }
 
   async models(limit: number): Promise<ModelVersionModel[]> {
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new BadUserInputError('limit must be between 1 and 100', { field: 'limit' });
     return (await this.versions.list(limit)).map(toModelVersion);
   }
 

@@ -1,5 +1,7 @@
-import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
+import { IdArgs } from '../validation/id.args';
+import { HistoryArgs } from './dto/history.args';
 import { InteractionPage } from '../interactions/models/interaction.model';
 import { User } from './models/user.model';
 import { UsersService } from './users.service';
@@ -9,16 +11,12 @@ export class UsersResolver {
   constructor(private readonly users: UsersService) {}
 
   @Query(() => User, { nullable: true, description: 'A user by id; null if recoder has never seen them.' })
-  user(@Args('id', { type: () => ID }) id: string): Promise<User | null> {
+  user(@Args() { id }: IdArgs): Promise<User | null> {
     return this.users.find(id);
   }
 
   @ResolveField(() => InteractionPage, { description: 'Their interactions, newest first.' })
-  interactions(
-    @Parent() user: User,
-    @Args('limit', { type: () => Int, defaultValue: 50 }) limit: number,
-    @Args('before', { type: () => String, nullable: true }) before?: string,
-  ): Promise<InteractionPage> {
+  interactions(@Parent() user: User, @Args() { limit, before }: HistoryArgs): Promise<InteractionPage> {
     return this.users.history(user, limit, before);
   }
 
@@ -29,7 +27,7 @@ export class UsersResolver {
 
   @AdminOnly()
   @Mutation(() => Boolean, { description: `${ADMIN_ONLY_NOTE} Erases a user and all their interactions; false if there was no such user.` })
-  deleteUser(@Args('id', { type: () => ID }) id: string): Promise<boolean> {
+  deleteUser(@Args() { id }: IdArgs): Promise<boolean> {
     return this.users.delete(id);
   }
 }

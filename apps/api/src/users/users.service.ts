@@ -1,11 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InteractionRepository, UserRepository } from '@app/database';
-import { BadUserInputError } from '../errors/api-error';
 import { InteractionPage } from '../interactions/models/interaction.model';
 import { User } from './models/user.model';
 import { decodeCursor, encodeCursor } from './history-cursor';
-
-export const MAX_HISTORY_PAGE = 500;
 
 @Injectable()
 export class UsersService {
@@ -20,9 +17,6 @@ export class UsersService {
   }
 
   async history(user: User, limit: number, before?: string): Promise<InteractionPage> {
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_PAGE) {
-      throw new BadUserInputError(`limit must be between 1 and ${MAX_HISTORY_PAGE}`, { field: 'limit' });
-    }
     // one extra row tells whether another page exists
     const rows = await this.interactions.historyOfUser(user.key, limit + 1, before ? decodeCursor(before) : undefined);
     const page = rows.slice(0, limit);

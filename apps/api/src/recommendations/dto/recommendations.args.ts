@@ -1,0 +1,47 @@
+import { ArgsType, Field, ID } from '@nestjs/graphql';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsOptional, ValidateNested } from 'class-validator';
+import { IsExternalId } from '../../validation/input-rules.validators';
+import { LimitArgs } from '../../validation/limit.args';
+import { ItemFilter } from './item-filter.input';
+
+export const MAX_LIMIT = 500;
+/** Items one session may fold in. */
+export const MAX_SESSION_ITEMS = 1000;
+
+@ArgsType()
+export class RecommendationsArgs extends LimitArgs(20, MAX_LIMIT) {
+  @Field(() => ID)
+  @IsExternalId()
+  userId!: string;
+
+  @Field({ defaultValue: true })
+  excludeSeen!: boolean;
+
+  @Field(() => ItemFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ItemFilter)
+  filter?: ItemFilter;
+}
+
+@ArgsType()
+export class SessionRecommendationsArgs extends LimitArgs(20, MAX_LIMIT) {
+  @Field(() => [ID])
+  @ArrayMaxSize(MAX_SESSION_ITEMS, { message: `must hold at most ${MAX_SESSION_ITEMS} ids` })
+  @IsExternalId({ each: true })
+  itemIds!: string[];
+
+  @Field(() => ItemFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ItemFilter)
+  filter?: ItemFilter;
+}
+
+@ArgsType()
+export class SimilarItemsArgs extends LimitArgs(20, MAX_LIMIT) {
+  @Field(() => ID)
+  @IsExternalId()
+  itemId!: string;
+}
