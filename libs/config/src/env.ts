@@ -94,6 +94,25 @@ export class EnvVars {
   @Type(() => Number) @IsInt() @Min(0) @Max(64)
   SCORING_THREADS = availableParallelism();
 
+  /**
+   * Largest request body the API reads, in bytes; a larger one is answered 413 (PAYLOAD_TOO_LARGE)
+   * unread. 2 MiB holds the largest batch recordInteractions takes (10,000 events with event ids
+   * and timestamps are ~1.1-1.5 MB of JSON).
+   */
+  @Type(() => Number) @IsInt() @Min(1024)
+  GRAPHQL_BODY_LIMIT = 2 * 1024 * 1024;
+
+  /** The API's Postgres statements are cancelled after this many ms (the worker's are not: training reads whole tables). */
+  @Type(() => Number) @IsInt() @Min(100)
+  STATEMENT_TIMEOUT_MS = 5000;
+
+  /**
+   * Rows that may wait for the API's scoring threads; past this a request that needs a decode fails
+   * at once with OVERLOADED instead of queueing without end (answers from the cache are unaffected).
+   */
+  @Type(() => Number) @IsInt() @Min(1)
+  SCORING_QUEUE_LIMIT = 512;
+
   /** Where export jobs write their files. */
   @IsString() @MinLength(1)
   EXPORT_DIR = './exports';

@@ -6,7 +6,7 @@ import { ENTITIES } from './entities';
 export const MIGRATIONS_TABLE = 'recoder_migrations';
 
 /** The one DataSource definition, shared by the apps, the CLI scripts and the tests. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+export function dataSourceOptions(url: string, { statementTimeoutMs }: { statementTimeoutMs?: number } = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -17,7 +17,8 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrationsRun: false,
     // the schema belongs to the migrations, never to the entities
     synchronize: false,
-    extra: { max: 10, application_name: 'recoder' },
+    // statement_timeout: Postgres cancels a statement running longer (unset: no limit)
+    extra: { max: 10, application_name: 'recoder', ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}) },
   };
 }
 

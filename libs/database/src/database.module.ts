@@ -17,11 +17,17 @@ const REPOSITORIES = [
   CatalogueRepository,
   InteractionRepository, ItemRepository, ModelVersionRepository, OwedStaleFlagRepository, StatsRepository, TrainingDataRepository, UserRepository];
 
+/**
+ * An app that provides this token (globally) bounds each of its statements to that many ms; the
+ * API does, the worker does not (training reads whole tables).
+ */
+export const STATEMENT_TIMEOUT_MS = Symbol('STATEMENT_TIMEOUT_MS');
+
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
-      inject: [EnvVars],
-      useFactory: (env: EnvVars) => dataSourceOptions(env.DATABASE_URL),
+      inject: [EnvVars, { token: STATEMENT_TIMEOUT_MS, optional: true }],
+      useFactory: (env: EnvVars, statementTimeoutMs?: number) => dataSourceOptions(env.DATABASE_URL, { statementTimeoutMs }),
     }),
   ],
   providers: REPOSITORIES,

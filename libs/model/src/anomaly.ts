@@ -17,18 +17,21 @@ export function reconstructionLoss(model: DaeModel, rows: CsrMatrix): Float32Arr
     const block = sliceRows(rows, start, end);
     const scores = model.scores(block);
     for (let r = 0; r < end - start; r++) {
-      const row = scores.subarray(r * items, (r + 1) * items);
-      let max = -Infinity;
-      for (let i = 0; i < items; i++) if (row[i] > max) max = row[i];
-      let sum = 0;
-      for (let i = 0; i < items; i++) sum += Math.exp(row[i] - max);
-      const logZ = max + Math.log(sum);
-      const from = block.indptr[r];
-      const to = block.indptr[r + 1];
-      let nll = 0;
-      for (let k = from; k < to; k++) nll += logZ - row[block.indices[k]];
-      out[start + r] = to > from ? nll / (to - from) : 0;
+      out[start + r] = historyLoss(scores.subarray(r * items, (r + 1) * items), block.indices.subarray(block.indptr[r], block.indptr[r + 1]));
     }
   }
   return out;
+}
+
+/** One history's loss from its row of scores (as a fold-in gives them): mean -log softmax of its items. */
+export function historyLoss(row: Float32Array, history: ArrayLike<number>): number {
+  if (history.length === 0) return 0;
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  const logZ = max + Math.log(sum);
+  let nll = 0;
+  for (let k = 0; k < history.length; k++) nll += logZ - row[history[k]];
+  return nll / history.length;
 }

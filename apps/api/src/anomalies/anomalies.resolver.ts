@@ -1,5 +1,6 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
+import { DECODE_COST } from '../graphql/complexity-limit';
 import { UserIdArgs } from '../validation/id.args';
 import { AnomalousUsersArgs } from './dto/anomalous-users.args';
 import { AnomaliesService } from './anomalies.service';
@@ -9,7 +10,7 @@ import { UserAnomaly } from './models/user-anomaly.model';
 export class AnomaliesResolver {
   constructor(private readonly anomalies: AnomaliesService) {}
 
-  @Query(() => UserAnomaly, { nullable: true, description: 'The user\'s anomaly score under the active model; null without a model or a history.' })
+  @Query(() => UserAnomaly, { nullable: true, complexity: DECODE_COST, description: 'The user\'s anomaly score under the active model; null without a model or a history.' })
   userAnomaly(@Args() { userId }: UserIdArgs): Promise<UserAnomaly | null> {
     return this.anomalies.forUser(userId);
   }

@@ -1,12 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { AnomalyRepository, InteractionRepository } from '@app/database';
-import { reconstructionLoss, rowsFromItemLists } from '@app/model';
+import { historyLoss } from '@app/model';
 import { LiveModelService } from '../recommendations/live-model.service';
 import { RecommendationSource } from '../recommendations/models/recommendations.model';
 import { UserAnomaly } from './models/user-anomaly.model';
 
+/** Fold-in scores kept per model version (about 100 bytes each): a user asked about again costs no decode. */
+const CACHED_SCORES = 10_000;
+
+interface ScoredHistory {
+  /** The history the score is of: its newest time and length (what recording an interaction changes). */
+  newest: number | null;
+  items: number;
+  score: number;
+  percentile: number;
+}
+
 @Injectable()
 export class AnomaliesService {
+  private scored: { version: number; users: Map<string, ScoredHistory> } | null = null;
+
   constructor(
     private readonly live: LiveModelService,
     private readonly anomalies: AnomalyRepository,
@@ -23,9 +36,20 @@ export class AnomaliesService {
     if (stored && current) return { ...stored, version: live.version, source: RecommendationSource.EMBEDDING };
     const known = history.items.map((id) => live.itemIndex.get(id)).filter((i): i is number => i !== undefined);
     if (known.length === 0) return null;
-    const [score] = reconstructionLoss(live.model, rowsFromItemLists(live.itemIds.length, [known]));
-    const percentile = await this.anomalies.percentileOf(live.version, score);
-    return { userId, score, percentile, version: live.version, source: RecommendationSource.FOLD_IN };
+    if (this.scored?.version !== live.version) this.scored = { version: live.version, users: new Map() };
+    const { users } = this.scored;
+    const newest = history.newest?.getTime() ?? null;
+    let hit = users.get(userId);
+    if (!hit || hit.newest !== newest || hit.items !== known.length) {
+      // the decode runs on a scoring thread (and may be refused as OVERLOADED), never on this one
+      const score = historyLoss(await live.scoring.foldIn(known), known);
+      hit = { newest, items: known.length, score, percentile: await this.anomalies.percentileOf(live.version, score) };
+    }
+    // least recently asked goes first
+    users.delete(userId);
+    users.set(userId, hit);
+    if (users.size > CACHED_SCORES) users.delete(users.keys().next().value!);
+    return { userId, score: hit.score, percentile: hit.percentile, version: live.version, source: RecommendationSource.FOLD_IN };
   }
 
   async mostAnomalous(limit: number, minPercentile: number): Promise<UserAnomaly[]> {

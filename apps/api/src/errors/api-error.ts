@@ -3,6 +3,9 @@ export enum ApiErrorCode {
   BadUserInput = 'BAD_USER_INPUT',
   Unauthenticated = 'UNAUTHENTICATED',
   NotFound = 'NOT_FOUND',
+  /** The scoring threads' queue is full (SCORING_QUEUE_LIMIT): retry shortly, or elsewhere. */
+  Overloaded = 'OVERLOADED',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   Internal = 'INTERNAL_SERVER_ERROR',
 }
 

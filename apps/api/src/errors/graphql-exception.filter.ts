@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs
 import { BaseExceptionFilter } from '@nestjs/core';
 import { GqlExceptionFilter } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
+import { ScoringOverloadedError } from '@app/model';
 import { ApiError, ApiErrorCode } from './api-error';
 
 /** The one place domain errors become GraphQL errors; unknown ones are logged and hidden. */
@@ -16,6 +17,9 @@ export class GraphqlExceptionFilter extends BaseExceptionFilter implements GqlEx
     if (exception instanceof ApiError) {
       return new GraphQLError(exception.message, { extensions: { code: exception.code, ...exception.details } });
     }
+    if (exception instanceof ScoringOverloadedError) {
+      return new GraphQLError('Too many requests are waiting for a decode: retry shortly', { extensions: { code: ApiErrorCode.Overloaded } });
+    }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return new GraphQLError(exception.message, { extensions: { code: ApiErrorCode.BadUserInput } });
     }
@@ -29,6 +33,8 @@ const HTTP_STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.BadUserInput]: HttpStatus.BAD_REQUEST,
   [ApiErrorCode.Unauthenticated]: HttpStatus.UNAUTHORIZED,
   [ApiErrorCode.NotFound]: HttpStatus.NOT_FOUND,
+  [ApiErrorCode.Overloaded]: HttpStatus.SERVICE_UNAVAILABLE,
+  [ApiErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
   [ApiErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 

@@ -117,7 +117,8 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     // Redis down: the depth stays unknown, and short lists count as incomplete (a decode, never a short answer)
     const meta = await this.store.readMeta(version).catch(() => null);
     const loaded = deserializeModel(blob);
-    const scoring = await ScoringPool.start(loaded.model, blob, { threads: this.env.SCORING_THREADS, backend: this.env.TFJS_BACKEND }).catch((err) => {
+    const pool = { threads: this.env.SCORING_THREADS, backend: this.env.TFJS_BACKEND, maxQueue: this.env.SCORING_QUEUE_LIMIT };
+    const scoring = await ScoringPool.start(loaded.model, blob, pool).catch((err) => {
       loaded.model.dispose();
       throw err;
     });

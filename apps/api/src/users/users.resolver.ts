@@ -1,5 +1,6 @@
 import { Args, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
+import { QUERY_COST } from '../graphql/complexity-limit';
 import { IdArgs } from '../validation/id.args';
 import { HistoryArgs } from './dto/history.args';
 import { InteractionPage } from '../interactions/models/interaction.model';
@@ -15,12 +16,12 @@ export class UsersResolver {
     return this.users.find(id);
   }
 
-  @ResolveField(() => InteractionPage, { description: 'Their interactions, newest first.' })
+  @ResolveField(() => InteractionPage, { complexity: QUERY_COST, description: 'Their interactions, newest first.' })
   interactions(@Parent() user: User, @Args() { limit, before }: HistoryArgs): Promise<InteractionPage> {
     return this.users.history(user, limit, before);
   }
 
-  @ResolveField(() => Int)
+  @ResolveField(() => Int, { complexity: QUERY_COST })
   interactionCount(@Parent() user: User): Promise<number> {
     return this.users.interactionCount(user);
   }

@@ -15,6 +15,15 @@ export interface ScoringPoolOptions {
   /** Rows a batch waits for (up to maxWaitMs) before it starts. */
   minBatch?: number;
   maxWaitMs?: number;
+  /** Rows that may wait; one more is refused with ScoringOverloadedError (default: no bound). */
+  maxQueue?: number;
+}
+
+/** The pool's queue is full: the caller answers "try again" at once rather than wait behind it. */
+export class ScoringOverloadedError extends Error {
+  constructor(readonly queued: number) {
+    super(`scoring is overloaded: ${queued} rows are already waiting`);
+  }
 }
 
 interface Pending {
@@ -62,7 +71,7 @@ export class ScoringPool {
 
   private constructor(
     private readonly executors: Executor[],
-    private readonly batching: Required<Pick<ScoringPoolOptions, 'maxBatch' | 'minBatch' | 'maxWaitMs'>>,
+    private readonly batching: Required<Pick<ScoringPoolOptions, 'maxBatch' | 'minBatch' | 'maxWaitMs' | 'maxQueue'>>,
     readonly threads: number,
   ) {
     this.idle = [...executors];
@@ -71,7 +80,12 @@ export class ScoringPool {
   /** `model` scores in-process when threads is 0; `blob` (its serialised form) feeds the threads. */
   static async start(model: DaeModel, blob: Uint8Array, options: ScoringPoolOptions): Promise<ScoringPool> {
     const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
-    const batching = { maxBatch, minBatch: Math.min(maxBatch, options.minBatch ?? DEFAULT_MIN_BATCH), maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS };
+    const batching = {
+      maxBatch,
+      minBatch: Math.min(maxBatch, options.minBatch ?? DEFAULT_MIN_BATCH),
+      maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+      maxQueue: options.maxQueue ?? Infinity,
+    };
     if (options.threads <= 0) return new ScoringPool([new LocalExecutor(model)], batching, 0);
     const shared = new SharedArrayBuffer(blob.byteLength);
     new Uint8Array(shared).set(blob);
@@ -139,6 +153,7 @@ export class ScoringPool {
 
   private enqueue(kind: ScoringKind, input: ScoringInput, ranking: Ranking | undefined): Promise<ScoredRow> {
     if (this.closed) return Promise.reject(new Error('scoring pool closed'));
+    if (this.queue.length >= this.batching.maxQueue) return Promise.reject(new ScoringOverloadedError(this.queue.length));
     return new Promise((resolve, reject) => {
       this.queue.push({ kind, input, ranking: ranking ?? null, queuedAt: performance.now(), resolve, reject });
       // later in this turn of the event loop, so requests parsed together are batched together
