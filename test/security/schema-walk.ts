@@ -25,10 +25,10 @@ export function rootFieldsOf(schema: GraphQLSchema): RootField[] {
 }
 
 /** `query Q($a: T!, ...) { field(a: $a, ...) { aScalar } }`: every argument as a variable. */
-export function documentOf({ root, field }: RootField): string {
+export function documentOf({ root, field }: RootField, selection = selectionOf(getNamedType(field.type))): string {
   const vars = field.args.map((a) => `$${a.name}: ${String(a.type)}`).join(', ');
   const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
-  return `${root === 'Mutation' ? 'mutation' : 'query'}${vars ? ` Q(${vars})` : ''} { ${field.name}${args ? `(${args})` : ''} ${selectionOf(getNamedType(field.type))} }`;
+  return `${root === 'Mutation' ? 'mutation' : 'query'}${vars ? ` Q(${vars})` : ''} { ${field.name}${args ? `(${args})` : ''} ${selection} }`;
 }
 
 /** Valid placeholder values of the required arguments (and the required fields inside them). */
