@@ -9,15 +9,9 @@ export const MAX_LIMIT = 500;
 /** Items one session may fold in. */
 export const MAX_SESSION_ITEMS = 1000;
 
+/** A ranked list of up to `limit` items that a filter may restrict. */
 @ArgsType()
-export class RecommendationsArgs extends LimitArgs(20, MAX_LIMIT) {
-  @Field(() => ID)
-  @IsExternalId()
-  userId!: string;
-
-  @Field({ defaultValue: true })
-  excludeSeen!: boolean;
-
+abstract class FilteredArgs extends LimitArgs(20, MAX_LIMIT) {
   @Field(() => ItemFilter, { nullable: true })
   @IsOptional()
   @ValidateNested()
@@ -26,17 +20,21 @@ export class RecommendationsArgs extends LimitArgs(20, MAX_LIMIT) {
 }
 
 @ArgsType()
-export class SessionRecommendationsArgs extends LimitArgs(20, MAX_LIMIT) {
+export class RecommendationsArgs extends FilteredArgs {
+  @Field(() => ID)
+  @IsExternalId()
+  userId!: string;
+
+  @Field({ defaultValue: true })
+  excludeSeen!: boolean;
+}
+
+@ArgsType()
+export class SessionRecommendationsArgs extends FilteredArgs {
   @Field(() => [ID])
   @ArrayMaxSize(MAX_SESSION_ITEMS, { message: `must hold at most ${MAX_SESSION_ITEMS} ids` })
   @IsExternalId({ each: true })
   itemIds!: string[];
-
-  @Field(() => ItemFilter, { nullable: true })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => ItemFilter)
-  filter?: ItemFilter;
 }
 
 @ArgsType()
