@@ -35,12 +35,20 @@ export class EnvVars {
   @IsIn(LOG_FORMATS)
   LOG_FORMAT: (typeof LOG_FORMATS)[number] = 'json';
 
-  /** Training defaults; a retrain request may override them. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
-  TRAIN_EPOCHS = 20;
+  /**
+   * Overrides of the model's defaults (libs/model: at most 200 epochs with early stopping, a
+   * 600-wide embedding) for every retrain; unset, a retrain trains what `npm run evaluate` measures.
+   * A retrain request may override them in turn.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  TRAIN_EPOCHS?: number;
 
-  @Type(() => Number) @IsInt() @Min(2) @Max(2048)
-  EMBEDDING_DIM = 200;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(2) @Max(2048)
+  EMBEDDING_DIM?: number;
+
+  /** Seconds of hyperparameter search before every retrain (scheduled ones too) that sets none; unset: none. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(10) @Max(86400)
+  TRAIN_TUNE_BUDGET?: number;
 
   /** Worker threads one training uses (data-parallel, one tfjs backend each). */
   @Type(() => Number) @IsInt() @Min(1) @Max(64)

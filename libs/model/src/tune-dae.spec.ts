@@ -4,7 +4,7 @@ import { DEFAULT_DAE_CONFIG } from './dae-config';
 import { IdIndex } from './interaction-matrix';
 import { strongGeneralizationSplit } from './eval/splits';
 import { DEFAULT_TRAIN_OPTIONS } from './train-dae';
-import { TuneSpace, tuneDae } from './tune-dae';
+import { fixedIn, TuneSpace, tuneDae } from './tune-dae';
 
 const d = generateSynthetic({ users: 300, items: 120, seed: 5, perUser: 20, clusters: 5 });
 const split = strongGeneralizationSplit(
@@ -60,6 +60,13 @@ describe(tuneDae.name, () => {
     const shared = Math.min(a.length, b.length);
     expect(shared).toBeGreaterThan(1);
     expect(a.slice(0, shared)).toEqual(b.slice(0, shared));
+  });
+
+  it('searches only what is left open', async () => {
+    const space = fixedIn(SPACE, { dropout: 0.2, loss: 'multinomial' });
+    const result = await tuneDae(split.train, split.validation!, { ...base, options: { ...base.options, dropout: 0.2 }, config: { ...base.config, loss: 'multinomial' } }, { budgetSeconds: 600, space, firstRungEpochs: 1, candidates: 6 });
+    expect(new Set(result.trials.map((t) => `${t.settings.dropout} ${t.settings.loss}`))).toEqual(new Set(['0.2 multinomial']));
+    expect(new Set(result.trials.map((t) => `${t.settings.embeddingDim} ${t.settings.learningRate} ${t.settings.weightDecay}`)).size).toBeGreaterThan(1);
   });
 
   it('refuses a budget that is not positive', async () => {

@@ -33,6 +33,16 @@ export const DEFAULT_TUNE_SPACE: TuneSpace = {
   weightDecay: [0, 1e-4, 1e-3, 1e-2],
 };
 
+/** The space with the given settings fixed: a search then chooses only the others. */
+export function fixedIn(space: TuneSpace, fixed: Partial<TunedSettings>): TuneSpace {
+  const out = { ...space };
+  for (const key of Object.keys(space) as (keyof TuneSpace)[]) {
+    const value = fixed[key];
+    if (value !== undefined) (out[key] as unknown[]) = [value];
+  }
+  return out;
+}
+
 export interface TuneTrial {
   candidate: number;
   rung: number;
@@ -97,7 +107,7 @@ export async function tuneDae(
     weightDecay: base.options.weightDecay,
   };
 
-  const run = async (candidate: number, rung: number, settings: TunedSettings): Promise<TuneTrial> => {
+  const run = async (candidate: number, rung: number, settings: TunedSettings): Promise<TuneTrial & { trainSeconds: number; epochsRun: number }> => {
     const epochs = r0 * ETA ** rung;
     const t0 = performance.now();
     const result = await trainDae(train, withSettings(base.config, settings), {
@@ -113,12 +123,13 @@ export async function tuneDae(
     const trial = { candidate, rung, epochs, settings, ndcg: result.bestNdcg ?? 0, bestEpoch: result.bestEpoch, seconds: (performance.now() - t0) / 1000 };
     trials.push(trial);
     await tune.onTrial?.(trial);
-    return trial;
+    return { ...trial, trainSeconds: result.history.reduce((sum, e) => sum + e.seconds, 0), epochsRun: result.history.length };
   };
 
   // the caller's settings, first rung: its time per epoch sizes the search
   const probe = await run(0, 0, baseSettings);
-  const secondsPerEpoch = probe.seconds / r0;
+  // per epoch of training, not of the trial: start-up (threads, backend) would shrink the search
+  const secondsPerEpoch = probe.trainSeconds / Math.max(1, probe.epochsRun);
   const cost = (s: TunedSettings) => parameterCount(train.cols, s) / parameterCount(train.cols, baseSettings);
   // a candidate costs r0 epochs per rung it reaches; with a third surviving each rung, RUNGS * r0 in all
   const meanCost = meanDrawCost(space, train.cols, cost);
@@ -172,6 +183,7 @@ function meanDrawCost(space: TuneSpace, items: number, cost: (s: TunedSettings) 
 
 /** A bottleneck as wide as the catalogue is no bottleneck: wider choices are left out. */
 function usableDims(space: TuneSpace, items: number): number[] {
+  if (space.embeddingDim.length === 1) return space.embeddingDim;
   const dims = space.embeddingDim.filter((d) => d < items);
   return dims.length ? dims : [Math.max(2, Math.floor(items / 2))];
 }

@@ -10,6 +10,8 @@ import {
   CsrMatrix,
   DaeConfig,
   DaeModel,
+  DEFAULT_DAE_CONFIG,
+  DEFAULT_TRAIN_OPTIONS,
   EmbeddingMap,
   evaluateRanking,
   fitEmbeddingMap,
@@ -21,7 +23,13 @@ import {
   STRONG_METRICS,
   trainDae,
   TrainDaeOptions,
+  trainSettings,
+  TuneResult,
+  tuneDae,
+  DEFAULT_TUNE_SPACE,
+  fixedIn,
   ValidationSet,
+  withSettings,
 } from '@app/model';
 import { TrainingConfig, TrainingProgress } from '@app/queue';
 import { publishItems, SIMILAR_ITEMS_DEPTH } from './publish-items';
@@ -32,9 +40,6 @@ import { ModelRegistryService } from '@app/registry';
 /** Share of users whose items are partly held out, for early stopping and the version's metrics. */
 const VALIDATION_SHARE = 0.1;
 const DEFAULT_SEED = 1;
-const STEPS_PER_EPOCH = 20;
-const MIN_DEFAULT_BATCH = 32;
-const MAX_DEFAULT_BATCH = 500;
 /** Rows per product when publishing ranks users: throughput, not latency, matters there. */
 const PUBLISH_BATCH_ROWS = 64;
 
@@ -83,7 +88,7 @@ export class TrainingService {
       await this.catalogue.replacePopularity(data.itemIds, itemCounts(data.item, data.itemIds.length));
       const { matrix, users, items } = buildInteractionMatrix({ ...data, duplicates: 'max' });
 
-      const { config, options } = this.resolveConfig(request, items.size, users.size);
+      const { config, options } = this.resolveConfig(request, items.size);
       await this.versions.update(v, {
         config: { ...config, ...options },
         users: users.size,
@@ -93,6 +98,21 @@ export class TrainingService {
       });
 
       const { train, validation } = carveValidation(matrix, VALIDATION_SHARE, createRng(options.seed + 7));
+      const tuneBudget = request.tune?.budgetSeconds ?? this.env.TRAIN_TUNE_BUDGET;
+      if (tuneBudget) {
+        const tuneStarted = performance.now();
+        const tuned = await timed('tune', () =>
+          tuneDae(train, validation, { config: { ...DEFAULT_DAE_CONFIG, ...config }, options }, {
+            budgetSeconds: tuneBudget,
+            // the search chooses only what the request leaves open
+            space: fixedIn(DEFAULT_TUNE_SPACE, request),
+            onTrial: (t) => report({ phase: 'tune', percent: 5 * Math.min(1, (performance.now() - tuneStarted) / 1000 / tuneBudget), ndcg: t.ndcg, version: v }),
+          }),
+        );
+        Object.assign(config, withSettings({ ...DEFAULT_DAE_CONFIG, ...config }, tuned.settings));
+        Object.assign(options, trainSettings(tuned.settings));
+        await this.versions.update(v, { config: { ...config, ...options, tune: summarizeTune(tuned) } });
+      }
       const lossCurve: EpochPoint[] = [];
       const result = await timed('train', () =>
         trainDae(train, config, {
@@ -161,26 +181,30 @@ export class TrainingService {
     await this.versions.update(version.version, { status: ModelStatus.TRAINING, timings });
   }
 
-  private resolveConfig(request: TrainingConfig, items: number, users: number): { config: Partial<DaeConfig>; options: TrainDaeOptions } {
+  /** The library's defaults (what `evaluate` measures), then the environment's, then the request's. */
+  private resolveConfig(request: TrainingConfig, items: number): { config: Partial<DaeConfig>; options: TrainDaeOptions } {
     const config: Partial<DaeConfig> = {
-      embeddingDim: request.embeddingDim ?? this.env.EMBEDDING_DIM,
+      ...DEFAULT_DAE_CONFIG,
+      ...(this.env.EMBEDDING_DIM !== undefined && { embeddingDim: this.env.EMBEDDING_DIM }),
+      ...(request.embeddingDim !== undefined && { embeddingDim: request.embeddingDim }),
       ...(request.hidden && { hidden: request.hidden }),
       ...(request.loss && { loss: request.loss }),
       ...(request.activation && { activation: request.activation }),
       items,
     };
-    const options = {
+    const options: TrainDaeOptions = {
+      ...DEFAULT_TRAIN_OPTIONS,
       seed: request.seed ?? DEFAULT_SEED,
-      batchSize: defaultBatchSize(users),
-      epochs: request.epochs ?? this.env.TRAIN_EPOCHS,
       threads: this.env.TRAIN_THREADS,
       backend: this.env.TFJS_BACKEND,
+      ...(this.env.TRAIN_EPOCHS !== undefined && { epochs: this.env.TRAIN_EPOCHS }),
+      ...(request.epochs !== undefined && { epochs: request.epochs }),
       ...(request.dropout !== undefined && { dropout: request.dropout }),
       ...(request.learningRate !== undefined && { learningRate: request.learningRate }),
       ...(request.weightDecay !== undefined && { weightDecay: request.weightDecay }),
       ...(request.batchSize !== undefined && { batchSize: request.batchSize }),
       ...(request.patience !== undefined && { patience: request.patience }),
-    } as TrainDaeOptions;
+    };
     return { config, options };
   }
 
@@ -237,9 +261,15 @@ export class TrainingService {
   }
 }
 
-/** At least ~STEPS_PER_EPOCH optimiser steps per epoch on small data, Liang et al.'s 500 on large. */
-export function defaultBatchSize(users: number): number {
-  return Math.min(MAX_DEFAULT_BATCH, Math.max(MIN_DEFAULT_BATCH, Math.floor(users / STEPS_PER_EPOCH)));
+/** Stored with the version: what the search chose and every trial it ran. */
+function summarizeTune(t: TuneResult): Record<string, unknown> {
+  return {
+    budgetSeconds: t.budgetSeconds,
+    seconds: t.seconds,
+    candidates: t.candidates,
+    chosen: t.settings,
+    trials: t.trials.map((x) => ({ ...x.settings, rung: x.rung, epochs: x.epochs, ndcg: +x.ndcg.toFixed(5), bestEpoch: x.bestEpoch, seconds: +x.seconds.toFixed(2) })),
+  };
 }
 
 export const modelHash = (blob: Buffer): string => createHash('sha256').update(blob).digest('hex').slice(0, 16);
