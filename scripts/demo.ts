@@ -90,8 +90,8 @@ async function trainAndReport(graphql: Graphql): Promise<void> {
     if (job.state === 'FAILED') throw new Error(`training failed: ${job.error}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  const model = await graphql('{ model { version status users items interactions backend metrics { ndcg100 recall20 recall50 popularity { ndcg100 recall20 recall50 } } timings } }');
-  say('active model (metrics on held-out items of validation users, popularity for comparison):');
+  const model = await graphql('{ model { version status users items interactions backend metrics { ndcg100 recall20 recall50 heldOutUsers popularity { ndcg100 recall20 recall50 } } timings } }');
+  say('active model (metrics on held-out users, left out of training and early stopping; popularity for comparison):');
   process.stdout.write(`${JSON.stringify(model.data.model)}\n`);
 }
 

@@ -6,21 +6,17 @@ import { AnomalyRepository, CatalogueRepository, EpochPoint, ModelMetrics, Model
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import {
   buildInteractionMatrix,
-  carveValidation,
   CsrMatrix,
   DaeConfig,
   DaeModel,
   DEFAULT_DAE_CONFIG,
   DEFAULT_TRAIN_OPTIONS,
   EmbeddingMap,
-  evaluateRanking,
   fitEmbeddingMap,
   Popularity,
   reconstructionLoss,
   ScoringPool,
   serializeModel,
-  sliceRows,
-  STRONG_METRICS,
   trainDae,
   TrainDaeOptions,
   trainSettings,
@@ -28,17 +24,16 @@ import {
   tuneDae,
   DEFAULT_TUNE_SPACE,
   fixedIn,
-  ValidationSet,
   withSettings,
 } from '@app/model';
 import { TrainingConfig, TrainingProgress } from '@app/queue';
 import { publishItems, SIMILAR_ITEMS_DEPTH } from './publish-items';
 import { publishUsers } from './publish-users';
-import { createRng } from '@app/random';
 import { ModelRegistryService } from '@app/registry';
+import { modelScorer, rankingFigures } from './held-out-metrics';
+import { LiveModelGate } from './live-model-gate';
+import { splitForTraining, TrainingSplit } from './training-split';
 
-/** Share of users whose items are partly held out, for early stopping and the version's metrics. */
-const VALIDATION_SHARE = 0.1;
 const DEFAULT_SEED = 1;
 /** Rows per product when publishing ranks users: throughput, not latency, matters there. */
 const PUBLISH_BATCH_ROWS = 64;
@@ -46,7 +41,7 @@ const PUBLISH_BATCH_ROWS = 64;
 export class NothingToTrainError extends Error {}
 
 const phaseSeconds = new Gauge({ name: 'recoder_training_phase_seconds', help: 'Seconds the last training spent per phase', labelNames: ['phase'] });
-const lastModelMetric = new Gauge({ name: 'recoder_last_model_metric', help: 'Validation metrics of the last trained model', labelNames: ['metric'] });
+const lastModelMetric = new Gauge({ name: 'recoder_last_model_metric', help: 'Metrics of the last trained model on its held-out users', labelNames: ['metric'] });
 
 type Report = (progress: TrainingProgress) => Promise<void>;
 
@@ -62,6 +57,7 @@ export class TrainingService {
     private readonly registry: ModelRegistryService,
     private readonly anomalies: AnomalyRepository,
     private readonly catalogue: CatalogueRepository,
+    private readonly liveGate: LiveModelGate,
     private readonly env: EnvVars,
   ) {}
 
@@ -97,12 +93,13 @@ export class TrainingService {
         dataWatermark: data.watermark,
       });
 
-      const { train, validation } = carveValidation(matrix, VALIDATION_SHARE, createRng(options.seed + 7));
+      // gate users are left out of training and early stopping: the version's metrics and the gate score them
+      const split = splitForTraining(matrix, options.seed);
       const tuneBudget = request.tune?.budgetSeconds ?? this.env.TRAIN_TUNE_BUDGET;
       if (tuneBudget) {
         const tuneStarted = performance.now();
         const tuned = await timed('tune', () =>
-          tuneDae(train, validation, { config: { ...DEFAULT_DAE_CONFIG, ...config }, options }, {
+          tuneDae(split.train, split.earlyStopping, { config: { ...DEFAULT_DAE_CONFIG, ...config }, options }, {
             budgetSeconds: tuneBudget,
             // the search chooses only what the request leaves open
             space: fixedIn(DEFAULT_TUNE_SPACE, request),
@@ -115,9 +112,9 @@ export class TrainingService {
       }
       const lossCurve: EpochPoint[] = [];
       const result = await timed('train', () =>
-        trainDae(train, config, {
+        trainDae(split.train, config, {
           ...options,
-          validation,
+          validation: split.earlyStopping,
           onEpoch: async (e) => {
             lossCurve.push({ epoch: e.epoch, loss: e.loss, ndcg: e.ndcg, seconds: e.seconds });
             await this.versions.update(v, { lossCurve });
@@ -128,8 +125,9 @@ export class TrainingService {
         }),
       );
       const model = result.model;
+      let metrics: ModelMetrics;
       try {
-        const metrics = this.metrics(model, train, validation);
+        metrics = this.metrics(model, split);
         for (const metric of ['ndcg100', 'recall20', 'recall50'] as const) lastModelMetric.set({ metric }, metrics[metric]);
         const blob = serializeModel(model, { itemIds: items.ids() });
         await this.versions.saveWeights(v, blob);
@@ -152,8 +150,7 @@ export class TrainingService {
       }
 
       await report({ phase: 'promote', percent: 95, version: v });
-      const trained = (await this.versions.find(v))!;
-      const promotion = await timed('promote', () => this.registry.promote(trained, force));
+      const promotion = await timed('promote', () => this.promote(v, split, items.ids(), metrics, force));
       await this.versions.update(v, { timings });
       await report({ phase: 'done', percent: 100, version: v });
       this.logger.log(`v${v}: ${promotion.activated ? 'activated' : 'kept inactive'} (${promotion.reason}); phases ${JSON.stringify(timings)}`);
@@ -208,12 +205,22 @@ export class TrainingService {
     return { config, options };
   }
 
-  private metrics(model: DaeModel, train: CsrMatrix, validation: ValidationSet): ModelMetrics {
-    const pick = (m: Record<string, number>) => ({ ndcg100: m['ndcg@100'], recall20: m['recall@20'], recall50: m['recall@50'] });
-    const dae = evaluateRanking((rows, start, end) => model.scores(sliceRows(rows, start, end)), validation.input, validation.heldOut, STRONG_METRICS);
-    const popularity = Popularity.fit(train);
-    const pop = evaluateRanking((rows, start, end) => popularity.scores(rows, start, end), validation.input, validation.heldOut, STRONG_METRICS);
-    return { ...pick(dae), popularity: pick(pop), validationUsers: validation.input.rows };
+  /** On the gate users; popularity is fitted on the training rows only, as the model was. */
+  private metrics(model: DaeModel, split: TrainingSplit): ModelMetrics {
+    const popularity = Popularity.fit(split.train);
+    return {
+      ...rankingFigures(modelScorer(model), split.gate),
+      popularity: rankingFigures((rows, start, end) => popularity.scores(rows, start, end), split.gate),
+      heldOutUsers: split.gate.input.rows,
+      validationUsers: split.earlyStopping.input.rows,
+    };
+  }
+
+  /** The live model is scored on the candidate's gate users first, so the registry compares figures of the same users. */
+  private async promote(version: number, split: TrainingSplit, itemIds: readonly string[], metrics: ModelMetrics, force: boolean) {
+    const gate = await this.liveGate.compare(split.gate, itemIds, metrics.ndcg100);
+    if (gate) await this.versions.update(version, { metrics: { ...metrics, gate } });
+    return this.registry.promote((await this.versions.find(version))!, force);
   }
 
   /** Every user's embedding (from all their items) and every item's vector, then the meta that completes the version. */

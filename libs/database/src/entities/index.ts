@@ -5,7 +5,7 @@ import { UserEntity } from './user.entity';
 
 export { InteractionEntity, ItemEntity, ModelVersionEntity, UserEntity };
 export { ModelStatus } from './model-version.entity';
-export type { EpochPoint, ModelMetrics } from './model-version.entity';
+export type { EpochPoint, GateComparison, ModelMetrics } from './model-version.entity';
 export type { ItemAttributes } from './item.entity';
 
 export const ENTITIES = [UserEntity, ItemEntity, InteractionEntity, ModelVersionEntity];
