@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { API_KEYS_CHANGED_CHANNEL, ApiScope, hashApiKey, isScope, SCOPES } from '@app/api-keys';
 import { EnvVars } from '@app/config';
@@ -23,7 +23,7 @@ interface Grant {
  * API_KEY_CACHE_SECONDS in any case, so a missed message keeps a revoked key alive that long at most.
  */
 @Injectable()
-export class ApiKeyCache implements OnModuleInit, OnApplicationShutdown {
+export class ApiKeyCache implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(ApiKeyCache.name);
   private grants: Map<string, Grant>;
   /** Key id -> when it was last used, since the last flush. */
@@ -55,7 +55,8 @@ export class ApiKeyCache implements OnModuleInit, OnApplicationShutdown {
     for (const timer of this.timers) timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the Postgres pool closes, so the last batch of use times is written. */
+  async beforeApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.subscriber?.disconnect();
     await this.flushLastUse().catch((err) => this.logger.warn(`last-use times not written: ${(err as Error).message}`));

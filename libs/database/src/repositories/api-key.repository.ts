@@ -56,7 +56,8 @@ export class ApiKeyRepository {
 
   /** Revokes the key; null if there is no key of that name. Revoking twice keeps the first time. */
   async revoke(name: string): Promise<ApiKeyRecord | null> {
-    const rows: ApiKeyRecord[] = await this.db.query(
+    // an UPDATE's result is [rows, affected count] in TypeORM's postgres driver
+    const [rows]: [ApiKeyRecord[], number] = await this.db.query(
       `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE name = $1 RETURNING ${RECORD_COLUMNS}`,
       [name],
     );
