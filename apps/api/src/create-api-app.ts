@@ -3,7 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { createLogger, getEnv } from '@app/config';
 import { mountQueueDashboard } from './admin/queue-dashboard';
 import { ApiModule } from './api.module';
-import { registerRateLimit } from './auth/rate-limit';
+import { registerAuthPlugins } from './auth/http-plugins';
 
 /** Batches of 10,000 events are ~1.5 MB of JSON: room for that, and a ceiling against abuse. */
 const BODY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -15,7 +15,7 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
     logger: createLogger(env, 'api'),
   });
   // before the routes are added, so its hook covers them
-  registerRateLimit(app);
+  registerAuthPlugins(app);
   mountQueueDashboard(app);
   return app;
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { fastifyCookie } from '@fastify/cookie';
+import type { CookieSerializeOptions } from '@fastify/cookie';
 import { hashApiKey } from '@app/api-keys';
 import { EnvVars } from '@app/config';
 import { UnauthenticatedError } from '../errors/api-error';
@@ -23,19 +23,19 @@ export class BrowserSessions {
     private readonly env: EnvVars,
   ) {}
 
-  /** A Set-Cookie header opening a session for the key; UNAUTHENTICATED for a key that is not valid. */
-  open(key: string): { setCookie: string; caller: Extract<Caller, { kind: 'key' }>; expiresAt: number } {
+  /** The session cookie for the key (value and attributes); UNAUTHENTICATED for a key that is not valid. */
+  open(key: string): { value: string; options: CookieSerializeOptions; caller: Extract<Caller, { kind: 'key' }>; expiresAt: number } {
     const keyHash = hashApiKey(key);
     const caller = this.keys.callerOfHash(keyHash);
     if (caller.kind !== 'key') throw new UnauthenticatedError('API key not recognised (unknown or revoked)');
     const expiresAt = expiresIn(SESSION_SECONDS);
     const token = `${keyHash}.${expiresAt}.${this.signatures.sign(keyHash, expiresAt)}`;
-    return { setCookie: this.cookie(token, SESSION_SECONDS), caller, expiresAt };
+    return { value: token, options: this.cookieOptions(SESSION_SECONDS), caller, expiresAt };
   }
 
-  /** The Set-Cookie header that ends the session. */
-  close(): string {
-    return this.cookie('', 0);
+  /** The attributes of the cookie that ends the session. */
+  closing(): CookieSerializeOptions {
+    return this.cookieOptions(0);
   }
 
   callerOf(token: string): Caller {
@@ -46,8 +46,8 @@ export class BrowserSessions {
     return this.keys.callerOfHash(keyHash);
   }
 
-  private cookie(value: string, maxAge: number): string {
+  private cookieOptions(maxAge: number): CookieSerializeOptions {
     // HttpOnly: page scripts cannot read it; SameSite=Strict: other sites' pages cannot send it
-    return fastifyCookie.serialize(SESSION_COOKIE, value, { httpOnly: true, sameSite: 'strict', secure: this.env.SESSION_COOKIE_SECURE === 'true', path: '/', maxAge });
+    return { httpOnly: true, sameSite: 'strict', secure: this.env.SESSION_COOKIE_SECURE === 'true', path: '/', maxAge };
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { fastifyCookie } from '@fastify/cookie';
+import '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeyCache } from './api-key-cache.service';
 import { BrowserSessions, SESSION_COOKIE } from './browser-sessions';
@@ -29,7 +29,8 @@ export class Credentials {
   /** Pages and downloads a browser opens: the Authorization header, else the session cookie. */
   ofBrowserRequest(request: FastifyRequest): Caller {
     if (request.headers.authorization !== undefined) return this.ofApiRequest(request);
-    const token = request.headers.cookie ? fastifyCookie.parse(request.headers.cookie)[SESSION_COOKIE] : undefined;
+    // parsed by @fastify/cookie (registered in http-plugins.ts)
+    const token = request.cookies?.[SESSION_COOKIE];
     return token ? this.sessions.callerOf(token) : ANONYMOUS;
   }
 }

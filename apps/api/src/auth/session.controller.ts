@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { UnauthenticatedError } from '../errors/api-error';
-import { BrowserSessions } from './browser-sessions';
+import { BrowserSessions, SESSION_COOKIE } from './browser-sessions';
 import { bearerKey } from './caller';
 
 /**
@@ -19,13 +19,13 @@ export class SessionController {
     const key = bearerKey(authorization) ?? (typeof given === 'string' ? given : undefined);
     if (!key) throw new UnauthenticatedError('Send a key: Authorization: Bearer <key>, or the JSON body {"key": "<key>"}');
     const session = this.sessions.open(key);
-    reply.header('set-cookie', session.setCookie);
+    reply.setCookie(SESSION_COOKIE, session.value, session.options);
     return { name: session.caller.name, scopes: [...session.caller.scopes], expiresAt: new Date(session.expiresAt * 1000).toISOString() };
   }
 
   @Delete()
   @HttpCode(204)
   close(@Res({ passthrough: true }) reply: FastifyReply): void {
-    reply.header('set-cookie', this.sessions.close());
+    reply.setCookie(SESSION_COOKIE, '', this.sessions.closing());
   }
 }

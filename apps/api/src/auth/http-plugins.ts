@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyCookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Redis from 'ioredis';
@@ -10,17 +11,23 @@ import { Credentials } from './credentials';
 /** Probes and scrapes are never limited: they expose no user data and must answer during a flood. */
 const UNLIMITED_PATHS = new Set(['/health', '/health/ready', '/metrics']);
 
+/** Fastify plugins the auth needs, registered before the routes so their hooks cover them. */
+export function registerAuthPlugins(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  // not awaited: awaiting register() boots Fastify's root early (as in queue-dashboard.ts)
+  void fastify.register(fastifyCookie);
+  registerRateLimit(app, fastify);
+}
+
 /**
  * RATE_LIMIT_PER_MINUTE requests per minute per key (per IP for callers without a valid key),
  * counted in Redis so the limit holds across API replicas; off at 0. A Redis that is down lets
  * requests through rather than refusing them all.
  */
-export function registerRateLimit(app: NestFastifyApplication): void {
+function registerRateLimit(app: NestFastifyApplication, fastify: FastifyInstance): void {
   const env = app.get(EnvVars);
   if (env.RATE_LIMIT_PER_MINUTE === 0) return;
   const credentials = app.get(Credentials);
-  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
-  // not awaited: awaiting register() boots Fastify's root early (as in queue-dashboard.ts)
   void fastify.register(rateLimit, {
     global: true,
     max: env.RATE_LIMIT_PER_MINUTE,
