@@ -151,6 +151,10 @@ describe('sessions, signed links and downloads (attacks)', () => {
     expect(firstErrorCode(await gql(api, LINK, { id: EXPORT_ID, f: 'ids.txt', s: 86_401 }, admin))).toBe('BAD_USER_INPUT');
   });
 
+  it('serves no GraphiQL unless GRAPHIQL=true, whatever NODE_ENV says', async () => {
+    expect((await http().get('/graphiql')).status).toBe(404);
+  });
+
   it('never serves a file outside the export directory, however the path is encoded', async () => {
     const outside = `..%2F${encodeURIComponent(OUTSIDE.split('/').pop()!)}`;
     const attempts = [
