@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   // admin operations need a key: make one for this demo when none is configured
   const adminKey = env.ADMIN_API_KEY ?? randomBytes(12).toString('hex');
   if (!env.ADMIN_API_KEY) say(`ADMIN_API_KEY is not set: using ${adminKey} for this demo`);
-  const childEnv = { ...process.env, ADMIN_API_KEY: adminKey };
+  // GraphiQL on for the demo (off unless GRAPHIQL=true); its queries still need the key
+  const childEnv = { GRAPHIQL: 'true', ...process.env, ADMIN_API_KEY: adminKey };
   const children = [start('api', 'dist/apps/api/src/main.js', childEnv, API_NODE_FLAGS), start('jobs', 'dist/apps/jobs/src/main.js', childEnv)];
   const stop = () => {
     stopping = true;

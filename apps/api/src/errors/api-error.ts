@@ -2,6 +2,8 @@
 export enum ApiErrorCode {
   BadUserInput = 'BAD_USER_INPUT',
   Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  RateLimited = 'RATE_LIMITED',
   NotFound = 'NOT_FOUND',
   Internal = 'INTERNAL_SERVER_ERROR',
 }
@@ -26,5 +28,12 @@ export class BadUserInputError extends ApiError {
 export class UnauthenticatedError extends ApiError {
   constructor(message: string) {
     super(ApiErrorCode.Unauthenticated, message);
+  }
+}
+
+/** A valid key without the scope the operation needs; `scope` names it. */
+export class ForbiddenError extends ApiError {
+  constructor(message: string, scope: string) {
+    super(ApiErrorCode.Forbidden, message, { scope });
   }
 }

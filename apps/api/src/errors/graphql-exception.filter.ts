@@ -28,6 +28,8 @@ export class GraphqlExceptionFilter extends BaseExceptionFilter implements GqlEx
 const HTTP_STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.BadUserInput]: HttpStatus.BAD_REQUEST,
   [ApiErrorCode.Unauthenticated]: HttpStatus.UNAUTHORIZED,
+  [ApiErrorCode.Forbidden]: HttpStatus.FORBIDDEN,
+  [ApiErrorCode.RateLimited]: HttpStatus.TOO_MANY_REQUESTS,
   [ApiErrorCode.NotFound]: HttpStatus.NOT_FOUND,
   [ApiErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
 };

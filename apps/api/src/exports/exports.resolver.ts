@@ -1,5 +1,5 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
+import { RequiresScope } from '../auth/requires-scope.decorator';
 import { EmbeddingKind } from '../embeddings/models/embedding-batch.model';
 import { ExportsService } from './exports.service';
 import { ExportFormat, ExportJobModel } from './models/export-job.model';
@@ -8,8 +8,8 @@ import { ExportFormat, ExportJobModel } from './models/export-job.model';
 export class ExportsResolver {
   constructor(private readonly exports: ExportsService) {}
 
-  @AdminOnly()
-  @Mutation(() => ExportJobModel, { description: `${ADMIN_ONLY_NOTE} Writes every user or item vector of a version (default: active) to files in the worker.` })
+  @RequiresScope('admin')
+  @Mutation(() => ExportJobModel, { description: `Writes every user or item vector of a version (default: active) to files in the worker.` })
   exportEmbeddings(
     @Args('kind', { type: () => EmbeddingKind }) kind: EmbeddingKind,
     @Args('format', { type: () => ExportFormat }) format: ExportFormat,
@@ -18,8 +18,8 @@ export class ExportsResolver {
     return this.exports.request(kind, format, version ?? undefined);
   }
 
-  @AdminOnly()
-  @Query(() => ExportJobModel, { nullable: true, description: `${ADMIN_ONLY_NOTE} An export job's state, progress and files.` })
+  @RequiresScope('admin')
+  @Query(() => ExportJobModel, { nullable: true, description: `An export job's state, progress and files.` })
   exportJob(@Args('id', { type: () => ID }) id: string): Promise<ExportJobModel | null> {
     return this.exports.job(id);
   }

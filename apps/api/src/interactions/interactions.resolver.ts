@@ -1,4 +1,5 @@
 import { Args, Mutation, Resolver } from '@nestjs/graphql';
+import { RequiresScope } from '../auth/requires-scope.decorator';
 import { InteractionInput } from './dto/interaction.input';
 import { InteractionsService } from './interactions.service';
 import { RecordInteractionsResult } from './models/record-interactions-result.model';
@@ -8,6 +9,7 @@ import { MAX_INTERACTIONS_PER_BATCH } from './validate-interactions';
 export class InteractionsResolver {
   constructor(private readonly interactions: InteractionsService) {}
 
+  @RequiresScope('ingest')
   @Mutation(() => RecordInteractionsResult, {
     description: `Stores up to ${MAX_INTERACTIONS_PER_BATCH} events in one transaction; unknown users and items are created. An invalid event fails the whole batch (BAD_USER_INPUT naming its index and field) and nothing is written.`,
   })

@@ -1,5 +1,5 @@
 import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
+import { RequiresScope } from '../auth/requires-scope.decorator';
 import { InteractionPage } from '../interactions/models/interaction.model';
 import { User } from './models/user.model';
 import { UsersService } from './users.service';
@@ -8,11 +8,13 @@ import { UsersService } from './users.service';
 export class UsersResolver {
   constructor(private readonly users: UsersService) {}
 
+  @RequiresScope('admin')
   @Query(() => User, { nullable: true, description: 'A user by id; null if recoder has never seen them.' })
   user(@Args('id', { type: () => ID }) id: string): Promise<User | null> {
     return this.users.find(id);
   }
 
+  @RequiresScope('admin')
   @ResolveField(() => InteractionPage, { description: 'Their interactions, newest first.' })
   interactions(
     @Parent() user: User,
@@ -22,13 +24,14 @@ export class UsersResolver {
     return this.users.history(user, limit, before);
   }
 
+  @RequiresScope('admin')
   @ResolveField(() => Int)
   interactionCount(@Parent() user: User): Promise<number> {
     return this.users.interactionCount(user);
   }
 
-  @AdminOnly()
-  @Mutation(() => Boolean, { description: `${ADMIN_ONLY_NOTE} Erases a user and all their interactions; false if there was no such user.` })
+  @RequiresScope('admin')
+  @Mutation(() => Boolean, { description: `Erases a user and all their interactions; false if there was no such user.` })
   deleteUser(@Args('id', { type: () => ID }) id: string): Promise<boolean> {
     return this.users.delete(id);
   }
