@@ -10,13 +10,16 @@
  * Users are published as the training job does: embeddings plus their precomputed top items; and
  * items too: vectors plus the nearest items of the --similar-items most popular (default 20,000).
  * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100 --similar-items 20000
- *   --rounds 3 --scoring-threads N --redis-db 12 --queries recommendations,similar_items --setup-only | --reuse]
+ *   --rounds 3 --scoring-threads N --redis-db 12 --queries recommendations,similar_items --setup-only | --reuse | --keys]
+ * --keys: the trivial query and `recommendations` with a serve-scoped key against PUBLIC_SCOPES=serve
+ * open, alternated in --rounds (at least 5) rounds on one API; then the same with the rate limit on.
  */
 import autocannon from 'autocannon';
 import { availableParallelism } from 'node:os';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { createDataSource, migrate, ModelVersionRepository } from '@app/database';
+import { ApiKeyAdmin } from '@app/api-keys';
+import { ApiKeyRepository, createDataSource, migrate, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { importSynthetic } from '@app/ingest';
 import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, serializeModel, buildInteractionMatrix, ScoringPool } from '@app/model';
@@ -30,7 +33,7 @@ import { emit, freshDatabase, startApi } from './lib/api-process';
 const VERSION = 1;
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'similar-items', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds']);
+  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'similar-items', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds', 'keys']);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
   const perUser = Number(flags['per-user'] ?? 20);
@@ -80,6 +83,11 @@ runCli(async (args) => {
   const unknown = only?.filter((q) => !scenarios.some(([name]) => name === q));
   if (unknown?.length) throw new UsageError(`unknown --queries ${unknown.join(',')} (known: ${scenarios.map(([name]) => name).join(',')})`);
 
+  if (flags.keys !== undefined) {
+    const recommendations = scenarios.find(([name]) => name === 'recommendations')![1];
+    await measureKeys({ url, redisUrl, scoringThreads, seconds, connections, rounds: Math.max(rounds, 5) }, scenarios[0][1], recommendations);
+    return undefined;
+  }
   await measureModelRead(url);
   const api = await startApi({ DATABASE_URL: url, REDIS_URL: redisUrl, PORT: '3950', SCORING_THREADS: scoringThreads });
   try {
@@ -174,15 +182,75 @@ interface LoadResult {
   errors: number;
 }
 
-async function load(url: string, body: () => { query: string; variables?: object }, seconds: number, connections: number, warmUp: boolean): Promise<LoadResult> {
+type Body = () => { query: string; variables?: object };
+
+async function load(url: string, body: Body, seconds: number, connections: number, warmUp: boolean, headers: Record<string, string> = {}): Promise<LoadResult> {
   const options = {
     url,
     connections,
-    requests: [{ method: 'POST' as const, headers: { 'content-type': 'application/json' }, setupRequest: (req: any) => ({ ...req, body: JSON.stringify(body()) }) }],
+    requests: [{ method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, setupRequest: (req: any) => ({ ...req, body: JSON.stringify(body()) }) }],
   };
   if (warmUp) await autocannon({ ...options, duration: 2 });
   const r = await autocannon({ ...options, duration: seconds });
   return { req_per_s: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
+}
+
+interface KeysSetup {
+  url: string;
+  redisUrl: string;
+  scoringThreads: string;
+  seconds: number;
+  connections: number;
+  rounds: number;
+}
+
+/**
+ * What a key costs a request: each round measures the trivial query and `recommendations` open
+ * (PUBLIC_SCOPES=serve, no key) and with a serve-scoped key, on one API, alternated so drift on a
+ * shared machine hits both alike. Then again with the rate limit on (a limit never reached, so
+ * every request is counted in Redis and none refused).
+ */
+async function measureKeys(setup: KeysSetup, trivial: Body, recommendations: Body): Promise<void> {
+  const db = createDataSource(setup.url);
+  await db.initialize();
+  const redis = new Redis(setup.redisUrl);
+  const name = `bench-serve-${Date.now()}`;
+  const { key } = await new ApiKeyAdmin(new ApiKeyRepository(db), redis).create(name, ['serve']);
+  const keyed = { authorization: `Bearer ${key}` };
+  try {
+    for (const rateLimit of ['0', '1000000000']) {
+      const api = await startApi({ DATABASE_URL: setup.url, REDIS_URL: setup.redisUrl, PORT: '3950', SCORING_THREADS: setup.scoringThreads, PUBLIC_SCOPES: 'serve', RATE_LIMIT_PER_MINUTE: rateLimit });
+      try {
+        await expectModelServing(`${api.url}/graphql`, syntheticUserId(0));
+        const rounds = rateLimit === '0' ? setup.rounds : 3;
+        const ratios = { trivial: [] as number[], recommendations: [] as number[] };
+        for (let r = 0; r < rounds; r++) {
+          const perLoad = setup.seconds / setup.rounds;
+          const run = async (body: Body, headers: Record<string, string>) => (await load(`${api.url}/graphql`, body, perLoad, setup.connections, r === 0, headers)).req_per_s;
+          const round = {
+            trivial_open: await run(trivial, {}),
+            trivial_keyed: await run(trivial, keyed),
+            recommendations_open: await run(recommendations, {}),
+            recommendations_keyed: await run(recommendations, keyed),
+          };
+          ratios.trivial.push(+(round.trivial_keyed / round.trivial_open).toFixed(3));
+          ratios.recommendations.push(+(round.recommendations_keyed / round.recommendations_open).toFixed(3));
+          emit({ bench: 'serve_keys', rate_limit_per_minute: Number(rateLimit), round: r + 1, ...round });
+        }
+        emit({
+          bench: 'serve_keys', rate_limit_per_minute: Number(rateLimit), rounds, connections: setup.connections,
+          trivial_keyed_to_open: median(ratios.trivial), recommendations_keyed_to_open: median(ratios.recommendations),
+          round_ratios_recommendations: ratios.recommendations,
+        });
+      } finally {
+        await api.stop();
+      }
+    }
+  } finally {
+    await db.query(`DELETE FROM api_keys WHERE name = $1`, [name]);
+    await db.destroy();
+    redis.disconnect();
+  }
 }
 
 /** Rounds of equal length as one line: mean rate, median p50, the worst round's p99 (autocannon gives percentiles, not histograms). */

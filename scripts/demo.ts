@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   // admin operations need a key: make one for this demo when none is configured
   const adminKey = env.ADMIN_API_KEY ?? randomBytes(12).toString('hex');
   if (!env.ADMIN_API_KEY) say(`ADMIN_API_KEY is not set: using ${adminKey} for this demo`);
-  const childEnv = { ...process.env, ADMIN_API_KEY: adminKey };
+  // GraphiQL on for the demo (off unless GRAPHIQL=true); its queries still need the key
+  const childEnv = { GRAPHIQL: 'true', ...process.env, ADMIN_API_KEY: adminKey };
   const children = [start('api', 'dist/apps/api/src/main.js', childEnv, API_NODE_FLAGS), start('jobs', 'dist/apps/jobs/src/main.js', childEnv)];
   const stop = () => {
     stopping = true;
@@ -90,8 +91,8 @@ async function trainAndReport(graphql: Graphql): Promise<void> {
     if (job.state === 'FAILED') throw new Error(`training failed: ${job.error}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  const model = await graphql('{ model { version status users items interactions backend metrics { ndcg100 recall20 recall50 popularity { ndcg100 recall20 recall50 } } timings } }');
-  say('active model (metrics on held-out items of validation users, popularity for comparison):');
+  const model = await graphql('{ model { version status users items interactions backend metrics { ndcg100 recall20 recall50 heldOutUsers popularity { ndcg100 recall20 recall50 } } timings } }');
+  say('active model (metrics on held-out users, left out of training and early stopping; popularity for comparison):');
   process.stdout.write(`${JSON.stringify(model.data.model)}\n`);
 }
 

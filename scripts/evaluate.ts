@@ -31,6 +31,10 @@ import {
   trainDae,
   TrainDaeOptions,
   ValidationSet,
+  tuneDae,
+  TuneResult,
+  withSettings,
+  trainSettings,
   userRandomSplit,
   userSplitMetrics,
   Activation,
@@ -49,7 +53,7 @@ const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
   'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
-  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'cross-fit', 'shards',
+  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'cross-fit', 'shards', 'tune-budget',
 ] as const;
 
 /**
@@ -63,43 +67,6 @@ const EASE_LAMBDAS = [5, 10, 20, 50, 100, 200, 500, 1000];
 const STRONG_HELD_OUT_USERS = 0.1;
 const STRONG_FOLD_IN = 0.8;
 const STRONG_MIN_USER_INTERACTIONS = 5;
-
-/**
- * Per-protocol defaults, chosen on each protocol's validation NDCG (docs/evaluation.md), never on
- * test. Both use Liang et al.'s DAE shape [I-d-I] (no hidden layer), which beat [I-600-d-600-I] on
- * validation; the user-split protocol (all users in training, 75% of each user's items) wanted
- * more regularisation. The strong protocol trains at lr 3e-3 (best mean validation
- * NDCG over ML-100k and ML-latest-small, and 2-3x fewer epochs); weight averaging (--ema) did not
- * help on either protocol's validation, so it is off. The third round moved both protocols to
- * the logistic loss (validation NDCG@100 0.4744 vs 0.4663 on ML-100k, 0.3579 vs 0.3528 on
- * ML-latest-small; user-split's carved NDCG@10 0.2480 vs 0.2451); with the multinomial loss,
- * emphasis, a linear activation, dim 400 and batch 50 did not help on ML-100k. The fourth round
- * widened the strong protocol's bottleneck to 600 (the best validation mean over both datasets,
- * 0.4196 vs 0.4161; lr 5e-3 and 1e-2 at that width were worse).
- */
-const EVAL_DAE_DEFAULTS: Record<Protocol, EvalDefaults> = {
-  strong: { hidden: [], dim: 600, dropout: 0.5, weightDecay: 0, epochs: 200, patience: 20, learningRate: 3e-3, batchSize: 100, carveValidation: 0.1, ema: 0, emphasis: 1, loss: 'logistic' },
-  'user-split': { hidden: [], dim: 600, dropout: 0.7, weightDecay: 0.01, epochs: 200, patience: 20, learningRate: 1e-3, batchSize: 100, carveValidation: 1, ema: 0, emphasis: 1, loss: 'logistic' },
-};
-
-interface EvalDefaults {
-  hidden: number[];
-  dim: number;
-  dropout: number;
-  weightDecay: number;
-  epochs: number;
-  patience: number;
-  learningRate: number;
-  batchSize: number;
-  /** Share of training users lending 20% of their items to early stopping when there is no validation split. */
-  carveValidation: number;
-  /** Per-step decay of the weights' moving average (0 = off). */
-  ema: number;
-  /** Loss weight of the interactions dropout removed, relative to the kept ones (1 = plain DAE). */
-  emphasis: number;
-  /** multinomial (Mult-DAE) or logistic (CDAE's per-item sigmoid cross-entropy). */
-  loss: DaeLoss;
-}
 
 type Protocol = 'strong' | 'user-split';
 
@@ -118,33 +85,34 @@ async function main(args: string[]): Promise<unknown> {
   const minUser = protocolName === 'strong' ? STRONG_MIN_USER_INTERACTIONS : num(flags['min-user-interactions'] ?? '0', 'min-user-interactions');
   const minItem = protocolName === 'strong' ? 0 : num(flags['min-item-interactions'] ?? '0', 'min-item-interactions');
 
-  const defaults = EVAL_DAE_DEFAULTS[protocolName];
+  // the library's defaults, the ones retrain serves: the table describes what users get
   const numFlag = (name: (typeof FLAGS)[number], fallback: number) => (flags[name] ? num(flags[name], name) : fallback);
   const config: Omit<DaeConfig, 'items'> = {
     ...DEFAULT_DAE_CONFIG,
-    hidden: flags.hidden !== undefined ? (flags.hidden === '' || flags.hidden === 'none' ? [] : list(flags.hidden, 'hidden')) : defaults.hidden,
-    embeddingDim: numFlag('dim', defaults.dim),
+    hidden: flags.hidden !== undefined ? (flags.hidden === '' || flags.hidden === 'none' ? [] : list(flags.hidden, 'hidden')) : DEFAULT_DAE_CONFIG.hidden,
+    embeddingDim: numFlag('dim', DEFAULT_DAE_CONFIG.embeddingDim),
     activation: (flags.activation ?? DEFAULT_DAE_CONFIG.activation) as Activation,
-    loss: (flags.loss ?? defaults.loss) as DaeLoss,
+    loss: (flags.loss ?? DEFAULT_DAE_CONFIG.loss) as DaeLoss,
     input: (flags.input ?? DEFAULT_DAE_CONFIG.input) as DaeInput,
   };
+  const d = DEFAULT_TRAIN_OPTIONS;
   const train: Omit<TrainDaeOptions, 'seed'> = {
-    ...DEFAULT_TRAIN_OPTIONS,
-    epochs: numFlag('epochs', defaults.epochs),
-    patience: numFlag('patience', defaults.patience),
-    batchSize: numFlag('batch-size', defaults.batchSize),
-    learningRate: numFlag('lr', defaults.learningRate),
-    dropout: numFlag('dropout', defaults.dropout),
-    emphasis: numFlag('emphasis', defaults.emphasis),
-    positiveWeight: numFlag('positive-weight', DEFAULT_TRAIN_OPTIONS.positiveWeight),
-    lrDecayPatience: numFlag('lr-decay-patience', DEFAULT_TRAIN_OPTIONS.lrDecayPatience),
-    lrDecayFactor: numFlag('lr-decay-factor', DEFAULT_TRAIN_OPTIONS.lrDecayFactor),
-    weightDecay: numFlag('weight-decay', defaults.weightDecay),
+    ...d,
+    epochs: numFlag('epochs', d.epochs),
+    patience: numFlag('patience', d.patience),
+    batchSize: numFlag('batch-size', d.batchSize),
+    learningRate: numFlag('lr', d.learningRate),
+    dropout: numFlag('dropout', d.dropout),
+    emphasis: numFlag('emphasis', d.emphasis),
+    positiveWeight: numFlag('positive-weight', d.positiveWeight),
+    lrDecayPatience: numFlag('lr-decay-patience', d.lrDecayPatience),
+    lrDecayFactor: numFlag('lr-decay-factor', d.lrDecayFactor),
+    weightDecay: numFlag('weight-decay', d.weightDecay),
     threads: numFlag('threads', availableParallelism()),
     shards: numFlag('shards', DEFAULT_SHARDS),
-    carveValidation: numFlag('carve-validation', defaults.carveValidation),
+    carveValidation: numFlag('carve-validation', d.carveValidation),
     validationK: protocolName === 'strong' ? 100 : k,
-    ema: numFlag('ema', defaults.ema),
+    ema: numFlag('ema', d.ema),
   };
   // model selection without looking at test: no refit, no test scoring, validation figures only
   const validationOnly = flags['validation-only'] === 'true';
@@ -154,6 +122,9 @@ async function main(args: string[]): Promise<unknown> {
   const crossFit = flags['cross-fit'] === 'true';
   if (crossFit && !validationOnly) throw new UsageError('--cross-fit goes with --validation-only: it never scores test');
   if (crossFit && protocolName !== 'strong') throw new UsageError('--cross-fit needs the strong protocol\'s validation users');
+  const tuneBudget = flags['tune-budget'] !== undefined ? num(flags['tune-budget'], 'tune-budget') : 0;
+  if (flags['tune-budget'] !== undefined && !(tuneBudget > 0)) throw new UsageError('--tune-budget must be a positive number of seconds');
+  if (tuneBudget && crossFit) throw new UsageError('--tune-budget does not go with --cross-fit');
   const lambdas = flags['ease-lambdas'] ? list(flags['ease-lambdas'], 'ease-lambdas') : EASE_LAMBDAS;
   const metrics: MetricSpec[] = protocolName === 'strong' ? STRONG_METRICS : userSplitMetrics(k);
   const selectionMetric: MetricSpec = { name: `ndcg@${train.validationK}`, kind: 'ndcg', k: train.validationK };
@@ -185,8 +156,10 @@ async function main(args: string[]): Promise<unknown> {
       continue;
     }
     const started = performance.now();
-    const trained = await trainDae(s.train, config, {
+    const tuned = tuneBudget ? await tuneOnValidation(s, config, { ...train, seed }, tuneBudget) : null;
+    const trained = await trainDae(s.train, tuned ? withSettings(config, tuned.settings) : config, {
       ...train,
+      ...(tuned && trainSettings(tuned.settings)),
       seed,
       validation: s.validation ? { input: s.validation.input, heldOut: s.validation.heldOut } : undefined,
       onEpoch: (e) => progress(`seed ${seed} ${e.phase ?? 'epoch'} ${e.epoch}: loss ${e.loss.toFixed(2)} ndcg ${e.ndcg?.toFixed(4) ?? '-'} ${e.seconds.toFixed(2)} s`),
@@ -194,11 +167,12 @@ async function main(args: string[]): Promise<unknown> {
     const seconds = (performance.now() - started) / 1000;
     trainSeconds += seconds;
     const model = trained.model;
+    const tunedSummary = tuned && { settings: tuned.settings, seconds: tuned.seconds, candidates: tuned.candidates, trials: tuned.trials.length };
     const easeChoice = chooseEaseLambda(s, lambdas, selectionMetric, seed, train.carveValidation);
     validation.push({ dae: trained.bestNdcg ?? NaN, ease: easeChoice.value });
     if (validationOnly) {
       model.dispose();
-      perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: easeChoice.lambda, validation: validation.at(-1) });
+      perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: easeChoice.lambda, validation: validation.at(-1), ...(tunedSummary && { tuned: tunedSummary }) });
       progress(`seed ${seed}: validation ${selectionMetric.name} dae ${trained.bestNdcg?.toFixed(4)} (epoch ${trained.bestEpoch}) | ease(λ=${easeChoice.lambda}) ${easeChoice.value.toFixed(4)} | ${seconds.toFixed(1)} s`);
       continue;
     }
@@ -214,7 +188,7 @@ async function main(args: string[]): Promise<unknown> {
     const ease = Ease.fit(s.train, lambda);
     perUser.ease.push(metricValues(scorerOf(ease), s.test.input, s.test.heldOut, metrics));
     results.ease.push(metricMeans(metrics, perUser.ease.at(-1)!));
-    perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, validation: validation.at(-1), dae: results.dae.at(-1), ease: results.ease.at(-1) });
+    perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, validation: validation.at(-1), dae: results.dae.at(-1), ease: results.ease.at(-1), ...(tunedSummary && { tuned: tunedSummary }) });
     progress(`seed ${seed}: dae ${fmt(results.dae.at(-1)!)} | ease(λ=${lambda}) ${fmt(results.ease.at(-1)!)} | pop ${fmt(results.popularity.at(-1)!)} | ${seconds.toFixed(1)} s`);
   }
 
@@ -228,7 +202,9 @@ async function main(args: string[]): Promise<unknown> {
     threads: Math.min(train.threads, train.shards ?? train.threads),
     shards: train.shards,
     seeds,
+    // with --tune-budget, each seed's search is included
     train_seconds: round(trainSeconds),
+    tune_budget_seconds: tuneBudget || null,
     epochs: train.epochs,
     protocol: protocolName === 'strong'
       ? { name: 'strong', min_rating: minRating, min_user_interactions: minUser, held_out_users: STRONG_HELD_OUT_USERS, fold_in: STRONG_FOLD_IN, metrics: metrics.map((m) => m.name), relevance: 'binary' }
@@ -261,6 +237,18 @@ async function main(args: string[]): Promise<unknown> {
   };
   if (flags.out) writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`);
   return result;
+}
+
+/**
+ * Settings chosen within the budget on the split's validation users (carved from train as training
+ * would carve them when the split has none): test is never scored.
+ */
+async function tuneOnValidation(s: EvaluationSplit, config: Omit<DaeConfig, 'items'>, options: TrainDaeOptions, budgetSeconds: number): Promise<TuneResult> {
+  const on = s.validation ? { train: s.train, validation: s.validation } : carveValidation(s.train, options.carveValidation, createRng(options.seed + 1));
+  return tuneDae(on.train, on.validation, { config, options }, {
+    budgetSeconds,
+    onTrial: (t) => progress(`seed ${options.seed} tune: candidate ${t.candidate} rung ${t.rung} (${t.epochs} epochs) ndcg ${t.ndcg.toFixed(4)} ${JSON.stringify(t.settings)} ${t.seconds.toFixed(1)} s`),
+  });
 }
 
 interface CrossFitRun {

@@ -22,7 +22,7 @@ describe('anomaly scores (e2e)', () => {
     await stack.reset(data);
     const { version } = await trainToCompletion(api, CONFIG);
     // the API switches to the new model on the pub/sub message
-    for (let i = 0; i < 100 && (await gql(api, `{ userAnomaly(userId: "u1") { version } }`)).data?.userAnomaly?.version !== version; i++) {
+    for (let i = 0; i < 100 && (await gql(api, `{ userAnomaly(userId: "u1") { version } }`, {}, admin)).data?.userAnomaly?.version !== version; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
     return Array.from(data.botUsers, syntheticUserId);
@@ -42,7 +42,7 @@ describe('anomaly scores (e2e)', () => {
     const caught = bots.filter((b) => top.some((t) => t.userId === b));
     expect(caught.length / bots.length).toBeGreaterThanOrEqual(0.8);
     // and the scores read back per user agree
-    const one = (await gql(api, `query A($u: ID!) { userAnomaly(userId: $u) { score percentile source } }`, { u: caught[0] })).data!.userAnomaly;
+    const one = (await gql(api, `query A($u: ID!) { userAnomaly(userId: $u) { score percentile source } }`, { u: caught[0] }, admin)).data!.userAnomaly;
     expect(one.source).toBe('EMBEDDING');
     expect(one.percentile).toBeGreaterThanOrEqual(98);
   });
@@ -50,7 +50,7 @@ describe('anomaly scores (e2e)', () => {
   it('scores a user with newer interactions on the spot', async () => {
     const rec = await gql(api, `mutation { recordInteractions(input: [{ userId: "u5", itemId: "i1" }, { userId: "u5", itemId: "i2" }]) { accepted } }`);
     expect(rec.errors).toBeUndefined();
-    const res = (await gql(api, `{ userAnomaly(userId: "u5") { score percentile source } }`)).data!.userAnomaly;
+    const res = (await gql(api, `{ userAnomaly(userId: "u5") { score percentile source } }`, {}, admin)).data!.userAnomaly;
     expect(res.source).toBe('FOLD_IN');
     expect(res.percentile).toBeGreaterThanOrEqual(0);
     expect(res.percentile).toBeLessThanOrEqual(100);

@@ -34,7 +34,7 @@ describe('users, items and stats (e2e)', () => {
     const seen: string[] = [];
     let before: string | null = null;
     do {
-      const res: any = await gql(app, `query U($before: String) { user(id: "alice") { interactionCount interactions(limit: 6, before: $before) { items { itemId } nextCursor } } }`, { before });
+      const res: any = await gql(app, `query U($before: String) { user(id: "alice") { interactionCount interactions(limit: 6, before: $before) { items { itemId } nextCursor } } }`, { before }, admin);
       expect(res.data.user.interactionCount).toBe(20);
       seen.push(...res.data.user.interactions.items.map((i: { itemId: string }) => i.itemId));
       before = res.data.user.interactions.nextCursor;
@@ -43,8 +43,8 @@ describe('users, items and stats (e2e)', () => {
   });
 
   it('answers null for an unknown user and BAD_USER_INPUT for a forged cursor', async () => {
-    expect((await gql(app, `{ user(id: "nobody") { id } }`)).data).toEqual({ user: null });
-    const res = await gql(app, `{ user(id: "alice") { interactions(before: "garbage") { nextCursor } } }`);
+    expect((await gql(app, `{ user(id: "nobody") { id } }`, {}, admin)).data).toEqual({ user: null });
+    const res = await gql(app, `{ user(id: "alice") { interactions(before: "garbage") { nextCursor } } }`, {}, admin);
     expect(firstErrorCode(res)).toBe('BAD_USER_INPUT');
   });
 
@@ -79,7 +79,7 @@ describe('users, items and stats (e2e)', () => {
   });
 
   it('reports store stats', async () => {
-    const res = await gql(app, `{ stats { users items interactions newestInteractionAt } }`);
+    const res = await gql(app, `{ stats { users items interactions newestInteractionAt } }`, {}, admin);
     expect(res.data!.stats).toEqual({ users: 2, items: 25, interactions: 25, newestInteractionAt: '2024-01-01T00:24:00.000Z' });
   });
 });

@@ -23,7 +23,8 @@ export async function startApi(env: Record<string, string>): Promise<{ url: stri
   const port = env.PORT ?? '3900';
   const proc: ChildProcess = spawn(process.execPath, [...API_NODE_FLAGS, '-r', '@swc-node/register', join(ROOT, 'apps/api/src/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', PORT: port, ...env },
+    // the product's own scopes open, as on a trusted network (a bench measures serving, not keys, unless it says so)
+    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', PORT: port, PUBLIC_SCOPES: 'ingest,serve,embeddings,catalogue', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

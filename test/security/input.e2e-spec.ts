@@ -1,12 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { getNamedType } from 'graphql';
 import { parseTimestamp } from '@app/ingest';
-import { countRows, firstErrorCode, gql, GraphqlResponse } from '@app/testing';
+import { firstErrorCode, gql, GraphqlResponse } from '@app/testing';
 import { encodeCursor } from '../../apps/api/src/users/history-cursor';
 import { TestStack } from '../test-stack';
 import { admin } from '../test-env';
-import { documentOf, idPathsOf, RootField, rootFieldsOf, valuesWith } from './schema-walk';
+import { documentOf, idPathsOf, RootField, valuesWith } from './schema-fields';
+import { schemaRootFields, storeCounts } from './security-stack';
 
 /** Ids and types a client might send to break a store, a file or a log line: each must be BAD_USER_INPUT. */
 const BAD_IDS: Array<[string, string]> = [
@@ -39,12 +39,13 @@ describe('input validation (e2e attacks)', () => {
   beforeAll(async () => {
     stack = await TestStack.start({ worker: false });
     api = stack.api;
-    fields = rootFieldsOf(api.get(GraphQLSchemaHost).schema);
+    fields = schemaRootFields(api);
   });
   afterAll(() => stack.close());
   beforeEach(() => stack.reset());
 
-  const counts = async () => Promise.all((['users', 'items', 'interactions'] as const).map((t) => countRows(stack.db, t)));
+  /** Users, items, interactions and API keys. */
+  const counts = async () => Object.values(await storeCounts(stack.db));
   const badInput = (res: GraphqlResponse, field?: RegExp) => {
     expect(firstErrorCode(res)).toBe('BAD_USER_INPUT');
     if (field) expect(res.errors![0].message).toMatch(field);
@@ -54,6 +55,7 @@ describe('input validation (e2e attacks)', () => {
     const covered = fields.filter((f) => idPathsOf(f.field).length > 0).map((f) => f.field.name);
     expect(covered).toEqual(expect.arrayContaining(['recordInteractions', 'upsertItems', 'user', 'item', 'recommendations', 'recommendationsForItems', 'similarItems']));
     expect(covered).toEqual(expect.arrayContaining(['userEmbedding', 'userAnomaly', 'embeddings', 'embeddingMap', 'deleteUser', 'trainingJob', 'exportJob']));
+    expect(covered).toEqual(expect.arrayContaining(['createApiKey', 'revokeApiKey', 'exportDownloadLink']));
   });
 
   it('refuses control characters and malformed Unicode in every id-taking argument, writing nothing', async () => {
@@ -70,12 +72,12 @@ describe('input validation (e2e attacks)', () => {
     }
     expect(wrong).toEqual([]);
     expect(tried).toBeGreaterThan(200);
-    expect(await counts()).toEqual([0, 0, 0]);
+    expect(await counts()).toEqual([0, 0, 0, 0]);
   });
 
   it('refuses the same in a resolved field (user.interactions) and an id that is fine otherwise passes', async () => {
     expect((await ask(RECORD, { input: [{ userId: 'ok-ü-😀', itemId: 'i 1' }] })).errors).toBeUndefined();
-    expect(await counts()).toEqual([1, 1, 1]);
+    expect(await counts()).toEqual([1, 1, 1, 0]);
     const res = await ask('query U($id: ID!) { user(id: $id) { id interactionCount } }', { id: 'ok-ü-😀' });
     expect(res.data!.user).toEqual({ id: 'ok-ü-😀', interactionCount: 1 });
   });
@@ -89,7 +91,7 @@ describe('input validation (e2e attacks)', () => {
     ['a string number', '1'],
   ])('refuses a weight %s, writing nothing', async (_name, weight) => {
     badInput(await ask(RECORD, { input: [{ userId: 'u', itemId: 'i' }, { userId: 'u', itemId: 'j', weight }] }), /weight/);
-    expect(await counts()).toEqual([0, 0, 0]);
+    expect(await counts()).toEqual([0, 0, 0, 0]);
   });
 
   it.each([
@@ -101,7 +103,7 @@ describe('input validation (e2e attacks)', () => {
     const occurredAt = typeof time === 'function' ? time() : time;
     const res = await ask(RECORD, { input: [{ userId: 'u', itemId: 'i', occurredAt }] });
     badInput(res, /occurredAt/);
-    expect(await counts()).toEqual([0, 0, 0]);
+    expect(await counts()).toEqual([0, 0, 0, 0]);
     expect(() => parseTimestamp(occurredAt, 1)).toThrow();
   });
 
@@ -112,7 +114,7 @@ describe('input validation (e2e attacks)', () => {
       badInput(upsert, /input\[0\]\.attributes: must not contain/);
       badInput(await ask('query Q($f: ItemFilter) { recommendations(userId: "u", filter: $f) { source } }', { f: { attributes } }), /filter\.attributes/);
     }
-    expect(await counts()).toEqual([0, 0, 0]);
+    expect(await counts()).toEqual([0, 0, 0, 0]);
   });
 
   it('refuses malformed and out-of-range history cursors', async () => {
@@ -124,7 +126,7 @@ describe('input validation (e2e attacks)', () => {
     // a cursor the API handed out still works
     const fine = await ask(page, { b: encodeCursor({ occurredUs: String(Date.now() * 1000), id: '1' }) });
     expect(fine.errors).toBeUndefined();
-    expect(await counts()).toEqual([1, 1, 1]);
+    expect(await counts()).toEqual([1, 1, 1, 0]);
   });
 
   it('refuses every limit argument out of its range, checked once for all fields', async () => {

@@ -4,9 +4,11 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ConfigModule } from '@app/config';
+import { ConfigModule, graphiqlEnabled } from '@app/config';
 import { HealthModule } from '@app/health';
 import { RedisModule } from '@app/redis';
+import { AuthModule } from './auth/auth.module';
+import { withScopeNotes } from './auth/scope-notes';
 import { AnomaliesModule } from './anomalies/anomalies.module';
 import { EmbeddingsModule } from './embeddings/embeddings.module';
 import { ExportsModule } from './exports/exports.module';
@@ -38,7 +40,8 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
       driver: MercuriusDriver,
       autoSchemaFile: process.env.NODE_ENV === 'production' ? true : SCHEMA_FILE,
       sortSchema: true,
-      graphiql: process.env.NODE_ENV !== 'production',
+      // GraphiQL's page and assets need no key; its queries do
+      graphiql: graphiqlEnabled(),
       // one request cannot ask for unbounded nesting
       queryDepth: MAX_QUERY_DEPTH,
       // ... nor unbounded breadth (aliases, fragments spread many times, expensive fields, introspection)
@@ -47,7 +50,8 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
       graphql: { parseOptions: { maxTokens: MAX_TOKENS } },
       jit: COMPILE_AFTER_RUNS,
       hooks: { preExecution: mutationsUncompiled },
-      transformSchema: withPlainFieldReads,
+      transformSchema: (schema) => withScopeNotes(withPlainFieldReads(schema)),
+      transformAutoSchemaFile: true,
       buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
       context: (req: FastifyRequest, reply: FastifyReply) => ({ req, reply }),
       errorFormatter: formatGraphqlErrors,
@@ -55,6 +59,7 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
       fieldResolverEnhancers: ['guards', 'filters'],
     }),
     HealthModule,
+    AuthModule,
     InteractionsModule,
     ItemsModule,
     UsersModule,

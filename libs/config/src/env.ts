@@ -2,9 +2,11 @@ import 'reflect-metadata';
 import { availableParallelism } from 'node:os';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { SCOPES } from '@app/api-keys/scopes';
 
 export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
+const SCOPE_LIST = new RegExp(`^((${SCOPES.join('|')})(,(${SCOPES.join('|')}))*)?$`);
 
 /** Every setting recoder reads. Defaults let `npm run demo` work on a machine with local Postgres and Redis. */
 export class EnvVars {
@@ -14,9 +16,33 @@ export class EnvVars {
   @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
-  /** Admin operations are refused while this is unset. */
+  /** The bootstrap key: every scope. Admin operations need it (or a key with the admin scope) while no other exists. */
   @IsOptional() @IsString() @MinLength(8, { message: 'must be at least 8 characters' })
   ADMIN_API_KEY?: string;
+
+  /** Scopes open to callers without a key (e.g. "serve,ingest"), for a trusted network or while clients move to keys. */
+  @Matches(SCOPE_LIST, { message: `must be a comma-separated list of ${SCOPES.join(', ')}` })
+  PUBLIC_SCOPES = '';
+
+  /** How long an API process trusts its key cache without a change message (a missed revoke lasts at most this). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(3600)
+  API_KEY_CACHE_SECONDS = 30;
+
+  /** Requests per minute per key (per IP without one), counted in Redis across replicas; 0: no limit. */
+  @Type(() => Number) @IsInt() @Min(0)
+  RATE_LIMIT_PER_MINUTE = 0;
+
+  /** Serves GraphiQL at /graphiql (its data requests still need a key). */
+  @IsIn(['true', 'false'])
+  GRAPHIQL: 'true' | 'false' = 'false';
+
+  /** Marks the browser session cookie Secure: set when the API is reached over https. */
+  @IsIn(['true', 'false'])
+  SESSION_COOKIE_SECURE: 'true' | 'false' = 'false';
+
+  /** Signs session cookies and download links; unset: derived from ADMIN_API_KEY (so replicas agree). */
+  @IsOptional() @IsString() @MinLength(32, { message: 'must be at least 32 characters' })
+  SIGNING_SECRET?: string;
 
   @Type(() => Number) @IsInt() @Min(1) @Max(65535)
   PORT = 3000;
@@ -35,12 +61,20 @@ export class EnvVars {
   @IsIn(LOG_FORMATS)
   LOG_FORMAT: (typeof LOG_FORMATS)[number] = 'json';
 
-  /** Training defaults; a retrain request may override them. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
-  TRAIN_EPOCHS = 20;
+  /**
+   * Overrides of the model's defaults (libs/model: at most 200 epochs with early stopping, a
+   * 600-wide embedding) for every retrain; unset, a retrain trains what `npm run evaluate` measures.
+   * A retrain request may override them in turn.
+   */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  TRAIN_EPOCHS?: number;
 
-  @Type(() => Number) @IsInt() @Min(2) @Max(2048)
-  EMBEDDING_DIM = 200;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(2) @Max(2048)
+  EMBEDDING_DIM?: number;
+
+  /** Seconds of hyperparameter search before every retrain (scheduled ones too) that sets none; unset: none. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(10) @Max(86400)
+  TRAIN_TUNE_BUDGET?: number;
 
   /** Worker threads one training uses (data-parallel, one tfjs backend each). */
   @Type(() => Number) @IsInt() @Min(1) @Max(64)
@@ -144,4 +178,12 @@ export function getEnv(): EnvVars {
 /** For tests that change process.env between app boots. */
 export function resetEnvCache(): void {
   cached = undefined;
+}
+
+/**
+ * GRAPHIQL=true, read when the GraphQL module is declared (before the validated environment is;
+ * getEnv() still rejects a bad value at boot).
+ */
+export function graphiqlEnabled(): boolean {
+  return process.env.GRAPHIQL === 'true';
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EnvVars } from '@app/config';
 import { dataSourceOptions } from './data-source';
+import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AnomalyRepository } from './repositories/anomaly.repository';
 import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
@@ -14,6 +15,7 @@ import { UserRepository } from './repositories/user.repository';
 
 const REPOSITORIES = [
   AnomalyRepository,
+  ApiKeyRepository,
   CatalogueRepository,
   InteractionRepository, ItemRepository, ModelVersionRepository, OwedStaleFlagRepository, StatsRepository, TrainingDataRepository, UserRepository];
 

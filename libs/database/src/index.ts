@@ -11,3 +11,4 @@ export * from './repositories/training-data.repository';
 export * from './repositories/catalogue.repository';
 export * from './repositories/anomaly.repository';
 export * from './repositories/owed-stale-flag.repository';
+export * from './repositories/api-key.repository';

@@ -5,6 +5,7 @@ export * from './dae-layers';
 export * from './dae.model';
 export { TrainBatch, batchGradients } from './dae-gradients';
 export * from './train-dae';
+export * from './tune-dae';
 export * from './score';
 export * from './serialize';
 export * from './eval';

@@ -30,6 +30,8 @@ export interface TrainingConfig {
   seed?: number;
   loss?: 'multinomial' | 'logistic';
   activation?: 'tanh' | 'relu' | 'sigmoid' | 'linear';
+  /** Choose the settings the request leaves open on validation users within this many seconds. */
+  tune?: { budgetSeconds: number };
 }
 
 export interface JobPayloads {
@@ -49,7 +51,7 @@ export interface ExportProgress {
 
 /** What a training job reports through job.updateProgress. */
 export interface TrainingProgress {
-  phase: 'load' | 'train' | 'publish' | 'promote' | 'done';
+  phase: 'load' | 'tune' | 'train' | 'publish' | 'promote' | 'done';
   percent: number;
   epoch?: number;
   epochs?: number;

@@ -60,11 +60,23 @@ export class ModelRegistryService {
   private gate(candidate: ModelVersionEntity, active: ModelVersionEntity | null, force: boolean): { pass: boolean; reason: string } {
     if (force) return { pass: true, reason: 'forced' };
     if (!active) return { pass: true, reason: 'first model' };
-    const was = active.metrics?.ndcg100 ?? 0;
-    const now = candidate.metrics?.ndcg100 ?? 0;
+    const { was, now, on } = this.compared(candidate, active);
     const tolerance = this.env.QUALITY_TOLERANCE;
-    if (now + tolerance < was) return { pass: false, reason: `NDCG@100 ${now.toFixed(4)} is worse than the active v${active.version}'s ${was.toFixed(4)} by more than ${tolerance}` };
-    return { pass: true, reason: `NDCG@100 ${now.toFixed(4)} vs active v${active.version}'s ${was.toFixed(4)}` };
+    if (now + tolerance < was) {
+      return { pass: false, reason: `NDCG@100 ${now.toFixed(4)} is worse than the active v${active.version}'s ${was.toFixed(4)} ${on} by more than ${tolerance}` };
+    }
+    return { pass: true, reason: `NDCG@100 ${now.toFixed(4)} vs active v${active.version}'s ${was.toFixed(4)} ${on}` };
+  }
+
+  /**
+   * Both models' NDCG@100 on the candidate's held-out users, as the training job measured them. Only
+   * when it could not score the live model (no weights), or another version went live meanwhile, the
+   * stored figures, which were measured on other users.
+   */
+  private compared(candidate: ModelVersionEntity, active: ModelVersionEntity): { was: number; now: number; on: string } {
+    const gate = candidate.metrics?.gate;
+    if (gate?.liveVersion === active.version) return { was: gate.liveNdcg100, now: gate.candidateNdcg100, on: `on the same ${gate.users} held-out users` };
+    return { was: active.metrics?.ndcg100 ?? 0, now: candidate.metrics?.ndcg100 ?? 0, on: 'as stored (measured on other users)' };
   }
 
   // Postgres first, the Redis pointer last: a reader following recoder:active only ever finds a complete version

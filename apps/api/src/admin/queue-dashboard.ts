@@ -5,15 +5,17 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { EnvVars } from '@app/config';
 import { QueueName } from '@app/queue';
-import { checkAdminKey } from '../auth/admin-key';
+import { BrowserAccess } from '../auth/browser-access';
+import { ApiError, ApiErrorCode } from '../errors/api-error';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+/** The page's scripts, styles and images: no data, so they load without a key. */
+const ASSETS_PATH = `${QUEUE_DASHBOARD_PATH}/static/`;
 
-/** Bull Board, the queue dashboard NestJS users know, behind the admin key. */
+/** Bull Board, the queue dashboard NestJS users know, behind an admin key in the header or a session cookie (POST /auth/session). */
 export function mountQueueDashboard(app: NestFastifyApplication): void {
-  const env = app.get(EnvVars);
+  const access = app.get(BrowserAccess);
   const board = new FastifyAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
@@ -25,8 +27,14 @@ export function mountQueueDashboard(app: NestFastifyApplication): void {
   void fastify.register(async (scope) => {
     // this hook covers the dashboard's routes only (its own plugin scope)
     scope.addHook('onRequest', async (request, reply) => {
-      const check = checkAdminKey(request.headers.authorization, env.ADMIN_API_KEY);
-      if (!check.ok) return reply.code(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, message: check.reason });
+      if (request.url.startsWith(ASSETS_PATH)) return;
+      try {
+        access.require(request, 'admin', 'Bull Board');
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        const status = err.code === ApiErrorCode.Forbidden ? 403 : 401;
+        return reply.code(status).header('www-authenticate', 'Bearer').send({ statusCode: status, code: err.code, message: err.message });
+      }
     });
     await scope.register(board.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH });
   });

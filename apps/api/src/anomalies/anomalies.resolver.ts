@@ -1,5 +1,5 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
+import { RequiresScope } from '../auth/requires-scope.decorator';
 import { DECODE_COST } from '../graphql/complexity-limit';
 import { UserIdArgs } from '../validation/id.args';
 import { AnomalousUsersArgs } from './dto/anomalous-users.args';
@@ -10,13 +10,14 @@ import { UserAnomaly } from './models/user-anomaly.model';
 export class AnomaliesResolver {
   constructor(private readonly anomalies: AnomaliesService) {}
 
+  @RequiresScope('admin')
   @Query(() => UserAnomaly, { nullable: true, complexity: DECODE_COST, description: 'The user\'s anomaly score under the active model; null without a model or a history.' })
   userAnomaly(@Args() { userId }: UserIdArgs): Promise<UserAnomaly | null> {
     return this.anomalies.forUser(userId);
   }
 
-  @AdminOnly()
-  @Query(() => [UserAnomaly], { description: `${ADMIN_ONLY_NOTE} The users whose histories the active model finds most surprising, highest score first.` })
+  @RequiresScope('admin')
+  @Query(() => [UserAnomaly], { description: 'The users whose histories the active model finds most surprising, highest score first.' })
   anomalousUsers(@Args() { limit, minPercentile }: AnomalousUsersArgs): Promise<UserAnomaly[]> {
     return this.anomalies.mostAnomalous(limit, minPercentile);
   }

@@ -2,6 +2,8 @@
 export enum ApiErrorCode {
   BadUserInput = 'BAD_USER_INPUT',
   Unauthenticated = 'UNAUTHENTICATED',
+  Forbidden = 'FORBIDDEN',
+  RateLimited = 'RATE_LIMITED',
   NotFound = 'NOT_FOUND',
   /** The scoring threads' queue is full (SCORING_QUEUE_LIMIT): retry shortly, or elsewhere. */
   Overloaded = 'OVERLOADED',
@@ -29,5 +31,12 @@ export class BadUserInputError extends ApiError {
 export class UnauthenticatedError extends ApiError {
   constructor(message: string) {
     super(ApiErrorCode.Unauthenticated, message);
+  }
+}
+
+/** A valid key without the scope the operation needs; `scope` names it. */
+export class ForbiddenError extends ApiError {
+  constructor(message: string, scope: string) {
+    super(ApiErrorCode.Forbidden, message, { scope });
   }
 }

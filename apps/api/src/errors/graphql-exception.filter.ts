@@ -32,6 +32,8 @@ export class GraphqlExceptionFilter extends BaseExceptionFilter implements GqlEx
 const HTTP_STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.BadUserInput]: HttpStatus.BAD_REQUEST,
   [ApiErrorCode.Unauthenticated]: HttpStatus.UNAUTHORIZED,
+  [ApiErrorCode.Forbidden]: HttpStatus.FORBIDDEN,
+  [ApiErrorCode.RateLimited]: HttpStatus.TOO_MANY_REQUESTS,
   [ApiErrorCode.NotFound]: HttpStatus.NOT_FOUND,
   [ApiErrorCode.Overloaded]: HttpStatus.SERVICE_UNAVAILABLE,
   [ApiErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,

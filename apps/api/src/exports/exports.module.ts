@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EmbeddingStoreModule } from '@app/embedding-store';
 import { QueueModule } from '@app/queue';
+import { ExportLinksResolver } from './export-links.resolver';
 import { ExportsController } from './exports.controller';
 import { ExportsResolver } from './exports.resolver';
 import { ExportsService } from './exports.service';
@@ -8,6 +9,6 @@ import { ExportsService } from './exports.service';
 @Module({
   imports: [QueueModule, EmbeddingStoreModule],
   controllers: [ExportsController],
-  providers: [ExportsResolver, ExportsService],
+  providers: [ExportsResolver, ExportLinksResolver, ExportsService],
 })
 export class ExportsModule {}

@@ -11,9 +11,12 @@ import { exportDeduplicationId, ExportProgress, JobName, JobPayloads, QueueName 
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { EmbeddingKind } from '../embeddings/models/embedding-batch.model';
 import { JobState, jobStateOf } from '../jobs/job-state';
+import { exportFilePath } from './export-file-path';
 import { ExportFormat, ExportJobModel } from './models/export-job.model';
 
 type Payload = JobPayloads[JobName.ExportEmbeddings];
+/** BullMQ's job ids: anything else (a "../", an encoded slash) names no export and never reaches the file system. */
+const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 @Injectable()
 export class ExportsService {
@@ -40,6 +43,7 @@ export class ExportsService {
 
   /** A finished export's file, streamed; only names its manifest lists (no path tricks). */
   async open(id: string, file: string): Promise<{ stream: ReadStream; bytes: number }> {
+    if (!JOB_ID.test(id)) throw new ApiError(ApiErrorCode.NotFound, `No finished export ${JSON.stringify(id)}`);
     const dir = join(resolve(this.env.EXPORT_DIR), exportDirName(id));
     const manifest = await readFile(join(dir, MANIFEST_FILE), 'utf8').then((t) => JSON.parse(t) as ExportManifest, () => null);
     if (!manifest) throw new ApiError(ApiErrorCode.NotFound, `No finished export ${id}`);
@@ -58,7 +62,7 @@ export class ExportsService {
       error: job.failedReason ?? null,
       version: job.data.version,
       count: manifest?.count ?? null,
-      files: (manifest?.files ?? []).map((f) => ({ ...f, url: `/exports/${job.id}/${f.name}` })),
+      files: (manifest?.files ?? []).map((f) => ({ ...f, url: exportFilePath(job.id!, f.name) })),
     };
   }
 }

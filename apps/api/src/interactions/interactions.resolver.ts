@@ -1,4 +1,5 @@
 import { Args, Mutation, Resolver } from '@nestjs/graphql';
+import { RequiresScope } from '../auth/requires-scope.decorator';
 import { MAX_INTERACTIONS_PER_BATCH, RecordInteractionsArgs } from './dto/record-interactions.args';
 import { InteractionsService } from './interactions.service';
 import { RecordInteractionsResult } from './models/record-interactions-result.model';
@@ -7,6 +8,7 @@ import { RecordInteractionsResult } from './models/record-interactions-result.mo
 export class InteractionsResolver {
   constructor(private readonly interactions: InteractionsService) {}
 
+  @RequiresScope('ingest')
   @Mutation(() => RecordInteractionsResult, {
     description: `Stores up to ${MAX_INTERACTIONS_PER_BATCH} events in one transaction; unknown users and items are created. An invalid event fails the whole batch (BAD_USER_INPUT naming its index and field) and nothing is written.`,
   })

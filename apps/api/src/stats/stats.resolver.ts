@@ -1,5 +1,6 @@
 import { Field, Float, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { StatsRepository } from '@app/database';
+import { RequiresScope } from '../auth/requires-scope.decorator';
 
 @ObjectType()
 export class Stats {
@@ -14,6 +15,7 @@ export class Stats {
 export class StatsResolver {
   constructor(private readonly store: StatsRepository) {}
 
+  @RequiresScope('admin')
   @Query(() => Stats, { description: 'What the store holds.' })
   stats(): Promise<Stats> {
     return this.store.storeStats();

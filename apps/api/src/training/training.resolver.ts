@@ -1,5 +1,5 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
+import { RequiresScope } from '../auth/requires-scope.decorator';
 import { IdArgs } from '../validation/id.args';
 import { OptionalVersionArgs, VersionArgs } from '../validation/version.args';
 import { ModelsArgs } from './dto/models.args';
@@ -12,9 +12,9 @@ import { TrainingService } from './training.service';
 export class TrainingResolver {
   constructor(private readonly training: TrainingService) {}
 
-  @AdminOnly()
+  @RequiresScope('admin')
   @Mutation(() => TrainingJobModel, {
-    description: `${ADMIN_ONLY_NOTE} Trains a new model version in the worker; while a training is queued or running, returns that job. force: activate it even if it measures worse than the live one.`,
+    description: `Trains a new model version in the worker; while a training is queued or running, returns that job. force: activate it even if it measures worse than the live one.`,
   })
   retrain(
     @Args('config', { type: () => TrainingConfigInput, nullable: true }) config?: TrainingConfigInput,
@@ -23,26 +23,26 @@ export class TrainingResolver {
     return this.training.retrain(config, force);
   }
 
-  @AdminOnly()
-  @Query(() => TrainingJobModel, { nullable: true, description: `${ADMIN_ONLY_NOTE} A training job's state and progress.` })
+  @RequiresScope('admin')
+  @Query(() => TrainingJobModel, { nullable: true, description: `A training job's state and progress.` })
   trainingJob(@Args() { id }: IdArgs): Promise<TrainingJobModel | null> {
     return this.training.job(id);
   }
 
-  @AdminOnly()
-  @Query(() => [ModelVersionModel], { description: `${ADMIN_ONLY_NOTE} Model versions, newest first.` })
+  @RequiresScope('admin')
+  @Query(() => [ModelVersionModel], { description: `Model versions, newest first.` })
   models(@Args() { limit }: ModelsArgs): Promise<ModelVersionModel[]> {
     return this.training.models(limit);
   }
 
-  @AdminOnly()
-  @Query(() => ModelVersionModel, { nullable: true, description: `${ADMIN_ONLY_NOTE} One version; the active one by default.` })
+  @RequiresScope('admin')
+  @Query(() => ModelVersionModel, { nullable: true, description: `One version; the active one by default.` })
   model(@Args() { version }: OptionalVersionArgs): Promise<ModelVersionModel | null> {
     return this.training.model(version ?? undefined);
   }
 
-  @AdminOnly()
-  @Mutation(() => ModelVersionModel, { description: `${ADMIN_ONLY_NOTE} Makes a READY version live again (rollback).` })
+  @RequiresScope('admin')
+  @Mutation(() => ModelVersionModel, { description: `Makes a READY version live again (rollback).` })
   activateModel(@Args() { version }: VersionArgs): Promise<ModelVersionModel> {
     return this.training.activate(version);
   }

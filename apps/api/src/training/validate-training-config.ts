@@ -35,6 +35,10 @@ export function validateTrainingConfig(input: TrainingConfigInput = {}): Trainin
   if (input.activation != null && !(ACTIVATIONS as readonly string[]).includes(input.activation)) {
     fail('activation', `must be one of ${ACTIVATIONS.join(', ')}`);
   }
+  if (input.tune) {
+    const b = input.tune.budgetSeconds;
+    if (!Number.isInteger(b) || b < 10 || b > 86_400) fail('tune.budgetSeconds', 'must be an integer from 10 to 86400');
+  }
   // drop nulls: "not given" means the default
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as TrainingConfig;
 }

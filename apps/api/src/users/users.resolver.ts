@@ -1,5 +1,5 @@
 import { Args, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { ADMIN_ONLY_NOTE, AdminOnly } from '../auth/admin-only.decorator';
+import { RequiresScope } from '../auth/requires-scope.decorator';
 import { QUERY_COST } from '../graphql/complexity-limit';
 import { IdArgs } from '../validation/id.args';
 import { HistoryArgs } from './dto/history.args';
@@ -11,23 +11,26 @@ import { UsersService } from './users.service';
 export class UsersResolver {
   constructor(private readonly users: UsersService) {}
 
+  @RequiresScope('admin')
   @Query(() => User, { nullable: true, description: 'A user by id; null if recoder has never seen them.' })
   user(@Args() { id }: IdArgs): Promise<User | null> {
     return this.users.find(id);
   }
 
+  @RequiresScope('admin')
   @ResolveField(() => InteractionPage, { complexity: QUERY_COST, description: 'Their interactions, newest first.' })
   interactions(@Parent() user: User, @Args() { limit, before }: HistoryArgs): Promise<InteractionPage> {
     return this.users.history(user, limit, before);
   }
 
+  @RequiresScope('admin')
   @ResolveField(() => Int, { complexity: QUERY_COST })
   interactionCount(@Parent() user: User): Promise<number> {
     return this.users.interactionCount(user);
   }
 
-  @AdminOnly()
-  @Mutation(() => Boolean, { description: `${ADMIN_ONLY_NOTE} Erases a user and all their interactions; false if there was no such user.` })
+  @RequiresScope('admin')
+  @Mutation(() => Boolean, { description: `Erases a user and all their interactions; false if there was no such user.` })
   deleteUser(@Args() { id }: IdArgs): Promise<boolean> {
     return this.users.delete(id);
   }

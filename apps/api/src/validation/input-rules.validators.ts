@@ -1,11 +1,12 @@
 import { ValidateBy, ValidationOptions } from 'class-validator';
+import { keyNameProblem, keyScopesProblem } from '@app/api-keys';
 import { attributesProblem, idProblem, occurredAtProblem, weightProblem } from '@app/ingest';
 import { cursorProblem } from '../users/history-cursor';
 
 /**
  * class-validator decorators over the shared input rules (libs/ingest/src/input-rules.ts), so
  * every argument and input class states its rules where it is declared, and the bulk import
- * applies the very same functions.
+ * (and `npm run keys`, for key names) applies the very same functions.
  */
 function rule(name: string, problem: (value: unknown) => string | null, options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
@@ -29,3 +30,9 @@ export const IsAttributes = (options?: ValidationOptions) => rule('isAttributes'
 
 /** A history cursor this API handed out. */
 export const IsCursor = (options?: ValidationOptions) => rule('isCursor', cursorProblem, options);
+
+/** An API key's name: 1-64 letters, digits, ".", "_" or "-". */
+export const IsKeyName = (options?: ValidationOptions) => rule('isKeyName', keyNameProblem, options);
+
+/** The scopes of a new API key: at least one. */
+export const IsKeyScopes = (options?: ValidationOptions) => rule('isKeyScopes', keyScopesProblem, options);

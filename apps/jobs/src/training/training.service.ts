@@ -6,42 +6,42 @@ import { AnomalyRepository, CatalogueRepository, EpochPoint, ModelMetrics, Model
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import {
   buildInteractionMatrix,
-  carveValidation,
   CsrMatrix,
   DaeConfig,
   DaeModel,
+  DEFAULT_DAE_CONFIG,
+  DEFAULT_TRAIN_OPTIONS,
   EmbeddingMap,
-  evaluateRanking,
   fitEmbeddingMap,
   Popularity,
   reconstructionLoss,
   ScoringPool,
   serializeModel,
-  sliceRows,
-  STRONG_METRICS,
   trainDae,
   TrainDaeOptions,
-  ValidationSet,
+  trainSettings,
+  TuneResult,
+  tuneDae,
+  DEFAULT_TUNE_SPACE,
+  fixedIn,
+  withSettings,
 } from '@app/model';
 import { TrainingConfig, TrainingProgress } from '@app/queue';
 import { publishItems, SIMILAR_ITEMS_DEPTH } from './publish-items';
 import { publishUsers } from './publish-users';
-import { createRng } from '@app/random';
 import { ModelRegistryService } from '@app/registry';
+import { modelScorer, rankingFigures } from './held-out-metrics';
+import { LiveModelGate } from './live-model-gate';
+import { splitForTraining, TrainingSplit } from './training-split';
 
-/** Share of users whose items are partly held out, for early stopping and the version's metrics. */
-const VALIDATION_SHARE = 0.1;
 const DEFAULT_SEED = 1;
-const STEPS_PER_EPOCH = 20;
-const MIN_DEFAULT_BATCH = 32;
-const MAX_DEFAULT_BATCH = 500;
 /** Rows per product when publishing ranks users: throughput, not latency, matters there. */
 const PUBLISH_BATCH_ROWS = 64;
 
 export class NothingToTrainError extends Error {}
 
 const phaseSeconds = new Gauge({ name: 'recoder_training_phase_seconds', help: 'Seconds the last training spent per phase', labelNames: ['phase'] });
-const lastModelMetric = new Gauge({ name: 'recoder_last_model_metric', help: 'Validation metrics of the last trained model', labelNames: ['metric'] });
+const lastModelMetric = new Gauge({ name: 'recoder_last_model_metric', help: 'Metrics of the last trained model on its held-out users', labelNames: ['metric'] });
 
 type Report = (progress: TrainingProgress) => Promise<void>;
 
@@ -57,6 +57,7 @@ export class TrainingService {
     private readonly registry: ModelRegistryService,
     private readonly anomalies: AnomalyRepository,
     private readonly catalogue: CatalogueRepository,
+    private readonly liveGate: LiveModelGate,
     private readonly env: EnvVars,
   ) {}
 
@@ -83,7 +84,7 @@ export class TrainingService {
       await this.catalogue.replacePopularity(data.itemIds, itemCounts(data.item, data.itemIds.length));
       const { matrix, users, items } = buildInteractionMatrix({ ...data, duplicates: 'max' });
 
-      const { config, options } = this.resolveConfig(request, items.size, users.size);
+      const { config, options } = this.resolveConfig(request, items.size);
       await this.versions.update(v, {
         config: { ...config, ...options },
         users: users.size,
@@ -92,12 +93,28 @@ export class TrainingService {
         dataWatermark: data.watermark,
       });
 
-      const { train, validation } = carveValidation(matrix, VALIDATION_SHARE, createRng(options.seed + 7));
+      // gate users are left out of training and early stopping: the version's metrics and the gate score them
+      const split = splitForTraining(matrix, options.seed);
+      const tuneBudget = request.tune?.budgetSeconds ?? this.env.TRAIN_TUNE_BUDGET;
+      if (tuneBudget) {
+        const tuneStarted = performance.now();
+        const tuned = await timed('tune', () =>
+          tuneDae(split.train, split.earlyStopping, { config: { ...DEFAULT_DAE_CONFIG, ...config }, options }, {
+            budgetSeconds: tuneBudget,
+            // the search chooses only what the request leaves open
+            space: fixedIn(DEFAULT_TUNE_SPACE, request),
+            onTrial: (t) => report({ phase: 'tune', percent: 5 * Math.min(1, (performance.now() - tuneStarted) / 1000 / tuneBudget), ndcg: t.ndcg, version: v }),
+          }),
+        );
+        Object.assign(config, withSettings({ ...DEFAULT_DAE_CONFIG, ...config }, tuned.settings));
+        Object.assign(options, trainSettings(tuned.settings));
+        await this.versions.update(v, { config: { ...config, ...options, tune: summarizeTune(tuned) } });
+      }
       const lossCurve: EpochPoint[] = [];
       const result = await timed('train', () =>
-        trainDae(train, config, {
+        trainDae(split.train, config, {
           ...options,
-          validation,
+          validation: split.earlyStopping,
           onEpoch: async (e) => {
             lossCurve.push({ epoch: e.epoch, loss: e.loss, ndcg: e.ndcg, seconds: e.seconds });
             await this.versions.update(v, { lossCurve });
@@ -108,8 +125,9 @@ export class TrainingService {
         }),
       );
       const model = result.model;
+      let metrics: ModelMetrics;
       try {
-        const metrics = this.metrics(model, train, validation);
+        metrics = this.metrics(model, split);
         for (const metric of ['ndcg100', 'recall20', 'recall50'] as const) lastModelMetric.set({ metric }, metrics[metric]);
         const blob = serializeModel(model, { itemIds: items.ids() });
         await this.versions.saveWeights(v, blob);
@@ -132,8 +150,7 @@ export class TrainingService {
       }
 
       await report({ phase: 'promote', percent: 95, version: v });
-      const trained = (await this.versions.find(v))!;
-      const promotion = await timed('promote', () => this.registry.promote(trained, force));
+      const promotion = await timed('promote', () => this.promote(v, split, items.ids(), metrics, force));
       await this.versions.update(v, { timings });
       await report({ phase: 'done', percent: 100, version: v });
       this.logger.log(`v${v}: ${promotion.activated ? 'activated' : 'kept inactive'} (${promotion.reason}); phases ${JSON.stringify(timings)}`);
@@ -161,35 +178,49 @@ export class TrainingService {
     await this.versions.update(version.version, { status: ModelStatus.TRAINING, timings });
   }
 
-  private resolveConfig(request: TrainingConfig, items: number, users: number): { config: Partial<DaeConfig>; options: TrainDaeOptions } {
+  /** The library's defaults (what `evaluate` measures), then the environment's, then the request's. */
+  private resolveConfig(request: TrainingConfig, items: number): { config: Partial<DaeConfig>; options: TrainDaeOptions } {
     const config: Partial<DaeConfig> = {
-      embeddingDim: request.embeddingDim ?? this.env.EMBEDDING_DIM,
+      ...DEFAULT_DAE_CONFIG,
+      ...(this.env.EMBEDDING_DIM !== undefined && { embeddingDim: this.env.EMBEDDING_DIM }),
+      ...(request.embeddingDim !== undefined && { embeddingDim: request.embeddingDim }),
       ...(request.hidden && { hidden: request.hidden }),
       ...(request.loss && { loss: request.loss }),
       ...(request.activation && { activation: request.activation }),
       items,
     };
-    const options = {
+    const options: TrainDaeOptions = {
+      ...DEFAULT_TRAIN_OPTIONS,
       seed: request.seed ?? DEFAULT_SEED,
-      batchSize: defaultBatchSize(users),
-      epochs: request.epochs ?? this.env.TRAIN_EPOCHS,
       threads: this.env.TRAIN_THREADS,
       backend: this.env.TFJS_BACKEND,
+      ...(this.env.TRAIN_EPOCHS !== undefined && { epochs: this.env.TRAIN_EPOCHS }),
+      ...(request.epochs !== undefined && { epochs: request.epochs }),
       ...(request.dropout !== undefined && { dropout: request.dropout }),
       ...(request.learningRate !== undefined && { learningRate: request.learningRate }),
       ...(request.weightDecay !== undefined && { weightDecay: request.weightDecay }),
       ...(request.batchSize !== undefined && { batchSize: request.batchSize }),
       ...(request.patience !== undefined && { patience: request.patience }),
-    } as TrainDaeOptions;
+    };
     return { config, options };
   }
 
-  private metrics(model: DaeModel, train: CsrMatrix, validation: ValidationSet): ModelMetrics {
-    const pick = (m: Record<string, number>) => ({ ndcg100: m['ndcg@100'], recall20: m['recall@20'], recall50: m['recall@50'] });
-    const dae = evaluateRanking((rows, start, end) => model.scores(sliceRows(rows, start, end)), validation.input, validation.heldOut, STRONG_METRICS);
-    const popularity = Popularity.fit(train);
-    const pop = evaluateRanking((rows, start, end) => popularity.scores(rows, start, end), validation.input, validation.heldOut, STRONG_METRICS);
-    return { ...pick(dae), popularity: pick(pop), validationUsers: validation.input.rows };
+  /** On the gate users; popularity is fitted on the training rows only, as the model was. */
+  private metrics(model: DaeModel, split: TrainingSplit): ModelMetrics {
+    const popularity = Popularity.fit(split.train);
+    return {
+      ...rankingFigures(modelScorer(model), split.gate),
+      popularity: rankingFigures((rows, start, end) => popularity.scores(rows, start, end), split.gate),
+      heldOutUsers: split.gate.input.rows,
+      validationUsers: split.earlyStopping.input.rows,
+    };
+  }
+
+  /** The live model is scored on the candidate's gate users first, so the registry compares figures of the same users. */
+  private async promote(version: number, split: TrainingSplit, itemIds: readonly string[], metrics: ModelMetrics, force: boolean) {
+    const gate = await this.liveGate.compare(split.gate, itemIds, metrics.ndcg100);
+    if (gate) await this.versions.update(version, { metrics: { ...metrics, gate } });
+    return this.registry.promote((await this.versions.find(version))!, force);
   }
 
   /** Every user's embedding (from all their items) and every item's vector, then the meta that completes the version. */
@@ -237,9 +268,15 @@ export class TrainingService {
   }
 }
 
-/** At least ~STEPS_PER_EPOCH optimiser steps per epoch on small data, Liang et al.'s 500 on large. */
-export function defaultBatchSize(users: number): number {
-  return Math.min(MAX_DEFAULT_BATCH, Math.max(MIN_DEFAULT_BATCH, Math.floor(users / STEPS_PER_EPOCH)));
+/** Stored with the version: what the search chose and every trial it ran. */
+function summarizeTune(t: TuneResult): Record<string, unknown> {
+  return {
+    budgetSeconds: t.budgetSeconds,
+    seconds: t.seconds,
+    candidates: t.candidates,
+    chosen: t.settings,
+    trials: t.trials.map((x) => ({ ...x.settings, rung: x.rung, epochs: x.epochs, ndcg: +x.ndcg.toFixed(5), bestEpoch: x.bestEpoch, seconds: +x.seconds.toFixed(2) })),
+  };
 }
 
 export const modelHash = (blob: Buffer): string => createHash('sha256').update(blob).digest('hex').slice(0, 16);

@@ -1,11 +1,12 @@
+import { ApiKeyEntity } from './api-key.entity';
 import { InteractionEntity } from './interaction.entity';
 import { ItemEntity } from './item.entity';
 import { ModelVersionEntity } from './model-version.entity';
 import { UserEntity } from './user.entity';
 
-export { InteractionEntity, ItemEntity, ModelVersionEntity, UserEntity };
+export { ApiKeyEntity, InteractionEntity, ItemEntity, ModelVersionEntity, UserEntity };
 export { ModelStatus } from './model-version.entity';
-export type { EpochPoint, ModelMetrics } from './model-version.entity';
+export type { EpochPoint, GateComparison, ModelMetrics } from './model-version.entity';
 export type { ItemAttributes } from './item.entity';
 
-export const ENTITIES = [UserEntity, ItemEntity, InteractionEntity, ModelVersionEntity];
+export const ENTITIES = [UserEntity, ItemEntity, InteractionEntity, ModelVersionEntity, ApiKeyEntity];

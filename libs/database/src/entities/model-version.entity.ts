@@ -9,13 +9,31 @@ export enum ModelStatus {
   RETIRED = 'RETIRED',
 }
 
+/** What the quality gate compared: the live model and the candidate scored on the candidate's held-out users. */
+export interface GateComparison {
+  liveVersion: number;
+  liveNdcg100: number;
+  candidateNdcg100: number;
+  /** The held-out users both were scored on. */
+  users: number;
+}
+
+/**
+ * Measured on held-out users: users left out of training and of early stopping, whose fold-in
+ * items are the input and whose other items are the targets.
+ */
 export interface ModelMetrics {
   ndcg100: number;
   recall20: number;
   recall50: number;
-  /** The same metrics of most-popular on the same held-out users, for comparison. */
+  /** The same metrics of most-popular (fitted on the training rows) on the same held-out users, for comparison. */
   popularity?: { ndcg100: number; recall20: number; recall50: number };
+  /** Users the metrics were measured on (versions trained before they were held out have none). */
+  heldOutUsers?: number;
+  /** Users whose held-out items picked the epoch (early stopping): not the heldOutUsers. */
   validationUsers?: number;
+  /** Absent for the first model, or when the live model's weights could not be read (then the stored figures were compared). */
+  gate?: GateComparison;
 }
 
 export interface EpochPoint {

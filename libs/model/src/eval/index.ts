@@ -3,3 +3,4 @@ export * from './linalg';
 export * from './ease';
 export * from './popularity';
 export * from './splits';
+export * from './held-out-users';

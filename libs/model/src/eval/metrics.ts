@@ -66,6 +66,7 @@ export const EVAL_CHUNK_ROWS = 512;
 /**
  * Mean of each metric over users with at least one held-out item. `input` row r is what the scorer
  * sees for the user and is excluded from the ranking; `heldOut` row r is what should be found.
+ * `heldOut` may have more columns than `input`: items the scorer cannot rank, which count as misses.
  */
 export function evaluateRanking(scorer: Scorer, input: CsrMatrix, heldOut: CsrMatrix, metrics: readonly MetricSpec[]): Record<string, number> {
   return metricMeans(metrics, metricValues(scorer, input, heldOut, metrics));
@@ -86,7 +87,8 @@ export function metricValues(scorer: Scorer, input: CsrMatrix, heldOut: CsrMatri
   if (input.rows !== heldOut.rows) throw new RangeError('input and held-out rows differ');
   const maxK = Math.max(...metrics.map((m) => m.k));
   const values = metrics.map(() => new Float64Array(input.rows));
-  const relevant = new Uint8Array(input.cols);
+  // held-out columns past the scorer's catalogue are relevant but never ranked: misses
+  const relevant = new Uint8Array(Math.max(input.cols, heldOut.cols));
   let users = 0;
   for (let start = 0; start < input.rows; start += EVAL_CHUNK_ROWS) {
     const end = Math.min(input.rows, start + EVAL_CHUNK_ROWS);

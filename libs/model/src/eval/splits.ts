@@ -65,7 +65,7 @@ export interface StrongSplitOptions {
 }
 
 /** Liang et al.'s held-out users need at least this many items to lend some to scoring. */
-const MIN_ITEMS_TO_SCORE = 5;
+export const MIN_ITEMS_TO_SCORE = 5;
 
 /**
  * Strong generalisation (Liang et al. 2018): validation and test users are unseen in training.
@@ -155,23 +155,24 @@ export function scoredUsers(set: HeldOutSet): number {
   return n;
 }
 
-interface Triples {
+/** COO entries collected row by row, then one CSR matrix (toCsr). */
+export interface Triples {
   r: number[];
   c: number[];
   v: number[];
 }
 
-function newTriples(): Triples {
+export function newTriples(): Triples {
   return { r: [], c: [], v: [] };
 }
 
-function pushTriple(t: Triples, r: number, c: number, v: number): void {
+export function pushTriple(t: Triples, r: number, c: number, v: number): void {
   t.r.push(r);
   t.c.push(c);
   t.v.push(v);
 }
 
-function toCsr(t: Triples, rows: number, cols: number): CsrMatrix {
+export function toCsr(t: Triples, rows: number, cols: number): CsrMatrix {
   return buildCsr(rows, cols, Int32Array.from(t.r), Int32Array.from(t.c), Float32Array.from(t.v), 'max');
 }
 

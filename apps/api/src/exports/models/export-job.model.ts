@@ -16,7 +16,7 @@ export class ExportFile {
   @Field() name!: string;
   @Field(() => Float) bytes!: number;
   @Field() sha256!: string;
-  @Field({ description: 'GET it with the admin key.' }) url!: string;
+  @Field({ description: 'GET it with an admin key (header or session cookie), or through a signed link (exportDownloadLink).' }) url!: string;
 }
 
 @ObjectType()

@@ -1,5 +1,10 @@
 import { Field, Float, InputType, Int } from '@nestjs/graphql';
 
+@InputType({ description: 'Hyperparameter search on validation users before the training (successive halving).' })
+export class TuneInput {
+  @Field(() => Int, { description: 'Seconds the search may take, 10..86400 (the final training comes on top)' }) budgetSeconds!: number;
+}
+
 @InputType({ description: 'Overrides of the training defaults (TRAIN_EPOCHS, EMBEDDING_DIM, ...); all optional.' })
 export class TrainingConfigInput {
   @Field(() => Int, { nullable: true, description: '1..1000' }) epochs?: number;
@@ -13,4 +18,6 @@ export class TrainingConfigInput {
   @Field(() => Int, { nullable: true }) seed?: number;
   @Field({ nullable: true, description: 'multinomial (Mult-DAE) or logistic (CDAE)' }) loss?: string;
   @Field({ nullable: true, description: 'tanh, relu, sigmoid or linear' }) activation?: string;
+  @Field(() => TuneInput, { nullable: true, description: 'Search shape, loss, dropout, learning rate and weight decay first (default: TRAIN_TUNE_BUDGET)' })
+  tune?: TuneInput;
 }

@@ -11,13 +11,32 @@ export class RankingMetrics {
   @Field(() => Float) recall50!: number;
 }
 
-@ObjectType({ description: 'Measured on held-out items of a validation sample of users.' })
+@ObjectType({ description: 'What the quality gate compared: the live model and this one, scored on the same held-out users.' })
+export class GateComparisonModel {
+  @Field(() => Int) liveVersion!: number;
+  @Field(() => Float) liveNdcg100!: number;
+  @Field(() => Float) candidateNdcg100!: number;
+  @Field(() => Int) users!: number;
+}
+
+@ObjectType({
+  description: 'Measured on held-out users, left out of training and early stopping: their fold-in items in, their other items to find.',
+})
 export class ModelMetricsModel extends RankingMetrics {
   @Field(() => RankingMetrics, { nullable: true, description: 'Most-popular on the same users, for comparison.' })
   popularity?: RankingMetrics;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Users the metrics were measured on.' })
+  heldOutUsers?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Users whose held-out items picked the epoch (early stopping); not the heldOutUsers.' })
   validationUsers?: number;
+
+  @Field(() => GateComparisonModel, {
+    nullable: true,
+    description: 'Null for a first model, or when the live model could not be scored (the gate then compared the stored metrics).',
+  })
+  gate?: GateComparisonModel;
 }
 
 @ObjectType()

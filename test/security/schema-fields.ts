@@ -9,23 +9,48 @@ import {
   isInputObjectType,
   isListType,
   isNonNullType,
+  isObjectType,
   isScalarType,
 } from 'graphql';
+import { SCOPES, type ApiScope } from '@app/api-keys';
 
-/** Root fields and their arguments, read from the running server's schema so new ones are covered. */
+/**
+ * Walks of the schema the running server answers with, so the security tests cover a field as
+ * soon as it exists: its scope, a document calling it, valid and malformed variables for it.
+ */
+
+export type Root = 'Query' | 'Mutation';
 export interface RootField {
-  root: 'Query' | 'Mutation';
+  root: Root;
   field: GraphQLField<unknown, unknown>;
+  /** What the field declares (undefined: nothing, which the schema test fails on). */
+  scope: ApiScope | undefined;
 }
 
 export type Path = (string | number)[];
 
-export function rootFieldsOf(schema: GraphQLSchema): RootField[] {
-  return (['Query', 'Mutation'] as const).flatMap((root) => Object.values((schema.getType(root) as GraphQLObjectType).getFields()).map((field) => ({ root, field })));
+/** Every root field of the schema, and the scope it declares. */
+export function rootFields(schema: GraphQLSchema): RootField[] {
+  return (['Query', 'Mutation'] as const).flatMap((root) =>
+    Object.values((schema.getType(root) as GraphQLObjectType).getFields()).map((field) => ({ root, field, scope: scopeOf(field) })),
+  );
+}
+
+/** Fields below the roots that run a resolver of their own (@ResolveField): plain property reads have none. */
+export function resolvedFields(schema: GraphQLSchema): Array<{ type: string; field: GraphQLField<unknown, unknown>; scope: ApiScope | undefined }> {
+  const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]);
+  return Object.values(schema.getTypeMap())
+    .filter((t): t is GraphQLObjectType => isObjectType(t) && !t.name.startsWith('__') && !roots.has(t))
+    .flatMap((type) => Object.values(type.getFields()).filter((f) => f.resolve).map((field) => ({ type: type.name, field, scope: scopeOf(field) })));
+}
+
+function scopeOf(field: GraphQLField<unknown, unknown>): ApiScope | undefined {
+  const scope = field.extensions?.scope;
+  return typeof scope === 'string' && (SCOPES as readonly string[]).includes(scope) ? (scope as ApiScope) : undefined;
 }
 
 /** `query Q($a: T!, ...) { field(a: $a, ...) { aScalar } }`: every argument as a variable. */
-export function documentOf({ root, field }: RootField, selection = selectionOf(getNamedType(field.type))): string {
+export function documentOf({ root, field }: Pick<RootField, 'root' | 'field'>, selection = selectionOf(getNamedType(field.type))): string {
   const vars = field.args.map((a) => `$${a.name}: ${String(a.type)}`).join(', ');
   const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
   return `${root === 'Mutation' ? 'mutation' : 'query'}${vars ? ` Q(${vars})` : ''} { ${field.name}${args ? `(${args})` : ''} ${selection} }`;
@@ -47,16 +72,19 @@ export function validValue(type: GraphQLInputType): unknown {
   return isScalarType(type) ? (scalars[type.name] ?? 'x') : 'x';
 }
 
+/** String arguments and input fields that name something, held to the id rules as IDs are. */
+const NAMING_STRINGS = new Set(['type', 'name', 'file']);
+
 /**
- * Every place an id (or an interaction type) goes in a field's variables: ID arguments, ID fields
- * of input objects, ID lists (their first element), required or not.
+ * Every place an id (or an interaction type, a key name, an export file) goes in a field's
+ * variables: ID arguments, ID fields of input objects, ID lists (their first element), required or not.
  */
 export function idPathsOf(field: GraphQLField<unknown, unknown>): Path[] {
   const walk = (type: GraphQLInputType, name: string, path: Path): Path[] => {
     if (isNonNullType(type)) return walk(type.ofType, name, path);
     if (isListType(type)) return walk(type.ofType, name, [...path, 0]);
     if (isInputObjectType(type)) return Object.values(type.getFields()).flatMap((f) => walk(f.type, f.name, [...path, f.name]));
-    return isScalarType(type) && (type.name === 'ID' || name === 'type') ? [path] : [];
+    return isScalarType(type) && (type.name === 'ID' || (type.name === 'String' && NAMING_STRINGS.has(name))) ? [path] : [];
   };
   return field.args.flatMap((a) => walk(a.type, a.name, [a.name]));
 }
