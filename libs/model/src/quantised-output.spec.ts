@@ -47,7 +47,11 @@ describe(QuantisedOutputLayer.name, () => {
 });
 
 describe('DaeModel.rank', () => {
+  // the default shape, as serving runs it; sizes below follow it
   const config = { ...DEFAULT_DAE_CONFIG, items: 1500 };
+  const dim = config.embeddingDim;
+  /** Width of the output layer's input: the last hidden layer, or the embedding without one. */
+  const lastWidth = config.hidden.at(-1) ?? dim;
   let model: DaeModel;
   let approximate: jest.SpyInstance;
   let exactlyScored: jest.SpyInstance;
@@ -59,12 +63,12 @@ describe('DaeModel.rank', () => {
     const last = params.weights.length - 1;
     // items 40-44 are copies of item 40: equal scores, which rank to the lower index
     for (let i = 41; i < 45; i++) {
-      for (let j = 0; j < 600; j++) params.weights[last][j * config.items + i] = params.weights[last][j * config.items + 40];
+      for (let j = 0; j < lastWidth; j++) params.weights[last][j * config.items + i] = params.weights[last][j * config.items + 40];
       params.biases[last][i] = params.biases[last][40];
     }
     // items 45-49: item 40 with every weight moved by up to 0.3%, cosines with it within ~1e-5 of
     // each other: closer than the quantised pass can tell apart
-    for (let i = 45; i < 50; i++) for (let j = 0; j < 600; j++) params.weights[last][j * config.items + i] = params.weights[last][j * config.items + 40] * (1 + (rng.next() - 0.5) * 6e-3);
+    for (let i = 45; i < 50; i++) for (let j = 0; j < lastWidth; j++) params.weights[last][j * config.items + i] = params.weights[last][j * config.items + 40] * (1 + (rng.next() - 0.5) * 6e-3);
     // biases that matter, so the copies rank high for some rows
     params.biases[last].forEach((_, i) => (params.biases[last][i] += i >= 40 && i < 45 ? 0.5 : Math.sin(i) * 0.2));
     model = new DaeModel(config, params);
@@ -79,9 +83,9 @@ describe('DaeModel.rank', () => {
   it('ranks decoded embeddings as a full decode does: the same items, order and score bits', () => {
     // 40 rows: chunks of 16, 16 and 8; k from 1 to the whole catalogue
     const n = 40;
-    const embeddings = Float32Array.from({ length: n * 200 }, () => (rng.next() - 0.5) * 2);
+    const embeddings = Float32Array.from({ length: n * dim }, () => (rng.next() - 0.5) * 2);
     const wanted = rankings(n, (r) => [1, 20, 100, 500, config.items][r % 5]);
-    model.rank({ embeddings: embeddings.subarray(0, 200) }, wanted.slice(0, 1));
+    model.rank({ embeddings: embeddings.subarray(0, dim) }, wanted.slice(0, 1));
     approximate.mockClear();
     exactlyScored.mockClear();
     const before = tf.memory().numTensors;
@@ -133,8 +137,8 @@ describe('DaeModel.rank', () => {
   });
 
   it('ranks a chunk holding a non-finite row from its decode, the other rows as before', () => {
-    const embeddings = Float32Array.from({ length: 3 * 200 }, () => (rng.next() - 0.5) * 2);
-    embeddings[250] = NaN;
+    const embeddings = Float32Array.from({ length: 3 * dim }, () => (rng.next() - 0.5) * 2);
+    embeddings[dim + 50] = NaN;
     const wanted = [0, 1, 2].map(() => ({ k: 20, exclude: [] }));
     const ranked = model.rank({ embeddings }, wanted);
     const full = rankColumns(model.decode(embeddings, 3, undefined, 'items'), config.items, wanted);
@@ -145,7 +149,7 @@ describe('DaeModel.rank', () => {
   });
 
   it('gives nothing for k = 0', () => {
-    const [empty] = model.rank({ embeddings: new Float32Array(200) }, [{ k: 0, exclude: [] }]);
+    const [empty] = model.rank({ embeddings: new Float32Array(dim) }, [{ k: 0, exclude: [] }]);
     expect(empty.items).toHaveLength(0);
   });
 });
