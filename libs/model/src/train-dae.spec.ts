@@ -16,7 +16,7 @@ import { makeBatch, trainDae } from './train-dae';
 // a tiny fixture with cluster structure: trains in a few seconds on one core. Its shape and loss are
 // pinned (the multinomial Mult-DAE these figures were set on), so a change of the model's defaults
 // does not change what these tests train
-const SMALL = { hidden: [32], embeddingDim: 16, loss: 'multinomial' } as const;
+const SMALL: Partial<DaeConfig> = { hidden: [32], embeddingDim: 16, loss: 'multinomial' };
 
 function syntheticSplit(seed: number): EvaluationSplit {
   const d = generateSynthetic({ users: 400, items: 150, seed, perUser: 20, clusters: 6 });
