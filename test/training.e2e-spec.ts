@@ -36,7 +36,7 @@ describe('training pipeline (e2e)', () => {
   });
 
   it('rejects a nonsense config with BAD_USER_INPUT naming the field', async () => {
-    for (const config of [{ epochs: -1 }, { embeddingDim: 0 }, { dropout: 1.5 }, { loss: 'hinge' }]) {
+    for (const config of [{ epochs: -1 }, { embeddingDim: 0 }, { dropout: 1.5 }, { loss: 'hinge' }, { learningRate: 0 }, { hidden: [8, 8, 8, 8, 8] }, { hidden: [1] }]) {
       const res = await gql(api, RETRAIN, { config }, admin);
       expect(firstErrorCode(res)).toBe('BAD_USER_INPUT');
       expect(res.errors![0].message).toContain(`config.${Object.keys(config)[0]}`);

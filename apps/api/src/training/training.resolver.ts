@@ -3,7 +3,7 @@ import { RequiresScope } from '../auth/requires-scope.decorator';
 import { IdArgs } from '../validation/id.args';
 import { OptionalVersionArgs, VersionArgs } from '../validation/version.args';
 import { ModelsArgs } from './dto/models.args';
-import { TrainingConfigInput } from './dto/training-config.input';
+import { RetrainArgs } from './dto/retrain.args';
 import { ModelVersionModel } from './models/model-version.model';
 import { TrainingJobModel } from './models/training-job.model';
 import { TrainingService } from './training.service';
@@ -16,10 +16,7 @@ export class TrainingResolver {
   @Mutation(() => TrainingJobModel, {
     description: `Trains a new model version in the worker; while a training is queued or running, returns that job. force: activate it even if it measures worse than the live one.`,
   })
-  retrain(
-    @Args('config', { type: () => TrainingConfigInput, nullable: true }) config?: TrainingConfigInput,
-    @Args('force', { type: () => Boolean, defaultValue: false }) force = false,
-  ): Promise<TrainingJobModel> {
+  retrain(@Args() { config, force }: RetrainArgs): Promise<TrainingJobModel> {
     return this.training.retrain(config, force);
   }
 

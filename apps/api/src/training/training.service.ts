@@ -2,14 +2,13 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 import { ModelVersionEntity, ModelVersionRepository } from '@app/database';
-import { JobName, JobPayloads, QueueName, TRAINING_DEDUPLICATION_ID, TrainingProgress } from '@app/queue';
+import { JobName, JobPayloads, QueueName, TRAINING_DEDUPLICATION_ID, TrainingConfig, TrainingProgress } from '@app/queue';
 import { ModelRegistryService, RegistryError } from '@app/registry';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { TrainingConfigInput } from './dto/training-config.input';
 import { ModelVersionModel } from './models/model-version.model';
 import { jobStateOf } from '../jobs/job-state';
 import { TrainingJobModel } from './models/training-job.model';
-import { validateTrainingConfig } from './validate-training-config';
 
 export const toModelVersion = (v: ModelVersionEntity): ModelVersionModel => ({
   ...v,
@@ -17,6 +16,10 @@ export const toModelVersion = (v: ModelVersionEntity): ModelVersionModel => ({
   metrics: v.metrics,
   lossCurve: v.lossCurve ?? [],
 });
+
+/** The request's overrides, checked by its argument class; a field left null means "the default", so it is dropped. */
+const trainingConfigOf = (input: TrainingConfigInput = {}): TrainingConfig =>
+  Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as TrainingConfig;
 
 @Injectable()
 export class TrainingService {
@@ -28,7 +31,7 @@ export class TrainingService {
 
   /** Enqueues a training; while one is queued or running, returns that one instead. */
   async retrain(input: TrainingConfigInput | undefined, force: boolean): Promise<TrainingJobModel> {
-    const config = validateTrainingConfig(input);
+    const config = trainingConfigOf(input);
     const job = await this.queue.add(
       JobName.TrainModel,
       { config, force, requestedAt: new Date().toISOString() },

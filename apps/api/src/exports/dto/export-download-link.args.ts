@@ -1,10 +1,8 @@
 import { ArgsType, Field, Int } from '@nestjs/graphql';
-import { IsInt, Max, Min } from 'class-validator';
 import { MAX_LINK_SECONDS } from '../../auth/browser-access';
 import { IdArgs } from '../../validation/id.args';
 import { IsExternalId } from '../../validation/input-rules.validators';
-
-const SECONDS = `must be an integer from 1 to ${MAX_LINK_SECONDS}`;
+import { IsIntFrom } from '../../validation/ranges';
 
 /** One file of an export job (`id`), and how long its link holds. */
 @ArgsType()
@@ -15,8 +13,6 @@ export class ExportDownloadLinkArgs extends IdArgs {
   file!: string;
 
   @Field(() => Int, { defaultValue: 300, description: `1..${MAX_LINK_SECONDS}` })
-  @IsInt({ message: SECONDS })
-  @Min(1, { message: SECONDS })
-  @Max(MAX_LINK_SECONDS, { message: SECONDS })
+  @IsIntFrom(1, MAX_LINK_SECONDS)
   seconds!: number;
 }
