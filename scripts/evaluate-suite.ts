@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pairedDifference } from '@app/model';
 import { parseFlags, runCli, UsageError } from './cli';
 import { SUITE_DATASETS, SuiteDataset } from './suite-datasets';
 
@@ -12,7 +13,8 @@ import { SUITE_DATASETS, SuiteDataset } from './suite-datasets';
  * Each run is its own process (its memory is returned between datasets). Progress on stderr, the
  * Markdown table on stderr at the end (and in --markdown FILE), one JSON line on stdout.
  */
-const FLAGS = ['datasets', 'seeds', 'data-dir', 'out', 'markdown', 'tune-budget', 'reference', 'protocols'] as const;
+/** `--epochs` caps every run's epochs: for quick checks of the suite itself, never for its table. */
+const FLAGS = ['datasets', 'seeds', 'data-dir', 'out', 'markdown', 'tune-budget', 'reference', 'protocols', 'epochs'] as const;
 
 /** Liang et al. 2018's Mult-DAE: [I-600-200-600-I], tanh, multinomial, dropout 0.5, Adam 1e-3. */
 const MULT_DAE_REFERENCE = ['--hidden', '600', '--dim', '200', '--loss', 'multinomial', '--dropout', '0.5', '--lr', '1e-3', '--weight-decay', '0', '--batch-size', '500'];
@@ -22,7 +24,7 @@ type Protocol = 'user-split' | 'strong';
 interface Run {
   dataset: SuiteDataset;
   protocol: Protocol;
-  model: 'defaults' | 'mult-dae';
+  model: 'defaults' | 'tuned' | 'mult-dae';
 }
 
 async function main(args: string[]): Promise<unknown> {
@@ -42,18 +44,23 @@ async function main(args: string[]): Promise<unknown> {
     for (const protocol of protocols) {
       if (protocol === 'strong' && !dataset.strong) continue;
       runs.push({ dataset, protocol, model: 'defaults' });
+      if (flags['tune-budget'] && protocol === 'user-split') runs.push({ dataset, protocol, model: 'tuned' });
       if (reference && protocol === 'user-split') runs.push({ dataset, protocol, model: 'mult-dae' });
     }
   }
   const work = mkdtempSync(join(tmpdir(), 'recoder-suite-'));
   const started = performance.now();
   const results: SuiteRow[] = [];
+  // the defaults' per-user test values, paired with the tuned run's on the same seeds
+  const perUser = new Map<string, Record<string, number[]>>();
   try {
     for (const [n, run] of runs.entries()) {
       progress(`[${n + 1}/${runs.length}] ${run.dataset.name} ${run.protocol} ${run.model} (${elapsed(started)} so far)`);
       const out = join(work, `${n}.json`);
-      await evaluate([...evaluateArgs(run, dataDir, seeds, flags['tune-budget']), '--out', out]);
-      results.push(summarizeRun(run, JSON.parse(readFileSync(out, 'utf8'))));
+      await evaluate([...evaluateArgs(run, dataDir, seeds, flags['tune-budget']), ...(flags.epochs ? ['--epochs', flags.epochs] : []), '--out', out]);
+      const result: EvaluateResult = JSON.parse(readFileSync(out, 'utf8'));
+      results.push(summarizeRun(run, result, perUser.get(`${run.dataset.name} ${run.protocol}`)));
+      if (run.model === 'defaults') perUser.set(`${run.dataset.name} ${run.protocol}`, result.dae_per_user);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -68,14 +75,14 @@ async function main(args: string[]): Promise<unknown> {
 
 function evaluateArgs(run: Run, dataDir: string, seeds: string, tuneBudget?: string): string[] {
   const { dataset, protocol } = run;
-  const args = ['--data', join(dataDir, dataset.file), '--format', dataset.format, '--protocol', protocol, '--seeds', seeds];
+  const args = ['--data', join(dataDir, dataset.file), '--format', dataset.format, '--protocol', protocol, '--seeds', seeds, '--per-user'];
   if (protocol === 'user-split') {
     args.push('--min-rating', String(dataset.minRating), '--min-user-interactions', '10', '--min-item-interactions', '10', '--split', '0.8,0.1,0.1', '--k', '10');
   } else {
     args.push('--min-rating', String(dataset.strong!.minRating));
   }
   if (run.model === 'mult-dae') args.push(...MULT_DAE_REFERENCE);
-  else if (tuneBudget) args.push('--tune-budget', tuneBudget);
+  if (run.model === 'tuned') args.push('--tune-budget', tuneBudget!);
   return args;
 }
 
@@ -107,9 +114,11 @@ interface SuiteRow {
   best_epochs: number[];
   ease_lambdas: number[];
   tuned?: unknown;
+  /** Tuned runs: tuned minus defaults, paired over the same test users. */
+  tuned_minus_defaults?: Record<string, { mean: number; se: number; users: number }>;
 }
 
-function summarizeRun(run: Run, r: EvaluateResult): SuiteRow {
+function summarizeRun(run: Run, r: EvaluateResult, defaults?: Record<string, number[]>): SuiteRow {
   const metricNames = run.protocol === 'strong' ? ['ndcg@100', 'recall@20', 'recall@50'] : ['ndcg@10', 'recall@10'];
   const pick = (m: Record<string, number>) => Object.fromEntries(metricNames.map((k) => [k, m[k]]));
   return {
@@ -127,7 +136,15 @@ function summarizeRun(run: Run, r: EvaluateResult): SuiteRow {
     best_epochs: r.per_seed.map((s) => s.best_epoch),
     ease_lambdas: r.per_seed.map((s) => s.ease_lambda),
     ...(r.per_seed.some((s) => s.tuned) && { tuned: r.per_seed.map((s) => s.tuned) }),
+    ...(run.model === 'tuned' && defaults && {
+      tuned_minus_defaults: Object.fromEntries(metricNames.map((k) => [k, paired(r.dae_per_user[k], defaults[k])])),
+    }),
   };
+}
+
+function paired(a: number[], b: number[]): { mean: number; se: number; users: number } {
+  const d = pairedDifference([Float64Array.from(a)], [Float64Array.from(b)]);
+  return { mean: +d.mean.toFixed(5), se: +d.se.toFixed(5), users: d.users };
 }
 
 /** The user-split means over the datasets run, at defaults: the acceptance's "mean over the five". */
@@ -164,6 +181,19 @@ function markdown(rows: SuiteRow[]): string {
     }
     lines.push('');
   }
+  const tuned = rows.filter((r) => r.model === 'tuned');
+  if (tuned.length) {
+    lines.push('**Tuned within the budget against the defaults** (paired over the same test users)', '');
+    lines.push('| dataset | NDCG@10 tuned / defaults | tuned − defaults (se) | Recall@10 tuned / defaults | tuned − defaults (se) | chosen (seed by seed) |');
+    lines.push('| --- | --- | --- | --- | --- | --- |');
+    for (const r of tuned) {
+      const base = rows.find((x) => x.dataset === r.dataset && x.protocol === r.protocol && x.model === 'defaults')!;
+      const d = r.tuned_minus_defaults!;
+      const chosen = (r.tuned as { settings: Record<string, unknown> }[]).map((t) => JSON.stringify(t.settings)).join('; ');
+      lines.push(`| ${r.dataset} | ${f4(r.dae['ndcg@10'])} / ${f4(base.dae['ndcg@10'])} | ${signed(d['ndcg@10'].mean)} (${f4(d['ndcg@10'].se)}) | ${f4(r.dae['recall@10'])} / ${f4(base.dae['recall@10'])} | ${signed(d['recall@10'].mean)} (${f4(d['recall@10'].se)}) | \`${chosen}\` |`);
+    }
+    lines.push('');
+  }
   const means = meanOfDatasets(rows);
   if (means) lines.push(`Mean over the user-split datasets: ${Object.entries(means).map(([m, v]) => `${m} DAE ${f4(v.dae)}, EASE ${f4(v.ease)}, popularity ${f4(v.popularity)}`).join('; ')}.`, '');
   return lines.join('\n');
@@ -180,6 +210,7 @@ interface EvaluateResult {
   popularity: Record<string, number>;
   dae_minus_ease: Record<string, { mean: number; se: number; users: number }>;
   per_seed: { best_epoch: number; ease_lambda: number; tuned?: unknown }[];
+  dae_per_user: Record<string, number[]>;
 }
 
 const f4 = (x: number) => x.toFixed(4);

@@ -53,7 +53,7 @@ const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
   'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
-  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'cross-fit', 'shards', 'tune-budget',
+  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'cross-fit', 'shards', 'tune-budget', 'per-user',
 ] as const;
 
 /**
@@ -232,6 +232,10 @@ async function main(args: string[]): Promise<unknown> {
           ease: summarize(results.ease),
           // paired over every test user of every seed: a difference within ~2 se of 0 is a tie
           dae_minus_ease: Object.fromEntries(metrics.map((m, j) => [m.name, paired(perUser.dae.map((v) => v[j]), perUser.ease.map((v) => v[j]))])),
+          // per test user, seeds in order: two runs on the same seeds pair up (the suite's tuned - default)
+          ...(flags['per-user'] === 'true' && {
+            dae_per_user: Object.fromEntries(metrics.map((m, j) => [m.name, perUser.dae.flatMap((v) => [...v[j]].map((x) => round(x, 5)))])),
+          }),
         }),
     per_seed: perSeed,
   };
