@@ -6,7 +6,7 @@ import { SparseItemWeights } from './item-weights';
  * EASE (Steck, WWW 2019): B = I - P diagMat(1 / diag(P)), P = (X^T X + lambda I)^-1, diag(B) = 0,
  * on binarised X; a user's scores are x B. It is EDLAE with no dropout: see edlae.ts for the two
  * sides (items x items, or users x users by Woodbury when there are fewer users) and the two
- * precisions (float64 reference up to FLOAT64_MAX_ITEMS items, the blocked float32 inverse beyond).
+ * precisions (a float64 solve up to FLOAT64_MAX_SOLVE rows, the blocked float32 inverse beyond).
  */
 export class Ease {
   private constructor(private readonly model: Edlae) {}

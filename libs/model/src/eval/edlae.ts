@@ -14,14 +14,15 @@ export interface LinearFitOptions {
   /** Solve items x items (primal) or users x users (dual, Woodbury); `auto` takes the smaller. */
   side?: 'auto' | 'primal' | 'dual';
   /**
-   * `float64`: scalar loops, exact, O(n^3) at well under 1 GFLOP/s, the reference. `float32`: the
-   * blocked inverse on tfjs matMul (spd-inverse-f32.ts). `auto`: float64 up to FLOAT64_MAX_ITEMS items.
+   * `float64`: the solve in scalar loops, exact, O(n^3) at well under 1 GFLOP/s, and B in float64: the
+   * reference. `float32`: the blocked inverse on tfjs matMul (spd-inverse-f32.ts), B in float32.
+   * `auto` (the default): B in float32, the solve in float64 up to FLOAT64_MAX_SOLVE rows, float32 beyond.
    */
   precision?: 'auto' | 'float32' | 'float64';
 }
 
-/** Up to this many items `auto` fits in float64: well under a second either way. */
-export const FLOAT64_MAX_ITEMS = 512;
+/** Up to this many rows `auto` solves in float64: well under a second either way. */
+export const FLOAT64_MAX_SOLVE = 512;
 
 /**
  * EDLAE, the full-rank linear autoencoder with emphasised denoising (Steck, NeurIPS 2020,
@@ -56,7 +57,11 @@ export class Edlae {
     for (const o of path) checkOptions(o);
     const items = train.cols;
     const side = how.side === 'primal' || how.side === 'dual' ? how.side : train.rows < items ? 'dual' : 'primal';
-    const precise = how.precision === 'float64' || (how.precision !== 'float32' && items <= FLOAT64_MAX_ITEMS);
+    const solveSize = side === 'primal' ? items : train.rows;
+    const precision: Precision = {
+      solve: how.precision === 'float64' || (how.precision !== 'float32' && solveSize <= FLOAT64_MAX_SOLVE),
+      store: how.precision === 'float64',
+    };
     const xt = transposeCsr(train); // item -> users
     const counts = Float64Array.from({ length: items }, (_, i) => xt.indptr[i + 1] - xt.indptr[i]);
     const gram = side === 'primal' ? itemGram(train) : null;
@@ -64,7 +69,7 @@ export class Edlae {
       const { lambda, dropout = 0 } = path[k];
       const penalty = counts.map((c) => (dropout / (1 - dropout)) * c + lambda);
       // the last fit may overwrite X^T X: nothing needs it after
-      const p = gram ? primalInverse(k === path.length - 1 ? gram : gram.slice(), items, penalty, precise) : dualInverse(train, xt, penalty, precise);
+      const p = gram ? primalInverse(k === path.length - 1 ? gram : gram.slice(), items, penalty, precision) : dualInverse(train, xt, penalty, precision);
       yield new Edlae(lambda, dropout, items, weightsFromInverse(p, items));
     }
   }
@@ -83,6 +88,14 @@ export class Edlae {
     return SparseItemWeights.topKPerRow(this.weights, this.items, k);
   }
 }
+
+/** Whether the solve, and the stored P and B, are float64. */
+interface Precision {
+  solve: boolean;
+  store: boolean;
+}
+
+const denseArray = (store: boolean, size: number): DenseWeights => (store ? new Float64Array(size) : new Float32Array(size));
 
 function checkOptions({ lambda, dropout = 0 }: EdlaeOptions): void {
   if (!(lambda > 0)) throw new RangeError('lambda must be positive');
@@ -105,35 +118,39 @@ function itemGram(x: CsrMatrix): Float32Array {
 }
 
 /** (G + diagMat(penalty))^-1 with G = X^T X, overwriting `gram` on the float32 path. */
-function primalInverse(gram: Float32Array, n: number, penalty: Float64Array, precise: boolean): DenseWeights {
-  const a = precise ? Float64Array.from(gram) : gram;
+function primalInverse(gram: Float32Array, n: number, penalty: Float64Array, precision: Precision): DenseWeights {
+  const a = precision.solve ? Float64Array.from(gram) : gram;
   for (let i = 0; i < n; i++) a[i * n + i] += penalty[i];
-  return precise ? invertSpd(a as Float64Array, n) : invertSpdF32(a as Float32Array, n);
+  if (a instanceof Float32Array) return invertSpdF32(a, n);
+  const p = invertSpd(a, n);
+  return precision.store ? p : Float32Array.from(p);
 }
 
 /** P = D - D X^T K^-1 X D with K = I + X D X^T, D = diagMat(1 / penalty): items x items from a users x users solve. */
-function dualInverse(x: CsrMatrix, xt: CsrMatrix, penalty: Float64Array, precise: boolean): DenseWeights {
+function dualInverse(x: CsrMatrix, xt: CsrMatrix, penalty: Float64Array, precision: Precision): DenseWeights {
   const d = penalty.map((v) => 1 / v);
-  const m = inverseTimesX(userKernelInverse(x, xt, d, precise), xt, x.rows, precise);
-  // P row i = d_i e_i - d_i (sum of M's rows of the users who have i) * d
+  const m = inverseTimesX(userKernelInverse(x, xt, d, precision.solve), xt, x.rows, precision.store);
+  // P row i = d_i e_i - d_i (sum of M's rows of the users who have i) * d, summed in float64
   const items = x.cols;
-  const p = precise ? new Float64Array(items * items) : new Float32Array(items * items);
+  const p = denseArray(precision.store, items * items);
+  const sum = new Float64Array(items);
   for (let i = 0; i < items; i++) {
-    const prow = p.subarray(i * items, (i + 1) * items);
+    sum.fill(0);
     for (let q = xt.indptr[i]; q < xt.indptr[i + 1]; q++) {
       const mrow = m.subarray(xt.indices[q] * items, (xt.indices[q] + 1) * items);
-      for (let j = 0; j < items; j++) prow[j] += mrow[j];
+      for (let j = 0; j < items; j++) sum[j] += mrow[j];
     }
-    for (let j = 0; j < items; j++) prow[j] = -d[i] * prow[j] * d[j];
-    prow[i] += d[i];
+    const prow = i * items;
+    for (let j = 0; j < items; j++) p[prow + j] = -d[i] * sum[j] * d[j];
+    p[prow + i] += d[i];
   }
   return p;
 }
 
 /** K^-1 for K = I + X D X^T (users x users). */
-function userKernelInverse(x: CsrMatrix, xt: CsrMatrix, d: Float64Array, precise: boolean): DenseWeights {
+function userKernelInverse(x: CsrMatrix, xt: CsrMatrix, d: Float64Array, float64: boolean): DenseWeights {
   const users = x.rows;
-  const k = precise ? new Float64Array(users * users) : new Float32Array(users * users);
+  const k = denseArray(float64, users * users);
   for (let i = 0; i < x.cols; i++) {
     const us = xt.indices.subarray(xt.indptr[i], xt.indptr[i + 1]);
     for (const a of us) for (const b of us) k[a * users + b] += d[i];
@@ -143,9 +160,9 @@ function userKernelInverse(x: CsrMatrix, xt: CsrMatrix, d: Float64Array, precise
 }
 
 /** M = K^-1 X (users x items): column i sums K^-1's columns of the users who have item i. */
-function inverseTimesX(kinv: DenseWeights, xt: CsrMatrix, users: number, precise: boolean): DenseWeights {
+function inverseTimesX(kinv: DenseWeights, xt: CsrMatrix, users: number, store: boolean): DenseWeights {
   const items = xt.rows;
-  const m = precise ? new Float64Array(users * items) : new Float32Array(users * items);
+  const m = denseArray(store, users * items);
   for (let v = 0; v < users; v++) {
     const krow = v * users;
     const mrow = v * items;
