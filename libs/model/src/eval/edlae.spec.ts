@@ -48,8 +48,8 @@ describe.each(['cpu', 'wasm'] as ModelBackend[])('linear models on the %s backen
       const x = sparseBinary(900, 300, 12, 1);
       const a = gramPlus(x, 4);
       const want = invertSpd(a, 300);
-      // blocks of 64 over 300 rows: four full blocks and a ragged one of 44
-      const got = invertSpdF32(Float32Array.from(a), 300, 64);
+      // blocks of 64 over 300 rows: four full blocks and a ragged one of 44; row chunks ragged too
+      const got = invertSpdF32(Float32Array.from(a), 300, { block: 64, rowChunk: 96, belowChunk: 80 });
       expect(maxDiff(got, want) / maxAbs(want)).toBeLessThan(1e-5);
       // symmetric to the bit: the upper triangle is mirrored from the lower
       expect(got[3 * 300 + 250]).toBe(got[250 * 300 + 3]);
@@ -58,7 +58,7 @@ describe.each(['cpu', 'wasm'] as ModelBackend[])('linear models on the %s backen
     it('refuses a matrix that is not positive definite, naming the pivot', () => {
       const a = gramPlus(sparseBinary(200, 100, 8, 2), 1);
       a[70 * 100 + 70] = -5;
-      expect(() => invertSpdF32(Float32Array.from(a), 100, 32)).toThrow('matrix is not positive definite (pivot 70)');
+      expect(() => invertSpdF32(Float32Array.from(a), 100, { block: 32 })).toThrow('matrix is not positive definite (pivot 70)');
     });
 
     it('refuses an array of the wrong size', () => {

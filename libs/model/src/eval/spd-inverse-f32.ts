@@ -9,9 +9,9 @@ import { cholesky, invertLower } from './linalg';
  *   2. L := L^-1      backward block-column sweep (trtri)       n^3/3
  *   3. P = L^-T L^-1  lower triangle of X^T X, X = L^-1 (lauum)  n^3/3
  *
- * Only the diagonal blocks (BLOCK wide) are factored and inverted in float64 by linalg.ts. One
- * n x n array (the argument, overwritten) plus panels of n x BLOCK and row chunks; the tensors
- * are tiles, so the wasm heap holds tens of MB whatever n.
+ * Only the diagonal blocks (`block` wide) are factored and inverted in float64 by linalg.ts. One
+ * n x n array (the argument, overwritten) plus panels of n x block and row chunks: the tensors
+ * are tiles (at most 1024 x n), so the wasm heap holds tens of MB whatever n.
  *
  * Why tfjs matMul and not a kernel of our own: on the wasm backend it is XNNPACK's SIMD GEMM,
  * measured at 38-45 GFLOP/s single-threaded on this machine's EPYC (512-1024 squared, 2-core box
@@ -23,24 +23,33 @@ import { cholesky, invertLower } from './linalg';
  * Tensors are disposed by hand rather than in tf.tidy: the same 512^3 product measured 10x slower
  * inside a tidy scope on the wasm backend (70-125 ms against 7 ms).
  */
-export function invertSpdF32(a: Float32Array, n: number, block = BLOCK): Float32Array {
+export function invertSpdF32(a: Float32Array, n: number, tiling: Partial<Tiling> = {}): Float32Array {
   if (a.length !== n * n) throw new RangeError(`expected ${n} x ${n} values, got ${a.length}`);
-  choleskyInPlace(a, n, block);
+  const t: Tiling = { ...DEFAULT_TILING, ...tiling };
+  choleskyInPlace(a, n, t);
   zeroStrictUpper(a, n);
-  invertLowerInPlace(a, n, block);
-  lowerGramInPlace(a, n, block);
+  invertLowerInPlace(a, n, t);
+  lowerGramInPlace(a, n, t);
   mirrorLower(a, n);
   return a;
 }
 
-/** Diagonal block width: the float64 work per block is BLOCK^3, the products' inner size BLOCK. */
-const BLOCK = 256;
-/** Rows per product in the triangular updates: the rectangle computed past the triangle is ~ROW_CHUNK / n. */
-const ROW_CHUNK = 512;
-/** Floats per uploaded tile in the last phase (64 MB). */
-const TILE_FLOATS = 1 << 24;
+/** Tile sizes; the defaults were measured on the wasm backend, tests pass small ones to cover every edge. */
+export interface Tiling {
+  /** Diagonal block width: the float64 work per block is block^3, the products' inner size `block`. */
+  block: number;
+  /** Rows per product in the first two phases: the rectangle computed past the triangle is ~rowChunk / n. */
+  rowChunk: number;
+  /**
+   * Rows of X below the block row per product in the last phase: its inner size. XNNPACK measured
+   * 38-44 GFLOP/s at inner sizes up to 1024 but 24 at 4096 x 4096 operands (out of cache).
+   */
+  belowChunk: number;
+}
 
-function choleskyInPlace(a: Float32Array, n: number, bs: number): void {
+const DEFAULT_TILING: Tiling = { block: 256, rowChunk: 512, belowChunk: 1024 };
+
+function choleskyInPlace(a: Float32Array, n: number, { block: bs, rowChunk }: Tiling): void {
   for (let k0 = 0; k0 < n; k0 += bs) {
     const b = Math.min(bs, n - k0);
     const k1 = k0 + b;
@@ -55,8 +64,8 @@ function choleskyInPlace(a: Float32Array, n: number, bs: number): void {
     const l21Rows = tf.tensor2d(l21, [m, b]);
     const l21Cols = tf.tensor2d(transpose(l21, m, b), [b, m]);
     try {
-      for (let r0 = 0; r0 < m; r0 += ROW_CHUNK) {
-        const r1 = Math.min(m, r0 + ROW_CHUNK);
+      for (let r0 = 0; r0 < m; r0 += rowChunk) {
+        const r1 = Math.min(m, r0 + rowChunk);
         const lhs = l21Rows.slice([r0, 0], [r1 - r0, b]);
         const rhs = l21Cols.slice([0, 0], [b, r1]);
         const update = readProduct(lhs, rhs);
@@ -72,7 +81,7 @@ function choleskyInPlace(a: Float32Array, n: number, bs: number): void {
 }
 
 /** L := L^-1, last block column first: X21 = -X22 L21 X11 needs X22 already inverted. */
-function invertLowerInPlace(a: Float32Array, n: number, bs: number): void {
+function invertLowerInPlace(a: Float32Array, n: number, { block: bs, rowChunk }: Tiling): void {
   const starts = Array.from({ length: Math.ceil(n / bs) }, (_, s) => s * bs);
   for (const j0 of starts.reverse()) {
     const b = Math.min(bs, n - j0);
@@ -83,8 +92,8 @@ function invertLowerInPlace(a: Float32Array, n: number, bs: number): void {
       const l21 = tf.tensor2d(copyBlock(a, n, j1, n, j0, j1), [m, b]);
       const q = new Float32Array(m * b);
       try {
-        for (let r0 = 0; r0 < m; r0 += ROW_CHUNK) {
-          const r1 = Math.min(m, r0 + ROW_CHUNK);
+        for (let r0 = 0; r0 < m; r0 += rowChunk) {
+          const r1 = Math.min(m, r0 + rowChunk);
           // X22's rows r0..r1 stop at column r1: past it they are zero (lower triangular)
           const x22 = tf.tensor2d(copyBlock(a, n, j1 + r0, j1 + r1, j1, j1 + r1), [r1 - r0, r1]);
           const top = l21.slice([0, 0], [r1, b]);
@@ -106,14 +115,13 @@ function invertLowerInPlace(a: Float32Array, n: number, bs: number): void {
  * of the result needs only its own and later rows of X):
  * P[i-block, 0..i1] = X_ii^T X[i-block, 0..i1] + X[below, i-block]^T X[below, 0..i1].
  */
-function lowerGramInPlace(a: Float32Array, n: number, bs: number): void {
+function lowerGramInPlace(a: Float32Array, n: number, { block: bs, belowChunk }: Tiling): void {
   for (let i0 = 0; i0 < n; i0 += bs) {
     const b = Math.min(bs, n - i0);
     const i1 = i0 + b;
     const out = productOf(transpose(toF32(lowerBlock64(a, n, i0, b)), b, b), [b, b], copyBlock(a, n, i0, i1, 0, i1), [b, i1]);
-    const chunk = Math.max(b, Math.floor(TILE_FLOATS / i1));
-    for (let s0 = i1; s0 < n; s0 += chunk) {
-      const s1 = Math.min(n, s0 + chunk);
+    for (let s0 = i1; s0 < n; s0 += belowChunk) {
+      const s1 = Math.min(n, s0 + belowChunk);
       const below = tf.tensor2d(copyBlock(a, n, s0, s1, 0, i1), [s1 - s0, i1]);
       const columnT = tf.tensor2d(transpose(copyBlock(a, n, s0, s1, i0, i1), s1 - s0, b), [b, s1 - s0]);
       const add = readProduct(columnT, below);
@@ -128,7 +136,7 @@ function lowerGramInPlace(a: Float32Array, n: number, bs: number): void {
 /**
  * x y of two tensors, read back; the caller keeps x and y. Never with matMul's transpose flags:
  * on the wasm backend those take a naive loop, not XNNPACK (0.4-1.8 against 40 GFLOP/s measured),
- * so operands are transposed in JS, which costs O(size) against the product's O(size * BLOCK).
+ * so operands are transposed in JS, which costs O(size) against the product's O(size * block).
  */
 function readProduct(x: tf.Tensor2D, y: tf.Tensor2D): Float32Array {
   const p = tf.matMul(x, y);
