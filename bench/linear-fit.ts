@@ -94,9 +94,11 @@ function dataChecks(train: CsrMatrix, sweep: string, options: { lambda: number; 
     Object.assign(line, { float64_seconds: round(exactSeconds), float64_cpu_seconds: round(exactCpu), ...agreement(fast, exact, train, sampleUsers) });
   }
   emit(line);
-  for (const k of TOP_K_WEIGHTS) {
-    const sparse = fast.topK(k);
-    emit({ phase: 'top-k weights', k, kept: sparse.weights.indices.length, [`top${TOP}_overlap_with_dense`]: round(meanOverlap(sparse, fast, train, sampleUsers)) });
+  for (const by of ['row', 'column'] as const) {
+    for (const k of TOP_K_WEIGHTS) {
+      const sparse = fast.topK(k, by);
+      emit({ phase: 'top-k weights', by, k, kept: sparse.weights.indices.length, [`top${TOP}_overlap_with_dense`]: round(meanOverlap(sparse, fast, train, sampleUsers)) });
+    }
   }
 }
 

@@ -34,7 +34,7 @@ export class Ease {
     return this.model.scores(rows, start, end);
   }
 
-  topK(k: number): SparseItemWeights {
-    return this.model.topK(k);
+  topK(k: number, by?: 'row' | 'column'): SparseItemWeights {
+    return this.model.topK(k, by);
   }
 }

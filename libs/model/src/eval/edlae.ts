@@ -83,9 +83,9 @@ export class Edlae {
     });
   }
 
-  /** B kept to each item's k largest weights by magnitude, as CSR (see SparseItemWeights). */
-  topK(k: number): SparseItemWeights {
-    return SparseItemWeights.topKPerRow(this.weights, this.items, k);
+  /** B kept to k weights per item (row: outgoing, column: incoming) by magnitude, as CSR (see SparseItemWeights). */
+  topK(k: number, by: 'row' | 'column' = 'column'): SparseItemWeights {
+    return SparseItemWeights.topK(this.weights, this.items, k, by);
   }
 }
 

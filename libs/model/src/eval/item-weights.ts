@@ -16,28 +16,35 @@ export function scoreRows(rows: CsrMatrix, start: number, end: number, items: nu
 }
 
 /**
- * B kept to each item's k largest weights by magnitude (row i: what item i adds to others' scores),
- * as CSR: k * items weights instead of items^2, for serving. Scores are x B over the kept weights.
+ * B kept to k weights per item by magnitude, as CSR by row (row i: what item i adds to others'
+ * scores): k * items weights instead of items^2, for serving. Scores are x B over the kept weights.
+ * `row` keeps each item's k strongest outgoing weights (its top targets); `column` each item's k
+ * strongest incoming ones (the k items that predict it, as item-kNN does).
  */
 export class SparseItemWeights {
   private constructor(readonly weights: CsrMatrix) {}
 
-  /** Row i keeps its k nonzero weights of largest magnitude (all of them when it has no more than k). */
-  static topKPerRow(b: DenseWeights, items: number, k: number): SparseItemWeights {
+  /** Each row (or column) keeps its k nonzero weights of largest magnitude (all of them when it has no more). */
+  static topK(b: DenseWeights, items: number, k: number, by: 'row' | 'column'): SparseItemWeights {
     if (!(Number.isInteger(k) && k > 0)) throw new RangeError('k must be a positive integer');
-    const indptr = new Int32Array(items + 1);
-    const kept: Int32Array[] = [];
+    const line = new Float64Array(items);
+    const keep = new Uint8Array(items * items);
     for (let i = 0; i < items; i++) {
-      const row = b.subarray(i * items, (i + 1) * items);
-      kept.push(largestByMagnitude(row, k));
-      indptr[i + 1] = indptr[i] + kept[i].length;
+      // row i, or column i gathered into a contiguous line
+      for (let j = 0; j < items; j++) line[j] = by === 'row' ? b[i * items + j] : b[j * items + i];
+      for (const j of largestByMagnitude(line, k)) keep[by === 'row' ? i * items + j : j * items + i] = 1;
+    }
+    const indptr = new Int32Array(items + 1);
+    for (let i = 0; i < items; i++) {
+      let count = 0;
+      for (let j = 0; j < items; j++) count += keep[i * items + j];
+      indptr[i + 1] = indptr[i] + count;
     }
     const indices = new Int32Array(indptr[items]);
     const values = new Float32Array(indptr[items]);
-    kept.forEach((cols, i) => {
-      indices.set(cols, indptr[i]);
-      cols.forEach((c, q) => (values[indptr[i] + q] = b[i * items + c]));
-    });
+    for (let i = 0, q = 0; i < items; i++) {
+      for (let j = 0; j < items; j++) if (keep[i * items + j]) (indices[q] = j), (values[q++] = b[i * items + j]);
+    }
     return new SparseItemWeights({ rows: items, cols: items, indptr, indices, values });
   }
 
@@ -54,10 +61,10 @@ export class SparseItemWeights {
 }
 
 /**
- * Indexes (ascending) of the k nonzero entries of largest magnitude: a size-k min-heap on |value|,
- * so O(n log k) per row with the heap touched only by entries that beat its smallest.
+ * Indexes of the k nonzero entries of largest magnitude: a size-k min-heap on |value|, so
+ * O(n log k) per line with the heap touched only by entries that beat its smallest.
  */
-function largestByMagnitude(row: DenseWeights, k: number): Int32Array {
+function largestByMagnitude(row: Float64Array, k: number): Int32Array {
   const heap = new Int32Array(k);
   let size = 0;
   const mag = (q: number) => Math.abs(row[heap[q]]);
@@ -84,5 +91,5 @@ function largestByMagnitude(row: DenseWeights, k: number): Int32Array {
       siftDown(0);
     }
   }
-  return heap.slice(0, size).sort();
+  return heap.slice(0, size);
 }
