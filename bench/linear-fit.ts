@@ -97,7 +97,8 @@ function dataChecks(train: CsrMatrix, sweep: string, options: { lambda: number; 
   for (const by of ['row', 'column'] as const) {
     for (const k of TOP_K_WEIGHTS) {
       const sparse = fast.topK(k, by);
-      emit({ phase: 'top-k weights', by, k, kept: sparse.weights.indices.length, [`top${TOP}_overlap_with_dense`]: round(meanOverlap(sparse, fast, train, sampleUsers)) });
+      const overlap = (top: number) => round(meanOverlap(sparse, fast, train, sampleUsers, top));
+      emit({ phase: 'top-k weights', by, k, kept: sparse.weights.indices.length, top100_overlap_with_dense: overlap(100), top10_overlap_with_dense: overlap(10) });
     }
   }
 }
@@ -119,8 +120,8 @@ function agreement(fast: Edlae, exact: Edlae, rows: CsrMatrix, sampleUsers: numb
   return { weights_max_rel_error: num / den, scores_max_rel_error: scoreErr, [`top${TOP}_overlap`]: round(meanOverlap(fast, exact, rows, sampleUsers)) };
 }
 
-/** Mean share of the first `sampleUsers` users' top-100 (their own items left out) the two models share. */
-function meanOverlap(a: { scores: Edlae['scores'] }, b: { scores: Edlae['scores'] }, rows: CsrMatrix, sampleUsers: number): number {
+/** Mean share of the first `sampleUsers` users' top lists (their own items left out) the two models share. */
+function meanOverlap(a: { scores: Edlae['scores'] }, b: { scores: Edlae['scores'] }, rows: CsrMatrix, sampleUsers: number, top = TOP): number {
   const users = Math.min(sampleUsers, rows.rows);
   const items = rows.cols;
   const sa = a.scores(rows, 0, users);
@@ -128,11 +129,11 @@ function meanOverlap(a: { scores: Edlae['scores'] }, b: { scores: Edlae['scores'
   let total = 0;
   for (let r = 0; r < users; r++) {
     const own = new Set(rows.indices.subarray(rows.indptr[r], rows.indptr[r + 1]));
-    const top = (s: Float32Array) => new Set(topIndexes(s.subarray(r * items, (r + 1) * items), own, TOP));
-    const ta = top(sa);
+    const best = (s: Float32Array) => new Set(topIndexes(s.subarray(r * items, (r + 1) * items), own, top));
+    const ta = best(sa);
     let shared = 0;
-    for (const j of top(sb)) if (ta.has(j)) shared++;
-    total += shared / Math.min(TOP, items - own.size);
+    for (const j of best(sb)) if (ta.has(j)) shared++;
+    total += shared / Math.min(top, items - own.size);
   }
   return total / users;
 }

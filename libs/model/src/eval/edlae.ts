@@ -84,7 +84,7 @@ export class Edlae {
   }
 
   /** B kept to k weights per item (row: outgoing, column: incoming) by magnitude, as CSR (see SparseItemWeights). */
-  topK(k: number, by: 'row' | 'column' = 'column'): SparseItemWeights {
+  topK(k: number, by: 'row' | 'column' = 'row'): SparseItemWeights {
     return SparseItemWeights.topK(this.weights, this.items, k, by);
   }
 }
