@@ -23,7 +23,9 @@ import { matMulGflops } from './lib/matmul-gflops';
  * the lambda sweep's time, float32 against float64 rankings where the reference is affordable, and
  * how much top-k sparsified weights change the top-100. JSON lines on stdout.
  */
-const FLAGS = ['sizes', 'reference-max', 'users-per-item', 'per-user', 'seed', 'data', 'format', 'lambda', 'dropout', 'sample-users', 'sweep'] as const;
+const FLAGS = [
+  'sizes', 'reference-max', 'users-per-item', 'per-user', 'seed', 'data', 'format', 'lambda', 'dropout', 'sample-users', 'sweep',
+] as const;
 const DEFAULT_SIZES = '2000,5000,10000';
 /** evaluate's EASE_LAMBDAS */
 const SWEEP = '5,10,20,50,100,200,500,1000';
@@ -32,6 +34,9 @@ const TOP_K_WEIGHTS = [50, 100, 200];
 /** The shapes the inverse multiplies: a row chunk by a panel (inner BLOCK) and a panel by a block row. */
 const MATMUL_SHAPES: [number, number, number][] = [[512, 256, 4096], [256, 2048, 4096], [1024, 1024, 1024]];
 const MATMUL_REPEATS = 3;
+
+type FitOptions = { lambda: number; dropout: number };
+type Scoring = Pick<Edlae, 'scores'>;
 
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, FLAGS);
@@ -61,13 +66,18 @@ async function main(args: string[]): Promise<void> {
     const n = matrix.cols;
     const line: Record<string, unknown> = {
       phase: 'fit', items: n, users: matrix.rows, interactions: matrix.indices.length, ...options,
-      float32_seconds: round(fastSeconds), float32_cpu_seconds: round(fastCpu), float32_gflops_per_cpu_second: round(n ** 3 / fastCpu / 1e9),
+      float32_seconds: round(fastSeconds),
+      float32_cpu_seconds: round(fastCpu),
+      float32_gflops_per_cpu_second: round(n ** 3 / fastCpu / 1e9),
       loadavg: loadavg().map(round), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     if (n <= referenceMax) {
       const [exact, exactSeconds, exactCpu] = timed(() => Edlae.fit(matrix, options, { side: 'primal', precision: 'float64' }));
       Object.assign(line, {
-        float64_seconds: round(exactSeconds), float64_cpu_seconds: round(exactCpu), cpu_speedup: round(exactCpu / fastCpu), ...agreement(fast, exact, matrix, sampleUsers),
+        float64_seconds: round(exactSeconds),
+        float64_cpu_seconds: round(exactCpu),
+        cpu_speedup: round(exactCpu / fastCpu),
+        ...agreement(fast, exact, matrix, sampleUsers),
       });
     }
     emit(line);
@@ -75,7 +85,7 @@ async function main(args: string[]): Promise<void> {
 }
 
 /** The lambda sweep, float32 against float64, and the top-k sparsified weights, on one training set. */
-function dataChecks(train: CsrMatrix, sweep: string, options: { lambda: number; dropout: number }, referenceMax: number, sampleUsers: number): void {
+function dataChecks(train: CsrMatrix, sweep: string, options: FitOptions, referenceMax: number, sampleUsers: number): void {
   const lambdas = sweep.split(',').map(Number);
   // one model alive at a time, as evaluate's sweep keeps them
   const [, pathSeconds, pathCpu] = timed(() => {
@@ -88,17 +98,20 @@ function dataChecks(train: CsrMatrix, sweep: string, options: { lambda: number; 
   });
 
   const [fast, fastSeconds, fastCpu] = timed(() => Edlae.fit(train, options, { precision: 'float32' }));
-  const line: Record<string, unknown> = { phase: 'accuracy', ...options, float32_seconds: round(fastSeconds), float32_cpu_seconds: round(fastCpu) };
+  const line: Record<string, unknown> = { phase: 'accuracy', ...options, float32_seconds: round(fastSeconds),
+    float32_cpu_seconds: round(fastCpu) };
   if (Math.min(train.rows, train.cols) <= referenceMax) {
     const [exact, exactSeconds, exactCpu] = timed(() => Edlae.fit(train, options, { precision: 'float64' }));
-    Object.assign(line, { float64_seconds: round(exactSeconds), float64_cpu_seconds: round(exactCpu), ...agreement(fast, exact, train, sampleUsers) });
+    const reference = { float64_seconds: round(exactSeconds), float64_cpu_seconds: round(exactCpu) };
+    Object.assign(line, reference, agreement(fast, exact, train, sampleUsers));
   }
   emit(line);
   for (const by of ['row', 'column'] as const) {
     for (const k of TOP_K_WEIGHTS) {
       const sparse = fast.topK(k, by);
       const overlap = (top: number) => round(meanOverlap(sparse, fast, train, sampleUsers, top));
-      emit({ phase: 'top-k weights', by, k, kept: sparse.weights.indices.length, top100_overlap_with_dense: overlap(100), top10_overlap_with_dense: overlap(10) });
+      const kept = sparse.weights.indices.length;
+      emit({ phase: 'top-k weights', by, k, kept, top100_overlap_with_dense: overlap(100), top10_overlap_with_dense: overlap(10) });
     }
   }
 }
@@ -107,7 +120,10 @@ function dataChecks(train: CsrMatrix, sweep: string, options: { lambda: number; 
 function agreement(fast: Edlae, exact: Edlae, rows: CsrMatrix, sampleUsers: number): Record<string, number> {
   let num = 0;
   let den = 0;
-  for (let k = 0; k < exact.weights.length; k++) (num = Math.max(num, Math.abs(fast.weights[k] - exact.weights[k]))), (den = Math.max(den, Math.abs(exact.weights[k])));
+  for (let k = 0; k < exact.weights.length; k++) {
+    num = Math.max(num, Math.abs(fast.weights[k] - exact.weights[k]));
+    den = Math.max(den, Math.abs(exact.weights[k]));
+  }
   const users = Math.min(sampleUsers, rows.rows);
   const a = fast.scores(rows, 0, users);
   const b = exact.scores(rows, 0, users);
@@ -117,11 +133,12 @@ function agreement(fast: Edlae, exact: Edlae, rows: CsrMatrix, sampleUsers: numb
     const scale = row.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
     for (let j = 0; j < fast.items; j++) scoreErr = Math.max(scoreErr, Math.abs(a[r * fast.items + j] - row[j]) / scale);
   }
-  return { weights_max_rel_error: num / den, scores_max_rel_error: scoreErr, [`top${TOP}_overlap`]: round(meanOverlap(fast, exact, rows, sampleUsers)) };
+  const overlap = round(meanOverlap(fast, exact, rows, sampleUsers));
+  return { weights_max_rel_error: num / den, scores_max_rel_error: scoreErr, top100_overlap: overlap };
 }
 
 /** Mean share of the first `sampleUsers` users' top lists (their own items left out) the two models share. */
-function meanOverlap(a: { scores: Edlae['scores'] }, b: { scores: Edlae['scores'] }, rows: CsrMatrix, sampleUsers: number, top = TOP): number {
+function meanOverlap(a: Scoring, b: Scoring, rows: CsrMatrix, sampleUsers: number, top = TOP): number {
   const users = Math.min(sampleUsers, rows.rows);
   const items = rows.cols;
   const sa = a.scores(rows, 0, users);
@@ -155,7 +172,13 @@ async function trainRowsOf(path: string, format: (typeof INTERACTION_FORMATS)[nu
     item.push(items.intern(row.item));
     weight.push(row.weight);
   }
-  const data: LabeledInteractions = { users, items, user: Int32Array.from(user), item: Int32Array.from(item), weight: Float32Array.from(weight) };
+  const data: LabeledInteractions = {
+    users,
+    items,
+    user: Int32Array.from(user),
+    item: Int32Array.from(item),
+    weight: Float32Array.from(weight),
+  };
   return userRandomSplit(filterCore(data, 10, 10), 1, [0.8, 0.1, 0.1]).train;
 }
 

@@ -86,7 +86,7 @@ describe.each(['cpu', 'wasm'] as ModelBackend[])('linear models on the %s backen
       expect(maxDiff(ease, edlae)).toBeGreaterThan(1e-3);
     });
 
-    it.each(['float64', 'float32'] as const)('gives the same scores from the item side and the user side with dropout (%s)', (precision) => {
+    it.each(['float64', 'float32'] as const)('gives the same scores from the item and the user side, with dropout (%s)', (precision) => {
       const x = sparseBinary(60, 150, 10, 4);
       const primal = Edlae.fit(x, { lambda: 2, dropout: 0.2 }, { side: 'primal', precision }).scores(x);
       const dual = Edlae.fit(x, { lambda: 2, dropout: 0.2 }, { side: 'dual', precision }).scores(x);

@@ -69,7 +69,9 @@ export class Edlae {
       const { lambda, dropout = 0 } = path[k];
       const penalty = counts.map((c) => (dropout / (1 - dropout)) * c + lambda);
       // the last fit may overwrite X^T X: nothing needs it after
-      const p = gram ? primalInverse(k === path.length - 1 ? gram : gram.slice(), items, penalty, precision) : dualInverse(train, xt, penalty, precision);
+      const p = gram
+        ? primalInverse(k === path.length - 1 ? gram : gram.slice(), items, penalty, precision)
+        : dualInverse(train, xt, penalty, precision);
       yield new Edlae(lambda, dropout, items, weightsFromInverse(p, items));
     }
   }

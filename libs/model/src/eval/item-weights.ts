@@ -4,7 +4,13 @@ import { CsrMatrix } from '../interaction-matrix';
 export type DenseWeights = Float32Array | Float64Array;
 
 /** Scores (rows end - start x items, row-major) from the rows' items (binarised): each item adds its row of weights. */
-export function scoreRows(rows: CsrMatrix, start: number, end: number, items: number, addRow: (item: number, out: Float64Array) => void): Float32Array {
+export function scoreRows(
+  rows: CsrMatrix,
+  start: number,
+  end: number,
+  items: number,
+  addRow: (item: number, out: Float64Array) => void,
+): Float32Array {
   const out = new Float32Array((end - start) * items);
   const row = new Float64Array(items);
   for (let r = start; r < end; r++) {
@@ -85,7 +91,9 @@ function largestByMagnitude(row: Float64Array, k: number): Int32Array {
     if (v === 0) continue;
     if (size < k) {
       heap[size] = j;
-      for (let q = size++; q > 0 && mag(q) < mag((q - 1) >> 1); q = (q - 1) >> 1) [heap[q], heap[(q - 1) >> 1]] = [heap[(q - 1) >> 1], heap[q]];
+      for (let q = size++, up = (q - 1) >> 1; q > 0 && mag(q) < mag(up); q = up, up = (q - 1) >> 1) {
+        [heap[q], heap[up]] = [heap[up], heap[q]];
+      }
     } else if (v > mag(0)) {
       heap[0] = j;
       siftDown(0);
