@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { createRng } from '@app/random';
 import { initBackend, ModelBackend } from '../backend';
 import { buildCsr, CsrMatrix } from '../interaction-matrix';
@@ -48,11 +49,14 @@ describe.each(['cpu', 'wasm'] as ModelBackend[])('linear models on the %s backen
       const x = sparseBinary(900, 300, 12, 1);
       const a = gramPlus(x, 4);
       const want = invertSpd(a, 300);
+      const tensorsBefore = tf.memory().numTensors;
       // blocks of 64 over 300 rows: four full blocks and a ragged one of 44; row chunks ragged too
       const got = invertSpdF32(Float32Array.from(a), 300, { block: 64, rowChunk: 96, belowChunk: 80 });
       expect(maxDiff(got, want) / maxAbs(want)).toBeLessThan(1e-5);
       // symmetric to the bit: the upper triangle is mirrored from the lower
       expect(got[3 * 300 + 250]).toBe(got[250 * 300 + 3]);
+      // every tile disposed: a 16k x 16k inverse makes thousands
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
     });
 
     it('refuses a matrix that is not positive definite, naming the pivot', () => {
