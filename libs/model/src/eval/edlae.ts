@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { CsrMatrix, transposeCsr } from '../interaction-matrix';
 import { DenseWeights, scoreRows, SparseItemWeights } from './item-weights';
 import { invertSpd } from './linalg';
@@ -16,7 +17,9 @@ export interface LinearFitOptions {
   /**
    * `float64`: the solve in scalar loops, exact, O(n^3) at well under 1 GFLOP/s, and B in float64: the
    * reference. `float32`: the blocked inverse on tfjs matMul (spd-inverse-f32.ts), B in float32.
-   * `auto` (the default): B in float32, the solve in float64 up to FLOAT64_MAX_SOLVE rows, float32 beyond.
+   * `auto` (the default): B in float32, the solve in float64 up to FLOAT64_MAX_SOLVE rows, float32
+   * beyond, except on the pure-JS `cpu` backend: its matMul (0.6-0.7 GFLOP/s measured) made the
+   * blocked inverse slower than the float64 loops there (1.5 against 0.9 CPU s at 1,000 items).
    */
   precision?: 'auto' | 'float32' | 'float64';
 }
@@ -59,7 +62,7 @@ export class Edlae {
     const side = how.side === 'primal' || how.side === 'dual' ? how.side : train.rows < items ? 'dual' : 'primal';
     const solveSize = side === 'primal' ? items : train.rows;
     const precision: Precision = {
-      solve: how.precision === 'float64' || (how.precision !== 'float32' && solveSize <= FLOAT64_MAX_SOLVE),
+      solve: how.precision === 'float64' || (how.precision !== 'float32' && (solveSize <= FLOAT64_MAX_SOLVE || tf.getBackend() === 'cpu')),
       store: how.precision === 'float64',
     };
     const xt = transposeCsr(train); // item -> users

@@ -14,11 +14,14 @@ import { cholesky, invertLower } from './linalg';
  * are tiles (at most 1024 x n), so the wasm heap holds tens of MB whatever n.
  *
  * Why tfjs matMul and not a kernel of our own: on the wasm backend it is XNNPACK's SIMD GEMM,
- * measured at 38-45 GFLOP/s single-threaded on this machine's EPYC (512-1024 squared, 2-core box
- * under load), which is near the ~48 GFLOP/s a core can issue with 128-bit wasm SIMD and separate
- * multiply and add (no FMA outside relaxed SIMD): a hand-written WAT GEMM could not gain more than
- * a few percent. It runs on every tfjs backend (the `cpu` one at ~1 GFLOP/s, as a fallback).
+ * measured at 38-45 GFLOP/s per CPU second on this machine's EPYC (512-1024 squared), near the
+ * ~48 a core can issue with 128-bit wasm SIMD and separate multiply and add (no FMA outside relaxed
+ * SIMD), so a hand-written WAT GEMM (a few percent at best, by that count) was not built. It runs
+ * on every tfjs backend: on the pure-JS `cpu` one (0.6-0.7 GFLOP/s) the float64
+ * loops are as fast, and Edlae's `auto` precision takes them there.
  * The wasm backend runs one thread in Node (backend.ts), so this is one core's worth.
+ *
+ * A matrix that is not positive definite throws, naming the pivot, and leaves `a` part-overwritten.
  *
  * Tensors are disposed by hand rather than in tf.tidy: the same 512^3 product measured 10x slower
  * inside a tidy scope on the wasm backend (70-125 ms against 7 ms).
