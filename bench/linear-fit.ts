@@ -6,11 +6,14 @@ import {
   CsrMatrix,
   Ease,
   Edlae,
+  evaluateRanking,
+  EvaluationSplit,
   filterCore,
   IdIndex,
   initBackend,
   LabeledInteractions,
   userRandomSplit,
+  userSplitMetrics,
 } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
 import { parseFlags, runCli, UsageError } from '../scripts/cli';
@@ -34,6 +37,7 @@ const TOP_K_WEIGHTS = [50, 100, 200];
 /** The shapes the inverse multiplies: a row chunk by a panel (inner BLOCK) and a panel by a block row. */
 const MATMUL_SHAPES: [number, number, number][] = [[512, 256, 4096], [256, 2048, 4096], [1024, 1024, 1024]];
 const MATMUL_REPEATS = 3;
+const VALIDATION_METRICS = userSplitMetrics(10).filter((m) => m.name === 'ndcg@10' || m.name === 'recall@10');
 
 type FitOptions = { lambda: number; dropout: number };
 type Scoring = Pick<Edlae, 'scores'>;
@@ -52,9 +56,10 @@ async function main(args: string[]): Promise<void> {
   if (flags.data) {
     const format = flags.format ?? 'csv';
     if (!isInteractionFormat(format)) throw new UsageError(`--format must be one of ${INTERACTION_FORMATS.join(', ')}`);
-    const train = await trainRowsOf(flags.data, format);
+    const split = await splitOf(flags.data, format);
+    const { train } = split;
     emit({ phase: 'data', path: flags.data, users: train.rows, items: train.cols, interactions: train.indices.length });
-    dataChecks(train, flags.sweep ?? SWEEP, options, referenceMax, sampleUsers);
+    dataChecks(split, flags.sweep ?? SWEEP, options, referenceMax, sampleUsers);
     return;
   }
   const seed = Number(flags.seed ?? 1);
@@ -85,7 +90,8 @@ async function main(args: string[]): Promise<void> {
 }
 
 /** The lambda sweep, float32 against float64, and the top-k sparsified weights, on one training set. */
-function dataChecks(train: CsrMatrix, sweep: string, options: FitOptions, referenceMax: number, sampleUsers: number): void {
+function dataChecks(split: EvaluationSplit, sweep: string, options: FitOptions, referenceMax: number, sampleUsers: number): void {
+  const { train, validation } = split;
   const lambdas = sweep.split(',').map(Number);
   // one model alive at a time, as evaluate's sweep keeps them
   const [, pathSeconds, pathCpu] = timed(() => {
@@ -106,12 +112,20 @@ function dataChecks(train: CsrMatrix, sweep: string, options: FitOptions, refere
     Object.assign(line, reference, agreement(fast, exact, train, sampleUsers));
   }
   emit(line);
+  // evaluate's user-split metrics on the validation rows, for the dense model and each sparse one
+  const onValidation = (model: Scoring): Record<string, number> => {
+    const scorer = (rows: CsrMatrix, start: number, end: number) => model.scores(rows, start, end);
+    const values = evaluateRanking(scorer, validation!.input, validation!.heldOut, VALIDATION_METRICS);
+    return Object.fromEntries(Object.entries(values).map(([name, value]) => [`validation_${name}`, Math.round(value * 1e4) / 1e4]));
+  };
+  emit({ phase: 'dense weights', kept: fast.weights.length, ...onValidation(fast) });
   for (const by of ['row', 'column'] as const) {
     for (const k of TOP_K_WEIGHTS) {
       const sparse = fast.topK(k, by);
       const overlap = (top: number) => round(meanOverlap(sparse, fast, train, sampleUsers, top));
       const kept = sparse.weights.indices.length;
-      emit({ phase: 'top-k weights', by, k, kept, top100_overlap_with_dense: overlap(100), top10_overlap_with_dense: overlap(10) });
+      const overlaps = { top100_overlap_with_dense: overlap(100), top10_overlap_with_dense: overlap(10) };
+      emit({ phase: 'top-k weights', by, k, kept, ...overlaps, ...onValidation(sparse) });
     }
   }
 }
@@ -160,8 +174,8 @@ function topIndexes(scores: Float32Array, skip: Set<number>, k: number): number[
   return order.sort((x, y) => scores[y] - scores[x] || x - y).slice(0, k);
 }
 
-/** evaluate's training rows: --min-rating 0, 10-core, the per-user 0.8/0.1/0.1 split of seed 1. */
-async function trainRowsOf(path: string, format: (typeof INTERACTION_FORMATS)[number]): Promise<CsrMatrix> {
+/** evaluate's split: --min-rating 0, 10-core, the per-user 0.8/0.1/0.1 split of seed 1. */
+async function splitOf(path: string, format: (typeof INTERACTION_FORMATS)[number]): Promise<EvaluationSplit> {
   const users = new IdIndex();
   const items = new IdIndex();
   const user: number[] = [];
@@ -179,7 +193,7 @@ async function trainRowsOf(path: string, format: (typeof INTERACTION_FORMATS)[nu
     item: Int32Array.from(item),
     weight: Float32Array.from(weight),
   };
-  return userRandomSplit(filterCore(data, 10, 10), 1, [0.8, 0.1, 0.1]).train;
+  return userRandomSplit(filterCore(data, 10, 10), 1, [0.8, 0.1, 0.1]);
 }
 
 /** The value, its wall seconds, and this process's CPU seconds (the machine is shared: wall time alone misleads). */
