@@ -23,11 +23,13 @@ import { matMulGflops } from './lib/matmul-gflops';
  * Fit time of EASE on the blocked float32 inverse against the float64 reference, on synthetic sparse
  * binary data, and the GFLOP/s of the matMul shapes the inverse runs. With --data, a real dataset
  * (10-core filtered, the 0.8/0.1/0.1 per-user split's training rows, as `npm run evaluate` fits):
- * the lambda sweep's time, float32 against float64 rankings where the reference is affordable, and
- * how much top-k sparsified weights change the top-100. JSON lines on stdout.
+ * the lambda sweep's time, float32 against float64 rankings where the reference is affordable, how
+ * much top-k sparsified weights change the top lists and validation metrics, and with --dropouts
+ * EDLAE's validation metrics over a (dropout x lambda) grid. JSON lines on stdout.
  */
 const FLAGS = [
-  'sizes', 'reference-max', 'users-per-item', 'per-user', 'seed', 'data', 'format', 'lambda', 'dropout', 'sample-users', 'sweep',
+  'sizes', 'reference-max', 'users-per-item', 'per-user', 'seed',
+  'data', 'format', 'lambda', 'dropout', 'sample-users', 'sweep', 'dropouts',
 ] as const;
 const DEFAULT_SIZES = '2000,5000,10000';
 /** evaluate's EASE_LAMBDAS */
@@ -60,6 +62,7 @@ async function main(args: string[]): Promise<void> {
     const { train } = split;
     emit({ phase: 'data', path: flags.data, users: train.rows, items: train.cols, interactions: train.indices.length });
     dataChecks(split, flags.sweep ?? SWEEP, options, referenceMax, sampleUsers);
+    if (flags.dropouts) dropoutGrid(split, list(flags.sweep ?? SWEEP), list(flags.dropouts));
     return;
   }
   const seed = Number(flags.seed ?? 1);
@@ -92,7 +95,7 @@ async function main(args: string[]): Promise<void> {
 /** The lambda sweep, float32 against float64, and the top-k sparsified weights, on one training set. */
 function dataChecks(split: EvaluationSplit, sweep: string, options: FitOptions, referenceMax: number, sampleUsers: number): void {
   const { train, validation } = split;
-  const lambdas = sweep.split(',').map(Number);
+  const lambdas = list(sweep);
   // one model alive at a time, as evaluate's sweep keeps them
   const [, pathSeconds, pathCpu] = timed(() => {
     for (const model of Ease.fitPath(train, lambdas)) void model.lambda;
@@ -113,11 +116,7 @@ function dataChecks(split: EvaluationSplit, sweep: string, options: FitOptions, 
   }
   emit(line);
   // evaluate's user-split metrics on the validation rows, for the dense model and each sparse one
-  const onValidation = (model: Scoring): Record<string, number> => {
-    const scorer = (rows: CsrMatrix, start: number, end: number) => model.scores(rows, start, end);
-    const values = evaluateRanking(scorer, validation!.input, validation!.heldOut, VALIDATION_METRICS);
-    return Object.fromEntries(Object.entries(values).map(([name, value]) => [`validation_${name}`, Math.round(value * 1e4) / 1e4]));
-  };
+  const onValidation = (model: Scoring) => validationMetrics(model, validation!);
   emit({ phase: 'dense weights', kept: fast.weights.length, ...onValidation(fast) });
   for (const by of ['row', 'column'] as const) {
     for (const k of TOP_K_WEIGHTS) {
@@ -128,6 +127,22 @@ function dataChecks(split: EvaluationSplit, sweep: string, options: FitOptions, 
       emit({ phase: 'top-k weights', by, k, kept, ...overlaps, ...onValidation(sparse) });
     }
   }
+}
+
+/** EDLAE on a (dropout x lambda) grid, scored on the validation rows: whether dropout beats EASE (dropout 0). */
+function dropoutGrid({ train, validation }: EvaluationSplit, lambdas: number[], dropouts: number[]): void {
+  for (const dropout of dropouts) {
+    const path = lambdas.map((lambda) => ({ lambda, dropout }));
+    let k = 0;
+    for (const model of Edlae.fitPath(train, path)) emit({ phase: 'edlae', ...path[k++], ...validationMetrics(model, validation!) });
+  }
+}
+
+/** evaluate's user-split metrics at 10 on the validation rows. */
+function validationMetrics(model: Scoring, validation: NonNullable<EvaluationSplit['validation']>): Record<string, number> {
+  const scorer = (rows: CsrMatrix, start: number, end: number) => model.scores(rows, start, end);
+  const values = evaluateRanking(scorer, validation.input, validation.heldOut, VALIDATION_METRICS);
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [`validation_${name}`, Math.round(value * 1e4) / 1e4]));
 }
 
 /** How far the float32 fit is from the float64 one: weights, scores, and the top-100 lists. */
@@ -205,6 +220,7 @@ function timed<T>(f: () => T): [T, number, number] {
   return [value, secondsSince(t), (used.user + used.system) / 1e6];
 }
 
+const list = (csv: string) => csv.split(',').map(Number);
 const secondsSince = (t: number) => (performance.now() - t) / 1000;
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const emit = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
