@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { backendFromEnv, buildInteractionMatrix, CsrMatrix, initBackend, trainDae } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
 import { parseFlags, runCli, UsageError } from '../scripts/cli';
+import { matMulGflops } from './lib/matmul-gflops';
 
 /**
  * Training throughput and memory of the DAE on synthetic data shaped like MovieLens, beside the
@@ -43,7 +43,7 @@ async function main(args: string[]): Promise<unknown> {
 
   // the ceiling: one output-layer matMul (batch x last hidden) @ (last hidden x items) on this backend
   const width = hidden.length ? hidden[hidden.length - 1] : dim;
-  const gflops = matMulGflops(batchSize, width, matrix.cols);
+  const gflops = matMulGflops(batchSize, width, matrix.cols, MATMUL_REPEATS);
   emit({ phase: 'matmul', backend: backend.backend, shape: [batchSize, width, matrix.cols], gflops: round(gflops) });
 
   t = performance.now();
@@ -92,22 +92,6 @@ async function main(args: string[]): Promise<unknown> {
     peer: peer ? { ...peer, seconds_per_epoch_steady: round(peerSecondsPerEpoch!) } : null,
     ratio_to_peer: peerSecondsPerEpoch ? round(secondsPerEpoch / peerSecondsPerEpoch) : null,
   };
-}
-
-function matMulGflops(m: number, k: number, n: number): number {
-  const a = tf.randomNormal([m, k]);
-  const b = tf.randomNormal([k, n]);
-  tf.matMul(a, b).dispose(); // warm-up
-  const t = performance.now();
-  for (let r = 0; r < MATMUL_REPEATS; r++) {
-    const c = tf.matMul(a, b);
-    c.dataSync();
-    c.dispose();
-  }
-  const seconds = secondsSince(t) / MATMUL_REPEATS;
-  a.dispose();
-  b.dispose();
-  return (2 * m * k * n) / seconds / 1e9;
 }
 
 interface PeerResult {
