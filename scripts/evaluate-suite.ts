@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pairedDifference } from '@app/model';
@@ -14,7 +14,7 @@ import { SUITE_DATASETS, SuiteDataset } from './suite-datasets';
  * Markdown table on stderr at the end (and in --markdown FILE), one JSON line on stdout.
  */
 /** `--epochs` caps every run's epochs: for quick checks of the suite itself, never for its table. */
-const FLAGS = ['datasets', 'seeds', 'data-dir', 'out', 'markdown', 'tune-budget', 'reference', 'protocols', 'epochs'] as const;
+const FLAGS = ['datasets', 'seeds', 'data-dir', 'out', 'markdown', 'tune-budget', 'reference', 'protocols', 'epochs', 'runs-dir'] as const;
 
 /** Liang et al. 2018's Mult-DAE: [I-600-200-600-I], tanh, multinomial, dropout 0.5, Adam 1e-3. */
 const MULT_DAE_REFERENCE = ['--hidden', '600', '--dim', '200', '--loss', 'multinomial', '--dropout', '0.5', '--lr', '1e-3', '--weight-decay', '0', '--batch-size', '500'];
@@ -48,22 +48,31 @@ async function main(args: string[]): Promise<unknown> {
       if (reference && protocol === 'user-split') runs.push({ dataset, protocol, model: 'mult-dae' });
     }
   }
-  const work = mkdtempSync(join(tmpdir(), 'recoder-suite-'));
+  // --runs-dir keeps each run's result and reuses it on the next call: an interrupted suite resumes
+  const keep = flags['runs-dir'] ? resolve(flags['runs-dir']) : null;
+  if (keep) mkdirSync(keep, { recursive: true });
+  const work = keep ?? mkdtempSync(join(tmpdir(), 'recoder-suite-'));
   const started = performance.now();
   const results: SuiteRow[] = [];
   // the defaults' per-user test values, paired with the tuned run's on the same seeds
   const perUser = new Map<string, Record<string, number[]>>();
   try {
     for (const [n, run] of runs.entries()) {
-      progress(`[${n + 1}/${runs.length}] ${run.dataset.name} ${run.protocol} ${run.model} (${elapsed(started)} so far)`);
-      const out = join(work, `${n}.json`);
-      await evaluate([...evaluateArgs(run, dataDir, seeds, flags['tune-budget']), ...(flags.epochs ? ['--epochs', flags.epochs] : []), '--out', out]);
+      const args = [...evaluateArgs(run, dataDir, seeds, flags['tune-budget']), ...(flags.epochs ? ['--epochs', flags.epochs] : [])];
+      const out = join(work, `${run.dataset.name}-${run.protocol}-${run.model}.json`);
+      const kept = keep && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as EvaluateResult) : null;
+      if (kept && kept.seeds.join(',') === seeds) {
+        progress(`[${n + 1}/${runs.length}] ${run.dataset.name} ${run.protocol} ${run.model}: kept from ${out}`);
+      } else {
+        progress(`[${n + 1}/${runs.length}] ${run.dataset.name} ${run.protocol} ${run.model} (${elapsed(started)} so far)`);
+        await evaluate([...args, '--out', out]);
+      }
       const result: EvaluateResult = JSON.parse(readFileSync(out, 'utf8'));
       results.push(summarizeRun(run, result, perUser.get(`${run.dataset.name} ${run.protocol}`)));
       if (run.model === 'defaults') perUser.set(`${run.dataset.name} ${run.protocol}`, result.dae_per_user);
     }
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (!keep) rmSync(work, { recursive: true, force: true });
   }
   const table = markdown(results);
   progress(`\n${table}`);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,7 @@ describe('npm run evaluate:suite (e2e)', () => {
     const lines = Array.from(data.user, (u, k) => `u${u},i${data.item[k]},${1 + (k % 3)},`);
     writeFileSync(join(dataDir, 'foursquare-sg', 'ratings.csv'), `user,item,weight,timestamp\n${lines.join('\n')}\n`);
   });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('runs the defaults, a tuned run and the Mult-DAE reference on the same splits and prints one table', async () => {
     const markdown = join(dataDir, 'table.md');
@@ -46,6 +47,16 @@ describe('npm run evaluate:suite (e2e)', () => {
     expect(table).toContain('Tuned within the budget against the defaults');
     expect(stderr).toContain(table.trim().split('\n')[0]);
   }, 240_000);
+
+  it('keeps each run with --runs-dir and reuses it on the next call', async () => {
+    const runsDir = join(dataDir, 'runs');
+    const args = ['--data-dir', dataDir, '--datasets', 'foursquare-sg', '--seeds', '1', '--epochs', '2', '--reference', 'false', '--runs-dir', runsDir];
+    const first = JSON.parse((await run(args)).stdout);
+    const again = await run(args);
+    expect(again.stderr).toContain('foursquare-sg user-split defaults: kept from');
+    expect(again.stderr).not.toMatch(/seed 1: dae/);
+    expect(JSON.parse(again.stdout).rows).toEqual(first.rows);
+  }, 120_000);
 
   it('refuses an unknown dataset, naming the known ones', async () => {
     await expect(run(['--data-dir', dataDir, '--datasets', 'netflix'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/unknown dataset\(s\) netflix \(known: ml-100k, .*yelp-hin\)/) });

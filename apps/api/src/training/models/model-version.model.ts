@@ -61,7 +61,7 @@ export class ModelVersionModel {
   @Field(() => Date, { nullable: true }) trainedAt!: Date | null;
   @Field(() => Date, { nullable: true }) activatedAt!: Date | null;
   @Field(() => [EpochPointModel]) lossCurve!: EpochPointModel[];
-  @Field(() => GraphQLJSONObject, { description: 'Seconds per phase: load, train, publish, promote.' }) timings!: Record<string, number>;
+  @Field(() => GraphQLJSONObject, { description: 'Seconds per phase: load, tune (when the retrain searched), train, publish, promote.' }) timings!: Record<string, number>;
   @Field(() => String, { nullable: true }) backend!: string | null;
   @Field(() => String, { nullable: true, description: 'Why it failed, or why it was not activated.' }) error!: string | null;
 }
