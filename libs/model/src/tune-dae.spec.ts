@@ -30,21 +30,24 @@ beforeAll(async () => {
 });
 
 describe(tuneDae.name, () => {
-  it('starts from the given settings, keeps the best third of each rung and returns the best of the last', async () => {
+  it('starts from the given settings, keeps the best third, and trains the last rung to convergence beside the given settings', async () => {
     const result = await tuneDae(split.train, split.validation!, base, { budgetSeconds: 600, space: SPACE, firstRungEpochs: 2, candidates: 9 });
+    const byRung = (r: number) => result.trials.filter((t) => t.rung === r);
     expect(result.trials[0]).toMatchObject({ candidate: 0, rung: 0, settings: { embeddingDim: 16, dropout: 0.5, learningRate: 3e-3 } });
-    expect(result.trials.map((t) => t.rung)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2]);
-    const lastRung = 2;
-    const best = result.trials.filter((t) => t.rung === lastRung).reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
-    expect(result.settings).toEqual(best.settings);
-    // each later rung trains the best third of the one before, three times longer
-    const firstRung = result.trials.filter((t) => t.rung === 0);
-    const promoted = result.trials.filter((t) => t.rung === 1);
-    const cut = [...firstRung].sort((a, b) => b.ndcg - a.ndcg)[promoted.length - 1].ndcg;
-    for (const t of promoted) {
+    expect(byRung(0)).toHaveLength(9);
+    // the second rung trains the best third of the first, three times longer
+    const cut = [...byRung(0)].sort((a, b) => b.ndcg - a.ndcg)[2].ndcg;
+    expect(byRung(1)).toHaveLength(3);
+    for (const t of byRung(1)) {
       expect(t.epochs).toBe(6);
-      expect(firstRung.find((f) => f.candidate === t.candidate)!.ndcg).toBeGreaterThanOrEqual(cut);
+      expect(byRung(0).find((f) => f.candidate === t.candidate)!.ndcg).toBeGreaterThanOrEqual(cut);
     }
+    // the last rung: the given settings and the second rung's best, each to convergence (the caller's epochs and patience)
+    const leader = byRung(1).reduce((a, b) => (b.ndcg > a.ndcg ? b : a)).candidate;
+    expect(byRung(2).map((t) => t.candidate)).toEqual(leader === 0 ? [0] : [0, leader]);
+    for (const t of byRung(2)) expect(t.epochs).toBe(base.options.epochs);
+    const best = byRung(2).reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
+    expect(result.settings).toEqual(best.settings);
   });
 
   it('stops where the budget runs out', async () => {

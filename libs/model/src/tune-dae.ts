@@ -66,7 +66,7 @@ export interface TuneResult {
 export interface TuneOptions {
   budgetSeconds: number;
   space?: TuneSpace;
-  /** Epochs of the first rung; each later rung trains the best third for three times as many. */
+  /** Epochs of the first rung; the second trains the best third for three times as many. */
   firstRungEpochs?: number;
   /** Candidates to draw, instead of as many as the budget holds (the budget still stops the search). */
   candidates?: number;
@@ -82,7 +82,7 @@ const MAX_CANDIDATES = ETA ** RUNGS;
  * Chooses the DAE's settings on the validation users within a time budget, by successive halving
  * (Jamieson & Talwalkar 2016, Hyperband's inner loop): n candidates (the caller's settings first,
  * then seeded draws from the space) train a few epochs, the best third trains three times longer,
- * and so on for three rungs. n is what the budget holds, from the seconds an epoch of the caller's
+ * and the best third of those trains to convergence beside the caller's settings. n is what the budget holds, from the seconds an epoch of the caller's
  * settings took and each candidate's parameter count. Only `validation` is scored: the caller keeps
  * its test users out of it. The caller then trains the returned settings to convergence.
  */
@@ -108,13 +108,15 @@ export async function tuneDae(
   };
 
   const run = async (candidate: number, rung: number, settings: TunedSettings): Promise<TuneTrial & { trainSeconds: number; epochsRun: number }> => {
-    const epochs = r0 * ETA ** rung;
+    // the last rung trains to convergence, as the caller will: epochs and patience are the caller's
+    const final = rung === RUNGS - 1;
+    const epochs = final ? base.options.epochs : r0 * ETA ** rung;
     const t0 = performance.now();
     const result = await trainDae(train, withSettings(base.config, settings), {
       ...base.options,
       ...trainSettings(settings),
       epochs,
-      patience: Math.min(base.options.patience || epochs, epochs),
+      patience: final ? base.options.patience : Math.min(base.options.patience || epochs, epochs),
       validation,
       refit: false,
       onEpoch: undefined,
@@ -142,22 +144,27 @@ export async function tuneDae(
     if (spent() + secondsPerEpoch * r0 * cost(candidates[c]) > tune.budgetSeconds) break;
     rung.push({ candidate: c, trial: await run(c, 0, candidates[c]) });
   }
-  for (let level = 1; level < RUNGS && rung.length > 1; level++) {
-    const keep = [...rung].sort((a, b) => b.trial.ndcg - a.trial.ndcg).slice(0, Math.max(1, Math.floor(rung.length / ETA)));
+  const topThird = (r: typeof rung) => [...r].sort((a, b) => b.trial.ndcg - a.trial.ndcg).slice(0, Math.max(1, Math.floor(r.length / ETA)));
+  const estimate = (candidate: number, level: number) => secondsPerEpoch * r0 * ETA ** level * cost(candidates[candidate]);
+  for (let level = 1; level < RUNGS - 1 && rung.length > 1; level++) {
     const next: typeof rung = [];
-    for (const { candidate } of keep) {
-      const estimate = secondsPerEpoch * r0 * ETA ** level * cost(candidates[candidate]);
-      if (spent() + estimate > tune.budgetSeconds) break;
+    for (const { candidate } of topThird(rung)) {
+      if (spent() + estimate(candidate, level) > tune.budgetSeconds) break;
       next.push({ candidate, trial: await run(candidate, level, candidates[candidate]) });
     }
-    // a rung the budget could not start leaves the previous rung's best as the choice
-    if (!next.length) {
-      rung = keep;
-      break;
-    }
+    if (!next.length) break;
     rung = next;
   }
-  const best = rung.reduce((a, b) => (b.trial.ndcg > a.trial.ndcg ? b : a));
+  // Short rungs favour fast starters, and the defaults start slowly (logistic loss, Adam 3e-3): the
+  // last rung trains the survivors and the caller's settings to convergence, and only converged
+  // scores are compared. A budget that cannot reach it keeps the caller's settings.
+  const finalists = [0, ...topThird(rung).map((r) => r.candidate).filter((c) => c !== 0)];
+  const finals: typeof rung = [];
+  for (const candidate of finalists) {
+    if (spent() + estimate(candidate, RUNGS - 1) > tune.budgetSeconds) break;
+    finals.push({ candidate, trial: await run(candidate, RUNGS - 1, candidates[candidate]) });
+  }
+  const best = finals.length ? finals.reduce((a, b) => (b.trial.ndcg > a.trial.ndcg ? b : a)) : { candidate: 0 };
   return { settings: candidates[best.candidate], budgetSeconds: tune.budgetSeconds, seconds: +spent().toFixed(1), candidates: candidates.length, trials };
 }
 
