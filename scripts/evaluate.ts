@@ -10,6 +10,7 @@ import {
   DEFAULT_DAE_CONFIG,
   DEFAULT_TRAIN_OPTIONS,
   Ease,
+  Edlae,
   evaluateRanking,
   meanInOrder,
   metricMeans,
@@ -53,7 +54,7 @@ const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
   'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
-  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'cross-fit', 'shards', 'tune-budget', 'per-user',
+  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'cross-fit', 'shards', 'tune-budget', 'per-user', 'blend-edlae',
 ] as const;
 
 /**
@@ -125,6 +126,12 @@ async function main(args: string[]): Promise<unknown> {
   const tuneBudget = flags['tune-budget'] !== undefined ? num(flags['tune-budget'], 'tune-budget') : 0;
   if (flags['tune-budget'] !== undefined && !(tuneBudget > 0)) throw new UsageError('--tune-budget must be a positive number of seconds');
   if (tuneBudget && crossFit) throw new UsageError('--tune-budget does not go with --cross-fit');
+  // research only, not what a retrain serves: the DAE's logits plus α times EDLAE's scores
+  const blendDropout = flags['blend-edlae'] !== undefined ? num(flags['blend-edlae'], 'blend-edlae') : null;
+  if (blendDropout !== null && !(blendDropout >= 0 && blendDropout < 1)) throw new UsageError('--blend-edlae takes EDLAE\'s dropout, in [0, 1)');
+  if (blendDropout !== null && (validationOnly || (protocolName === 'user-split' && !(split[1] > 0)))) {
+    throw new UsageError('--blend-edlae needs a validation split to choose α on, and scores test');
+  }
   const lambdas = flags['ease-lambdas'] ? list(flags['ease-lambdas'], 'ease-lambdas') : EASE_LAMBDAS;
   const metrics: MetricSpec[] = protocolName === 'strong' ? STRONG_METRICS : userSplitMetrics(k);
   const selectionMetric: MetricSpec = { name: `ndcg@${train.validationK}`, kind: 'ndcg', k: train.validationK };
@@ -137,7 +144,8 @@ async function main(args: string[]): Promise<unknown> {
 
   const results: Record<'dae' | 'popularity' | 'ease', Record<string, number>[]> = { dae: [], popularity: [], ease: [] };
   const perSeed: Record<string, unknown>[] = [];
-  const perUser: Record<'dae' | 'ease', Float64Array[][]> = { dae: [], ease: [] };
+  const perUser: Record<'dae' | 'ease' | 'blend', Float64Array[][]> = { dae: [], ease: [], blend: [] };
+  const blendAlphas: number[] = [];
   const validation: Record<'dae' | 'ease', number>[] = [];
   const crossFitted: Record<'dae' | 'ease', Float64Array[][]> = { dae: [], ease: [] };
   let trainSeconds = 0;
@@ -179,6 +187,12 @@ async function main(args: string[]): Promise<unknown> {
     // per user, kept for the paired comparison with EASE
     perUser.dae.push(metricValues((rows, a, b) => model.scores(sliceRows(rows, a, b)), s.test.input, s.test.heldOut, metrics));
     results.dae.push(metricMeans(metrics, perUser.dae.at(-1)!));
+    if (blendDropout !== null) {
+      const blend = blendWithEdlae(model, s, easeChoice.lambda, blendDropout, selectionMetric);
+      perUser.blend.push(metricValues(blend.scorer, s.test.input, s.test.heldOut, metrics));
+      blendAlphas.push(blend.alpha);
+      progress(`seed ${seed}: dae + ${blend.alpha} x edlae(p=${blendDropout}) ${fmt(metricMeans(metrics, perUser.blend.at(-1)!))}`);
+    }
     model.dispose();
 
     const pop = Popularity.fit(s.train);
@@ -232,6 +246,14 @@ async function main(args: string[]): Promise<unknown> {
           ease: summarize(results.ease),
           // paired over every test user of every seed: a difference within ~2 se of 0 is a tie
           dae_minus_ease: Object.fromEntries(metrics.map((m, j) => [m.name, paired(perUser.dae.map((v) => v[j]), perUser.ease.map((v) => v[j]))])),
+          ...(blendDropout !== null && {
+            blend_edlae: {
+              dropout: blendDropout,
+              alphas: blendAlphas,
+              metrics: Object.fromEntries(metrics.map((m, j) => [m.name, round(meanInOrder(perUser.blend.map((v) => v[j])), 5)])),
+              minus_ease: Object.fromEntries(metrics.map((m, j) => [m.name, paired(perUser.blend.map((v) => v[j]), perUser.ease.map((v) => v[j]))])),
+            },
+          }),
           // per test user, seeds in order: two runs on the same seeds pair up (the suite's tuned - default)
           ...(flags['per-user'] === 'true' && {
             dae_per_user: Object.fromEntries(metrics.map((m, j) => [m.name, perUser.dae.flatMap((v) => [...v[j]].map((x) => round(x, 5)))])),
@@ -253,6 +275,30 @@ async function tuneOnValidation(s: EvaluationSplit, config: Omit<DaeConfig, 'ite
     budgetSeconds,
     onTrial: (t) => progress(`seed ${options.seed} tune: candidate ${t.candidate} rung ${t.rung} (${t.epochs} epochs) ndcg ${t.ndcg.toFixed(4)} ${JSON.stringify(t.settings)} ${t.seconds.toFixed(1)} s`),
   });
+}
+
+/** Weights of EDLAE's scores tried against the DAE's logits (0: the DAE alone). */
+const BLEND_ALPHAS = [0, 0.5, 1, 2, 5, 10, 20, 50, 100];
+
+/**
+ * Research only: the DAE's logits plus α times EDLAE's scores (λ as EASE chose), α picked on the
+ * split's validation users. What a DAE with a linear item-item term would score; not served.
+ */
+function blendWithEdlae(model: { scores(rows: CsrMatrix): Float32Array }, s: EvaluationSplit, lambda: number, dropout: number, metric: MetricSpec): { alpha: number; scorer: Scorer } {
+  const linear = Edlae.fit(s.train, { lambda, dropout });
+  const scorerFor = (alpha: number): Scorer => (rows, start, end) => {
+    const out = model.scores(sliceRows(rows, start, end));
+    if (alpha === 0) return out;
+    const add = linear.scores(rows, start, end);
+    for (let i = 0; i < out.length; i++) out[i] += alpha * add[i];
+    return out;
+  };
+  let best = { alpha: 0, value: -1 };
+  for (const alpha of BLEND_ALPHAS) {
+    const value = evaluateRanking(scorerFor(alpha), s.validation!.input, s.validation!.heldOut, [metric])[metric.name];
+    if (value > best.value) best = { alpha, value };
+  }
+  return { alpha: best.alpha, scorer: scorerFor(best.alpha) };
 }
 
 interface CrossFitRun {
