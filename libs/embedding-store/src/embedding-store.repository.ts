@@ -230,6 +230,12 @@ export class EmbeddingStoreRepository {
     return deleted;
   }
 
+  /** Erases a user's hash (vector, top list, seen items, flags) in each of these versions; returns how many existed. */
+  async deleteUser(versions: readonly number[], userId: string): Promise<number> {
+    if (versions.length === 0) return 0;
+    return this.redis.unlink(...versions.map((v) => userKey(v, userId)));
+  }
+
   /** A user's cached embedding, whether an interaction recorded since made it stale, and their precomputed top items. */
   async readUser(version: number, userId: string): Promise<CachedUser | null> {
     return (await this.readUsers(version, [userId]))[0];

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { InteractionRepository, UserRepository } from '@app/database';
+import { ErasureRepository, InteractionRepository, UserRepository } from '@app/database';
+import { EmbeddingStoreRepository } from '@app/embedding-store';
+import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { ExportsService } from '../exports/exports.service';
 import { InteractionPage } from '../interactions/models/interaction.model';
 import { User } from './models/user.model';
+import { UserErasure } from './models/user-erasure.model';
 import { decodeCursor, encodeCursor } from './history-cursor';
 
 @Injectable()
@@ -9,6 +13,9 @@ export class UsersService {
   constructor(
     private readonly users: UserRepository,
     private readonly interactions: InteractionRepository,
+    private readonly erasures: ErasureRepository,
+    private readonly store: EmbeddingStoreRepository,
+    private readonly exports: ExportsService,
   ) {}
 
   async find(id: string): Promise<User | null> {
@@ -28,7 +35,21 @@ export class UsersService {
     return this.interactions.countOfUser(user.key);
   }
 
-  delete(id: string): Promise<boolean> {
-    return this.users.deleteByExternalId(id);
+  /**
+   * Erases the user everywhere recoder keeps them: Postgres (their row, interactions, anomaly
+   * scores, owed flags, then an erasure-log entry in the same transaction), then their hash in
+   * every version in Redis. Redis goes second: once the rows are gone no fold-in can read them
+   * and write the hash back. Idempotent, so a call that failed half-way is finished by another.
+   */
+  async delete(id: string): Promise<UserErasure> {
+    const { found, versions } = await this.erasures.eraseUser(id);
+    let redisKeys: number;
+    try {
+      redisKeys = await this.store.deleteUser(versions, id);
+    } catch (err) {
+      const message = `Redis is unreachable: the user's cached copies remain, call deleteUser again (${(err as Error).message})`;
+      throw new ApiError(ApiErrorCode.Unavailable, message);
+    }
+    return { found, redisKeys, earlierExports: await this.exports.userExportsWritten() };
   }
 }

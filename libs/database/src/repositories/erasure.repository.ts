@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHmac } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { EnvVars } from '@app/config';
+
+/** What erasing a user changed in Postgres. */
+export interface PostgresErasure {
+  /** A user by that id existed (their row and interactions are gone now). */
+  found: boolean;
+  /** Every model version recoder has numbered: the Redis copies to erase are among these. */
+  versions: number[];
+}
+
+/**
+ * The erasure of users in Postgres and the erasure log, keyed by HMAC-SHA-256 of the external id
+ * (never the id): a training publishing after an erasure its snapshot predates skips the user.
+ */
+@Injectable()
+export class ErasureRepository {
+  private key: Promise<Buffer> | null = null;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly env: EnvVars,
+  ) {}
+
+  /**
+   * In one transaction: the user (their interactions cascade), their anomaly scores of every
+   * version, their owed stale flags, and a log entry. Logged even when no user row exists: a
+   * retry after a failure, or a training that still holds them, must find the entry.
+   */
+  async eraseUser(externalId: string): Promise<PostgresErasure> {
+    const idHash = await this.idHash(externalId);
+    return this.db.transaction(async (tx) => {
+      const [{ n }]: { n: number }[] = await tx.query(
+        'WITH d AS (DELETE FROM users WHERE external_id = $1 RETURNING id) SELECT count(*)::int AS n FROM d',
+        [externalId],
+      );
+      await tx.query('DELETE FROM user_anomalies WHERE user_id = $1', [externalId]);
+      await tx.query('DELETE FROM stale_flags_owed WHERE user_id = $1', [externalId]);
+      // erased again: the newest transaction is the one a training's snapshot must be compared with
+      await tx.query(
+        `INSERT INTO erasure_log (id_hash) VALUES ($1)
+         ON CONFLICT (id_hash) DO UPDATE SET erased_at = clock_timestamp(), erased_xid = pg_current_xact_id()`,
+        [idHash],
+      );
+      const versions: { version: number }[] = await tx.query('SELECT version FROM model_versions ORDER BY version');
+      return { found: n > 0, versions: versions.map((r) => r.version) };
+    });
+  }
+
+  /**
+   * Of these users, those erased by a transaction the snapshot (pg_current_snapshot() text of the
+   * read a training loaded its data in) does not see: the training may hold them, and must not
+   * publish them. Usually none, and then no id is hashed.
+   */
+  async erasedSince(snapshot: string, userIds: readonly string[]): Promise<Set<string>> {
+    const rows: { id_hash: Buffer }[] = await this.db.query(
+      `SELECT id_hash FROM erasure_log
+       WHERE erased_xid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(erased_xid, $1::pg_snapshot)`,
+      [snapshot],
+    );
+    if (rows.length === 0) return new Set();
+    const erased = new Set(rows.map((r) => r.id_hash.toString('hex')));
+    const key = await this.hmacKey();
+    return new Set(userIds.filter((id) => erased.has(hmac(key, id).toString('hex'))));
+  }
+
+  /** The log's key for an external id. */
+  async idHash(externalId: string): Promise<Buffer> {
+    return hmac(await this.hmacKey(), externalId);
+  }
+
+  /** The database's random key, with the signing secret mixed in when one is configured (both are then needed). */
+  private hmacKey(): Promise<Buffer> {
+    this.key ??= this.db.query('SELECT key FROM erasure_log_key LIMIT 1').then(([row]: { key: string }[]) => {
+      if (!row) throw new Error('erasure_log_key is empty: run the migrations');
+      return createHmac('sha256', row.key).update(`recoder:erasure-log:${configuredSecret(this.env)}`).digest();
+    });
+    return this.key;
+  }
+}
+
+const hmac = (key: Buffer, id: string): Buffer => createHmac('sha256', key).update(id).digest();
+
+/** SIGNING_SECRET, else the bootstrap key (as signed links derive theirs), else none. */
+const configuredSecret = (env: EnvVars): string => env.SIGNING_SECRET ?? env.ADMIN_API_KEY ?? '';
