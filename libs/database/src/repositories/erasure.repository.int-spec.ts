@@ -5,7 +5,7 @@ import { testPool, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
 import { createDataSource } from '../data-source';
 import { ErasureRepository } from './erasure.repository';
-import { inReadSnapshot } from './read-snapshot';
+import { currentSnapshot, inReadSnapshot } from './read-snapshot';
 
 describe(`${ErasureRepository.name} (Postgres)`, () => {
   let db: Pool;
@@ -25,7 +25,7 @@ describe(`${ErasureRepository.name} (Postgres)`, () => {
   });
 
   const addUser = (id: string) => db.query('INSERT INTO users (external_id) VALUES ($1)', [id]);
-  const snapshotNow = () => inReadSnapshot(ds, async (c) => (await c.query('SELECT pg_current_snapshot()::text AS s')).rows[0].s as string);
+  const snapshotNow = () => inReadSnapshot(ds, currentSnapshot);
 
   it('erases the row, anomaly scores and owed flags, and logs a keyed hash, never the id', async () => {
     await addUser('carol');

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { inReadSnapshot } from './read-snapshot';
+import { currentSnapshot, inReadSnapshot } from './read-snapshot';
 
 /** Every interaction as parallel typed arrays of dense indexes: 12 bytes a row, no object per row. */
 export interface TrainingData {
@@ -39,8 +39,7 @@ export class TrainingDataRepository {
    */
   async loadAll(onProgress?: (rows: number, total: number) => void): Promise<TrainingData> {
     const { raw, users, items, total, snapshot } = await inReadSnapshot(this.db, async (client) => {
-      // the first statement fixes a REPEATABLE READ transaction's snapshot: every read below sees this one
-      const { snapshot } = (await client.query('SELECT pg_current_snapshot()::text AS snapshot')).rows[0] as { snapshot: string };
+      const snapshot = await currentSnapshot(client);
       const total = Number((await client.query('SELECT count(*) AS n FROM interactions')).rows[0].n);
       const raw = await this.copyInteractions(client, total, onProgress);
       const users = await this.denseIds(client, 'users', raw.userKey);
