@@ -97,6 +97,8 @@ describe('erasing a user (e2e)', () => {
     expect(await readFile(join(TEST_EXPORT_DIR, exportDirName(before), 'ids.txt'), 'utf8')).toContain(`${victim}\n`);
 
     expect(await keysOf(victim)).toEqual([]);
+    // nor any key naming them: the mark that holds off fold-ins is named by a keyed hash
+    expect((await scanKeys(stack.redis, '*')).filter((k) => k.split(':').includes(victim))).toEqual([]);
     for (const [table, column] of [['user_anomalies', 'user_id'], ['stale_flags_owed', 'user_id'], ['users', 'external_id']]) {
       expect(await rowsOf(table, column, victim)).toBe(0);
     }

@@ -38,18 +38,22 @@ export class UsersService {
   /**
    * Erases the user everywhere recoder keeps them: Postgres (their row, interactions, anomaly
    * scores, owed flags, then an erasure-log entry in the same transaction), then their hash in
-   * every version in Redis. Redis goes second: once the rows are gone no fold-in can read them
-   * and write the hash back. Idempotent, so a call that failed half-way is finished by another.
+   * every version in Redis. Redis goes second, once no new fold-in can read their rows; one that
+   * read them before is held off by a mark set first. Idempotent, so a failed call is finished by another.
    */
   async delete(id: string): Promise<UserErasure> {
+    // Redis first and last: unreachable at first, nothing is erased yet
+    await this.inRedis(this.erasures.idHash(id).then((hash) => this.store.holdErasure(hash)));
     const { found, versions } = await this.erasures.eraseUser(id);
-    let redisKeys: number;
-    try {
-      redisKeys = await this.store.deleteUser(versions, id);
-    } catch (err) {
-      const message = `Redis is unreachable: the user's cached copies remain, call deleteUser again (${(err as Error).message})`;
-      throw new ApiError(ApiErrorCode.Unavailable, message);
-    }
+    const redisKeys = await this.inRedis(this.store.deleteUser(versions, id));
     return { found, redisKeys, earlierExports: await this.exports.userExportsWritten() };
+  }
+
+  private async inRedis<T>(step: Promise<T>): Promise<T> {
+    try {
+      return await step;
+    } catch (err) {
+      throw new ApiError(ApiErrorCode.Unavailable, `Redis is unreachable: call deleteUser again to finish the erasure (${(err as Error).message})`);
+    }
   }
 }
