@@ -15,6 +15,8 @@ export class ErasureLog1765200000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE erasure_log (
         id_hash     bytea PRIMARY KEY,
+        -- which key hashed it: a process holding another key cannot match it, and must say so
+        key_id      bytea NOT NULL,
         erased_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
         erased_xid  xid8 NOT NULL DEFAULT pg_current_xact_id()
       )`);

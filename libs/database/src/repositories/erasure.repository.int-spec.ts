@@ -4,7 +4,7 @@ import { getEnv } from '@app/config';
 import { testPool, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
 import { createDataSource } from '../data-source';
-import { ErasureRepository } from './erasure.repository';
+import { ErasureKeyMismatchError, ErasureRepository } from './erasure.repository';
 import { currentSnapshot, inReadSnapshot } from './read-snapshot';
 
 describe(`${ErasureRepository.name} (Postgres)`, () => {
@@ -53,17 +53,31 @@ describe(`${ErasureRepository.name} (Postgres)`, () => {
     expect(await sut.erasedSince(await snapshotNow(), ['before', 'after', 'bystander'])).toEqual(new Set());
   });
 
+  /** This process's key id, as an erasure wrote it. */
+  async function keyId(): Promise<Buffer> {
+    await sut.eraseUser('someone-else');
+    return (await db.query(`SELECT key_id FROM erasure_log`)).rows[0].key_id;
+  }
+
   it('counts an erasure in flight when the snapshot was taken as one the snapshot does not see', async () => {
-    await addUser('slow');
+    const key = await keyId();
     const erasing = await db.connect();
     try {
       await erasing.query('BEGIN');
-      await erasing.query(`INSERT INTO erasure_log (id_hash) VALUES ($1)`, [await sut.idHash('slow')]);
+      await erasing.query(`INSERT INTO erasure_log (id_hash, key_id) VALUES ($1, $2)`, [await sut.idHash('slow'), key]);
       const snapshot = await snapshotNow();
       await erasing.query('COMMIT');
       expect(await sut.erasedSince(snapshot, ['slow'])).toEqual(new Set(['slow']));
     } finally {
       erasing.release();
     }
+  });
+
+  it('refuses to match entries hashed under another secret rather than miss them', async () => {
+    const key = await keyId();
+    const snapshot = await snapshotNow();
+    const other = Buffer.from(key.map((b) => b ^ 0xff));
+    await db.query(`INSERT INTO erasure_log (id_hash, key_id) VALUES ($1, $2)`, [Buffer.from('hashed elsewhere'), other]);
+    await expect(sut.erasedSince(snapshot, ['u1'])).rejects.toThrow(ErasureKeyMismatchError);
   });
 });

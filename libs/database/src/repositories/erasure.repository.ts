@@ -18,7 +18,7 @@ export interface PostgresErasure {
  */
 @Injectable()
 export class ErasureRepository {
-  private key: Promise<Buffer> | null = null;
+  private key: Promise<{ hmac: Buffer; id: Buffer }> | null = null;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -31,7 +31,8 @@ export class ErasureRepository {
    * retry after a failure, or a training that still holds them, must find the entry.
    */
   async eraseUser(externalId: string): Promise<PostgresErasure> {
-    const idHash = await this.idHash(externalId);
+    const key = await this.hmacKey();
+    const idHash = hmac(key.hmac, externalId);
     return this.db.transaction(async (tx) => {
       const [{ n }]: { n: number }[] = await tx.query(
         'WITH d AS (DELETE FROM users WHERE external_id = $1 RETURNING id) SELECT count(*)::int AS n FROM d',
@@ -41,9 +42,9 @@ export class ErasureRepository {
       await tx.query('DELETE FROM stale_flags_owed WHERE user_id = $1', [externalId]);
       // erased again: the newest transaction is the one a training's snapshot must be compared with
       await tx.query(
-        `INSERT INTO erasure_log (id_hash) VALUES ($1)
+        `INSERT INTO erasure_log (id_hash, key_id) VALUES ($1, $2)
          ON CONFLICT (id_hash) DO UPDATE SET erased_at = clock_timestamp(), erased_xid = pg_current_xact_id()`,
-        [idHash],
+        [idHash, key.id],
       );
       const versions: { version: number }[] = await tx.query('SELECT version FROM model_versions ORDER BY version');
       return { found: n > 0, versions: versions.map((r) => r.version) };
@@ -56,29 +57,40 @@ export class ErasureRepository {
    * publish them. Usually none, and then no id is hashed.
    */
   async erasedSince(snapshot: string, userIds: readonly string[]): Promise<Set<string>> {
-    const rows: { id_hash: Buffer }[] = await this.db.query(
-      `SELECT id_hash FROM erasure_log
+    const rows: { id_hash: Buffer; key_id: Buffer }[] = await this.db.query(
+      `SELECT id_hash, key_id FROM erasure_log
        WHERE erased_xid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(erased_xid, $1::pg_snapshot)`,
       [snapshot],
     );
     if (rows.length === 0) return new Set();
-    const erased = new Set(rows.map((r) => r.id_hash.toString('hex')));
     const key = await this.hmacKey();
-    return new Set(userIds.filter((id) => erased.has(hmac(key, id).toString('hex'))));
+    // unmatched, such a user would be published again: refuse rather than resurrect them
+    if (rows.some((r) => !r.key_id.equals(key.id))) throw new ErasureKeyMismatchError();
+    const erased = new Set(rows.map((r) => r.id_hash.toString('hex')));
+    return new Set(userIds.filter((id) => erased.has(hmac(key.hmac, id).toString('hex'))));
   }
 
   /** The log's key for an external id. */
   async idHash(externalId: string): Promise<Buffer> {
-    return hmac(await this.hmacKey(), externalId);
+    return hmac((await this.hmacKey()).hmac, externalId);
   }
 
   /** The database's random key, with the signing secret mixed in when one is configured (both are then needed). */
-  private hmacKey(): Promise<Buffer> {
+  private hmacKey(): Promise<{ hmac: Buffer; id: Buffer }> {
     this.key ??= this.db.query('SELECT key FROM erasure_log_key LIMIT 1').then(([row]: { key: string }[]) => {
       if (!row) throw new Error('erasure_log_key is empty: run the migrations');
-      return createHmac('sha256', row.key).update(`recoder:erasure-log:${configuredSecret(this.env)}`).digest();
+      const key = createHmac('sha256', row.key).update(`recoder:erasure-log:${configuredSecret(this.env)}`).digest();
+      // names the key without revealing it, so entries hashed under another one are recognised
+      return { hmac: key, id: hmac(key, 'recoder:erasure-key-id').subarray(0, 8) };
     });
     return this.key;
+  }
+}
+
+/** The log holds entries hashed under another key than this process's: API and worker must share their secrets. */
+export class ErasureKeyMismatchError extends Error {
+  constructor() {
+    super('The erasure log has entries hashed under another SIGNING_SECRET (or ADMIN_API_KEY): give the API and the worker the same ones');
   }
 }
 
