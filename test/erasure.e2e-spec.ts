@@ -4,8 +4,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { exportDirName } from '@app/export';
 import { generateSynthetic, syntheticUserId } from '@app/synthetic';
-import { gql, scanKeys } from '@app/testing';
-import { admin, TEST_EXPORT_DIR } from './test-env';
+import { CuttableProxy, DisposableRedis, firstErrorCode, gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing';
+import { importSynthetic } from '@app/ingest';
+import { createTestApiApp } from './create-test-app';
+import { createTestJobsApp } from './create-test-jobs-app';
+import { admin, TEST_DATABASE_URL, TEST_EXPORT_DIR, TEST_REDIS_URL } from './test-env';
 import { TestStack } from './test-stack';
 import { startTraining, trainToCompletion, waitForTraining } from './train-through-api';
 
@@ -163,5 +166,57 @@ describe('erasing a user (e2e)', () => {
     expect(reads.anomalousUsers.map((a: { userId: string }) => a.userId)).not.toContain(victim);
     // everyone else was published
     expect(await keysOf(syntheticUserId(8))).toEqual([`recoder:v${version}:user:${syntheticUserId(8)}`]);
+  });
+});
+
+describe('erasing a user while Redis is unreachable (e2e)', () => {
+  let redis: DisposableRedis;
+  let road: CuttableProxy;
+  let api: NestFastifyApplication;
+  const db = testPool(TEST_DATABASE_URL);
+
+  beforeAll(async () => {
+    await truncateStore(db);
+    await importSynthetic({ url: TEST_DATABASE_URL }, generateSynthetic({ users: 100, items: 60, seed: 37, perUser: 12 }));
+    // a Redis of this test's own behind a road it can cut, so cutting it disturbs nothing else
+    redis = await DisposableRedis.start();
+    road = await CuttableProxy.start(redis.port);
+    const env = { REDIS_URL: `redis://127.0.0.1:${road.port}` };
+    const jobs = await createTestJobsApp(env);
+    api = await createTestApiApp(env);
+    await trainToCompletion(api, QUICK);
+    await jobs.close();
+  });
+  afterAll(async () => {
+    await api.close();
+    await road.close();
+    await redis.stop();
+    await db.end();
+    process.env.REDIS_URL = TEST_REDIS_URL;
+  });
+
+  it('answers SERVICE_UNAVAILABLE having erased nothing, and a call once Redis is back erases everything', async () => {
+    const victim = syntheticUserId(2);
+    const direct = testRedis(redis.url);
+    const hashes = async () => (await scanKeys(direct, `recoder:v*:user:${victim}`)).length;
+    expect(await hashes()).toBe(1);
+    road.sever();
+    try {
+      const res = await gql(api, DELETE_USER, { id: victim }, admin);
+      expect(firstErrorCode(res)).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      road.restore();
+    }
+    // all or nothing: the user is still whole, in Postgres as in Redis
+    expect((await db.query(`SELECT 1 FROM users WHERE external_id = $1`, [victim])).rowCount).toBe(1);
+    expect(await hashes()).toBe(1);
+    // once the API has its connection back
+    for (let i = 0; i < 100 && (await request(api.getHttpServer()).get('/health')).status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const res = await gql(api, DELETE_USER, { id: victim }, admin);
+    expect(res.data!.deleteUser).toMatchObject({ found: true, redisKeys: 1 });
+    expect(await hashes()).toBe(0);
+    direct.disconnect();
   });
 });

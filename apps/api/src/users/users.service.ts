@@ -53,7 +53,8 @@ export class UsersService {
     try {
       return await step;
     } catch (err) {
-      throw new ApiError(ApiErrorCode.Unavailable, `Redis is unreachable: call deleteUser again to finish the erasure (${(err as Error).message})`);
+      const message = `Redis is unreachable: call deleteUser again to finish the erasure (${(err as Error).message})`;
+      throw new ApiError(ApiErrorCode.Unavailable, message);
     }
   }
 }
