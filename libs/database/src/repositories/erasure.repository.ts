@@ -77,12 +77,15 @@ export class ErasureRepository {
 
   /** The database's random key, with the signing secret mixed in when one is configured (both are then needed). */
   private hmacKey(): Promise<{ hmac: Buffer; id: Buffer }> {
-    this.key ??= this.db.query('SELECT key FROM erasure_log_key LIMIT 1').then(([row]: { key: string }[]) => {
+    if (this.key) return this.key;
+    this.key = this.db.query('SELECT key FROM erasure_log_key LIMIT 1').then(([row]: { key: string }[]) => {
       if (!row) throw new Error('erasure_log_key is empty: run the migrations');
       const key = createHmac('sha256', row.key).update(`recoder:erasure-log:${configuredSecret(this.env)}`).digest();
       // names the key without revealing it, so entries hashed under another one are recognised
       return { hmac: key, id: hmac(key, 'recoder:erasure-key-id').subarray(0, 8) };
     });
+    // a failed read (Postgres down) is asked again next time, not remembered
+    this.key.catch(() => (this.key = null));
     return this.key;
   }
 }
