@@ -43,6 +43,15 @@ describe(`${ErasureRepository.name} (Postgres)`, () => {
     expect((await db.query(`SELECT count(*)::int AS n FROM erasure_log`)).rows[0].n).toBe(1);
   });
 
+  it('forgets entries older than any training runs', async () => {
+    const aged = `INSERT INTO erasure_log (id_hash, key_id, erased_at) VALUES ($1, $1, now() - make_interval(days => $2))`;
+    await db.query(aged, [Buffer.from([1]), 31]);
+    await db.query(aged, [Buffer.from([2]), 29]);
+    await sut.eraseUser('eve');
+    const kept = (await db.query(`SELECT id_hash FROM erasure_log ORDER BY erased_at`)).rows.map((r) => r.id_hash);
+    expect(kept).toEqual([Buffer.from([2]), await sut.idHash('eve')]);
+  });
+
   it('names only the users erased after a snapshot was taken, among those asked about', async () => {
     for (const id of ['before', 'after', 'bystander']) await addUser(id);
     await sut.eraseUser('before');

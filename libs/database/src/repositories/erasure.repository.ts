@@ -4,6 +4,9 @@ import { createHmac } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EnvVars } from '@app/config';
 
+/** How long the log keeps an entry: far longer than any training runs, then the hashed id is forgotten too. */
+export const ERASURE_LOG_DAYS = 30;
+
 /** What erasing a user changed in Postgres. */
 export interface PostgresErasure {
   /** A user by that id existed (their row and interactions are gone now). */
@@ -46,6 +49,8 @@ export class ErasureRepository {
          ON CONFLICT (id_hash) DO UPDATE SET erased_at = clock_timestamp(), erased_xid = pg_current_xact_id()`,
         [idHash, key.id],
       );
+      // an entry matters only to a training that read its data before it: none runs this long
+      await tx.query(`DELETE FROM erasure_log WHERE erased_at < clock_timestamp() - make_interval(days => $1)`, [ERASURE_LOG_DAYS]);
       const versions: { version: number }[] = await tx.query('SELECT version FROM model_versions ORDER BY version');
       return { found: n > 0, versions: versions.map((r) => r.version) };
     });
