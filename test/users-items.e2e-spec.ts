@@ -5,7 +5,7 @@ import { admin } from './test-env';
 import { TestStack } from './test-stack';
 
 const RECORD = `mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`;
-const DELETE_USER = `mutation D($id: ID!) { deleteUser(id: $id) }`;
+const DELETE_USER = `mutation D($id: ID!) { deleteUser(id: $id) { found } }`;
 
 describe('users, items and stats (e2e)', () => {
   let stack: TestStack;
@@ -58,11 +58,11 @@ describe('users, items and stats (e2e)', () => {
 
   it('deleteUser with the admin key leaves no row of that user and nothing else touched', async () => {
     const res = await gql(app, DELETE_USER, { id: 'alice' }, admin);
-    expect(res.data).toEqual({ deleteUser: true });
+    expect(res.data).toEqual({ deleteUser: { found: true } });
     expect((await db.query(`SELECT 1 FROM users WHERE external_id = 'alice'`)).rowCount).toBe(0);
     expect(await userRows('alice')).toBe(0);
     expect(await userRows('bob')).toBe(5);
-    expect((await gql(app, DELETE_USER, { id: 'alice' }, admin)).data).toEqual({ deleteUser: false });
+    expect((await gql(app, DELETE_USER, { id: 'alice' }, admin)).data).toEqual({ deleteUser: { found: false } });
   });
 
   it('upserts items: attributes and active flag, keeping what an update leaves out', async () => {

@@ -4,6 +4,7 @@ import { EnvVars } from '@app/config';
 import { dataSourceOptions } from './data-source';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AnomalyRepository } from './repositories/anomaly.repository';
+import { ErasureRepository } from './repositories/erasure.repository';
 import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ItemRepository } from './repositories/item.repository';
@@ -17,6 +18,7 @@ const REPOSITORIES = [
   AnomalyRepository,
   ApiKeyRepository,
   CatalogueRepository,
+  ErasureRepository,
   InteractionRepository, ItemRepository, ModelVersionRepository, OwedStaleFlagRepository, StatsRepository, TrainingDataRepository, UserRepository];
 
 /**

@@ -12,3 +12,5 @@ export * from './repositories/catalogue.repository';
 export * from './repositories/anomaly.repository';
 export * from './repositories/owed-stale-flag.repository';
 export * from './repositories/api-key.repository';
+export * from './repositories/erasure.repository';
+export { currentSnapshot, inReadSnapshot } from './repositories/read-snapshot';

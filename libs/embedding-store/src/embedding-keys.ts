@@ -12,6 +12,7 @@
  *   recoder:v{n}:map:item   string, JSON: the same for the item vectors (unit length first)
  *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash, topItems, similarItems
  *   recoder:active          the live version number, switched last
+ *   recoder:erased:{hash}   a user erased in the last minutes (keyed hash of the id): no fold-in writes them back
  */
 export const KEY_PREFIX = 'recoder';
 export const ACTIVE_KEY = `${KEY_PREFIX}:active`;
@@ -31,6 +32,11 @@ export const TOP_FIELD = 'top';
 export const SEEN_FIELD = 'seen';
 /** On an item's hash: its nearest items by cosine, itself left out, best first (the `top` layout). */
 export const SIMILAR_FIELD = 'similar';
+
+/** Named by the erasure log's keyed hash of the id (hex), never the id itself. */
+export const erasedKey = (idHash: Buffer): string => `${KEY_PREFIX}:erased:${idHash.toString('hex')}`;
+/** Longer than any fold-in takes from reading a history to writing its vector (bounded by the statement timeout and the scoring queue). */
+export const ERASED_HOLD_SECONDS = 600;
 
 export const versionPrefix = (version: number): string => `${KEY_PREFIX}:v${version}:`;
 export const userKey = (version: number, userId: string): string => `${versionPrefix(version)}user:${userId}`;

@@ -6,6 +6,8 @@ import { REDIS } from '@app/redis';
 import {
   ACTIVE_KEY,
   decodeVector,
+  ERASED_HOLD_SECONDS,
+  erasedKey,
   vectorBytes,
   itemKey,
   mapKey,
@@ -230,6 +232,20 @@ export class EmbeddingStoreRepository {
     return deleted;
   }
 
+  /**
+   * Before a user is erased in Postgres: for a while, no fold-in writes their hash back (one that read
+   * their history before the erasure and writes after the hashes are gone would bring them back).
+   */
+  async holdErasure(idHash: Buffer): Promise<void> {
+    await this.redis.set(erasedKey(idHash), '1', 'EX', ERASED_HOLD_SECONDS);
+  }
+
+  /** Erases a user's hash (vector, top list, seen items, flags) in each of these versions; returns how many existed. */
+  async deleteUser(versions: readonly number[], userId: string): Promise<number> {
+    if (versions.length === 0) return 0;
+    return this.redis.unlink(...versions.map((v) => userKey(v, userId)));
+  }
+
   /** A user's cached embedding, whether an interaction recorded since made it stale, and their precomputed top items. */
   async readUser(version: number, userId: string): Promise<CachedUser | null> {
     return (await this.readUsers(version, [userId]))[0];
@@ -250,13 +266,20 @@ export class EmbeddingStoreRepository {
    * Write-through of a fold-in: the fresh vector, the history time it includes, its top items (or
    * none), the item indices it was encoded from, no longer stale. Only if the stale mark is still
    * the one read before the fold-in (`seenMark`): an interaction flagged meanwhile is not in this
-   * vector, so nothing is written.
+   * vector, so nothing is written. Nor for a user just erased (`idHash`: see holdErasure).
    */
-  async writeUser(version: number, userId: string, vector: Float32Array, asOf: Date | null, top: TopItems | null, seenMark: string | null, seen: ArrayLike<number>): Promise<boolean> {
+  async writeUser(
+    version: number,
+    userId: string,
+    idHash: Buffer,
+    fold: { vector: Float32Array; asOf: Date | null; top: TopItems | null; seenMark: string | null; seen: ArrayLike<number> },
+  ): Promise<boolean> {
+    const { vector, asOf, top, seenMark, seen } = fold;
     const written = await this.redis.eval(
       WRITE_UNLESS_FLAGGED_SCRIPT,
-      1,
+      2,
       userKey(version, userId),
+      erasedKey(idHash),
       seenMark ?? '',
       vectorBytes(vector),
       asOf ? String(asOf.getTime()) : '',
@@ -299,8 +322,10 @@ const STALE_PIPELINE_USERS = 10_000;
 // only existing hashes: a user without an embedding needs no flag, and must not get a key without a vector
 const SET_IF_EXISTS_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0`;
 
-// fields: vec, asOf (kept when empty), top and seen (removed when empty); the stale mark must be the one read
+// fields: vec, asOf (kept when empty), top and seen (removed when empty); the stale mark must be the one read,
+// and the user not just erased (KEYS[2])
 const WRITE_UNLESS_FLAGGED_SCRIPT = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local mark = redis.call('HGET', KEYS[1], '${STALE_FIELD}') or ''
 if mark ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], '${VECTOR_FIELD}', ARGV[2])

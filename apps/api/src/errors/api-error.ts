@@ -8,6 +8,8 @@ export enum ApiErrorCode {
   /** The scoring threads' queue is full (SCORING_QUEUE_LIMIT): retry shortly, or elsewhere. */
   Overloaded = 'OVERLOADED',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  /** A store the operation needs is unreachable and the operation could not finish: call it again. */
+  Unavailable = 'SERVICE_UNAVAILABLE',
   Internal = 'INTERNAL_SERVER_ERROR',
 }
 

@@ -37,6 +37,7 @@ const HTTP_STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.NotFound]: HttpStatus.NOT_FOUND,
   [ApiErrorCode.Overloaded]: HttpStatus.SERVICE_UNAVAILABLE,
   [ApiErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
+  [ApiErrorCode.Unavailable]: HttpStatus.SERVICE_UNAVAILABLE,
   [ApiErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 

@@ -10,5 +10,6 @@ import { ExportsService } from './exports.service';
   imports: [QueueModule, EmbeddingStoreModule],
   controllers: [ExportsController],
   providers: [ExportsResolver, ExportLinksResolver, ExportsService],
+  exports: [ExportsService],
 })
 export class ExportsModule {}

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 import { createReadStream, ReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EnvVars } from '@app/config';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
@@ -39,6 +39,27 @@ export class ExportsService {
   async job(id: string): Promise<ExportJobModel | null> {
     const job = await this.queue.getJob(id);
     return job ? this.describe(job) : null;
+  }
+
+  /**
+   * User-embedding exports that may hold a user erased now: every finished one on disk, and every
+   * one running (it may have read the user's hash already). Exports started later cannot.
+   */
+  async userExportsWritten(): Promise<string[]> {
+    const root = resolve(this.env.EXPORT_DIR);
+    const dirs = await readdir(root).catch(() => [] as string[]);
+    const finished = await Promise.all(
+      dirs
+        .filter((dir) => dir.startsWith(exportDirName('')))
+        .map((dir) => dir.slice(exportDirName('').length))
+        .filter((id) => JOB_ID.test(id))
+        .map(async (id) => {
+          const manifest = await readFile(join(root, exportDirName(id), MANIFEST_FILE), 'utf8').catch(() => null);
+          return manifest && (JSON.parse(manifest) as ExportManifest).kind === 'user' ? id : null;
+        }),
+    );
+    const running = (await this.queue.getActive()).filter((job) => job.data.kind === 'user').map((job) => job.id!);
+    return [...new Set([...finished.filter((id): id is string => id !== null), ...running])].sort();
   }
 
   /** A finished export's file, streamed; only names its manifest lists (no path tricks). */

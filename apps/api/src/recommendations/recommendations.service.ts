@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EnvVars } from '@app/config';
-import { CatalogueItem, InteractionRepository } from '@app/database';
+import { CatalogueItem, ErasureRepository, InteractionRepository } from '@app/database';
 import { CachedUser, EmbeddingStoreRepository, TopItems } from '@app/embedding-store';
 import { rankedItems, rowsFromItemLists, topK, withSeenItems } from '@app/model';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
@@ -50,6 +50,7 @@ export class RecommendationsService {
     private readonly interactions: InteractionRepository,
     private readonly store: EmbeddingStoreRepository,
     private readonly env: EnvVars,
+    private readonly erasures: ErasureRepository,
   ) {}
 
   /**
@@ -226,9 +227,10 @@ export class RecommendationsService {
     history: History | null,
     own: ArrayLike<number> | null,
   ): void {
+    const fold = { vector: embedded.vector, asOf: history?.newest ?? null, top, seenMark: embedded.cached?.staleMark ?? null, seen: own ?? [] };
     const write =
       embedded.source === RecommendationSource.FOLD_IN
-        ? this.store.writeUser(live.version, userId, embedded.vector, history?.newest ?? null, top, embedded.cached?.staleMark ?? null, own ?? [])
+        ? this.erasures.idHash(userId).then((idHash) => this.store.writeUser(live.version, userId, idHash, fold))
         : top && !embedded.cached?.top
           ? this.store.writeTop(live.version, userId, top)
           : null;

@@ -5,6 +5,7 @@ import { IdArgs } from '../validation/id.args';
 import { HistoryArgs } from './dto/history.args';
 import { InteractionPage } from '../interactions/models/interaction.model';
 import { User } from './models/user.model';
+import { UserErasure } from './models/user-erasure.model';
 import { UsersService } from './users.service';
 
 @Resolver(() => User)
@@ -30,8 +31,12 @@ export class UsersResolver {
   }
 
   @RequiresScope('admin')
-  @Mutation(() => Boolean, { description: `Erases a user and all their interactions; false if there was no such user.` })
-  deleteUser(@Args() { id }: IdArgs): Promise<boolean> {
+  @Mutation(() => UserErasure, {
+    description:
+      'Erases a user: their interactions, their cached embeddings in every model version, anomaly scores and owed flags; ' +
+      'a training running now does not publish them. Lists earlier user exports, which may hold them.',
+  })
+  deleteUser(@Args() { id }: IdArgs): Promise<UserErasure> {
     return this.users.delete(id);
   }
 }

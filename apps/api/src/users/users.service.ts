@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { InteractionRepository, UserRepository } from '@app/database';
+import { ErasureRepository, InteractionRepository, UserRepository } from '@app/database';
+import { EmbeddingStoreRepository } from '@app/embedding-store';
+import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { ExportsService } from '../exports/exports.service';
 import { InteractionPage } from '../interactions/models/interaction.model';
 import { User } from './models/user.model';
+import { UserErasure } from './models/user-erasure.model';
 import { decodeCursor, encodeCursor } from './history-cursor';
 
 @Injectable()
@@ -9,6 +13,9 @@ export class UsersService {
   constructor(
     private readonly users: UserRepository,
     private readonly interactions: InteractionRepository,
+    private readonly erasures: ErasureRepository,
+    private readonly store: EmbeddingStoreRepository,
+    private readonly exports: ExportsService,
   ) {}
 
   async find(id: string): Promise<User | null> {
@@ -28,7 +35,26 @@ export class UsersService {
     return this.interactions.countOfUser(user.key);
   }
 
-  delete(id: string): Promise<boolean> {
-    return this.users.deleteByExternalId(id);
+  /**
+   * Erases the user everywhere recoder keeps them: Postgres (their row, interactions, anomaly
+   * scores, owed flags, then an erasure-log entry in the same transaction), then their hash in
+   * every version in Redis. Redis goes second, once no new fold-in can read their rows; one that
+   * read them before is held off by a mark set first. Idempotent, so a failed call is finished by another.
+   */
+  async delete(id: string): Promise<UserErasure> {
+    // Redis first and last: unreachable at first, nothing is erased yet
+    await this.inRedis(this.erasures.idHash(id).then((hash) => this.store.holdErasure(hash)));
+    const { found, versions } = await this.erasures.eraseUser(id);
+    const redisKeys = await this.inRedis(this.store.deleteUser(versions, id));
+    return { found, redisKeys, earlierExports: await this.exports.userExportsWritten() };
+  }
+
+  private async inRedis<T>(step: Promise<T>): Promise<T> {
+    try {
+      return await step;
+    } catch (err) {
+      const message = `Redis is unreachable: call deleteUser again to finish the erasure (${(err as Error).message})`;
+      throw new ApiError(ApiErrorCode.Unavailable, message);
+    }
   }
 }

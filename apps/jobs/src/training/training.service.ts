@@ -29,6 +29,8 @@ import {
 import { TrainingConfig, TrainingProgress } from '@app/queue';
 import { publishItems, SIMILAR_ITEMS_DEPTH } from './publish-items';
 import { publishUsers } from './publish-users';
+import { ErasureRepository } from '@app/database';
+import { leaveOutErased, unpublishErased } from './erased-users';
 import { ModelRegistryService } from '@app/registry';
 import { modelScorer, rankingFigures } from './held-out-metrics';
 import { LiveModelGate } from './live-model-gate';
@@ -59,6 +61,7 @@ export class TrainingService {
     private readonly catalogue: CatalogueRepository,
     private readonly liveGate: LiveModelGate,
     private readonly env: EnvVars,
+    private readonly erasures: ErasureRepository,
   ) {}
 
   async run(jobId: string, request: TrainingConfig, force: boolean, report: Report): Promise<{ version: number; activated: boolean; reason: string }> {
@@ -139,12 +142,15 @@ export class TrainingService {
         });
 
         await report({ phase: 'publish', percent: 85, version: v });
+        // users erased since the data was read are not published, nor those erased while it publishes
+        const published = await leaveOutErased(this.erasures, data.snapshot, { matrix, userIds: users.ids() });
         await timed('publish', () =>
-          this.publish(v, model, matrix, users.ids(), items.ids(), blob, {
-            users: (done) => report({ phase: 'publish', percent: 85 + (8 * done) / users.size, version: v }),
+          this.publish(v, model, published.matrix, published.userIds, items.ids(), blob, {
+            users: (done) => report({ phase: 'publish', percent: 85 + (8 * done) / published.userIds.length, version: v }),
             items: (done, of) => report({ phase: 'publish', percent: 93 + (2 * done) / of, version: v }),
           }),
         );
+        await unpublishErased({ erasures: this.erasures, store: this.store, anomalies: this.anomalies }, v, data.snapshot, published.userIds);
       } finally {
         model.dispose();
       }

@@ -55,6 +55,10 @@ export class AnomalyRepository {
     );
   }
 
+  deleteUsers(version: number, userIds: readonly string[]): Promise<unknown> {
+    return this.db.query('DELETE FROM user_anomalies WHERE version = $1 AND user_id = ANY($2::text[])', [version, userIds]);
+  }
+
   deleteForVersions(versions: number[]): Promise<unknown> {
     return this.db.query('DELETE FROM user_anomalies WHERE version = ANY($1)', [versions]);
   }

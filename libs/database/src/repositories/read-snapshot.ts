@@ -24,3 +24,11 @@ export async function inReadSnapshot<T>(db: DataSource, read: (client: PoolClien
     release(failed);
   }
 }
+
+/**
+ * The transaction's snapshot as text (pg_current_snapshot()): which transactions its reads see.
+ * As the first statement of a REPEATABLE READ transaction, it also fixes that snapshot.
+ */
+export async function currentSnapshot(client: PoolClient): Promise<string> {
+  return ((await client.query('SELECT pg_current_snapshot()::text AS snapshot')).rows[0] as { snapshot: string }).snapshot;
+}

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { inReadSnapshot } from './read-snapshot';
+import { currentSnapshot, inReadSnapshot } from './read-snapshot';
 
 /** Every interaction as parallel typed arrays of dense indexes: 12 bytes a row, no object per row. */
 export interface TrainingData {
@@ -15,6 +15,11 @@ export interface TrainingData {
   itemIds: string[];
   /** Newest occurred_at seen: the model's data watermark. */
   watermark: Date | null;
+  /**
+   * The read's snapshot (pg_current_snapshot() as text): which transactions it saw, so a publish
+   * can tell the erasures it predates (ErasureRepository.erasedSince).
+   */
+  snapshot: string;
 }
 
 // COPY BINARY: 11-byte signature, int32 flags, int32 extension length
@@ -33,18 +38,19 @@ export class TrainingDataRepository {
    * inside one REPEATABLE READ snapshot so the count and the rows agree.
    */
   async loadAll(onProgress?: (rows: number, total: number) => void): Promise<TrainingData> {
-    const { raw, users, items, total } = await inReadSnapshot(this.db, async (client) => {
+    const { raw, users, items, total, snapshot } = await inReadSnapshot(this.db, async (client) => {
+      const snapshot = await currentSnapshot(client);
       const total = Number((await client.query('SELECT count(*) AS n FROM interactions')).rows[0].n);
       const raw = await this.copyInteractions(client, total, onProgress);
       const users = await this.denseIds(client, 'users', raw.userKey);
       const items = await this.denseIds(client, 'items', raw.itemKey);
-      return { raw, users, items, total };
+      return { raw, users, items, total, snapshot };
     });
     for (let k = 0; k < total; k++) {
       raw.userKey[k] = users.dense[raw.userKey[k]];
       raw.itemKey[k] = items.dense[raw.itemKey[k]];
     }
-    return { user: raw.userKey, item: raw.itemKey, weight: raw.weight, userIds: users.ids, itemIds: items.ids, watermark: raw.watermark };
+    return { user: raw.userKey, item: raw.itemKey, weight: raw.weight, userIds: users.ids, itemIds: items.ids, watermark: raw.watermark, snapshot };
   }
 
   private async copyInteractions(client: PoolClient, total: number, onProgress?: (rows: number, total: number) => void) {

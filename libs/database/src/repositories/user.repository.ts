@@ -10,10 +10,4 @@ export class UserRepository {
   findByExternalId(externalId: string): Promise<UserEntity | null> {
     return this.db.getRepository(UserEntity).findOneBy({ externalId });
   }
-
-  /** Erases the user; their interactions go with them (ON DELETE CASCADE). False if there was none. */
-  async deleteByExternalId(externalId: string): Promise<boolean> {
-    const result = await this.db.getRepository(UserEntity).delete({ externalId });
-    return (result.affected ?? 0) > 0;
-  }
 }
