@@ -12,3 +12,4 @@ export * from './repositories/catalogue.repository';
 export * from './repositories/anomaly.repository';
 export * from './repositories/owed-stale-flag.repository';
 export * from './repositories/api-key.repository';
+export * from './repositories/training-lock.repository';
