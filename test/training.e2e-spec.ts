@@ -92,7 +92,7 @@ describe('training pipeline (e2e)', () => {
     const scheduler = (app: NestFastifyApplication) => app.get<Queue>(getQueueToken(QueueName.Training)).getJobScheduler('scheduled-retrain');
     const scheduled = await createTestJobsApp({ TRAIN_CRON: '0 3 * * *' });
     try {
-      expect(await scheduler(scheduled)).toMatchObject({ pattern: '0 3 * * *', name: JobName.TrainModel });
+      expect(await scheduler(scheduled)).toMatchObject({ pattern: '0 3 * * *', name: JobName.ScheduledRetrain });
     } finally {
       await scheduled.close();
       delete process.env.TRAIN_CRON;

@@ -12,6 +12,7 @@ import { ModelVersionRepository } from './repositories/model-version.repository'
 import { OwedStaleFlagRepository } from './repositories/owed-stale-flag.repository';
 import { StatsRepository } from './repositories/stats.repository';
 import { TrainingDataRepository } from './repositories/training-data.repository';
+import { TrainingLockRepository } from './repositories/training-lock.repository';
 import { UserRepository } from './repositories/user.repository';
 
 const REPOSITORIES = [
@@ -19,7 +20,7 @@ const REPOSITORIES = [
   ApiKeyRepository,
   CatalogueRepository,
   ErasureRepository,
-  InteractionRepository, ItemRepository, ModelVersionRepository, OwedStaleFlagRepository, StatsRepository, TrainingDataRepository, UserRepository];
+  InteractionRepository, ItemRepository, ModelVersionRepository, OwedStaleFlagRepository, StatsRepository, TrainingDataRepository, TrainingLockRepository, UserRepository];
 
 /**
  * An app that provides this token (globally) bounds each of its statements to that many ms; the

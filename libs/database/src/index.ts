@@ -14,3 +14,4 @@ export * from './repositories/owed-stale-flag.repository';
 export * from './repositories/api-key.repository';
 export * from './repositories/erasure.repository';
 export { currentSnapshot, inReadSnapshot } from './repositories/read-snapshot';
+export * from './repositories/training-lock.repository';

@@ -44,6 +44,11 @@ export const itemKey = (version: number, itemId: string): string => `${versionPr
 export const metaKey = (version: number): string => `${versionPrefix(version)}meta`;
 export const mapKey = (version: number, kind: 'user' | 'item'): string => `${versionPrefix(version)}map:${kind}`;
 /** SCAN pattern of every key of a version (ids may hold glob characters: escape the prefix only). */
+/** The version a key of `recoder:v{n}:*` belongs to; null for any other key. */
+export function versionOfKey(key: string): number | null {
+  const match = /^recoder:v(\d+):/.exec(key);
+  return match ? Number(match[1]) : null;
+}
 export const versionPattern = (version: number): string => `${versionPrefix(version)}*`;
 
 /** float32 little-endian, the byte layout RediSearch's FLOAT32 vector fields and numpy's '<f4' read. */

@@ -25,7 +25,9 @@ import {
   TOP_FIELD,
   TopItems,
   VECTOR_FIELD,
+  versionOfKey,
   versionPattern,
+  KEY_PREFIX,
 } from './embedding-keys';
 
 export interface VersionMeta {
@@ -218,6 +220,21 @@ export class EmbeddingStoreRepository {
   async activeVersion(): Promise<number | null> {
     const raw = await this.redis.get(ACTIVE_KEY);
     return raw === null ? null : Number(raw);
+  }
+
+  /** The versions that have any key in Redis (one SCAN of the keyspace), whatever Postgres says of them. */
+  async versionsInRedis(): Promise<number[]> {
+    const found = new Set<number>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${KEY_PREFIX}:v*`, 'COUNT', SCAN_COUNT * 4);
+      cursor = next;
+      for (const key of keys) {
+        const version = versionOfKey(key);
+        if (version !== null) found.add(version);
+      }
+    } while (cursor !== '0');
+    return [...found];
   }
 
   /** Deletes every key of a version (UNLINK: freed in the background). Returns how many. */

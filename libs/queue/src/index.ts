@@ -1,3 +1,4 @@
 export * from './queue-names';
 export * from './queue.module';
 export * from './job-scheduler';
+export * from './enqueue-training';

@@ -7,6 +7,8 @@ export enum QueueName {
 
 export enum JobName {
   TrainModel = 'train-model',
+  /** The schedule's tick (TRAIN_CRON): enqueues a TrainModel job through the same deduplication as a manual retrain. */
+  ScheduledRetrain = 'scheduled-retrain',
   ExportEmbeddings = 'export-embeddings',
   RecountPopularity = 'recount-popularity',
 }
@@ -36,6 +38,7 @@ export interface TrainingConfig {
 
 export interface JobPayloads {
   [JobName.TrainModel]: { config: TrainingConfig; force: boolean; requestedAt: string };
+  [JobName.ScheduledRetrain]: JobPayloads[JobName.TrainModel];
   [JobName.ExportEmbeddings]: { kind: 'user' | 'item'; format: 'npy' | 'ndjson'; version: number };
   [JobName.RecountPopularity]: { requestedAt: string };
 }

@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { validateEnv } from '@app/config';
-import { AnomalyRepository, createDataSource, ModelMetrics, ModelStatus, ModelVersionRepository } from '@app/database';
+import { AnomalyRepository, createDataSource, InteractionRepository, ModelMetrics, ModelStatus, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { testPool, testRedis, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../../test/test-env';
@@ -25,7 +25,7 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
     await truncateStore(db);
     await redis.flushdb();
     versions = new ModelVersionRepository(ds);
-    sut = new ModelRegistryService(versions, new EmbeddingStoreRepository(redis), new AnomalyRepository(ds), validateEnv({}));
+    sut = new ModelRegistryService(versions, new EmbeddingStoreRepository(redis), new AnomalyRepository(ds), new InteractionRepository(ds), validateEnv({}));
   });
   afterAll(async () => {
     await truncateStore(db);

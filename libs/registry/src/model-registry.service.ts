@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EnvVars } from '@app/config';
-import { AnomalyRepository, ModelStatus, ModelVersionEntity, ModelVersionRepository } from '@app/database';
+import { AnomalyRepository, InteractionRepository, ModelStatus, ModelVersionEntity, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 
 export class RegistryError extends Error {
@@ -11,6 +11,16 @@ export class RegistryError extends Error {
     super(message);
   }
 }
+
+/** How a refusal of the gate starts its `error`: a retried job finds its version already decided. */
+export const GATE_REFUSAL = 'not activated: ';
+
+/**
+ * How long before a training's read snapshot a transaction it saw in flight may have begun: rows are
+ * looked at from then on (API batches are bounded by STATEMENT_TIMEOUT_MS; a bulk import that began
+ * longer before and committed during the training is missed: a known limit).
+ */
+const IN_FLIGHT_MARGIN_MS = 60_000;
 
 export interface PromotionResult {
   activated: boolean;
@@ -27,28 +37,37 @@ export class ModelRegistryService {
     private readonly versions: ModelVersionRepository,
     private readonly store: EmbeddingStoreRepository,
     private readonly anomalies: AnomalyRepository,
+    private readonly interactions: InteractionRepository,
     private readonly env: EnvVars,
   ) {}
+
+  /** Whether a complete version's promotion already happened: activated once, or refused by the gate. */
+  static decided(version: ModelVersionEntity): boolean {
+    return version.activatedAt !== null || (version.error ?? '').startsWith(GATE_REFUSAL);
+  }
 
   /** Activates a freshly trained version if it is not worse than the live one by more than the tolerance. */
   async promote(candidate: ModelVersionEntity, force: boolean): Promise<PromotionResult> {
     const active = await this.versions.findActive();
     const gate = this.gate(candidate, active, force);
     if (!gate.pass) {
-      await this.versions.update(candidate.version, { status: ModelStatus.READY, error: `not activated: ${gate.reason}` });
+      await this.versions.update(candidate.version, { status: ModelStatus.READY, error: `${GATE_REFUSAL}${gate.reason}` });
       return { activated: false, reason: gate.reason, retired: await this.retireOld() };
     }
     await this.switchTo(candidate.version);
     return { activated: true, reason: gate.reason, retired: await this.retireOld() };
   }
 
-  /** Rollback (or forward) to a version whose keys are still in Redis. */
+  /**
+   * Rollback (or forward) to a version whose keys are still in Redis. Asked for the version
+   * Postgres already calls ACTIVE, it sets the Redis pointer (and its message) again: the repair
+   * of a pointer that diverged (e.g. Redis was down at the switch).
+   */
   async activate(version: number): Promise<ModelVersionEntity> {
     const target = await this.versions.find(version);
     if (!target) throw new RegistryError('NOT_FOUND', `No model version ${version}`);
-    if (target.status === ModelStatus.ACTIVE) return target;
-    if (target.status !== ModelStatus.READY) {
-      throw new RegistryError('NOT_READY', `Version ${version} is ${target.status}; only a READY version can be activated`);
+    if (target.status !== ModelStatus.READY && target.status !== ModelStatus.ACTIVE) {
+      throw new RegistryError('NOT_READY', `Version ${version} is ${target.status}; only a READY or ACTIVE version can be activated`);
     }
     if (!(await this.store.readMeta(version))) {
       throw new RegistryError('NOT_READY', `Version ${version} has no embeddings in Redis any more; retrain instead`);
@@ -79,11 +98,55 @@ export class ModelRegistryService {
     return { was: active.metrics?.ndcg100 ?? 0, now: candidate.metrics?.ndcg100 ?? 0, on: 'as stored (measured on other users)' };
   }
 
-  // Postgres first, the Redis pointer last: a reader following recoder:active only ever finds a complete version
+  /**
+   * Postgres first (the truth every process serves), the Redis pointer and its message last (the
+   * hint to look). The users who recorded something since the version's training read its data are
+   * flagged stale in it before and after the pointer moves: until it has, the API flags the old one.
+   */
   private async switchTo(version: number): Promise<void> {
-    await this.versions.activate(version);
+    const row = await this.versions.find(version);
+    if (row?.status !== ModelStatus.ACTIVE) await this.versions.activate(version);
+    await this.flagRecordedSinceTraining(row!);
     await this.store.setActive(version);
+    await this.flagRecordedSinceTraining(row!);
     this.logger.log(`model v${version} is active`);
+  }
+
+  /** Makes the Redis pointer say what Postgres says (a switch whose pointer write failed leaves them apart). */
+  async reconcilePointer(): Promise<number | null> {
+    const active = await this.versions.findActive();
+    if (active && (await this.store.activeVersion()) !== active.version) {
+      await this.switchTo(active.version);
+      this.logger.warn(`the Redis pointer was repaired to v${active.version}, the version Postgres calls ACTIVE`);
+    }
+    return active?.version ?? null;
+  }
+
+  private async flagRecordedSinceTraining(version: ModelVersionEntity): Promise<void> {
+    const snapshot = version.dataSnapshot;
+    // a version trained before snapshots were recorded: everyone who recorded anything since its training began
+    const users = snapshot
+      ? await this.interactions.usersRecordedAfter(snapshot, new Date(Date.parse(snapshot.at) - IN_FLIGHT_MARGIN_MS))
+      : await this.interactions.usersRecordedSince(new Date(version.createdAt.getTime() - IN_FLIGHT_MARGIN_MS));
+    await this.store.markUsersStale(version.version, users);
+  }
+
+  /**
+   * Deletes the keys (and anomaly rows, and weights) of every version that is not complete and
+   * kept: failed and interrupted trainings, retired versions, versions Postgres does not know.
+   * Only while no training runs (the caller holds the training lock): a TRAINING version is then
+   * one whose worker died.
+   */
+  async sweepLeftovers(): Promise<number[]> {
+    const kept = new Set((await this.versions.findComplete()).map((v) => v.version));
+    const unfinished = (await this.versions.findUnfinished()).map((v) => v.version);
+    const inRedis = await this.store.versionsInRedis();
+    const swept = [...new Set([...inRedis, ...unfinished])].filter((v) => !kept.has(v)).sort((a, b) => a - b);
+    for (const version of swept) await this.store.deleteVersion(version);
+    if (swept.length) await this.anomalies.deleteForVersions(swept);
+    for (const version of unfinished) await this.versions.clearWeights(version);
+    if (swept.length) this.logger.log(`swept the keys of unfinished or retired versions ${swept.join(', ')}`);
+    return swept;
   }
 
   /** Keeps the active version and the newest READY ones up to KEEP_VERSIONS; deletes the others' keys. */

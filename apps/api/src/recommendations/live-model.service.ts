@@ -27,7 +27,7 @@ export interface LiveModel {
   similarItems: number | null;
 }
 
-/** Catches a switch whose pub/sub message was missed (e.g. Redis restarted). */
+/** Catches a switch whose pub/sub message was missed (e.g. Redis restarted): one indexed Postgres read. */
 const POINTER_CHECK_MS = 10_000;
 /** In-flight requests may still score with the old model for a moment after a switch. */
 const DISPOSE_DELAY_MS = 30_000;
@@ -99,8 +99,9 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async load(): Promise<void> {
-    // Redis' pointer is the switch; Postgres is asked only if Redis is unreachable
-    const version = (await this.store.activeVersion().catch(() => null)) ?? (await this.versions.findActive())?.version ?? null;
+    // Postgres says which version is live; the Redis pointer and its message only say when to look,
+    // so a pointer left on a retired version (a switch whose Redis write failed) is never served
+    const version = (await this.versions.findActive())?.version ?? null;
     if (version === null || version === this.live?.version) {
       // loaded while Redis was down: the list depths are learnt once Redis answers again
       if (this.live && this.live.topItems === null) {

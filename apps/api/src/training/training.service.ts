@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 import { ModelVersionEntity, ModelVersionRepository } from '@app/database';
-import { JobName, JobPayloads, QueueName, TRAINING_DEDUPLICATION_ID, TrainingConfig, TrainingProgress } from '@app/queue';
+import { enqueueTraining, JobName, JobPayloads, QueueName, TrainingConfig, TrainingProgress } from '@app/queue';
 import { ModelRegistryService, RegistryError } from '@app/registry';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { TrainingConfigInput } from './dto/training-config.input';
@@ -32,11 +32,7 @@ export class TrainingService {
   /** Enqueues a training; while one is queued or running, returns that one instead. */
   async retrain(input: TrainingConfigInput | undefined, force: boolean): Promise<TrainingJobModel> {
     const config = trainingConfigOf(input);
-    const job = await this.queue.add(
-      JobName.TrainModel,
-      { config, force, requestedAt: new Date().toISOString() },
-      { deduplication: { id: TRAINING_DEDUPLICATION_ID } },
-    );
+    const job = await enqueueTraining(this.queue, { config, force, requestedAt: new Date().toISOString() });
     return this.describe(job);
   }
 

@@ -2,7 +2,18 @@ import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Gauge } from 'prom-client';
 import { EnvVars } from '@app/config';
-import { AnomalyRepository, CatalogueRepository, EpochPoint, ModelMetrics, ModelStatus, ModelVersionEntity, ModelVersionRepository, TrainingDataRepository } from '@app/database';
+import {
+  AnomalyRepository,
+  CatalogueRepository,
+  EpochPoint,
+  isComplete,
+  ModelMetrics,
+  ModelStatus,
+  ModelVersionEntity,
+  ModelVersionRepository,
+  TrainingDataRepository,
+  TrainingLockRepository,
+} from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import {
   buildInteractionMatrix,
@@ -41,11 +52,14 @@ const DEFAULT_SEED = 1;
 const PUBLISH_BATCH_ROWS = 64;
 
 export class NothingToTrainError extends Error {}
+/** Another worker is training: this job waits (it is not a failed attempt). */
+export class TrainingBusyError extends Error {}
 
 const phaseSeconds = new Gauge({ name: 'recoder_training_phase_seconds', help: 'Seconds the last training spent per phase', labelNames: ['phase'] });
 const lastModelMetric = new Gauge({ name: 'recoder_last_model_metric', help: 'Metrics of the last trained model on its held-out users', labelNames: ['metric'] });
 
 type Report = (progress: TrainingProgress) => Promise<void>;
+type RunResult = { version: number; activated: boolean; reason: string };
 
 /** One training run: load, train, publish, promote. Never touches the active version's keys. */
 @Injectable()
@@ -60,14 +74,48 @@ export class TrainingService {
     private readonly anomalies: AnomalyRepository,
     private readonly catalogue: CatalogueRepository,
     private readonly liveGate: LiveModelGate,
+    private readonly lock: TrainingLockRepository,
     private readonly env: EnvVars,
     private readonly erasures: ErasureRepository,
   ) {}
 
-  async run(jobId: string, request: TrainingConfig, force: boolean, report: Report): Promise<{ version: number; activated: boolean; reason: string }> {
+  /**
+   * Runs the job under the training lock (one training across every worker), then sweeps what
+   * failed or interrupted trainings left in Redis and repairs a pointer that diverged from Postgres.
+   */
+  async run(jobId: string, request: TrainingConfig, force: boolean, report: Report): Promise<RunResult> {
+    const release = await this.lock.tryAcquire();
+    if (!release) throw new TrainingBusyError('another worker is training');
+    try {
+      return await this.runLocked(jobId, request, force, report);
+    } finally {
+      await this.sweepLocked().catch((err) => this.logger.warn(`sweep after training failed: ${(err as Error).message}`));
+      await release();
+    }
+  }
+
+  /** The sweep, when no training runs anywhere (at worker start); false when one does. */
+  async sweepIfIdle(): Promise<boolean> {
+    const release = await this.lock.tryAcquire();
+    if (!release) return false;
+    try {
+      await this.sweepLocked();
+      return true;
+    } finally {
+      await release();
+    }
+  }
+
+  private async sweepLocked(): Promise<void> {
+    await this.registry.reconcilePointer();
+    await this.registry.sweepLeftovers();
+  }
+
+  private async runLocked(jobId: string, request: TrainingConfig, force: boolean, report: Report): Promise<RunResult> {
     const version = await this.versions.startForJob(jobId, { ...request });
+    if (isComplete(version.status)) return this.resume(version, force, report);
     const v = version.version;
-    // a retried job may find keys its killed attempt left half-written
+    // an unfinished version: a retried job may find keys its killed attempt left half-written
     await this.store.deleteVersion(v);
     const timings: Record<string, number> = {};
     const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
@@ -94,6 +142,7 @@ export class TrainingService {
         items: items.size,
         interactions: String(data.user.length),
         dataWatermark: data.watermark,
+        dataSnapshot: data.dataSnapshot,
       });
 
       // gate users are left out of training and early stopping: the version's metrics and the gate score them
@@ -134,12 +183,7 @@ export class TrainingService {
         for (const metric of ['ndcg100', 'recall20', 'recall50'] as const) lastModelMetric.set({ metric }, metrics[metric]);
         const blob = serializeModel(model, { itemIds: items.ids() });
         await this.versions.saveWeights(v, blob);
-        await this.versions.update(v, {
-          metrics,
-          backend: result.backend.backend,
-          status: ModelStatus.READY,
-          trainedAt: new Date(),
-        });
+        await this.versions.update(v, { metrics, backend: result.backend.backend, trainedAt: new Date() });
 
         await report({ phase: 'publish', percent: 85, version: v });
         // users erased since the data was read are not published, nor those erased while it publishes
@@ -151,6 +195,8 @@ export class TrainingService {
           }),
         );
         await unpublishErased({ erasures: this.erasures, store: this.store, anomalies: this.anomalies }, v, data.snapshot, published.userIds);
+        // complete only now: a retry leaves a READY version as it is, and retention counts it
+        await this.versions.update(v, { status: ModelStatus.READY });
       } finally {
         model.dispose();
       }
@@ -162,22 +208,44 @@ export class TrainingService {
       this.logger.log(`v${v}: ${promotion.activated ? 'activated' : 'kept inactive'} (${promotion.reason}); phases ${JSON.stringify(timings)}`);
       return { version: v, activated: promotion.activated, reason: promotion.reason };
     } catch (err) {
-      await this.cleanUp(version, timings);
+      // Redis or Postgres may be down too: then the sweep after a later training removes what is left
+      await this.cleanUp(version, timings).catch((e) => this.logger.warn(`v${v}: clean-up failed: ${(e as Error).message}`));
       throw err;
     }
   }
 
-  /** After the last attempt: the error is recorded on the version row. */
+  /**
+   * A retried job whose version is complete: promotion is what may be left (the attempt stopped
+   * between publish and promote); a version activated once, or refused by the gate, is left as it is.
+   */
+  private async resume(version: ModelVersionEntity, force: boolean, report: Report): Promise<RunResult> {
+    const v = version.version;
+    if (version.status === ModelStatus.RETIRED || ModelRegistryService.decided(version)) {
+      await report({ phase: 'done', percent: 100, version: v });
+      return { version: v, activated: version.status === ModelStatus.ACTIVE, reason: `v${v} was complete already (${version.status})` };
+    }
+    await report({ phase: 'promote', percent: 95, version: v });
+    const promotion = await this.registry.promote(version, force);
+    await report({ phase: 'done', percent: 100, version: v });
+    this.logger.log(`v${v}: resumed at promote, ${promotion.activated ? 'activated' : 'kept inactive'} (${promotion.reason})`);
+    return { version: v, activated: promotion.activated, reason: promotion.reason };
+  }
+
+  /** After the last attempt: the error is recorded on the version row; a complete version keeps its status. */
   async markFailed(jobId: string, error: string): Promise<void> {
     const version = await this.versions.findByJob(jobId);
-    if (version && version.status !== ModelStatus.ACTIVE) {
+    if (version && !isComplete(version.status)) {
       await this.versions.update(version.version, { status: ModelStatus.FAILED, error });
     }
   }
 
+  /** After a failed attempt: an unfinished version's keys, anomalies and weights go; a complete one is left alone. */
   private async cleanUp(version: ModelVersionEntity, timings: Record<string, number>): Promise<void> {
-    const active = await this.versions.findActive();
-    if (active?.version === version.version) return;
+    const now = await this.versions.find(version.version);
+    if (now && isComplete(now.status)) {
+      await this.versions.update(version.version, { timings });
+      return;
+    }
     await this.store.deleteVersion(version.version);
     await this.anomalies.deleteForVersions([version.version]);
     await this.versions.clearWeights(version.version);

@@ -6,7 +6,7 @@ import { UserEntity } from './user.entity';
 
 export { ApiKeyEntity, InteractionEntity, ItemEntity, ModelVersionEntity, UserEntity };
 export { ModelStatus } from './model-version.entity';
-export type { EpochPoint, GateComparison, ModelMetrics } from './model-version.entity';
+export type { DataSnapshot, EpochPoint, GateComparison, ModelMetrics } from './model-version.entity';
 export type { ItemAttributes } from './item.entity';
 
 export const ENTITIES = [UserEntity, ItemEntity, InteractionEntity, ModelVersionEntity, ApiKeyEntity];

@@ -36,6 +36,16 @@ export interface ModelMetrics {
   gate?: GateComparison;
 }
 
+/**
+ * The read snapshot a training's data came from: its start (`at`) and the transactions it could not
+ * see (in flight, `inFlight`, or begun after, from `xmax`), as 32-bit transaction ids like a row's xmin.
+ */
+export interface DataSnapshot {
+  at: string;
+  xmax: number;
+  inFlight: number[];
+}
+
 export interface EpochPoint {
   epoch: number;
   loss: number;
@@ -61,6 +71,10 @@ export class ModelVersionEntity {
   /** Newest interaction time the training data held. */
   @Column({ name: 'data_watermark', type: 'timestamptz', nullable: true })
   dataWatermark!: Date | null;
+
+  /** The snapshot the training read its data in; null for versions trained before it was recorded. */
+  @Column({ name: 'data_snapshot', type: 'jsonb', nullable: true })
+  dataSnapshot!: DataSnapshot | null;
 
   @Column({ type: 'integer', default: 0 })
   users!: number;

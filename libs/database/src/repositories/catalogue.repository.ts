@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ItemAttributes } from '../entities';
+import { ADVISORY_LOCK } from './advisory-locks';
 
 export interface CatalogueItem {
   id: string;
@@ -91,5 +92,4 @@ export class CatalogueRepository {
  * The two writers of item_popularity (a training's replacement, the scheduled recount) take turns:
  * run at once, the replacement's inserts collide with rows the recount has just upserted.
  */
-const POPULARITY_LOCK = 0x7265636f; // "reco"
-const lockPopularity = (tx: EntityManager) => tx.query('SELECT pg_advisory_xact_lock($1)', [POPULARITY_LOCK]);
+const lockPopularity = (tx: EntityManager) => tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK.popularity]);

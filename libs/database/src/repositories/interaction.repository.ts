@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { DataSnapshot } from '../entities';
 
 export interface NewInteraction {
   userId: string;
@@ -107,5 +108,31 @@ export class InteractionRepository {
     let newest: Date | null = null;
     for (const r of rows) if (!newest || r.newest > newest) newest = r.newest;
     return { items: rows.map((r) => r.item), newest };
+  }
+
+  /**
+   * Users with an interaction committed after `snapshot` was taken: recorded by a transaction it saw
+   * in flight or that began after it (compared as 32-bit ids, modulo wraparound, as a row's xmin is).
+   * Only rows created since `since` are looked at: a transaction in flight at the snapshot began
+   * before it, so `since` is set a margin earlier.
+   */
+  async usersRecordedAfter(snapshot: DataSnapshot, since: Date): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT u.external_id AS id FROM users u WHERE u.id IN (
+         SELECT DISTINCT user_id FROM interactions
+         WHERE created_at >= $1
+           AND (xmin::text::bigint = ANY($2::bigint[]) OR ((xmin::text::bigint - $3 + 4294967296) % 4294967296) < 2147483648))`,
+      [since, snapshot.inFlight, snapshot.xmax],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Users with an interaction recorded (its transaction's start, `created_at`) at or after `since`. */
+  async usersRecordedSince(since: Date): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT u.external_id AS id FROM users u WHERE u.id IN (SELECT DISTINCT user_id FROM interactions WHERE created_at >= $1)`,
+      [since],
+    );
+    return rows.map((r) => r.id);
   }
 }

@@ -9,6 +9,10 @@ import { inReadSnapshot } from './read-snapshot';
 
 const WEIGHT_CHUNK_BYTES = 32 * 2 ** 20;
 
+/** Published completely (or retired after): a retry must leave such a version as it is. */
+export const isComplete = (status: ModelStatus): boolean =>
+  status === ModelStatus.READY || status === ModelStatus.ACTIVE || status === ModelStatus.RETIRED;
+
 @Injectable()
 export class ModelVersionRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -17,14 +21,29 @@ export class ModelVersionRepository {
     return this.db.getRepository(ModelVersionEntity);
   }
 
-  /** The version a job trains; a retried job (after a crash) gets its own row back, reset. */
+  /**
+   * The version a job trains. A retried job gets its own row back: reset to TRAINING only while it
+   * is unfinished (TRAINING, FAILED); a complete one (published: READY, ACTIVE, RETIRED) comes back
+   * as it is, so a retry never resets, deletes or republishes a version that may be live.
+   */
   async startForJob(jobId: string, config: Record<string, unknown>): Promise<ModelVersionEntity> {
     const existing = await this.repo.findOneBy({ jobId });
+    if (existing && isComplete(existing.status)) return existing;
     if (existing) {
       await this.repo.update(existing.version, { status: ModelStatus.TRAINING, error: null, lossCurve: [], timings: {} });
       return { ...existing, status: ModelStatus.TRAINING };
     }
     return this.repo.save(this.repo.create({ jobId, config, status: ModelStatus.TRAINING, lossCurve: [], timings: {} }));
+  }
+
+  /** Versions whose keys are complete in Redis and may be served or rolled back to: READY and ACTIVE. */
+  findComplete(): Promise<ModelVersionEntity[]> {
+    return this.repo.find({ where: { status: In([ModelStatus.READY, ModelStatus.ACTIVE]) }, order: { version: 'DESC' } });
+  }
+
+  /** Unfinished versions (TRAINING, FAILED) that still hold weights or may hold keys. */
+  findUnfinished(): Promise<ModelVersionEntity[]> {
+    return this.repo.find({ where: { status: In([ModelStatus.TRAINING, ModelStatus.FAILED]) }, select: { version: true, status: true } });
   }
 
   update(version: number, fields: DeepPartial<ModelVersionEntity>): Promise<unknown> {

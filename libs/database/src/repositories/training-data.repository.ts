@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
+import { DataSnapshot } from '../entities';
 import { currentSnapshot, inReadSnapshot } from './read-snapshot';
 
 /** Every interaction as parallel typed arrays of dense indexes: 12 bytes a row, no object per row. */
@@ -20,7 +21,11 @@ export interface TrainingData {
    * can tell the erasures it predates (ErasureRepository.erasedSince).
    */
   snapshot: string;
+  /** The same snapshot as the committed interactions it saw (any recorded after are not in the model). */
+  dataSnapshot: DataSnapshot;
 }
+
+const XID_SPACE = 2n ** 32n;
 
 // COPY BINARY: 11-byte signature, int32 flags, int32 extension length
 const HEADER_BYTES = 19;
@@ -38,19 +43,30 @@ export class TrainingDataRepository {
    * inside one REPEATABLE READ snapshot so the count and the rows agree.
    */
   async loadAll(onProgress?: (rows: number, total: number) => void): Promise<TrainingData> {
-    const { raw, users, items, total, snapshot } = await inReadSnapshot(this.db, async (client) => {
+    const { raw, users, items, total, snapshot, dataSnapshot } = await inReadSnapshot(this.db, async (client) => {
       const snapshot = await currentSnapshot(client);
       const total = Number((await client.query('SELECT count(*) AS n FROM interactions')).rows[0].n);
+      const dataSnapshot = await this.snapshotOf(client);
       const raw = await this.copyInteractions(client, total, onProgress);
       const users = await this.denseIds(client, 'users', raw.userKey);
       const items = await this.denseIds(client, 'items', raw.itemKey);
-      return { raw, users, items, total, snapshot };
+      return { raw, users, items, total, snapshot, dataSnapshot };
     });
     for (let k = 0; k < total; k++) {
       raw.userKey[k] = users.dense[raw.userKey[k]];
       raw.itemKey[k] = items.dense[raw.itemKey[k]];
     }
-    return { user: raw.userKey, item: raw.itemKey, weight: raw.weight, userIds: users.ids, itemIds: items.ids, watermark: raw.watermark, snapshot };
+    return { user: raw.userKey, item: raw.itemKey, weight: raw.weight, userIds: users.ids, itemIds: items.ids, watermark: raw.watermark, snapshot, dataSnapshot };
+  }
+
+  /** The transaction's snapshot (fixed by its first statement), its ids cut to 32 bits as a row's xmin is. */
+  private async snapshotOf(client: PoolClient): Promise<DataSnapshot> {
+    const { rows } = await client.query(
+      `SELECT now() AS at, pg_snapshot_xmax(pg_current_snapshot())::text AS xmax,
+              array(SELECT pg_snapshot_xip(pg_current_snapshot())::text) AS xip`,
+    );
+    const xid32 = (xid8: string) => Number(BigInt(xid8) % XID_SPACE);
+    return { at: (rows[0].at as Date).toISOString(), xmax: xid32(rows[0].xmax), inFlight: (rows[0].xip as string[]).map(xid32) };
   }
 
   private async copyInteractions(client: PoolClient, total: number, onProgress?: (rows: number, total: number) => void) {
