@@ -17,7 +17,7 @@ import { SUITE_DATASETS, SuiteDataset } from './suite-datasets';
 const FLAGS = ['datasets', 'seeds', 'data-dir', 'out', 'markdown', 'tune-budget', 'reference', 'protocols', 'epochs', 'runs-dir'] as const;
 
 /** Liang et al. 2018's Mult-DAE: [I-600-200-600-I], tanh, multinomial, dropout 0.5, Adam 1e-3. */
-const MULT_DAE_REFERENCE = ['--hidden', '600', '--dim', '200', '--loss', 'multinomial', '--dropout', '0.5', '--lr', '1e-3', '--weight-decay', '0', '--batch-size', '500'];
+const MULT_DAE_REFERENCE = ['--item-term', 'false', '--hidden', '600', '--dim', '200', '--loss', 'multinomial', '--dropout', '0.5', '--lr', '1e-3', '--weight-decay', '0', '--batch-size', '500'];
 
 type Protocol = 'user-split' | 'strong';
 

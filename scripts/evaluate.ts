@@ -10,7 +10,6 @@ import {
   DEFAULT_DAE_CONFIG,
   DEFAULT_TRAIN_OPTIONS,
   Ease,
-  Edlae,
   evaluateRanking,
   meanInOrder,
   metricMeans,
@@ -29,7 +28,7 @@ import {
   sliceRows,
   STRONG_METRICS,
   strongGeneralizationSplit,
-  trainDae,
+  trainModel,
   TrainDaeOptions,
   ValidationSet,
   tuneDae,
@@ -54,7 +53,7 @@ const FLAGS = [
   'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
   'split', 'k', 'min-user-interactions', 'min-item-interactions',
   'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
-  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'cross-fit', 'shards', 'tune-budget', 'per-user', 'blend-edlae',
+  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'cross-fit', 'shards', 'tune-budget', 'per-user', 'item-term',
 ] as const;
 
 /**
@@ -126,12 +125,9 @@ async function main(args: string[]): Promise<unknown> {
   const tuneBudget = flags['tune-budget'] !== undefined ? num(flags['tune-budget'], 'tune-budget') : 0;
   if (flags['tune-budget'] !== undefined && !(tuneBudget > 0)) throw new UsageError('--tune-budget must be a positive number of seconds');
   if (tuneBudget && crossFit) throw new UsageError('--tune-budget does not go with --cross-fit');
-  // research only, not what a retrain serves: the DAE's logits plus α times EDLAE's scores
-  const blendDropout = flags['blend-edlae'] !== undefined ? num(flags['blend-edlae'], 'blend-edlae') : null;
-  if (blendDropout !== null && !(blendDropout >= 0 && blendDropout < 1)) throw new UsageError('--blend-edlae takes EDLAE\'s dropout, in [0, 1)');
-  if (blendDropout !== null && (validationOnly || (protocolName === 'user-split' && !(split[1] > 0)))) {
-    throw new UsageError('--blend-edlae needs a validation split to choose α on, and scores test');
-  }
+  // the served model: the autoencoder plus the linear item term chosen on validation; false: the autoencoder alone
+  if (flags['item-term'] !== undefined && flags['item-term'] !== 'true' && flags['item-term'] !== 'false') throw new UsageError('--item-term takes true or false');
+  const itemTerm = flags['item-term'] !== 'false';
   const lambdas = flags['ease-lambdas'] ? list(flags['ease-lambdas'], 'ease-lambdas') : EASE_LAMBDAS;
   const metrics: MetricSpec[] = protocolName === 'strong' ? STRONG_METRICS : userSplitMetrics(k);
   const selectionMetric: MetricSpec = { name: `ndcg@${train.validationK}`, kind: 'ndcg', k: train.validationK };
@@ -144,8 +140,7 @@ async function main(args: string[]): Promise<unknown> {
 
   const results: Record<'dae' | 'popularity' | 'ease', Record<string, number>[]> = { dae: [], popularity: [], ease: [] };
   const perSeed: Record<string, unknown>[] = [];
-  const perUser: Record<'dae' | 'ease' | 'blend', Float64Array[][]> = { dae: [], ease: [], blend: [] };
-  const blendAlphas: number[] = [];
+  const perUser: Record<'dae' | 'ease', Float64Array[][]> = { dae: [], ease: [] };
   const validation: Record<'dae' | 'ease', number>[] = [];
   const crossFitted: Record<'dae' | 'ease', Float64Array[][]> = { dae: [], ease: [] };
   let trainSeconds = 0;
@@ -157,7 +152,7 @@ async function main(args: string[]): Promise<unknown> {
     progress(`seed ${seed}: ${s.train.rows} training users, ${s.train.cols} items, ${s.validation ? scoredUsers(s.validation) : 0} validation, ${scoredUsers(s.test)} test users`);
 
     if (crossFit) {
-      const fitted = await crossFitSeed(s.train, s.validation!, seed, { config, train, lambdas, metrics, selectionMetric });
+      const fitted = await crossFitSeed(s.train, s.validation!, seed, { config, train, lambdas, metrics, selectionMetric, itemTerm });
       trainSeconds += fitted.seconds;
       crossFitted.dae.push(...fitted.dae);
       crossFitted.ease.push(...fitted.ease);
@@ -165,10 +160,11 @@ async function main(args: string[]): Promise<unknown> {
     }
     const started = performance.now();
     const tuned = tuneBudget ? await tuneOnValidation(s, config, { ...train, seed }, tuneBudget) : null;
-    const trained = await trainDae(s.train, tuned ? withSettings(config, tuned.settings) : config, {
+    const trained = await trainModel(s.train, tuned ? withSettings(config, tuned.settings) : config, {
       ...train,
       ...(tuned && trainSettings(tuned.settings)),
       seed,
+      itemTerm: itemTerm && {},
       validation: s.validation ? { input: s.validation.input, heldOut: s.validation.heldOut } : undefined,
       onEpoch: (e) => progress(`seed ${seed} ${e.phase ?? 'epoch'} ${e.epoch}: loss ${e.loss.toFixed(2)} ndcg ${e.ndcg?.toFixed(4) ?? '-'} ${e.seconds.toFixed(2)} s`),
     });
@@ -177,22 +173,18 @@ async function main(args: string[]): Promise<unknown> {
     const model = trained.model;
     const tunedSummary = tuned && { settings: tuned.settings, seconds: tuned.seconds, candidates: tuned.candidates, trials: tuned.trials.length };
     const easeChoice = chooseEaseLambda(s, lambdas, selectionMetric, seed, train.carveValidation);
-    validation.push({ dae: trained.bestNdcg ?? NaN, ease: easeChoice.value });
+    const termSummary = trained.itemTerm && { ...trained.itemTerm.info, skipped: trained.itemTerm.skipped, validation: trained.itemTerm.validation, seconds: trained.itemTerm.seconds };
+    if (trained.itemTerm) progress(`seed ${seed}: item term ${trained.itemTerm.info ? `λ ${trained.itemTerm.info.lambda}, α ${trained.itemTerm.info.alpha}` : `none (${trained.itemTerm.skipped})`}; validation ${selectionMetric.name} ${trained.itemTerm.validation?.autoencoder.toFixed(4) ?? '-'} -> ${trained.itemTerm.validation?.withTerm.toFixed(4) ?? '-'} (${trained.itemTerm.seconds} s)`);
+    validation.push({ dae: trained.itemTerm?.validation?.withTerm ?? trained.bestNdcg ?? NaN, ease: easeChoice.value });
     if (validationOnly) {
       model.dispose();
-      perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: easeChoice.lambda, validation: validation.at(-1), ...(tunedSummary && { tuned: tunedSummary }) });
-      progress(`seed ${seed}: validation ${selectionMetric.name} dae ${trained.bestNdcg?.toFixed(4)} (epoch ${trained.bestEpoch}) | ease(λ=${easeChoice.lambda}) ${easeChoice.value.toFixed(4)} | ${seconds.toFixed(1)} s`);
+      perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: easeChoice.lambda, validation: validation.at(-1), ...(tunedSummary && { tuned: tunedSummary }), ...(termSummary && { item_term: termSummary }) });
+      progress(`seed ${seed}: validation ${selectionMetric.name} dae ${validation.at(-1)!.dae.toFixed(4)} (epoch ${trained.bestEpoch}) | ease(λ=${easeChoice.lambda}) ${easeChoice.value.toFixed(4)} | ${seconds.toFixed(1)} s`);
       continue;
     }
     // per user, kept for the paired comparison with EASE
     perUser.dae.push(metricValues((rows, a, b) => model.scores(sliceRows(rows, a, b)), s.test.input, s.test.heldOut, metrics));
     results.dae.push(metricMeans(metrics, perUser.dae.at(-1)!));
-    if (blendDropout !== null) {
-      const blend = blendWithEdlae(model, s, easeChoice.lambda, blendDropout, selectionMetric);
-      perUser.blend.push(metricValues(blend.scorer, s.test.input, s.test.heldOut, metrics));
-      blendAlphas.push(blend.alpha);
-      progress(`seed ${seed}: dae + ${blend.alpha} x edlae(p=${blendDropout}) ${fmt(metricMeans(metrics, perUser.blend.at(-1)!))}`);
-    }
     model.dispose();
 
     const pop = Popularity.fit(s.train);
@@ -202,7 +194,7 @@ async function main(args: string[]): Promise<unknown> {
     const ease = Ease.fit(s.train, lambda);
     perUser.ease.push(metricValues(scorerOf(ease), s.test.input, s.test.heldOut, metrics));
     results.ease.push(metricMeans(metrics, perUser.ease.at(-1)!));
-    perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, validation: validation.at(-1), dae: results.dae.at(-1), ease: results.ease.at(-1), ...(tunedSummary && { tuned: tunedSummary }) });
+    perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, validation: validation.at(-1), dae: results.dae.at(-1), ease: results.ease.at(-1), ...(tunedSummary && { tuned: tunedSummary }), ...(termSummary && { item_term: termSummary }) });
     progress(`seed ${seed}: dae ${fmt(results.dae.at(-1)!)} | ease(λ=${lambda}) ${fmt(results.ease.at(-1)!)} | pop ${fmt(results.popularity.at(-1)!)} | ${seconds.toFixed(1)} s`);
   }
 
@@ -246,14 +238,6 @@ async function main(args: string[]): Promise<unknown> {
           ease: summarize(results.ease),
           // paired over every test user of every seed: a difference within ~2 se of 0 is a tie
           dae_minus_ease: Object.fromEntries(metrics.map((m, j) => [m.name, paired(perUser.dae.map((v) => v[j]), perUser.ease.map((v) => v[j]))])),
-          ...(blendDropout !== null && {
-            blend_edlae: {
-              dropout: blendDropout,
-              alphas: blendAlphas,
-              metrics: Object.fromEntries(metrics.map((m, j) => [m.name, round(meanInOrder(perUser.blend.map((v) => v[j])), 5)])),
-              minus_ease: Object.fromEntries(metrics.map((m, j) => [m.name, paired(perUser.blend.map((v) => v[j]), perUser.ease.map((v) => v[j]))])),
-            },
-          }),
           // per test user, seeds in order: two runs on the same seeds pair up (the suite's tuned - default)
           ...(flags['per-user'] === 'true' && {
             dae_per_user: Object.fromEntries(metrics.map((m, j) => [m.name, perUser.dae.flatMap((v) => [...v[j]].map((x) => round(x, 5)))])),
@@ -277,36 +261,13 @@ async function tuneOnValidation(s: EvaluationSplit, config: Omit<DaeConfig, 'ite
   });
 }
 
-/** Weights of EDLAE's scores tried against the DAE's logits (0: the DAE alone). */
-const BLEND_ALPHAS = [0, 0.5, 1, 2, 5, 10, 20, 50, 100];
-
-/**
- * Research only: the DAE's logits plus α times EDLAE's scores (λ as EASE chose), α picked on the
- * split's validation users. What a DAE with a linear item-item term would score; not served.
- */
-function blendWithEdlae(model: { scores(rows: CsrMatrix): Float32Array }, s: EvaluationSplit, lambda: number, dropout: number, metric: MetricSpec): { alpha: number; scorer: Scorer } {
-  const linear = Edlae.fit(s.train, { lambda, dropout });
-  const scorerFor = (alpha: number): Scorer => (rows, start, end) => {
-    const out = model.scores(sliceRows(rows, start, end));
-    if (alpha === 0) return out;
-    const add = linear.scores(rows, start, end);
-    for (let i = 0; i < out.length; i++) out[i] += alpha * add[i];
-    return out;
-  };
-  let best = { alpha: 0, value: -1 };
-  for (const alpha of BLEND_ALPHAS) {
-    const value = evaluateRanking(scorerFor(alpha), s.validation!.input, s.validation!.heldOut, [metric])[metric.name];
-    if (value > best.value) best = { alpha, value };
-  }
-  return { alpha: best.alpha, scorer: scorerFor(best.alpha) };
-}
-
 interface CrossFitRun {
   config: Omit<DaeConfig, 'items'>;
   train: Omit<TrainDaeOptions, 'seed'>;
   lambdas: number[];
   metrics: MetricSpec[];
   selectionMetric: MetricSpec;
+  itemTerm: boolean;
 }
 
 /**
@@ -319,7 +280,7 @@ async function crossFitSeed(trainRows: CsrMatrix, validation: ValidationSet, see
   const halves = halveUsers(validation, seed);
   for (const [selectOn, scoreOn] of [halves, [halves[1], halves[0]]]) {
     const started = performance.now();
-    const trained = await trainDae(trainRows, run.config, { ...run.train, seed, validation: selectOn });
+    const trained = await trainModel(trainRows, run.config, { ...run.train, seed, validation: selectOn, itemTerm: run.itemTerm && {} });
     out.seconds += (performance.now() - started) / 1000;
     out.dae.push(metricValues((rows, a, b) => trained.model.scores(sliceRows(rows, a, b)), scoreOn.input, scoreOn.heldOut, metrics));
     trained.model.dispose();

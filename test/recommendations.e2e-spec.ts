@@ -84,16 +84,22 @@ describe('recommendations (e2e)', () => {
     }
   });
 
-  /** The user's unseen items (every item with keepSeen) by the decoder's score for their published embedding: a full decode and a full sort. */
+  /**
+   * The user's unseen items (every item with keepSeen) by the model's score for their published
+   * embedding: a full decode plus the item term over the user's items, and a full sort.
+   */
   async function reference(user: string, keepSeen = false): Promise<{ version: number; ranked: { id: string; score: number }[] }> {
     const version = (await gql(api, RECS, { u: user, limit: 1 })).data!.recommendations.modelVersion;
     await initBackend();
     const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [version]);
     const { model, itemIds } = deserializeModel(Buffer.concat(rows.map((r) => r.data)));
+    // the served model carries the item term: the synthetic data's validation users chose it
+    expect(model.itemTerm).not.toBeNull();
     const blob = await redis.hgetBuffer(`recoder:v${version}:user:${user}`, 'vec');
-    const scores = model.decode(new Float32Array(Uint8Array.from(blob!).buffer), 1);
-    model.dispose();
     const seen = new Set(await seenBy(user));
+    const history = itemIds.flatMap((id, i) => (seen.has(id) ? [i] : []));
+    const scores = model.decode(new Float32Array(Uint8Array.from(blob!).buffer), 1, undefined, 'users', [history]);
+    model.dispose();
     const ranked = itemIds
       .map((id, i) => ({ id, score: scores[i] }))
       .filter((x) => keepSeen || !seen.has(x.id))

@@ -76,6 +76,13 @@ export class EnvVars {
   @IsOptional() @Type(() => Number) @IsInt() @Min(10) @Max(86400)
   TRAIN_TUNE_BUDGET?: number;
 
+  /**
+   * Above this many items a retrain fits no linear item term (EDLAE's fit holds items x items
+   * floats: 400 MB and about a minute at 10,000 items); the autoencoder alone is served.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(50_000)
+  ITEM_TERM_MAX_ITEMS = 10_000;
+
   /** Worker threads one training uses (data-parallel, one tfjs backend each). */
   @Type(() => Number) @IsInt() @Min(1) @Max(64)
   TRAIN_THREADS = 2;

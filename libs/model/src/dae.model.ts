@@ -6,6 +6,7 @@ import { QUANTISED_ROWS, QuantisedOutputLayer } from './quantised-output';
 import { candidatesOf, rankColumns, RankedItems, rankedItems, Ranking, rankListed } from './score';
 import { ListedScores } from './listed-scores';
 import { filledTensor, readInto, readTransposedInto } from './tensor-read';
+import { ItemTerm } from './item-term';
 
 /** Score blocks row per user (count x items), or item-major as the output layer's product leaves them (items x count). */
 export type ScoreLayout = 'users' | 'items';
@@ -13,11 +14,20 @@ export type ScoreLayout = 'users' | 'items';
 /** Rows processed per tensor call at inference, so memory stays bounded for any number of users. */
 export const INFERENCE_CHUNK_ROWS = 512;
 
-/** What DaeModel.rank ranks: rows of embeddings to decode, or interaction rows to fold in and score. */
-export type RankInput = { embeddings: Float32Array } | { rows: CsrMatrix };
+/**
+ * What DaeModel.rank ranks: rows of embeddings to decode (with, per row, the items the embedding
+ * was encoded from, for the item term; null where unknown), or interaction rows to fold in and score.
+ */
+export type RankInput = { embeddings: Float32Array; histories?: readonly (ArrayLike<number> | null)[] } | { rows: CsrMatrix };
+
+/** A user's items per row of an embedding block (null: unknown, no item term). */
+export type Histories = readonly (ArrayLike<number> | null)[];
 
 /**
- * A trained autoencoder: encode users' rows to embeddings, decode embeddings to item scores.
+ * A trained autoencoder: encode users' rows to embeddings, decode embeddings to item scores, plus
+ * an optional linear item-to-item term (ItemTerm) added to the scores of every path that knows the
+ * user's items: scores and rank of rows always, decode, rank and scoresOf of embeddings when given
+ * the items each embedding was encoded from. Embeddings and item vectors are the autoencoder's alone.
  * Holds its dense layers as tensors; call dispose() when done.
  */
 export class DaeModel {
@@ -35,7 +45,9 @@ export class DaeModel {
   constructor(
     readonly config: DaeConfig,
     readonly params: DaeParams,
+    readonly itemTerm: ItemTerm | null = null,
   ) {
+    if (itemTerm && itemTerm.items !== config.items) throw new RangeError(`an item term of ${itemTerm.items} items for a model of ${config.items}`);
     this.sizes = layerSizes(config);
     this.embedAt = embeddingLayer(config);
     this.sizes.slice(0, -1).forEach((fanIn, l) => {
@@ -58,12 +70,14 @@ export class DaeModel {
   /**
    * Item scores (count x items, row-major) from user embeddings: higher is more recommended. With
    * `layout` 'items', as the product leaves them instead: items x count, item i's scores side by
-   * side (for rankColumns; at most INFERENCE_CHUNK_ROWS rows).
+   * side (for rankColumns; at most INFERENCE_CHUNK_ROWS rows). With `histories` (row r's items),
+   * the item term is added.
    */
-  decode(embeddings: Float32Array, count = embeddings.length / this.config.embeddingDim, into?: Float32Array, layout: ScoreLayout = 'users'): Float32Array {
+  decode(embeddings: Float32Array, count = embeddings.length / this.config.embeddingDim, into?: Float32Array, layout: ScoreLayout = 'users', histories?: Histories): Float32Array {
     const dim = this.config.embeddingDim;
     if (embeddings.length !== count * dim) throw new RangeError(`expected ${count} x ${dim} embedding values`);
-    return this.rowsOf(
+    if (histories && histories.length !== count) throw new RangeError(`expected ${count} histories`);
+    const out = this.rowsOf(
       count,
       this.config.items,
       (start, end) => {
@@ -73,6 +87,8 @@ export class DaeModel {
       into,
       layout === 'items' ? 'keep' : 'transpose',
     );
+    if (this.itemTerm && histories) this.itemTerm.addTo(out, histories, layout);
+    return out;
   }
 
   /**
@@ -81,10 +97,12 @@ export class DaeModel {
    * first, rounded to float32 at every step, which is how the backend's kernel sums it (on wasm,
    * the same bits). Reads the item-major layer decode multiplies by, a row per item.
    */
-  scoresOf(embeddings: Float32Array, itemLists: readonly ArrayLike<number>[]): Float32Array[] {
+  scoresOf(embeddings: Float32Array, itemLists: readonly ArrayLike<number>[], histories?: Histories): Float32Array[] {
     const [dim, count] = [this.config.embeddingDim, itemLists.length];
     if (embeddings.length !== count * dim) throw new RangeError(`expected ${count} x ${dim} embedding values`);
-    return this.scoresFromHidden(this.hiddenOf({ embeddings }, 0, count), itemLists);
+    const out = this.scoresFromHidden(this.hiddenOf({ embeddings }, 0, count), itemLists);
+    if (this.itemTerm && histories) out.forEach((scores, r) => this.itemTerm!.addToListed(histories[r], itemLists[r], scores));
+    return out;
   }
 
   /**
@@ -103,16 +121,27 @@ export class DaeModel {
       const chunk = rankings.slice(start, end);
       const hidden = layer && this.hiddenOf(input, start, end);
       const approx = hidden && layer.approximate(hidden, end - start);
+      const histories = this.itemTerm ? historiesOf(input, start, end) : null;
       // approx is null for a non-finite row: that chunk is ranked from its decode
-      out.push(...(approx ? this.rankApproximated(approx, hidden, chunk) : rankColumns(this.scoreChunk(input, start, end), this.config.items, chunk)));
+      out.push(...(approx ? this.rankApproximated(approx, hidden, chunk, histories) : rankColumns(this.scoreChunk(input, start, end), this.config.items, chunk)));
     }
     return out;
   }
 
-  /** The exact top k of each row from approximate scores within margins of a decode's. */
-  private rankApproximated(approx: { block: Float32Array; margins: Float64Array }, hidden: Float32Array, rankings: readonly Ranking[]): RankedItems[] {
+  /**
+   * The exact top k of each row from approximate scores within margins of a decode's. The item
+   * term is added to both alike; its float32 addition may round each side differently, by half a
+   * unit in the last place of the sum at most, so a row's margin grows by that much of its largest
+   * touched score.
+   */
+  private rankApproximated(approx: { block: Float32Array; margins: Float64Array }, hidden: Float32Array, rankings: readonly Ranking[], histories: Histories | null): RankedItems[] {
+    if (histories) {
+      const largest = this.itemTerm!.addTo(approx.block, histories, 'items');
+      largest.forEach((max, r) => (approx.margins[r] += ROUNDING_SLACK * (max + approx.margins[r])));
+    }
     const lists = candidatesOf(approx.block, this.config.items, rankings, approx.margins);
     const exact = this.scoresFromHidden(hidden, lists);
+    if (histories) exact.forEach((scores, r) => this.itemTerm!.addToListed(histories[r], lists[r], scores));
     return lists.map((list, r) => rankListed(list, exact[r], rankings[r].k));
   }
 
@@ -125,7 +154,7 @@ export class DaeModel {
     const into = this.scratch.subarray(0, n);
     if ('embeddings' in input) {
       const dim = this.config.embeddingDim;
-      return this.decode(input.embeddings.subarray(start * dim, end * dim), end - start, into, 'items');
+      return this.decode(input.embeddings.subarray(start * dim, end * dim), end - start, into, 'items', input.histories?.slice(start, end));
     }
     return this.scores(sliceRows(input.rows, start, end), into, 'items');
   }
@@ -183,16 +212,23 @@ export class DaeModel {
     return this.quantised;
   }
 
-  /** encode then decode without leaving the tensor world between them (`layout` as decode's). */
+  /** encode then decode without leaving the tensor world between them (`layout` as decode's), the item term added. */
   scores(rows: CsrMatrix, into?: Float32Array, layout: ScoreLayout = 'users'): Float32Array {
     this.checkCols(rows);
-    return this.rowsOf(
+    const out = this.rowsOf(
       rows.rows,
       this.config.items,
       (start, end) => this.outputLayer(this.runLayers(this.firstLayer(rows, start, end), 1, this.sizes.length - 2), 1),
       into,
       layout === 'items' ? 'keep' : 'transpose',
     );
+    if (this.itemTerm) this.itemTerm.addTo(out, historiesOf({ rows }, 0, rows.rows)!, layout);
+    return out;
+  }
+
+  /** The same autoencoder with this item term (or none): shares the parameters, builds its own tensors. */
+  withItemTerm(term: ItemTerm | null): DaeModel {
+    return new DaeModel(this.config, this.params, term);
   }
 
   /**
@@ -401,6 +437,18 @@ export class DaeModel {
   }
 }
 
+
+/** Twice what two float32 additions may round a sum by, relative to it (float32 unit roundoff 2^-24). */
+const ROUNDING_SLACK = 2 ** -22;
+
+/** Rows [start, end)'s items: the interaction rows' own, or the histories given with embeddings. */
+function historiesOf(input: RankInput, start: number, end: number): Histories | null {
+  if ('rows' in input) {
+    const { indptr, indices } = input.rows;
+    return Array.from({ length: end - start }, (_, r) => indices.subarray(indptr[start + r], indptr[start + r + 1]));
+  }
+  return input.histories ? input.histories.slice(start, end) : null;
+}
 
 /** The Euclidean norm of each column of a row-major (rows x cols) matrix. */
 function columnNorms(m: Float32Array, rows: number, cols: number): Float32Array {

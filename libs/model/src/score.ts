@@ -216,7 +216,7 @@ const RANKING_BLOCK_SCORES = 8 * 1024 * 1024;
  * RANKING_BLOCK_SCORES floats whatever the catalogue.
  */
 export function rankUsers(
-  model: { decode(embeddings: Float32Array, count: number): Float32Array; embeddingDim: number; config: { items: number } },
+  model: { decode(embeddings: Float32Array, count: number, into?: Float32Array, layout?: 'users', histories?: readonly ArrayLike<number>[]): Float32Array; embeddingDim: number; config: { items: number } },
   embeddings: Float32Array,
   k: number,
   seen?: CsrMatrix,
@@ -230,11 +230,13 @@ export function rankUsers(
   const out: RankedItems[] = [];
   for (let start = 0; start < count; start += block) {
     const end = Math.min(count, start + block);
-    const scores = model.decode(embeddings.subarray(start * dim, end * dim), end - start);
+    const ownOf = (r: number) => seen!.indices.subarray(seen!.indptr[seenOffset + r], seen!.indptr[seenOffset + r + 1]);
+    // the seen items are what each embedding was encoded from: the item term's histories
+    const histories = seen ? Array.from({ length: end - start }, (_, r) => ownOf(start + r)) : undefined;
+    const scores = model.decode(embeddings.subarray(start * dim, end * dim), end - start, undefined, 'users', histories);
     for (let r = start; r < end; r++) {
       const row = scores.subarray((r - start) * items, (r - start + 1) * items);
-      const own = seen ? seen.indices.subarray(seen.indptr[seenOffset + r], seen.indptr[seenOffset + r + 1]) : undefined;
-      out.push(rankedItems(row, k, own));
+      out.push(rankedItems(row, k, seen ? ownOf(r) : undefined));
     }
   }
   return out;

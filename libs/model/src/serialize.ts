@@ -1,14 +1,19 @@
 import { DaeModel } from './dae.model';
 import { DaeConfig, layerSizes } from './dae-config';
+import { ItemTerm, ItemTermInfo } from './item-term';
 
 /**
  * One binary blob per trained model (the training job stores it in Postgres):
  *   magic "RCDAE001" | uint32 LE header length | header JSON (utf8) | zero padding to 4 bytes |
- *   float32 LE parameters, layer by layer: weights (in x out, row-major) then biases.
- * The header holds the config and the id maps, so a loaded model needs nothing else.
+ *   float32 LE parameters, layer by layer: weights (in x out, row-major) then biases |
+ *   from format 2, when the header has `itemTerm`: its weights as CSR, int32 LE indptr (items + 1),
+ *   int32 LE indices, float32 LE values (nnz each).
+ * The header holds the config and the id maps, so a loaded model needs nothing else. Format 1
+ * blobs (no item term) still load.
  */
 const MAGIC = 'RCDAE001';
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
 export interface ModelIds {
   /** External item id per item index: required to turn scores into recommendations. */
@@ -23,6 +28,7 @@ interface Header {
   itemIds: readonly string[];
   userIds: readonly string[] | null;
   meta: Record<string, unknown>;
+  itemTerm?: (ItemTermInfo & { nnz: number }) | null;
 }
 
 export interface LoadedModel {
@@ -35,11 +41,21 @@ export interface LoadedModel {
 
 export function serializeModel(model: DaeModel, ids: ModelIds, meta: Record<string, unknown> = {}): Buffer {
   if (ids.itemIds.length !== model.config.items) throw new RangeError(`${ids.itemIds.length} item ids for ${model.config.items} items`);
-  const header: Header = { version: FORMAT_VERSION, config: model.config, itemIds: ids.itemIds, userIds: ids.userIds ?? null, meta };
+  const term = model.itemTerm;
+  const header: Header = {
+    version: FORMAT_VERSION,
+    config: model.config,
+    itemIds: ids.itemIds,
+    userIds: ids.userIds ?? null,
+    meta,
+    itemTerm: term && { ...term.info, nnz: term.weights.indices.length },
+  };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const headerEnd = MAGIC.length + 4 + json.length;
   const dataStart = Math.ceil(headerEnd / 4) * 4;
-  const arrays = model.params.weights.flatMap((w, l) => [w, model.params.biases[l]]);
+  const arrays: (Float32Array | Int32Array)[] = model.params.weights.flatMap((w, l) => [w, model.params.biases[l]]);
+  if (term) arrays.push(term.weights.indptr, term.weights.indices, term.weights.values);
+  // every array holds 4-byte values
   const floats = arrays.reduce((n, a) => n + a.length, 0);
   const out = Buffer.alloc(dataStart + floats * 4);
   out.write(MAGIC, 0, 'ascii');
@@ -60,15 +76,16 @@ export function deserializeModel(blob: Uint8Array): LoadedModel {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('big-endian machines are not supported');
   const jsonLength = buf.readUInt32LE(MAGIC.length);
   const header = JSON.parse(buf.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + jsonLength)) as Header;
-  if (header.version !== FORMAT_VERSION) throw new Error(`model blob version ${header.version} is not supported`);
+  if (!READABLE_VERSIONS.includes(header.version)) throw new Error(`model blob version ${header.version} is not supported`);
   const sizes = layerSizes(header.config);
   let at = Math.ceil((MAGIC.length + 4 + jsonLength) / 4) * 4;
-  const take = (n: number): Float32Array => {
+  const take = (n: number): Float32Array => new Float32Array(takeBytes(n));
+  const takeBytes = (n: number): ArrayBuffer => {
     if (at + n * 4 > buf.length) throw new Error('model blob is truncated');
-    const out = new Float32Array(n);
-    new Uint8Array(out.buffer).set(buf.subarray(at, at + n * 4));
+    const out = new Uint8Array(n * 4);
+    out.set(buf.subarray(at, at + n * 4));
     at += n * 4;
-    return out;
+    return out.buffer;
   };
   const weights: Float32Array[] = [];
   const biases: Float32Array[] = [];
@@ -76,9 +93,19 @@ export function deserializeModel(blob: Uint8Array): LoadedModel {
     weights.push(take(sizes[l] * sizes[l + 1]));
     biases.push(take(sizes[l + 1]));
   }
+  let term: ItemTerm | null = null;
+  if (header.itemTerm) {
+    const { nnz, ...info } = header.itemTerm;
+    const items = header.config.items;
+    const indptr = new Int32Array(takeBytes(items + 1));
+    const indices = new Int32Array(takeBytes(nnz));
+    const values = take(nnz);
+    if (indptr[items] !== nnz) throw new Error('model blob has a malformed item term');
+    term = new ItemTerm({ rows: items, cols: items, indptr, indices, values }, info);
+  }
   if (at !== buf.length) throw new Error('model blob has trailing bytes');
   return {
-    model: new DaeModel(header.config, { weights, biases }),
+    model: new DaeModel(header.config, { weights, biases }, term),
     itemIds: [...header.itemIds],
     userIds: header.userIds ? [...header.userIds] : null,
     meta: header.meta,

@@ -34,6 +34,8 @@ export interface TrainingConfig {
   activation?: 'tanh' | 'relu' | 'sigmoid' | 'linear';
   /** Choose the settings the request leaves open on validation users within this many seconds. */
   tune?: { budgetSeconds: number };
+  /** false: serve the autoencoder alone, without the linear item term (default: the term when it validates better). */
+  itemTerm?: boolean;
 }
 
 export interface JobPayloads {

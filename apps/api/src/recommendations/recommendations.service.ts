@@ -79,6 +79,8 @@ export class RecommendationsService {
     const own = history ? indicesOf(live, history.items) : (current?.seen ?? null);
     // with Postgres down, a stale embedding's items are the best guess of what was seen
     const seen = excludeSeen ? (own ?? cached?.seen ?? []) : [];
+    // what the embedding was encoded from: the model's item term adds to its scores from these
+    const encodedFrom = own ?? cached?.seen ?? null;
     // the version's own depth: every list of a version must mean the same by its length
     const k = live.topItems ?? this.env.CACHED_TOP_ITEMS;
     const answer = (items: ScoredItem[]) => ({ items, modelVersion: live.version, source: embedded.source });
@@ -91,14 +93,14 @@ export class RecommendationsService {
       }
       // ranked in the scoring thread, seen items left out: the answer, and the list Redis caches
       const depth = Math.max(k, limit + RANKING_MARGIN);
-      const ranked = await live.scoring.decode(embedded.vector, { k: depth, exclude: merge ?? seen });
+      const ranked = await live.scoring.decode(embedded.vector, { k: depth, exclude: merge ?? seen }, encodedFrom);
       const cacheable = (excludeSeen || merge) && own && k > 0 ? { items: ranked.items.subarray(0, k), scores: ranked.scores.subarray(0, k) } : null;
       this.writeThrough(live, userId, embedded, cacheable, history, own);
       const items = merge ? await this.withOwnItems(live, catalogue, embedded.vector, ranked, depth, merge, limit, filter) : this.fromTop(live, catalogue, ranked, depth, limit, filter);
       // else too many candidates were inactive or excluded: the full row (written through already)
-      return answer(items ?? this.rank(live, catalogue, await live.scoring.decode(embedded.vector), limit, seen, filter));
+      return answer(items ?? this.rank(live, catalogue, await live.scoring.decode(embedded.vector, undefined, encodedFrom), limit, seen, filter));
     }
-    const scores = await live.scoring.decode(embedded.vector);
+    const scores = await live.scoring.decode(embedded.vector, undefined, encodedFrom);
     this.writeThrough(live, userId, embedded, own && k > 0 ? rankedItems(scores, k, own) : null, history, own);
     return answer(this.rank(live, catalogue, scores, limit, seen, filter));
   }
@@ -109,7 +111,8 @@ export class RecommendationsService {
    * a fold-in's). Null when the merged list runs out before `limit` items pass.
    */
   private async withOwnItems(live: LiveModel, catalogue: Catalogue, vector: Float32Array, unseen: TopItems, depth: number, own: readonly number[], limit: number, filter?: ItemFilter): Promise<ScoredItem[] | null> {
-    const merged = withSeenItems(unseen, depth, own, await live.scoring.itemScores(vector, own));
+    // `own` is what the vector was encoded from, the item term's history too
+    const merged = withSeenItems(unseen, depth, own, await live.scoring.itemScores(vector, own, own));
     return this.fromTop(live, catalogue, merged, merged.complete ? Infinity : merged.items.length, limit, filter);
   }
 

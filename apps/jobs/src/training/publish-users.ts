@@ -44,7 +44,8 @@ function rank(model: DaeModel, vectors: Float32Array, k: number, seen: CsrMatrix
   return Promise.all(
     Array.from({ length: users }, (_, r) => {
       const own = seen.indices.subarray(seen.indptr[first + r], seen.indptr[first + r + 1]);
-      return scoring.decode(vectors.subarray(r * dim, (r + 1) * dim), { k, exclude: own });
+      // a plain array: a view posted to a thread would clone the whole matrix's buffer
+      return scoring.decode(vectors.subarray(r * dim, (r + 1) * dim), { k, exclude: own }, Array.from(own));
     }),
   );
 }

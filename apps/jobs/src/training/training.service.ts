@@ -28,7 +28,7 @@ import {
   reconstructionLoss,
   ScoringPool,
   serializeModel,
-  trainDae,
+  trainModel,
   TrainDaeOptions,
   trainSettings,
   TuneResult,
@@ -163,9 +163,11 @@ export class TrainingService {
         await this.versions.update(v, { config: { ...config, ...options, tune: summarizeTune(tuned) } });
       }
       const lossCurve: EpochPoint[] = [];
+      // the autoencoder, then the linear item term chosen on the same early-stopping users
       const result = await timed('train', () =>
-        trainDae(split.train, config, {
+        trainModel(split.train, config, {
           ...options,
+          itemTerm: request.itemTerm !== false && { maxItems: this.env.ITEM_TERM_MAX_ITEMS },
           validation: split.earlyStopping,
           onEpoch: async (e) => {
             lossCurve.push({ epoch: e.epoch, loss: e.loss, ndcg: e.ndcg, seconds: e.seconds });
@@ -177,6 +179,7 @@ export class TrainingService {
         }),
       );
       const model = result.model;
+      if (result.itemTerm) await this.versions.update(v, { config: { ...(await this.versions.find(v))!.config, itemTerm: result.itemTerm } });
       let metrics: ModelMetrics;
       try {
         metrics = this.metrics(model, split);

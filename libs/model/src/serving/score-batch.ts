@@ -6,11 +6,16 @@ import { ScoringKind } from './scoring-protocol';
 export type { Ranking };
 
 /** An embedding to decode, items to fold in, an item index to compare, or chosen items of an embedding to score. */
-export type ScoringInput = Float32Array | readonly number[] | number | ChosenItems;
+export type ScoringInput = UserVector | readonly number[] | number | ChosenItems;
+
+/** A user's embedding and the items it was encoded from (null: unknown, scored without the item term). */
+export interface UserVector {
+  embedding: Float32Array;
+  history: readonly number[] | null;
+}
 
 /** Some items' scores for one embedding: a few dot products, not a product over the catalogue. */
-export interface ChosenItems {
-  embedding: Float32Array;
+export interface ChosenItems extends UserVector {
   items: readonly number[];
 }
 
@@ -19,20 +24,20 @@ export type ScoredRow = Float32Array | RankedItems;
 
 /** Inputs of one kind as one product takes them: embeddings in one row-major block. */
 export type ScoringBatch =
-  | { kind: 'decode'; embeddings: Float32Array; rows: number }
+  | { kind: 'decode'; embeddings: Float32Array; rows: number; histories: (readonly number[] | null)[] }
   | { kind: 'foldIn'; itemLists: (readonly number[])[] }
   | { kind: 'similar'; indices: number[] }
-  | { kind: 'itemScores'; embeddings: Float32Array; itemLists: (readonly number[])[] };
+  | { kind: 'itemScores'; embeddings: Float32Array; itemLists: (readonly number[])[]; histories: (readonly number[] | null)[] };
 
 /** The queued inputs of one kind as a batch (embeddings copied once, into one block). */
 export function batchOf(kind: ScoringKind, inputs: readonly ScoringInput[]): ScoringBatch {
   if (kind === 'decode') {
-    const rows = inputs as Float32Array[];
-    return { kind, embeddings: oneBlock(rows), rows: rows.length };
+    const rows = inputs as UserVector[];
+    return { kind, embeddings: oneBlock(rows.map((r) => r.embedding)), rows: rows.length, histories: rows.map((r) => r.history) };
   }
   if (kind === 'itemScores') {
     const chosen = inputs as ChosenItems[];
-    return { kind, embeddings: oneBlock(chosen.map((c) => c.embedding)), itemLists: chosen.map((c) => c.items) };
+    return { kind, embeddings: oneBlock(chosen.map((c) => c.embedding)), itemLists: chosen.map((c) => c.items), histories: chosen.map((c) => c.history) };
   }
   return kind === 'foldIn' ? { kind, itemLists: inputs as number[][] } : { kind, indices: inputs as number[] };
 }
@@ -44,17 +49,17 @@ export function batchOf(kind: ScoringKind, inputs: readonly ScoringInput[]): Sco
  */
 export function scoreBatch(model: DaeModel, batch: ScoringBatch, rankings: readonly (Ranking | null)[]): ScoredRow[] {
   // one short row per input, never ranked
-  if (batch.kind === 'itemScores') return model.scoresOf(batch.embeddings, batch.itemLists);
+  if (batch.kind === 'itemScores') return model.scoresOf(batch.embeddings, batch.itemLists, batch.histories);
   const items = model.config.items;
   if (rankings.every((r) => r !== null)) {
     // every row ranked: by the model's rankings, which need not score the whole catalogue exactly
     const ranked = rankings as Ranking[];
     if (batch.kind === 'similar') return model.rankSimilar(batch.indices, ranked);
-    return model.rank(batch.kind === 'decode' ? { embeddings: batch.embeddings } : { rows: rowsFromItemLists(items, batch.itemLists) }, ranked);
+    return model.rank(batch.kind === 'decode' ? { embeddings: batch.embeddings, histories: batch.histories } : { rows: rowsFromItemLists(items, batch.itemLists) }, ranked);
   }
   const scores =
     batch.kind === 'decode'
-      ? model.decode(batch.embeddings, batch.rows, scratchFor(batch.rows * items))
+      ? model.decode(batch.embeddings, batch.rows, scratchFor(batch.rows * items), 'users', batch.histories)
       : batch.kind === 'foldIn'
         ? model.scores(rowsFromItemLists(items, batch.itemLists), scratchFor(batch.itemLists.length * items))
         : model.itemCosines(batch.indices);

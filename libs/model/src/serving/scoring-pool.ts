@@ -99,11 +99,15 @@ export class ScoringPool {
     return new ScoringPool(executors, batching, options.threads);
   }
 
-  /** The item scores of one user's embedding; with a ranking, only its k best items. */
-  decode(embedding: Float32Array): Promise<Float32Array>;
-  decode(embedding: Float32Array, ranking: Ranking): Promise<RankedItems>;
-  decode(embedding: Float32Array, ranking?: Ranking): Promise<ScoredRow> {
-    return this.enqueue('decode', embedding, ranking);
+  /**
+   * The item scores of one user's embedding; with a ranking, only its k best items. `history`: the
+   * items the embedding was encoded from, for the model's item term (without it, the autoencoder's
+   * scores alone).
+   */
+  decode(embedding: Float32Array, ranking?: undefined, history?: readonly number[] | null): Promise<Float32Array>;
+  decode(embedding: Float32Array, ranking: Ranking, history?: readonly number[] | null): Promise<RankedItems>;
+  decode(embedding: Float32Array, ranking?: Ranking, history: readonly number[] | null = null): Promise<ScoredRow> {
+    return this.enqueue('decode', { embedding, history }, ranking);
   }
 
   /** The item scores of an ad hoc history (item indices), encoded and decoded in one pass. */
@@ -113,9 +117,9 @@ export class ScoringPool {
     return this.enqueue('foldIn', items, ranking);
   }
 
-  /** The scores of a few items for one embedding, with the bits decode gives them. */
-  itemScores(embedding: Float32Array, items: readonly number[]): Promise<Float32Array> {
-    return this.enqueue('itemScores', { embedding, items }, undefined) as Promise<Float32Array>;
+  /** The scores of a few items for one embedding (`history` as decode's), with the bits decode gives them. */
+  itemScores(embedding: Float32Array, items: readonly number[], history: readonly number[] | null = null): Promise<Float32Array> {
+    return this.enqueue('itemScores', { embedding, items, history }, undefined) as Promise<Float32Array>;
   }
 
   /** The cosine of one item's vector with every item's. */

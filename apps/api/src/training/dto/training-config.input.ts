@@ -1,6 +1,6 @@
 import { Field, Float, InputType, Int } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsIn, IsOptional, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsBoolean, IsIn, IsOptional, ValidateNested } from 'class-validator';
 import { IsIntFrom, IsNumberFrom } from '../../validation/ranges';
 
 const LOSSES = ['multinomial', 'logistic'] as const;
@@ -72,6 +72,11 @@ export class TrainingConfigInput {
   @IsOptional()
   @IsIn(ACTIVATIONS, { message: `must be one of ${ACTIVATIONS.join(', ')}` })
   activation?: string;
+
+  @Field(() => Boolean, { nullable: true, description: 'false: no linear item-to-item term beside the autoencoder (default: the term when it validates better, up to ITEM_TERM_MAX_ITEMS items)' })
+  @IsOptional()
+  @IsBoolean()
+  itemTerm?: boolean;
 
   @Field(() => TuneInput, { nullable: true, description: 'Search shape, loss, dropout, learning rate and weight decay first (default: TRAIN_TUNE_BUDGET)' })
   @IsOptional()

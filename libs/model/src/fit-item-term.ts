@@ -1,0 +1,98 @@
+import { DaeModel } from './dae.model';
+import { Edlae } from './eval/edlae';
+import { evaluateRanking, MetricSpec } from './eval/metrics';
+import { CsrMatrix, selectRows } from './interaction-matrix';
+import { ItemTerm, ItemTermInfo } from './item-term';
+import { ValidationSet } from './validation-scoring';
+
+export interface ItemTermOptions {
+  /** EDLAE's dropout p: the penalty grows by p / (1 - p) x each item's count. */
+  dropout: number;
+  /** L2 penalties tried, each fitted once (on the training rows). */
+  lambdas: readonly number[];
+  /** Weights of the term tried against the autoencoder's logits. */
+  alphas: readonly number[];
+  /** Weights kept per item (its strongest outgoing ones). */
+  topK: number;
+  /** Above this many items no term is fitted: EDLAE's fit holds items x items floats. */
+  maxItems: number;
+  /** At most this many validation users score the choices: bounds the cached score block. */
+  maxValidationUsers: number;
+}
+
+/**
+ * The one default, for evaluate, retrain and scheduled retrains alike. Dropout 0.5 and top-200
+ * weights by row: level with the dense EDLAE on Yelp's validation users and better than EASE there
+ * (docs/evaluation.md); λ and α are chosen per training on its validation users.
+ */
+export const DEFAULT_ITEM_TERM_OPTIONS: ItemTermOptions = {
+  dropout: 0.5,
+  lambdas: [20, 100, 500],
+  alphas: [0.5, 1, 2, 5, 10, 20, 50],
+  topK: 200,
+  maxItems: 10_000,
+  maxValidationUsers: 5_000,
+};
+
+/** What fitting chose, and why (stored with the model version). */
+export interface ItemTermChoice {
+  /** The chosen term, or null: the autoencoder alone validated best, or no term could be fitted. */
+  info: ItemTermInfo | null;
+  /** Why there is no term, when there is none. */
+  skipped?: 'catalogue too large' | 'no validation users' | 'not better on validation';
+  /** Validation NDCG@k of the autoencoder alone and with the chosen term. */
+  validation: { k: number; autoencoder: number; withTerm: number } | null;
+  seconds: number;
+}
+
+/**
+ * Fits EDLAE on the training rows for each λ, keeps each one's top weights, and picks λ and α by
+ * the validation users' NDCG@k of the autoencoder's scores plus α x the term (the autoencoder's
+ * scores are computed once). The test users are never seen. α = 0 (no term) competes too.
+ */
+export function fitItemTerm(train: CsrMatrix, validation: ValidationSet | undefined, model: DaeModel, k: number, options: ItemTermOptions = DEFAULT_ITEM_TERM_OPTIONS): { term: ItemTerm | null; choice: ItemTermChoice } {
+  const started = performance.now();
+  const done = (term: ItemTerm | null, choice: Omit<ItemTermChoice, 'seconds'>) => ({ term, choice: { ...choice, seconds: +((performance.now() - started) / 1000).toFixed(3) } });
+  if (train.cols > options.maxItems) return done(null, { info: null, skipped: 'catalogue too large', validation: null });
+  const set = validation && validationSubset(validation, options.maxValidationUsers);
+  if (!set || set.input.rows === 0) return done(null, { info: null, skipped: 'no validation users', validation: null });
+
+  const items = train.cols;
+  const metric: MetricSpec = { name: `ndcg@${k}`, kind: 'ndcg', k };
+  const base = model.withItemTerm(null);
+  const daeScores = base.scores(set.input);
+  base.dispose();
+  const histories = Array.from({ length: set.input.rows }, (_, r) => set.input.indices.subarray(set.input.indptr[r], set.input.indptr[r + 1]));
+  const score = (term: ItemTerm | null) =>
+    evaluateRanking(
+      (_rows, start, end) => {
+        const block = daeScores.slice(start * items, end * items);
+        term?.addTo(block, histories.slice(start, end), 'users');
+        return block;
+      },
+      set.input,
+      set.heldOut,
+      [metric],
+    )[metric.name];
+
+  const autoencoder = score(null);
+  let best: { value: number; term: ItemTerm | null } = { value: autoencoder, term: null };
+  for (const edlae of Edlae.fitPath(train, options.lambdas.map((lambda) => ({ lambda, dropout: options.dropout })))) {
+    const kept = edlae.topK(options.topK).weights;
+    for (const alpha of options.alphas) {
+      const term = new ItemTerm({ ...kept, values: kept.values.map((v) => alpha * v) }, { lambda: edlae.lambda, dropout: options.dropout, topK: options.topK, alpha });
+      const value = score(term);
+      if (value > best.value) best = { value, term };
+    }
+  }
+  const validationFigures = { k, autoencoder, withTerm: best.value };
+  if (!best.term) return done(null, { info: null, skipped: 'not better on validation', validation: validationFigures });
+  return done(best.term, { info: best.term.info, validation: validationFigures });
+}
+
+/** At most `max` validation users, evenly spaced over the set (deterministic). */
+function validationSubset(set: ValidationSet, max: number): ValidationSet {
+  if (set.input.rows <= max) return set;
+  const rows = Int32Array.from({ length: max }, (_, n) => Math.floor((n * set.input.rows) / max));
+  return { input: selectRows(set.input, rows), heldOut: selectRows(set.heldOut, rows) };
+}
