@@ -15,7 +15,8 @@ export function reconstructionLoss(model: DaeModel, rows: CsrMatrix): Float32Arr
   for (let start = 0; start < rows.rows; start += ANOMALY_CHUNK_ROWS) {
     const end = Math.min(rows.rows, start + ANOMALY_CHUNK_ROWS);
     const block = sliceRows(rows, start, end);
-    const scores = model.scores(block);
+    // the autoencoder's own reconstruction: the item term would smooth over what makes a history odd
+    const scores = model.scores(block, undefined, 'users', false);
     for (let r = 0; r < end - start; r++) {
       out[start + r] = historyLoss(scores.subarray(r * items, (r + 1) * items), block.indices.subarray(block.indptr[r], block.indptr[r + 1]));
     }

@@ -212,8 +212,11 @@ export class DaeModel {
     return this.quantised;
   }
 
-  /** encode then decode without leaving the tensor world between them (`layout` as decode's), the item term added. */
-  scores(rows: CsrMatrix, into?: Float32Array, layout: ScoreLayout = 'users'): Float32Array {
+  /**
+   * encode then decode without leaving the tensor world between them (`layout` as decode's), the
+   * item term added unless `withItemTerm` is false (the autoencoder's reconstruction alone).
+   */
+  scores(rows: CsrMatrix, into?: Float32Array, layout: ScoreLayout = 'users', withItemTerm = true): Float32Array {
     this.checkCols(rows);
     const out = this.rowsOf(
       rows.rows,
@@ -222,7 +225,7 @@ export class DaeModel {
       into,
       layout === 'items' ? 'keep' : 'transpose',
     );
-    if (this.itemTerm) this.itemTerm.addTo(out, historiesOf({ rows }, 0, rows.rows)!, layout);
+    if (this.itemTerm && withItemTerm) this.itemTerm.addTo(out, historiesOf({ rows }, 0, rows.rows)!, layout);
     return out;
   }
 

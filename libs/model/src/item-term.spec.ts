@@ -108,6 +108,12 @@ describe('DaeModel with an item term', () => {
     expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(full.map((r) => [Array.from(r.items), Array.from(r.scores)]));
   });
 
+  it("reconstructs a history without the term when asked: the anomaly score's scores", () => {
+    const rows = rowsFromItemLists(config.items, [[1, 2, 3], [40, 41]]);
+    expect(Array.from(model.scores(rows, undefined, 'users', false))).toEqual(Array.from(plain.scores(rows)));
+    expect(Array.from(model.scores(rows))).not.toEqual(Array.from(plain.scores(rows)));
+  });
+
   it("scores chosen items with a decode's bits, term included", () => {
     const embeddings = Float32Array.from({ length: 3 * dim }, () => rng.next() - 0.5);
     const given = histories(3);

@@ -42,7 +42,7 @@ export class AnomaliesService {
     let hit = users.get(userId);
     if (!hit || hit.newest !== newest || hit.items !== known.length) {
       // the decode runs on a scoring thread (and may be refused as OVERLOADED), never on this one
-      const score = historyLoss(await live.scoring.foldIn(known), known);
+      const score = historyLoss(await live.scoring.reconstruct(known), known);
       hit = { newest, items: known.length, score, percentile: await this.anomalies.percentileOf(live.version, score) };
     }
     // least recently asked goes first

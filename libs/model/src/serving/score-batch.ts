@@ -25,7 +25,7 @@ export type ScoredRow = Float32Array | RankedItems;
 /** Inputs of one kind as one product takes them: embeddings in one row-major block. */
 export type ScoringBatch =
   | { kind: 'decode'; embeddings: Float32Array; rows: number; histories: (readonly number[] | null)[] }
-  | { kind: 'foldIn'; itemLists: (readonly number[])[] }
+  | { kind: 'foldIn' | 'reconstruct'; itemLists: (readonly number[])[] }
   | { kind: 'similar'; indices: number[] }
   | { kind: 'itemScores'; embeddings: Float32Array; itemLists: (readonly number[])[]; histories: (readonly number[] | null)[] };
 
@@ -39,7 +39,7 @@ export function batchOf(kind: ScoringKind, inputs: readonly ScoringInput[]): Sco
     const chosen = inputs as ChosenItems[];
     return { kind, embeddings: oneBlock(chosen.map((c) => c.embedding)), itemLists: chosen.map((c) => c.items), histories: chosen.map((c) => c.history) };
   }
-  return kind === 'foldIn' ? { kind, itemLists: inputs as number[][] } : { kind, indices: inputs as number[] };
+  return kind === 'foldIn' || kind === 'reconstruct' ? { kind, itemLists: inputs as number[][] } : { kind, indices: inputs as number[] };
 }
 
 /**
@@ -60,8 +60,8 @@ export function scoreBatch(model: DaeModel, batch: ScoringBatch, rankings: reado
   const scores =
     batch.kind === 'decode'
       ? model.decode(batch.embeddings, batch.rows, scratchFor(batch.rows * items), 'users', batch.histories)
-      : batch.kind === 'foldIn'
-        ? model.scores(rowsFromItemLists(items, batch.itemLists), scratchFor(batch.itemLists.length * items))
+      : 'itemLists' in batch
+        ? model.scores(rowsFromItemLists(items, batch.itemLists), scratchFor(batch.itemLists.length * items), 'users', batch.kind === 'foldIn')
         : model.itemCosines(batch.indices);
   return rankings.map((rank, r) => {
     const row = scores.subarray(r * items, (r + 1) * items);

@@ -122,6 +122,11 @@ export class ScoringPool {
     return this.enqueue('itemScores', { embedding, items, history }, undefined) as Promise<Float32Array>;
   }
 
+  /** The autoencoder's reconstruction of an ad hoc history (no item term): what the anomaly score reads. */
+  reconstruct(items: readonly number[]): Promise<Float32Array> {
+    return this.enqueue('reconstruct', items, undefined) as Promise<Float32Array>;
+  }
+
   /** The cosine of one item's vector with every item's. */
   similar(itemIndex: number): Promise<Float32Array>;
   similar(itemIndex: number, ranking: Ranking): Promise<RankedItems>;

@@ -5,7 +5,7 @@ import { Ranking, ScoredRow, ScoringBatch } from './score-batch';
  * What a scoring thread computes: item scores of embeddings or of item lists (fold-in), item-item
  * cosines, or the scores of a few chosen items of embeddings.
  */
-export type ScoringKind = 'decode' | 'foldIn' | 'similar' | 'itemScores';
+export type ScoringKind = 'decode' | 'foldIn' | 'reconstruct' | 'similar' | 'itemScores';
 
 export interface ScoringWorkerData {
   /** The serialised model, shared by every thread (each builds its own tensors from it). */
