@@ -10,7 +10,8 @@
  * Users are published as the training job does: embeddings plus their precomputed top items; and
  * items too: vectors plus the nearest items of the --similar-items most popular (default 20,000).
  * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100 --similar-items 20000
- *   --rounds 3 --scoring-threads N --redis-db 12 --queries recommendations,similar_items --setup-only | --reuse | --keys]
+ *   --rounds 3 --scoring-threads N --redis-db 12 --queries recommendations,similar_items --setup-only | --reuse | --keys | --item-term]
+ * --item-term: the model carries an item term of the served shape (200 weights per item, random).
  * --keys: the trivial query and `recommendations` with a serve-scoped key against PUBLIC_SCOPES=serve
  * open, alternated in --rounds (at least 5) rounds on one API; then the same with the rate limit on.
  */
@@ -22,7 +23,7 @@ import { ApiKeyAdmin } from '@app/api-keys';
 import { ApiKeyRepository, createDataSource, migrate, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { importSynthetic } from '@app/ingest';
-import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, initBackend, initParams, serializeModel, buildInteractionMatrix, ScoringPool } from '@app/model';
+import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, DEFAULT_ITEM_TERM_OPTIONS, initBackend, initParams, ItemTerm, serializeModel, buildInteractionMatrix, ScoringPool } from '@app/model';
 import { createRng } from '@app/random';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { publishItems, SIMILAR_ITEMS_DEPTH } from '../apps/jobs/src/training/publish-items';
@@ -33,7 +34,7 @@ import { emit, freshDatabase, startApi } from './lib/api-process';
 const VERSION = 1;
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'similar-items', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds', 'keys']);
+  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'similar-items', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds', 'keys', 'item-term']);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
   const perUser = Number(flags['per-user'] ?? 20);
@@ -57,7 +58,7 @@ runCli(async (args) => {
     url = await freshDatabase(database);
     const imported = await importSynthetic({ url }, data);
     emit({ bench: 'serve_setup', users, items, interactions: imported.rows, backend: backend.backend });
-    await publishModel(url, redisUrl, data, cachedTop, similarItems);
+    await publishModel(url, redisUrl, data, cachedTop, similarItems, flags['item-term'] === 'true');
   } else {
     // data published by an older checkout: bring its schema up to this one's (idempotent)
     await migrate(url);
@@ -286,12 +287,27 @@ async function countPopularity(url: string): Promise<void> {
   }
 }
 
+/** An item term of the served size (topK weights per item) with random targets and weights: its cost is its shape's. */
+function randomItemTerm(items: number, topK: number): ItemTerm {
+  const rng = createRng(3);
+  const perRow = Math.min(topK, items);
+  const indptr = Int32Array.from({ length: items + 1 }, (_, i) => i * perRow);
+  const indices = new Int32Array(items * perRow);
+  for (let i = 0; i < items; i++) {
+    const row = new Set<number>();
+    while (row.size < perRow) row.add(Math.floor(rng.next() * items));
+    indices.set(Int32Array.from(row).sort(), i * perRow);
+  }
+  const values = Float32Array.from({ length: indices.length }, () => (rng.next() - 0.5) * 0.01);
+  return new ItemTerm({ rows: items, cols: items, indptr, indices, values }, { lambda: 100, dropout: 0.5, topK, alpha: 1 });
+}
+
 /** An active model version as a training job would leave it: blob in Postgres, embeddings in Redis, pointer set. */
-async function publishModel(url: string, redisUrl: string, data: ReturnType<typeof generateSynthetic>, cachedTop: number, similarItems: number): Promise<void> {
+async function publishModel(url: string, redisUrl: string, data: ReturnType<typeof generateSynthetic>, cachedTop: number, similarItems: number, itemTerm: boolean): Promise<void> {
   const itemIds = Array.from({ length: data.items }, (_, i) => syntheticItemId(i));
   const userIds = Array.from({ length: data.users }, (_, u) => syntheticUserId(u));
   const config: DaeConfig = { ...DEFAULT_DAE_CONFIG, items: data.items };
-  const model = new DaeModel(config, initParams(config, 1));
+  const model = new DaeModel(config, initParams(config, 1), itemTerm ? randomItemTerm(data.items, DEFAULT_ITEM_TERM_OPTIONS.topK) : null);
   const blob = serializeModel(model, { itemIds });
   const pg = new Client({ connectionString: url });
   await pg.connect();
