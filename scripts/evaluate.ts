@@ -29,6 +29,7 @@ import {
   STRONG_METRICS,
   strongGeneralizationSplit,
   trainModel,
+  TUNED_ITEM_TERM_SPACE,
   TrainDaeOptions,
   ValidationSet,
   tuneDae,
@@ -164,7 +165,8 @@ async function main(args: string[]): Promise<unknown> {
       ...train,
       ...(tuned && trainSettings(tuned.settings)),
       seed,
-      itemTerm: itemTerm && {},
+      // a tuned run searches the term's dropout and λ more finely too
+      itemTerm: itemTerm && (tuned ? TUNED_ITEM_TERM_SPACE : {}),
       validation: s.validation ? { input: s.validation.input, heldOut: s.validation.heldOut } : undefined,
       onEpoch: (e) => progress(`seed ${seed} ${e.phase ?? 'epoch'} ${e.epoch}: loss ${e.loss.toFixed(2)} ndcg ${e.ndcg?.toFixed(4) ?? '-'} ${e.seconds.toFixed(2)} s`),
     });

@@ -3,7 +3,7 @@ import { initBackend } from './backend';
 import { DEFAULT_DAE_CONFIG } from './dae-config';
 import { evaluateRanking } from './eval/metrics';
 import { strongGeneralizationSplit } from './eval/splits';
-import { DEFAULT_ITEM_TERM_OPTIONS } from './fit-item-term';
+import { DEFAULT_ITEM_TERM_OPTIONS, TUNED_ITEM_TERM_SPACE } from './fit-item-term';
 import { IdIndex, sliceRows } from './interaction-matrix';
 import { DEFAULT_TRAIN_OPTIONS } from './train-dae';
 import { trainModel } from './train-model';
@@ -47,6 +47,15 @@ describe(trainModel.name, () => {
       model.dispose();
       alone.dispose();
     }
+  });
+
+  it("searches a tuned training's wider space, which holds the default's: never worse on validation", async () => {
+    const plain = await trainModel(split.train, config, { ...options, itemTerm: {} });
+    const tuned = await trainModel(split.train, config, { ...options, itemTerm: TUNED_ITEM_TERM_SPACE });
+    expect(TUNED_ITEM_TERM_SPACE.dropouts).toContain(tuned.itemTerm!.info!.dropout);
+    expect(TUNED_ITEM_TERM_SPACE.lambdas).toEqual(expect.arrayContaining([...DEFAULT_ITEM_TERM_OPTIONS.lambdas]));
+    expect(tuned.itemTerm!.validation!.withTerm).toBeGreaterThanOrEqual(plain.itemTerm!.validation!.withTerm);
+    [plain, tuned].forEach((r) => r.model.dispose());
   });
 
   it('serves the autoencoder alone when asked, above the catalogue limit, or without validation users', async () => {

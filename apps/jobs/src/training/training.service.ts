@@ -29,6 +29,7 @@ import {
   ScoringPool,
   serializeModel,
   trainModel,
+  TUNED_ITEM_TERM_SPACE,
   TrainDaeOptions,
   trainSettings,
   TuneResult,
@@ -167,7 +168,8 @@ export class TrainingService {
       const result = await timed('train', () =>
         trainModel(split.train, config, {
           ...options,
-          itemTerm: request.itemTerm !== false && { maxItems: this.env.ITEM_TERM_MAX_ITEMS },
+          // a tuned retrain searches the term's dropout and λ more finely too
+          itemTerm: request.itemTerm !== false && { maxItems: this.env.ITEM_TERM_MAX_ITEMS, ...(tuneBudget && TUNED_ITEM_TERM_SPACE) },
           validation: split.earlyStopping,
           onEpoch: async (e) => {
             lossCurve.push({ epoch: e.epoch, loss: e.loss, ndcg: e.ndcg, seconds: e.seconds });
