@@ -6,8 +6,12 @@ import { ExportWriter } from '../export-writer';
 import { NPY_HEADER_BYTES } from '../npy';
 import { npyWriter } from './npy.writer';
 
-/** Vector bytes per Parquet row group: about what the writer holds in memory, whatever the row count. */
-export const ROW_GROUP_BYTES = 32 * 2 ** 20;
+/**
+ * Vector bytes per Parquet row group, at most (whole chunks, at least one): DuckDB holds a row group
+ * several times over while it encodes it, so this sets the writer's memory, whatever the row count.
+ * At dim 600: 2,048 rows, 4.9 MB (bench:export, docs/scaling.md).
+ */
+export const ROW_GROUP_BYTES = 8 * 2 ** 20;
 /** Rows DuckDB asks a table function for at a time (its vector size). */
 const CHUNK_ROWS = 2048;
 
@@ -52,7 +56,7 @@ interface Shape {
 async function npyToParquet(source: string, path: string, shape: Shape): Promise<void> {
   // loaded here, not at import: the API imports this library for the format names and never writes Parquet
   const duckdb = await import('@duckdb/node-api');
-  const instance = await duckdb.DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '512MB', temp_directory: source });
+  const instance = await duckdb.DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '128MB', temp_directory: source });
   const connection = await instance.connect();
   const reader = new NpyRowReader(source, shape);
   try {
