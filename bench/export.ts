@@ -1,8 +1,8 @@
 /**
- * Exporting 100,000 user embeddings of dimension 200 from Redis to NPY with the worker's export
- * code: vectors/s, MB/s and the peak RSS growth while it runs (the export streams; it must not hold
- * every vector). Redis db 12, files under bench/results/.
- * npm run bench:export [-- --users 100000 --dim 200 --format npy|ndjson]
+ * Exporting 100,000 user embeddings of dimension 600 (the default model's) from Redis with the
+ * worker's export code: vectors/s, MB/s and the peak RSS growth while it runs (the export streams;
+ * it must not hold every vector). Redis db 12, files under bench/results/.
+ * npm run bench:export [-- --users 100000 --dim 600 --format npy|ndjson|parquet]
  */
 import { spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
@@ -11,16 +11,16 @@ import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { EnvVars } from '@app/config';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import type { ExportManifest } from '@app/export';
+import { ExportFormat, exportWriterOf, type ExportManifest } from '@app/export';
 import { createRng } from '@app/random';
 import { ExportService } from '../apps/jobs/src/export/export.service';
-import { parseFlags, runCli } from '../scripts/cli';
+import { parseFlags, runCli, UsageError } from '../scripts/cli';
 import { emit } from './lib/api-process';
 
 const VERSION = 777;
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
-async function exportInChild(format: 'npy' | 'ndjson', dir: string): Promise<void> {
+async function exportInChild(format: ExportFormat, dir: string): Promise<void> {
   Logger.overrideLogger(false); // stdout carries the result
   const redis = new Redis('redis://127.0.0.1:6379/12');
   const sut = new ExportService(new EmbeddingStoreRepository(redis), Object.assign(new EnvVars(), { EXPORT_DIR: dir }));
@@ -36,12 +36,13 @@ async function exportInChild(format: 'npy' | 'ndjson', dir: string): Promise<voi
   process.stdout.write(JSON.stringify({ manifest, seconds, peakGrowth: Math.max(peak, rssMb()) - before }));
 }
 
-if (process.argv[2] === '--child') void exportInChild(process.argv[3] as 'npy' | 'ndjson', process.argv[4]);
+if (process.argv[2] === '--child') void exportInChild(process.argv[3] as ExportFormat, process.argv[4]);
 else runCli(async (args) => {
   const flags = parseFlags(args, ['users', 'dim', 'format']);
   const users = Number(flags.users ?? 100_000);
-  const dim = Number(flags.dim ?? 200);
-  const format = (flags.format ?? 'npy') as 'npy' | 'ndjson';
+  const dim = Number(flags.dim ?? 600);
+  const format = (flags.format ?? ExportFormat.NPY) as ExportFormat;
+  if (!exportWriterOf(format)) throw new UsageError(`--format: one of ${Object.values(ExportFormat).join(', ')}`);
   const redis = new Redis('redis://127.0.0.1:6379/12');
   const store = new EmbeddingStoreRepository(redis);
   const dir = join(__dirname, 'results', 'exports');

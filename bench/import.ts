@@ -2,7 +2,8 @@
  * Import speed: the real import path (COPY into staging, merge into the indexed schema, one
  * transaction) on a synthetic csv of 1,000,000 rows in a fresh database, against a bare
  * `psql \copy` of the same file into an unindexed table. Prints one JSON line per measurement and
- * their ratio. The csv is generated once under bench/results/ (gitignored) and reused.
+ * their ratio; then the worker's popularity recount over the imported rows, first and again (the
+ * scheduled case: nothing changed). The csv is generated once under bench/results/ (gitignored) and reused.
  * npm run bench:import [-- --rows 1000000 --reimport]
  */
 import { spawn } from 'node:child_process';
@@ -11,7 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { getEnv } from '@app/config';
-import { migrate } from '@app/database';
+import { CatalogueRepository, createDataSource, migrate } from '@app/database';
 import { importInteractionFile, writeSyntheticCsv } from '@app/ingest';
 import { generateSynthetic } from '@app/synthetic';
 import { parseFlags, runCli, UsageError } from '../scripts/cli';
@@ -47,6 +48,8 @@ runCli(async (args) => {
     print({ bench: 'reimport', ...rate(again.rows, again.seconds), inserted: again.inserted, phases: again.phases });
   }
 
+  await recountPopularity(url, rows);
+
   await checkpoint(url);
   const psqlSeconds = await psqlCopy(url, file);
   print({ bench: 'psql_copy', ...rate(rows, psqlSeconds) });
@@ -63,6 +66,21 @@ runCli(async (args) => {
   });
   return undefined;
 });
+
+/** The scheduled job's recount (one grouped count, changed counts written), timed on the imported rows. */
+async function recountPopularity(url: string, rows: number): Promise<void> {
+  const ds = await createDataSource(url).initialize();
+  try {
+    const catalogue = new CatalogueRepository(ds);
+    for (const run of ['first', 'unchanged']) {
+      const started = performance.now();
+      const counted = await catalogue.recountPopularity();
+      print({ bench: 'popularity_recount', run, interactions: rows, ...counted, seconds: round((performance.now() - started) / 1000, 2) });
+    }
+  } finally {
+    await ds.destroy();
+  }
+}
 
 async function syntheticCsv(rows: number): Promise<string> {
   mkdirSync(RESULTS_DIR, { recursive: true });

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { mapKey } from '@app/embedding-store';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { gql } from '@app/testing';
@@ -35,7 +37,7 @@ describe('embeddings for other services (e2e)', () => {
   });
   afterAll(() => stack.close());
 
-  async function exported(kind: 'USER' | 'ITEM', format: 'NPY' | 'NDJSON') {
+  async function exported(kind: 'USER' | 'ITEM', format: 'NPY' | 'NDJSON' | 'PARQUET') {
     const first = (await gql(api, EXPORT, { kind, format }, admin)).data!.exportEmbeddings;
     const second = (await gql(api, EXPORT, { kind, format }, admin)).data!.exportEmbeddings;
     expect(second.id).toBe(first.id); // deduplicated while queued or running
@@ -102,6 +104,25 @@ print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "ids": ids, "ro
     fromApi.vectors.forEach((v, r) => expect(lines[r].vector).toEqual(v.vector));
     const placed = (await gql(api, MAP, { kind: 'ITEM', ids: lines.map((l) => l.id) })).data!.embeddingMap.points;
     placed.forEach((p: { coordinates: number[] }, r: number) => expect(lines[r].map).toEqual(p.coordinates));
+  });
+
+  it('exports user embeddings as Parquet that another reader (hyparquet) reads, equal to what GraphQL returns', async () => {
+    const job = await exported('USER', 'PARQUET');
+    expect(job.count).toBe(300);
+    expect(job.files.map((f: { name: string }) => f.name)).toEqual(['vectors.parquet']);
+    const path = await download(job.files[0].url);
+    expect(createHash('sha256').update(await readFile(path)).digest('hex')).toBe(job.files[0].sha256);
+    // the writer is DuckDB's; hyparquet is a separate implementation of the format
+    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(path) })) as Array<{ id: string; vector: number[]; map: number[] }>;
+    expect(rows).toHaveLength(300);
+    const fromApi = await graphqlVectors('USER', rows.map((r) => r.id));
+    expect(fromApi.missing).toEqual([]);
+    fromApi.vectors.forEach((v, r) => {
+      expect(v.id).toBe(rows[r].id);
+      expect(rows[r].vector).toEqual(v.vector); // float32 values, exactly
+    });
+    const placed = (await gql(api, MAP, { kind: 'USER', ids: rows.map((r) => r.id) })).data!.embeddingMap.points;
+    placed.forEach((p: { coordinates: number[] }, r: number) => p.coordinates.forEach((x, j) => expect(rows[r].map[j]).toBeCloseTo(x, 5)));
   });
 
   /** The map's coordinates against numpy's eigh of the vectors' covariance, equal up to each axis' sign. */

@@ -14,7 +14,7 @@ import { EmbeddingsModule } from './embeddings/embeddings.module';
 import { ExportsModule } from './exports/exports.module';
 import { COMPILE_AFTER_RUNS, mutationsUncompiled } from './graphql/compiled-queries';
 import { documentValidationRules, MAX_QUERY_DEPTH, MAX_TOKENS } from './graphql/document-limits';
-import { withPlainFieldReads } from './graphql/plain-field-reads';
+import { PlainFieldReads } from './graphql/plain-field-reads';
 import { formatGraphqlErrors } from './errors/format-graphql-errors';
 import { GraphqlExceptionFilter } from './errors/graphql-exception.filter';
 import { InteractionsModule } from './interactions/interactions.module';
@@ -29,6 +29,9 @@ import { InputValidationPipe } from './validation/input-validation.pipe';
 
 /** The committed schema: regenerated when the app boots outside production, so a change shows in the diff. */
 export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
+
+const buildSchemaOptions = { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] };
+const plainFieldReads = new PlainFieldReads(buildSchemaOptions);
 
 @Module({
   imports: [
@@ -50,9 +53,10 @@ export const SCHEMA_FILE = join(__dirname, '..', '..', '..', 'schema.gql');
       graphql: { parseOptions: { maxTokens: MAX_TOKENS } },
       jit: COMPILE_AFTER_RUNS,
       hooks: { preExecution: mutationsUncompiled },
-      transformSchema: (schema) => withScopeNotes(withPlainFieldReads(schema)),
+      transformResolvers: plainFieldReads.noteResolvers,
+      transformSchema: (schema) => withScopeNotes(plainFieldReads.apply(schema)),
       transformAutoSchemaFile: true,
-      buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
+      buildSchemaOptions,
       context: (req: FastifyRequest, reply: FastifyReply) => ({ req, reply }),
       errorFormatter: formatGraphqlErrors,
       // field resolvers (user.interactions) get the same error mapping and guards as root fields

@@ -1,2 +1,4 @@
 export * from './npy';
 export * from './export-manifest';
+export * from './export-writer';
+export * from './export-formats';

@@ -1,3 +1,5 @@
+import type { ExportFormat } from '@app/export';
+
 /** Queue and job names live here so the producer (api) and the consumer (jobs) cannot drift. */
 export enum QueueName {
   Training = 'training',
@@ -41,7 +43,7 @@ export interface TrainingConfig {
 export interface JobPayloads {
   [JobName.TrainModel]: { config: TrainingConfig; force: boolean; requestedAt: string };
   [JobName.ScheduledRetrain]: JobPayloads[JobName.TrainModel];
-  [JobName.ExportEmbeddings]: { kind: 'user' | 'item'; format: 'npy' | 'ndjson'; version: number };
+  [JobName.ExportEmbeddings]: { kind: 'user' | 'item'; format: ExportFormat; version: number };
   [JobName.RecountPopularity]: { requestedAt: string };
 }
 

@@ -3,3 +3,4 @@ export * from './postgres';
 export * from './redis';
 export * from './redis-server';
 export * from './tcp-proxy';
+export * from './relies-on';

@@ -6,13 +6,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EnvVars } from '@app/config';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { exportDirName, ExportManifest, MANIFEST_FILE } from '@app/export';
+import { exportDirName, ExportFormat, ExportManifest, MANIFEST_FILE } from '@app/export';
 import { exportDeduplicationId, ExportProgress, JobName, JobPayloads, QueueName } from '@app/queue';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { EmbeddingKind } from '../embeddings/models/embedding-batch.model';
 import { JobState, jobStateOf } from '../jobs/job-state';
 import { exportFilePath } from './export-file-path';
-import { ExportFormat, ExportJobModel } from './models/export-job.model';
+import { ExportJobModel } from './models/export-job.model';
 
 type Payload = JobPayloads[JobName.ExportEmbeddings];
 /** BullMQ's job ids: anything else (a "../", an encoded slash) names no export and never reaches the file system. */
@@ -31,7 +31,7 @@ export class ExportsService {
     const v = version ?? (await this.store.activeVersion());
     if (v === null) throw new ApiError(ApiErrorCode.NotFound, 'No model has been trained yet');
     if (!(await this.store.readMeta(v))) throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no embeddings (never published, or retired)`);
-    const payload: Payload = { kind: kind === EmbeddingKind.USER ? 'user' : 'item', format: format === ExportFormat.NPY ? 'npy' : 'ndjson', version: v };
+    const payload: Payload = { kind: kind === EmbeddingKind.USER ? 'user' : 'item', format, version: v };
     const job = await this.queue.add(JobName.ExportEmbeddings, payload, { deduplication: { id: exportDeduplicationId(payload) } });
     return this.describe(job);
   }

@@ -1,7 +1,7 @@
 import { ArgsType, Field } from '@nestjs/graphql';
+import { ExportFormat } from '@app/export';
 import { EmbeddingKind } from '../../embeddings/models/embedding-batch.model';
 import { OptionalVersionArgs } from '../../validation/version.args';
-import { ExportFormat } from '../models/export-job.model';
 
 @ArgsType()
 export class ExportEmbeddingsArgs extends OptionalVersionArgs {

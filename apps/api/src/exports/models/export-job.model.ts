@@ -1,14 +1,12 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { EXPORT_WRITERS, ExportFormat } from '@app/export';
 import { JobState } from '../../jobs/job-state';
 
-// keys equal values: GraphQL shows the keys
-export enum ExportFormat {
-  NPY = 'NPY',
-  NDJSON = 'NDJSON',
-}
+// each format described by its writer: a new format documents itself
 registerEnumType(ExportFormat, {
   name: 'ExportFormat',
-  description: 'NPY: vectors.npy (float32, rows x dim) + ids.txt in the same order; NDJSON: {"id", "vector"} per line.',
+  description: 'The files an export writes, listed with their sha256 in the job once it completes.',
+  valuesMap: Object.fromEntries(Object.entries(ExportFormat).map(([key, format]) => [key, { description: EXPORT_WRITERS[format].description }])),
 });
 
 @ObjectType()
