@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { parquetReadObjects } from 'hyparquet';
 import { mapKey } from '@app/embedding-store';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
-import { gql } from '@app/testing';
+import { fileBytes, gql } from '@app/testing';
 import { TestStack } from './test-stack';
 import { admin } from './test-env';
 import { trainToCompletion } from './train-through-api';
+
 // Debian's numpy, as a data scientist's notebook would load the file (not the writer's own code)
 const PYTHON = '/usr/bin/python3';
 const EXPORT = `mutation E($kind: EmbeddingKind!, $format: ExportFormat!) { exportEmbeddings(kind: $kind, format: $format) { id state } }`;
@@ -113,7 +114,7 @@ print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "ids": ids, "ro
     const path = await download(job.files[0].url);
     expect(createHash('sha256').update(await readFile(path)).digest('hex')).toBe(job.files[0].sha256);
     // the writer is DuckDB's; hyparquet is a separate implementation of the format
-    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(path) })) as Array<{ id: string; vector: number[]; map: number[] }>;
+    const rows = (await parquetReadObjects({ file: await fileBytes(path) })) as Array<{ id: string; vector: number[]; map: number[] }>;
     expect(rows).toHaveLength(300);
     const fromApi = await graphqlVectors('USER', rows.map((r) => r.id));
     expect(fromApi.missing).toEqual([]);

@@ -4,3 +4,4 @@ export * from './redis';
 export * from './redis-server';
 export * from './tcp-proxy';
 export * from './relies-on';
+export * from './file-bytes';

@@ -1,13 +1,15 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { fileBytes } from '@app/testing';
+import { parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { EmbeddingMap, projectOnMap } from '@app/model';
 import { createRng } from '@app/random';
 import { EXPORT_WRITERS, ExportFormat } from '../export-formats';
 import { ExportRows, StoredVector } from '../export-writer';
 import { NPY_HEADER_BYTES } from '../npy';
 import { parquetWriter } from './parquet.writer';
+
 
 const DIM = 6;
 const rng = createRng(7);
@@ -79,7 +81,7 @@ describe('export writers', () => {
     const written = await parquetWriter(2_048 * DIM * 4).write(dir, rows());
     expect(written).toEqual({ count: 5_000, files: ['vectors.parquet'] });
     expect(await readdir(dir)).toEqual(['vectors.parquet']); // the scratch NPY files are gone
-    const file = await asyncBufferFromFile(join(dir, 'vectors.parquet'));
+    const file = await fileBytes(join(dir, 'vectors.parquet'));
     const metadata = await parquetMetadataAsync(file);
     expect(metadata.row_groups.map((g) => Number(g.num_rows))).toEqual([2_048, 2_048, 904]);
     const columns = parquetSchema(metadata).children;
@@ -99,13 +101,13 @@ describe('export writers', () => {
 
   it('Parquet: no map column for a version without a map, and an empty export is a valid empty file', async () => {
     await parquetWriter().write(dir, rows({ map: null, batches: batchesOf(vectors.slice(0, 3), 2) }));
-    const file = await asyncBufferFromFile(join(dir, 'vectors.parquet'));
+    const file = await fileBytes(join(dir, 'vectors.parquet'));
     expect(await parquetReadObjects({ file })).toEqual(vectors.slice(0, 3).map((v) => ({ id: v.id, vector: values(v) })));
 
     const empty = await mkdtemp(join(tmpdir(), 'recoder-export-writer-'));
     try {
       expect(await parquetWriter().write(empty, rows({ batches: batchesOf([], 1) }))).toEqual({ count: 0, files: ['vectors.parquet'] });
-      expect(await parquetReadObjects({ file: await asyncBufferFromFile(join(empty, 'vectors.parquet')) })).toEqual([]);
+      expect(await parquetReadObjects({ file: await fileBytes(join(empty, 'vectors.parquet')) })).toEqual([]);
     } finally {
       await rm(empty, { recursive: true, force: true });
     }
