@@ -29,7 +29,7 @@ async function exportInChild(format: ExportFormat, dir: string): Promise<void> {
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 10);
   const started = performance.now();
-  const manifest = await sut.run('bench', { kind: 'user', format, version: VERSION }, async () => undefined);
+  const manifest = await sut.run('bench', { kind: 'user', format, version: VERSION }, () => Promise.resolve());
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   redis.disconnect();
@@ -61,8 +61,8 @@ else runCli(async (args) => {
     // the export runs in a fresh process, so its RSS shows what the export itself holds
     const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--child', format, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     if (child.status !== 0) throw new Error('export child failed');
-    const { manifest, seconds, peakGrowth } = JSON.parse(child.stdout.toString());
-    const bytes = (manifest as ExportManifest).files.reduce((n, f) => n + f.bytes, 0);
+    const { manifest, seconds, peakGrowth } = JSON.parse(child.stdout.toString()) as { manifest: ExportManifest; seconds: number; peakGrowth: number };
+    const bytes = manifest.files.reduce((n, f) => n + f.bytes, 0);
     emit({
       bench: 'export',
       format,

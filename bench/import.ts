@@ -128,7 +128,7 @@ async function psqlCopy(url: string, file: string): Promise<number> {
   const started = process.hrtime.bigint();
   await run('psql', [...args, '-c', command]);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const copied = await withClient(url, (client) => client.query('SELECT count(*)::int AS n FROM t'));
+  const copied = await withClient(url, (client) => client.query<{ n: number }>('SELECT count(*)::int AS n FROM t'));
   process.stderr.write(`psql copied ${copied.rows[0].n} rows\n`);
   return seconds;
 }

@@ -189,7 +189,7 @@ async function load(url: string, body: Body, seconds: number, connections: numbe
   const options = {
     url,
     connections,
-    requests: [{ method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, setupRequest: (req: any) => ({ ...req, body: JSON.stringify(body()) }) }],
+    requests: [{ method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(body()) }) }],
   };
   if (warmUp) await autocannon({ ...options, duration: 2 });
   const r = await autocannon({ ...options, duration: seconds });
@@ -336,7 +336,10 @@ async function publishModel(url: string, redisUrl: string, data: ReturnType<type
   let depth: number | null;
   try {
     await publishUsers(store, VERSION, model, matrix, userIds, cachedTop, (done) => {
-      if (done - reported >= 20_000 || done === userIds.length) (reported = done), process.stderr.write(`published ${done} users\n`);
+      if (done - reported >= 20_000 || done === userIds.length) {
+        reported = done;
+        process.stderr.write(`published ${done} users\n`);
+      }
     }, pool);
     emit({ bench: 'serve_publish', users: userIds.length, cached_top_items: cachedTop, threads, seconds: +((performance.now() - started) / 1000).toFixed(1) });
     const itemsStarted = performance.now();

@@ -61,46 +61,54 @@ async function main(): Promise<void> {
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
 }
 
-type GraphqlReply = { data?: any; errors?: Array<{ message: string }> };
-type Graphql = (query: string, variables?: Record<string, unknown>) => Promise<GraphqlReply>;
+type GraphqlReply<T> = { data?: T | null; errors?: Array<{ message: string }> };
+/** T: the data the query asks for, as the schema (schema.gql) types it. */
+type Graphql = <T>(query: string, variables?: Record<string, unknown>) => Promise<GraphqlReply<T>>;
+
+interface TrainingJobReply {
+  state: string;
+  error: string | null;
+  progress: { phase: string; epoch: number | null; epochs: number | null; loss: number | null; ndcg: number | null } | null;
+}
 
 function graphqlClient(url: string, adminKey: string): Graphql {
-  return (query, variables = {}) =>
+  return <T>(query: string, variables: Record<string, unknown> = {}) =>
     fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
       body: JSON.stringify({ query, variables }),
-    }).then((r) => r.json() as Promise<GraphqlReply>);
+    }).then((r) => r.json() as Promise<GraphqlReply<T>>);
 }
 
 /** Retrains through the queue, as an admin would, showing progress; prints the active model. */
 async function trainAndReport(graphql: Graphql): Promise<void> {
-  const started = await graphql('mutation { retrain { id state } }');
+  const started = await graphql<{ retrain: { id: string } }>('mutation { retrain { id state } }');
   if (!started.data) throw new Error(`retrain failed: ${JSON.stringify(started.errors)}`);
   const id = started.data.retrain.id;
   say(`training job ${id} enqueued`);
   let last = '';
   for (;;) {
-    const { data } = await graphql('query J($id: ID!) { trainingJob(id: $id) { state error progress { phase epoch epochs loss ndcg } } }', { id });
+    const { data, errors } = await graphql<{ trainingJob: TrainingJobReply }>('query J($id: ID!) { trainingJob(id: $id) { state error progress { phase epoch epochs loss ndcg } } }', { id });
+    if (!data) throw new Error(`trainingJob failed: ${JSON.stringify(errors)}`);
     const job = data.trainingJob;
     const p = job.progress;
-    const line = p ? `${job.state} ${p.phase}${p.epoch ? ` epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(3)}${p.ndcg != null ? ` ndcg@100 ${p.ndcg.toFixed(4)}` : ''}` : ''}` : job.state;
+    const line = p ? `${job.state} ${p.phase}${p.epoch ? ` epoch ${p.epoch}/${p.epochs} loss ${p.loss?.toFixed(3)}${p.ndcg != null ? ` ndcg@100 ${p.ndcg.toFixed(4)}` : ''}` : ''}` : job.state;
     if (line !== last) say(line);
     last = line;
     if (job.state === 'COMPLETED') break;
     if (job.state === 'FAILED') throw new Error(`training failed: ${job.error}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  const model = await graphql('{ model { version status users items interactions backend metrics { ndcg100 recall20 recall50 heldOutUsers popularity { ndcg100 recall20 recall50 } } timings } }');
+  const model = await graphql<{ model: unknown }>('{ model { version status users items interactions backend metrics { ndcg100 recall20 recall50 heldOutUsers popularity { ndcg100 recall20 recall50 } } timings } }');
   say('active model (metrics on held-out users, left out of training and early stopping; popularity for comparison):');
-  process.stdout.write(`${JSON.stringify(model.data.model)}\n`);
+  process.stdout.write(`${JSON.stringify(model.data?.model)}\n`);
 }
 
 /** What product code would ask: recommendations for one user, and what it was based on. */
 async function showRecommendations(graphql: Graphql, userId: string): Promise<void> {
   // the API loads a new model on the switch message; give it a moment
   for (let i = 0; i < 50; i++) {
-    const res = await graphql('query R($u: ID!) { recommendations(userId: $u, limit: 5) { source modelVersion items { score item { id } } } }', { u: userId });
+    const res = await graphql<{ recommendations: { source: string } }>('query R($u: ID!) { recommendations(userId: $u, limit: 5) { source modelVersion items { score item { id } } } }', { u: userId });
     if (res.data?.recommendations.source !== 'POPULARITY' || i === 49) {
       say(`recommendations for user ${userId}:`);
       process.stdout.write(`${JSON.stringify(res.data)}\n`);
@@ -114,7 +122,7 @@ async function someUser(url: string): Promise<string> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query('SELECT external_id FROM users ORDER BY id LIMIT 1')).rows[0].external_id;
+    return (await client.query<{ external_id: string }>('SELECT external_id FROM users ORDER BY id LIMIT 1')).rows[0].external_id;
   } finally {
     await client.end();
   }
@@ -141,7 +149,7 @@ async function interactionCount(url: string): Promise<number> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query('SELECT count(*)::int AS n FROM interactions')).rows[0].n;
+    return (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM interactions')).rows[0].n;
   } finally {
     await client.end();
   }

@@ -67,7 +67,7 @@ async function main(args: string[]): Promise<unknown> {
         progress(`[${n + 1}/${runs.length}] ${run.dataset.name} ${run.protocol} ${run.model} (${elapsed(started)} so far)`);
         await evaluate([...args, '--out', out]);
       }
-      const result: EvaluateResult = JSON.parse(readFileSync(out, 'utf8'));
+      const result = JSON.parse(readFileSync(out, 'utf8')) as EvaluateResult;
       results.push(summarizeRun(run, result, perUser.get(`${run.dataset.name} ${run.protocol}`)));
       if (run.model === 'defaults') perUser.set(`${run.dataset.name} ${run.protocol}`, result.dae_per_user);
     }

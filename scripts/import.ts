@@ -85,7 +85,7 @@ function ttyProgress() {
   let last = 0;
   let shown = false;
   return {
-    update({ phase, rows, seconds }: ImportProgress): void {
+    update: ({ phase, rows, seconds }: ImportProgress): void => {
       const now = Date.now();
       if (phase === 'merging') {
         process.stderr.write(`\r\x1b[Kread ${rows.toLocaleString('en-US')} rows in ${seconds.toFixed(1)}s; merging into users, items, interactions...`);
@@ -98,7 +98,7 @@ function ttyProgress() {
       const rate = seconds > 0 ? Math.round(rows / seconds) : 0;
       process.stderr.write(`\r\x1b[Kread ${rows.toLocaleString('en-US')} rows, ${rate.toLocaleString('en-US')} rows/s`);
     },
-    done(): void {
+    done: (): void => {
       if (shown) process.stderr.write('\r\x1b[K');
     },
   };

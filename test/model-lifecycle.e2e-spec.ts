@@ -1,6 +1,6 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { ModelVersionRepository, TrainingLockRepository } from '@app/database';
@@ -57,7 +57,7 @@ describe('model lifecycle (e2e)', () => {
     expect(keys.length).toBeGreaterThan(USERS);
 
     // the processor run again for the same job id: what BullMQ does after a kill before it marked the job complete
-    const result = await jobs.get(TrainingService).run(await jobIdOf(version), QUICK, true, async () => undefined);
+    const result = await jobs.get(TrainingService).run(await jobIdOf(version), QUICK, true, () => Promise.resolve());
     expect(result).toMatchObject({ version, activated: true });
     expect(await statusOf(version)).toBe('ACTIVE');
     expect(await pointer()).toBe(version);
@@ -193,7 +193,7 @@ describe('model lifecycle (e2e)', () => {
     const processor = jobs.get(TrainModelProcessor);
     await processor.worker.pause(); // the manual retrain stays queued
     const manual = await startTraining(api, QUICK);
-    const tick = { name: JobName.ScheduledRetrain, data: { config: {}, force: false, requestedAt: 'schedule' } } as Job;
+    const tick = { name: JobName.ScheduledRetrain, data: { config: {}, force: false, requestedAt: 'schedule' } } as Parameters<TrainModelProcessor['process']>[0];
     expect(await processor.process(tick)).toEqual({ enqueued: manual });
     expect(await queue.getJobs(['waiting', 'delayed', 'active'])).toHaveLength(1);
   });

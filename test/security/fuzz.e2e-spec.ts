@@ -139,7 +139,7 @@ function jsonObjectPaths({ field }: RootField): (string | number)[][] {
     if (isListType(type)) return walk(type.ofType, [...path, 0]);
     const named = getNamedType(type);
     if (named.name === 'JSONObject') out.push(path);
-    else if ('getFields' in named) for (const f of Object.values(named.getFields())) walk(f.type as GraphQLInputType, [...path, f.name]);
+    else if ('getFields' in named) for (const f of Object.values(named.getFields())) walk(f.type, [...path, f.name]);
   };
   for (const arg of field.args) walk(arg.type, [arg.name]);
   return out;

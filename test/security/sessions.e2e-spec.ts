@@ -134,7 +134,7 @@ describe('sessions, signed links and downloads (attacks)', () => {
     const bad = [
       `${path}?expires=${query.get('expires')}&signature=${query.get('signature')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))}`,
       `${path}?expires=${Number(query.get('expires')) + 3600}&signature=${query.get('signature')}`,
-      `/exports/${EXPORT_ID}/manifest.json?${query}`, // another file under this file's signature
+      `/exports/${EXPORT_ID}/manifest.json?${query.toString()}`, // another file under this file's signature
       `${path}?signature=${query.get('signature')}`,
       expired,
     ];

@@ -113,8 +113,8 @@ export class EmbeddingStoreRepository {
           pipe.hset(key(version, block.ids[r]), ...fields);
         }
         const results = await pipe.exec();
-        const failed = results?.find(([err]) => err);
-        if (failed) throw failed[0];
+        const failed = results?.find(([err]) => err)?.[0];
+        if (failed) throw failed;
         done += end - start;
         onProgress?.(done);
       }

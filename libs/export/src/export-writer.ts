@@ -14,7 +14,7 @@ export interface ExportRows {
   map: EmbeddingMap | null;
   batches: AsyncIterable<StoredVector[]>;
   /** Told the rows written so far after each batch. */
-  progress(rows: number): Promise<void>;
+  progress: (rows: number) => Promise<void>;
 }
 
 /** One export format: writes every row into files of an empty directory, streaming. */

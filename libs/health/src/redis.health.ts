@@ -19,7 +19,7 @@ export class RedisHealthIndicator {
         this.redis.ping(),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), PING_TIMEOUT_MS).unref()),
       ]);
-      return pong === 'PONG' ? indicator.up() : indicator.down({ message: `unexpected reply ${pong}` });
+      return pong === 'PONG' ? indicator.up() : indicator.down({ message: `unexpected reply ${String(pong)}` });
     } catch (err) {
       return indicator.down({ message: (err as Error).message || this.redis.status });
     }

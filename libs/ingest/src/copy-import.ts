@@ -45,7 +45,8 @@ const TEMP_BUFFERS = '256MB';
 
 export type ImportFileOptions = ImportTarget & {
   path: string;
-  format: InteractionFormat | string;
+  /** One of INTERACTION_FORMATS; any other is refused (UnknownFormat): callers pass what a user typed. */
+  format: string;
   /** Interaction type of every row; default `rating` for MovieLens, `interaction` for csv. */
   type?: string;
   onProgress?: (progress: ImportProgress) => void;

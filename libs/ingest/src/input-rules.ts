@@ -21,8 +21,10 @@ export const MAX_ATTRIBUTES_DEPTH = 5;
  * A line break for common readers (Python's splitlines: LF, CR, VT, FF, FS-RS, NEL, U+2028/9):
  * ids.txt is one id per line, so such an id would shift every row after it.
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const LINE_BREAK = /[\n\r\u000b\u000c\u001c-\u001e\u0085\u2028\u2029]/;
 // C0 and C1 controls (NUL, tab, escape, ...): invisible, and NUL is something Postgres text cannot hold
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // with the u flag a surrogate matches only when it is not half of a pair
 const LONE_SURROGATE = /[\ud800-\udfff]/u;

@@ -54,6 +54,7 @@ export async function writeSyntheticCsv(data: SyntheticInteractions, path: strin
   return Math.min(limit, data.user.length);
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- rows from memory, as the AsyncIterable COPY streams from
 async function* chunked(
   data: SyntheticInteractions,
   limit: number,
@@ -63,7 +64,7 @@ async function* chunked(
   const total = Math.min(limit, data.user.length);
   for (let start = 0; start < total; start += ROWS_PER_CHUNK) {
     const end = Math.min(total, start + ROWS_PER_CHUNK);
-    const out: string[] = new Array(end - start);
+    const out = new Array<string>(end - start);
     for (let k = start; k < end; k++) out[k - start] = line(k);
     done(end);
     yield out.join('');

@@ -54,10 +54,12 @@ async function chooseBackend(requested?: ModelBackend): Promise<BackendInfo> {
 
 async function activate(name: ModelBackend): Promise<BackendInfo> {
   if (name === 'tensorflow') {
-    // optional dependency: registers the "tensorflow" backend when libtensorflow is installed
+    // optional dependency, absent where libtensorflow is not installed: required (untyped) only when
+    // asked for; it registers the "tensorflow" backend
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-node');
   } else if (name === 'wasm') {
-    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
     // load the .wasm files from node_modules, not from a CDN
     const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '/');
     wasm.setWasmPaths(dist.endsWith('/') ? dist : `${dist}/`);

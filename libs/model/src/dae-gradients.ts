@@ -101,7 +101,7 @@ function shardGradient(config: DaeConfig, params: DaeParams, weights: StepWeight
     // forward: keep every layer's output for the backward pass
     const acts: tf.Tensor2D[] = [activate(tf.tensor2d(pre0, [rows, sizes[1]]), config.activation) as tf.Tensor2D];
     for (let l = 1; l < layers; l++) {
-      const z = tf.add(weights.times(acts[l - 1], l), tf.tensor1d(params.biases[l])) as tf.Tensor2D;
+      const z = tf.add<tf.Tensor2D>(weights.times(acts[l - 1], l), tf.tensor1d(params.biases[l]));
       acts.push(l === layers - 1 ? z : (activate(z, config.activation) as tf.Tensor2D));
     }
     const out = outputGradient(acts[layers - 1], batch, config);
@@ -114,7 +114,7 @@ function shardGradient(config: DaeConfig, params: DaeParams, weights: StepWeight
       readInto(tf.matMul(tf.transpose(h), g), grads.weights[l]);
       readInto(tf.sum(g, 0), grads.biases[l]);
       const dh = weights.timesTransposed(g, l);
-      g = tf.mul(dh, activationGrad(h, config.activation)) as tf.Tensor2D;
+      g = tf.mul<tf.Tensor2D>(dh, activationGrad(h, config.activation));
     }
     return g;
   });

@@ -45,7 +45,7 @@ describe(DaeModel.name, () => {
     }
   });
 
-  it('gives on wasm the same bits as the row-major product, so evaluations stay reproducible', async () => {
+  it('gives on wasm the same bits as the row-major product, so evaluations stay reproducible', () => {
     const n = 7;
     const embeddings = Float32Array.from({ length: n * 16 }, (_, k) => Math.sin(k * 1.3));
     const rowMajor = tf.tidy(() => {

@@ -364,7 +364,7 @@ export class DaeModel {
    */
   private outputLayer(h: tf.Tensor2D, bias: 0 | 1): tf.Tensor2D {
     const lead = tf.fill([1, h.shape[0]], bias);
-    return tf.matMul(this.outputTensor(), tf.concat([lead, tf.transpose(h)], 0) as tf.Tensor2D);
+    return tf.matMul(this.outputTensor(), tf.concat([lead, tf.transpose(h)], 0));
   }
 
   private outputTensor(): tf.Tensor2D {
@@ -401,7 +401,7 @@ export class DaeModel {
         w: tf.keep(l === 0 || l === last ? tf.zeros([0, this.sizes[l + 1]]) : tf.tensor2d(w, [this.sizes[l], this.sizes[l + 1]])),
         // the output layer's bias lives in outputTensor's first column
         b: tf.keep(l === last ? tf.zeros([0]) : tf.tensor1d(this.params.biases[l])),
-      })) as { w: tf.Tensor2D; b: tf.Tensor1D }[];
+      }));
     }
     return this.tensors;
   }

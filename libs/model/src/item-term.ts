@@ -58,7 +58,10 @@ export class ItemTerm {
       const i = sources[s];
       for (let q = indptr[i]; q < indptr[i + 1]; q++) {
         const j = indices[q];
-        if (touched[j] === 0) (touched[j] = 1), hit.push(j);
+        if (touched[j] === 0) {
+          touched[j] = 1;
+          hit.push(j);
+        }
         sums[j] += values[q];
       }
     }

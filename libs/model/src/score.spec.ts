@@ -40,7 +40,12 @@ describe(rankUsers.name, () => {
     const users = 9;
     const user: number[] = [];
     const item: number[] = [];
-    for (let u = 0; u < users; u++) for (let n = 0; n < 1 + rng.int(12); n++) (user.push(u), item.push(rng.int(config.items)));
+    for (let u = 0; u < users; u++) {
+      for (let n = 0; n < 1 + rng.int(12); n++) {
+        user.push(u);
+        item.push(rng.int(config.items));
+      }
+    }
     const { matrix } = buildInteractionMatrix({
       user: Int32Array.from(user),
       item: Int32Array.from(item),

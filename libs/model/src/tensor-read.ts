@@ -74,7 +74,7 @@ export function filledTensor(shape: [number, number], fill: (values: Float32Arra
     fill(values);
     return tf.tensor2d(values, shape);
   }
-  const t = tf.zeros(shape) as tf.Tensor2D;
+  const t = tf.zeros<tf.Rank.R2>(shape);
   fill(valuesOf(t));
   return t;
 }

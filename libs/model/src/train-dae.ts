@@ -293,10 +293,14 @@ export function carveValidation(train: CsrMatrix, share: number, rng: Rng): { tr
       const c = train.indices[from + j];
       const val = train.values[from + j];
       if (held[j]) {
-        heldRow.push(v), heldCol.push(c), heldVal.push(val);
+        heldRow.push(v);
+        heldCol.push(c);
+        heldVal.push(val);
       } else {
-        keepRow.push(r), keepCol.push(c), keepVal.push(val);
-        if (isChosen[r]) inRow.push(v), inRow.push(c), inRow.push(val);
+        keepRow.push(r);
+        keepCol.push(c);
+        keepVal.push(val);
+        if (isChosen[r]) inRow.push(v, c, val);
       }
     }
     if (isChosen[r]) v++;

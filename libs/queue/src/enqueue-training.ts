@@ -8,6 +8,5 @@ type TrainPayload = JobPayloads[JobName.TrainModel];
  * queued, delayed or running, asking again returns that job (one BullMQ deduplication id).
  */
 export function enqueueTraining(queue: Queue<TrainPayload>, payload: TrainPayload): Promise<Job<TrainPayload>> {
-  // the job name's type is derived from the payload, which TypeScript cannot resolve generically here
-  return (queue as Queue).add(JobName.TrainModel, payload, { deduplication: { id: TRAINING_DEDUPLICATION_ID } });
+  return queue.add(JobName.TrainModel, payload, { deduplication: { id: TRAINING_DEDUPLICATION_ID } });
 }

@@ -44,8 +44,13 @@ describe(generateSynthetic.name, () => {
         const p = data.primaryCluster;
         const s = data.secondaryCluster;
         const disjoint = p[u] !== p[v] && p[u] !== s[v] && s[u] !== p[v] && s[u] !== s[v];
-        if (p[u] === p[v]) (same += sim), sameN++;
-        else if (disjoint) (diff += sim), diffN++;
+        if (p[u] === p[v]) {
+          same += sim;
+          sameN++;
+        } else if (disjoint) {
+          diff += sim;
+          diffN++;
+        }
       }
     }
     expect(same / sameN).toBeGreaterThan(2 * (diff / diffN));

@@ -6,5 +6,5 @@ import { readFile } from 'node:fs/promises';
  */
 export async function fileBytes(path: string): Promise<ArrayBuffer> {
   const bytes = await readFile(path);
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }

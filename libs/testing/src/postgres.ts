@@ -10,6 +10,6 @@ export async function truncateStore(pool: Pool): Promise<void> {
 }
 
 export async function countRows(pool: Pool, table: 'users' | 'items' | 'interactions' | 'api_keys'): Promise<number> {
-  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table}`);
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
   return rows[0].n;
 }

@@ -15,23 +15,26 @@ export class CuttableProxy {
   ) {}
 
   static async start(targetPort: number, targetHost = '127.0.0.1'): Promise<CuttableProxy> {
-    let proxy: CuttableProxy | undefined;
-    const server = createServer((client) => {
-      if (!proxy || proxy.cut) return void client.destroy();
-      const upstream = createConnection(targetPort, targetHost);
-      for (const s of [client, upstream]) {
-        proxy.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => proxy!.sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
+    const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    proxy = new CuttableProxy(server, (server.address() as { port: number }).port);
+    // no client knows the port before this returns, so none connects before the handler is set
+    const proxy = new CuttableProxy(server, (server.address() as { port: number }).port);
+    server.on('connection', (client) => proxy.accept(client, targetPort, targetHost));
     return proxy;
+  }
+
+  private accept(client: Socket, targetPort: number, targetHost: string): void {
+    if (this.cut) return void client.destroy();
+    const upstream = createConnection(targetPort, targetHost);
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => this.sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
   }
 
   /** Drops every connection and refuses new ones. */
@@ -46,6 +49,6 @@ export class CuttableProxy {
 
   async close(): Promise<void> {
     this.sever();
-    this.server.close();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -4,7 +4,6 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
 import { QueueName } from '@app/queue';
 import { BrowserAccess } from '../auth/browser-access';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
@@ -22,7 +21,7 @@ export function mountQueueDashboard(app: NestFastifyApplication): void {
     queues: [QueueName.Training, QueueName.Export, QueueName.Popularity].map((name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name)), { readOnlyMode: false })),
     serverAdapter: board,
   });
-  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   // not awaited: awaiting register() boots Fastify's root early, and Nest registers more plugins after this
   void fastify.register(async (scope) => {
     // this hook covers the dashboard's routes only (its own plugin scope)

@@ -33,6 +33,6 @@ export class BrowserAccess {
   signedLink(path: string, seconds: number): { url: string; expiresAt: Date } {
     const expires = expiresIn(seconds);
     const query = new URLSearchParams({ expires: String(expires), signature: this.signatures.sign(path, expires) });
-    return { url: `${path}?${query}`, expiresAt: new Date(expires * 1000) };
+    return { url: `${path}?${query.toString()}`, expiresAt: new Date(expires * 1000) };
   }
 }

@@ -13,7 +13,7 @@ const UNLIMITED_PATHS = new Set(['/health', '/health/ready', '/metrics']);
 
 /** Fastify plugins the auth needs, registered before the routes so their hooks cover them. */
 export function registerAuthPlugins(app: NestFastifyApplication): void {
-  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   // not awaited: awaiting register() boots Fastify's root early (as in queue-dashboard.ts)
   void fastify.register(fastifyCookie);
   registerRateLimit(app, fastify);

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
+import type { FastifyRequest } from 'fastify';
 import type { ApiScope } from '@app/api-keys';
 import { Credentials } from './credentials';
 import { SCOPE_METADATA } from './requires-scope.decorator';
@@ -22,7 +23,7 @@ export class ScopeGuard implements CanActivate {
     const what = `${info.parentType.name}.${info.fieldName}`;
     // fail closed: a guard without a declared scope is a programming error, and no one may pass it
     if (!scope) throw new Error(`${what} declares no scope`);
-    this.access.require(this.credentials.ofApiRequest(gql.getContext().req), scope, what);
+    this.access.require(this.credentials.ofApiRequest(gql.getContext<{ req: FastifyRequest }>().req), scope, what);
     return true;
   }
 }

@@ -47,7 +47,7 @@ export class EmbeddingsService {
     const vectors = await this.store.readVectors(version, storeKind(kind), ids);
     const found: { id: string; vector: Float32Array }[] = [];
     const missing: string[] = [];
-    ids.forEach((id, k) => (vectors[k] ? found.push({ id, vector: vectors[k]! }) : missing.push(id)));
+    ids.forEach((id, k) => (vectors[k] ? found.push({ id, vector: vectors[k] }) : missing.push(id)));
     return { found, missing };
   }
 }

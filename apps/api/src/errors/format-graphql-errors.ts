@@ -1,4 +1,4 @@
-import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import { defaultErrorFormatter, type MercuriusOptions } from 'mercurius';
 import { ApiErrorCode } from './api-error';
 
@@ -10,7 +10,7 @@ type Formatter = NonNullable<MercuriusOptions['errorFormatter']>;
  */
 export const formatGraphqlErrors: Formatter = (execution, context) => {
   if (execution.errors?.some(isBodyTooLarge)) return PAYLOAD_TOO_LARGE;
-  const formatted = defaultErrorFormatter(execution as ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>, context);
+  const formatted = defaultErrorFormatter(execution, context);
   const response = formatted.response as { errors?: GraphQLFormattedError[] };
   response.errors = response.errors?.map((error) => (error.extensions?.code ? error : withCode(error)));
   return formatted;

@@ -10,7 +10,7 @@ import { ApiError, ApiErrorCode } from './api-error';
 export class GraphqlExceptionFilter extends BaseExceptionFilter implements GqlExceptionFilter {
   private readonly log = new Logger('GraphQL');
 
-  override catch(exception: unknown, host: ArgumentsHost): GraphQLError | unknown {
+  override catch(exception: unknown, host: ArgumentsHost): unknown {
     // REST routes (/health, /metrics, /exports) keep Nest's own handling, bodies included
     if (host.getType<string>() !== 'graphql') return super.catch(exception instanceof ApiError ? toHttp(exception) : exception, host);
     if (exception instanceof GraphQLError) return exception;

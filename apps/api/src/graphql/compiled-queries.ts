@@ -1,4 +1,4 @@
-import { DocumentNode, getOperationAST } from 'graphql';
+import { DocumentNode, getOperationAST, OperationTypeNode } from 'graphql';
 import type { preExecutionHookHandler } from 'mercurius';
 
 /**
@@ -12,6 +12,6 @@ export const COMPILE_AFTER_RUNS = 1;
  * (InteractionInput.type and .weight are then "not provided"; graphql-jit issue 142). Handing
  * Mercurius the document back as "modified" is its documented way to run a request uncompiled.
  */
-export const mutationsUncompiled: preExecutionHookHandler = async (_schema, document: DocumentNode) =>
+export const mutationsUncompiled: preExecutionHookHandler = (_schema, document: DocumentNode) =>
   // a document of several operations (no single one) stays uncompiled too: safe either way
-  getOperationAST(document)?.operation === 'query' ? undefined : { document };
+  getOperationAST(document)?.operation === OperationTypeNode.QUERY ? undefined : { document };

@@ -16,6 +16,7 @@ import {
   isInterfaceType,
   GraphQLOutputType,
   Kind,
+  OperationTypeNode,
   SchemaMetaFieldDef,
   SelectionSetNode,
   TypeMetaFieldDef,
@@ -83,7 +84,7 @@ export function complexityLimit(max = MAX_COMPLEXITY): ValidationRule {
 
     return {
       OperationDefinition(node) {
-        const rootType = node.operation === 'mutation' ? schema.getMutationType() : node.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+        const rootType = node.operation === OperationTypeNode.MUTATION ? schema.getMutationType() : node.operation === OperationTypeNode.SUBSCRIPTION ? schema.getSubscriptionType() : schema.getQueryType();
         if (!rootType) return;
         const total = cost(node.selectionSet, rootType, true, new Set());
         if (total > max) {

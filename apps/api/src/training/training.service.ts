@@ -19,7 +19,7 @@ export const toModelVersion = (v: ModelVersionEntity): ModelVersionModel => ({
 
 /** The request's overrides, checked by its argument class; a field left null means "the default", so it is dropped. */
 const trainingConfigOf = (input: TrainingConfigInput = {}): TrainingConfig =>
-  Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as TrainingConfig;
+  Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
 
 @Injectable()
 export class TrainingService {

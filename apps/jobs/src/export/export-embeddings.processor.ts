@@ -10,7 +10,8 @@ export class ExportEmbeddingsProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job<JobPayloads[JobName.ExportEmbeddings]>) {
+  // named by a JobName; process() still refuses a name it does not handle
+  async process(job: Job<JobPayloads[JobName.ExportEmbeddings], unknown, JobName>) {
     if (job.name !== JobName.ExportEmbeddings) throw new UnrecoverableError(`Unknown job ${job.name}`);
     try {
       return await this.exports.run(job.id!, job.data, (progress) => job.updateProgress({ ...progress }));

@@ -13,7 +13,8 @@ export class RecountPopularityProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job<JobPayloads[JobName.RecountPopularity]>) {
+  // named by a JobName; process() still refuses a name it does not handle
+  async process(job: Job<JobPayloads[JobName.RecountPopularity], unknown, JobName>) {
     if (job.name !== JobName.RecountPopularity) throw new UnrecoverableError(`Unknown job ${job.name}`);
     const started = performance.now();
     const counted = await this.catalogue.recountPopularity();

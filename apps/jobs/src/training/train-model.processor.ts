@@ -4,7 +4,8 @@ import { getEnv } from '@app/config';
 import { enqueueTraining, JobName, JobPayloads, QueueName } from '@app/queue';
 import { NothingToTrainError, TrainingBusyError, TrainingService } from './training.service';
 
-type TrainJob = Job<JobPayloads[JobName.TrainModel]>;
+// named by a JobName; process() still refuses a name it does not handle
+type TrainJob = Job<JobPayloads[JobName.TrainModel], unknown, JobName>;
 
 const { TRAINING_LOCK_MS } = getEnv();
 /** How long a job waits when another worker holds the training lock before it asks again. */

@@ -34,13 +34,13 @@ export class AnomalyRepository {
   }
 
   async find(version: number, userId: string): Promise<AnomalyRow | null> {
-    const [row] = await this.db.query(`SELECT user_id AS "userId", score, percentile FROM user_anomalies WHERE version = $1 AND user_id = $2`, [version, userId]);
+    const [row] = await this.db.query<AnomalyRow[]>(`SELECT user_id AS "userId", score, percentile FROM user_anomalies WHERE version = $1 AND user_id = $2`, [version, userId]);
     return row ?? null;
   }
 
   /** Where a score computed now (a fold-in) falls among the version's users. */
   async percentileOf(version: number, score: number): Promise<number> {
-    const [row] = await this.db.query(
+    const [row] = await this.db.query<{ p: number }[]>(
       `SELECT 100 * count(*) FILTER (WHERE score <= $2)::float8 / greatest(count(*), 1) AS p FROM user_anomalies WHERE version = $1`,
       [version, score],
     );

@@ -38,7 +38,7 @@ export class CatalogueRepository {
    * Null while popularity is counted live: then every interaction changes the answer.
    */
   async fingerprint(): Promise<string | null> {
-    const [row] = await this.db.query(
+    const [row] = await this.db.query<{ counted: string | null; items: string; updated: Date | null; writes: string }[]>(
       `SELECT (SELECT count(*) || ':' || sum(interactions) FROM item_popularity) AS counted,
               (SELECT count(*) FROM items) AS items,
               (SELECT max(updated_at) FROM items) AS updated,
@@ -57,7 +57,7 @@ export class CatalogueRepository {
   async recountPopularity(): Promise<{ items: number; changed: number }> {
     return this.db.transaction(async (tx) => {
       await lockPopularity(tx);
-      const [row] = await tx.query(
+      const [row] = await tx.query<{ items: number; changed: number }[]>(
         `WITH counted AS (SELECT item_id, count(*)::float8 AS n FROM interactions GROUP BY item_id),
          upserted AS (
            INSERT INTO item_popularity (item_id, interactions) SELECT item_id, n FROM counted

@@ -92,7 +92,7 @@ export class InteractionRepository {
   }
 
   async countOfUser(userId: number): Promise<number> {
-    const [row] = await this.db.query(`SELECT count(*)::int AS n FROM interactions WHERE user_id = $1`, [userId]);
+    const [row] = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM interactions WHERE user_id = $1`, [userId]);
     return row.n;
   }
 

@@ -85,7 +85,7 @@ export class ModelVersionRepository {
   async weights(version: number): Promise<Buffer | null> {
     if (!Number.isSafeInteger(version)) throw new Error(`not a model version: ${version}`);
     return inReadSnapshot(this.db, async (client) => {
-      const { rows } = await client.query('SELECT count(*)::int AS chunks, COALESCE(sum(octet_length(data)), 0)::int8 AS bytes FROM model_weight_chunks WHERE version = $1', [version]);
+      const { rows } = await client.query<{ chunks: number; bytes: string }>('SELECT count(*)::int AS chunks, COALESCE(sum(octet_length(data)), 0)::int8 AS bytes FROM model_weight_chunks WHERE version = $1', [version]);
       if (rows[0].chunks === 0) return null;
       const blob = Buffer.allocUnsafe(Number(rows[0].bytes));
       // COPY takes no parameters: the version is checked to be an integer above

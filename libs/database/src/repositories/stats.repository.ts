@@ -14,7 +14,7 @@ export class StatsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async storeStats(): Promise<StoreStats> {
-    const [row] = await this.db.query(
+    const [row] = await this.db.query<StoreStats[]>(
       `SELECT (SELECT count(*) FROM users)::float8 AS users,
               (SELECT count(*) FROM items)::float8 AS items,
               (SELECT count(*) FROM interactions)::float8 AS interactions,

@@ -45,7 +45,7 @@ export class TrainingDataRepository {
   async loadAll(onProgress?: (rows: number, total: number) => void): Promise<TrainingData> {
     const { raw, users, items, total, snapshot, dataSnapshot } = await inReadSnapshot(this.db, async (client) => {
       const snapshot = await currentSnapshot(client);
-      const total = Number((await client.query('SELECT count(*) AS n FROM interactions')).rows[0].n);
+      const total = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM interactions')).rows[0].n);
       const dataSnapshot = await this.snapshotOf(client);
       const raw = await this.copyInteractions(client, total, onProgress);
       const users = await this.denseIds(client, 'users', raw.userKey);
@@ -61,12 +61,12 @@ export class TrainingDataRepository {
 
   /** The transaction's snapshot (fixed by its first statement), its ids cut to 32 bits as a row's xmin is. */
   private async snapshotOf(client: PoolClient): Promise<DataSnapshot> {
-    const { rows } = await client.query(
+    const { rows } = await client.query<{ at: Date; xmax: string; xip: string[] }>(
       `SELECT now() AS at, pg_snapshot_xmax(pg_current_snapshot())::text AS xmax,
               array(SELECT pg_snapshot_xip(pg_current_snapshot())::text) AS xip`,
     );
     const xid32 = (xid8: string) => Number(BigInt(xid8) % XID_SPACE);
-    return { at: (rows[0].at as Date).toISOString(), xmax: xid32(rows[0].xmax), inFlight: (rows[0].xip as string[]).map(xid32) };
+    return { at: rows[0].at.toISOString(), xmax: xid32(rows[0].xmax), inFlight: rows[0].xip.map(xid32) };
   }
 
   private async copyInteractions(client: PoolClient, total: number, onProgress?: (rows: number, total: number) => void) {

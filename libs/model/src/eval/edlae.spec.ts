@@ -14,7 +14,10 @@ function sparseBinary(users: number, items: number, perUser: number, seed: numbe
   for (let u = 0; u < users; u++) {
     const seen = new Set<number>();
     for (let k = 0; k < perUser; k++) seen.add(Math.floor(items * rng.next() ** 2));
-    for (const i of seen) (r.push(u), c.push(i));
+    for (const i of seen) {
+      r.push(u);
+      c.push(i);
+    }
   }
   return buildCsr(users, items, Int32Array.from(r), Int32Array.from(c));
 }

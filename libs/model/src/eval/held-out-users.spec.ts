@@ -6,7 +6,12 @@ import { holdOutUsers, reindexHeldOut } from './held-out-users';
 // 40 users x 30 items: user u has items u % 30 .. u % 30 + (u % 8) + 2 (mod 30), so lengths 3..10
 function fixture(): CsrMatrix {
   const user: number[] = [], item: number[] = [];
-  for (let u = 0; u < 40; u++) for (let j = 0; j < (u % 8) + 3; j++) (user.push(u), item.push((u + j) % 30));
+  for (let u = 0; u < 40; u++) {
+    for (let j = 0; j < (u % 8) + 3; j++) {
+      user.push(u);
+      item.push((u + j) % 30);
+    }
+  }
   return buildCsr(40, 30, Int32Array.from(user), Int32Array.from(item));
 }
 const rowOf = (m: CsrMatrix, r: number) => Array.from(m.indices.subarray(m.indptr[r], m.indptr[r + 1]));

@@ -49,7 +49,11 @@ export class SparseItemWeights {
     const indices = new Int32Array(indptr[items]);
     const values = new Float32Array(indptr[items]);
     for (let i = 0, q = 0; i < items; i++) {
-      for (let j = 0; j < items; j++) if (keep[i * items + j]) (indices[q] = j), (values[q++] = b[i * items + j]);
+      for (let j = 0; j < items; j++) {
+        if (!keep[i * items + j]) continue;
+        indices[q] = j;
+        values[q++] = b[i * items + j];
+      }
     }
     return new SparseItemWeights({ rows: items, cols: items, indptr, indices, values });
   }

@@ -110,7 +110,10 @@ export function metricValues(scorer: Scorer, input: CsrMatrix, heldOut: CsrMatri
 export function meanInOrder(parts: readonly Float64Array[]): number {
   let sum = 0;
   let n = 0;
-  for (const part of parts) for (const v of part) (sum += v), n++;
+  for (const part of parts) {
+    for (const v of part) sum += v;
+    n += part.length;
+  }
   return n ? sum / n : 0;
 }
 
@@ -130,7 +133,10 @@ export function pairedDifference(a: readonly Float64Array[], b: readonly Float64
   if (a.length !== b.length || a.some((part, p) => part.length !== b[p].length)) throw new RangeError('paired values must cover the same users');
   let n = 0;
   let sum = 0;
-  for (let p = 0; p < a.length; p++) for (let u = 0; u < a[p].length; u++) (sum += a[p][u] - b[p][u]), n++;
+  for (let p = 0; p < a.length; p++) {
+    for (let u = 0; u < a[p].length; u++) sum += a[p][u] - b[p][u];
+    n += a[p].length;
+  }
   const mean = n ? sum / n : 0;
   let squares = 0;
   for (let p = 0; p < a.length; p++) for (let u = 0; u < a[p].length; u++) squares += (a[p][u] - b[p][u] - mean) ** 2;

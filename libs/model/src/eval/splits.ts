@@ -36,11 +36,18 @@ export function filterCore(data: LabeledInteractions, minUser: number, minItem: 
   for (;;) {
     const userCount = new Int32Array(data.users.size);
     const itemCount = new Int32Array(data.items.size);
-    for (let k = 0; k < keep.length; k++) if (keep[k]) (userCount[data.user[k]]++, itemCount[data.item[k]]++);
+    for (let k = 0; k < keep.length; k++) {
+      if (!keep[k]) continue;
+      userCount[data.user[k]]++;
+      itemCount[data.item[k]]++;
+    }
     let dropped = 0;
     const next = keep.slice();
     for (let k = 0; k < keep.length; k++) {
-      if (keep[k] && (userCount[data.user[k]] < minUser || itemCount[data.item[k]] < minItem)) (next[k] = 0), dropped++;
+      if (keep[k] && (userCount[data.user[k]] < minUser || itemCount[data.item[k]] < minItem)) {
+        next[k] = 0;
+        dropped++;
+      }
     }
     keep = next;
     if (dropped === 0) break;

@@ -1,3 +1,4 @@
+import loadWabt from 'wabt';
 import { adamWat } from './adam-wat';
 import { dotF32ListedWat } from './dot-f32-listed-wat';
 import { dotI16Wat } from './dot-i16-wat';
@@ -11,10 +12,10 @@ export const KERNELS = [
 
 /**
  * A kernel module's WebAssembly binary, compiled from its text with wabt (a dev dependency: only
- * the build script and the test that checks the committed modules use it).
+ * the build script and the test that checks the committed modules import this file).
  */
 export async function compileKernel(kernel: (typeof KERNELS)[number]): Promise<Uint8Array> {
-  const wabt = await (require('wabt') as () => Promise<WabtApi>)();
+  const wabt = await loadWabt();
   const module = wabt.parseWat(`${kernel.name}.wat`, kernel.wat(), { simd: true, threads: true });
   try {
     // wabt's validator refuses shared memories whatever the features, so WebAssembly validates
@@ -24,8 +25,4 @@ export async function compileKernel(kernel: (typeof KERNELS)[number]): Promise<U
   } finally {
     module.destroy();
   }
-}
-
-interface WabtApi {
-  parseWat(name: string, text: string, features: Record<string, boolean>): { toBinary(options: object): { buffer: Uint8Array }; destroy(): void };
 }

@@ -219,8 +219,9 @@ export class ScoringPool {
 class LocalExecutor implements Executor {
   constructor(private readonly model: DaeModel) {}
 
-  async run(batch: ScoringBatch, rankings: (Ranking | null)[]): Promise<ScoredRow[]> {
-    return scoreBatch(this.model, batch, rankings);
+  run(batch: ScoringBatch, rankings: (Ranking | null)[]): Promise<ScoredRow[]> {
+    // a throw rejects, as a thread's failure does
+    return new Promise((resolve) => resolve(scoreBatch(this.model, batch, rankings)));
   }
 
   async close(): Promise<void> {}
@@ -250,8 +251,14 @@ class WorkerExecutor implements Executor {
     worker.unref();
     return new Promise((resolve, reject) => {
       const onMessage = (msg: ScoringReply) => {
-        if ('ready' in msg) (cleanup(), resolve(new WorkerExecutor(worker)));
-        else if ('failed' in msg) (cleanup(), void worker.terminate(), reject(new Error(`scoring thread: ${msg.failed}`)));
+        if ('ready' in msg) {
+          cleanup();
+          resolve(new WorkerExecutor(worker));
+        } else if ('failed' in msg) {
+          cleanup();
+          void worker.terminate();
+          reject(new Error(`scoring thread: ${msg.failed}`));
+        }
       };
       const onError = (err: Error) => (cleanup(), reject(err));
       const cleanup = () => (worker.off('message', onMessage), worker.off('error', onError));
