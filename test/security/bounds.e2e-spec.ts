@@ -143,21 +143,21 @@ describe('bounded work (e2e attacks)', () => {
 
     it('scores userAnomaly on the scoring threads, once per history and version', async () => {
       const live = api.get(LiveModelService).current()!;
-      const foldIns = jest.spyOn(live.scoring, 'foldIn');
+      const reconstructions = jest.spyOn(live.scoring, 'reconstruct');
       const record = (item: string) => ask(`mutation { recordInteractions(input: [{ userId: "u3", itemId: "${item}" }]) { accepted } }`);
       const anomaly = async () => (await ask(`{ userAnomaly(userId: "u3") { score percentile source version } }`)).data!.userAnomaly;
       expect((await record('i7')).errors).toBeUndefined();
       const first = await anomaly();
       expect(first).toMatchObject({ source: 'FOLD_IN', version: live.version });
-      expect(foldIns).toHaveBeenCalledTimes(1);
+      expect(reconstructions).toHaveBeenCalledTimes(1);
       // asked again with the same history: the cached score, no decode
       expect(await anomaly()).toEqual(first);
-      expect(foldIns).toHaveBeenCalledTimes(1);
+      expect(reconstructions).toHaveBeenCalledTimes(1);
       // a new interaction changes the history: scored again
       expect((await record('i8')).errors).toBeUndefined();
       await anomaly();
-      expect(foldIns).toHaveBeenCalledTimes(2);
-      foldIns.mockRestore();
+      expect(reconstructions).toHaveBeenCalledTimes(2);
+      reconstructions.mockRestore();
     });
   });
 });
