@@ -11,6 +11,8 @@ export interface DisposableRedisOptions {
    * graceful stop): a restart, not a wipe.
    */
   persistent?: boolean;
+  /** This port rather than one of TEST_REDIS_PORTS or any free one. */
+  port?: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export class DisposableRedis {
 
   static async start(options: DisposableRedisOptions = {}): Promise<DisposableRedis> {
     const dir = options.persistent ? await mkdtemp(join(tmpdir(), 'recoder-redis-')) : null;
-    const redis = new DisposableRedis(await sparePort(), dir);
+    const redis = new DisposableRedis(options.port ?? (await sparePort()), dir);
     await redis.start();
     return redis;
   }
