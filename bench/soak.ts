@@ -13,7 +13,7 @@
  * One JSON line: requests, errors by code, p99, events sent vs stored, versions activated, answers
  * by `source` (also those given while Redis was down), and the lifecycle's state at the end.
  * npm run bench:soak [-- --minutes 10 --connections 32 --events-per-s 100 --retrain-every 120
- *   --redis-down 10 --users 10000 --items 1000 --per-user 20 --epochs 4 --redis-port 6391]
+ *   --redis-down 10 --users 5000 --items 500 --per-user 20 --epochs 4 --redis-port 6391]
  */
 import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
@@ -94,8 +94,8 @@ runCli(async (args) => {
   const eventsPerS = num('events-per-s', 100);
   const retrainEvery = num('retrain-every', 120) * 1000;
   const redisDownMs = num('redis-down', 10) * 1000;
-  const users = Math.round(num('users', 10_000));
-  const items = Math.round(num('items', 1_000));
+  const users = Math.round(num('users', 5_000));
+  const items = Math.round(num('items', 500));
   const perUser = Math.round(num('per-user', 20));
   const training = { epochs: Math.round(num('epochs', 4)) };
   const runMs = minutes * 60_000;
