@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
+import request from 'supertest';
 import { ModelVersionRepository, TrainingLockRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { JobName, QueueName } from '@app/queue';
@@ -135,6 +136,13 @@ describe('model lifecycle (e2e)', () => {
     await redis.publish('recoder:model-activated', String(previous));
     await new Promise((r) => setTimeout(r, 1000));
     expect(await servedVersion()).toBe(live);
+    // every other default follows Postgres too: embeddings, maps, exports and the metric
+    const vectors = await gql(api, `{ embeddings(ids: ["u1"], kind: USER) { version vectors { id } } }`);
+    expect(vectors.data!.embeddings).toEqual({ version: live, vectors: [{ id: 'u1' }] });
+    expect((await gql(api, `{ embeddingMap(ids: ["u1"], kind: USER) { version } }`)).data!.embeddingMap.version).toBe(live);
+    const exported = await gql(api, `mutation { exportEmbeddings(kind: ITEM, format: NDJSON) { version } }`, {}, admin);
+    expect(exported.data!.exportEmbeddings.version).toBe(live);
+    expect((await request(api.getHttpServer()).get('/metrics')).text).toMatch(new RegExp(`^recoder_active_model_version ${live}$`, 'm'));
 
     const repaired = await gql(api, ACTIVATE, { v: live }, admin);
     expect(repaired.data!.activateModel).toEqual({ version: live, status: 'ACTIVE' });

@@ -67,4 +67,21 @@ describe('the quality gate scores the live model on the candidate\'s held-out us
     expect(v2.status).toBe(passes ? 'ACTIVE' : 'READY');
     if (!passes) expect(v2.error).toContain('on the same 50 held-out users');
   });
+
+  it('refuses a worse model without force: the live version stays ACTIVE and served, the candidate READY with the reason', async () => {
+    const live = (await stack.db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows[0].version as number;
+    // barely trained (one epoch at a learning rate that moves nothing): its ranking is the random initialisation's
+    const worse = await trainToCompletion(stack.api, { ...CONFIG, epochs: 1, learningRate: 1e-9, seed: 5 }, false);
+    expect(worse.status).toBe('READY');
+    const refused = await model(worse.version);
+    expect(refused.metrics.gate).toMatchObject({ liveVersion: live, users: 50 });
+    expect(refused.metrics.gate.candidateNdcg100 + QUALITY_TOLERANCE).toBeLessThan(refused.metrics.gate.liveNdcg100);
+    expect(refused.error).toMatch(new RegExp(`^not activated: NDCG@100 [0-9.]+ is worse than the active v${live}'s [0-9.]+ on the same 50 held-out users by more than ${QUALITY_TOLERANCE}$`));
+    expect((await model(live)).status).toBe('ACTIVE');
+    expect(await stack.redis.get('recoder:active')).toBe(String(live));
+    const served = await gql(stack.api, `{ recommendations(userId: "${syntheticUserId(1)}", limit: 5) { modelVersion } }`);
+    expect(served.data!.recommendations.modelVersion).toBe(live);
+    // kept complete, so an admin may still activate it by hand
+    expect(await stack.redis.exists(`recoder:v${worse.version}:meta`)).toBe(1);
+  });
 });

@@ -48,3 +48,19 @@ export async function startApi(env: Record<string, string>): Promise<{ url: stri
 export const emit = (line: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 };
+
+/** The worker (training, exports) in its own process, so a bench can SIGKILL it. */
+export function startWorker(env: Record<string, string>): { kill: () => Promise<void>; stop: () => Promise<void> } {
+  const proc: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps/jobs/src/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const end = async (signal: NodeJS.Signals) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = once(proc, 'exit');
+    proc.kill(signal);
+    await exited;
+  };
+  return { kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
+}

@@ -1,6 +1,3 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
@@ -10,6 +7,7 @@ import { gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing'
 import { createTestApiApp } from '../create-test-app';
 import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from '../test-env';
 import { startTraining, waitForTraining } from '../train-through-api';
+import { AppProcess, startWorker } from './processes';
 
 const USERS = 1500;
 const QUICK = { epochs: 4, embeddingDim: 16, hidden: [32], batchSize: 100, patience: 0 };
@@ -18,19 +16,14 @@ const PHASES = ['load', 'train', 'publish', 'promote', 'done'] as const;
 type Phase = (typeof PHASES)[number] | 'activated';
 
 /** The worker as its own process, as in production, so it can be SIGKILLed. */
-function startWorker(port: number): ChildProcess {
-  return spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', '..', 'apps/jobs/src/main.ts')], {
-    env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL, JOBS_PORT: String(port), TRAINING_LOCK_MS: String(LOCK_MS), TRAIN_THREADS: '1', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
+const worker = (port: number) => startWorker(port, { TRAINING_LOCK_MS: String(LOCK_MS) });
 
 /** SIGKILL in each phase of a training, then a fresh worker: the lifecycle's invariants hold after each. */
 describe('a worker SIGKILLed in each phase and restarted (faults)', () => {
   let api: NestFastifyApplication;
   let db: Pool;
   let redis: Redis;
-  let worker: ChildProcess;
+  let running: AppProcess;
   let port = 3931;
 
   beforeAll(async () => {
@@ -40,11 +33,11 @@ describe('a worker SIGKILLed in each phase and restarted (faults)', () => {
     await redis.flushdb();
     await importSynthetic({ url: TEST_DATABASE_URL }, generateSynthetic({ users: USERS, items: 300, seed: 9, perUser: 15 }));
     api = await createTestApiApp();
-    worker = startWorker(port++);
+    running = worker(port++);
     await waitForTraining(api, await startTraining(api, QUICK), 120);
   });
   afterAll(async () => {
-    if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    await running.kill();
     await api.close();
     await db.end();
     redis.disconnect();
@@ -68,9 +61,8 @@ describe('a worker SIGKILLed in each phase and restarted (faults)', () => {
   it.each(['load', 'train', 'publish', 'promote', 'activated'] as Phase[])('killed in %s: one ACTIVE version, served by the pointer, complete; no other unfinished keys', async (phase) => {
     const id = await startTraining(api, QUICK);
     await reached(id, phase);
-    worker.kill('SIGKILL');
-    await once(worker, 'exit');
-    worker = startWorker(port++);
+    await running.kill();
+    running = worker(port++);
     const { version } = await waitForTraining(api, id, 120);
 
     const active = (await db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows.map((r) => r.version as number);

@@ -18,8 +18,19 @@ export function dataSourceOptions(url: string, { statementTimeoutMs }: { stateme
     // the schema belongs to the migrations, never to the entities
     synchronize: false,
     // statement_timeout: Postgres cancels a statement running longer (unset: no limit)
-    extra: { max: 10, application_name: 'recoder', ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}) },
+    extra: { max: 10, application_name: 'recoder', onConnect: keepConnectionErrorsHandled, ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}) },
   };
+}
+
+/**
+ * Every pooled connection listens for its own errors from the start. Between the pool handing a new
+ * connection out and TypeORM listening on it there is a moment (the same network read as the
+ * connection's first ReadyForQuery) in which a server-side termination (a failover,
+ * pg_terminate_backend) is emitted to nobody, which crashes the process. The error is not lost: the
+ * connection is marked unusable, its next query fails, and the pool drops it on release.
+ */
+function keepConnectionErrorsHandled(client: { on(event: 'error', listener: () => void): unknown }): void {
+  client.on('error', () => undefined);
 }
 
 export function createDataSource(url: string): DataSource {

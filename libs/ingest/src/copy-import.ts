@@ -179,6 +179,8 @@ async function withClient<T>(target: ImportTarget, work: (client: ClientBase) =>
   // staging (about 40 bytes a row) stays in memory instead of spilling from the default 8MB of temp buffers;
   // only settable before a session first touches a temp table, hence at connect
   const client = new Client({ connectionString: target.url, application_name: 'recoder-import', options: `-c temp_buffers=${TEMP_BUFFERS}` });
+  // a dropped connection fails the statement in flight (and so the import); unheard, it would crash the process
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return await work(client);

@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { EnvVars } from '@app/config';
 import { redisOptions } from '@app/redis';
+import { QueueErrorLog } from './queue-errors';
 import { QUEUE_PREFIX, QueueName } from './queue-names';
 
 @Module({
@@ -17,6 +18,7 @@ import { QUEUE_PREFIX, QueueName } from './queue-names';
     }),
     BullModule.registerQueue({ name: QueueName.Training }, { name: QueueName.Export }, { name: QueueName.Popularity }),
   ],
+  providers: [QueueErrorLog],
   exports: [BullModule],
 })
 export class QueueModule {}

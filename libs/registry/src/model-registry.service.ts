@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EnvVars } from '@app/config';
-import { AnomalyRepository, InteractionRepository, ModelStatus, ModelVersionEntity, ModelVersionRepository } from '@app/database';
+import { AnomalyRepository, DataSnapshot, InteractionRepository, ModelStatus, ModelVersionEntity, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 
 export class RegistryError extends Error {
@@ -16,9 +16,8 @@ export class RegistryError extends Error {
 export const GATE_REFUSAL = 'not activated: ';
 
 /**
- * How long before a training's read snapshot a transaction it saw in flight may have begun: rows are
- * looked at from then on (API batches are bounded by STATEMENT_TIMEOUT_MS; a bulk import that began
- * longer before and committed during the training is missed: a known limit).
+ * Rows created this long before a training's read snapshot are looked at even when no transaction
+ * was open then: a transaction of a role whose start pg_stat_activity hid (see DataSnapshot.openSince).
  */
 const IN_FLIGHT_MARGIN_MS = 60_000;
 
@@ -126,7 +125,7 @@ export class ModelRegistryService {
     const snapshot = version.dataSnapshot;
     // a version trained before snapshots were recorded: everyone who recorded anything since its training began
     const users = snapshot
-      ? await this.interactions.usersRecordedAfter(snapshot, new Date(Date.parse(snapshot.at) - IN_FLIGHT_MARGIN_MS))
+      ? await this.interactions.usersRecordedAfter(snapshot, rowsFrom(snapshot))
       : await this.interactions.usersRecordedSince(new Date(version.createdAt.getTime() - IN_FLIGHT_MARGIN_MS));
     await this.store.markUsersStale(version.version, users);
   }
@@ -163,4 +162,14 @@ export class ModelRegistryService {
     if (retired.length) await this.anomalies.deleteForVersions(retired);
     return retired;
   }
+}
+
+/**
+ * Where rows the snapshot missed may start (a row's created_at is its transaction's start): at the
+ * oldest transaction open at the read, however long before it began (a bulk import may have run
+ * for minutes), and at least the margin before the read.
+ */
+function rowsFrom(snapshot: DataSnapshot): Date {
+  const margin = Date.parse(snapshot.at) - IN_FLIGHT_MARGIN_MS;
+  return new Date(snapshot.openSince ? Math.min(Date.parse(snapshot.openSince), margin) : margin);
 }

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Gauge, register } from 'prom-client';
-import { EmbeddingStoreRepository } from '@app/embedding-store';
+import { ModelVersionRepository } from '@app/database';
 import { QueueName } from '@app/queue';
 
 const JOB_STATES = ['waiting', 'active', 'completed', 'failed', 'delayed'] as const;
@@ -14,19 +14,20 @@ export class RegistryMetrics implements OnModuleInit {
     @InjectQueue(QueueName.Training) private readonly training: Queue,
     @InjectQueue(QueueName.Export) private readonly exports: Queue,
     @InjectQueue(QueueName.Popularity) private readonly popularity: Queue,
-    private readonly store: EmbeddingStoreRepository,
+    private readonly versions: ModelVersionRepository,
   ) {}
 
   onModuleInit(): void {
     // one registration per process, however many modules import this
     if (register.getSingleMetric('recoder_active_model_version')) return;
-    const store = this.store;
+    const versions = this.versions;
     const queues = [this.training, this.exports, this.popularity];
     new Gauge({
       name: 'recoder_active_model_version',
-      help: 'The model version serving recommendations (0: none yet)',
+      help: 'The model version serving recommendations: the one Postgres calls ACTIVE (0: none yet)',
       async collect() {
-        this.set((await store.activeVersion().catch(() => null)) ?? 0);
+        // not the Redis pointer: it only tells processes to look, and may lag or diverge
+        this.set((await versions.findActive().catch(() => null))?.version ?? 0);
       },
     });
     new Gauge({

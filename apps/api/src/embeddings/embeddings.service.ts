@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { projectOnMap } from '@app/model';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
@@ -6,7 +7,10 @@ import { EmbeddingBatch, EmbeddingKind, EmbeddingMapBatch } from './models/embed
 
 @Injectable()
 export class EmbeddingsService {
-  constructor(private readonly store: EmbeddingStoreRepository) {}
+  constructor(
+    private readonly store: EmbeddingStoreRepository,
+    private readonly versions: ModelVersionRepository,
+  ) {}
 
   /** Vectors of a version (the active one by default) straight from Redis; unknown ids are listed, not an error. */
   async batch(kind: EmbeddingKind, ids: string[], version?: number): Promise<EmbeddingBatch> {
@@ -34,9 +38,12 @@ export class EmbeddingsService {
     };
   }
 
-  /** The version asked for (the active one by default), once it is known to be complete. */
+  /**
+   * The version asked for, by default the one Postgres calls ACTIVE (what the recommendations serve;
+   * the Redis pointer may lag a switch or point elsewhere), once it is known to be complete.
+   */
   private async published(ids: string[], version?: number) {
-    const v = version ?? (await this.store.activeVersion());
+    const v = version ?? (await this.versions.findActive())?.version ?? null;
     if (v === null) throw new ApiError(ApiErrorCode.NotFound, 'No model has been trained yet');
     const meta = await this.store.readMeta(v);
     if (!meta) throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no embeddings (never published, or retired)`);

@@ -4,6 +4,7 @@ import { GqlExceptionFilter } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
 import { ScoringOverloadedError } from '@app/model';
 import { ApiError, ApiErrorCode } from './api-error';
+import { isStoreUnavailable } from './store-unavailable';
 
 /** The one place domain errors become GraphQL errors; unknown ones are logged and hidden. */
 @Catch()
@@ -22,6 +23,10 @@ export class GraphqlExceptionFilter extends BaseExceptionFilter implements GqlEx
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return new GraphQLError(exception.message, { extensions: { code: ApiErrorCode.BadUserInput } });
+    }
+    if (isStoreUnavailable(exception)) {
+      this.log.warn(`a store is unavailable: ${(exception as Error).message}`);
+      return new GraphQLError('A store this operation needs is unavailable: call it again shortly', { extensions: { code: ApiErrorCode.Unavailable } });
     }
     this.log.error(exception instanceof Error ? exception.stack : String(exception));
     // no stack, no internals: the log has them

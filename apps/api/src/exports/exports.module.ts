@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
 import { EmbeddingStoreModule } from '@app/embedding-store';
 import { QueueModule } from '@app/queue';
 import { ExportLinksResolver } from './export-links.resolver';
@@ -7,7 +8,7 @@ import { ExportsResolver } from './exports.resolver';
 import { ExportsService } from './exports.service';
 
 @Module({
-  imports: [QueueModule, EmbeddingStoreModule],
+  imports: [DatabaseModule, QueueModule, EmbeddingStoreModule],
   controllers: [ExportsController],
   providers: [ExportsResolver, ExportLinksResolver, ExportsService],
   exports: [ExportsService],

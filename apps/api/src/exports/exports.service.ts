@@ -5,6 +5,7 @@ import { createReadStream, ReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EnvVars } from '@app/config';
+import { ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { exportDirName, ExportFormat, ExportManifest, MANIFEST_FILE } from '@app/export';
 import { exportDeduplicationId, ExportProgress, JobName, JobPayloads, QueueName } from '@app/queue';
@@ -23,12 +24,16 @@ export class ExportsService {
   constructor(
     @InjectQueue(QueueName.Export) private readonly queue: Queue<Payload, ExportManifest>,
     private readonly store: EmbeddingStoreRepository,
+    private readonly versions: ModelVersionRepository,
     private readonly env: EnvVars,
   ) {}
 
-  /** Enqueues an export; the same vectors in the same format already queued or running: that job. */
+  /**
+   * Enqueues an export of `version`, by default the one Postgres calls ACTIVE (not the Redis
+   * pointer, which may lag a switch); the same vectors in the same format already queued or running: that job.
+   */
   async request(kind: EmbeddingKind, format: ExportFormat, version?: number): Promise<ExportJobModel> {
-    const v = version ?? (await this.store.activeVersion());
+    const v = version ?? (await this.versions.findActive())?.version ?? null;
     if (v === null) throw new ApiError(ApiErrorCode.NotFound, 'No model has been trained yet');
     if (!(await this.store.readMeta(v))) throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no embeddings (never published, or retired)`);
     const payload: Payload = { kind: kind === EmbeddingKind.USER ? 'user' : 'item', format, version: v };

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { EnvVars } from '@app/config';
-import { JobName, JobPayloads, QueueName, syncJobScheduler } from '@app/queue';
+import { JobName, JobPayloads, logQueueErrors, QueueName, syncJobScheduler } from '@app/queue';
 
 export const POPULARITY_SCHEDULER_ID = 'scheduled-popularity';
 
@@ -17,7 +17,10 @@ export class PopularitySchedule implements OnApplicationBootstrap {
   constructor(
     @InjectQueue(QueueName.Popularity) private readonly queue: Queue<JobPayloads[JobName.RecountPopularity]>,
     private readonly env: EnvVars,
-  ) {}
+  ) {
+    // this module's own instance of the queue (its processor's too)
+    logQueueErrors(queue);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const pattern = this.env.POPULARITY_CRON === 'off' ? null : this.env.POPULARITY_CRON;

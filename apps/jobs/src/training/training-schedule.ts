@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { EnvVars } from '@app/config';
-import { JobName, JobPayloads, QueueName, syncJobScheduler } from '@app/queue';
+import { JobName, JobPayloads, logQueueErrors, QueueName, syncJobScheduler } from '@app/queue';
 
 const SCHEDULER_ID = 'scheduled-retrain';
 
@@ -18,7 +18,10 @@ export class TrainingSchedule implements OnApplicationBootstrap {
   constructor(
     @InjectQueue(QueueName.Training) private readonly queue: Queue<JobPayloads[JobName.TrainModel]>,
     private readonly env: EnvVars,
-  ) {}
+  ) {
+    // this module's own instance of the queue (its processor's too)
+    logQueueErrors(queue);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const template = { name: JobName.ScheduledRetrain, data: { config: {}, force: false, requestedAt: 'schedule' } };

@@ -44,6 +44,12 @@ export interface DataSnapshot {
   at: string;
   xmax: number;
   inFlight: number[];
+  /**
+   * The start of the oldest transaction open just before the read (pg_stat_activity): no transaction
+   * it missed began earlier, so rows created before it need not be looked at. Absent in snapshots
+   * recorded before it was.
+   */
+  openSince?: string;
 }
 
 export interface EpochPoint {

@@ -113,8 +113,9 @@ export class InteractionRepository {
   /**
    * Users with an interaction committed after `snapshot` was taken: recorded by a transaction it saw
    * in flight or that began after it (compared as 32-bit ids, modulo wraparound, as a row's xmin is).
-   * Only rows created since `since` are looked at: a transaction in flight at the snapshot began
-   * before it, so `since` is set a margin earlier.
+   * Only rows created since `since` are looked at: no transaction in flight at the snapshot may
+   * have begun before it (DataSnapshot.openSince), and older xmins could compare wrongly after
+   * wraparound.
    */
   async usersRecordedAfter(snapshot: DataSnapshot, since: Date): Promise<string[]> {
     const rows: Array<{ id: string }> = await this.db.query(

@@ -43,10 +43,12 @@ export class TrainingDataRepository {
    * inside one REPEATABLE READ snapshot so the count and the rows agree.
    */
   async loadAll(onProgress?: (rows: number, total: number) => void): Promise<TrainingData> {
+    // before the snapshot: a transaction it sees in flight was open then, or began after
+    const openSince = await this.oldestOpenTransaction();
     const { raw, users, items, total, snapshot, dataSnapshot } = await inReadSnapshot(this.db, async (client) => {
       const snapshot = await currentSnapshot(client);
       const total = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM interactions')).rows[0].n);
-      const dataSnapshot = await this.snapshotOf(client);
+      const dataSnapshot = { ...(await this.snapshotOf(client)), openSince };
       const raw = await this.copyInteractions(client, total, onProgress);
       const users = await this.denseIds(client, 'users', raw.userKey);
       const items = await this.denseIds(client, 'items', raw.itemKey);
@@ -57,6 +59,16 @@ export class TrainingDataRepository {
       raw.itemKey[k] = items.dense[raw.itemKey[k]];
     }
     return { user: raw.userKey, item: raw.itemKey, weight: raw.weight, userIds: users.ids, itemIds: items.ids, watermark: raw.watermark, snapshot, dataSnapshot };
+  }
+
+  /**
+   * The start of the oldest transaction open now (a bulk import may have begun minutes ago), or now.
+   * pg_stat_activity shows other roles' transaction starts only to a role with pg_read_all_stats:
+   * the app's own role is what writes interactions.
+   */
+  private async oldestOpenTransaction(): Promise<string> {
+    const [row] = await this.db.query<{ since: Date }[]>(`SELECT least(clock_timestamp(), min(xact_start)) AS since FROM pg_stat_activity WHERE xact_start IS NOT NULL`);
+    return row.since.toISOString();
   }
 
   /** The transaction's snapshot (fixed by its first statement), its ids cut to 32 bits as a row's xmin is. */
