@@ -35,7 +35,13 @@ const EVENTS_PER_BATCH = 10;
 /** How long after the run a batch still unanswered is sent again before it counts as unconfirmed. */
 const RECORD_GRACE_MS = 60_000;
 
-type Answer = { status: number; body: { data?: any; errors?: Array<{ extensions?: { code?: string } }> } } | { network: string };
+/** The fields of the GraphQL answers the soak reads. */
+interface SoakData {
+  trainingJob?: { state: string; progress?: { phase?: string } | null; modelVersion: { version: number } } | null;
+  retrain: { id: string };
+  recommendations: { modelVersion: number | null; source: string };
+}
+type Answer = { status: number; body: { data?: SoakData; errors?: Array<{ extensions?: { code?: string } }> } } | { network: string };
 
 /** GraphQL over keep-alive HTTP/1.1 connections: the load of a real client pool, not autocannon's (each answer's `source` is read). */
 class GraphqlClient {
@@ -56,7 +62,7 @@ class GraphqlClient {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) });
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as { data?: SoakData } });
           } catch {
             resolve({ status: res.statusCode ?? 0, body: { errors: [{ extensions: { code: 'UNPARSEABLE' } }] } });
           }
@@ -130,7 +136,7 @@ runCli(async (args) => {
     process.stderr.write('soak: training the first model\n');
     const first = await gql.post(RETRAIN, { c: training }, ADMIN);
     if (failure(first) || 'network' in first) throw new Error(`the first retrain was refused: ${JSON.stringify(first)}`);
-    const firstJob = await awaitJob(first.body.data.retrain.id, 600_000);
+    const firstJob = await awaitJob(first.body.data!.retrain.id, 600_000);
     if (firstJob?.state !== 'COMPLETED') throw new Error(`the first training did not complete: ${JSON.stringify(firstJob)}`);
     // the run starts once the API serves that model (it looks on the switch's message, or within 10 s)
     for (let i = 0; i < 120; i++, await sleep(500)) {
@@ -221,7 +227,7 @@ runCli(async (args) => {
           const answer = await gql.post(RETRAIN, { c: { ...training, seed: k } }, ADMIN);
           const code = failure(answer);
           if (!code && !('network' in answer)) {
-            jobs.push(answer.body.data.retrain.id);
+            jobs.push(answer.body.data!.retrain.id);
             break;
           }
           bump(errors.retrain, code!);
@@ -272,7 +278,7 @@ runCli(async (args) => {
     await redis.connect().catch(() => undefined);
 
     // ---- what is stored
-    const stored = (await db.query(`SELECT substring(event_id FROM 6)::int AS n FROM interactions WHERE event_id LIKE 'soak-%'`)).rows.map((r) => r.n as number);
+    const stored = (await db.query<{ n: number }>(`SELECT substring(event_id FROM 6)::int AS n FROM interactions WHERE event_id LIKE 'soak-%'`)).rows.map((r) => r.n);
     const storedSet = new Set(stored);
     let lost = 0;
     let unconfirmed = 0;
@@ -280,16 +286,16 @@ runCli(async (args) => {
       if (confirmed[n] && !storedSet.has(n)) lost++;
       if (!confirmed[n]) unconfirmed++;
     }
-    const active = (await db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows.map((r) => r.version as number);
+    const active = (await db.query<{ version: number }>(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows.map((r) => r.version);
     // each training of the run: its version, where it ended, and its seconds per phase
-    const trainings = (await db.query(`SELECT version, status, timings FROM model_versions WHERE job_id = ANY($1) ORDER BY version`, [[...new Set(jobs)]])).rows.map((r) => ({
-      version: r.version as number,
-      status: r.status as string,
-      seconds: +Object.values(r.timings as Record<string, number>).reduce((a, b) => a + b, 0).toFixed(1),
+    const trainings = (await db.query<{ version: number; status: string; timings: Record<string, number> }>(`SELECT version, status, timings FROM model_versions WHERE job_id = ANY($1) ORDER BY version`, [[...new Set(jobs)]])).rows.map((r) => ({
+      version: r.version,
+      status: r.status,
+      seconds: +Object.values(r.timings).reduce((a, b) => a + b, 0).toFixed(1),
     }));
-    const activated = (await db.query(`SELECT count(*)::int AS n FROM model_versions WHERE activated_at >= $1`, [startedAt])).rows[0].n as number;
-    const statuses = Object.fromEntries((await db.query(`SELECT status, count(*)::int AS n FROM model_versions GROUP BY status ORDER BY status`)).rows.map((r) => [r.status, r.n]));
-    const complete = new Set((await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE')`)).rows.map((r) => r.version as number));
+    const activated = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM model_versions WHERE activated_at >= $1`, [startedAt])).rows[0].n;
+    const statuses = Object.fromEntries((await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM model_versions GROUP BY status ORDER BY status`)).rows.map((r) => [r.status, r.n]));
+    const complete = new Set((await db.query<{ version: number }>(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE')`)).rows.map((r) => r.version));
     const inRedis = new Set<number>();
     let cursor = '0';
     do {

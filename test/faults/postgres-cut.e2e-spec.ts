@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { importSynthetic } from '@app/ingest';
 import { generateSynthetic } from '@app/synthetic';
 import { CuttableProxy, gql, testPool, truncateStore } from '@app/testing';

@@ -54,7 +54,7 @@ export class DisposableRedis {
     await new Promise<void>((resolve, reject) => {
       proc.once('error', reject);
       proc.once('exit', (code) => reject(new Error(`redis-server on ${this.port} exited with ${code}`)));
-      proc.stdout!.on('data', (chunk: Buffer) => {
+      proc.stdout.on('data', (chunk: Buffer) => {
         if (chunk.toString().includes('Ready to accept connections')) resolve();
       });
     });
@@ -100,7 +100,7 @@ async function sparePort(): Promise<number> {
 async function freePort(port: number): Promise<number> {
   const server = createServer();
   server.listen(port, '127.0.0.1');
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err instanceof Error ? err : new Error(String(err))))]);
   const bound = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
   return bound;
