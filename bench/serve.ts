@@ -10,8 +10,12 @@
  * Users are published as the training job does: embeddings plus their precomputed top items; and
  * items too: vectors plus the nearest items of the --similar-items most popular (default 20,000).
  * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100 --similar-items 20000
- *   --rounds 3 --scoring-threads N --redis-db 12 --queries recommendations,similar_items --setup-only | --reuse | --keys | --item-term]
+ *   --rounds 3 --scoring-threads N --redis-db 12 --database NAME --queries recommendations,similar_items --setup-only | --reuse | --keys | --item-term
+ *   | --baseline DIR]
  * --item-term: the model carries an item term of the served shape (200 weights per item, random).
+ * --baseline DIR: another checkout's API (DIR with its node_modules) beside this one's, on the same
+ * published data, each query's rounds alternating between the two (this one first in odd rounds):
+ * `serve_compare` lines give the median of the rounds' ratios this/baseline.
  * --keys: the trivial query and `recommendations` with a serve-scoped key against PUBLIC_SCOPES=serve
  * open, alternated in --rounds (at least 5) rounds on one API; then the same with the rate limit on.
  */
@@ -34,7 +38,7 @@ import { emit, freshDatabase, startApi } from './lib/api-process';
 const VERSION = 1;
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'similar-items', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds', 'keys', 'item-term']);
+  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'similar-items', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds', 'keys', 'item-term', 'database', 'baseline']);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
   const perUser = Number(flags['per-user'] ?? 20);
@@ -49,7 +53,7 @@ runCli(async (args) => {
   const scoringThreads = flags['scoring-threads'] ?? String(availableParallelism());
   // one database and Redis db per catalogue size: --setup-only publishes, --reuse serves what is there
   const redisUrl = `redis://127.0.0.1:6379/${flags['redis-db'] ?? 12}`;
-  const database = `recoder_bench_serve_${items}`;
+  const database = flags.database ?? `recoder_bench_serve_${items}`;
   const backend = await initBackend();
 
   const data = generateSynthetic({ users, items, seed: 1, perUser });
@@ -87,6 +91,10 @@ runCli(async (args) => {
   if (flags.keys !== undefined) {
     const recommendations = scenarios.find(([name]) => name === 'recommendations')![1];
     await measureKeys({ url, redisUrl, scoringThreads, seconds, connections, rounds: Math.max(rounds, 5) }, scenarios[0][1], recommendations);
+    return undefined;
+  }
+  if (flags.baseline !== undefined) {
+    await compareWith(flags.baseline, { url, redisUrl, scoringThreads, seconds, connections, rounds }, scenarios, only, user);
     return undefined;
   }
   await measureModelRead(url);
@@ -196,7 +204,43 @@ async function load(url: string, body: Body, seconds: number, connections: numbe
   return { req_per_s: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
 }
 
-interface KeysSetup {
+/**
+ * This checkout's API and the one in `baseline`, both up on the same data (ports 3950 and 3951),
+ * measured in turn: each round runs the trivial query then the query on one API, then on the
+ * other, the order swapped every round, so drift on a shared machine hits both sides alike.
+ */
+async function compareWith(baseline: string, setup: ServeSetup, scenarios: Array<[string, Body]>, only: string[] | undefined, user: () => string): Promise<void> {
+  const env = { DATABASE_URL: setup.url, REDIS_URL: setup.redisUrl, SCORING_THREADS: setup.scoringThreads };
+  const apis = { after: await startApi({ ...env, PORT: '3950' }), before: await startApi({ ...env, PORT: '3951' }, baseline) };
+  try {
+    for (const api of Object.values(apis)) await expectModelServing(`${api.url}/graphql`, user());
+    const perRound = setup.seconds / setup.rounds;
+    for (const [name, body] of scenarios.slice(1)) {
+      if (only && !only.includes(name)) continue;
+      const runs: Array<Record<'after' | 'before', { trivial: LoadResult; query: LoadResult }>> = [];
+      for (let r = 0; r < setup.rounds; r++) {
+        const round = {} as (typeof runs)[number];
+        for (const side of r % 2 === 0 ? (['after', 'before'] as const) : (['before', 'after'] as const)) {
+          const url = `${apis[side].url}/graphql`;
+          round[side] = { trivial: await load(url, scenarios[0][1], perRound, setup.connections, r === 0), query: await load(url, body, perRound, setup.connections, r === 0) };
+        }
+        runs.push(round);
+      }
+      const ratios = runs.map((run) => +(run.after.query.req_per_s / run.before.query.req_per_s).toFixed(3));
+      const trivialRatios = runs.map((run) => +(run.after.trivial.req_per_s / run.before.trivial.req_per_s).toFixed(3));
+      emit({
+        bench: 'serve_compare', query: name, baseline, connections: setup.connections, rounds: setup.rounds, seconds_per_round: perRound,
+        after: combine(runs.map((run) => run.after.query)), before: combine(runs.map((run) => run.before.query)),
+        // the median of the rounds' ratios after/before, each round's, and the trivial query's (the servers' own)
+        ratio_after_before: median(ratios), round_ratios: ratios, trivial_ratio_after_before: median(trivialRatios),
+      });
+    }
+  } finally {
+    await Promise.all(Object.values(apis).map((api) => api.stop()));
+  }
+}
+
+interface ServeSetup {
   url: string;
   redisUrl: string;
   scoringThreads: string;
@@ -211,7 +255,7 @@ interface KeysSetup {
  * shared machine hits both alike. Then again with the rate limit on (a limit never reached, so
  * every request is counted in Redis and none refused).
  */
-async function measureKeys(setup: KeysSetup, trivial: Body, recommendations: Body): Promise<void> {
+async function measureKeys(setup: ServeSetup, trivial: Body, recommendations: Body): Promise<void> {
   const db = createDataSource(setup.url);
   await db.initialize();
   const redis = new Redis(setup.redisUrl);

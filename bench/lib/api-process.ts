@@ -18,11 +18,14 @@ export async function freshDatabase(name: string): Promise<string> {
   return url;
 }
 
-/** Starts the real API (from source, through swc) in its own process and waits until /health answers. */
-export async function startApi(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
+/**
+ * Starts the real API (from source, through swc) in its own process and waits until /health
+ * answers; `root`: another checkout's API (with its own node_modules), to compare two builds.
+ */
+export async function startApi(env: Record<string, string>, root = ROOT): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = env.PORT ?? '3900';
-  const proc: ChildProcess = spawn(process.execPath, [...API_NODE_FLAGS, '-r', '@swc-node/register', join(ROOT, 'apps/api/src/main.ts')], {
-    cwd: ROOT,
+  const proc: ChildProcess = spawn(process.execPath, [...API_NODE_FLAGS, '-r', '@swc-node/register', join(root, 'apps/api/src/main.ts')], {
+    cwd: root,
     // the product's own scopes open, as on a trusted network (a bench measures serving, not keys, unless it says so)
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', PORT: port, PUBLIC_SCOPES: 'ingest,serve,embeddings,catalogue', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
