@@ -17,8 +17,9 @@ export class CachedListSource implements Source<UserSubject> {
     const current = subject.current;
     if (!live || !current?.top) return null;
     if (subject.excludeSeen) {
-      // without the depth the list was ranked to, a short list may have been cut, not exhausted
-      const items = candidates.fromList(current.top, live.topItems ?? Infinity, limit);
+      // without the depth the list was ranked to, a short list may have been cut, not exhausted:
+      // none counts as complete (a depth of 0), and one the filter runs through is decoded
+      const items = candidates.fromList(current.top, live.topItems ?? 0, limit);
       return items && { items, source: RecommendationSource.EMBEDDING };
     }
     // what the embedding was encoded from: the user's seen items while it is current

@@ -1,10 +1,15 @@
-import { CatalogueItem } from '@app/database';
+import { getEnv } from '@app/config';
+import { CatalogueItem, createDataSource, ErasureRepository, InteractionRepository } from '@app/database';
+import { EmbeddingStoreRepository, TopItems } from '@app/embedding-store';
 import { DaeModel, initBackend, initParams, ItemTerm, ScoringPool, serializeModel } from '@app/model';
 import { createRng } from '@app/random';
+import { testPool, testRedis, truncateStore } from '@app/testing';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../../../../test/test-env';
 import { Catalogue } from '../catalogue.service';
 import { LiveModel } from '../live-model.service';
 import { CandidateRules } from './candidates';
 import { Ask, AskOptions, Subject } from './source';
+import { UserSubjects } from './user-subject';
 
 /** The sources' specs: a small served model, a catalogue of its items, asks as the service makes them, brute-force rankings. */
 
@@ -76,3 +81,54 @@ export function bruteForce(live: LiveModel, vector: Float32Array, history: reado
 
 /** The ids and scores of an answer's items. */
 export const idsOf = (items: readonly { item: { id: string } }[]) => items.map((i) => i.item.id);
+
+/**
+ * The tests' own database (the model's items in it, no users) and Redis db, emptied, with the
+ * repositories the sources use.
+ */
+export async function fixtureStores() {
+  const ds = createDataSource(TEST_DATABASE_URL);
+  await ds.initialize();
+  const db = testPool(TEST_DATABASE_URL);
+  const redis = testRedis(TEST_REDIS_URL);
+  await truncateStore(db);
+  await redis.flushdb();
+  await db.query(`INSERT INTO items (external_id) SELECT 'i' || n FROM generate_series(0, $1::int - 1) n`, [FIXTURE_ITEMS]);
+  const store = new EmbeddingStoreRepository(redis);
+  const interactions = new InteractionRepository(ds);
+  return {
+    ds,
+    db,
+    redis,
+    store,
+    interactions,
+    erasures: new ErasureRepository(ds, getEnv()),
+    users: new UserSubjects(store, interactions),
+    /** The user's interactions with these items, at `at`. */
+    async record(userId: string, itemIds: readonly string[], at = new Date()): Promise<void> {
+      await db.query(`INSERT INTO users (external_id) VALUES ($1) ON CONFLICT DO NOTHING`, [userId]);
+      await db.query(
+        `INSERT INTO interactions (user_id, item_id, type, occurred_at)
+         SELECT u.id, i.id, 'view', $3 FROM users u, items i WHERE u.external_id = $1 AND i.external_id = ANY($2)`,
+        [userId, itemIds, at],
+      );
+    },
+    /** A user's embedding as a training publishes it: the vector, the items it came from, a top list if given. */
+    publish(version: number, userId: string, vector: Float32Array, seen: readonly number[], top?: TopItems): Promise<void> {
+      return store.writeVectors(version, 'user', { ids: [userId], dim: vector.length, vectors: vector, seen: [seen], tops: top && [top] });
+    },
+    async close(): Promise<void> {
+      await ds.destroy();
+      await db.end();
+      redis.disconnect();
+    },
+  };
+}
+
+/** The first `k` of a brute-force ranking as a top list (model indices and scores). */
+export function topOf(live: LiveModel, ranked: readonly { id: string; score: number }[], k: number): TopItems {
+  return { items: ranked.slice(0, k).map((x) => live.itemIndex.get(x.id)!), scores: ranked.slice(0, k).map((x) => x.score) };
+}
+
+/** A user's items as model indices. */
+export const indicesIn = (live: LiveModel, ids: readonly string[]) => ids.map((id) => live.itemIndex.get(id)!);
