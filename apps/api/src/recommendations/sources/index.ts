@@ -24,7 +24,10 @@ export const SESSION_SOURCES = Symbol('SESSION_SOURCES');
 /** ... for an item's nearest items (similarItems). */
 export const ITEM_SOURCES = Symbol('ITEM_SOURCES');
 
-/** A list of sources behind one token, each a provider of its own (Nest injects what each one uses). */
+/**
+ * A list of sources behind one token, each a provider of its own (Nest injects what each one
+ * uses); `Source<never>`: a source of any subject.
+ */
 const sources = (token: symbol, list: Type<Source<never>>[]): Provider => ({ provide: token, useFactory: (...found: Source<never>[]) => found, inject: list });
 
 export const SOURCE_PROVIDERS: Provider[] = [
