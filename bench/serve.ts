@@ -15,7 +15,8 @@
  * --item-term: the model carries an item term of the served shape (200 weights per item, random).
  * --baseline DIR: another checkout's API (DIR with its node_modules) beside this one's, on the same
  * published data, each query's rounds alternating between the two (this one first in odd rounds):
- * `serve_compare` lines give the median of the rounds' ratios this/baseline.
+ * `serve_compare` lines give the median of the rounds' ratios this/baseline; --seconds is then
+ * each side's total per query, in --rounds loads.
  * --keys: the trivial query and `recommendations` with a serve-scoped key against PUBLIC_SCOPES=serve
  * open, alternated in --rounds (at least 5) rounds on one API; then the same with the rate limit on.
  */
@@ -206,37 +207,39 @@ async function load(url: string, body: Body, seconds: number, connections: numbe
 
 /**
  * This checkout's API and the one in `baseline`, both up on the same data (ports 3950 and 3951),
- * measured in turn: each round runs the trivial query then the query on one API, then on the
- * other, the order swapped every round, so drift on a shared machine hits both sides alike.
+ * measured in turn: each round loads each query on one API, then on the other, the order swapped
+ * every round, so drift on a shared machine hits both sides alike. Short rounds, many of them:
+ * a median of per-round ratios. `trivial` (same code on both sides) among --queries shows the
+ * noise floor.
  */
 async function compareWith(baseline: string, setup: ServeSetup, scenarios: Array<[string, Body]>, only: string[] | undefined, user: () => string): Promise<void> {
   const env = { DATABASE_URL: setup.url, REDIS_URL: setup.redisUrl, SCORING_THREADS: setup.scoringThreads };
   const apis = { after: await startApi({ ...env, PORT: '3950' }), before: await startApi({ ...env, PORT: '3951' }, baseline) };
+  const compared = scenarios.filter(([name]) => (only ? only.includes(name) : name !== 'trivial'));
+  const runs = new Map(compared.map(([name]) => [name, [] as Array<Record<'after' | 'before', LoadResult>>]));
   try {
     for (const api of Object.values(apis)) await expectModelServing(`${api.url}/graphql`, user());
-    const perRound = setup.seconds / setup.rounds;
-    for (const [name, body] of scenarios.slice(1)) {
-      if (only && !only.includes(name)) continue;
-      const runs: Array<Record<'after' | 'before', { trivial: LoadResult; query: LoadResult }>> = [];
-      for (let r = 0; r < setup.rounds; r++) {
-        const round = {} as (typeof runs)[number];
+    const perLoad = setup.seconds / setup.rounds;
+    for (let r = 0; r < setup.rounds; r++) {
+      for (const [name, body] of compared) {
+        const round = {} as Record<'after' | 'before', LoadResult>;
         for (const side of r % 2 === 0 ? (['after', 'before'] as const) : (['before', 'after'] as const)) {
-          const url = `${apis[side].url}/graphql`;
-          round[side] = { trivial: await load(url, scenarios[0][1], perRound, setup.connections, r === 0), query: await load(url, body, perRound, setup.connections, r === 0) };
+          round[side] = await load(`${apis[side].url}/graphql`, body, perLoad, setup.connections, r === 0);
         }
-        runs.push(round);
+        runs.get(name)!.push(round);
       }
-      const ratios = runs.map((run) => +(run.after.query.req_per_s / run.before.query.req_per_s).toFixed(3));
-      const trivialRatios = runs.map((run) => +(run.after.trivial.req_per_s / run.before.trivial.req_per_s).toFixed(3));
-      emit({
-        bench: 'serve_compare', query: name, baseline, connections: setup.connections, rounds: setup.rounds, seconds_per_round: perRound,
-        after: combine(runs.map((run) => run.after.query)), before: combine(runs.map((run) => run.before.query)),
-        // the median of the rounds' ratios after/before, each round's, and the trivial query's (the servers' own)
-        ratio_after_before: median(ratios), round_ratios: ratios, trivial_ratio_after_before: median(trivialRatios),
-      });
     }
   } finally {
     await Promise.all(Object.values(apis).map((api) => api.stop()));
+  }
+  for (const [name, rounds] of runs) {
+    const ratios = rounds.map((run) => +(run.after.req_per_s / run.before.req_per_s).toFixed(3));
+    emit({
+      bench: 'serve_compare', query: name, baseline, connections: setup.connections, rounds: setup.rounds, seconds_per_load: +(setup.seconds / setup.rounds).toFixed(1),
+      after: combine(rounds.map((run) => run.after)), before: combine(rounds.map((run) => run.before)),
+      // the median of the rounds' ratios after/before, and each round's
+      ratio_after_before: median(ratios), round_ratios: ratios,
+    });
   }
 }
 
