@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '@app/database';
@@ -22,7 +23,7 @@ export async function freshDatabase(name: string): Promise<string> {
  * Starts the real API (from source, through swc) in its own process and waits until /health
  * answers; `root`: another checkout's API (with its own node_modules), to compare two builds.
  */
-export async function startApi(env: Record<string, string>, root = ROOT): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startApi(env: Record<string, string>, root = ROOT): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const port = env.PORT ?? '3900';
   const proc: ChildProcess = spawn(process.execPath, [...API_NODE_FLAGS, '-r', '@swc-node/register', join(root, 'apps/api/src/main.ts')], {
     cwd: root,
@@ -39,6 +40,7 @@ export async function startApi(env: Record<string, string>, root = ROOT): Promis
   }
   return {
     url,
+    pid: proc.pid!,
     stop: async () => {
       const exited = once(proc, 'exit');
       proc.kill('SIGTERM');
@@ -51,3 +53,13 @@ export async function startApi(env: Record<string, string>, root = ROOT): Promis
 export const emit = (line: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 };
+
+/** CPU seconds a process has used so far, all its threads (Linux /proc; user + system). */
+export function cpuSeconds(pid: number): number {
+  // fields after the command name (which may hold spaces): state is field 3, utime and stime 14 and 15
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
