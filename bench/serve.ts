@@ -10,8 +10,14 @@
  * Users are published as the training job does: embeddings plus their precomputed top items; and
  * items too: vectors plus the nearest items of the --similar-items most popular (default 20,000).
  * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100 --similar-items 20000
- *   --rounds 3 --scoring-threads N --redis-db 12 --queries recommendations,similar_items --setup-only | --reuse | --keys | --item-term]
+ *   --rounds 3 --scoring-threads N --redis-db 12 --database NAME --queries recommendations,similar_items --setup-only | --reuse | --keys | --item-term
+ *   | --baseline DIR [--together]]
  * --item-term: the model carries an item term of the served shape (200 weights per item, random).
+ * --baseline DIR: another checkout's API (DIR with its node_modules) beside this one's, on the same
+ * published data, each query's rounds alternating between the two (this one first in odd rounds):
+ * `serve_compare` lines give the median of the rounds' ratios this/baseline; --seconds is then
+ * each side's total per query, in --rounds loads. --together: both APIs under load at once in each
+ * round instead of in turn (on a shared, noisy host their ratio then varies far less).
  * --keys: the trivial query and `recommendations` with a serve-scoped key against PUBLIC_SCOPES=serve
  * open, alternated in --rounds (at least 5) rounds on one API; then the same with the rate limit on.
  */
@@ -29,12 +35,12 @@ import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthe
 import { publishItems, SIMILAR_ITEMS_DEPTH } from '../apps/jobs/src/training/publish-items';
 import { publishUsers } from '../apps/jobs/src/training/publish-users';
 import { parseFlags, runCli, UsageError } from '../scripts/cli';
-import { emit, freshDatabase, startApi } from './lib/api-process';
+import { cpuSeconds, emit, freshDatabase, startApi } from './lib/api-process';
 
 const VERSION = 1;
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'similar-items', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds', 'keys', 'item-term']);
+  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'similar-items', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds', 'keys', 'item-term', 'database', 'baseline', 'together']);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
   const perUser = Number(flags['per-user'] ?? 20);
@@ -49,7 +55,7 @@ runCli(async (args) => {
   const scoringThreads = flags['scoring-threads'] ?? String(availableParallelism());
   // one database and Redis db per catalogue size: --setup-only publishes, --reuse serves what is there
   const redisUrl = `redis://127.0.0.1:6379/${flags['redis-db'] ?? 12}`;
-  const database = `recoder_bench_serve_${items}`;
+  const database = flags.database ?? `recoder_bench_serve_${items}`;
   const backend = await initBackend();
 
   const data = generateSynthetic({ users, items, seed: 1, perUser });
@@ -87,6 +93,10 @@ runCli(async (args) => {
   if (flags.keys !== undefined) {
     const recommendations = scenarios.find(([name]) => name === 'recommendations')![1];
     await measureKeys({ url, redisUrl, scoringThreads, seconds, connections, rounds: Math.max(rounds, 5) }, scenarios[0][1], recommendations);
+    return undefined;
+  }
+  if (flags.baseline !== undefined) {
+    await compareWith(flags.baseline, flags.together !== undefined, { url, redisUrl, scoringThreads, seconds, connections, rounds }, scenarios, only, user);
     return undefined;
   }
   await measureModelRead(url);
@@ -181,6 +191,7 @@ interface LoadResult {
   p50_ms: number;
   p99_ms: number;
   errors: number;
+  requests: number;
 }
 
 type Body = () => { query: string; variables?: object };
@@ -193,10 +204,60 @@ async function load(url: string, body: Body, seconds: number, connections: numbe
   };
   if (warmUp) await autocannon({ ...options, duration: 2 });
   const r = await autocannon({ ...options, duration: seconds });
-  return { req_per_s: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
+  return { req_per_s: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts, requests: r.requests.total };
 }
 
-interface KeysSetup {
+/**
+ * This checkout's API and the one in `baseline`, both up on the same data (ports 3950 and 3951),
+ * measured in turn: each round loads each query on one API, then on the other, the order swapped
+ * every round, so drift on a shared machine hits both sides alike. Short rounds, many of them:
+ * a median of per-round ratios. `trivial` (same code on both sides) among --queries shows the
+ * noise floor. `together`: both loaded at once in each round (each with all the connections),
+ * so the two share whatever the machine gives at that moment, and the ratio is of their costs.
+ */
+async function compareWith(baseline: string, together: boolean, setup: ServeSetup, scenarios: Array<[string, Body]>, only: string[] | undefined, user: () => string): Promise<void> {
+  const env = { DATABASE_URL: setup.url, REDIS_URL: setup.redisUrl, SCORING_THREADS: setup.scoringThreads };
+  const apis = { after: await startApi({ ...env, PORT: '3950' }), before: await startApi({ ...env, PORT: '3951' }, baseline) };
+  const compared = scenarios.filter(([name]) => (only ? only.includes(name) : name !== 'trivial'));
+  const runs = new Map(compared.map(([name]) => [name, [] as Array<Record<'after' | 'before', LoadResult & { cpu_ms_per_request: number }>>]));
+  try {
+    for (const api of Object.values(apis)) await expectModelServing(`${api.url}/graphql`, user());
+    const perLoad = setup.seconds / setup.rounds;
+    for (let r = 0; r < setup.rounds; r++) {
+      for (const [name, body] of compared) {
+        const run = async (side: 'after' | 'before') => {
+          const api = apis[side];
+          if (r === 0) await load(`${api.url}/graphql`, body, 2, setup.connections, false);
+          const cpu = cpuSeconds(api.pid);
+          const result = await load(`${api.url}/graphql`, body, perLoad, setup.connections, false);
+          return { ...result, cpu_ms_per_request: (1000 * (cpuSeconds(api.pid) - cpu)) / result.requests };
+        };
+        const round = {} as Record<'after' | 'before', LoadResult & { cpu_ms_per_request: number }>;
+        if (together) [round.after, round.before] = await Promise.all([run('after'), run('before')]);
+        else for (const side of r % 2 === 0 ? (['after', 'before'] as const) : (['before', 'after'] as const)) round[side] = await run(side);
+        runs.get(name)!.push(round);
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(apis).map((api) => api.stop()));
+  }
+  for (const [name, rounds] of runs) {
+    const ratios = rounds.map((run) => +(run.after.req_per_s / run.before.req_per_s).toFixed(3));
+    // what a request costs the API process, all threads: less moved by other load than a rate is
+    const cpuRatios = rounds.map((run) => +(run.before.cpu_ms_per_request / run.after.cpu_ms_per_request).toFixed(3));
+    const cpuMs = (side: 'after' | 'before') => median(rounds.map((run) => +run[side].cpu_ms_per_request.toFixed(3)));
+    emit({
+      bench: 'serve_compare', query: name, baseline, together, connections: setup.connections, rounds: setup.rounds, seconds_per_load: +(setup.seconds / setup.rounds).toFixed(1),
+      after: combine(rounds.map((run) => run.after)), before: combine(rounds.map((run) => run.before)),
+      // the median of the rounds' ratios after/before, and each round's: of the rates, and of the
+      // CPU a request costs (before/after, so that above 1 is faster too)
+      ratio_after_before: median(ratios), round_ratios: ratios,
+      cpu_ms_per_request: { after: cpuMs('after'), before: cpuMs('before') }, cpu_ratio_after_before: median(cpuRatios), round_cpu_ratios: cpuRatios,
+    });
+  }
+}
+
+interface ServeSetup {
   url: string;
   redisUrl: string;
   scoringThreads: string;
@@ -211,7 +272,7 @@ interface KeysSetup {
  * shared machine hits both alike. Then again with the rate limit on (a limit never reached, so
  * every request is counted in Redis and none refused).
  */
-async function measureKeys(setup: KeysSetup, trivial: Body, recommendations: Body): Promise<void> {
+async function measureKeys(setup: ServeSetup, trivial: Body, recommendations: Body): Promise<void> {
   const db = createDataSource(setup.url);
   await db.initialize();
   const redis = new Redis(setup.redisUrl);
@@ -255,7 +316,7 @@ async function measureKeys(setup: KeysSetup, trivial: Body, recommendations: Bod
 }
 
 /** Rounds of equal length as one line: mean rate, median p50, the worst round's p99 (autocannon gives percentiles, not histograms). */
-function combine(runs: LoadResult[]): LoadResult {
+function combine(runs: LoadResult[]): Omit<LoadResult, 'requests'> {
   return {
     req_per_s: Math.round(runs.reduce((sum, r) => sum + r.req_per_s, 0) / runs.length),
     p50_ms: median(runs.map((r) => r.p50_ms)),

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '@app/database';
@@ -18,11 +19,14 @@ export async function freshDatabase(name: string): Promise<string> {
   return url;
 }
 
-/** Starts the real API (from source, through swc) in its own process and waits until /health answers. */
-export async function startApi(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
+/**
+ * Starts the real API (from source, through swc) in its own process and waits until /health
+ * answers; `root`: another checkout's API (with its own node_modules), to compare two builds.
+ */
+export async function startApi(env: Record<string, string>, root = ROOT): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const port = env.PORT ?? '3900';
-  const proc: ChildProcess = spawn(process.execPath, [...API_NODE_FLAGS, '-r', '@swc-node/register', join(ROOT, 'apps/api/src/main.ts')], {
-    cwd: ROOT,
+  const proc: ChildProcess = spawn(process.execPath, [...API_NODE_FLAGS, '-r', '@swc-node/register', join(root, 'apps/api/src/main.ts')], {
+    cwd: root,
     // the product's own scopes open, as on a trusted network (a bench measures serving, not keys, unless it says so)
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', PORT: port, PUBLIC_SCOPES: 'ingest,serve,embeddings,catalogue', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -36,6 +40,7 @@ export async function startApi(env: Record<string, string>): Promise<{ url: stri
   }
   return {
     url,
+    pid: proc.pid!,
     stop: async () => {
       const exited = once(proc, 'exit');
       proc.kill('SIGTERM');
@@ -64,3 +69,13 @@ export function startWorker(env: Record<string, string>): { kill: () => Promise<
   };
   return { kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
 }
+
+/** CPU seconds a process has used so far, all its threads (Linux /proc; user + system). */
+export function cpuSeconds(pid: number): number {
+  // fields after the command name (which may hold spaces): state is field 3, utime and stime 14 and 15
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;

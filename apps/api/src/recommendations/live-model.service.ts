@@ -145,3 +145,13 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 }
+
+/** Model item indices of the ids the model knows, in their order. */
+export function indicesOf(live: LiveModel, itemIds: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const id of itemIds) {
+    const i = live.itemIndex.get(id);
+    if (i !== undefined) out.push(i);
+  }
+  return out;
+}

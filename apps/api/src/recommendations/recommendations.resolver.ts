@@ -13,19 +13,19 @@ export class RecommendationsResolver {
   @RequiresScope('serve')
   @Query(() => Recommendations, { complexity: DECODE_COST, description: 'What the user should see next: the decoder\'s reconstruction of their history. Always answers.' })
   recommendations(@Args() { userId, limit, excludeSeen, filter }: RecommendationsArgs): Promise<Recommendations> {
-    return this.service.forUser(userId, limit, excludeSeen, filter ?? undefined);
+    return this.service.forUser(userId, excludeSeen, { limit, filter: filter ?? undefined });
   }
 
   @RequiresScope('serve')
   @Query(() => SessionRecommendations, { complexity: DECODE_COST, description: 'Recommendations for an anonymous session: the given items folded in as a history.' })
   recommendationsForItems(@Args() { itemIds, limit, filter }: SessionRecommendationsArgs): Promise<SessionRecommendations> {
-    return this.service.forItems(itemIds, limit, filter ?? undefined);
+    return this.service.forItems(itemIds, { limit, filter: filter ?? undefined });
   }
 
   @RequiresScope('serve')
   @Query(() => Recommendations, { complexity: DECODE_COST, description: 'Nearest items by cosine of the model\'s item vectors.' })
   similarItems(@Args() { itemId, limit }: SimilarItemsArgs): Promise<Recommendations> {
-    return this.service.similarItems(itemId, limit);
+    return this.service.similarItems(itemId, { limit });
   }
 
   @RequiresScope('embeddings')

@@ -6,6 +6,9 @@ interface Waiter<V> {
 /**
  * Lookups asked for in the same turn of the event loop go out as one call of `load` (the
  * DataLoader pattern): concurrent requests cost one round trip (and one socket write), not one each.
+ * The dataloader package does the same only once told to (its default batch is one tick of promise
+ * jobs, a single request's lookups, and it caches every key, while an embedding changes): with
+ * batchScheduleFn setImmediate and cache off, it would be a dependency for these forty lines.
  */
 export class TickBatcher<K, V> {
   private pending = new Map<K, Waiter<V>[]>();

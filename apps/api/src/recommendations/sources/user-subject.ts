@@ -1,0 +1,108 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InteractionRepository } from '@app/database';
+import { CachedUser, EmbeddingStoreRepository } from '@app/embedding-store';
+import { LiveModel } from '../live-model.service';
+import { TickBatcher } from '../tick-batcher';
+import { Subject } from './source';
+
+/** The user's items and their newest interaction, as Postgres has them. */
+export interface History {
+  items: string[];
+  newest: Date | null;
+}
+
+/**
+ * What one request knows of a user, read once and shared by the sources it asks: the cached
+ * embedding (read with the request), and the history from Postgres when a source needs it.
+ */
+export class UserSubject implements Subject {
+  private read: Promise<History | null> | null = null;
+
+  constructor(
+    readonly userId: string,
+    /** False: the user's own items may come back (repeat purchases, re-watches). */
+    readonly excludeSeen: boolean,
+    /** The version's cached embedding; null: none, no model, or Redis down. */
+    readonly cached: CachedUser | null,
+    private readonly readHistory: () => Promise<History | null>,
+  ) {}
+
+  /**
+   * The cached embedding while nothing was recorded against it since (recordInteractions flags it
+   * stale before it returns): then the items it was encoded from are the user's seen items.
+   */
+  get current(): CachedUser | null {
+    return this.cached && !this.cached.stale ? this.cached : null;
+  }
+
+  /** The history, read at most once per request; null when Postgres is down. */
+  history(): Promise<History | null> {
+    return (this.read ??= this.readHistory());
+  }
+
+  /**
+   * The history when the answer needs it: not while a current embedding knows the seen items, or
+   * they are kept (then null, unread). Postgres is asked only for a stale or missing embedding.
+   */
+  neededHistory(): Promise<History | null> {
+    const current = this.current;
+    return current && (!this.excludeSeen || current.seen) ? Promise.resolve(null) : this.history();
+  }
+
+  /**
+   * Whether the cached embedding answers: it exists and nothing in the history is newer than it,
+   * or there is no history to say so (not needed, or Postgres down: then even a stale one serves).
+   */
+  async servesCached(live: LiveModel): Promise<boolean> {
+    const cached = this.cached;
+    if (!cached) return false;
+    const history = await this.neededHistory();
+    if (!history) return true;
+    if (cached.stale) return false;
+    const asOf = cached.asOf ?? live.watermark;
+    return !history.newest || !asOf || history.newest <= asOf;
+  }
+
+  async excludedIds(): Promise<readonly string[]> {
+    return this.excludeSeen ? ((await this.history())?.items ?? []) : [];
+  }
+}
+
+/** Makes each request's UserSubject; the cached embeddings of users asked for in one tick share one Redis round trip. */
+@Injectable()
+export class UserSubjects {
+  private readonly logger = new Logger(UserSubjects.name);
+  /** One reader per live model. */
+  private reader: { live: LiveModel; users: TickBatcher<string, CachedUser | null> } | null = null;
+
+  constructor(
+    private readonly store: EmbeddingStoreRepository,
+    private readonly interactions: InteractionRepository,
+  ) {}
+
+  async of(live: LiveModel | null, userId: string, excludeSeen: boolean): Promise<UserSubject> {
+    const cached = live ? await this.cachedUser(live, userId) : null;
+    return new UserSubject(userId, excludeSeen, cached, () => this.history(userId));
+  }
+
+  /** Redis down: no cache (a source folds the user in from Postgres). */
+  private cachedUser(live: LiveModel, userId: string): Promise<CachedUser | null> {
+    if (this.reader?.live !== live) {
+      const read = async (ids: string[]) => {
+        const users = await this.store.readUsers(live.version, ids);
+        return new Map(ids.map((id, i) => [id, users[i]]));
+      };
+      this.reader = { live, users: new TickBatcher(read, null) };
+    }
+    return this.reader.users.get(userId).catch(() => null);
+  }
+
+  private async history(userId: string): Promise<History | null> {
+    try {
+      return await this.interactions.seenItemsOf(userId);
+    } catch (err) {
+      this.logger.warn(`history of ${userId} unavailable, serving from cache: ${(err as Error).message}`);
+      return null;
+    }
+  }
+}
