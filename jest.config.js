@@ -1,7 +1,17 @@
 // One jest run for everything: unit specs next to the code, integration specs against the
 // machine's Postgres/Redis, and e2e specs under test/. The global setup creates a database and
 // picks a Redis db index of the tests' own, so a running demo's data is never touched.
-const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true }, keepClassNames: true, target: 'es2022' } }];
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      keepClassNames: true,
+      target: 'es2022',
+    },
+  },
+];
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',

@@ -40,7 +40,13 @@ runCli(async (args) => {
   await checkpoint(url);
   const imported = await importInteractionFile({ url, path: file, format: 'csv' });
   if (imported.inserted !== rows) throw new Error(`imported ${imported.inserted} of ${rows} rows`);
-  print({ bench: 'import', ...rate(imported.rows, imported.seconds), inserted: imported.inserted, phases: imported.phases, fk_checks_skipped: imported.foreignKeyChecksSkipped });
+  print({
+    bench: 'import',
+    ...rate(imported.rows, imported.seconds),
+    inserted: imported.inserted,
+    phases: imported.phases,
+    fk_checks_skipped: imported.foreignKeyChecksSkipped,
+  });
 
   if (flags.reimport === 'true') {
     await checkpoint(url);
@@ -75,7 +81,13 @@ async function recountPopularity(url: string, rows: number): Promise<void> {
     for (const run of ['first', 'unchanged']) {
       const started = performance.now();
       const counted = await catalogue.recountPopularity();
-      print({ bench: 'popularity_recount', run, interactions: rows, ...counted, seconds: round((performance.now() - started) / 1000, 2) });
+      print({
+        bench: 'popularity_recount',
+        run,
+        interactions: rows,
+        ...counted,
+        seconds: round((performance.now() - started) / 1000, 2),
+      });
     }
   } finally {
     await ds.destroy();
@@ -87,7 +99,12 @@ async function syntheticCsv(rows: number): Promise<string> {
   const file = join(RESULTS_DIR, `synthetic-${rows}-seed${SEED}.csv`);
   if (existsSync(file)) return file;
   // ~10% more users than needed, so the generated data always covers the requested rows
-  const data = generateSynthetic({ users: Math.ceil((rows / PER_USER) * 1.1), items: ITEMS, seed: SEED, perUser: PER_USER });
+  const data = generateSynthetic({
+    users: Math.ceil((rows / PER_USER) * 1.1),
+    items: ITEMS,
+    seed: SEED,
+    perUser: PER_USER,
+  });
   if (data.user.length < rows) throw new Error(`generated only ${data.user.length} rows`);
   // write under a temporary name: an interrupted run never leaves a truncated file to reuse
   const partial = `${file}.partial`;
@@ -123,7 +140,20 @@ async function psqlCopy(url: string, file: string): Promise<number> {
     await client.query('CREATE TABLE t (user_ext text, item_ext text, weight real, occurred_at bigint)');
   });
   const { hostname, port, username } = new URL(url);
-  const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', hostname, '-p', port || '5432', '-U', decodeURIComponent(username) || 'postgres', '-d', BENCH_DATABASE];
+  const args = [
+    '-X',
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-h',
+    hostname,
+    '-p',
+    port || '5432',
+    '-U',
+    decodeURIComponent(username) || 'postgres',
+    '-d',
+    BENCH_DATABASE,
+  ];
   const command = `\\copy t FROM '${file.replace(/'/g, "''")}' CSV HEADER`;
   const started = process.hrtime.bigint();
   await run('psql', [...args, '-c', command]);

@@ -28,8 +28,18 @@ import { matMulGflops } from './lib/matmul-gflops';
  * EDLAE's validation metrics over a (dropout x lambda) grid. JSON lines on stdout.
  */
 const FLAGS = [
-  'sizes', 'reference-max', 'users-per-item', 'per-user', 'seed',
-  'data', 'format', 'lambda', 'dropout', 'sample-users', 'sweep', 'dropouts',
+  'sizes',
+  'reference-max',
+  'users-per-item',
+  'per-user',
+  'seed',
+  'data',
+  'format',
+  'lambda',
+  'dropout',
+  'sample-users',
+  'sweep',
+  'dropouts',
 ] as const;
 const DEFAULT_SIZES = '2000,5000,10000';
 /** evaluate's EASE_LAMBDAS */
@@ -37,7 +47,11 @@ const SWEEP = '5,10,20,50,100,200,500,1000';
 const TOP = 100;
 const TOP_K_WEIGHTS = [50, 100, 200];
 /** The shapes the inverse multiplies: a row chunk by a panel (inner BLOCK) and a panel by a block row. */
-const MATMUL_SHAPES: [number, number, number][] = [[512, 256, 4096], [256, 2048, 4096], [1024, 1024, 1024]];
+const MATMUL_SHAPES: [number, number, number][] = [
+  [512, 256, 4096],
+  [256, 2048, 4096],
+  [1024, 1024, 1024],
+];
 const MATMUL_REPEATS = 3;
 const VALIDATION_METRICS = userSplitMetrics(10).filter((m) => m.name === 'ndcg@10' || m.name === 'recall@10');
 
@@ -47,13 +61,21 @@ type Scoring = Pick<Edlae, 'scores'>;
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, FLAGS);
   const sizes = (flags.sizes ?? DEFAULT_SIZES).split(',').map(Number);
-  if (sizes.some((n) => !(Number.isInteger(n) && n > 1))) throw new UsageError('--sizes must be item counts > 1, comma-separated');
+  if (sizes.some((n) => !(Number.isInteger(n) && n > 1)))
+    throw new UsageError('--sizes must be item counts > 1, comma-separated');
   const referenceMax = Number(flags['reference-max'] ?? 3000);
   const options = { lambda: Number(flags.lambda ?? 200), dropout: Number(flags.dropout ?? 0) };
   const sampleUsers = Number(flags['sample-users'] ?? 1000);
   const backend = await initBackend(backendFromEnv());
-  emit({ phase: 'machine', cpu: cpus()[0]?.model, nproc: availableParallelism(), loadavg: loadavg().map(round), ...backend });
-  for (const shape of MATMUL_SHAPES) emit({ phase: 'matmul', shape, gflops: round(matMulGflops(...shape, MATMUL_REPEATS)) });
+  emit({
+    phase: 'machine',
+    cpu: cpus()[0]?.model,
+    nproc: availableParallelism(),
+    loadavg: loadavg().map(round),
+    ...backend,
+  });
+  for (const shape of MATMUL_SHAPES)
+    emit({ phase: 'matmul', shape, gflops: round(matMulGflops(...shape, MATMUL_REPEATS)) });
 
   if (flags.data) {
     const format = flags.format ?? 'csv';
@@ -70,17 +92,26 @@ async function main(args: string[]): Promise<void> {
     const users = Math.round(items * Number(flags['users-per-item'] ?? 2));
     const d = generateSynthetic({ users, items, seed, perUser: Number(flags['per-user'] ?? 40) });
     const { matrix } = buildInteractionMatrix({ user: d.user, item: d.item, weight: d.weight, duplicates: 'max' });
-    const [fast, fastSeconds, fastCpu] = timed(() => Edlae.fit(matrix, options, { side: 'primal', precision: 'float32' }));
+    const [fast, fastSeconds, fastCpu] = timed(() =>
+      Edlae.fit(matrix, options, { side: 'primal', precision: 'float32' }),
+    );
     const n = matrix.cols;
     const line: Record<string, unknown> = {
-      phase: 'fit', items: n, users: matrix.rows, interactions: matrix.indices.length, ...options,
+      phase: 'fit',
+      items: n,
+      users: matrix.rows,
+      interactions: matrix.indices.length,
+      ...options,
       float32_seconds: round(fastSeconds),
       float32_cpu_seconds: round(fastCpu),
       float32_gflops_per_cpu_second: round(n ** 3 / fastCpu / 1e9),
-      loadavg: loadavg().map(round), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      loadavg: loadavg().map(round),
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     if (n <= referenceMax) {
-      const [exact, exactSeconds, exactCpu] = timed(() => Edlae.fit(matrix, options, { side: 'primal', precision: 'float64' }));
+      const [exact, exactSeconds, exactCpu] = timed(() =>
+        Edlae.fit(matrix, options, { side: 'primal', precision: 'float64' }),
+      );
       Object.assign(line, {
         float64_seconds: round(exactSeconds),
         float64_cpu_seconds: round(exactCpu),
@@ -93,7 +124,13 @@ async function main(args: string[]): Promise<void> {
 }
 
 /** The lambda sweep, float32 against float64, and the top-k sparsified weights, on one training set. */
-function dataChecks(split: EvaluationSplit, sweep: string, options: FitOptions, referenceMax: number, sampleUsers: number): void {
+function dataChecks(
+  split: EvaluationSplit,
+  sweep: string,
+  options: FitOptions,
+  referenceMax: number,
+  sampleUsers: number,
+): void {
   const { train, validation } = split;
   const lambdas = list(sweep);
   // one model alive at a time, as evaluate's sweep keeps them
@@ -102,13 +139,22 @@ function dataChecks(split: EvaluationSplit, sweep: string, options: FitOptions, 
   });
   const [, oneByOneSeconds, oneByOneCpu] = timed(() => lambdas.map((lambda) => Ease.fit(train, lambda).lambda));
   emit({
-    phase: 'sweep', lambdas, fit_path_seconds: round(pathSeconds), fit_path_cpu_seconds: round(pathCpu),
-    one_by_one_seconds: round(oneByOneSeconds), one_by_one_cpu_seconds: round(oneByOneCpu), loadavg: loadavg().map(round),
+    phase: 'sweep',
+    lambdas,
+    fit_path_seconds: round(pathSeconds),
+    fit_path_cpu_seconds: round(pathCpu),
+    one_by_one_seconds: round(oneByOneSeconds),
+    one_by_one_cpu_seconds: round(oneByOneCpu),
+    loadavg: loadavg().map(round),
   });
 
   const [fast, fastSeconds, fastCpu] = timed(() => Edlae.fit(train, options, { precision: 'float32' }));
-  const line: Record<string, unknown> = { phase: 'accuracy', ...options, float32_seconds: round(fastSeconds),
-    float32_cpu_seconds: round(fastCpu) };
+  const line: Record<string, unknown> = {
+    phase: 'accuracy',
+    ...options,
+    float32_seconds: round(fastSeconds),
+    float32_cpu_seconds: round(fastCpu),
+  };
   if (Math.min(train.rows, train.cols) <= referenceMax) {
     const [exact, exactSeconds, exactCpu] = timed(() => Edlae.fit(train, options, { precision: 'float64' }));
     const reference = { float64_seconds: round(exactSeconds), float64_cpu_seconds: round(exactCpu) };
@@ -134,15 +180,21 @@ function dropoutGrid({ train, validation }: EvaluationSplit, lambdas: number[], 
   for (const dropout of dropouts) {
     const path = lambdas.map((lambda) => ({ lambda, dropout }));
     let k = 0;
-    for (const model of Edlae.fitPath(train, path)) emit({ phase: 'edlae', ...path[k++], ...validationMetrics(model, validation!) });
+    for (const model of Edlae.fitPath(train, path))
+      emit({ phase: 'edlae', ...path[k++], ...validationMetrics(model, validation!) });
   }
 }
 
 /** evaluate's user-split metrics at 10 on the validation rows. */
-function validationMetrics(model: Scoring, validation: NonNullable<EvaluationSplit['validation']>): Record<string, number> {
+function validationMetrics(
+  model: Scoring,
+  validation: NonNullable<EvaluationSplit['validation']>,
+): Record<string, number> {
   const scorer = (rows: CsrMatrix, start: number, end: number) => model.scores(rows, start, end);
   const values = evaluateRanking(scorer, validation.input, validation.heldOut, VALIDATION_METRICS);
-  return Object.fromEntries(Object.entries(values).map(([name, value]) => [`validation_${name}`, Math.round(value * 1e4) / 1e4]));
+  return Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [`validation_${name}`, Math.round(value * 1e4) / 1e4]),
+  );
 }
 
 /** How far the float32 fit is from the float64 one: weights, scores, and the top-100 lists. */
@@ -160,7 +212,8 @@ function agreement(fast: Edlae, exact: Edlae, rows: CsrMatrix, sampleUsers: numb
   for (let r = 0; r < users; r++) {
     const row = b.subarray(r * fast.items, (r + 1) * fast.items);
     const scale = row.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
-    for (let j = 0; j < fast.items; j++) scoreErr = Math.max(scoreErr, Math.abs(a[r * fast.items + j] - row[j]) / scale);
+    for (let j = 0; j < fast.items; j++)
+      scoreErr = Math.max(scoreErr, Math.abs(a[r * fast.items + j] - row[j]) / scale);
   }
   const overlap = round(meanOverlap(fast, exact, rows, sampleUsers));
   return { weights_max_rel_error: num / den, scores_max_rel_error: scoreErr, top100_overlap: overlap };

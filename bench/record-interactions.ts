@@ -43,15 +43,30 @@ runCli(async (args) => {
         Array.from({ length: concurrency }, async () => {
           while (cursor < own.length) {
             const body = own[cursor++];
-            const res = await fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-            const json = (await res.json()) as { data?: { recordInteractions: { accepted: number } }; errors?: unknown };
+            const res = await fetch(`${api.url}/graphql`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body,
+            });
+            const json = (await res.json()) as {
+              data?: { recordInteractions: { accepted: number } };
+              errors?: unknown;
+            };
             if (!json.data) throw new Error(`recordInteractions failed: ${JSON.stringify(json.errors)}`);
             accepted += json.data.recordInteractions.accepted;
           }
         }),
       );
       const seconds = (performance.now() - start) / 1000;
-      emit({ bench: 'record_interactions', batch_size: batchSize, batches, concurrency, events: accepted, seconds: +seconds.toFixed(2), events_per_s: Math.round(accepted / seconds) });
+      emit({
+        bench: 'record_interactions',
+        batch_size: batchSize,
+        batches,
+        concurrency,
+        events: accepted,
+        seconds: +seconds.toFixed(2),
+        events_per_s: Math.round(accepted / seconds),
+      });
     }
   } finally {
     await api.stop();

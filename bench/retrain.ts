@@ -69,7 +69,13 @@ runCli(async (args) => {
     const t0 = performance.now();
     await store.writeVectors(999_999, 'user', { ids, dim: DIM, vectors });
     const publishSeconds = (performance.now() - t0) / 1000;
-    emit({ bench: 'publish', embeddings: PUBLISH_USERS, dim: DIM, seconds: +publishSeconds.toFixed(3), embeddings_per_s: Math.round(PUBLISH_USERS / publishSeconds) });
+    emit({
+      bench: 'publish',
+      embeddings: PUBLISH_USERS,
+      dim: DIM,
+      seconds: +publishSeconds.toFixed(3),
+      embeddings_per_s: Math.round(PUBLISH_USERS / publishSeconds),
+    });
     await store.deleteVersion(999_999);
 
     if (flags['skip-retrain'] !== 'true') await retrainThroughQueue(url, ds, epochs);
@@ -86,10 +92,17 @@ async function retrainThroughQueue(url: string, ds: DataSource, epochs: number):
   const { createJobsApp } = await import('../apps/jobs/src/create-jobs-app');
   const jobs = await createJobsApp();
   await jobs.init();
-  const queue = new Queue(QueueName.Training, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix: QUEUE_PREFIX });
+  const queue = new Queue(QueueName.Training, {
+    connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+    prefix: QUEUE_PREFIX,
+  });
   try {
     const started = performance.now();
-    const job = await queue.add(JobName.TrainModel, { config: { epochs, patience: 0 }, force: true, requestedAt: new Date().toISOString() });
+    const job = await queue.add(JobName.TrainModel, {
+      config: { epochs, patience: 0 },
+      force: true,
+      requestedAt: new Date().toISOString(),
+    });
     for (;;) {
       const state = await job.getState();
       if (state === 'completed') break;

@@ -29,7 +29,18 @@ import { ApiKeyAdmin } from '@app/api-keys';
 import { ApiKeyRepository, createDataSource, migrate, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { importSynthetic } from '@app/ingest';
-import { DaeConfig, DaeModel, DEFAULT_DAE_CONFIG, DEFAULT_ITEM_TERM_OPTIONS, initBackend, initParams, ItemTerm, serializeModel, buildInteractionMatrix, ScoringPool } from '@app/model';
+import {
+  DaeConfig,
+  DaeModel,
+  DEFAULT_DAE_CONFIG,
+  DEFAULT_ITEM_TERM_OPTIONS,
+  initBackend,
+  initParams,
+  ItemTerm,
+  serializeModel,
+  buildInteractionMatrix,
+  ScoringPool,
+} from '@app/model';
 import { createRng } from '@app/random';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { publishItems, SIMILAR_ITEMS_DEPTH } from '../apps/jobs/src/training/publish-items';
@@ -40,7 +51,26 @@ import { cpuSeconds, emit, freshDatabase, startApi } from './lib/api-process';
 const VERSION = 1;
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['users', 'items', 'per-user', 'seconds', 'connections', 'cached-top', 'similar-items', 'scoring-threads', 'redis-db', 'setup-only', 'reuse', 'queries', 'rounds', 'keys', 'item-term', 'database', 'baseline', 'together']);
+  const flags = parseFlags(args, [
+    'users',
+    'items',
+    'per-user',
+    'seconds',
+    'connections',
+    'cached-top',
+    'similar-items',
+    'scoring-threads',
+    'redis-db',
+    'setup-only',
+    'reuse',
+    'queries',
+    'rounds',
+    'keys',
+    'item-term',
+    'database',
+    'baseline',
+    'together',
+  ]);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
   const perUser = Number(flags['per-user'] ?? 20);
@@ -51,7 +81,8 @@ runCli(async (args) => {
   // the training job's default (CACHED_TOP_ITEMS): each user's best unseen items, ranked at publish
   const cachedTop = Number(flags['cached-top'] ?? 100);
   const similarItems = Number(flags['similar-items'] ?? 20_000);
-  if (!Number.isInteger(similarItems) || similarItems < 0) throw new UsageError('--similar-items must be a non-negative integer');
+  if (!Number.isInteger(similarItems) || similarItems < 0)
+    throw new UsageError('--similar-items must be a non-negative integer');
   const scoringThreads = flags['scoring-threads'] ?? String(availableParallelism());
   // one database and Redis db per catalogue size: --setup-only publishes, --reuse serves what is there
   const redisUrl = `redis://127.0.0.1:6379/${flags['redis-db'] ?? 12}`;
@@ -78,25 +109,65 @@ runCli(async (args) => {
   const item = () => syntheticItemId(data.item[rng.int(data.item.length)]);
   const scenarios: Array<[string, () => { query: string; variables?: object }]> = [
     ['trivial', () => ({ query: '{ __typename }' })],
-    ['recommendations', () => ({ query: 'query R($u: ID!) { recommendations(userId: $u, limit: 20) { source items { score item { id } } } }', variables: { u: user() } })],
+    [
+      'recommendations',
+      () => ({
+        query: 'query R($u: ID!) { recommendations(userId: $u, limit: 20) { source items { score item { id } } } }',
+        variables: { u: user() },
+      }),
+    ],
     // seen items kept: the user's own items scored apart and merged into the precomputed list
     // (a decode of the whole catalogue for data published before the `seen` field)
-    ['recommendations_decoded', () => ({ query: 'query R($u: ID!) { recommendations(userId: $u, limit: 20, excludeSeen: false) { source items { score item { id } } } }', variables: { u: user() } })],
-    ['recommendations_for_items', () => ({ query: 'query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 20) { items { score item { id } } } }', variables: { ids: Array.from({ length: 10 }, item) } })],
-    ['similar_items', () => ({ query: 'query S($id: ID!) { similarItems(itemId: $id, limit: 20) { items { score item { id } } } }', variables: { id: item() } })],
+    [
+      'recommendations_decoded',
+      () => ({
+        query:
+          'query R($u: ID!) { recommendations(userId: $u, limit: 20, excludeSeen: false) { source items { score item { id } } } }',
+        variables: { u: user() },
+      }),
+    ],
+    [
+      'recommendations_for_items',
+      () => ({
+        query:
+          'query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 20) { items { score item { id } } } }',
+        variables: { ids: Array.from({ length: 10 }, item) },
+      }),
+    ],
+    [
+      'similar_items',
+      () => ({
+        query: 'query S($id: ID!) { similarItems(itemId: $id, limit: 20) { items { score item { id } } } }',
+        variables: { id: item() },
+      }),
+    ],
   ];
   // --queries recommendations,similar_items: a subset (the trivial query runs beside each, for the ratios)
   const only = flags.queries?.split(',');
   const unknown = only?.filter((q) => !scenarios.some(([name]) => name === q));
-  if (unknown?.length) throw new UsageError(`unknown --queries ${unknown.join(',')} (known: ${scenarios.map(([name]) => name).join(',')})`);
+  if (unknown?.length)
+    throw new UsageError(
+      `unknown --queries ${unknown.join(',')} (known: ${scenarios.map(([name]) => name).join(',')})`,
+    );
 
   if (flags.keys !== undefined) {
     const recommendations = scenarios.find(([name]) => name === 'recommendations')![1];
-    await measureKeys({ url, redisUrl, scoringThreads, seconds, connections, rounds: Math.max(rounds, 5) }, scenarios[0][1], recommendations);
+    await measureKeys(
+      { url, redisUrl, scoringThreads, seconds, connections, rounds: Math.max(rounds, 5) },
+      scenarios[0][1],
+      recommendations,
+    );
     return undefined;
   }
   if (flags.baseline !== undefined) {
-    await compareWith(flags.baseline, flags.together !== undefined, { url, redisUrl, scoringThreads, seconds, connections, rounds }, scenarios, only, user);
+    await compareWith(
+      flags.baseline,
+      flags.together !== undefined,
+      { url, redisUrl, scoringThreads, seconds, connections, rounds },
+      scenarios,
+      only,
+      user,
+    );
     return undefined;
   }
   await measureModelRead(url);
@@ -118,7 +189,15 @@ runCli(async (args) => {
       }
       const ratios = runs.map((run) => +(run.query.req_per_s / run.trivial.req_per_s).toFixed(3));
       emit({
-        bench: 'serve', query: name, users, items, dim: DEFAULT_DAE_CONFIG.embeddingDim, connections, seconds, rounds, scoring_threads: Number(scoringThreads),
+        bench: 'serve',
+        query: name,
+        users,
+        items,
+        dim: DEFAULT_DAE_CONFIG.embeddingDim,
+        connections,
+        seconds,
+        rounds,
+        scoring_threads: Number(scoringThreads),
         ...combine(runs.map((run) => run.query)),
         // the median of the paired rounds' ratios, and each round's
         ratio_to_trivial: median(ratios),
@@ -126,7 +205,20 @@ runCli(async (args) => {
         round_p99_ms: runs.map((run) => run.query.p99_ms),
       });
     }
-    if (trivialRuns.length) emit({ bench: 'serve', query: 'trivial', users, items, dim: DEFAULT_DAE_CONFIG.embeddingDim, connections, seconds: +(perRound * trivialRuns.length).toFixed(1), rounds: trivialRuns.length, scoring_threads: Number(scoringThreads), ...combine(trivialRuns), ratio_to_trivial: 1 });
+    if (trivialRuns.length)
+      emit({
+        bench: 'serve',
+        query: 'trivial',
+        users,
+        items,
+        dim: DEFAULT_DAE_CONFIG.embeddingDim,
+        connections,
+        seconds: +(perRound * trivialRuns.length).toFixed(1),
+        rounds: trivialRuns.length,
+        scoring_threads: Number(scoringThreads),
+        ...combine(trivialRuns),
+        ratio_to_trivial: 1,
+      });
   } finally {
     await api.stop();
   }
@@ -143,7 +235,9 @@ async function expectPublished(redisUrl: string, users: number, items: number): 
     const meta = await new EmbeddingStoreRepository(redis).readMeta(VERSION);
     if (!meta) throw new UsageError(`${redisUrl} holds no published model: run with --setup-only first`);
     if (meta.items !== items || meta.users !== users) {
-      throw new UsageError(`${redisUrl} holds a model of ${meta.users} users x ${meta.items} items, not ${users} x ${items}: run --setup-only for this shape, or give each shape its own --redis-db`);
+      throw new UsageError(
+        `${redisUrl} holds a model of ${meta.users} users x ${meta.items} items, not ${users} x ${items}: run --setup-only for this shape, or give each shape its own --redis-db`,
+      );
     }
   } finally {
     redis.disconnect();
@@ -166,7 +260,12 @@ async function measureModelRead(url: string): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
-    emit({ bench: 'serve_model_read', bytes: blob?.length ?? 0, seconds: +seconds.toFixed(2), rss_growth_mb: Math.round((peak - before) / 2 ** 20) });
+    emit({
+      bench: 'serve_model_read',
+      bytes: blob?.length ?? 0,
+      seconds: +seconds.toFixed(2),
+      rss_growth_mb: Math.round((peak - before) / 2 ** 20),
+    });
   } finally {
     await ds.destroy();
   }
@@ -178,7 +277,10 @@ async function expectModelServing(url: string, userId: string): Promise<void> {
     const res = (await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'query R($u: ID!) { recommendations(userId: $u, limit: 1) { source } }', variables: { u: userId } }),
+      body: JSON.stringify({
+        query: 'query R($u: ID!) { recommendations(userId: $u, limit: 1) { source } }',
+        variables: { u: userId },
+      }),
     }).then((r) => r.json())) as { data?: { recommendations: { source: string } } };
     if (res.data?.recommendations.source === 'EMBEDDING') return;
     await new Promise((r) => setTimeout(r, 1000));
@@ -196,15 +298,34 @@ interface LoadResult {
 
 type Body = () => { query: string; variables?: object };
 
-async function load(url: string, body: Body, seconds: number, connections: number, warmUp: boolean, headers: Record<string, string> = {}): Promise<LoadResult> {
+async function load(
+  url: string,
+  body: Body,
+  seconds: number,
+  connections: number,
+  warmUp: boolean,
+  headers: Record<string, string> = {},
+): Promise<LoadResult> {
   const options = {
     url,
     connections,
-    requests: [{ method: 'POST' as const, headers: { 'content-type': 'application/json', ...headers }, setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(body()) }) }],
+    requests: [
+      {
+        method: 'POST' as const,
+        headers: { 'content-type': 'application/json', ...headers },
+        setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(body()) }),
+      },
+    ],
   };
   if (warmUp) await autocannon({ ...options, duration: 2 });
   const r = await autocannon({ ...options, duration: seconds });
-  return { req_per_s: r.requests.average, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts, requests: r.requests.total };
+  return {
+    req_per_s: r.requests.average,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    errors: r.non2xx + r.errors + r.timeouts,
+    requests: r.requests.total,
+  };
 }
 
 /**
@@ -215,11 +336,26 @@ async function load(url: string, body: Body, seconds: number, connections: numbe
  * noise floor. `together`: both loaded at once in each round (each with all the connections),
  * so the two share whatever the machine gives at that moment, and the ratio is of their costs.
  */
-async function compareWith(baseline: string, together: boolean, setup: ServeSetup, scenarios: Array<[string, Body]>, only: string[] | undefined, user: () => string): Promise<void> {
+async function compareWith(
+  baseline: string,
+  together: boolean,
+  setup: ServeSetup,
+  scenarios: Array<[string, Body]>,
+  only: string[] | undefined,
+  user: () => string,
+): Promise<void> {
   const env = { DATABASE_URL: setup.url, REDIS_URL: setup.redisUrl, SCORING_THREADS: setup.scoringThreads };
-  const apis = { after: await startApi({ ...env, PORT: '3950' }), before: await startApi({ ...env, PORT: '3951' }, baseline) };
+  const apis = {
+    after: await startApi({ ...env, PORT: '3950' }),
+    before: await startApi({ ...env, PORT: '3951' }, baseline),
+  };
   const compared = scenarios.filter(([name]) => (only ? only.includes(name) : name !== 'trivial'));
-  const runs = new Map(compared.map(([name]) => [name, [] as Array<Record<'after' | 'before', LoadResult & { cpu_ms_per_request: number }>>]));
+  const runs = new Map(
+    compared.map(([name]) => [
+      name,
+      [] as Array<Record<'after' | 'before', LoadResult & { cpu_ms_per_request: number }>>,
+    ]),
+  );
   try {
     for (const api of Object.values(apis)) await expectModelServing(`${api.url}/graphql`, user());
     const perLoad = setup.seconds / setup.rounds;
@@ -234,7 +370,9 @@ async function compareWith(baseline: string, together: boolean, setup: ServeSetu
         };
         const round = {} as Record<'after' | 'before', LoadResult & { cpu_ms_per_request: number }>;
         if (together) [round.after, round.before] = await Promise.all([run('after'), run('before')]);
-        else for (const side of r % 2 === 0 ? (['after', 'before'] as const) : (['before', 'after'] as const)) round[side] = await run(side);
+        else
+          for (const side of r % 2 === 0 ? (['after', 'before'] as const) : (['before', 'after'] as const))
+            round[side] = await run(side);
         runs.get(name)!.push(round);
       }
     }
@@ -247,12 +385,22 @@ async function compareWith(baseline: string, together: boolean, setup: ServeSetu
     const cpuRatios = rounds.map((run) => +(run.before.cpu_ms_per_request / run.after.cpu_ms_per_request).toFixed(3));
     const cpuMs = (side: 'after' | 'before') => median(rounds.map((run) => +run[side].cpu_ms_per_request.toFixed(3)));
     emit({
-      bench: 'serve_compare', query: name, baseline, together, connections: setup.connections, rounds: setup.rounds, seconds_per_load: +(setup.seconds / setup.rounds).toFixed(1),
-      after: combine(rounds.map((run) => run.after)), before: combine(rounds.map((run) => run.before)),
+      bench: 'serve_compare',
+      query: name,
+      baseline,
+      together,
+      connections: setup.connections,
+      rounds: setup.rounds,
+      seconds_per_load: +(setup.seconds / setup.rounds).toFixed(1),
+      after: combine(rounds.map((run) => run.after)),
+      before: combine(rounds.map((run) => run.before)),
       // the median of the rounds' ratios after/before, and each round's: of the rates, and of the
       // CPU a request costs (before/after, so that above 1 is faster too)
-      ratio_after_before: median(ratios), round_ratios: ratios,
-      cpu_ms_per_request: { after: cpuMs('after'), before: cpuMs('before') }, cpu_ratio_after_before: median(cpuRatios), round_cpu_ratios: cpuRatios,
+      ratio_after_before: median(ratios),
+      round_ratios: ratios,
+      cpu_ms_per_request: { after: cpuMs('after'), before: cpuMs('before') },
+      cpu_ratio_after_before: median(cpuRatios),
+      round_cpu_ratios: cpuRatios,
     });
   }
 }
@@ -281,14 +429,22 @@ async function measureKeys(setup: ServeSetup, trivial: Body, recommendations: Bo
   const keyed = { authorization: `Bearer ${key}` };
   try {
     for (const rateLimit of ['0', '1000000000']) {
-      const api = await startApi({ DATABASE_URL: setup.url, REDIS_URL: setup.redisUrl, PORT: '3950', SCORING_THREADS: setup.scoringThreads, PUBLIC_SCOPES: 'serve', RATE_LIMIT_PER_MINUTE: rateLimit });
+      const api = await startApi({
+        DATABASE_URL: setup.url,
+        REDIS_URL: setup.redisUrl,
+        PORT: '3950',
+        SCORING_THREADS: setup.scoringThreads,
+        PUBLIC_SCOPES: 'serve',
+        RATE_LIMIT_PER_MINUTE: rateLimit,
+      });
       try {
         await expectModelServing(`${api.url}/graphql`, syntheticUserId(0));
         const rounds = rateLimit === '0' ? setup.rounds : 3;
         const ratios = { trivial: [] as number[], recommendations: [] as number[] };
         for (let r = 0; r < rounds; r++) {
           const perLoad = setup.seconds / setup.rounds;
-          const run = async (body: Body, headers: Record<string, string>) => (await load(`${api.url}/graphql`, body, perLoad, setup.connections, r === 0, headers)).req_per_s;
+          const run = async (body: Body, headers: Record<string, string>) =>
+            (await load(`${api.url}/graphql`, body, perLoad, setup.connections, r === 0, headers)).req_per_s;
           const round = {
             trivial_open: await run(trivial, {}),
             trivial_keyed: await run(trivial, keyed),
@@ -300,8 +456,12 @@ async function measureKeys(setup: ServeSetup, trivial: Body, recommendations: Bo
           emit({ bench: 'serve_keys', rate_limit_per_minute: Number(rateLimit), round: r + 1, ...round });
         }
         emit({
-          bench: 'serve_keys', rate_limit_per_minute: Number(rateLimit), rounds, connections: setup.connections,
-          trivial_keyed_to_open: median(ratios.trivial), recommendations_keyed_to_open: median(ratios.recommendations),
+          bench: 'serve_keys',
+          rate_limit_per_minute: Number(rateLimit),
+          rounds,
+          connections: setup.connections,
+          trivial_keyed_to_open: median(ratios.trivial),
+          recommendations_keyed_to_open: median(ratios.recommendations),
           round_ratios_recommendations: ratios.recommendations,
         });
       } finally {
@@ -360,15 +520,29 @@ function randomItemTerm(items: number, topK: number): ItemTerm {
     indices.set(Int32Array.from(row).sort(), i * perRow);
   }
   const values = Float32Array.from({ length: indices.length }, () => (rng.next() - 0.5) * 0.01);
-  return new ItemTerm({ rows: items, cols: items, indptr, indices, values }, { lambda: 100, dropout: 0.5, topK, alpha: 1 });
+  return new ItemTerm(
+    { rows: items, cols: items, indptr, indices, values },
+    { lambda: 100, dropout: 0.5, topK, alpha: 1 },
+  );
 }
 
 /** An active model version as a training job would leave it: blob in Postgres, embeddings in Redis, pointer set. */
-async function publishModel(url: string, redisUrl: string, data: ReturnType<typeof generateSynthetic>, cachedTop: number, similarItems: number, itemTerm: boolean): Promise<void> {
+async function publishModel(
+  url: string,
+  redisUrl: string,
+  data: ReturnType<typeof generateSynthetic>,
+  cachedTop: number,
+  similarItems: number,
+  itemTerm: boolean,
+): Promise<void> {
   const itemIds = Array.from({ length: data.items }, (_, i) => syntheticItemId(i));
   const userIds = Array.from({ length: data.users }, (_, u) => syntheticUserId(u));
   const config: DaeConfig = { ...DEFAULT_DAE_CONFIG, items: data.items };
-  const model = new DaeModel(config, initParams(config, 1), itemTerm ? randomItemTerm(data.items, DEFAULT_ITEM_TERM_OPTIONS.topK) : null);
+  const model = new DaeModel(
+    config,
+    initParams(config, 1),
+    itemTerm ? randomItemTerm(data.items, DEFAULT_ITEM_TERM_OPTIONS.topK) : null,
+  );
   const blob = serializeModel(model, { itemIds });
   const pg = new Client({ connectionString: url });
   await pg.connect();
@@ -396,22 +570,63 @@ async function publishModel(url: string, redisUrl: string, data: ReturnType<type
   const itemVectors = model.itemEmbeddings();
   let depth: number | null;
   try {
-    await publishUsers(store, VERSION, model, matrix, userIds, cachedTop, (done) => {
-      if (done - reported >= 20_000 || done === userIds.length) {
-        reported = done;
-        process.stderr.write(`published ${done} users\n`);
-      }
-    }, pool);
-    emit({ bench: 'serve_publish', users: userIds.length, cached_top_items: cachedTop, threads, seconds: +((performance.now() - started) / 1000).toFixed(1) });
+    await publishUsers(
+      store,
+      VERSION,
+      model,
+      matrix,
+      userIds,
+      cachedTop,
+      (done) => {
+        if (done - reported >= 20_000 || done === userIds.length) {
+          reported = done;
+          process.stderr.write(`published ${done} users\n`);
+        }
+      },
+      pool,
+    );
+    emit({
+      bench: 'serve_publish',
+      users: userIds.length,
+      cached_top_items: cachedTop,
+      threads,
+      seconds: +((performance.now() - started) / 1000).toFixed(1),
+    });
     const itemsStarted = performance.now();
-    depth = await publishItems(store, VERSION, model, matrix, itemIds, itemVectors, similarItems, SIMILAR_ITEMS_DEPTH, (done, of) => {
-      process.stderr.write(`compared ${done} of ${of} items\n`);
-    }, pool);
-    emit({ bench: 'serve_publish_items', items: itemIds.length, precomputed_similar: Math.min(similarItems, itemIds.length), threads, seconds: +((performance.now() - itemsStarted) / 1000).toFixed(1) });
+    depth = await publishItems(
+      store,
+      VERSION,
+      model,
+      matrix,
+      itemIds,
+      itemVectors,
+      similarItems,
+      SIMILAR_ITEMS_DEPTH,
+      (done, of) => {
+        process.stderr.write(`compared ${done} of ${of} items\n`);
+      },
+      pool,
+    );
+    emit({
+      bench: 'serve_publish_items',
+      items: itemIds.length,
+      precomputed_similar: Math.min(similarItems, itemIds.length),
+      threads,
+      seconds: +((performance.now() - itemsStarted) / 1000).toFixed(1),
+    });
   } finally {
     await pool.close();
   }
-  await store.writeMeta(VERSION, { dim: config.embeddingDim, itemDim: itemVectors.dim, users: data.users, items: data.items, trainedAt: new Date().toISOString(), modelHash: 'bench', topItems: cachedTop, similarItems: depth });
+  await store.writeMeta(VERSION, {
+    dim: config.embeddingDim,
+    itemDim: itemVectors.dim,
+    users: data.users,
+    items: data.items,
+    trainedAt: new Date().toISOString(),
+    modelHash: 'bench',
+    topItems: cachedTop,
+    similarItems: depth,
+  });
   await store.setActive(VERSION);
   redis.disconnect();
   model.dispose();

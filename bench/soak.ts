@@ -27,7 +27,8 @@ import { freshDatabase, startApi, startWorker } from './lib/api-process';
 
 const ADMIN_API_KEY = 'soak-admin-key-0123456789abcdef';
 const ADMIN = { authorization: `Bearer ${ADMIN_API_KEY}` };
-const RECS = 'query R($u: ID!) { recommendations(userId: $u, limit: 20) { source modelVersion items { item { id } } } }';
+const RECS =
+  'query R($u: ID!) { recommendations(userId: $u, limit: 20) { source modelVersion items { item { id } } } }';
 const RECORD = 'mutation I($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted duplicates } }';
 const RETRAIN = 'mutation T($c: TrainingConfigInput) { retrain(config: $c, force: true) { id } }';
 const JOB = 'query J($id: ID!) { trainingJob(id: $id) { state progress { phase } modelVersion { version } } }';
@@ -41,7 +42,9 @@ interface SoakData {
   retrain: { id: string };
   recommendations: { modelVersion: number | null; source: string };
 }
-type Answer = { status: number; body: { data?: SoakData; errors?: Array<{ extensions?: { code?: string } }> } } | { network: string };
+type Answer =
+  | { status: number; body: { data?: SoakData; errors?: Array<{ extensions?: { code?: string } }> } }
+  | { network: string };
 
 /** GraphQL over keep-alive HTTP/1.1 connections: the load of a real client pool, not autocannon's (each answer's `source` is read). */
 class GraphqlClient {
@@ -57,18 +60,29 @@ class GraphqlClient {
   post(query: string, variables: object, headers: Record<string, string> = {}): Promise<Answer> {
     const body = JSON.stringify({ query, variables });
     return new Promise((resolve) => {
-      const req = request(`${this.url}/graphql`, { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as { data?: SoakData } });
-          } catch {
-            resolve({ status: res.statusCode ?? 0, body: { errors: [{ extensions: { code: 'UNPARSEABLE' } }] } });
-          }
-        });
-        res.on('error', (err: NodeJS.ErrnoException) => resolve({ network: err.code ?? err.message }));
-      });
+      const req = request(
+        `${this.url}/graphql`,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              resolve({
+                status: res.statusCode ?? 0,
+                body: JSON.parse(Buffer.concat(chunks).toString()) as { data?: SoakData },
+              });
+            } catch {
+              resolve({ status: res.statusCode ?? 0, body: { errors: [{ extensions: { code: 'UNPARSEABLE' } }] } });
+            }
+          });
+          res.on('error', (err: NodeJS.ErrnoException) => resolve({ network: err.code ?? err.message }));
+        },
+      );
       req.on('error', (err: NodeJS.ErrnoException) => resolve({ network: err.code ?? err.message }));
       req.end(body);
     });
@@ -89,7 +103,18 @@ function failure(answer: Answer): string | null {
 }
 
 runCli(async (args) => {
-  const flags = parseFlags(args, ['minutes', 'connections', 'events-per-s', 'retrain-every', 'redis-down', 'users', 'items', 'per-user', 'epochs', 'redis-port']);
+  const flags = parseFlags(args, [
+    'minutes',
+    'connections',
+    'events-per-s',
+    'retrain-every',
+    'redis-down',
+    'users',
+    'items',
+    'per-user',
+    'epochs',
+    'redis-port',
+  ]);
   const num = (name: string, fallback: number) => {
     const value = Number(flags[name] ?? fallback);
     if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} must be a positive number`);
@@ -109,7 +134,10 @@ runCli(async (args) => {
   process.stderr.write(`soak: seeding ${users} users x ${items} items\n`);
   const databaseUrl = await freshDatabase('recoder_bench_soak');
   await importSynthetic({ url: databaseUrl }, generateSynthetic({ users, items, seed: 3, perUser }));
-  const redisServer = await DisposableRedis.start({ persistent: true, port: flags['redis-port'] ? Number(flags['redis-port']) : undefined });
+  const redisServer = await DisposableRedis.start({
+    persistent: true,
+    port: flags['redis-port'] ? Number(flags['redis-port']) : undefined,
+  });
   const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisServer.url, ADMIN_API_KEY };
   // a killed worker's job is taken back after TRAINING_LOCK_MS: 30 s instead of 120 in a 10-minute run
   const workerEnv = { ...env, JOBS_PORT: '3961', TRAIN_THREADS: '1', TRAINING_LOCK_MS: '30000' };
@@ -135,13 +163,16 @@ runCli(async (args) => {
     };
     process.stderr.write('soak: training the first model\n');
     const first = await gql.post(RETRAIN, { c: training }, ADMIN);
-    if (failure(first) || 'network' in first) throw new Error(`the first retrain was refused: ${JSON.stringify(first)}`);
+    if (failure(first) || 'network' in first)
+      throw new Error(`the first retrain was refused: ${JSON.stringify(first)}`);
     const firstJob = await awaitJob(first.body.data!.retrain.id, 600_000);
-    if (firstJob?.state !== 'COMPLETED') throw new Error(`the first training did not complete: ${JSON.stringify(firstJob)}`);
+    if (firstJob?.state !== 'COMPLETED')
+      throw new Error(`the first training did not complete: ${JSON.stringify(firstJob)}`);
     // the run starts once the API serves that model (it looks on the switch's message, or within 10 s)
     for (let i = 0; i < 120; i++, await sleep(500)) {
       const answer = await gql.post(RECS, { u: syntheticUserId(0) });
-      if (!('network' in answer) && answer.body.data?.recommendations.modelVersion === firstJob.modelVersion.version) break;
+      if (!('network' in answer) && answer.body.data?.recommendations.modelVersion === firstJob.modelVersion.version)
+        break;
     }
 
     // ---- the run
@@ -152,7 +183,11 @@ runCli(async (args) => {
     const since = () => Date.now() - t0;
 
     const latencies: number[] = [];
-    const errors: Record<'recommendations' | 'recordInteractions' | 'retrain', Record<string, number>> = { recommendations: {}, recordInteractions: {}, retrain: {} };
+    const errors: Record<'recommendations' | 'recordInteractions' | 'retrain', Record<string, number>> = {
+      recommendations: {},
+      recordInteractions: {},
+      retrain: {},
+    };
     const sources: Record<string, number> = {};
     const servedVersions: Record<string, number> = {};
     const whileRedisDown: Record<string, number> = {};
@@ -173,7 +208,9 @@ runCli(async (args) => {
           bump(errors.recommendations, code);
           continue;
         }
-        const { source, modelVersion } = (answer as { body: { data: { recommendations: { source: string; modelVersion: number | null } } } }).body.data.recommendations;
+        const { source, modelVersion } = (
+          answer as { body: { data: { recommendations: { source: string; modelVersion: number | null } } } }
+        ).body.data.recommendations;
         bump(sources, source);
         bump(servedVersions, String(modelVersion));
         // sent after Redis went and answered before it was back
@@ -241,7 +278,11 @@ runCli(async (args) => {
     const killWorker = async () => {
       await sleep(Math.max(0, t0 + 0.4 * runMs - Date.now()));
       const seen = jobs.length;
-      for (const giveUp = Date.now() + retrainEvery * 1.5; Date.now() < giveUp && Date.now() < deadline; await sleep(200)) {
+      for (
+        const giveUp = Date.now() + retrainEvery * 1.5;
+        Date.now() < giveUp && Date.now() < deadline;
+        await sleep(200)
+      ) {
         if (jobs.length === seen) continue;
         const phase = (await jobState(jobs[jobs.length - 1]))?.progress?.phase;
         if (phase === 'train' || phase === 'publish') {
@@ -268,7 +309,13 @@ runCli(async (args) => {
       process.stderr.write(`soak: Redis back at ${(since() / 1000).toFixed(0)} s\n`);
     };
 
-    await Promise.all([...Array.from({ length: connections }, recommend), record(), retrains(), killWorker(), restartRedis()]);
+    await Promise.all([
+      ...Array.from({ length: connections }, recommend),
+      record(),
+      retrains(),
+      killWorker(),
+      restartRedis(),
+    ]);
     const requestsRun = latencies.length;
     const runSeconds = (Date.now() - t0) / 1000;
 
@@ -278,7 +325,11 @@ runCli(async (args) => {
     await redis.connect().catch(() => undefined);
 
     // ---- what is stored
-    const stored = (await db.query<{ n: number }>(`SELECT substring(event_id FROM 6)::int AS n FROM interactions WHERE event_id LIKE 'soak-%'`)).rows.map((r) => r.n);
+    const stored = (
+      await db.query<{ n: number }>(
+        `SELECT substring(event_id FROM 6)::int AS n FROM interactions WHERE event_id LIKE 'soak-%'`,
+      )
+    ).rows.map((r) => r.n);
     const storedSet = new Set(stored);
     let lost = 0;
     let unconfirmed = 0;
@@ -286,16 +337,39 @@ runCli(async (args) => {
       if (confirmed[n] && !storedSet.has(n)) lost++;
       if (!confirmed[n]) unconfirmed++;
     }
-    const active = (await db.query<{ version: number }>(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows.map((r) => r.version);
+    const active = (
+      await db.query<{ version: number }>(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)
+    ).rows.map((r) => r.version);
     // each training of the run: its version, where it ended, and its seconds per phase
-    const trainings = (await db.query<{ version: number; status: string; timings: Record<string, number> }>(`SELECT version, status, timings FROM model_versions WHERE job_id = ANY($1) ORDER BY version`, [[...new Set(jobs)]])).rows.map((r) => ({
+    const trainings = (
+      await db.query<{ version: number; status: string; timings: Record<string, number> }>(
+        `SELECT version, status, timings FROM model_versions WHERE job_id = ANY($1) ORDER BY version`,
+        [[...new Set(jobs)]],
+      )
+    ).rows.map((r) => ({
       version: r.version,
       status: r.status,
-      seconds: +Object.values(r.timings).reduce((a, b) => a + b, 0).toFixed(1),
+      seconds: +Object.values(r.timings)
+        .reduce((a, b) => a + b, 0)
+        .toFixed(1),
     }));
-    const activated = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM model_versions WHERE activated_at >= $1`, [startedAt])).rows[0].n;
-    const statuses = Object.fromEntries((await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM model_versions GROUP BY status ORDER BY status`)).rows.map((r) => [r.status, r.n]));
-    const complete = new Set((await db.query<{ version: number }>(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE')`)).rows.map((r) => r.version));
+    const activated = (
+      await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM model_versions WHERE activated_at >= $1`, [
+        startedAt,
+      ])
+    ).rows[0].n;
+    const statuses = Object.fromEntries(
+      (
+        await db.query<{ status: string; n: number }>(
+          `SELECT status, count(*)::int AS n FROM model_versions GROUP BY status ORDER BY status`,
+        )
+      ).rows.map((r) => [r.status, r.n]),
+    );
+    const complete = new Set(
+      (
+        await db.query<{ version: number }>(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE')`)
+      ).rows.map((r) => r.version),
+    );
     const inRedis = new Set<number>();
     let cursor = '0';
     do {
@@ -311,7 +385,8 @@ runCli(async (args) => {
     }
 
     latencies.sort((a, b) => a - b);
-    const quantile = (q: number) => +latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1);
+    const quantile = (q: number) =>
+      +latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1);
     const internal = Object.values(errors).reduce((n, codes) => n + (codes.INTERNAL_SERVER_ERROR ?? 0), 0);
     const embeddingWhileDown = whileRedisDown.EMBEDDING ?? 0;
     const unfinishedWithKeys = [...inRedis].filter((v) => !complete.has(v)).sort((a, b) => a - b);
@@ -323,13 +398,24 @@ runCli(async (args) => {
       items,
       interactions: users * perUser,
       seconds: +runSeconds.toFixed(1),
-      requests: { recommendations: requestsRun, recordInteractions_batches: Math.ceil(nextEvent / EVENTS_PER_BATCH), record_retries: recordRetries },
+      requests: {
+        recommendations: requestsRun,
+        recordInteractions_batches: Math.ceil(nextEvent / EVENTS_PER_BATCH),
+        record_retries: recordRetries,
+      },
       recommendations_per_s: Math.round(requestsRun / runSeconds),
       p50_ms: quantile(0.5),
       p99_ms: quantile(0.99),
       http_5xx: http5xx,
       errors,
-      events: { sent: nextEvent, confirmed: nextEvent - unconfirmed, stored: stored.length, distinct_stored: storedSet.size, lost, duplicated: stored.length - storedSet.size },
+      events: {
+        sent: nextEvent,
+        confirmed: nextEvent - unconfirmed,
+        stored: stored.length,
+        distinct_stored: storedSet.size,
+        lost,
+        duplicated: stored.length - storedSet.size,
+      },
       retrains_requested: jobs.length,
       // a retrain asked for while one runs joins it (one deduplication)
       training_jobs: new Set(jobs).size,
@@ -338,13 +424,27 @@ runCli(async (args) => {
       versions_by_status: statuses,
       sources,
       served_versions: servedVersions,
-      redis_down_s: Number.isFinite(outage.back - outage.stopped) ? +((outage.back - outage.stopped) / 1000).toFixed(1) : 0,
+      redis_down_s: Number.isFinite(outage.back - outage.stopped)
+        ? +((outage.back - outage.stopped) / 1000).toFixed(1)
+        : 0,
       sources_while_redis_down: whileRedisDown,
       worker_killed_in: killedIn,
-      end_state: { active_versions: active, redis_pointer: pointer, served_version: served, unfinished_versions_with_keys: unfinishedWithKeys },
+      end_state: {
+        active_versions: active,
+        redis_pointer: pointer,
+        served_version: served,
+        unfinished_versions_with_keys: unfinishedWithKeys,
+      },
       targets_met:
-        http5xx === 0 && internal === 0 && lost === 0 && stored.length === storedSet.size && embeddingWhileDown === 0 &&
-        active.length === 1 && pointer === active[0] && served === active[0] && unfinishedWithKeys.length === 0,
+        http5xx === 0 &&
+        internal === 0 &&
+        lost === 0 &&
+        stored.length === storedSet.size &&
+        embeddingWhileDown === 0 &&
+        active.length === 1 &&
+        pointer === active[0] &&
+        served === active[0] &&
+        unfinishedWithKeys.length === 0,
       host: `${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores`,
     };
   } finally {

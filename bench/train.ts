@@ -18,7 +18,18 @@ const SHAPES = {
 } as const;
 type Shape = keyof typeof SHAPES;
 
-const FLAGS = ['shape', 'epochs', 'threads', 'batch-size', 'hidden', 'dim', 'seed', 'peer', 'peer-threads', 'python'] as const;
+const FLAGS = [
+  'shape',
+  'epochs',
+  'threads',
+  'batch-size',
+  'hidden',
+  'dim',
+  'seed',
+  'peer',
+  'peer-threads',
+  'python',
+] as const;
 const DEFAULT_PYTHON = '/usr/bin/python3'; // Debian's, where python3-torch is installed
 const MATMUL_REPEATS = 5;
 
@@ -39,7 +50,14 @@ async function main(args: string[]): Promise<unknown> {
   let t = performance.now();
   const d = generateSynthetic({ users: shape.users, items: shape.items, seed, perUser: shape.perUser });
   const { matrix } = buildInteractionMatrix({ user: d.user, item: d.item, weight: d.weight, duplicates: 'max' });
-  emit({ phase: 'data', shape: shapeName, users: matrix.rows, items: matrix.cols, interactions: matrix.indices.length, seconds: secondsSince(t) });
+  emit({
+    phase: 'data',
+    shape: shapeName,
+    users: matrix.rows,
+    items: matrix.cols,
+    interactions: matrix.indices.length,
+    seconds: secondsSince(t),
+  });
 
   // the ceiling: one output-layer matMul (batch x last hidden) @ (last hidden x items) on this backend
   const width = hidden.length ? hidden[hidden.length - 1] : dim;
@@ -47,14 +65,25 @@ async function main(args: string[]): Promise<unknown> {
   emit({ phase: 'matmul', backend: backend.backend, shape: [batchSize, width, matrix.cols], gflops: round(gflops) });
 
   t = performance.now();
-  const result = await trainDae(matrix, { hidden, embeddingDim: dim }, {
-    seed,
-    epochs,
-    batchSize,
-    threads,
-    carveValidation: 0,
-    onEpoch: (e) => emit({ phase: 'epoch', epoch: e.epoch, seconds: round(e.seconds), users_per_second: Math.round(e.usersPerSecond), loss: round(e.loss) }),
-  });
+  const result = await trainDae(
+    matrix,
+    { hidden, embeddingDim: dim },
+    {
+      seed,
+      epochs,
+      batchSize,
+      threads,
+      carveValidation: 0,
+      onEpoch: (e) =>
+        emit({
+          phase: 'epoch',
+          epoch: e.epoch,
+          seconds: round(e.seconds),
+          users_per_second: Math.round(e.usersPerSecond),
+          loss: round(e.loss),
+        }),
+    },
+  );
   const totalSeconds = secondsSince(t);
   result.model.dispose();
   const perEpoch = result.history.map((h) => h.seconds);
@@ -63,8 +92,22 @@ async function main(args: string[]): Promise<unknown> {
   const secondsPerEpoch = steady.reduce((a, b) => a + b, 0) / steady.length;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
-  const peer = runPeer ? runPytorchPeer(matrix, { epochs, batchSize, hidden, dim, seed, threads: Number(flags['peer-threads'] ?? threads), python: flags.python ?? DEFAULT_PYTHON }) : null;
-  const peerSteady = peer ? (peer.seconds_per_epoch.length > 1 ? peer.seconds_per_epoch.slice(1) : peer.seconds_per_epoch) : null;
+  const peer = runPeer
+    ? runPytorchPeer(matrix, {
+        epochs,
+        batchSize,
+        hidden,
+        dim,
+        seed,
+        threads: Number(flags['peer-threads'] ?? threads),
+        python: flags.python ?? DEFAULT_PYTHON,
+      })
+    : null;
+  const peerSteady = peer
+    ? peer.seconds_per_epoch.length > 1
+      ? peer.seconds_per_epoch.slice(1)
+      : peer.seconds_per_epoch
+    : null;
   const peerSecondsPerEpoch = peerSteady ? peerSteady.reduce((a, b) => a + b, 0) / peerSteady.length : null;
 
   // one output-layer-shaped matMul is 2*B*H*I flops; an epoch does 3 of them per batch (forward, dW, dh)
@@ -102,7 +145,18 @@ interface PeerResult {
   loss: number;
 }
 
-function runPytorchPeer(m: CsrMatrix, o: { epochs: number; batchSize: number; hidden: number[]; dim: number; seed: number; threads: number; python: string }): PeerResult {
+function runPytorchPeer(
+  m: CsrMatrix,
+  o: {
+    epochs: number;
+    batchSize: number;
+    hidden: number[];
+    dim: number;
+    seed: number;
+    threads: number;
+    python: string;
+  },
+): PeerResult {
   const dir = mkdtempSync(join(tmpdir(), 'recoder-bench-'));
   try {
     // the same CSR, as raw little-endian int32 the peer reads with numpy.fromfile
@@ -111,9 +165,25 @@ function runPytorchPeer(m: CsrMatrix, o: { epochs: number; batchSize: number; hi
     writeFileSync(`${prefix}.indptr`, Buffer.from(m.indptr.buffer, m.indptr.byteOffset, m.indptr.byteLength));
     writeFileSync(`${prefix}.indices`, Buffer.from(m.indices.buffer, m.indices.byteOffset, m.indices.byteLength));
     const script = join(__dirname, 'peers', 'mult_dae_torch.py');
-    const args = [script, prefix, '--epochs', String(o.epochs), '--batch-size', String(o.batchSize), '--hidden', ...o.hidden.map(String), '--dim', String(o.dim), '--threads', String(o.threads), '--seed', String(o.seed)];
+    const args = [
+      script,
+      prefix,
+      '--epochs',
+      String(o.epochs),
+      '--batch-size',
+      String(o.batchSize),
+      '--hidden',
+      ...o.hidden.map(String),
+      '--dim',
+      String(o.dim),
+      '--threads',
+      String(o.threads),
+      '--seed',
+      String(o.seed),
+    ];
     const run = spawnSync(o.python, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (run.status !== 0) throw new Error(`PyTorch peer failed (${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    if (run.status !== 0)
+      throw new Error(`PyTorch peer failed (${run.status}): ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as PeerResult;
     emit({ phase: 'peer', ...result });
     return result;

@@ -16,7 +16,9 @@ export class ChunkModelWeights1764700000000 implements MigrationInterface {
         PRIMARY KEY (version, seq)
       )`);
     // existing blobs become single chunks (they were small enough to be stored at all)
-    await q.query(`INSERT INTO model_weight_chunks (version, seq, data) SELECT version, 0, weights FROM model_versions WHERE weights IS NOT NULL`);
+    await q.query(
+      `INSERT INTO model_weight_chunks (version, seq, data) SELECT version, 0, weights FROM model_versions WHERE weights IS NOT NULL`,
+    );
     await q.query(`ALTER TABLE model_versions DROP COLUMN weights`);
   }
 

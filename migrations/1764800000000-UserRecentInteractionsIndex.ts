@@ -11,7 +11,9 @@ export class UserRecentInteractionsIndex1764800000000 implements MigrationInterf
   transaction = false;
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS interactions_user_recent ON interactions (user_id, occurred_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX CONCURRENTLY IF NOT EXISTS interactions_user_recent ON interactions (user_id, occurred_at DESC, id DESC)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -24,10 +24,14 @@ async function main(): Promise<void> {
 
   if ((await interactionCount(env.DATABASE_URL)) === 0) {
     say(`seeding synthetic interactions (${DEMO_DATA.join(' ')})`);
-    const seed = spawnSync(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'scripts/seed-synthetic.ts'), ...DEMO_DATA], {
-      cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const seed = spawnSync(
+      process.execPath,
+      ['-r', '@swc-node/register', join(ROOT, 'scripts/seed-synthetic.ts'), ...DEMO_DATA],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
     if (seed.status !== 0) throw new Error('seeding failed (see above)');
   } else {
     say('the store already has interactions: not seeding again');
@@ -38,7 +42,10 @@ async function main(): Promise<void> {
   if (!env.ADMIN_API_KEY) say(`ADMIN_API_KEY is not set: using ${adminKey} for this demo`);
   // GraphiQL on for the demo (off unless GRAPHIQL=true); its queries still need the key
   const childEnv = { GRAPHIQL: 'true', ...process.env, ADMIN_API_KEY: adminKey };
-  const children = [start('api', 'dist/apps/api/src/main.js', childEnv, API_NODE_FLAGS), start('jobs', 'dist/apps/jobs/src/main.js', childEnv)];
+  const children = [
+    start('api', 'dist/apps/api/src/main.js', childEnv, API_NODE_FLAGS),
+    start('jobs', 'dist/apps/jobs/src/main.js', childEnv),
+  ];
   const stop = () => {
     stopping = true;
     say('stopping');
@@ -68,7 +75,13 @@ type Graphql = <T>(query: string, variables?: Record<string, unknown>) => Promis
 interface TrainingJobReply {
   state: string;
   error: string | null;
-  progress: { phase: string; epoch: number | null; epochs: number | null; loss: number | null; ndcg: number | null } | null;
+  progress: {
+    phase: string;
+    epoch: number | null;
+    epochs: number | null;
+    loss: number | null;
+    ndcg: number | null;
+  } | null;
 }
 
 function graphqlClient(url: string, adminKey: string): Graphql {
@@ -88,18 +101,25 @@ async function trainAndReport(graphql: Graphql): Promise<void> {
   say(`training job ${id} enqueued`);
   let last = '';
   for (;;) {
-    const { data, errors } = await graphql<{ trainingJob: TrainingJobReply }>('query J($id: ID!) { trainingJob(id: $id) { state error progress { phase epoch epochs loss ndcg } } }', { id });
+    const { data, errors } = await graphql<{ trainingJob: TrainingJobReply }>(
+      'query J($id: ID!) { trainingJob(id: $id) { state error progress { phase epoch epochs loss ndcg } } }',
+      { id },
+    );
     if (!data) throw new Error(`trainingJob failed: ${JSON.stringify(errors)}`);
     const job = data.trainingJob;
     const p = job.progress;
-    const line = p ? `${job.state} ${p.phase}${p.epoch ? ` epoch ${p.epoch}/${p.epochs} loss ${p.loss?.toFixed(3)}${p.ndcg != null ? ` ndcg@100 ${p.ndcg.toFixed(4)}` : ''}` : ''}` : job.state;
+    const line = p
+      ? `${job.state} ${p.phase}${p.epoch ? ` epoch ${p.epoch}/${p.epochs} loss ${p.loss?.toFixed(3)}${p.ndcg != null ? ` ndcg@100 ${p.ndcg.toFixed(4)}` : ''}` : ''}`
+      : job.state;
     if (line !== last) say(line);
     last = line;
     if (job.state === 'COMPLETED') break;
     if (job.state === 'FAILED') throw new Error(`training failed: ${job.error}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  const model = await graphql<{ model: unknown }>('{ model { version status users items interactions backend metrics { ndcg100 recall20 recall50 heldOutUsers popularity { ndcg100 recall20 recall50 } } timings } }');
+  const model = await graphql<{ model: unknown }>(
+    '{ model { version status users items interactions backend metrics { ndcg100 recall20 recall50 heldOutUsers popularity { ndcg100 recall20 recall50 } } timings } }',
+  );
   say('active model (metrics on held-out users, left out of training and early stopping; popularity for comparison):');
   process.stdout.write(`${JSON.stringify(model.data?.model)}\n`);
 }
@@ -108,7 +128,10 @@ async function trainAndReport(graphql: Graphql): Promise<void> {
 async function showRecommendations(graphql: Graphql, userId: string): Promise<void> {
   // the API loads a new model on the switch message; give it a moment
   for (let i = 0; i < 50; i++) {
-    const res = await graphql<{ recommendations: { source: string } }>('query R($u: ID!) { recommendations(userId: $u, limit: 5) { source modelVersion items { score item { id } } } }', { u: userId });
+    const res = await graphql<{ recommendations: { source: string } }>(
+      'query R($u: ID!) { recommendations(userId: $u, limit: 5) { source modelVersion items { score item { id } } } }',
+      { u: userId },
+    );
     if (res.data?.recommendations.source !== 'POPULARITY' || i === 49) {
       say(`recommendations for user ${userId}:`);
       process.stdout.write(`${JSON.stringify(res.data)}\n`);
@@ -122,7 +145,8 @@ async function someUser(url: string): Promise<string> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query<{ external_id: string }>('SELECT external_id FROM users ORDER BY id LIMIT 1')).rows[0].external_id;
+    return (await client.query<{ external_id: string }>('SELECT external_id FROM users ORDER BY id LIMIT 1')).rows[0]
+      .external_id;
   } finally {
     await client.end();
   }
@@ -139,7 +163,13 @@ function start(name: string, entry: string, env: NodeJS.ProcessEnv, nodeFlags: r
 
 async function waitHealthy(url: string, name: string): Promise<void> {
   for (let i = 0; i < 120; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`${name} did not become healthy at ${url}`);

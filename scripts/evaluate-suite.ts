@@ -14,10 +14,38 @@ import { SUITE_DATASETS, SuiteDataset } from './suite-datasets';
  * Markdown table on stderr at the end (and in --markdown FILE), one JSON line on stdout.
  */
 /** `--epochs` caps every run's epochs: for quick checks of the suite itself, never for its table. */
-const FLAGS = ['datasets', 'seeds', 'data-dir', 'out', 'markdown', 'tune-budget', 'reference', 'protocols', 'epochs', 'runs-dir'] as const;
+const FLAGS = [
+  'datasets',
+  'seeds',
+  'data-dir',
+  'out',
+  'markdown',
+  'tune-budget',
+  'reference',
+  'protocols',
+  'epochs',
+  'runs-dir',
+] as const;
 
 /** Liang et al. 2018's Mult-DAE: [I-600-200-600-I], tanh, multinomial, dropout 0.5, Adam 1e-3. */
-const MULT_DAE_REFERENCE = ['--item-term', 'false', '--hidden', '600', '--dim', '200', '--loss', 'multinomial', '--dropout', '0.5', '--lr', '1e-3', '--weight-decay', '0', '--batch-size', '500'];
+const MULT_DAE_REFERENCE = [
+  '--item-term',
+  'false',
+  '--hidden',
+  '600',
+  '--dim',
+  '200',
+  '--loss',
+  'multinomial',
+  '--dropout',
+  '0.5',
+  '--lr',
+  '1e-3',
+  '--weight-decay',
+  '0',
+  '--batch-size',
+  '500',
+];
 
 type Protocol = 'user-split' | 'strong';
 
@@ -32,12 +60,17 @@ async function main(args: string[]): Promise<unknown> {
   const dataDir = resolve(flags['data-dir'] ?? join(__dirname, '..', '..', 'shared', 'data'));
   const names = flags.datasets ? flags.datasets.split(',').map((s) => s.trim()) : SUITE_DATASETS.map((d) => d.name);
   const unknown = names.filter((n) => !SUITE_DATASETS.some((d) => d.name === n));
-  if (unknown.length) throw new UsageError(`unknown dataset(s) ${unknown.join(', ')} (known: ${SUITE_DATASETS.map((d) => d.name).join(', ')})`);
+  if (unknown.length)
+    throw new UsageError(
+      `unknown dataset(s) ${unknown.join(', ')} (known: ${SUITE_DATASETS.map((d) => d.name).join(', ')})`,
+    );
   const seeds = flags.seeds ?? '1,2,3';
   const protocols = (flags.protocols ?? 'user-split,strong').split(',') as Protocol[];
-  if (protocols.some((p) => p !== 'user-split' && p !== 'strong')) throw new UsageError('--protocols takes user-split and/or strong');
+  if (protocols.some((p) => p !== 'user-split' && p !== 'strong'))
+    throw new UsageError('--protocols takes user-split and/or strong');
   const reference = flags.reference !== 'false';
-  if (flags['tune-budget'] !== undefined && !(Number(flags['tune-budget']) > 0)) throw new UsageError('--tune-budget must be a positive number of seconds');
+  if (flags['tune-budget'] !== undefined && !(Number(flags['tune-budget']) > 0))
+    throw new UsageError('--tune-budget must be a positive number of seconds');
 
   const runs: Run[] = [];
   for (const dataset of SUITE_DATASETS.filter((d) => names.includes(d.name))) {
@@ -58,13 +91,18 @@ async function main(args: string[]): Promise<unknown> {
   const perUser = new Map<string, Record<string, number[]>>();
   try {
     for (const [n, run] of runs.entries()) {
-      const args = [...evaluateArgs(run, dataDir, seeds, flags['tune-budget']), ...(flags.epochs ? ['--epochs', flags.epochs] : [])];
+      const args = [
+        ...evaluateArgs(run, dataDir, seeds, flags['tune-budget']),
+        ...(flags.epochs ? ['--epochs', flags.epochs] : []),
+      ];
       const out = join(work, `${run.dataset.name}-${run.protocol}-${run.model}.json`);
       const kept = keep && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as EvaluateResult) : null;
       if (kept && kept.seeds.join(',') === seeds) {
         progress(`[${n + 1}/${runs.length}] ${run.dataset.name} ${run.protocol} ${run.model}: kept from ${out}`);
       } else {
-        progress(`[${n + 1}/${runs.length}] ${run.dataset.name} ${run.protocol} ${run.model} (${elapsed(started)} so far)`);
+        progress(
+          `[${n + 1}/${runs.length}] ${run.dataset.name} ${run.protocol} ${run.model} (${elapsed(started)} so far)`,
+        );
         await evaluate([...args, '--out', out]);
       }
       const result = JSON.parse(readFileSync(out, 'utf8')) as EvaluateResult;
@@ -77,16 +115,42 @@ async function main(args: string[]): Promise<unknown> {
   const table = markdown(results);
   progress(`\n${table}`);
   if (flags.markdown) writeFileSync(flags.markdown, table);
-  const summary = { seeds, seconds: +((performance.now() - started) / 1000).toFixed(1), rows: results, mean_user_split: meanOfDatasets(results) };
+  const summary = {
+    seeds,
+    seconds: +((performance.now() - started) / 1000).toFixed(1),
+    rows: results,
+    mean_user_split: meanOfDatasets(results),
+  };
   if (flags.out) writeFileSync(flags.out, `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
 
 function evaluateArgs(run: Run, dataDir: string, seeds: string, tuneBudget?: string): string[] {
   const { dataset, protocol } = run;
-  const args = ['--data', join(dataDir, dataset.file), '--format', dataset.format, '--protocol', protocol, '--seeds', seeds, '--per-user'];
+  const args = [
+    '--data',
+    join(dataDir, dataset.file),
+    '--format',
+    dataset.format,
+    '--protocol',
+    protocol,
+    '--seeds',
+    seeds,
+    '--per-user',
+  ];
   if (protocol === 'user-split') {
-    args.push('--min-rating', String(dataset.minRating), '--min-user-interactions', '10', '--min-item-interactions', '10', '--split', '0.8,0.1,0.1', '--k', '10');
+    args.push(
+      '--min-rating',
+      String(dataset.minRating),
+      '--min-user-interactions',
+      '10',
+      '--min-item-interactions',
+      '10',
+      '--split',
+      '0.8,0.1,0.1',
+      '--k',
+      '10',
+    );
   } else {
     args.push('--min-rating', String(dataset.strong!.minRating));
   }
@@ -97,14 +161,20 @@ function evaluateArgs(run: Run, dataDir: string, seeds: string, tuneBudget?: str
 
 function evaluate(args: string[]): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'evaluate.ts'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'evaluate.ts'), ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let tail = '';
     child.stderr.on('data', (chunk: Buffer) => {
       tail = (tail + chunk.toString()).slice(-4000);
       process.stderr.write(chunk);
     });
     child.on('error', fail);
-    child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`evaluate ${args.join(' ')} exited ${code}: ${tail.trim().split('\n').at(-1)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? done()
+        : fail(new Error(`evaluate ${args.join(' ')} exited ${code}: ${tail.trim().split('\n').at(-1)}`)),
+    );
   });
 }
 
@@ -145,9 +215,10 @@ function summarizeRun(run: Run, r: EvaluateResult, defaults?: Record<string, num
     best_epochs: r.per_seed.map((s) => s.best_epoch),
     ease_lambdas: r.per_seed.map((s) => s.ease_lambda),
     ...(r.per_seed.some((s) => s.tuned) && { tuned: r.per_seed.map((s) => s.tuned) }),
-    ...(run.model === 'tuned' && defaults && {
-      tuned_minus_defaults: Object.fromEntries(metricNames.map((k) => [k, paired(r.dae_per_user[k], defaults[k])])),
-    }),
+    ...(run.model === 'tuned' &&
+      defaults && {
+        tuned_minus_defaults: Object.fromEntries(metricNames.map((k) => [k, paired(r.dae_per_user[k], defaults[k])])),
+      }),
   };
 }
 
@@ -162,7 +233,8 @@ function meanOfDatasets(rows: SuiteRow[]): Record<string, Record<string, number>
   if (!picked.length) return null;
   const mean = (f: (r: SuiteRow) => number) => +(picked.reduce((s, r) => s + f(r), 0) / picked.length).toFixed(5);
   const out: Record<string, Record<string, number>> = {};
-  for (const k of ['ndcg@10', 'recall@10']) out[k] = { dae: mean((r) => r.dae[k]), ease: mean((r) => r.ease[k]), popularity: mean((r) => r.popularity[k]) };
+  for (const k of ['ndcg@10', 'recall@10'])
+    out[k] = { dae: mean((r) => r.dae[k]), ease: mean((r) => r.ease[k]), popularity: mean((r) => r.popularity[k]) };
   return out;
 }
 
@@ -173,9 +245,18 @@ function markdown(rows: SuiteRow[]): string {
     if (!own.length) continue;
     const metricNames = Object.keys(own[0].dae);
     const refOf = (d: string) => own.find((r) => r.dataset === d && r.model === 'mult-dae');
-    lines.push(protocol === 'user-split' ? '**10-core user split 80/10/10, k 10**' : '**Strong generalisation (Liang et al. 2018)**', '');
-    lines.push(`| dataset (users x items) | ${metricNames.map((m) => `${m}: DAE / EASE / popularity`).join(' | ')} | ${metricNames.map((m) => `DAE − EASE ${m} (se)`).join(' | ')} |${protocol === 'user-split' ? ' Mult-DAE reference |' : ''} train s / seed | epochs |`);
-    lines.push(`| --- | ${metricNames.map(() => '---').join(' | ')} | ${metricNames.map(() => '---').join(' | ')} |${protocol === 'user-split' ? ' --- |' : ''} --- | --- |`);
+    lines.push(
+      protocol === 'user-split'
+        ? '**10-core user split 80/10/10, k 10**'
+        : '**Strong generalisation (Liang et al. 2018)**',
+      '',
+    );
+    lines.push(
+      `| dataset (users x items) | ${metricNames.map((m) => `${m}: DAE / EASE / popularity`).join(' | ')} | ${metricNames.map((m) => `DAE − EASE ${m} (se)`).join(' | ')} |${protocol === 'user-split' ? ' Mult-DAE reference |' : ''} train s / seed | epochs |`,
+    );
+    lines.push(
+      `| --- | ${metricNames.map(() => '---').join(' | ')} | ${metricNames.map(() => '---').join(' | ')} |${protocol === 'user-split' ? ' --- |' : ''} --- | --- |`,
+    );
     for (const r of own.filter((x) => x.model === 'defaults')) {
       const ref = refOf(r.dataset);
       const cells = [
@@ -193,18 +274,30 @@ function markdown(rows: SuiteRow[]): string {
   const tuned = rows.filter((r) => r.model === 'tuned');
   if (tuned.length) {
     lines.push('**Tuned within the budget against the defaults** (paired over the same test users)', '');
-    lines.push('| dataset | NDCG@10 tuned / defaults | tuned − defaults (se) | Recall@10 tuned / defaults | tuned − defaults (se) | chosen (seed by seed) |');
+    lines.push(
+      '| dataset | NDCG@10 tuned / defaults | tuned − defaults (se) | Recall@10 tuned / defaults | tuned − defaults (se) | chosen (seed by seed) |',
+    );
     lines.push('| --- | --- | --- | --- | --- | --- |');
     for (const r of tuned) {
       const base = rows.find((x) => x.dataset === r.dataset && x.protocol === r.protocol && x.model === 'defaults')!;
       const d = r.tuned_minus_defaults!;
-      const chosen = (r.tuned as { settings: Record<string, unknown> }[]).map((t) => JSON.stringify(t.settings)).join('; ');
-      lines.push(`| ${r.dataset} | ${f4(r.dae['ndcg@10'])} / ${f4(base.dae['ndcg@10'])} | ${signed(d['ndcg@10'].mean)} (${f4(d['ndcg@10'].se)}) | ${f4(r.dae['recall@10'])} / ${f4(base.dae['recall@10'])} | ${signed(d['recall@10'].mean)} (${f4(d['recall@10'].se)}) | \`${chosen}\` |`);
+      const chosen = (r.tuned as { settings: Record<string, unknown> }[])
+        .map((t) => JSON.stringify(t.settings))
+        .join('; ');
+      lines.push(
+        `| ${r.dataset} | ${f4(r.dae['ndcg@10'])} / ${f4(base.dae['ndcg@10'])} | ${signed(d['ndcg@10'].mean)} (${f4(d['ndcg@10'].se)}) | ${f4(r.dae['recall@10'])} / ${f4(base.dae['recall@10'])} | ${signed(d['recall@10'].mean)} (${f4(d['recall@10'].se)}) | \`${chosen}\` |`,
+      );
     }
     lines.push('');
   }
   const means = meanOfDatasets(rows);
-  if (means) lines.push(`Mean over the user-split datasets: ${Object.entries(means).map(([m, v]) => `${m} DAE ${f4(v.dae)}, EASE ${f4(v.ease)}, popularity ${f4(v.popularity)}`).join('; ')}.`, '');
+  if (means)
+    lines.push(
+      `Mean over the user-split datasets: ${Object.entries(means)
+        .map(([m, v]) => `${m} DAE ${f4(v.dae)}, EASE ${f4(v.ease)}, popularity ${f4(v.popularity)}`)
+        .join('; ')}.`,
+      '',
+    );
   return lines.join('\n');
 }
 

@@ -51,10 +51,42 @@ import { parseFlags, runCli, UsageError } from './cli';
  * Microsoft Recommenders. Progress on stderr; one JSON line of results on stdout.
  */
 const FLAGS = [
-  'data', 'format', 'protocol', 'seeds', 'min-rating', 'epochs', 'dump-split', 'out',
-  'split', 'k', 'min-user-interactions', 'min-item-interactions',
-  'batch-size', 'lr', 'dropout', 'weight-decay', 'hidden', 'dim', 'activation', 'loss', 'input', 'patience', 'threads', 'carve-validation', 'ease-lambdas',
-  'ema', 'emphasis', 'positive-weight', 'lr-decay-patience', 'lr-decay-factor', 'validation-only', 'cross-fit', 'shards', 'tune-budget', 'per-user', 'item-term',
+  'data',
+  'format',
+  'protocol',
+  'seeds',
+  'min-rating',
+  'epochs',
+  'dump-split',
+  'out',
+  'split',
+  'k',
+  'min-user-interactions',
+  'min-item-interactions',
+  'batch-size',
+  'lr',
+  'dropout',
+  'weight-decay',
+  'hidden',
+  'dim',
+  'activation',
+  'loss',
+  'input',
+  'patience',
+  'threads',
+  'carve-validation',
+  'ease-lambdas',
+  'ema',
+  'emphasis',
+  'positive-weight',
+  'lr-decay-patience',
+  'lr-decay-factor',
+  'validation-only',
+  'cross-fit',
+  'shards',
+  'tune-budget',
+  'per-user',
+  'item-term',
 ] as const;
 
 /**
@@ -77,20 +109,29 @@ async function main(args: string[]): Promise<unknown> {
   const format = flags.format ?? 'csv';
   if (!isInteractionFormat(format)) throw new UsageError(`--format must be one of ${INTERACTION_FORMATS.join(', ')}`);
   const protocolName = (flags.protocol ?? 'strong') as Protocol;
-  if (protocolName !== 'strong' && protocolName !== 'user-split') throw new UsageError('--protocol must be strong or user-split');
+  if (protocolName !== 'strong' && protocolName !== 'user-split')
+    throw new UsageError('--protocol must be strong or user-split');
   const seeds = list(flags.seeds ?? '1', 'seeds').map((s) => Math.trunc(s));
   const minRating = num(flags['min-rating'] ?? '4', 'min-rating');
   const k = num(flags.k ?? '10', 'k');
   const split = list(flags.split ?? '0.8,0.1,0.1', 'split');
   if (split.length !== 3) throw new UsageError('--split needs three fractions: train,validation,test');
-  const minUser = protocolName === 'strong' ? STRONG_MIN_USER_INTERACTIONS : num(flags['min-user-interactions'] ?? '0', 'min-user-interactions');
+  const minUser =
+    protocolName === 'strong'
+      ? STRONG_MIN_USER_INTERACTIONS
+      : num(flags['min-user-interactions'] ?? '0', 'min-user-interactions');
   const minItem = protocolName === 'strong' ? 0 : num(flags['min-item-interactions'] ?? '0', 'min-item-interactions');
 
   // the library's defaults, the ones retrain serves: the table describes what users get
   const numFlag = (name: (typeof FLAGS)[number], fallback: number) => (flags[name] ? num(flags[name], name) : fallback);
   const config: Omit<DaeConfig, 'items'> = {
     ...DEFAULT_DAE_CONFIG,
-    hidden: flags.hidden !== undefined ? (flags.hidden === '' || flags.hidden === 'none' ? [] : list(flags.hidden, 'hidden')) : DEFAULT_DAE_CONFIG.hidden,
+    hidden:
+      flags.hidden !== undefined
+        ? flags.hidden === '' || flags.hidden === 'none'
+          ? []
+          : list(flags.hidden, 'hidden')
+        : DEFAULT_DAE_CONFIG.hidden,
     embeddingDim: numFlag('dim', DEFAULT_DAE_CONFIG.embeddingDim),
     activation: (flags.activation ?? DEFAULT_DAE_CONFIG.activation) as Activation,
     loss: (flags.loss ?? DEFAULT_DAE_CONFIG.loss) as DaeLoss,
@@ -121,13 +162,17 @@ async function main(args: string[]): Promise<unknown> {
   // each half of the validation users picks the epoch and λ the other half is scored with, so the
   // figures carry no selection bias: the best of ~50 noisy epochs flatters the raw validation NDCG
   const crossFit = flags['cross-fit'] === 'true';
-  if (crossFit && !validationOnly) throw new UsageError('--cross-fit goes with --validation-only: it never scores test');
-  if (crossFit && protocolName !== 'strong') throw new UsageError('--cross-fit needs the strong protocol\'s validation users');
+  if (crossFit && !validationOnly)
+    throw new UsageError('--cross-fit goes with --validation-only: it never scores test');
+  if (crossFit && protocolName !== 'strong')
+    throw new UsageError("--cross-fit needs the strong protocol's validation users");
   const tuneBudget = flags['tune-budget'] !== undefined ? num(flags['tune-budget'], 'tune-budget') : 0;
-  if (flags['tune-budget'] !== undefined && !(tuneBudget > 0)) throw new UsageError('--tune-budget must be a positive number of seconds');
+  if (flags['tune-budget'] !== undefined && !(tuneBudget > 0))
+    throw new UsageError('--tune-budget must be a positive number of seconds');
   if (tuneBudget && crossFit) throw new UsageError('--tune-budget does not go with --cross-fit');
   // the served model: the autoencoder plus the linear item term chosen on validation; false: the autoencoder alone
-  if (flags['item-term'] !== undefined && flags['item-term'] !== 'true' && flags['item-term'] !== 'false') throw new UsageError('--item-term takes true or false');
+  if (flags['item-term'] !== undefined && flags['item-term'] !== 'true' && flags['item-term'] !== 'false')
+    throw new UsageError('--item-term takes true or false');
   const itemTerm = flags['item-term'] !== 'false';
   const lambdas = flags['ease-lambdas'] ? list(flags['ease-lambdas'], 'ease-lambdas') : EASE_LAMBDAS;
   const metrics: MetricSpec[] = protocolName === 'strong' ? STRONG_METRICS : userSplitMetrics(k);
@@ -139,21 +184,35 @@ async function main(args: string[]): Promise<unknown> {
   const data = filterCore(raw, minUser, minItem);
   progress(`${data.user.length} interactions, ${data.users.size} users, ${data.items.size} items after filtering`);
 
-  const results: Record<'dae' | 'popularity' | 'ease', Record<string, number>[]> = { dae: [], popularity: [], ease: [] };
+  const results: Record<'dae' | 'popularity' | 'ease', Record<string, number>[]> = {
+    dae: [],
+    popularity: [],
+    ease: [],
+  };
   const perSeed: Record<string, unknown>[] = [];
   const perUser: Record<'dae' | 'ease', Float64Array[][]> = { dae: [], ease: [] };
   const validation: Record<'dae' | 'ease', number>[] = [];
   const crossFitted: Record<'dae' | 'ease', Float64Array[][]> = { dae: [], ease: [] };
   let trainSeconds = 0;
   for (const seed of seeds) {
-    const s = protocolName === 'strong'
-      ? strongGeneralizationSplit(data, seed, { heldOutUsers: STRONG_HELD_OUT_USERS, foldIn: STRONG_FOLD_IN })
-      : userRandomSplit(data, seed, [split[0], split[1], split[2]]);
+    const s =
+      protocolName === 'strong'
+        ? strongGeneralizationSplit(data, seed, { heldOutUsers: STRONG_HELD_OUT_USERS, foldIn: STRONG_FOLD_IN })
+        : userRandomSplit(data, seed, [split[0], split[1], split[2]]);
     if (flags['dump-split']) dumpSplit(flags['dump-split'], seed, s);
-    progress(`seed ${seed}: ${s.train.rows} training users, ${s.train.cols} items, ${s.validation ? scoredUsers(s.validation) : 0} validation, ${scoredUsers(s.test)} test users`);
+    progress(
+      `seed ${seed}: ${s.train.rows} training users, ${s.train.cols} items, ${s.validation ? scoredUsers(s.validation) : 0} validation, ${scoredUsers(s.test)} test users`,
+    );
 
     if (crossFit) {
-      const fitted = await crossFitSeed(s.train, s.validation!, seed, { config, train, lambdas, metrics, selectionMetric, itemTerm });
+      const fitted = await crossFitSeed(s.train, s.validation!, seed, {
+        config,
+        train,
+        lambdas,
+        metrics,
+        selectionMetric,
+        itemTerm,
+      });
       trainSeconds += fitted.seconds;
       crossFitted.dae.push(...fitted.dae);
       crossFitted.ease.push(...fitted.ease);
@@ -168,36 +227,78 @@ async function main(args: string[]): Promise<unknown> {
       // a tuned run searches the term's dropout and λ more finely too
       itemTerm: itemTerm && (tuned ? TUNED_ITEM_TERM_SPACE : {}),
       validation: s.validation ? { input: s.validation.input, heldOut: s.validation.heldOut } : undefined,
-      onEpoch: (e) => progress(`seed ${seed} ${e.phase ?? 'epoch'} ${e.epoch}: loss ${e.loss.toFixed(2)} ndcg ${e.ndcg?.toFixed(4) ?? '-'} ${e.seconds.toFixed(2)} s`),
+      onEpoch: (e) =>
+        progress(
+          `seed ${seed} ${e.phase ?? 'epoch'} ${e.epoch}: loss ${e.loss.toFixed(2)} ndcg ${e.ndcg?.toFixed(4) ?? '-'} ${e.seconds.toFixed(2)} s`,
+        ),
     });
     const seconds = (performance.now() - started) / 1000;
     trainSeconds += seconds;
     const model = trained.model;
-    const tunedSummary = tuned && { settings: tuned.settings, seconds: tuned.seconds, candidates: tuned.candidates, trials: tuned.trials.length };
+    const tunedSummary = tuned && {
+      settings: tuned.settings,
+      seconds: tuned.seconds,
+      candidates: tuned.candidates,
+      trials: tuned.trials.length,
+    };
     const easeChoice = chooseEaseLambda(s, lambdas, selectionMetric, seed, train.carveValidation);
-    const termSummary = trained.itemTerm && { ...trained.itemTerm.info, skipped: trained.itemTerm.skipped, validation: trained.itemTerm.validation, seconds: trained.itemTerm.seconds };
-    if (trained.itemTerm) progress(`seed ${seed}: item term ${trained.itemTerm.info ? `λ ${trained.itemTerm.info.lambda}, α ${trained.itemTerm.info.alpha}` : `none (${trained.itemTerm.skipped})`}; validation ${selectionMetric.name} ${trained.itemTerm.validation?.autoencoder.toFixed(4) ?? '-'} -> ${trained.itemTerm.validation?.withTerm.toFixed(4) ?? '-'} (${trained.itemTerm.seconds} s)`);
+    const termSummary = trained.itemTerm && {
+      ...trained.itemTerm.info,
+      skipped: trained.itemTerm.skipped,
+      validation: trained.itemTerm.validation,
+      seconds: trained.itemTerm.seconds,
+    };
+    if (trained.itemTerm)
+      progress(
+        `seed ${seed}: item term ${trained.itemTerm.info ? `λ ${trained.itemTerm.info.lambda}, α ${trained.itemTerm.info.alpha}` : `none (${trained.itemTerm.skipped})`}; validation ${selectionMetric.name} ${trained.itemTerm.validation?.autoencoder.toFixed(4) ?? '-'} -> ${trained.itemTerm.validation?.withTerm.toFixed(4) ?? '-'} (${trained.itemTerm.seconds} s)`,
+      );
     validation.push({ dae: trained.itemTerm?.validation?.withTerm ?? trained.bestNdcg ?? NaN, ease: easeChoice.value });
     if (validationOnly) {
       model.dispose();
-      perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: easeChoice.lambda, validation: validation.at(-1), ...(tunedSummary && { tuned: tunedSummary }), ...(termSummary && { item_term: termSummary }) });
-      progress(`seed ${seed}: validation ${selectionMetric.name} dae ${validation.at(-1)!.dae.toFixed(4)} (epoch ${trained.bestEpoch}) | ease(λ=${easeChoice.lambda}) ${easeChoice.value.toFixed(4)} | ${seconds.toFixed(1)} s`);
+      perSeed.push({
+        seed,
+        train_seconds: round(seconds),
+        best_epoch: trained.bestEpoch,
+        ease_lambda: easeChoice.lambda,
+        validation: validation.at(-1),
+        ...(tunedSummary && { tuned: tunedSummary }),
+        ...(termSummary && { item_term: termSummary }),
+      });
+      progress(
+        `seed ${seed}: validation ${selectionMetric.name} dae ${validation.at(-1)!.dae.toFixed(4)} (epoch ${trained.bestEpoch}) | ease(λ=${easeChoice.lambda}) ${easeChoice.value.toFixed(4)} | ${seconds.toFixed(1)} s`,
+      );
       continue;
     }
     // per user, kept for the paired comparison with EASE
-    perUser.dae.push(metricValues((rows, a, b) => model.scores(sliceRows(rows, a, b)), s.test.input, s.test.heldOut, metrics));
+    perUser.dae.push(
+      metricValues((rows, a, b) => model.scores(sliceRows(rows, a, b)), s.test.input, s.test.heldOut, metrics),
+    );
     results.dae.push(metricMeans(metrics, perUser.dae.at(-1)!));
     model.dispose();
 
     const pop = Popularity.fit(s.train);
-    results.popularity.push(evaluateRanking((rows, a, b) => pop.scores(rows, a, b), s.test.input, s.test.heldOut, metrics));
+    results.popularity.push(
+      evaluateRanking((rows, a, b) => pop.scores(rows, a, b), s.test.input, s.test.heldOut, metrics),
+    );
 
     const lambda = easeChoice.lambda;
     const ease = Ease.fit(s.train, lambda);
     perUser.ease.push(metricValues(scorerOf(ease), s.test.input, s.test.heldOut, metrics));
     results.ease.push(metricMeans(metrics, perUser.ease.at(-1)!));
-    perSeed.push({ seed, train_seconds: round(seconds), best_epoch: trained.bestEpoch, ease_lambda: lambda, validation: validation.at(-1), dae: results.dae.at(-1), ease: results.ease.at(-1), ...(tunedSummary && { tuned: tunedSummary }), ...(termSummary && { item_term: termSummary }) });
-    progress(`seed ${seed}: dae ${fmt(results.dae.at(-1)!)} | ease(λ=${lambda}) ${fmt(results.ease.at(-1)!)} | pop ${fmt(results.popularity.at(-1)!)} | ${seconds.toFixed(1)} s`);
+    perSeed.push({
+      seed,
+      train_seconds: round(seconds),
+      best_epoch: trained.bestEpoch,
+      ease_lambda: lambda,
+      validation: validation.at(-1),
+      dae: results.dae.at(-1),
+      ease: results.ease.at(-1),
+      ...(tunedSummary && { tuned: tunedSummary }),
+      ...(termSummary && { item_term: termSummary }),
+    });
+    progress(
+      `seed ${seed}: dae ${fmt(results.dae.at(-1)!)} | ease(λ=${lambda}) ${fmt(results.ease.at(-1)!)} | pop ${fmt(results.popularity.at(-1)!)} | ${seconds.toFixed(1)} s`,
+    );
   }
 
   const result = {
@@ -214,21 +315,71 @@ async function main(args: string[]): Promise<unknown> {
     train_seconds: round(trainSeconds),
     tune_budget_seconds: tuneBudget || null,
     epochs: train.epochs,
-    protocol: protocolName === 'strong'
-      ? { name: 'strong', min_rating: minRating, min_user_interactions: minUser, held_out_users: STRONG_HELD_OUT_USERS, fold_in: STRONG_FOLD_IN, metrics: metrics.map((m) => m.name), relevance: 'binary' }
-      : { name: 'user-split', min_rating: minRating, min_user_interactions: minUser, min_item_interactions: minItem, split, k, ranking: 'all items minus the user\'s training (and validation) items', metrics: metrics.map((m) => m.name), relevance: 'binary' },
-    model: { ...config, ...pick(train, ['batchSize', 'learningRate', 'dropout', 'emphasis', 'positiveWeight', 'weightDecay', 'lrDecayPatience', 'lrDecayFactor', 'patience', 'validationK', 'carveValidation', 'refit', 'ema']) },
+    protocol:
+      protocolName === 'strong'
+        ? {
+            name: 'strong',
+            min_rating: minRating,
+            min_user_interactions: minUser,
+            held_out_users: STRONG_HELD_OUT_USERS,
+            fold_in: STRONG_FOLD_IN,
+            metrics: metrics.map((m) => m.name),
+            relevance: 'binary',
+          }
+        : {
+            name: 'user-split',
+            min_rating: minRating,
+            min_user_interactions: minUser,
+            min_item_interactions: minItem,
+            split,
+            k,
+            ranking: "all items minus the user's training (and validation) items",
+            metrics: metrics.map((m) => m.name),
+            relevance: 'binary',
+          },
+    model: {
+      ...config,
+      ...pick(train, [
+        'batchSize',
+        'learningRate',
+        'dropout',
+        'emphasis',
+        'positiveWeight',
+        'weightDecay',
+        'lrDecayPatience',
+        'lrDecayFactor',
+        'patience',
+        'validationK',
+        'carveValidation',
+        'refit',
+        'ema',
+      ]),
+    },
     ease_lambdas: lambdas,
     // the selection metric on validation (carved from train when the split has none), best epoch / λ
     validation: { metric: selectionMetric.name, ...summarize(validation) },
     ...(crossFit
       ? {
           cross_fit: {
-            dae: Object.fromEntries(metrics.map((m, j) => [m.name, round(meanInOrder(crossFitted.dae.map((v) => v[j])), 5)])),
-            ease: Object.fromEntries(metrics.map((m, j) => [m.name, round(meanInOrder(crossFitted.ease.map((v) => v[j])), 5)])),
-            dae_minus_ease: Object.fromEntries(metrics.map((m, j) => [m.name, paired(crossFitted.dae.map((v) => v[j]), crossFitted.ease.map((v) => v[j]))])),
+            dae: Object.fromEntries(
+              metrics.map((m, j) => [m.name, round(meanInOrder(crossFitted.dae.map((v) => v[j])), 5)]),
+            ),
+            ease: Object.fromEntries(
+              metrics.map((m, j) => [m.name, round(meanInOrder(crossFitted.ease.map((v) => v[j])), 5)]),
+            ),
+            dae_minus_ease: Object.fromEntries(
+              metrics.map((m, j) => [
+                m.name,
+                paired(
+                  crossFitted.dae.map((v) => v[j]),
+                  crossFitted.ease.map((v) => v[j]),
+                ),
+              ]),
+            ),
             // per user, halves in order: two runs' lists pair up for a paired difference of configurations
-            dae_per_user: Object.fromEntries(metrics.map((m, j) => [m.name, crossFitted.dae.flatMap((v) => [...v[j]].map((x) => round(x, 5)))])),
+            dae_per_user: Object.fromEntries(
+              metrics.map((m, j) => [m.name, crossFitted.dae.flatMap((v) => [...v[j]].map((x) => round(x, 5)))]),
+            ),
           },
         }
       : {}),
@@ -239,10 +390,20 @@ async function main(args: string[]): Promise<unknown> {
           popularity: summarize(results.popularity),
           ease: summarize(results.ease),
           // paired over every test user of every seed: a difference within ~2 se of 0 is a tie
-          dae_minus_ease: Object.fromEntries(metrics.map((m, j) => [m.name, paired(perUser.dae.map((v) => v[j]), perUser.ease.map((v) => v[j]))])),
+          dae_minus_ease: Object.fromEntries(
+            metrics.map((m, j) => [
+              m.name,
+              paired(
+                perUser.dae.map((v) => v[j]),
+                perUser.ease.map((v) => v[j]),
+              ),
+            ]),
+          ),
           // per test user, seeds in order: two runs on the same seeds pair up (the suite's tuned - default)
           ...(flags['per-user'] === 'true' && {
-            dae_per_user: Object.fromEntries(metrics.map((m, j) => [m.name, perUser.dae.flatMap((v) => [...v[j]].map((x) => round(x, 5)))])),
+            dae_per_user: Object.fromEntries(
+              metrics.map((m, j) => [m.name, perUser.dae.flatMap((v) => [...v[j]].map((x) => round(x, 5)))]),
+            ),
           }),
         }),
     per_seed: perSeed,
@@ -255,12 +416,27 @@ async function main(args: string[]): Promise<unknown> {
  * Settings chosen within the budget on the split's validation users (carved from train as training
  * would carve them when the split has none): test is never scored.
  */
-async function tuneOnValidation(s: EvaluationSplit, config: Omit<DaeConfig, 'items'>, options: TrainDaeOptions, budgetSeconds: number): Promise<TuneResult> {
-  const on = s.validation ? { train: s.train, validation: s.validation } : carveValidation(s.train, options.carveValidation, createRng(options.seed + 1));
-  return tuneDae(on.train, on.validation, { config, options }, {
-    budgetSeconds,
-    onTrial: (t) => progress(`seed ${options.seed} tune: candidate ${t.candidate} rung ${t.rung} (${t.epochs} epochs) ndcg ${t.ndcg.toFixed(4)} ${JSON.stringify(t.settings)} ${t.seconds.toFixed(1)} s`),
-  });
+async function tuneOnValidation(
+  s: EvaluationSplit,
+  config: Omit<DaeConfig, 'items'>,
+  options: TrainDaeOptions,
+  budgetSeconds: number,
+): Promise<TuneResult> {
+  const on = s.validation
+    ? { train: s.train, validation: s.validation }
+    : carveValidation(s.train, options.carveValidation, createRng(options.seed + 1));
+  return tuneDae(
+    on.train,
+    on.validation,
+    { config, options },
+    {
+      budgetSeconds,
+      onTrial: (t) =>
+        progress(
+          `seed ${options.seed} tune: candidate ${t.candidate} rung ${t.rung} (${t.epochs} epochs) ndcg ${t.ndcg.toFixed(4)} ${JSON.stringify(t.settings)} ${t.seconds.toFixed(1)} s`,
+        ),
+    },
+  );
 }
 
 interface CrossFitRun {
@@ -276,34 +452,66 @@ interface CrossFitRun {
  * One seed, cross-fitted: each half of the validation users picks the DAE's epoch and EASE's λ that
  * the other half is then scored with. Per half, each metric's per-user values.
  */
-async function crossFitSeed(trainRows: CsrMatrix, validation: ValidationSet, seed: number, run: CrossFitRun): Promise<{ seconds: number; dae: Float64Array[][]; ease: Float64Array[][] }> {
+async function crossFitSeed(
+  trainRows: CsrMatrix,
+  validation: ValidationSet,
+  seed: number,
+  run: CrossFitRun,
+): Promise<{ seconds: number; dae: Float64Array[][]; ease: Float64Array[][] }> {
   const { metrics } = run;
   const out = { seconds: 0, dae: [] as Float64Array[][], ease: [] as Float64Array[][] };
   const halves = halveUsers(validation, seed);
   for (const [selectOn, scoreOn] of [halves, [halves[1], halves[0]]]) {
     const started = performance.now();
-    const trained = await trainModel(trainRows, run.config, { ...run.train, seed, validation: selectOn, itemTerm: run.itemTerm && {} });
+    const trained = await trainModel(trainRows, run.config, {
+      ...run.train,
+      seed,
+      validation: selectOn,
+      itemTerm: run.itemTerm && {},
+    });
     out.seconds += (performance.now() - started) / 1000;
-    out.dae.push(metricValues((rows, a, b) => trained.model.scores(sliceRows(rows, a, b)), scoreOn.input, scoreOn.heldOut, metrics));
+    out.dae.push(
+      metricValues(
+        (rows, a, b) => trained.model.scores(sliceRows(rows, a, b)),
+        scoreOn.input,
+        scoreOn.heldOut,
+        metrics,
+      ),
+    );
     trained.model.dispose();
     const lambda = chooseEaseLambdaOn(trainRows, selectOn, run.lambdas, run.selectionMetric).lambda;
     out.ease.push(metricValues(scorerOf(Ease.fit(trainRows, lambda)), scoreOn.input, scoreOn.heldOut, metrics));
-    progress(`seed ${seed}: epoch ${trained.bestEpoch}, λ ${lambda} picked on ${selectOn.input.rows} users; on the other ${scoreOn.input.rows}: dae ${fmt(metricMeans(metrics, out.dae.at(-1)!))} | ease ${fmt(metricMeans(metrics, out.ease.at(-1)!))}`);
+    progress(
+      `seed ${seed}: epoch ${trained.bestEpoch}, λ ${lambda} picked on ${selectOn.input.rows} users; on the other ${scoreOn.input.rows}: dae ${fmt(metricMeans(metrics, out.dae.at(-1)!))} | ease ${fmt(metricMeans(metrics, out.ease.at(-1)!))}`,
+    );
   }
   return out;
 }
 
 /** λ by validation NDCG; without a validation split, on a validation carved from train. */
-function chooseEaseLambda(s: EvaluationSplit, lambdas: number[], metric: MetricSpec, seed: number, carveShare: number): { lambda: number; value: number } {
+function chooseEaseLambda(
+  s: EvaluationSplit,
+  lambdas: number[],
+  metric: MetricSpec,
+  seed: number,
+  carveShare: number,
+): { lambda: number; value: number } {
   if (s.validation) return chooseEaseLambdaOn(s.train, s.validation, lambdas, metric);
   const carved = carveValidation(s.train, carveShare, createRng(seed + 1));
   return chooseEaseLambdaOn(carved.train, carved.validation, lambdas, metric);
 }
 
-function chooseEaseLambdaOn(fitOn: CsrMatrix, validation: ValidationSet, lambdas: number[], metric: MetricSpec): { lambda: number; value: number } {
+function chooseEaseLambdaOn(
+  fitOn: CsrMatrix,
+  validation: ValidationSet,
+  lambdas: number[],
+  metric: MetricSpec,
+): { lambda: number; value: number } {
   let best = { lambda: lambdas[0], value: -1 };
   for (const lambda of lambdas) {
-    const value = evaluateRanking(scorerOf(Ease.fit(fitOn, lambda)), validation.input, validation.heldOut, [metric])[metric.name];
+    const value = evaluateRanking(scorerOf(Ease.fit(fitOn, lambda)), validation.input, validation.heldOut, [metric])[
+      metric.name
+    ];
     if (value > best.value) best = { lambda, value };
   }
   return best;
@@ -311,7 +519,10 @@ function chooseEaseLambdaOn(fitOn: CsrMatrix, validation: ValidationSet, lambdas
 
 /** The held-out users in two random halves (seeded), each as fold-in and scored rows. */
 function halveUsers(set: ValidationSet, seed: number): [ValidationSet, ValidationSet] {
-  const order = shuffleInPlace(Int32Array.from({ length: set.input.rows }, (_, r) => r), createRng(seed + 2));
+  const order = shuffleInPlace(
+    Int32Array.from({ length: set.input.rows }, (_, r) => r),
+    createRng(seed + 2),
+  );
   const half = (rows: Int32Array) => ({ input: selectRows(set.input, rows), heldOut: selectRows(set.heldOut, rows) });
   const cut = Math.ceil(order.length / 2);
   return [half(order.subarray(0, cut)), half(order.subarray(cut))];
@@ -321,10 +532,16 @@ function scorerOf(model: { scores(rows: CsrMatrix, start: number, end: number): 
   return (rows, start, end) => model.scores(rows, start, end);
 }
 
-async function readLabeled(path: string, format: Parameters<typeof readInteractionFile>[1], minRating: number): Promise<LabeledInteractions> {
+async function readLabeled(
+  path: string,
+  format: Parameters<typeof readInteractionFile>[1],
+  minRating: number,
+): Promise<LabeledInteractions> {
   const users = new IdIndex();
   const items = new IdIndex();
-  const user: number[] = [], item: number[] = [], weight: number[] = [];
+  const user: number[] = [],
+    item: number[] = [],
+    weight: number[] = [];
   for await (const row of readInteractionFile(path, format)) {
     if (row.weight < minRating) continue;
     user.push(users.intern(row.user));
@@ -341,7 +558,8 @@ function dumpSplit(dir: string, seed: number, s: EvaluationSplit): void {
   const write = (name: string, m: CsrMatrix, userIds: readonly string[]) => {
     const lines = ['user,item,weight'];
     for (let r = 0; r < m.rows; r++) {
-      for (let q = m.indptr[r]; q < m.indptr[r + 1]; q++) lines.push(`${csv(userIds[r])},${csv(s.itemIds[m.indices[q]])},${m.values[q]}`);
+      for (let q = m.indptr[r]; q < m.indptr[r + 1]; q++)
+        lines.push(`${csv(userIds[r])},${csv(s.itemIds[m.indices[q]])},${m.values[q]}`);
     }
     writeFileSync(join(out, name), `${lines.join('\n')}\n`);
   };
@@ -382,7 +600,9 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> 
 }
 
 function fmt(m: Record<string, number>): string {
-  return Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
+  return Object.entries(m)
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join(' ');
 }
 
 function round(x: number, digits = 2): number {
@@ -405,4 +625,3 @@ function progress(message: string): void {
 }
 
 runCli(main);
-

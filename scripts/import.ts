@@ -27,7 +27,8 @@ runCli(async (args) => {
   }).finally(() => progress?.done());
 
   // the API serves a user's cached embedding until it is flagged: flag everyone the file has news of
-  const staleFlags = result.inserted > 0 ? await flagStale(REDIS_URL, DATABASE_URL, result.userIds) : { users_flagged_stale: 0 };
+  const staleFlags =
+    result.inserted > 0 ? await flagStale(REDIS_URL, DATABASE_URL, result.userIds) : { users_flagged_stale: 0 };
   return {
     rows: result.rows,
     seconds: Number(result.seconds.toFixed(3)),
@@ -45,7 +46,11 @@ runCli(async (args) => {
  * API folds their new rows in on their next request. The rows are committed whatever happens
  * here: with Redis down the flags are owed in Postgres, and the API sets them once Redis answers.
  */
-async function flagStale(redisUrl: string, databaseUrl: string, userIds: readonly string[]): Promise<Record<string, number | string>> {
+async function flagStale(
+  redisUrl: string,
+  databaseUrl: string,
+  userIds: readonly string[],
+): Promise<Record<string, number | string>> {
   const redis = new Redis({ ...redisOptions(redisUrl), lazyConnect: true });
   redis.on('error', () => undefined);
   try {
@@ -56,10 +61,14 @@ async function flagStale(redisUrl: string, databaseUrl: string, userIds: readonl
     const reason = (err as Error).message;
     const notOwed = await oweFlags(databaseUrl, userIds);
     if (notOwed) {
-      process.stderr.write(`warning: imported, but could not flag the users' cached embeddings stale (${reason}) nor owe the flags (${notOwed}); they are served as before until the next retrain\n`);
+      process.stderr.write(
+        `warning: imported, but could not flag the users' cached embeddings stale (${reason}) nor owe the flags (${notOwed}); they are served as before until the next retrain\n`,
+      );
       return { stale_flags_error: reason, stale_flags_owed: 0 };
     }
-    process.stderr.write(`warning: imported; Redis is unreachable (${reason}), so the API flags these ${userIds.length} users' cached embeddings once it answers again\n`);
+    process.stderr.write(
+      `warning: imported; Redis is unreachable (${reason}), so the API flags these ${userIds.length} users' cached embeddings once it answers again\n`,
+    );
     return { stale_flags_error: reason, stale_flags_owed: userIds.length };
   } finally {
     redis.disconnect();
@@ -88,7 +97,9 @@ function ttyProgress() {
     update: ({ phase, rows, seconds }: ImportProgress): void => {
       const now = Date.now();
       if (phase === 'merging') {
-        process.stderr.write(`\r\x1b[Kread ${rows.toLocaleString('en-US')} rows in ${seconds.toFixed(1)}s; merging into users, items, interactions...`);
+        process.stderr.write(
+          `\r\x1b[Kread ${rows.toLocaleString('en-US')} rows in ${seconds.toFixed(1)}s; merging into users, items, interactions...`,
+        );
         shown = true;
         return;
       }

@@ -13,7 +13,8 @@ const USAGE = 'usage: npm run keys -- create --name NAME --scopes serve,ingest |
 runCli(async ([command, ...rest]) => {
   if (!command || !['create', 'list', 'revoke'].includes(command)) throw new UsageError(USAGE);
   const create = command === 'create' ? parseFlags(rest, ['name', 'scopes']) : null;
-  if (create && (!create.name || create.name === 'true' || !create.scopes || create.scopes === 'true')) throw new UsageError(`create needs --name and --scopes (${USAGE})`);
+  if (create && (!create.name || create.name === 'true' || !create.scopes || create.scopes === 'true'))
+    throw new UsageError(`create needs --name and --scopes (${USAGE})`);
   const scopes = create ? parseScopes(create.scopes) : [];
   if (command === 'revoke' && rest.length !== 1) throw new UsageError(`revoke takes one key name (${USAGE})`);
   if (command === 'list' && rest.length) throw new UsageError(`list takes no arguments (${USAGE})`);

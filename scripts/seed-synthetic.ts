@@ -42,7 +42,8 @@ runCli(async (args) => {
 function positiveInt(flags: Record<string, string>, name: string, fallback: number, min = 1): number {
   if (flags[name] === undefined) return fallback;
   const value = Number(flags[name]);
-  if (!Number.isSafeInteger(value) || value < min) throw new UsageError(`--${name} must be an integer >= ${min}; ${USAGE}`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}; ${USAGE}`);
   return value;
 }
 

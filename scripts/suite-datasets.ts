@@ -19,9 +19,41 @@ export interface SuiteDataset {
 }
 
 export const SUITE_DATASETS: readonly SuiteDataset[] = [
-  { name: 'ml-100k', file: 'ml-100k/u.data', format: 'movielens-100k', minRating: 0, relevance: 'ratings 1-5; every rating is an interaction', strong: { minRating: 4 } },
-  { name: 'ml-latest-small', file: 'ml-latest-small/ratings.csv', format: 'csv', minRating: 0, relevance: 'ratings 0.5-5; every rating is an interaction', strong: { minRating: 4 } },
-  { name: 'amazon-music', file: 'amazon-music/ratings.csv', format: 'csv', minRating: 0, relevance: 'ratings 1-5; every rating is an interaction (a purchase and a review)' },
-  { name: 'foursquare-sg', file: 'foursquare-sg/ratings.csv', format: 'csv', minRating: 0, relevance: 'check-in counts; every visited venue is an interaction' },
-  { name: 'yelp-hin', file: 'yelp-hin/ratings.csv', format: 'csv', minRating: 0, relevance: 'review stars 1-5; every review is an interaction' },
+  {
+    name: 'ml-100k',
+    file: 'ml-100k/u.data',
+    format: 'movielens-100k',
+    minRating: 0,
+    relevance: 'ratings 1-5; every rating is an interaction',
+    strong: { minRating: 4 },
+  },
+  {
+    name: 'ml-latest-small',
+    file: 'ml-latest-small/ratings.csv',
+    format: 'csv',
+    minRating: 0,
+    relevance: 'ratings 0.5-5; every rating is an interaction',
+    strong: { minRating: 4 },
+  },
+  {
+    name: 'amazon-music',
+    file: 'amazon-music/ratings.csv',
+    format: 'csv',
+    minRating: 0,
+    relevance: 'ratings 1-5; every rating is an interaction (a purchase and a review)',
+  },
+  {
+    name: 'foursquare-sg',
+    file: 'foursquare-sg/ratings.csv',
+    format: 'csv',
+    minRating: 0,
+    relevance: 'check-in counts; every visited venue is an interaction',
+  },
+  {
+    name: 'yelp-hin',
+    file: 'yelp-hin/ratings.csv',
+    format: 'csv',
+    minRating: 0,
+    relevance: 'review stars 1-5; every review is an interaction',
+  },
 ];

@@ -18,18 +18,35 @@ describe('anomaly scores (e2e)', () => {
   afterAll(() => stack.close());
 
   async function trainOn(kind: 'random' | 'shilling'): Promise<string[]> {
-    const data = generateSynthetic({ users: USERS, items: 400, seed: 31, perUser: 25, clusters: 10, bots: { share: 0.01, kind } });
+    const data = generateSynthetic({
+      users: USERS,
+      items: 400,
+      seed: 31,
+      perUser: 25,
+      clusters: 10,
+      bots: { share: 0.01, kind },
+    });
     await stack.reset(data);
     const { version } = await trainToCompletion(api, CONFIG);
     // the API switches to the new model on the pub/sub message
-    for (let i = 0; i < 100 && (await gql(api, `{ userAnomaly(userId: "u1") { version } }`, {}, admin)).data?.userAnomaly?.version !== version; i++) {
+    for (
+      let i = 0;
+      i < 100 &&
+      (await gql(api, `{ userAnomaly(userId: "u1") { version } }`, {}, admin)).data?.userAnomaly?.version !== version;
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 100));
     }
     return Array.from(data.botUsers, syntheticUserId);
   }
 
   const topTwoPercent = async () => {
-    const res = await gql(api, `{ anomalousUsers(limit: 1000, minPercentile: 98) { userId score percentile } }`, {}, admin);
+    const res = await gql(
+      api,
+      `{ anomalousUsers(limit: 1000, minPercentile: 98) { userId score percentile } }`,
+      {},
+      admin,
+    );
     expect(res.errors).toBeUndefined();
     return res.data!.anomalousUsers as Array<{ userId: string; score: number; percentile: number }>;
   };
@@ -42,15 +59,26 @@ describe('anomaly scores (e2e)', () => {
     const caught = bots.filter((b) => top.some((t) => t.userId === b));
     expect(caught.length / bots.length).toBeGreaterThanOrEqual(0.8);
     // and the scores read back per user agree
-    const one = (await gql(api, `query A($u: ID!) { userAnomaly(userId: $u) { score percentile source } }`, { u: caught[0] }, admin)).data!.userAnomaly;
+    const one = (
+      await gql(
+        api,
+        `query A($u: ID!) { userAnomaly(userId: $u) { score percentile source } }`,
+        { u: caught[0] },
+        admin,
+      )
+    ).data!.userAnomaly;
     expect(one.source).toBe('EMBEDDING');
     expect(one.percentile).toBeGreaterThanOrEqual(98);
   });
 
   it('scores a user with newer interactions on the spot', async () => {
-    const rec = await gql(api, `mutation { recordInteractions(input: [{ userId: "u5", itemId: "i1" }, { userId: "u5", itemId: "i2" }]) { accepted } }`);
+    const rec = await gql(
+      api,
+      `mutation { recordInteractions(input: [{ userId: "u5", itemId: "i1" }, { userId: "u5", itemId: "i2" }]) { accepted } }`,
+    );
     expect(rec.errors).toBeUndefined();
-    const res = (await gql(api, `{ userAnomaly(userId: "u5") { score percentile source } }`, {}, admin)).data!.userAnomaly;
+    const res = (await gql(api, `{ userAnomaly(userId: "u5") { score percentile source } }`, {}, admin)).data!
+      .userAnomaly;
     expect(res.source).toBe('FOLD_IN');
     expect(res.percentile).toBeGreaterThanOrEqual(0);
     expect(res.percentile).toBeLessThanOrEqual(100);

@@ -28,7 +28,15 @@ describe('embedding store: fold-in write-through (Redis)', () => {
     await store.markUsersStale(VERSION, ['a']);
     const before = (await store.readUser(VERSION, 'a'))!;
     expect(before.stale).toBe(true);
-    expect(await store.writeUser(VERSION, 'a', ID_HASH, { vector: vec(2), asOf: new Date(1000), top, seenMark: before.staleMark, seen: [7, 9] })).toBe(true);
+    expect(
+      await store.writeUser(VERSION, 'a', ID_HASH, {
+        vector: vec(2),
+        asOf: new Date(1000),
+        top,
+        seenMark: before.staleMark,
+        seen: [7, 9],
+      }),
+    ).toBe(true);
     const after = (await store.readUser(VERSION, 'a'))!;
     expect(after).toMatchObject({ stale: false, asOf: new Date(1000), seen: [7, 9] });
     expect(Array.from(after.vector)).toEqual([2, 2, 2]);
@@ -41,7 +49,15 @@ describe('embedding store: fold-in write-through (Redis)', () => {
     const seen = (await store.readUser(VERSION, 'b'))!.staleMark;
     // an interaction recorded while the fold-in was computing
     await store.markUsersStale(VERSION, ['b']);
-    expect(await store.writeUser(VERSION, 'b', ID_HASH, { vector: vec(2), asOf: new Date(1000), top, seenMark: seen, seen: [3] })).toBe(false);
+    expect(
+      await store.writeUser(VERSION, 'b', ID_HASH, {
+        vector: vec(2),
+        asOf: new Date(1000),
+        top,
+        seenMark: seen,
+        seen: [3],
+      }),
+    ).toBe(false);
     const after = (await store.readUser(VERSION, 'b'))!;
     expect(after.stale).toBe(true);
     expect(Array.from(after.vector)).toEqual([1, 1, 1]);
@@ -61,11 +77,15 @@ describe('embedding store: fold-in write-through (Redis)', () => {
     await store.holdErasure(erased);
     try {
       // a fold-in that read the history before the erasure, writing after it: a new user's, or a flagged one's
-      expect(await store.writeUser(VERSION, 'c', erased, { vector: vec(2), asOf: null, top, seenMark: null, seen: [1] })).toBe(false);
+      expect(
+        await store.writeUser(VERSION, 'c', erased, { vector: vec(2), asOf: null, top, seenMark: null, seen: [1] }),
+      ).toBe(false);
       expect(await redis.exists(userKey(VERSION, 'c'))).toBe(0);
       expect(await redis.ttl(erasedKey(erased))).toBeGreaterThan(0);
       // anyone else's write goes through
-      expect(await store.writeUser(VERSION, 'd', ID_HASH, { vector: vec(2), asOf: null, top, seenMark: null, seen: [1] })).toBe(true);
+      expect(
+        await store.writeUser(VERSION, 'd', ID_HASH, { vector: vec(2), asOf: null, top, seenMark: null, seen: [1] }),
+      ).toBe(true);
     } finally {
       await redis.del(erasedKey(erased));
     }

@@ -4,7 +4,16 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { exportDirName } from '@app/export';
 import { generateSynthetic, syntheticUserId } from '@app/synthetic';
-import { CuttableProxy, DisposableRedis, firstErrorCode, gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing';
+import {
+  CuttableProxy,
+  DisposableRedis,
+  firstErrorCode,
+  gql,
+  scanKeys,
+  testPool,
+  testRedis,
+  truncateStore,
+} from '@app/testing';
 import { importSynthetic } from '@app/ingest';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
@@ -47,8 +56,10 @@ describe('erasing a user (e2e)', () => {
   });
 
   /** Every Redis key that names the user, in any version (and anything else recoder wrote). */
-  const keysOf = async (id: string) => (await scanKeys(stack.redis, 'recoder:*')).filter((k) => k.endsWith(`:user:${id}`));
-  const versionsInRedis = async () => new Set((await scanKeys(stack.redis, 'recoder:v*:meta')).map((k) => Number(/:v(\d+):/.exec(k)![1])));
+  const keysOf = async (id: string) =>
+    (await scanKeys(stack.redis, 'recoder:*')).filter((k) => k.endsWith(`:user:${id}`));
+  const versionsInRedis = async () =>
+    new Set((await scanKeys(stack.redis, 'recoder:v*:meta')).map((k) => Number(/:v(\d+):/.exec(k)![1])));
   const rowsOf = async (table: string, column: string, id: string) =>
     (await stack.db.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [id])).rows[0].n as number;
 
@@ -88,7 +99,10 @@ describe('erasing a user (e2e)', () => {
     await gql(api, RECORD, { input: [{ userId: victim, itemId: 'i1', occurredAt: new Date().toISOString() }] });
     expect((await readsOf(victim, live)).recommendations.source).toBe('FOLD_IN');
     await stack.db.query(`INSERT INTO stale_flags_owed (user_id) VALUES ($1), ($2)`, [victim, bystander]);
-    expect((await keysOf(victim)).sort()).toEqual([`recoder:v${older}:user:${victim}`, `recoder:v${live}:user:${victim}`]);
+    expect((await keysOf(victim)).sort()).toEqual([
+      `recoder:v${older}:user:${victim}`,
+      `recoder:v${live}:user:${victim}`,
+    ]);
     expect(await rowsOf('user_anomalies', 'user_id', victim)).toBe(2);
     const before = await exported('NPY');
 
@@ -102,7 +116,11 @@ describe('erasing a user (e2e)', () => {
     expect(await keysOf(victim)).toEqual([]);
     // nor any key naming them: the mark that holds off fold-ins is named by a keyed hash
     expect((await scanKeys(stack.redis, '*')).filter((k) => k.split(':').includes(victim))).toEqual([]);
-    for (const [table, column] of [['user_anomalies', 'user_id'], ['stale_flags_owed', 'user_id'], ['users', 'external_id']]) {
+    for (const [table, column] of [
+      ['user_anomalies', 'user_id'],
+      ['stale_flags_owed', 'user_id'],
+      ['users', 'external_id'],
+    ]) {
       expect(await rowsOf(table, column, victim)).toBe(0);
     }
     // nobody else lost anything
@@ -130,12 +148,17 @@ describe('erasing a user (e2e)', () => {
     // an export started afterwards leaves the user out
     const after = await exported('NDJSON');
     expect((await gql(api, EXPORT_JOB, { id: after }, admin)).data!.exportJob.count).toBe(USERS - 1);
-    const lines = (await readFile(join(TEST_EXPORT_DIR, exportDirName(after), 'vectors.ndjson'), 'utf8')).trim().split('\n');
+    const lines = (await readFile(join(TEST_EXPORT_DIR, exportDirName(after), 'vectors.ndjson'), 'utf8'))
+      .trim()
+      .split('\n');
     expect(lines.map((l) => JSON.parse(l).id)).not.toContain(victim);
     expect(lines.map((l) => JSON.parse(l).id)).toContain(bystander);
 
     // erasing again finds nothing left, and says so
-    expect((await gql(api, DELETE_USER, { id: victim }, admin)).data!.deleteUser).toMatchObject({ found: false, redisKeys: 0 });
+    expect((await gql(api, DELETE_USER, { id: victim }, admin)).data!.deleteUser).toMatchObject({
+      found: false,
+      redisKeys: 0,
+    });
   });
 
   it('a training that read its data before the deletion does not publish the user', async () => {
@@ -145,7 +168,10 @@ describe('erasing a user (e2e)', () => {
     const PROGRESS = `query J($id: ID!) { trainingJob(id: $id) { progress { phase epoch } } }`;
     const progress = async () => (await gql(api, PROGRESS, { id: job }, admin)).data!.trainingJob.progress;
     for (let i = 0; i < 600 && !((await progress())?.epoch >= 1); i++) await new Promise((r) => setTimeout(r, 100));
-    expect((await gql(api, DELETE_USER, { id: victim }, admin)).data!.deleteUser).toMatchObject({ found: true, redisKeys: 0 });
+    expect((await gql(api, DELETE_USER, { id: victim }, admin)).data!.deleteUser).toMatchObject({
+      found: true,
+      redisKeys: 0,
+    });
     // the deletion came while the model trained: past loading, before publishing
     expect((await progress()).phase).toBe('train');
 
@@ -177,7 +203,10 @@ describe('erasing a user while Redis is unreachable (e2e)', () => {
 
   beforeAll(async () => {
     await truncateStore(db);
-    await importSynthetic({ url: TEST_DATABASE_URL }, generateSynthetic({ users: 100, items: 60, seed: 37, perUser: 12 }));
+    await importSynthetic(
+      { url: TEST_DATABASE_URL },
+      generateSynthetic({ users: 100, items: 60, seed: 37, perUser: 12 }),
+    );
     // a Redis of this test's own behind a road it can cut, so cutting it disturbs nothing else
     redis = await DisposableRedis.start();
     road = await CuttableProxy.start(redis.port);

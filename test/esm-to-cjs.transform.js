@@ -9,7 +9,12 @@ const DYNAMIC_IMPORT = /\bimport\s*\(/;
 
 module.exports = {
   getCacheKey(source, filename) {
-    return require('node:crypto').createHash('sha1').update('esm-to-cjs-v2').update(filename).update(source).digest('hex');
+    return require('node:crypto')
+      .createHash('sha1')
+      .update('esm-to-cjs-v2')
+      .update(filename)
+      .update(source)
+      .digest('hex');
   },
   process(source, filename) {
     if (!ESM_SYNTAX.test(source) && !DYNAMIC_IMPORT.test(source)) return { code: source };

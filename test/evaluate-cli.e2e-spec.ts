@@ -6,7 +6,11 @@ import { promisify } from 'node:util';
 import { generateSynthetic } from '@app/synthetic';
 
 const run = (args: string[]) =>
-  promisify(execFile)(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/evaluate.ts'), ...args], { cwd: join(__dirname, '..') });
+  promisify(execFile)(
+    process.execPath,
+    ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/evaluate.ts'), ...args],
+    { cwd: join(__dirname, '..') },
+  );
 
 describe('npm run evaluate (e2e)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'recoder-eval-'));
@@ -26,13 +30,37 @@ describe('npm run evaluate (e2e)', () => {
   });
 
   it('ends with one JSON line: every parameter, the means over seeds, and the DAE against EASE paired over test users', async () => {
-    const { stdout, stderr } = await run(['--data', file, '--format', 'csv', '--seeds', '1,2', '--epochs', '15', '--patience', '5']);
+    const { stdout, stderr } = await run([
+      '--data',
+      file,
+      '--format',
+      'csv',
+      '--seeds',
+      '1,2',
+      '--epochs',
+      '15',
+      '--patience',
+      '5',
+    ]);
     expect(stderr).toMatch(/seed 2: dae recall@20/);
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const result = JSON.parse(lines[0]);
-    expect(result).toMatchObject({ format: 'csv', seeds: [1, 2], backend: expect.any(String), protocol: { name: 'strong', min_rating: 4, held_out_users: 0.1, fold_in: 0.8 } });
-    for (const model of ['dae', 'ease', 'popularity']) expect(Object.keys(result[model])).toEqual(['recall@20', 'recall@20_std', 'recall@50', 'recall@50_std', 'ndcg@100', 'ndcg@100_std']);
+    expect(result).toMatchObject({
+      format: 'csv',
+      seeds: [1, 2],
+      backend: expect.any(String),
+      protocol: { name: 'strong', min_rating: 4, held_out_users: 0.1, fold_in: 0.8 },
+    });
+    for (const model of ['dae', 'ease', 'popularity'])
+      expect(Object.keys(result[model])).toEqual([
+        'recall@20',
+        'recall@20_std',
+        'recall@50',
+        'recall@50_std',
+        'ndcg@100',
+        'ndcg@100_std',
+      ]);
     expect(result.dae['ndcg@100']).toBeGreaterThan(result.popularity['ndcg@100']);
     // the paired difference: per user, pooled over both seeds' test users
     const paired = result.dae_minus_ease['ndcg@100'];
@@ -45,7 +73,20 @@ describe('npm run evaluate (e2e)', () => {
   }, 120_000);
 
   it('cross-fits validation: each half of the validation users is scored once, by the epoch and λ the other half picked, and test is never scored', async () => {
-    const { stdout } = await run(['--data', oddFile, '--format', 'csv', '--seeds', '1', '--epochs', '15', '--patience', '5', '--validation-only', '--cross-fit']);
+    const { stdout } = await run([
+      '--data',
+      oddFile,
+      '--format',
+      'csv',
+      '--seeds',
+      '1',
+      '--epochs',
+      '15',
+      '--patience',
+      '5',
+      '--validation-only',
+      '--cross-fit',
+    ]);
     const result = JSON.parse(stdout);
     expect(result.test).toMatch(/not scored/);
     expect(result.dae).toBeUndefined();
@@ -61,10 +102,16 @@ describe('npm run evaluate (e2e)', () => {
   }, 120_000);
 
   it('refuses --cross-fit without --validation-only: it would have nothing to say about test', async () => {
-    await expect(run(['--data', file, '--format', 'csv', '--cross-fit'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/--cross-fit goes with --validation-only/) });
+    await expect(run(['--data', file, '--format', 'csv', '--cross-fit'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/--cross-fit goes with --validation-only/),
+    });
   });
 
   it('refuses an unknown format with a message and a non-zero exit', async () => {
-    await expect(run(['--data', file, '--format', 'xlsx'])).rejects.toMatchObject({ code: expect.any(Number), stderr: expect.stringMatching(/format/) });
+    await expect(run(['--data', file, '--format', 'xlsx'])).rejects.toMatchObject({
+      code: expect.any(Number),
+      stderr: expect.stringMatching(/format/),
+    });
   });
 });

@@ -6,7 +6,11 @@ import { promisify } from 'node:util';
 import { generateSynthetic } from '@app/synthetic';
 
 const run = (args: string[]) =>
-  promisify(execFile)(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/evaluate-suite.ts'), ...args], { cwd: join(__dirname, '..') });
+  promisify(execFile)(
+    process.execPath,
+    ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/evaluate-suite.ts'), ...args],
+    { cwd: join(__dirname, '..') },
+  );
 
 describe('npm run evaluate:suite (e2e)', () => {
   // a stand-in for ../shared/data: the suite's file layout, seeded synthetic interactions
@@ -22,13 +26,31 @@ describe('npm run evaluate:suite (e2e)', () => {
 
   it('runs the defaults, a tuned run and the Mult-DAE reference on the same splits and prints one table', async () => {
     const markdown = join(dataDir, 'table.md');
-    const { stdout, stderr } = await run(['--data-dir', dataDir, '--datasets', 'foursquare-sg', '--seeds', '1,2', '--epochs', '4', '--tune-budget', '3', '--markdown', markdown]);
+    const { stdout, stderr } = await run([
+      '--data-dir',
+      dataDir,
+      '--datasets',
+      'foursquare-sg',
+      '--seeds',
+      '1,2',
+      '--epochs',
+      '4',
+      '--tune-budget',
+      '3',
+      '--markdown',
+      markdown,
+    ]);
     const result = JSON.parse(stdout);
     expect(result.rows.map((r: { model: string }) => r.model)).toEqual(['defaults', 'tuned', 'mult-dae']);
     const [defaults, tuned, reference] = result.rows;
     for (const row of result.rows) {
       // the 10-core filter, then the same data for all three
-      expect(row).toMatchObject({ dataset: 'foursquare-sg', protocol: 'user-split', users: defaults.users, items: defaults.items });
+      expect(row).toMatchObject({
+        dataset: 'foursquare-sg',
+        protocol: 'user-split',
+        users: defaults.users,
+        items: defaults.items,
+      });
       expect(defaults.users).toBeGreaterThan(150);
       expect(Object.keys(row.dae)).toEqual(['ndcg@10', 'recall@10']);
       expect(row.best_epochs).toHaveLength(2);
@@ -50,7 +72,20 @@ describe('npm run evaluate:suite (e2e)', () => {
 
   it('keeps each run with --runs-dir and reuses it on the next call', async () => {
     const runsDir = join(dataDir, 'runs');
-    const args = ['--data-dir', dataDir, '--datasets', 'foursquare-sg', '--seeds', '1', '--epochs', '2', '--reference', 'false', '--runs-dir', runsDir];
+    const args = [
+      '--data-dir',
+      dataDir,
+      '--datasets',
+      'foursquare-sg',
+      '--seeds',
+      '1',
+      '--epochs',
+      '2',
+      '--reference',
+      'false',
+      '--runs-dir',
+      runsDir,
+    ];
     const first = JSON.parse((await run(args)).stdout);
     const again = await run(args);
     expect(again.stderr).toContain('foursquare-sg user-split defaults: kept from');
@@ -59,6 +94,9 @@ describe('npm run evaluate:suite (e2e)', () => {
   }, 120_000);
 
   it('refuses an unknown dataset, naming the known ones', async () => {
-    await expect(run(['--data-dir', dataDir, '--datasets', 'netflix'])).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/unknown dataset\(s\) netflix \(known: ml-100k, .*yelp-hin\)/) });
+    await expect(run(['--data-dir', dataDir, '--datasets', 'netflix'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/unknown dataset\(s\) netflix \(known: ml-100k, .*yelp-hin\)/),
+    });
   });
 });

@@ -51,11 +51,15 @@ describe('embeddings for other services (e2e)', () => {
   }
 
   async function download(url: string): Promise<string> {
-    const res = await request(api.getHttpServer()).get(url).set(admin).buffer(true).parse((r, done) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const res = await request(api.getHttpServer())
+      .get(url)
+      .set(admin)
+      .buffer(true)
+      .parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => done(null, Buffer.concat(chunks)));
+      });
     expect(res.status).toBe(200);
     const path = join(workdir, url.split('/').slice(-2).join('-'));
     await writeFile(path, res.body as Buffer);
@@ -63,9 +67,18 @@ describe('embeddings for other services (e2e)', () => {
   }
 
   async function graphqlVectors(kind: 'USER' | 'ITEM', ids: string[]) {
-    const res = await gql(api, `query V($kind: EmbeddingKind!, $ids: [ID!]!) { embeddings(kind: $kind, ids: $ids) { dimension missing vectors { id vector } } }`, { kind, ids }, {});
+    const res = await gql(
+      api,
+      `query V($kind: EmbeddingKind!, $ids: [ID!]!) { embeddings(kind: $kind, ids: $ids) { dimension missing vectors { id vector } } }`,
+      { kind, ids },
+      {},
+    );
     expect(res.errors).toBeUndefined();
-    return res.data!.embeddings as { dimension: number; missing: string[]; vectors: Array<{ id: string; vector: number[] }> };
+    return res.data!.embeddings as {
+      dimension: number;
+      missing: string[];
+      vectors: Array<{ id: string; vector: number[] }>;
+    };
   }
 
   it('exports user embeddings as NPY that numpy loads, equal to what GraphQL returns', async () => {
@@ -79,7 +92,9 @@ ids = open(sys.argv[2]).read().splitlines()
 m = np.load(sys.argv[3])
 print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "ids": ids, "rows": a.astype(float).tolist(), "map_shape": list(m.shape), "map": m.astype(float).tolist()}))`;
     const map = await download(job.files.find((f: any) => f.name === 'map.npy').url);
-    const loaded = JSON.parse(execFileSync(PYTHON, ['-c', script, npy, ids, map], { maxBuffer: 64 * 2 ** 20 }).toString());
+    const loaded = JSON.parse(
+      execFileSync(PYTHON, ['-c', script, npy, ids, map], { maxBuffer: 64 * 2 ** 20 }).toString(),
+    );
     expect(loaded.dtype).toBe('float32');
     expect(loaded.shape).toEqual([300, 12]);
     const fromApi = await graphqlVectors('USER', loaded.ids);
@@ -92,7 +107,9 @@ print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "ids": ids, "ro
     // each row's place on the users' map, in the same order (float32)
     expect(loaded.map_shape).toEqual([300, 2]);
     const placed = (await gql(api, MAP, { kind: 'USER', ids: loaded.ids })).data!.embeddingMap.points;
-    placed.forEach((p: { coordinates: number[] }, r: number) => p.coordinates.forEach((x, j) => expect(loaded.map[r][j]).toBeCloseTo(x, 5)));
+    placed.forEach((p: { coordinates: number[] }, r: number) =>
+      p.coordinates.forEach((x, j) => expect(loaded.map[r][j]).toBeCloseTo(x, 5)),
+    );
   });
 
   it('exports item vectors as NDJSON that a line reader reads back exactly', async () => {
@@ -101,7 +118,10 @@ print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "ids": ids, "ro
     const lines: Array<{ id: string; vector: number[]; map: number[] }> = [];
     for await (const line of createInterface({ input: createReadStream(path) })) lines.push(JSON.parse(line));
     expect(lines).toHaveLength(job.count);
-    const fromApi = await graphqlVectors('ITEM', lines.map((l) => l.id));
+    const fromApi = await graphqlVectors(
+      'ITEM',
+      lines.map((l) => l.id),
+    );
     fromApi.vectors.forEach((v, r) => expect(lines[r].vector).toEqual(v.vector));
     const placed = (await gql(api, MAP, { kind: 'ITEM', ids: lines.map((l) => l.id) })).data!.embeddingMap.points;
     placed.forEach((p: { coordinates: number[] }, r: number) => expect(lines[r].map).toEqual(p.coordinates));
@@ -112,22 +132,39 @@ print(json.dumps({"dtype": str(a.dtype), "shape": list(a.shape), "ids": ids, "ro
     expect(job.count).toBe(300);
     expect(job.files.map((f: { name: string }) => f.name)).toEqual(['vectors.parquet']);
     const path = await download(job.files[0].url);
-    expect(createHash('sha256').update(await readFile(path)).digest('hex')).toBe(job.files[0].sha256);
+    expect(
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex'),
+    ).toBe(job.files[0].sha256);
     // the writer is DuckDB's; hyparquet is a separate implementation of the format
-    const rows = (await parquetReadObjects({ file: await fileBytes(path) })) as Array<{ id: string; vector: number[]; map: number[] }>;
+    const rows = (await parquetReadObjects({ file: await fileBytes(path) })) as Array<{
+      id: string;
+      vector: number[];
+      map: number[];
+    }>;
     expect(rows).toHaveLength(300);
-    const fromApi = await graphqlVectors('USER', rows.map((r) => r.id));
+    const fromApi = await graphqlVectors(
+      'USER',
+      rows.map((r) => r.id),
+    );
     expect(fromApi.missing).toEqual([]);
     fromApi.vectors.forEach((v, r) => {
       expect(v.id).toBe(rows[r].id);
       expect(rows[r].vector).toEqual(v.vector); // float32 values, exactly
     });
     const placed = (await gql(api, MAP, { kind: 'USER', ids: rows.map((r) => r.id) })).data!.embeddingMap.points;
-    placed.forEach((p: { coordinates: number[] }, r: number) => p.coordinates.forEach((x, j) => expect(rows[r].map[j]).toBeCloseTo(x, 5)));
+    placed.forEach((p: { coordinates: number[] }, r: number) =>
+      p.coordinates.forEach((x, j) => expect(rows[r].map[j]).toBeCloseTo(x, 5)),
+    );
   });
 
   /** The map's coordinates against numpy's eigh of the vectors' covariance, equal up to each axis' sign. */
-  async function expectNumpyPca(kind: 'USER' | 'ITEM', ids: string[], map: { explainedVariance: number[]; points: Array<{ id: string; coordinates: number[] }> }) {
+  async function expectNumpyPca(
+    kind: 'USER' | 'ITEM',
+    ids: string[],
+    map: { explainedVariance: number[]; points: Array<{ id: string; coordinates: number[] }> },
+  ) {
     const vectors = (await graphqlVectors(kind, ids)).vectors.map((v) => v.vector);
     const script = `import json, sys, numpy as np
 x = np.array(json.load(sys.stdin), dtype=np.float64)
@@ -136,7 +173,12 @@ c = x - x.mean(axis=0)
 w, v = np.linalg.eigh(np.cov(c, rowvar=False))
 top = v[:, ::-1][:, :2]
 print(json.dumps({"coords": (c @ top).tolist(), "explained": (w[::-1][:2] / w.sum()).tolist()}))`;
-    const numpy = JSON.parse(execFileSync(PYTHON, ['-c', script, kind], { input: JSON.stringify(vectors), maxBuffer: 64 * 2 ** 20 }).toString());
+    const numpy = JSON.parse(
+      execFileSync(PYTHON, ['-c', script, kind], {
+        input: JSON.stringify(vectors),
+        maxBuffer: 64 * 2 ** 20,
+      }).toString(),
+    );
     expect(map.points).toHaveLength(vectors.length);
     numpy.explained.forEach((e: number, j: number) => expect(map.explainedVariance[j]).toBeCloseTo(e, 4));
     for (let j = 0; j < 2; j++) {
@@ -166,7 +208,10 @@ print(json.dumps({"coords": (c @ top).tolist(), "explained": (w[::-1][:2] / w.su
     const distances = { within: [] as number[], between: [] as number[] };
     for (let a = 0; a < points.length; a++) {
       for (let b = a + 1; b < points.length; b++) {
-        const d = Math.hypot(points[a].coordinates[0] - points[b].coordinates[0], points[a].coordinates[1] - points[b].coordinates[1]);
+        const d = Math.hypot(
+          points[a].coordinates[0] - points[b].coordinates[0],
+          points[a].coordinates[1] - points[b].coordinates[1],
+        );
         distances[data.primaryCluster[a] === data.primaryCluster[b] ? 'within' : 'between'].push(d);
       }
     }
@@ -188,8 +233,13 @@ print(json.dumps({"coords": (c @ top).tolist(), "explained": (w[::-1][:2] / w.su
     const old = await gql(api, MAP, { kind: 'ITEM', ids: items, version: map.version });
     expect(old.errors?.[0].extensions?.code).toBe('NOT_FOUND');
     expect(old.errors?.[0].message).toMatch(/no item map.*retrain/);
-    expect((await gql(api, MAP, { kind: 'USER', ids: ['u1'], version: 999 })).errors?.[0].extensions?.code).toBe('NOT_FOUND');
-    expect((await gql(api, MAP, { kind: 'USER', ids: Array.from({ length: 1001 }, (_, i) => `u${i}`) })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await gql(api, MAP, { kind: 'USER', ids: ['u1'], version: 999 })).errors?.[0].extensions?.code).toBe(
+      'NOT_FOUND',
+    );
+    expect(
+      (await gql(api, MAP, { kind: 'USER', ids: Array.from({ length: 1001 }, (_, i) => `u${i}`) })).errors?.[0]
+        .extensions?.code,
+    ).toBe('BAD_USER_INPUT');
   });
 
   it('lists unknown ids as missing, and keeps downloads behind the admin key', async () => {
@@ -198,6 +248,12 @@ print(json.dumps({"coords": (c @ top).tolist(), "explained": (w[::-1][:2] / w.su
     expect(res.vectors.map((v) => v.id)).toEqual(['u1']);
     const job = await exported('USER', 'NPY');
     expect((await request(api.getHttpServer()).get(job.files[0].url)).status).toBe(401);
-    expect((await request(api.getHttpServer()).get(`/exports/${job.id ?? 'x'}/..%2F..%2Fetc%2Fpasswd`).set(admin)).status).toBe(404);
+    expect(
+      (
+        await request(api.getHttpServer())
+          .get(`/exports/${job.id ?? 'x'}/..%2F..%2Fetc%2Fpasswd`)
+          .set(admin)
+      ).status,
+    ).toBe(404);
   });
 });

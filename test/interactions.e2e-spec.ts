@@ -71,7 +71,11 @@ describe('recordInteractions (e2e)', () => {
       ['over-long item id', (b) => ((b[5].itemId = 'x'.repeat(257)), b), /input\[5\]\.itemId/],
       ['over-long event id', (b) => ((b[6].eventId = 'e'.repeat(300)), b), /input\[6\]\.eventId/],
       // one id per line in ids.txt: a newline inside an id would shift every row after it
-      ['newline in a user id', (b) => ((b[2].userId = 'u\n2'), b), /input\[2\]\.userId: must not contain a line break \(U\+000A\)/],
+      [
+        'newline in a user id',
+        (b) => ((b[2].userId = 'u\n2'), b),
+        /input\[2\]\.userId: must not contain a line break \(U\+000A\)/,
+      ],
       ['malformed timestamp', (b) => ((b[7].occurredAt = '2024-13-45 not a time'), b), /input\[7\]\.occurredAt/],
       ['non-numeric weight', (b) => ((b[8].weight = 'heavy'), b), /input\[8\]\.weight/],
       ['batch over the limit', () => events(10_001, 'over'), /at most 10000/],

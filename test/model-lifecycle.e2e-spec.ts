@@ -39,9 +39,11 @@ describe('model lifecycle (e2e)', () => {
   afterEach(() => jest.restoreAllMocks());
 
   const keysOf = async (version: number) => (await scanKeys(redis, `recoder:v${version}:*`)).sort();
-  const statusOf = async (version: number) => (await db.query('SELECT status FROM model_versions WHERE version = $1', [version])).rows[0]?.status;
+  const statusOf = async (version: number) =>
+    (await db.query('SELECT status FROM model_versions WHERE version = $1', [version])).rows[0]?.status;
   const pointer = async () => Number(await redis.get('recoder:active'));
-  const jobIdOf = async (version: number) => (await db.query('SELECT job_id FROM model_versions WHERE version = $1', [version])).rows[0].job_id as string;
+  const jobIdOf = async (version: number) =>
+    (await db.query('SELECT job_id FROM model_versions WHERE version = $1', [version])).rows[0].job_id as string;
   const servedVersion = async () => (await gql(api, RECS, { u: 'u1' })).data!.recommendations.modelVersion;
   async function until(what: string, probe: () => Promise<boolean>, seconds = 60): Promise<void> {
     for (let i = 0; i < seconds * 10; i++) {
@@ -54,7 +56,8 @@ describe('model lifecycle (e2e)', () => {
   it('a retried job whose version is live finishes without resetting, deleting or republishing it', async () => {
     const { version } = await trainToCompletion(api, QUICK);
     const keys = await keysOf(version);
-    const row = (await db.query('SELECT trained_at, activated_at FROM model_versions WHERE version = $1', [version])).rows[0];
+    const row = (await db.query('SELECT trained_at, activated_at FROM model_versions WHERE version = $1', [version]))
+      .rows[0];
     expect(keys.length).toBeGreaterThan(USERS);
 
     // the processor run again for the same job id: what BullMQ does after a kill before it marked the job complete
@@ -63,7 +66,9 @@ describe('model lifecycle (e2e)', () => {
     expect(await statusOf(version)).toBe('ACTIVE');
     expect(await pointer()).toBe(version);
     expect(await keysOf(version)).toEqual(keys);
-    expect((await db.query('SELECT trained_at, activated_at FROM model_versions WHERE version = $1', [version])).rows[0]).toEqual(row);
+    expect(
+      (await db.query('SELECT trained_at, activated_at FROM model_versions WHERE version = $1', [version])).rows[0],
+    ).toEqual(row);
     expect((await db.query('SELECT count(*)::int AS n FROM model_versions')).rows[0].n).toBe(1);
   });
 
@@ -109,7 +114,7 @@ describe('model lifecycle (e2e)', () => {
     const live = await pointer();
     const liveKeys = await keysOf(live);
     const store = jobs.get(EmbeddingStoreRepository);
-    jest.spyOn(store, 'writeMeta').mockRejectedValue(new Error('READONLY You can\'t write against a read only replica'));
+    jest.spyOn(store, 'writeMeta').mockRejectedValue(new Error("READONLY You can't write against a read only replica"));
     const statuses: string[] = [];
     const versions = jobs.get(ModelVersionRepository);
     const update = versions.update.bind(versions);
@@ -119,7 +124,9 @@ describe('model lifecycle (e2e)', () => {
     });
     const id = await startTraining(api, QUICK);
     await expect(waitForTraining(api, id, 180)).rejects.toThrow('READONLY');
-    const { version } = (await gql(api, `query J($id: ID!) { trainingJob(id: $id) { modelVersion { version } } }`, { id }, admin)).data!.trainingJob.modelVersion;
+    const { version } = (
+      await gql(api, `query J($id: ID!) { trainingJob(id: $id) { modelVersion { version } } }`, { id }, admin)
+    ).data!.trainingJob.modelVersion;
     expect(statuses).not.toContain('READY');
     expect(await statusOf(version)).toBe('FAILED');
     expect(await keysOf(version)).toEqual([]);
@@ -130,7 +137,12 @@ describe('model lifecycle (e2e)', () => {
   it('the API serves only the version Postgres calls ACTIVE, whatever the Redis pointer says; activateModel repairs the pointer', async () => {
     const live = await pointer();
     await until('the API to serve the live version', async () => (await servedVersion()) === live);
-    const previous = (await db.query(`SELECT max(version) AS v FROM model_versions WHERE status IN ('READY', 'RETIRED') AND version < $1`, [live])).rows[0].v as number;
+    const previous = (
+      await db.query(
+        `SELECT max(version) AS v FROM model_versions WHERE status IN ('READY', 'RETIRED') AND version < $1`,
+        [live],
+      )
+    ).rows[0].v as number;
     // a pointer to another version (a switch whose Postgres write was undone, a stray SET) and its message
     await redis.set('recoder:active', String(previous));
     await redis.publish('recoder:model-activated', String(previous));
@@ -139,10 +151,14 @@ describe('model lifecycle (e2e)', () => {
     // every other default follows Postgres too: embeddings, maps, exports and the metric
     const vectors = await gql(api, `{ embeddings(ids: ["u1"], kind: USER) { version vectors { id } } }`);
     expect(vectors.data!.embeddings).toEqual({ version: live, vectors: [{ id: 'u1' }] });
-    expect((await gql(api, `{ embeddingMap(ids: ["u1"], kind: USER) { version } }`)).data!.embeddingMap.version).toBe(live);
+    expect((await gql(api, `{ embeddingMap(ids: ["u1"], kind: USER) { version } }`)).data!.embeddingMap.version).toBe(
+      live,
+    );
     const exported = await gql(api, `mutation { exportEmbeddings(kind: ITEM, format: NDJSON) { version } }`, {}, admin);
     expect(exported.data!.exportEmbeddings.version).toBe(live);
-    expect((await request(api.getHttpServer()).get('/metrics')).text).toMatch(new RegExp(`^recoder_active_model_version ${live}$`, 'm'));
+    expect((await request(api.getHttpServer()).get('/metrics')).text).toMatch(
+      new RegExp(`^recoder_active_model_version ${live}$`, 'm'),
+    );
 
     const repaired = await gql(api, ACTIVATE, { v: live }, admin);
     expect(repaired.data!.activateModel).toEqual({ version: live, status: 'ACTIVE' });
@@ -152,10 +168,20 @@ describe('model lifecycle (e2e)', () => {
   it('sweeps the keys of failed, interrupted and unknown versions at worker start; retention counts only complete versions', async () => {
     const live = await pointer();
     const liveKeys = await keysOf(live);
-    const complete = (await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE') ORDER BY version`)).rows.map((r) => r.version as number);
+    const complete = (
+      await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE') ORDER BY version`)
+    ).rows.map((r) => r.version as number);
     // a version whose worker was killed mid-publish (still TRAINING), one that failed while Redis was down, one Postgres never knew
-    const interrupted = (await db.query(`INSERT INTO model_versions (status, job_id, config) VALUES ('TRAINING', 'killed', '{}') RETURNING version`)).rows[0].version as number;
-    const failed = (await db.query(`INSERT INTO model_versions (status, job_id, config) VALUES ('FAILED', 'failed', '{}') RETURNING version`)).rows[0].version as number;
+    const interrupted = (
+      await db.query(
+        `INSERT INTO model_versions (status, job_id, config) VALUES ('TRAINING', 'killed', '{}') RETURNING version`,
+      )
+    ).rows[0].version as number;
+    const failed = (
+      await db.query(
+        `INSERT INTO model_versions (status, job_id, config) VALUES ('FAILED', 'failed', '{}') RETURNING version`,
+      )
+    ).rows[0].version as number;
     for (const v of [interrupted, failed, 9999]) {
       await redis.hset(`recoder:v${v}:user:u1`, 'vec', Buffer.alloc(64));
       await redis.hset(`recoder:v${v}:meta`, 'dim', '16');
@@ -170,7 +196,9 @@ describe('model lifecycle (e2e)', () => {
     }
     // the next training keeps KEEP_VERSIONS (2) complete versions: the new one and the previous live one
     const { version: next } = await trainToCompletion(api, QUICK);
-    const kept = (await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE') ORDER BY version`)).rows.map((r) => r.version);
+    const kept = (
+      await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE') ORDER BY version`)
+    ).rows.map((r) => r.version);
     expect(kept).toEqual([live, next]);
     expect((await keysOf(live)).length).toBeGreaterThan(0);
   });
@@ -201,7 +229,10 @@ describe('model lifecycle (e2e)', () => {
     const processor = jobs.get(TrainModelProcessor);
     await processor.worker.pause(); // the manual retrain stays queued
     const manual = await startTraining(api, QUICK);
-    const tick = { name: JobName.ScheduledRetrain, data: { config: {}, force: false, requestedAt: 'schedule' } } as Parameters<TrainModelProcessor['process']>[0];
+    const tick = {
+      name: JobName.ScheduledRetrain,
+      data: { config: {}, force: false, requestedAt: 'schedule' },
+    } as Parameters<TrainModelProcessor['process']>[0];
     expect(await processor.process(tick)).toEqual({ enqueued: manual });
     expect(await queue.getJobs(['waiting', 'delayed', 'active'])).toHaveLength(1);
   });

@@ -23,8 +23,12 @@ describe('metrics and the queue dashboard (e2e)', () => {
 
   it('keeps Bull Board behind the admin key', async () => {
     expect((await request(app.getHttpServer()).get('/admin/queues')).status).toBe(401);
-    expect((await request(app.getHttpServer()).get('/admin/queues/api/queues').set('authorization', 'Bearer nope')).status).toBe(401);
-    const ok = await request(app.getHttpServer()).get('/admin/queues/api/queues').set('authorization', `Bearer ${TEST_ADMIN_API_KEY}`);
+    expect(
+      (await request(app.getHttpServer()).get('/admin/queues/api/queues').set('authorization', 'Bearer nope')).status,
+    ).toBe(401);
+    const ok = await request(app.getHttpServer())
+      .get('/admin/queues/api/queues')
+      .set('authorization', `Bearer ${TEST_ADMIN_API_KEY}`);
     expect(ok.status).toBe(200);
     expect(ok.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['export', 'popularity', 'training']);
   });

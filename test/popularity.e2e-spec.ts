@@ -21,9 +21,21 @@ describe('popularity recount (e2e)', () => {
 
   const queue = (app: NestFastifyApplication) => app.get<Queue>(getQueueToken(QueueName.Popularity));
   const stored = async () =>
-    new Map((await db.query(`SELECT i.external_id AS id, p.interactions AS n FROM item_popularity p JOIN items i ON i.id = p.item_id`)).rows.map((r) => [r.id as string, r.n as number]));
+    new Map(
+      (
+        await db.query(
+          `SELECT i.external_id AS id, p.interactions AS n FROM item_popularity p JOIN items i ON i.id = p.item_id`,
+        )
+      ).rows.map((r) => [r.id as string, r.n as number]),
+    );
   const counted = async () =>
-    new Map((await db.query(`SELECT i.external_id AS id, count(*)::float8 AS n FROM interactions x JOIN items i ON i.id = x.item_id GROUP BY i.external_id`)).rows.map((r) => [r.id as string, r.n as number]));
+    new Map(
+      (
+        await db.query(
+          `SELECT i.external_id AS id, count(*)::float8 AS n FROM interactions x JOIN items i ON i.id = x.item_id GROUP BY i.external_id`,
+        )
+      ).rows.map((r) => [r.id as string, r.n as number]),
+    );
 
   /** Enqueues a recount as the scheduler does and waits for the worker's result. */
   async function recount(): Promise<{ items: number; changed: number }> {
@@ -31,7 +43,8 @@ describe('popularity recount (e2e)', () => {
     for (let i = 0; i < 150; i++) {
       const state = await job.getState();
       if (state === 'completed') return (await queue(stack.jobs!).getJob(job.id!))!.returnvalue;
-      if (state === 'failed') throw new Error(`recount failed: ${(await queue(stack.jobs!).getJob(job.id!))!.failedReason}`);
+      if (state === 'failed')
+        throw new Error(`recount failed: ${(await queue(stack.jobs!).getJob(job.id!))!.failedReason}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('recount did not finish in 15 s');
@@ -49,8 +62,12 @@ describe('popularity recount (e2e)', () => {
   });
   afterAll(() => stack.close());
 
-  it('stores the interactions\' counts, then follows interactions recorded since, rewriting only what changed', async () => {
-    expect(await recount()).toEqual({ items: (await counted()).size, changed: (await counted()).size, seconds: expect.any(Number) });
+  it("stores the interactions' counts, then follows interactions recorded since, rewriting only what changed", async () => {
+    expect(await recount()).toEqual({
+      items: (await counted()).size,
+      changed: (await counted()).size,
+      seconds: expect.any(Number),
+    });
     expect(await stored()).toEqual(await counted());
 
     // the least popular item gets more interactions than any other: stored counts lag until a recount
@@ -81,7 +98,10 @@ describe('popularity recount (e2e)', () => {
   it('is scheduled by POPULARITY_CRON in the worker, and "off" removes the schedule', async () => {
     const scheduled = await createTestJobsApp({ POPULARITY_CRON: '*/5 * * * *' });
     try {
-      expect(await queue(scheduled).getJobScheduler(POPULARITY_SCHEDULER_ID)).toMatchObject({ pattern: '*/5 * * * *', name: JobName.RecountPopularity });
+      expect(await queue(scheduled).getJobScheduler(POPULARITY_SCHEDULER_ID)).toMatchObject({
+        pattern: '*/5 * * * *',
+        name: JobName.RecountPopularity,
+      });
     } finally {
       await scheduled.close();
     }

@@ -36,7 +36,8 @@ describe('recommendations when a store is down (e2e)', () => {
     }
     return source;
   };
-  const owedUsers = async () => (await db.query('SELECT user_id FROM stale_flags_owed ORDER BY user_id')).rows.map((r) => r.user_id);
+  const owedUsers = async () =>
+    (await db.query('SELECT user_id FROM stale_flags_owed ORDER BY user_id')).rows.map((r) => r.user_id);
   /** The owed users once none are left (or 5 s pass): a payment sets the flag, then forgets the debt. */
   const owedUsersAfterPayment = async () => {
     let owed = await owedUsers();
@@ -50,7 +51,10 @@ describe('recommendations when a store is down (e2e)', () => {
   beforeAll(async () => {
     db = testPool(TEST_DATABASE_URL);
     await truncateStore(db);
-    await importSynthetic({ url: TEST_DATABASE_URL }, generateSynthetic({ users: 200, items: 120, seed: 8, perUser: 15 }));
+    await importSynthetic(
+      { url: TEST_DATABASE_URL },
+      generateSynthetic({ users: 200, items: 120, seed: 8, perUser: 15 }),
+    );
     // a Redis and a road to Postgres of this test's own, so cutting them disturbs nothing else
     redis = await DisposableRedis.start();
     redisRoad = await CuttableProxy.start(redis.port);
@@ -75,7 +79,11 @@ describe('recommendations when a store is down (e2e)', () => {
   });
 
   it('serves cached embeddings while Postgres is unreachable, still leaving out what the user saw', async () => {
-    const seen = (await db.query(`SELECT i.external_id AS id FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id WHERE u.external_id = 'u1'`)).rows.map((r) => r.id);
+    const seen = (
+      await db.query(
+        `SELECT i.external_id AS id FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id WHERE u.external_id = 'u1'`,
+      )
+    ).rows.map((r) => r.id);
     postgres.sever();
     try {
       const res = await gql(api, RECS, { u: 'u1' });
@@ -83,7 +91,8 @@ describe('recommendations when a store is down (e2e)', () => {
       expect(res.data!.recommendations.source).toBe('EMBEDDING');
       expect(res.data!.recommendations.items).toHaveLength(5);
       // deeper than the cached list: decoded, and the seen items come from the cached embedding's own
-      const deep = (await gql(api, `{ recommendations(userId: "u1", limit: 150) { source items { item { id } } } }`)).data!.recommendations;
+      const deep = (await gql(api, `{ recommendations(userId: "u1", limit: 150) { source items { item { id } } } }`))
+        .data!.recommendations;
       expect(deep.source).toBe('EMBEDDING');
       const ids = deep.items.map((i: any) => i.item.id);
       expect(ids.length).toBeGreaterThan(100);
@@ -111,7 +120,10 @@ describe('recommendations when a store is down (e2e)', () => {
     expect((await gql(api, RECS, { u: 'u6' })).data!.recommendations.source).toBe('EMBEDDING');
     redisRoad.sever();
     try {
-      expect((await gql(api, RECORD, { input: [{ userId: 'u6', itemId: 'i7', type: 'click' }] })).data!.recordInteractions.accepted).toBe(1);
+      expect(
+        (await gql(api, RECORD, { input: [{ userId: 'u6', itemId: 'i7', type: 'click' }] })).data!.recordInteractions
+          .accepted,
+      ).toBe(1);
     } finally {
       redisRoad.restore();
     }
@@ -169,9 +181,13 @@ describe('recommendations when a store is down (e2e)', () => {
     let out: string;
     try {
       // not execFileSync: the proxy that refuses the import's Redis connection runs in this process
-      ({ stdout: out } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/import.ts'), '--format', 'csv', '--file', file], {
-        env: { ...process.env, ...env, DATABASE_URL: TEST_DATABASE_URL },
-      }));
+      ({ stdout: out } = await promisify(execFile)(
+        process.execPath,
+        ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/import.ts'), '--format', 'csv', '--file', file],
+        {
+          env: { ...process.env, ...env, DATABASE_URL: TEST_DATABASE_URL },
+        },
+      ));
     } finally {
       redisRoad.restore();
     }
@@ -179,7 +195,16 @@ describe('recommendations when a store is down (e2e)', () => {
     expect(await owedUsers()).toEqual(['u8']);
     // what the API's sweep (every 30 s) does, once its Redis connection is back
     const flags = api.get(StaleFlagsService);
-    for (let i = 0; i < 50 && !(await flags.pay().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 50 &&
+      !(await flags.pay().then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     expect(await owedUsers()).toEqual([]);
     expect(await foldedIn('u8')).toBe('FOLD_IN');
   });

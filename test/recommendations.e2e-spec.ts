@@ -28,12 +28,19 @@ describe('recommendations (e2e)', () => {
   const data = generateSynthetic({ users: 400, items: 250, seed: 21, perUser: 25, clusters: 8 });
 
   const train = async () => (await trainToCompletion(api, CONFIG)).version;
-  const servedVersion = async (app = api) => (await gql(app, RECS, { u: 'u1', limit: 1 })).data!.recommendations.modelVersion;
+  const servedVersion = async (app = api) =>
+    (await gql(app, RECS, { u: 'u1', limit: 1 })).data!.recommendations.modelVersion;
   async function waitServing(version: number, app = api) {
-    for (let i = 0; i < 100 && (await servedVersion(app)) !== version; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await servedVersion(app)) !== version; i++)
+      await new Promise((r) => setTimeout(r, 100));
   }
   const seenBy = async (user: string) =>
-    (await db.query(`SELECT i.external_id AS id FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id WHERE u.external_id = $1`, [user])).rows.map((r) => r.id as string);
+    (
+      await db.query(
+        `SELECT i.external_id AS id FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id WHERE u.external_id = $1`,
+        [user],
+      )
+    ).rows.map((r) => r.id as string);
 
   beforeAll(async () => {
     stack = await TestStack.start({ data });
@@ -55,7 +62,11 @@ describe('recommendations (e2e)', () => {
     const seen = new Set(await seenBy('u1'));
     expect(res.data!.recommendations.items.every((i: any) => !seen.has(i.item.id))).toBe(true);
     // no training has counted yet: the counts are the interactions' own
-    const counted = (await db.query(`SELECT i.external_id AS id, count(*)::float8 AS n FROM interactions x JOIN items i ON i.id = x.item_id GROUP BY i.external_id`)).rows;
+    const counted = (
+      await db.query(
+        `SELECT i.external_id AS id, count(*)::float8 AS n FROM interactions x JOIN items i ON i.id = x.item_id GROUP BY i.external_id`,
+      )
+    ).rows;
     const live = new Map(counted.map((r) => [r.id as string, r.n as number]));
     const scores = res.data!.recommendations.items.map((i: any) => i.score);
     expect(res.data!.recommendations.items.map((i: any) => live.get(i.item.id))).toEqual(scores);
@@ -66,21 +77,34 @@ describe('recommendations (e2e)', () => {
     expect(stranger.data!.recommendations.source).toBe('POPULARITY');
   });
 
-  it('ranks cold-start answers by the last training\'s counts, read from the table it wrote, not counted again per refresh', async () => {
-    const stored = (await db.query(`SELECT i.external_id AS id, p.interactions AS n FROM item_popularity p JOIN items i ON i.id = p.item_id`)).rows;
-    const counted = (await db.query(`SELECT i.external_id AS id, count(*)::float8 AS n FROM interactions x JOIN items i ON i.id = x.item_id GROUP BY i.external_id`)).rows;
+  it("ranks cold-start answers by the last training's counts, read from the table it wrote, not counted again per refresh", async () => {
+    const stored = (
+      await db.query(
+        `SELECT i.external_id AS id, p.interactions AS n FROM item_popularity p JOIN items i ON i.id = p.item_id`,
+      )
+    ).rows;
+    const counted = (
+      await db.query(
+        `SELECT i.external_id AS id, count(*)::float8 AS n FROM interactions x JOIN items i ON i.id = x.item_id GROUP BY i.external_id`,
+      )
+    ).rows;
     const byId = (rows: { id: string; n: number }[]) => new Map(rows.map((r) => [r.id, r.n]));
     expect(byId(stored)).toEqual(byId(counted));
     // what the table says is what cold start answers, once the catalogue reloads
     const last = counted.reduce((a, b) => (b.n < a.n ? b : a)).id as string;
-    await db.query(`UPDATE item_popularity SET interactions = 1e6 WHERE item_id = (SELECT id FROM items WHERE external_id = $1)`, [last]);
+    await db.query(
+      `UPDATE item_popularity SET interactions = 1e6 WHERE item_id = (SELECT id FROM items WHERE external_id = $1)`,
+      [last],
+    );
     try {
       const UPSERT = `mutation U($input: [ItemInput!]!) { upsertItems(input: $input) { id } }`;
       expect((await gql(api, UPSERT, { input: [{ id: last }] })).errors).toBeUndefined();
       const stranger = (await gql(api, RECS, { u: 'never-seen', limit: 3 })).data!.recommendations;
       expect(stranger.items[0]).toMatchObject({ item: { id: last }, score: 1e6 });
     } finally {
-      await db.query(`UPDATE item_popularity p SET interactions = c.n FROM (SELECT item_id, count(*) AS n FROM interactions GROUP BY item_id) c WHERE c.item_id = p.item_id`);
+      await db.query(
+        `UPDATE item_popularity p SET interactions = c.n FROM (SELECT item_id, count(*) AS n FROM interactions GROUP BY item_id) c WHERE c.item_id = p.item_id`,
+      );
     }
   });
 
@@ -88,7 +112,10 @@ describe('recommendations (e2e)', () => {
    * The user's unseen items (every item with keepSeen) by the model's score for their published
    * embedding: a full decode plus the item term over the user's items, and a full sort.
    */
-  async function reference(user: string, keepSeen = false): Promise<{ version: number; ranked: { id: string; score: number }[] }> {
+  async function reference(
+    user: string,
+    keepSeen = false,
+  ): Promise<{ version: number; ranked: { id: string; score: number }[] }> {
     const version = (await gql(api, RECS, { u: user, limit: 1 })).data!.recommendations.modelVersion;
     await initBackend();
     const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [version]);
@@ -138,12 +165,16 @@ describe('recommendations (e2e)', () => {
     expect(after.items.map((i: any) => i.score)).not.toEqual(recs.items.map((i: any) => i.score));
     // the fold-in cached its ranking of the unseen items too: both kinds of answer come from it now
     const { version, ranked: now } = await reference('u13', true);
-    for (let i = 0; i < 50 && (await redis.hexists(`recoder:v${version}:user:u13`, 'stale')); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 50 && (await redis.hexists(`recoder:v${version}:user:u13`, 'stale')); i++)
+      await new Promise((r) => setTimeout(r, 50));
     const top = (await redis.hgetBuffer(`recoder:v${version}:user:u13`, 'top'))!;
     expect(top.length).toBe(100 * 8);
     const seenNow = new Set([...seen, picked]);
     const unseenNow = now.filter((x) => !seenNow.has(x.id));
-    for (const [excludeSeen, want] of [[false, now], [true, unseenNow]] as const) {
+    for (const [excludeSeen, want] of [
+      [false, now],
+      [true, unseenNow],
+    ] as const) {
       const again = (await gql(api, RECS, { u: 'u13', limit: 30, excludeSeen })).data!.recommendations;
       expect(again.source).toBe('EMBEDDING');
       expect(again.items.map((i: any) => i.item.id)).toEqual(want.slice(0, 30).map((x) => x.id));
@@ -166,10 +197,14 @@ describe('recommendations (e2e)', () => {
       expect(recs.source).toBe('EMBEDDING');
       expect(recs.items.map((i: any) => i.item.id)).toEqual(ranked.slice(90, 110).map((x) => x.id));
       // and the list a fold-in writes back keeps to the version's depth, so its length means the same
-      await gql(deeper, `mutation { recordInteractions(input: [{ userId: "u9", itemId: "${ranked[0].id}" }]) { accepted } }`);
+      await gql(
+        deeper,
+        `mutation { recordInteractions(input: [{ userId: "u9", itemId: "${ranked[0].id}" }]) { accepted } }`,
+      );
       expect((await gql(deeper, RECS, { u: 'u9', limit: 5 })).data!.recommendations.source).toBe('FOLD_IN');
       // written through after the answer: the stale flag goes with it
-      for (let i = 0; i < 50 && (await redis.hexists(`recoder:v${version}:user:u9`, 'stale')); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 50 && (await redis.hexists(`recoder:v${version}:user:u9`, 'stale')); i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect((await redis.hgetBuffer(`recoder:v${version}:user:u9`, 'top'))!.length).toBe(100 * 8);
     } finally {
       await deeper.close();
@@ -183,9 +218,13 @@ describe('recommendations (e2e)', () => {
     const before = (await gql(api, RECS, { u: 'u3', limit: 10 })).data!.recommendations;
     expect(before.source).toBe('EMBEDDING');
     const picked = before.items.slice(0, 3).map((i: any) => i.item.id);
-    const rec = await gql(api, `mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`, {
-      input: picked.map((itemId: string) => ({ userId: 'u3', itemId, type: 'purchase' })),
-    });
+    const rec = await gql(
+      api,
+      `mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`,
+      {
+        input: picked.map((itemId: string) => ({ userId: 'u3', itemId, type: 'purchase' })),
+      },
+    );
     expect(rec.data!.recordInteractions.accepted).toBe(3);
     const after = (await gql(api, RECS, { u: 'u3', limit: 10 })).data!.recommendations;
     expect(after.source).toBe('FOLD_IN');
@@ -198,7 +237,9 @@ describe('recommendations (e2e)', () => {
     // the fold-in wrote its top items through, best first, the new purchases left out
     const top = (await redis.hgetBuffer(`recoder:v${after.modelVersion}:user:u3`, 'top'))!;
     const firstTen = Array.from({ length: 10 }, (_, r) => top.readUInt32LE(r * 8));
-    const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [after.modelVersion]);
+    const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [
+      after.modelVersion,
+    ]);
     const { itemIds } = deserializeModel(Buffer.concat(rows.map((r) => r.data)));
     expect(firstTen.map((i) => itemIds[i])).toEqual(ids);
   });
@@ -208,10 +249,17 @@ describe('recommendations (e2e)', () => {
     expect(before.source).toBe('EMBEDDING');
     const picked = before.items.slice(0, 2).map((i: any) => i.item.id as string);
     const file = join(mkdtempSync(join(tmpdir(), 'recoder-import-')), 'more.csv');
-    writeFileSync(file, `user,item,weight,timestamp\n${picked.map((item: string) => `u4,${item},1,1700000000`).join('\n')}\n`);
-    const out = execFileSync(process.execPath, ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/import.ts'), '--format', 'csv', '--file', file], {
-      env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL },
-    });
+    writeFileSync(
+      file,
+      `user,item,weight,timestamp\n${picked.map((item: string) => `u4,${item},1,1700000000`).join('\n')}\n`,
+    );
+    const out = execFileSync(
+      process.execPath,
+      ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/import.ts'), '--format', 'csv', '--file', file],
+      {
+        env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL },
+      },
+    );
     expect(JSON.parse(out.toString().trim().split('\n').pop()!)).toMatchObject({ inserted: 2, users_flagged_stale: 1 });
     const after = (await gql(api, RECS, { u: 'u4', limit: 10 })).data!.recommendations;
     expect(after.source).toBe('FOLD_IN');
@@ -222,19 +270,28 @@ describe('recommendations (e2e)', () => {
     const top = (await gql(api, RECS, { u: 'u9', limit: 5 })).data!.recommendations.items.map((i: any) => i.item.id);
     const dramas = Array.from({ length: 250 }, (_, i) => `i${i}`).filter((_, i) => i % 3 === 0);
     const UPSERT = `mutation U($input: [ItemInput!]!) { upsertItems(input: $input) { id } }`;
-    expect((await gql(api, UPSERT, { input: dramas.map((id) => ({ id, attributes: { genre: 'Drama' } })) })).errors).toBeUndefined();
+    expect(
+      (await gql(api, UPSERT, { input: dramas.map((id) => ({ id, attributes: { genre: 'Drama' } })) })).errors,
+    ).toBeUndefined();
     expect((await gql(api, UPSERT, { input: [{ id: top[0], active: false }] })).errors).toBeUndefined();
-    const noInactive = (await gql(api, RECS, { u: 'u9', limit: 20 })).data!.recommendations.items.map((i: any) => i.item.id);
+    const noInactive = (await gql(api, RECS, { u: 'u9', limit: 20 })).data!.recommendations.items.map(
+      (i: any) => i.item.id,
+    );
     expect(noInactive).not.toContain(top[0]);
 
-    const drama = (await gql(api, RECS, { u: 'u9', limit: 10, filter: { attributes: { genre: 'Drama' } } })).data!.recommendations.items;
+    const drama = (await gql(api, RECS, { u: 'u9', limit: 10, filter: { attributes: { genre: 'Drama' } } })).data!
+      .recommendations.items;
     expect(drama).toHaveLength(10);
     expect(drama.every((i: any) => i.item.attributes.genre === 'Drama')).toBe(true);
 
-    const only = (await gql(api, RECS, { u: 'u9', limit: 10, filter: { includeIds: ['i1', 'i2', top[0]] } })).data!.recommendations.items.map((i: any) => i.item.id);
+    const only = (
+      await gql(api, RECS, { u: 'u9', limit: 10, filter: { includeIds: ['i1', 'i2', top[0]] } })
+    ).data!.recommendations.items.map((i: any) => i.item.id);
     const seen = new Set(await seenBy('u9'));
     expect(only.sort()).toEqual(['i1', 'i2'].filter((id) => !seen.has(id) && id !== top[0]).sort());
-    const excluded = (await gql(api, RECS, { u: 'u9', limit: 5, filter: { excludeIds: [top[1]] } })).data!.recommendations.items.map((i: any) => i.item.id);
+    const excluded = (
+      await gql(api, RECS, { u: 'u9', limit: 5, filter: { excludeIds: [top[1]] } })
+    ).data!.recommendations.items.map((i: any) => i.item.id);
     expect(excluded).not.toContain(top[1]);
   });
 
@@ -242,7 +299,12 @@ describe('recommendations (e2e)', () => {
     // a query text of its own: its first run is on graphql-js, later ones on graphql-jit's compiled form
     const query = `query Compiled($u: ID!) { recommendations(userId: $u, limit: 7) { source modelVersion items { score item { id attributes } } } }`;
     const answers = [];
-    for (let run = 0; run < 3; run++) answers.push(await request(api.getHttpServer()).post('/graphql').send({ query, variables: { u: 'u11' } }));
+    for (let run = 0; run < 3; run++)
+      answers.push(
+        await request(api.getHttpServer())
+          .post('/graphql')
+          .send({ query, variables: { u: 'u11' } }),
+      );
     for (const res of answers) {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -250,16 +312,20 @@ describe('recommendations (e2e)', () => {
     }
     expect(answers[0].body.data.recommendations.items).toHaveLength(7);
     // an error keeps its code on the compiled path too
-    const refused = await request(api.getHttpServer()).post('/graphql').send({ query: query.replace('limit: 7', 'limit: 0') });
+    const refused = await request(api.getHttpServer())
+      .post('/graphql')
+      .send({ query: query.replace('limit: 7', 'limit: 0') });
     expect(refused.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 
   it('rejects a limit outside 1..500', async () => {
-    for (const limit of [0, 501]) expect(firstErrorCode(await gql(api, RECS, { u: 'u1', limit }))).toBe('BAD_USER_INPUT');
+    for (const limit of [0, 501])
+      expect(firstErrorCode(await gql(api, RECS, { u: 'u1', limit }))).toBe('BAD_USER_INPUT');
   });
 
   it('refuses a query of unbounded breadth (aliases of an expensive field) before running any of it', async () => {
-    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, k) => `r${k}: recommendationsForItems(itemIds: ["i1"], limit: 500) { items { score item { id } } }`).join(' ')} }`;
+    const aliases = (n: number) =>
+      `{ ${Array.from({ length: n }, (_, k) => `r${k}: recommendationsForItems(itemIds: ["i1"], limit: 500) { items { score item { id } } }`).join(' ')} }`;
     const fine = await gql(api, aliases(5));
     expect(fine.errors).toBeUndefined();
     expect(Object.keys(fine.data!)).toHaveLength(5);
@@ -271,8 +337,15 @@ describe('recommendations (e2e)', () => {
 
   it('recommends for an anonymous session, lists unknown ids, finds similar items and returns the user embedding', async () => {
     const [a, b] = await seenBy('u1');
-    const session = await gql(api, `query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 5) { source unknownItemIds items { item { id } } } }`, { ids: [a, b, 'no-such-item'] });
-    expect(session.data!.recommendationsForItems).toMatchObject({ source: 'FOLD_IN', unknownItemIds: ['no-such-item'] });
+    const session = await gql(
+      api,
+      `query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 5) { source unknownItemIds items { item { id } } } }`,
+      { ids: [a, b, 'no-such-item'] },
+    );
+    expect(session.data!.recommendationsForItems).toMatchObject({
+      source: 'FOLD_IN',
+      unknownItemIds: ['no-such-item'],
+    });
     const ids = session.data!.recommendationsForItems.items.map((i: any) => i.item.id);
     expect(ids).toHaveLength(5);
     expect(ids).not.toContain(a);
@@ -281,26 +354,38 @@ describe('recommendations (e2e)', () => {
     // brute force: cosine of the item vectors other services read from Redis, fully sorted
     const version = (await gql(api, RECS, { u: 'u1', limit: 1 })).data!.recommendations.modelVersion;
     // the model's items: those with a vector
-    const blobs = await Promise.all(Array.from({ length: 250 }, (_, i) => redis.hgetBuffer(`recoder:v${version}:item:i${i}`, 'vec')));
+    const blobs = await Promise.all(
+      Array.from({ length: 250 }, (_, i) => redis.hgetBuffer(`recoder:v${version}:item:i${i}`, 'vec')),
+    );
     const itemIds = blobs.flatMap((blob, i) => (blob ? [`i${i}`] : []));
     const vectors = blobs.flatMap((blob) => (blob ? [new Float32Array(Uint8Array.from(blob).buffer)] : []));
     const norm = (v: Float32Array) => Math.hypot(...v);
     const target = vectors[itemIds.indexOf(a)];
     const cosine = vectors.map((v) => v.reduce((dot, x, d) => dot + x * target[d], 0) / (norm(v) * norm(target)));
-    const reference = itemIds.filter((id) => id !== a).sort((x, y) => cosine[itemIds.indexOf(y)] - cosine[itemIds.indexOf(x)]).slice(0, 5);
+    const reference = itemIds
+      .filter((id) => id !== a)
+      .sort((x, y) => cosine[itemIds.indexOf(y)] - cosine[itemIds.indexOf(x)])
+      .slice(0, 5);
     // the second answer comes from the per-model neighbour cache
     for (let round = 0; round < 2; round++) {
-      const sims = (await gql(api, `query S($id: ID!) { similarItems(itemId: $id, limit: 5) { items { item { id } score } } }`, { id: a })).data!.similarItems.items;
+      const sims = (
+        await gql(api, `query S($id: ID!) { similarItems(itemId: $id, limit: 5) { items { item { id } score } } }`, {
+          id: a,
+        })
+      ).data!.similarItems.items;
       expect(sims.map((i: any) => i.item.id)).toEqual(reference);
       sims.forEach((s: any, k: number) => expect(s.score).toBeCloseTo(cosine[itemIds.indexOf(reference[k])], 4));
     }
     // the second run is graphql-jit's compiled query: the same code
-    for (let run = 0; run < 2; run++) expect(firstErrorCode(await gql(api, `{ similarItems(itemId: "nope") { source } }`))).toBe('NOT_FOUND');
+    for (let run = 0; run < 2; run++)
+      expect(firstErrorCode(await gql(api, `{ similarItems(itemId: "nope") { source } }`))).toBe('NOT_FOUND');
 
     const EMB = `{ userEmbedding(userId: "u2") { modelVersion dimension vector source } }`;
     const emb = (await gql(api, EMB)).data!.userEmbedding;
     expect(emb).toMatchObject({ modelVersion: version, dimension: CONFIG.embeddingDim, source: 'EMBEDDING' });
-    const cached = new Float32Array(Uint8Array.from((await redis.hgetBuffer(`recoder:v${version}:user:u2`, 'vec'))!).buffer);
+    const cached = new Float32Array(
+      Uint8Array.from((await redis.hgetBuffer(`recoder:v${version}:user:u2`, 'vec'))!).buffer,
+    );
     expect(emb.vector).toEqual(Array.from(cached));
     // once the user acts, the vector is their history encoded again
     const seenByU2 = new Set(await seenBy('u2'));
@@ -316,7 +401,8 @@ describe('recommendations (e2e)', () => {
     const version = await servedVersion();
     expect(await redis.hget(`recoder:v${version}:meta`, 'similarItems')).toBe('100');
     const SIMILAR = `query S($id: ID!, $limit: Int) { similarItems(itemId: $id, limit: $limit) { items { item { id } score } } }`;
-    const similar = async (id: string, limit = 5) => (await gql(api, SIMILAR, { id, limit })).data!.similarItems.items.map((i: any) => [i.item.id, i.score]);
+    const similar = async (id: string, limit = 5) =>
+      (await gql(api, SIMILAR, { id, limit })).data!.similarItems.items.map((i: any) => [i.item.id, i.score]);
     // items nobody asked about yet here: not in this process's neighbour cache
     const [listed, unlisted] = ['i200', 'i201'];
     const key = (id: string) => `recoder:v${version}:item:${id}`;
@@ -324,7 +410,14 @@ describe('recommendations (e2e)', () => {
     expect(stored.items).toHaveLength(100);
     // what the API answers is that list: rewritten here (scores halved), the answer follows it
     const rewritten = Array.from(stored.items, (item, r) => [item, stored.scores[r] / 2]);
-    await redis.hset(key(listed), 'similar', encodeTopItems(rewritten.map(([item]) => item), rewritten.map(([, score]) => score)));
+    await redis.hset(
+      key(listed),
+      'similar',
+      encodeTopItems(
+        rewritten.map(([item]) => item),
+        rewritten.map(([, score]) => score),
+      ),
+    );
     const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [version]);
     const modelItems = deserializeModel(Buffer.concat(rows.map((r) => r.data))).itemIds;
     const answer = await similar(listed);
@@ -344,8 +437,12 @@ describe('recommendations (e2e)', () => {
     const SESSION = `query S($ids: [ID!]!, $limit: Int) { recommendationsForItems(itemIds: $ids, limit: $limit) { items { item { id } } } }`;
     const UPSERT = `mutation U($input: [ItemInput!]!) { upsertItems(input: $input) { id } }`;
     const session = (await seenBy('u5')).slice(0, 3);
-    const ranking = async (limit: number) => (await gql(api, SESSION, { ids: session, limit })).data!.recommendationsForItems.items.map((i: any) => i.item.id as string);
-    const userRanking = async (limit: number) => (await gql(api, RECS, { u: 'u5', limit })).data!.recommendations.items.map((i: any) => i.item.id as string);
+    const ranking = async (limit: number) =>
+      (await gql(api, SESSION, { ids: session, limit })).data!.recommendationsForItems.items.map(
+        (i: any) => i.item.id as string,
+      );
+    const userRanking = async (limit: number) =>
+      (await gql(api, RECS, { u: 'u5', limit })).data!.recommendations.items.map((i: any) => i.item.id as string);
     const [all, allForUser] = [await ranking(500), await userRanking(500)];
     // the worst ten stay active: none of them is among the best candidates a scoring thread ranks
     const keep = new Set([...all.slice(-10), ...allForUser.slice(-10)]);

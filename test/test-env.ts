@@ -7,7 +7,8 @@ import { join } from 'node:path';
  * tests' own, so a running demo (database `recoder`, Redis db 0) is never touched.
  */
 export const TEST_DATABASE_URL =
-  process.env.TEST_DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/recoder_test_${process.env.RECODER_TEST_RUN ?? process.pid}`;
+  process.env.TEST_DATABASE_URL ??
+  `postgres://postgres@127.0.0.1:5432/recoder_test_${process.env.RECODER_TEST_RUN ?? process.pid}`;
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/13';
 export const TEST_ADMIN_API_KEY = 'test-admin-key-0123456789';
 /** Headers of an admin request. */

@@ -18,7 +18,10 @@ export class TestStack {
   ) {}
 
   /** Stores are reset (and `data` loaded) before the apps start, so no app sees a previous test's model. */
-  static async start({ worker = true, data }: { worker?: boolean; data?: SyntheticInteractions } = {}): Promise<TestStack> {
+  static async start({
+    worker = true,
+    data,
+  }: { worker?: boolean; data?: SyntheticInteractions } = {}): Promise<TestStack> {
     const db = testPool(TEST_DATABASE_URL);
     const redis = testRedis(TEST_REDIS_URL);
     await resetStores(db, redis, data);

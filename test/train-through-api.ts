@@ -13,7 +13,11 @@ export async function startTraining(api: NestFastifyApplication, config: object,
 }
 
 /** Polls trainingJob until it completes (its model version) or fails (throws with its error). */
-export async function waitForTraining(api: NestFastifyApplication, id: string, seconds = 300): Promise<{ version: number; status: string }> {
+export async function waitForTraining(
+  api: NestFastifyApplication,
+  id: string,
+  seconds = 300,
+): Promise<{ version: number; status: string }> {
   for (let i = 0; i < seconds * 5; i++) {
     const job = (await gql(api, JOB, { id }, admin)).data!.trainingJob;
     if (job.state === 'COMPLETED') return job.modelVersion;

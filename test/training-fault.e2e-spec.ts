@@ -41,7 +41,10 @@ describe('a worker killed mid-training (e2e)', () => {
     redis = testRedis(TEST_REDIS_URL);
     await truncateStore(db);
     await redis.flushdb();
-    await importSynthetic({ url: TEST_DATABASE_URL }, generateSynthetic({ users: 500, items: 200, seed: 5, perUser: 20 }));
+    await importSynthetic(
+      { url: TEST_DATABASE_URL },
+      generateSynthetic({ users: 500, items: 200, seed: 5, perUser: 20 }),
+    );
     api = await createTestApiApp();
   });
   afterAll(async () => {
@@ -51,7 +54,15 @@ describe('a worker killed mid-training (e2e)', () => {
     redis.disconnect();
   });
 
-  const job = async (id: string) => (await gql(api, `query J($id: ID!) { trainingJob(id: $id) { state error progress { phase epoch } modelVersion { version status } } }`, { id }, admin)).data!.trainingJob;
+  const job = async (id: string) =>
+    (
+      await gql(
+        api,
+        `query J($id: ID!) { trainingJob(id: $id) { state error progress { phase epoch } modelVersion { version status } } }`,
+        { id },
+        admin,
+      )
+    ).data!.trainingJob;
   async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, seconds = 120): Promise<T> {
     for (let i = 0; i < seconds * 5; i++) {
       const found = await probe();
@@ -70,7 +81,9 @@ describe('a worker killed mid-training (e2e)', () => {
     expect(activeKeys.length).toBeGreaterThan(500);
 
     const longJob = await startTraining(api, LONG);
-    await waitFor('training to be under way', async () => ((await job(longJob)).progress?.epoch >= 2 ? true : undefined));
+    await waitFor('training to be under way', async () =>
+      (await job(longJob)).progress?.epoch >= 2 ? true : undefined,
+    );
     const killed = workers[0];
     killed.kill('SIGKILL');
     await once(killed, 'exit');

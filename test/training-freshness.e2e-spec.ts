@@ -26,7 +26,14 @@ describe('freshness across a training (e2e)', () => {
 
   const recommend = async (user: string) => (await gql(api, RECS, { u: user }, admin)).data!.recommendations;
   const seenBy = async (user: string) =>
-    new Set((await db.query(`SELECT i.external_id AS id FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id WHERE u.external_id = $1`, [user])).rows.map((r) => r.id));
+    new Set(
+      (
+        await db.query(
+          `SELECT i.external_id AS id FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id WHERE u.external_id = $1`,
+          [user],
+        )
+      ).rows.map((r) => r.id),
+    );
   async function untilTraining(id: string): Promise<void> {
     for (let i = 0; i < 600; i++) {
       const progress = (await gql(api, JOB, { id }, admin)).data!.trainingJob.progress;
@@ -53,10 +60,17 @@ describe('freshness across a training (e2e)', () => {
     const seen = await seenBy('u7');
     const before = await recommend('u7');
     const item = before.items.map((i: { item: { id: string } }) => i.item.id).find((x: string) => !seen.has(x));
-    const recorded = await gql(api, RECORD, { input: [{ userId: 'u7', itemId: item, type: 'purchase', eventId: 'during-training' }] }, admin);
+    const recorded = await gql(
+      api,
+      RECORD,
+      { input: [{ userId: 'u7', itemId: item, type: 'purchase', eventId: 'during-training' }] },
+      admin,
+    );
     expect(recorded.data!.recordInteractions.accepted).toBe(1);
     // still under way once the event is in: its version is not published yet
-    expect((await db.query('SELECT status FROM model_versions WHERE job_id = $1', [id])).rows[0].status).toBe('TRAINING');
+    expect((await db.query('SELECT status FROM model_versions WHERE job_id = $1', [id])).rows[0].status).toBe(
+      'TRAINING',
+    );
 
     const { version } = await waitForTraining(api, id, 240);
     const answer = await firstAnswerFrom('u7', version);
@@ -68,22 +82,27 @@ describe('freshness across a training (e2e)', () => {
   it('a bulk import begun more than a minute before a training read its data, committed during it, is stale in the version it publishes', async () => {
     await trainToCompletion(api, QUICK);
     const seen = await seenBy('u9');
-    const item = (await recommend('u9')).items.map((i: { item: { id: string } }) => i.item.id).find((x: string) => !seen.has(x));
+    const item = (await recommend('u9')).items
+      .map((i: { item: { id: string } }) => i.item.id)
+      .find((x: string) => !seen.has(x));
     // the import's transaction opens now and stays open, its rows held back, until the training has read its data
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const imported = importStagedRows({ url: TEST_DATABASE_URL }, {
-      chunks: (async function* () {
-        await held;
-        yield `0\t0\t1\t${Date.now() / 1000}\n`;
-      })(),
-      columns: FILE_STAGING_COLUMNS,
-      defaultType: 'purchase',
-      rowsSoFar: () => 1,
-      userIds: () => ['u9'],
-      itemIds: () => [item],
-      mayRepeatKeys: () => false,
-    });
+    const imported = importStagedRows(
+      { url: TEST_DATABASE_URL },
+      {
+        chunks: (async function* () {
+          await held;
+          yield `0\t0\t1\t${Date.now() / 1000}\n`;
+        })(),
+        columns: FILE_STAGING_COLUMNS,
+        defaultType: 'purchase',
+        rowsSoFar: () => 1,
+        userIds: () => ['u9'],
+        itemIds: () => [item],
+        mayRepeatKeys: () => false,
+      },
+    );
     try {
       // longer than any margin before the read's snapshot that rows are looked at from
       await new Promise((r) => setTimeout(r, 65_000));
@@ -91,7 +110,9 @@ describe('freshness across a training (e2e)', () => {
       await untilTraining(id);
       release();
       expect((await imported).inserted).toBe(1);
-      expect((await db.query('SELECT status FROM model_versions WHERE job_id = $1', [id])).rows[0].status).toBe('TRAINING');
+      expect((await db.query('SELECT status FROM model_versions WHERE job_id = $1', [id])).rows[0].status).toBe(
+        'TRAINING',
+      );
 
       const { version } = await waitForTraining(api, id, 240);
       const answer = await firstAnswerFrom('u9', version);

@@ -36,11 +36,15 @@ describe('retrain with a tuning budget (e2e)', () => {
     expect(tune.trials.length).toBeGreaterThan(1);
     // the request's own embeddingDim and depth were not searched; the rest was
     expect(new Set(tune.trials.map((t: { embeddingDim: number }) => t.embeddingDim))).toEqual(new Set([16]));
-    expect(new Set(tune.trials.map((t: { dropout: number; learningRate: number }) => `${t.dropout} ${t.learningRate}`)).size).toBeGreaterThan(1);
+    expect(
+      new Set(tune.trials.map((t: { dropout: number; learningRate: number }) => `${t.dropout} ${t.learningRate}`)).size,
+    ).toBeGreaterThan(1);
     // the served model is the chosen settings: the best trained to convergence, or the request's own
     // settings (the first trial) when the budget ended the search before the last rung
     const finals = tune.trials.filter((t: { rung: number }) => t.rung === 2);
-    const best = finals.length ? finals.reduce((a: { ndcg: number }, b: { ndcg: number }) => (b.ndcg > a.ndcg ? b : a)) : tune.trials[0];
+    const best = finals.length
+      ? finals.reduce((a: { ndcg: number }, b: { ndcg: number }) => (b.ndcg > a.ndcg ? b : a))
+      : tune.trials[0];
     for (const key of ['dropout', 'learningRate', 'weightDecay', 'loss'] as const) {
       expect(tune.chosen[key]).toEqual(best[key]);
       expect(model.config[key]).toEqual(tune.chosen[key]);

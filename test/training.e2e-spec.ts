@@ -36,7 +36,15 @@ describe('training pipeline (e2e)', () => {
   });
 
   it('rejects a nonsense config with BAD_USER_INPUT naming the field', async () => {
-    for (const config of [{ epochs: -1 }, { embeddingDim: 0 }, { dropout: 1.5 }, { loss: 'hinge' }, { learningRate: 0 }, { hidden: [8, 8, 8, 8, 8] }, { hidden: [1] }]) {
+    for (const config of [
+      { epochs: -1 },
+      { embeddingDim: 0 },
+      { dropout: 1.5 },
+      { loss: 'hinge' },
+      { learningRate: 0 },
+      { hidden: [8, 8, 8, 8, 8] },
+      { hidden: [1] },
+    ]) {
       const res = await gql(api, RETRAIN, { config }, admin);
       expect(firstErrorCode(res)).toBe('BAD_USER_INPUT');
       expect(res.errors![0].message).toContain(`config.${Object.keys(config)[0]}`);
@@ -49,7 +57,13 @@ describe('training pipeline (e2e)', () => {
     const model = res.data!.model;
     // the model knows the items someone interacted with
     const itemsSeen = new Set(data.item).size;
-    expect(model).toMatchObject({ version: v1.version, status: 'ACTIVE', users: 500, items: itemsSeen, interactions: data.user.length });
+    expect(model).toMatchObject({
+      version: v1.version,
+      status: 'ACTIVE',
+      users: 500,
+      items: itemsSeen,
+      interactions: data.user.length,
+    });
     expect(model.metrics.ndcg100).toBeGreaterThan(model.metrics.popularity.ndcg100);
     expect(model.metrics.recall20).toBeGreaterThan(model.metrics.popularity.recall20);
     expect(model.lossCurve).toHaveLength(CONFIG.epochs);
@@ -89,7 +103,8 @@ describe('training pipeline (e2e)', () => {
   });
 
   it('retrains on TRAIN_CRON from the worker, and drops the schedule once TRAIN_CRON is unset', async () => {
-    const scheduler = (app: NestFastifyApplication) => app.get<Queue>(getQueueToken(QueueName.Training)).getJobScheduler('scheduled-retrain');
+    const scheduler = (app: NestFastifyApplication) =>
+      app.get<Queue>(getQueueToken(QueueName.Training)).getJobScheduler('scheduled-retrain');
     const scheduled = await createTestJobsApp({ TRAIN_CRON: '0 3 * * *' });
     try {
       expect(await scheduler(scheduled)).toMatchObject({ pattern: '0 3 * * *', name: JobName.ScheduledRetrain });

@@ -28,13 +28,23 @@ describe('users, items and stats (e2e)', () => {
   });
 
   const userRows = async (id: string) =>
-    (await db.query(`SELECT count(*)::int AS n FROM interactions x JOIN users u ON u.id = x.user_id WHERE u.external_id = $1`, [id])).rows[0].n;
+    (
+      await db.query(
+        `SELECT count(*)::int AS n FROM interactions x JOIN users u ON u.id = x.user_id WHERE u.external_id = $1`,
+        [id],
+      )
+    ).rows[0].n;
 
   it('pages through a user history, newest first, without gaps or repeats', async () => {
     const seen: string[] = [];
     let before: string | null = null;
     do {
-      const res: any = await gql(app, `query U($before: String) { user(id: "alice") { interactionCount interactions(limit: 6, before: $before) { items { itemId } nextCursor } } }`, { before }, admin);
+      const res: any = await gql(
+        app,
+        `query U($before: String) { user(id: "alice") { interactionCount interactions(limit: 6, before: $before) { items { itemId } nextCursor } } }`,
+        { before },
+        admin,
+      );
       expect(res.data.user.interactionCount).toBe(20);
       seen.push(...res.data.user.interactions.items.map((i: { itemId: string }) => i.itemId));
       before = res.data.user.interactions.nextCursor;
@@ -67,19 +77,31 @@ describe('users, items and stats (e2e)', () => {
 
   it('upserts items: attributes and active flag, keeping what an update leaves out', async () => {
     const UPSERT = `mutation I($input: [ItemInput!]!) { upsertItems(input: $input) { id attributes active } }`;
-    const first = await gql(app, UPSERT, { input: [{ id: 'm1', attributes: { genre: 'Drama' } }, { id: 'new', active: false }] });
+    const first = await gql(app, UPSERT, {
+      input: [
+        { id: 'm1', attributes: { genre: 'Drama' } },
+        { id: 'new', active: false },
+      ],
+    });
     expect(first.data!.upsertItems).toEqual([
       { id: 'm1', attributes: { genre: 'Drama' }, active: true },
       { id: 'new', attributes: {}, active: false },
     ]);
     await gql(app, UPSERT, { input: [{ id: 'm1', active: false }] });
-    expect((await gql(app, `{ item(id: "m1") { attributes active } }`)).data).toEqual({ item: { attributes: { genre: 'Drama' }, active: false } });
+    expect((await gql(app, `{ item(id: "m1") { attributes active } }`)).data).toEqual({
+      item: { attributes: { genre: 'Drama' }, active: false },
+    });
     const dup = await gql(app, UPSERT, { input: [{ id: 'a' }, { id: 'a' }] });
     expect(firstErrorCode(dup)).toBe('BAD_USER_INPUT');
   });
 
   it('reports store stats', async () => {
     const res = await gql(app, `{ stats { users items interactions newestInteractionAt } }`, {}, admin);
-    expect(res.data!.stats).toEqual({ users: 2, items: 25, interactions: 25, newestInteractionAt: '2024-01-01T00:24:00.000Z' });
+    expect(res.data!.stats).toEqual({
+      users: 2,
+      items: 25,
+      interactions: 25,
+      newestInteractionAt: '2024-01-01T00:24:00.000Z',
+    });
   });
 });

@@ -23,18 +23,35 @@ export async function freshDatabase(name: string): Promise<string> {
  * Starts the real API (from source, through swc) in its own process and waits until /health
  * answers; `root`: another checkout's API (with its own node_modules), to compare two builds.
  */
-export async function startApi(env: Record<string, string>, root = ROOT): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+export async function startApi(
+  env: Record<string, string>,
+  root = ROOT,
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const port = env.PORT ?? '3900';
-  const proc: ChildProcess = spawn(process.execPath, [...API_NODE_FLAGS, '-r', '@swc-node/register', join(root, 'apps/api/src/main.ts')], {
-    cwd: root,
-    // the product's own scopes open, as on a trusted network (a bench measures serving, not keys, unless it says so)
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', PORT: port, PUBLIC_SCOPES: 'ingest,serve,embeddings,catalogue', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    [...API_NODE_FLAGS, '-r', '@swc-node/register', join(root, 'apps/api/src/main.ts')],
+    {
+      cwd: root,
+      // the product's own scopes open, as on a trusted network (a bench measures serving, not keys, unless it says so)
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'production',
+        PORT: port,
+        PUBLIC_SCOPES: 'ingest,serve,embeddings,catalogue',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     if (proc.exitCode !== null) throw new Error(`api exited with ${proc.exitCode}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -56,11 +73,15 @@ export const emit = (line: Record<string, unknown>): void => {
 
 /** The worker (training, exports) in its own process, so a bench can SIGKILL it. */
 export function startWorker(env: Record<string, string>): { kill: () => Promise<void>; stop: () => Promise<void> } {
-  const proc: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps/jobs/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', join(ROOT, 'apps/jobs/src/main.ts')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const end = async (signal: NodeJS.Signals) => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = once(proc, 'exit');

@@ -35,7 +35,9 @@ describe('the Postgres connection cut during ingest (faults)', () => {
 
   /** Ends every connection of the API's own pool from the server side (57P01), as a failover or an operator would. */
   const terminateAppConnections = () =>
-    db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'recoder' AND pid <> pg_backend_pid()`);
+    db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'recoder' AND pid <> pg_backend_pid()`,
+    );
 
   it('recordInteractions: every event with an eventId stored exactly once, the failures SERVICE_UNAVAILABLE', async () => {
     const codes = new Map<string, number>();
@@ -55,7 +57,12 @@ describe('the Postgres connection cut during ingest (faults)', () => {
     })();
     const client = async (c: number) => {
       for (let b = 0; b < BATCHES; b++) {
-        const input = Array.from({ length: PER_BATCH }, (_, k) => ({ userId: `cut-u${(c * 7 + b * 3 + k) % 60}`, itemId: `cut-i${(b * PER_BATCH + k) % 90}`, type: 'view', eventId: `cut-${c}-${b}-${k}` }));
+        const input = Array.from({ length: PER_BATCH }, (_, k) => ({
+          userId: `cut-u${(c * 7 + b * 3 + k) % 60}`,
+          itemId: `cut-i${(b * PER_BATCH + k) % 90}`,
+          type: 'view',
+          eventId: `cut-${c}-${b}-${k}`,
+        }));
         // as a client would: the same batch, the same eventIds, until an answer says it is stored
         for (let attempt = 0; ; attempt++) {
           if (attempt > 200) throw new Error(`batch ${c}/${b} never went through`);
@@ -79,7 +86,11 @@ describe('the Postgres connection cut during ingest (faults)', () => {
     // the cuts did hit requests, and each was told to call again, not that the server broke
     expect([...codes.keys()]).toEqual(['SERVICE_UNAVAILABLE']);
     expect(codes.get('SERVICE_UNAVAILABLE')).toBeGreaterThan(0);
-    const stored = (await db.query(`SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS ids FROM interactions WHERE event_id LIKE 'cut-%'`)).rows[0];
+    const stored = (
+      await db.query(
+        `SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS ids FROM interactions WHERE event_id LIKE 'cut-%'`,
+      )
+    ).rows[0];
     expect(stored).toEqual({ n: CLIENTS * BATCHES * PER_BATCH, ids: CLIENTS * BATCHES * PER_BATCH });
   }, 240_000);
 

@@ -36,16 +36,31 @@ function appProcess(proc: ChildProcess, port: number): AppProcess {
 
 /** The worker (training, exports); TRAIN_THREADS 1 as in the other tests. */
 export function startWorker(port: number, env: Record<string, string> = {}): AppProcess {
-  return appProcess(spawnApp('apps/jobs/src/main.ts', { JOBS_PORT: String(port), TRAIN_THREADS: '1', POPULARITY_CRON: 'off', ...env }), port);
+  return appProcess(
+    spawnApp('apps/jobs/src/main.ts', { JOBS_PORT: String(port), TRAIN_THREADS: '1', POPULARITY_CRON: 'off', ...env }),
+    port,
+  );
 }
 
 /** An API process, resolved once /health answers. NODE_ENV production: it does not rewrite schema.gql. */
 export async function startApiProcess(port: number, env: Record<string, string> = {}): Promise<AppProcess> {
-  const proc = spawnApp('apps/api/src/main.ts', { NODE_ENV: 'production', PORT: String(port), ADMIN_API_KEY: TEST_ADMIN_API_KEY, SCORING_THREADS: '1', ...env });
+  const proc = spawnApp('apps/api/src/main.ts', {
+    NODE_ENV: 'production',
+    PORT: String(port),
+    ADMIN_API_KEY: TEST_ADMIN_API_KEY,
+    SCORING_THREADS: '1',
+    ...env,
+  });
   const app = appProcess(proc, port);
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`the API process exited with ${proc.exitCode}`);
-    if (await fetch(`${app.url}/health`).then((r) => r.ok, () => false)) return app;
+    if (
+      await fetch(`${app.url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return app;
     await new Promise((r) => setTimeout(r, 200));
   }
   await app.kill();
@@ -53,7 +68,16 @@ export async function startApiProcess(port: number, env: Record<string, string> 
 }
 
 /** One GraphQL request over HTTP to a process. */
-export async function gqlAt(app: AppProcess, query: string, variables: object = {}, headers: Record<string, string> = {}) {
-  const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
+export async function gqlAt(
+  app: AppProcess,
+  query: string,
+  variables: object = {},
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${app.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
 }

@@ -29,7 +29,10 @@ describe('Redis stopped during a publish and restarted (faults)', () => {
     redis.on('error', () => undefined);
     db = testPool(TEST_DATABASE_URL);
     await truncateStore(db);
-    await importSynthetic({ url: TEST_DATABASE_URL }, generateSynthetic({ users: USERS, items: 300, seed: 21, perUser: 15 }));
+    await importSynthetic(
+      { url: TEST_DATABASE_URL },
+      generateSynthetic({ users: USERS, items: 300, seed: 21, perUser: 15 }),
+    );
     const env = { REDIS_URL: server.url };
     api = await createTestApiApp(env);
     otherApi = await startApiProcess(3941, env);
@@ -65,7 +68,9 @@ describe('Redis stopped during a publish and restarted (faults)', () => {
     }
     await server.stop({ graceful: true });
     // the version was being written when Redis went: not complete yet
-    expect((await db.query('SELECT status FROM model_versions WHERE version = $1', [candidate])).rows[0].status).toBe('TRAINING');
+    expect((await db.query('SELECT status FROM model_versions WHERE version = $1', [candidate])).rows[0].status).toBe(
+      'TRAINING',
+    );
     // meanwhile the API answers, from the model in memory and Postgres, never from a cached embedding
     await new Promise((r) => setTimeout(r, 1500));
     const during = await gql(api, RECS, { u: 'u3' });
@@ -86,7 +91,11 @@ describe('Redis stopped during a publish and restarted (faults)', () => {
     expect(active[0].users).toBe(USERS);
     expect(await scanKeys(redis, `recoder:v${version}:item:*`)).toHaveLength(active[0].items);
     expect(await redis.exists(`recoder:v${version}:meta`)).toBe(1);
-    const complete = new Set((await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE')`)).rows.map((r) => r.version as number));
+    const complete = new Set(
+      (await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE')`)).rows.map(
+        (r) => r.version as number,
+      ),
+    );
     const inRedis = new Set((await scanKeys(redis, 'recoder:v*')).map((k) => Number(/^recoder:v(\d+):/.exec(k)![1])));
     expect([...inRedis].filter((v) => !complete.has(v))).toEqual([]);
   }, 300_000);

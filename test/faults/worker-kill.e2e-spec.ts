@@ -31,7 +31,10 @@ describe('a worker SIGKILLed in each phase and restarted (faults)', () => {
     redis = testRedis(TEST_REDIS_URL);
     await truncateStore(db);
     await redis.flushdb();
-    await importSynthetic({ url: TEST_DATABASE_URL }, generateSynthetic({ users: USERS, items: 300, seed: 9, perUser: 15 }));
+    await importSynthetic(
+      { url: TEST_DATABASE_URL },
+      generateSynthetic({ users: USERS, items: 300, seed: 9, perUser: 15 }),
+    );
     api = await createTestApiApp();
     running = worker(port++);
     await waitForTraining(api, await startTraining(api, QUICK), 120);
@@ -50,7 +53,11 @@ describe('a worker SIGKILLed in each phase and restarted (faults)', () => {
       const job = await jobOf(id);
       if (phase === 'activated') {
         const v = job.modelVersion?.version;
-        if (v && (await db.query(`SELECT 1 FROM model_versions WHERE version = $1 AND status = 'ACTIVE'`, [v])).rowCount) return;
+        if (
+          v &&
+          (await db.query(`SELECT 1 FROM model_versions WHERE version = $1 AND status = 'ACTIVE'`, [v])).rowCount
+        )
+          return;
       } else if (job.progress && PHASES.indexOf(job.progress.phase) >= PHASES.indexOf(phase)) return;
       if (job.state === 'COMPLETED') return; // too late to catch it there: the restart must still hold the invariants
       await new Promise((r) => setTimeout(r, 10));
@@ -58,20 +65,30 @@ describe('a worker SIGKILLed in each phase and restarted (faults)', () => {
     throw new Error(`training never reached ${phase}`);
   }
 
-  it.each(['load', 'train', 'publish', 'promote', 'activated'] as Phase[])('killed in %s: one ACTIVE version, served by the pointer, complete; no other unfinished keys', async (phase) => {
-    const id = await startTraining(api, QUICK);
-    await reached(id, phase);
-    await running.kill();
-    running = worker(port++);
-    const { version } = await waitForTraining(api, id, 120);
+  it.each(['load', 'train', 'publish', 'promote', 'activated'] as Phase[])(
+    'killed in %s: one ACTIVE version, served by the pointer, complete; no other unfinished keys',
+    async (phase) => {
+      const id = await startTraining(api, QUICK);
+      await reached(id, phase);
+      await running.kill();
+      running = worker(port++);
+      const { version } = await waitForTraining(api, id, 120);
 
-    const active = (await db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows.map((r) => r.version as number);
-    expect(active).toEqual([version]);
-    expect(Number(await redis.get('recoder:active'))).toBe(version);
-    expect(await scanKeys(redis, `recoder:v${version}:user:*`)).toHaveLength(USERS);
-    expect(await redis.exists(`recoder:v${version}:meta`)).toBe(1);
-    const complete = new Set((await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE')`)).rows.map((r) => r.version as number));
-    const inRedis = new Set((await scanKeys(redis, 'recoder:v*')).map((k) => Number(/^recoder:v(\d+):/.exec(k)![1])));
-    expect([...inRedis].filter((v) => !complete.has(v))).toEqual([]);
-  }, 180_000);
+      const active = (await db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows.map(
+        (r) => r.version as number,
+      );
+      expect(active).toEqual([version]);
+      expect(Number(await redis.get('recoder:active'))).toBe(version);
+      expect(await scanKeys(redis, `recoder:v${version}:user:*`)).toHaveLength(USERS);
+      expect(await redis.exists(`recoder:v${version}:meta`)).toBe(1);
+      const complete = new Set(
+        (await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE')`)).rows.map(
+          (r) => r.version as number,
+        ),
+      );
+      const inRedis = new Set((await scanKeys(redis, 'recoder:v*')).map((k) => Number(/^recoder:v(\d+):/.exec(k)![1])));
+      expect([...inRedis].filter((v) => !complete.has(v))).toEqual([]);
+    },
+    180_000,
+  );
 });

@@ -41,7 +41,10 @@ describe('bounded work (e2e attacks)', () => {
   };
 
   it('refuses an aliased cost bomb of a decoding field before running any of it', async () => {
-    const aliases = Array.from({ length: 12 }, (_, k) => `r${k}: recommendationsForItems(itemIds: ["i1"], limit: 500) { items { score } }`);
+    const aliases = Array.from(
+      { length: 12 },
+      (_, k) => `r${k}: recommendationsForItems(itemIds: ["i1"], limit: 500) { items { score } }`,
+    );
     refused(await ask(`{ ${aliases.join(' ')} }`), 'GRAPHQL_VALIDATION_FAILED', /too complex/);
     // six of them are within the budget: the bound is the cost, not a ban
     expect((await ask(`{ ${aliases.slice(0, 6).join(' ')} }`)).errors).toBeUndefined();
@@ -58,7 +61,11 @@ describe('bounded work (e2e attacks)', () => {
     const aliases = Array.from({ length: 10 }, (_, k) => `s${k}: __schema { types { name } }`).join(' ');
     refused(await ask(`{ ${aliases} }`), 'GRAPHQL_VALIDATION_FAILED', /too complex/);
     // one introspection whose lists multiply (every type's every field) costs what it returns
-    refused(await ask(`{ __schema { types { fields { name args { name } } } } }`), 'GRAPHQL_VALIDATION_FAILED', /too complex/);
+    refused(
+      await ask(`{ __schema { types { fields { name args { name } } } } }`),
+      'GRAPHQL_VALIDATION_FAILED',
+      /too complex/,
+    );
   });
 
   it('refuses an alias flood of a cheap field', async () => {
@@ -72,16 +79,35 @@ describe('bounded work (e2e attacks)', () => {
 
   it('refuses a document nested past the depth limit, introspection included', async () => {
     // cheap (one type's fields) but seven deep
-    refused(await ask(`{ __type(name: "Query") { fields { type { ofType { ofType { ofType { name } } } } } } }`), 'GRAPHQL_VALIDATION_FAILED', /depth/);
+    refused(
+      await ask(`{ __type(name: "Query") { fields { type { ofType { ofType { ofType { name } } } } } } }`),
+      'GRAPHQL_VALIDATION_FAILED',
+      /depth/,
+    );
   });
 
   it('answers an oversized body 413 with a GraphQL-shaped PAYLOAD_TOO_LARGE, and writes nothing', async () => {
-    const input = Array.from({ length: 12_000 }, (_, k) => ({ userId: `user-${k}`, itemId: `item-${k}`, type: 'view', eventId: `event-${'x'.repeat(120)}-${k}` }));
-    const body = JSON.stringify({ query: 'mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }', variables: { input } });
+    const input = Array.from({ length: 12_000 }, (_, k) => ({
+      userId: `user-${k}`,
+      itemId: `item-${k}`,
+      type: 'view',
+      eventId: `event-${'x'.repeat(120)}-${k}`,
+    }));
+    const body = JSON.stringify({
+      query: 'mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }',
+      variables: { input },
+    });
     expect(body.length).toBeGreaterThan(2 * 1024 * 1024);
-    const res = await request(api.getHttpServer()).post('/graphql').set(admin).set('content-type', 'application/json').send(body);
+    const res = await request(api.getHttpServer())
+      .post('/graphql')
+      .set(admin)
+      .set('content-type', 'application/json')
+      .send(body);
     expect(res.status).toBe(413);
-    expect(res.body).toEqual({ data: null, errors: [{ message: expect.stringMatching(/too large/), extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    expect(res.body).toEqual({
+      data: null,
+      errors: [{ message: expect.stringMatching(/too large/), extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+    });
     await nothingWritten();
   });
 
@@ -92,7 +118,10 @@ describe('bounded work (e2e attacks)', () => {
       ['query Q($ids: [ID!]!) { embeddings(kind: USER, ids: $ids) { version } }', { ids }],
       ['query Q($ids: [ID!]!) { embeddingMap(kind: ITEM, ids: $ids) { version } }', { ids }],
       ['query Q($f: ItemFilter) { recommendations(userId: "u1", filter: $f) { source } }', { f: { includeIds: ids } }],
-      ['query Q($f: ItemFilter) { recommendationsForItems(itemIds: ["i1"], filter: $f) { source } }', { f: { excludeIds: ids } }],
+      [
+        'query Q($f: ItemFilter) { recommendationsForItems(itemIds: ["i1"], filter: $f) { source } }',
+        { f: { excludeIds: ids } },
+      ],
     ] as const;
     for (const [query, variables] of calls) refused(await ask(query, variables), 'BAD_USER_INPUT', /at most 1000 ids/);
   });
@@ -101,9 +130,13 @@ describe('bounded work (e2e attacks)', () => {
     const big = { genre: 'x'.repeat(17 * 1024) };
     const deep = { a: { b: { c: { d: { e: { f: 1 } } } } } };
     for (const attributes of [big, deep]) {
-      const filter = await ask('query Q($f: ItemFilter) { recommendations(userId: "u1", filter: $f) { source } }', { f: { attributes } });
+      const filter = await ask('query Q($f: ItemFilter) { recommendations(userId: "u1", filter: $f) { source } }', {
+        f: { attributes },
+      });
       refused(filter, 'BAD_USER_INPUT', /filter\.attributes: must be at most/);
-      const upsert = await ask('mutation U($i: [ItemInput!]!) { upsertItems(input: $i) { id } }', { i: [{ id: 'ok' }, { id: 'big', attributes }] });
+      const upsert = await ask('mutation U($i: [ItemInput!]!) { upsertItems(input: $i) { id } }', {
+        i: [{ id: 'ok' }, { id: 'big', attributes }],
+      });
       refused(upsert, 'BAD_USER_INPUT', /input\[1\]\.attributes: must be at most/);
       expect(upsert.errors![0].extensions).toMatchObject({ index: 1, field: 'attributes' });
     }
@@ -124,14 +157,25 @@ describe('bounded work (e2e attacks)', () => {
       await stack.reset(generateSynthetic({ users: 200, items: 120, seed: 5, perUser: 15, clusters: 4 }));
       // loaded behind the API's back: its catalogue must be read again
       api.get(CatalogueService).invalidate();
-      const { version } = await trainToCompletion(api, { epochs: 2, embeddingDim: 8, hidden: [16], seed: 1, patience: 0, batchSize: 50 });
-      for (let i = 0; i < 100 && api.get(LiveModelService).current()?.version !== version; i++) await new Promise((r) => setTimeout(r, 100));
+      const { version } = await trainToCompletion(api, {
+        epochs: 2,
+        embeddingDim: 8,
+        hidden: [16],
+        seed: 1,
+        patience: 0,
+        batchSize: 50,
+      });
+      for (let i = 0; i < 100 && api.get(LiveModelService).current()?.version !== version; i++)
+        await new Promise((r) => setTimeout(r, 100));
       expect(api.get(LiveModelService).current()?.version).toBe(version);
     });
 
     it('fails a burst of decodes past SCORING_QUEUE_LIMIT fast with OVERLOADED, and serves again after', async () => {
-      const query = 'query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 5) { source items { item { id } } } }';
-      const burst = await Promise.all(Array.from({ length: 40 }, (_, k) => ask(query, { ids: [`i${k % 100}`, `i${(k * 7) % 100}`] })));
+      const query =
+        'query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: 5) { source items { item { id } } } }';
+      const burst = await Promise.all(
+        Array.from({ length: 40 }, (_, k) => ask(query, { ids: [`i${k % 100}`, `i${(k * 7) % 100}`] })),
+      );
       const codes = burst.map((res) => firstErrorCode(res) ?? 'OK');
       expect(codes).toContain('OVERLOADED');
       expect(codes).toContain('OK');
@@ -144,8 +188,10 @@ describe('bounded work (e2e attacks)', () => {
     it('scores userAnomaly on the scoring threads, once per history and version', async () => {
       const live = api.get(LiveModelService).current()!;
       const reconstructions = jest.spyOn(live.scoring, 'reconstruct');
-      const record = (item: string) => ask(`mutation { recordInteractions(input: [{ userId: "u3", itemId: "${item}" }]) { accepted } }`);
-      const anomaly = async () => (await ask(`{ userAnomaly(userId: "u3") { score percentile source version } }`)).data!.userAnomaly;
+      const record = (item: string) =>
+        ask(`mutation { recordInteractions(input: [{ userId: "u3", itemId: "${item}" }]) { accepted } }`);
+      const anomaly = async () =>
+        (await ask(`{ userAnomaly(userId: "u3") { score percentile source version } }`)).data!.userAnomaly;
       expect((await record('i7')).errors).toBeUndefined();
       const first = await anomaly();
       expect(first).toMatchObject({ source: 'FOLD_IN', version: live.version });

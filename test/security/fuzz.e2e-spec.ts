@@ -55,8 +55,14 @@ describe('fuzzing every root field (e2e)', () => {
         const res = await request(api.getHttpServer()).post('/graphql').set(admin).send({ query, variables });
         sent++;
         const errors: Array<{ extensions?: { code?: string } }> = res.body?.errors ?? [];
-        const bad = res.status >= 500 || errors.length === 0 || errors.some((e) => !e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR');
-        if (bad) failures.push(`${root.field.name} ${res.status} ${JSON.stringify(res.body).slice(0, 300)} <- ${query.slice(0, 200)} ${JSON.stringify(variables).slice(0, 200)}`);
+        const bad =
+          res.status >= 500 ||
+          errors.length === 0 ||
+          errors.some((e) => !e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR');
+        if (bad)
+          failures.push(
+            `${root.field.name} ${res.status} ${JSON.stringify(res.body).slice(0, 300)} <- ${query.slice(0, 200)} ${JSON.stringify(variables).slice(0, 200)}`,
+          );
       }
     }
     expect(failures.slice(0, 10)).toEqual([]);
@@ -79,7 +85,10 @@ function malformed(root: RootField, rng: Rng): Case {
     // syntax: a document cut short never balances its braces
     () => ({ query: query.slice(0, 1 + Math.floor(rng.next() * (query.length - 2))), variables: valid }),
     // an argument the field does not have
-    () => ({ query: query.replace(`{ ${field.name}`, `{ ${field.name}(bogus${Math.floor(rng.next() * 1e6)}: 1)`), variables: valid }),
+    () => ({
+      query: query.replace(`{ ${field.name}`, `{ ${field.name}(bogus${Math.floor(rng.next() * 1e6)}: 1)`),
+      variables: valid,
+    }),
     // selections past the depth limit (on a scalar field: any selection is an error)
     () => ({ query: documentOf(root, '{ a { b { c { d { e { f { g { h } } } } } } } }'), variables: valid }),
     // a field the type does not have

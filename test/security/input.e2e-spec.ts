@@ -53,8 +53,28 @@ describe('input validation (e2e attacks)', () => {
 
   it('finds the id-taking arguments in the schema', () => {
     const covered = fields.filter((f) => idPathsOf(f.field).length > 0).map((f) => f.field.name);
-    expect(covered).toEqual(expect.arrayContaining(['recordInteractions', 'upsertItems', 'user', 'item', 'recommendations', 'recommendationsForItems', 'similarItems']));
-    expect(covered).toEqual(expect.arrayContaining(['userEmbedding', 'userAnomaly', 'embeddings', 'embeddingMap', 'deleteUser', 'trainingJob', 'exportJob']));
+    expect(covered).toEqual(
+      expect.arrayContaining([
+        'recordInteractions',
+        'upsertItems',
+        'user',
+        'item',
+        'recommendations',
+        'recommendationsForItems',
+        'similarItems',
+      ]),
+    );
+    expect(covered).toEqual(
+      expect.arrayContaining([
+        'userEmbedding',
+        'userAnomaly',
+        'embeddings',
+        'embeddingMap',
+        'deleteUser',
+        'trainingJob',
+        'exportJob',
+      ]),
+    );
     expect(covered).toEqual(expect.arrayContaining(['createApiKey', 'revokeApiKey', 'exportDownloadLink']));
   });
 
@@ -66,7 +86,8 @@ describe('input validation (e2e attacks)', () => {
         for (const [name, bad] of BAD_IDS) {
           const res = await ask(documentOf(root), valuesWith(root.field, path, bad));
           tried++;
-          if (firstErrorCode(res) !== 'BAD_USER_INPUT') wrong.push(`${root.field.name} ${path.join('.')} ${name}: ${JSON.stringify(res.errors ?? res.data)}`);
+          if (firstErrorCode(res) !== 'BAD_USER_INPUT')
+            wrong.push(`${root.field.name} ${path.join('.')} ${name}: ${JSON.stringify(res.errors ?? res.data)}`);
         }
       }
     }
@@ -90,7 +111,15 @@ describe('input validation (e2e attacks)', () => {
     ['not a number', 'heavy'],
     ['a string number', '1'],
   ])('refuses a weight %s, writing nothing', async (_name, weight) => {
-    badInput(await ask(RECORD, { input: [{ userId: 'u', itemId: 'i' }, { userId: 'u', itemId: 'j', weight }] }), /weight/);
+    badInput(
+      await ask(RECORD, {
+        input: [
+          { userId: 'u', itemId: 'i' },
+          { userId: 'u', itemId: 'j', weight },
+        ],
+      }),
+      /weight/,
+    );
     expect(await counts()).toEqual([0, 0, 0, 0]);
   });
 
@@ -108,11 +137,23 @@ describe('input validation (e2e attacks)', () => {
   });
 
   it('refuses NUL characters and lone surrogates in attributes, keys and values, writing nothing', async () => {
-    const attacks = [{ genre: 'a\u0000b' }, { 'ge\u0000nre': 'x' }, { genre: '\ud800' }, { nested: { list: ['ok', 'bad\u0000'] } }];
+    const attacks = [
+      { genre: 'a\u0000b' },
+      { 'ge\u0000nre': 'x' },
+      { genre: '\ud800' },
+      { nested: { list: ['ok', 'bad\u0000'] } },
+    ];
     for (const attributes of attacks) {
-      const upsert = await ask('mutation U($i: [ItemInput!]!) { upsertItems(input: $i) { id } }', { i: [{ id: 'x', attributes }] });
+      const upsert = await ask('mutation U($i: [ItemInput!]!) { upsertItems(input: $i) { id } }', {
+        i: [{ id: 'x', attributes }],
+      });
       badInput(upsert, /input\[0\]\.attributes: must not contain/);
-      badInput(await ask('query Q($f: ItemFilter) { recommendations(userId: "u", filter: $f) { source } }', { f: { attributes } }), /filter\.attributes/);
+      badInput(
+        await ask('query Q($f: ItemFilter) { recommendations(userId: "u", filter: $f) { source } }', {
+          f: { attributes },
+        }),
+        /filter\.attributes/,
+      );
     }
     expect(await counts()).toEqual([0, 0, 0, 0]);
   });
@@ -121,7 +162,15 @@ describe('input validation (e2e attacks)', () => {
     expect((await ask(RECORD, { input: [{ userId: 'u', itemId: 'i' }] })).errors).toBeUndefined();
     const page = 'query P($b: String) { user(id: "u") { interactions(limit: 1, before: $b) { items { itemId } } } }';
     const b64 = (text: string) => Buffer.from(text).toString('base64url');
-    const cursors = ['garbage', b64('99999999999999999999:1'), b64('1:99999999999999999999'), b64('9007199254740993:1'), b64('1:-1'), b64('1:2\n'), 'x'.repeat(10_000)];
+    const cursors = [
+      'garbage',
+      b64('99999999999999999999:1'),
+      b64('1:99999999999999999999'),
+      b64('9007199254740993:1'),
+      b64('1:-1'),
+      b64('1:2\n'),
+      'x'.repeat(10_000),
+    ];
     for (const before of cursors) badInput(await ask(page, { b: before }), /before: is not a cursor/);
     // a cursor the API handed out still works
     const fine = await ask(page, { b: encodeCursor({ occurredUs: String(Date.now() * 1000), id: '1' }) });
@@ -144,8 +193,16 @@ describe('input validation (e2e attacks)', () => {
   });
 
   it('refuses a non-positive model version wherever one is taken', async () => {
-    const withVersion = fields.filter((f) => f.field.args.some((a) => a.name === 'version' && getNamedType(a.type).name === 'Int'));
-    expect(withVersion.map((f) => f.field.name)).toEqual(expect.arrayContaining(['model', 'activateModel', 'embeddings', 'exportEmbeddings']));
-    for (const root of withVersion) badInput(await ask(documentOf(root), valuesWith(root.field, ['version'], -1)), /version: must be a positive integer/);
+    const withVersion = fields.filter((f) =>
+      f.field.args.some((a) => a.name === 'version' && getNamedType(a.type).name === 'Int'),
+    );
+    expect(withVersion.map((f) => f.field.name)).toEqual(
+      expect.arrayContaining(['model', 'activateModel', 'embeddings', 'exportEmbeddings']),
+    );
+    for (const root of withVersion)
+      badInput(
+        await ask(documentOf(root), valuesWith(root.field, ['version'], -1)),
+        /version: must be a positive integer/,
+      );
   });
 });

@@ -12,9 +12,16 @@ const RECS = `{ recommendations(userId: "u1", limit: 3) { source } }`;
 /** `npm run keys`: exit code, one JSON line on stdout, the reason on stderr. */
 async function keys(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL };
-  return promisify(execFile)(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'scripts/keys.ts'), ...args], { cwd: ROOT, env }).then(
+  return promisify(execFile)(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'scripts/keys.ts'), ...args], {
+    cwd: ROOT,
+    env,
+  }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      stdout: err.stdout,
+      stderr: err.stderr,
+    }),
   );
 }
 
@@ -37,7 +44,9 @@ describe('npm run keys (e2e)', () => {
 
     const listed = await keys('list');
     expect(listed.code).toBe(0);
-    expect(JSON.parse(listed.stdout).keys).toEqual([expect.objectContaining({ name: 'web', scopes: ['serve', 'ingest'], revokedAt: null })]);
+    expect(JSON.parse(listed.stdout).keys).toEqual([
+      expect.objectContaining({ name: 'web', scopes: ['serve', 'ingest'], revokedAt: null }),
+    ]);
     expect(listed.stdout).not.toContain(key);
 
     expect((await keys('revoke', 'web')).code).toBe(0);

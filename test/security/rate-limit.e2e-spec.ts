@@ -16,7 +16,10 @@ describe('rate limit per key, across replicas (attacks)', () => {
   beforeAll(async () => {
     process.env.PUBLIC_SCOPES = '';
     stack = await TestStack.start({ worker: false });
-    replicas = [await createTestApiApp({ RATE_LIMIT_PER_MINUTE: '4' }), await createTestApiApp({ RATE_LIMIT_PER_MINUTE: '4' })];
+    replicas = [
+      await createTestApiApp({ RATE_LIMIT_PER_MINUTE: '4' }),
+      await createTestApiApp({ RATE_LIMIT_PER_MINUTE: '4' }),
+    ];
   });
   afterAll(async () => {
     for (const app of replicas) await app.close();
@@ -26,11 +29,14 @@ describe('rate limit per key, across replicas (attacks)', () => {
   it('answers 429 RATE_LIMITED once a key has spent its minute on any replica, writes nothing more, and leaves other keys alone', async () => {
     const key = await createKey(stack.api, 'busy', ['ingest']);
     const other = await createKey(stack.api, 'quiet', ['ingest']);
-    const post = (app: NestFastifyApplication, k: string) => request(app.getHttpServer()).post('/graphql').set(bearer(k)).send(RECORD);
+    const post = (app: NestFastifyApplication, k: string) =>
+      request(app.getHttpServer()).post('/graphql').set(bearer(k)).send(RECORD);
     // the replicas learn of the keys by the change message
-    for (let i = 0; i < 100 && (await post(replicas[1], other)).body.errors; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await post(replicas[1], other)).body.errors; i++)
+      await new Promise((r) => setTimeout(r, 50));
     const statuses = [];
-    for (const app of [replicas[0], replicas[1], replicas[0], replicas[1]]) statuses.push((await post(app, key)).status);
+    for (const app of [replicas[0], replicas[1], replicas[0], replicas[1]])
+      statuses.push((await post(app, key)).status);
     expect(statuses).toEqual([200, 200, 200, 200]);
     const before = await storeCounts(stack.db);
     const limited = await post(replicas[0], key);
@@ -42,12 +48,16 @@ describe('rate limit per key, across replicas (attacks)', () => {
     expect(await storeCounts(stack.db)).toEqual(before);
     expect((await post(replicas[1], other)).status).toBe(200);
     // probes are never limited
-    for (let i = 0; i < 6; i++) expect((await request(replicas[0].getHttpServer()).get('/health')).status).not.toBe(429);
+    for (let i = 0; i < 6; i++)
+      expect((await request(replicas[0].getHttpServer()).get('/health')).status).not.toBe(429);
   });
 
   it('is off by default', async () => {
     const key = await createKey(stack.api, 'unlimited', ['ingest']);
-    for (let i = 0; i < 8; i++) expect((await request(stack.api.getHttpServer()).post('/graphql').set(bearer(key)).send(RECORD)).status).toBe(200);
+    for (let i = 0; i < 8; i++)
+      expect((await request(stack.api.getHttpServer()).post('/graphql').set(bearer(key)).send(RECORD)).status).toBe(
+        200,
+      );
   });
 });
 

@@ -32,16 +32,26 @@ export type Path = (string | number)[];
 /** Every root field of the schema, and the scope it declares. */
 export function rootFields(schema: GraphQLSchema): RootField[] {
   return (['Query', 'Mutation'] as const).flatMap((root) =>
-    Object.values((schema.getType(root) as GraphQLObjectType).getFields()).map((field) => ({ root, field, scope: scopeOf(field) })),
+    Object.values((schema.getType(root) as GraphQLObjectType).getFields()).map((field) => ({
+      root,
+      field,
+      scope: scopeOf(field),
+    })),
   );
 }
 
 /** Fields below the roots that run a resolver of their own (@ResolveField): plain property reads have none. */
-export function resolvedFields(schema: GraphQLSchema): Array<{ type: string; field: GraphQLField<unknown, unknown>; scope: ApiScope | undefined }> {
+export function resolvedFields(
+  schema: GraphQLSchema,
+): Array<{ type: string; field: GraphQLField<unknown, unknown>; scope: ApiScope | undefined }> {
   const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]);
   return Object.values(schema.getTypeMap())
     .filter((t): t is GraphQLObjectType => isObjectType(t) && !t.name.startsWith('__') && !roots.has(t))
-    .flatMap((type) => Object.values(type.getFields()).filter((f) => f.resolve).map((field) => ({ type: type.name, field, scope: scopeOf(field) })));
+    .flatMap((type) =>
+      Object.values(type.getFields())
+        .filter((f) => f.resolve)
+        .map((field) => ({ type: type.name, field, scope: scopeOf(field) })),
+    );
 }
 
 function scopeOf(field: GraphQLField<unknown, unknown>): ApiScope | undefined {
@@ -50,7 +60,10 @@ function scopeOf(field: GraphQLField<unknown, unknown>): ApiScope | undefined {
 }
 
 /** `query Q($a: T!, ...) { field(a: $a, ...) { aScalar } }`: every argument as a variable. */
-export function documentOf({ root, field }: Pick<RootField, 'root' | 'field'>, selection = selectionOf(getNamedType(field.type))): string {
+export function documentOf(
+  { root, field }: Pick<RootField, 'root' | 'field'>,
+  selection = selectionOf(getNamedType(field.type)),
+): string {
   const vars = field.args.map((a) => `$${a.name}: ${String(a.type)}`).join(', ');
   const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
   return `${root === 'Mutation' ? 'mutation' : 'query'}${vars ? ` Q(${vars})` : ''} { ${field.name}${args ? `(${args})` : ''} ${selection} }`;
@@ -66,9 +79,19 @@ export function validValue(type: GraphQLInputType): unknown {
   if (isListType(type)) return [validValue(type.ofType)];
   if (isEnumType(type)) return type.getValues()[0].name;
   if (isInputObjectType(type)) {
-    return Object.fromEntries(Object.values(type.getFields()).filter((f) => isNonNullType(f.type)).map((f) => [f.name, validValue(f.type)]));
+    return Object.fromEntries(
+      Object.values(type.getFields())
+        .filter((f) => isNonNullType(f.type))
+        .map((f) => [f.name, validValue(f.type)]),
+    );
   }
-  const scalars: Record<string, unknown> = { Int: 1, Float: 1, Boolean: true, DateTime: '2024-01-01T00:00:00Z', JSONObject: {} };
+  const scalars: Record<string, unknown> = {
+    Int: 1,
+    Float: 1,
+    Boolean: true,
+    DateTime: '2024-01-01T00:00:00Z',
+    JSONObject: {},
+  };
   return isScalarType(type) ? (scalars[type.name] ?? 'x') : 'x';
 }
 
@@ -83,8 +106,11 @@ export function idPathsOf(field: GraphQLField<unknown, unknown>): Path[] {
   const walk = (type: GraphQLInputType, name: string, path: Path): Path[] => {
     if (isNonNullType(type)) return walk(type.ofType, name, path);
     if (isListType(type)) return walk(type.ofType, name, [...path, 0]);
-    if (isInputObjectType(type)) return Object.values(type.getFields()).flatMap((f) => walk(f.type, f.name, [...path, f.name]));
-    return isScalarType(type) && (type.name === 'ID' || (type.name === 'String' && NAMING_STRINGS.has(name))) ? [path] : [];
+    if (isInputObjectType(type))
+      return Object.values(type.getFields()).flatMap((f) => walk(f.type, f.name, [...path, f.name]));
+    return isScalarType(type) && (type.name === 'ID' || (type.name === 'String' && NAMING_STRINGS.has(name)))
+      ? [path]
+      : [];
   };
   return field.args.flatMap((a) => walk(a.type, a.name, [a.name]));
 }

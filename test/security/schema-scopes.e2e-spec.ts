@@ -54,12 +54,16 @@ describe('every field declares its scope (schema walk)', () => {
 
   it('declares a scope on every resolved (nested) field', () => {
     const fields = resolvedFields(schema);
-    expect(fields.map((f) => `${f.type}.${f.field.name}`)).toEqual(expect.arrayContaining(['User.interactions', 'User.interactionCount']));
+    expect(fields.map((f) => `${f.type}.${f.field.name}`)).toEqual(
+      expect.arrayContaining(['User.interactions', 'User.interactionCount']),
+    );
     expect(fields.filter((f) => !f.scope).map((f) => `${f.type}.${f.field.name}`)).toEqual([]);
   });
 
   it('tells clients in each field description which scope it needs', () => {
-    const missing = [...rootFields(schema), ...resolvedFields(schema)].filter((f) => !f.field.description?.endsWith(`Scope: ${f.scope}.`));
+    const missing = [...rootFields(schema), ...resolvedFields(schema)].filter(
+      (f) => !f.field.description?.endsWith(`Scope: ${f.scope}.`),
+    );
     expect(missing.map((f) => f.field.name)).toEqual([]);
   });
 

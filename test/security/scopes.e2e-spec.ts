@@ -37,7 +37,8 @@ describe('scoped API keys (attacks)', () => {
     const letThrough: string[] = [];
     for (const f of fields) {
       const res = await gql(api, documentOf(f), requiredValues(f.field), {});
-      if (firstErrorCode(res) !== 'UNAUTHENTICATED' || !res.errors![0].message.includes(`"${f.scope}"`)) letThrough.push(`${f.field.name} ${JSON.stringify(res.errors ?? res.data)}`);
+      if (firstErrorCode(res) !== 'UNAUTHENTICATED' || !res.errors![0].message.includes(`"${f.scope}"`))
+        letThrough.push(`${f.field.name} ${JSON.stringify(res.errors ?? res.data)}`);
     }
     expect(letThrough).toEqual([]);
     expect(await storeCounts(stack.db)).toEqual(before);
@@ -52,7 +53,11 @@ describe('scoped API keys (attacks)', () => {
         attacks++;
         const res = await gql(api, documentOf(f), requiredValues(f.field), bearer(keys[scope]));
         const error = res.errors?.[0];
-        if (error?.extensions?.code !== 'FORBIDDEN' || error.extensions.scope !== f.scope || !error.message.includes(`"${f.scope}"`)) {
+        if (
+          error?.extensions?.code !== 'FORBIDDEN' ||
+          error.extensions.scope !== f.scope ||
+          !error.message.includes(`"${f.scope}"`)
+        ) {
           letThrough.push(`${f.field.name} with ${scope}: ${JSON.stringify(res.errors ?? res.data)}`);
         }
       }
@@ -89,22 +94,33 @@ describe('scoped API keys (attacks)', () => {
 
   it('stores only the SHA-256 of a key, never the key', async () => {
     const key = await createKey(api, 'stored', ['serve']);
-    const { rows } = await stack.db.query(`SELECT row_to_json(k)::text AS row, key_hash FROM api_keys k WHERE name = 'stored'`);
+    const { rows } = await stack.db.query(
+      `SELECT row_to_json(k)::text AS row, key_hash FROM api_keys k WHERE name = 'stored'`,
+    );
     expect(rows[0].key_hash).toBe(createHash('sha256').update(key).digest('hex'));
     expect(rows[0].row).not.toContain(key);
     const listed = await gql(api, `{ apiKeys { name scopes revokedAt } }`, {}, admin);
-    expect(listed.data!.apiKeys).toEqual(expect.arrayContaining([{ name: 'stored', scopes: ['serve'], revokedAt: null }]));
+    expect(listed.data!.apiKeys).toEqual(
+      expect.arrayContaining([{ name: 'stored', scopes: ['serve'], revokedAt: null }]),
+    );
     expect(JSON.stringify(listed)).not.toContain(key);
   });
 
   it('rejects a taken name, a bad name, no scopes and an unknown key to revoke with BAD_USER_INPUT, writing nothing', async () => {
     const before = await storeCounts(stack.db);
     const CREATE = `mutation C($n: String!, $s: [ApiScope!]!) { createApiKey(name: $n, scopes: $s) { key } }`;
-    for (const [n, s] of [['only-serve', ['serve']], ['bad name\n', ['serve']], ['x'.repeat(65), ['serve']], ['empty', []]] as const) {
+    for (const [n, s] of [
+      ['only-serve', ['serve']],
+      ['bad name\n', ['serve']],
+      ['x'.repeat(65), ['serve']],
+      ['empty', []],
+    ] as const) {
       expect(firstErrorCode(await gql(api, CREATE, { n, s }, admin))).toBe('BAD_USER_INPUT');
     }
     expect(firstErrorCode(await gql(api, CREATE, { n: 'wrong', s: ['root'] }, admin))).toBe('BAD_USER_INPUT');
-    expect(firstErrorCode(await gql(api, `mutation { revokeApiKey(name: "nobody") { name } }`, {}, admin))).toBe('BAD_USER_INPUT');
+    expect(firstErrorCode(await gql(api, `mutation { revokeApiKey(name: "nobody") { name } }`, {}, admin))).toBe(
+      'BAD_USER_INPUT',
+    );
     expect(await storeCounts(stack.db)).toEqual(before);
   });
 
@@ -115,7 +131,10 @@ describe('scoped API keys (attacks)', () => {
       // created in one process, usable in the other once the message arrives
       await eventually(async () => (await gql(other, RECORD, {}, bearer(key))).errors === undefined);
       const before = await storeCounts(stack.db);
-      expect((await gql(api, `mutation { revokeApiKey(name: "soon-revoked") { revokedAt } }`, {}, admin)).data!.revokeApiKey.revokedAt).toBeTruthy();
+      expect(
+        (await gql(api, `mutation { revokeApiKey(name: "soon-revoked") { revokedAt } }`, {}, admin)).data!.revokeApiKey
+          .revokedAt,
+      ).toBeTruthy();
       expect(firstErrorCode(await gql(api, RECORD, {}, bearer(key)))).toBe('UNAUTHENTICATED');
       await eventually(async () => firstErrorCode(await gql(other, RECORD, {}, bearer(key))) === 'UNAUTHENTICATED');
       expect(await storeCounts(stack.db)).toEqual(before);
@@ -124,7 +143,7 @@ describe('scoped API keys (attacks)', () => {
     }
   });
 
-  it('refuses a key revoked behind the processes\' backs (no message) once the cache TTL runs out', async () => {
+  it("refuses a key revoked behind the processes' backs (no message) once the cache TTL runs out", async () => {
     const other = await createTestApiApp({ PUBLIC_SCOPES: '', API_KEY_CACHE_SECONDS: '1' });
     try {
       const key = await createKey(api, 'quietly-revoked', ['serve']);
@@ -141,7 +160,8 @@ describe('scoped API keys (attacks)', () => {
   it('writes last-use times in batches, not per request', async () => {
     const key = await createKey(api, 'used', ['serve']);
     for (let i = 0; i < 5; i++) expect((await gql(api, RECS, {}, bearer(key))).errors).toBeUndefined();
-    const lastUsed = async () => (await stack.db.query(`SELECT last_used_at FROM api_keys WHERE name = 'used'`)).rows[0].last_used_at;
+    const lastUsed = async () =>
+      (await stack.db.query(`SELECT last_used_at FROM api_keys WHERE name = 'used'`)).rows[0].last_used_at;
     expect(await lastUsed()).toBeNull();
     await api.get(ApiKeyCache).flushLastUse();
     expect(await lastUsed()).toBeInstanceOf(Date);

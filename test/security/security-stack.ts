@@ -13,11 +13,17 @@ export async function storeCounts(db: Pool): Promise<Record<string, number>> {
 
 /** Creates a key through the admin mutation; its plaintext. */
 export async function createKey(app: NestFastifyApplication, name: string, scopes: string[]): Promise<string> {
-  const res = await gql(app, `mutation C($n: String!, $s: [ApiScope!]!) { createApiKey(name: $n, scopes: $s) { key } }`, { n: name, s: scopes }, admin);
+  const res = await gql(
+    app,
+    `mutation C($n: String!, $s: [ApiScope!]!) { createApiKey(name: $n, scopes: $s) { key } }`,
+    { n: name, s: scopes },
+    admin,
+  );
   if (res.errors) throw new Error(JSON.stringify(res.errors));
   return res.data!.createApiKey.key;
 }
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
-export const schemaRootFields = (app: NestFastifyApplication): RootField[] => rootFields(app.get(GraphQLSchemaHost).schema);
+export const schemaRootFields = (app: NestFastifyApplication): RootField[] =>
+  rootFields(app.get(GraphQLSchemaHost).schema);

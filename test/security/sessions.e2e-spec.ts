@@ -19,7 +19,10 @@ const OUTSIDE = join(dirname(TEST_EXPORT_DIR), `recoder-outside-${process.env.RE
 async function fakeExport(dir: string, content: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'ids.txt'), content);
-  await writeFile(join(dir, 'manifest.json'), JSON.stringify({ count: 1, files: [{ name: 'ids.txt', bytes: content.length, sha256: '' }] }));
+  await writeFile(
+    join(dir, 'manifest.json'),
+    JSON.stringify({ count: 1, files: [{ name: 'ids.txt', bytes: content.length, sha256: '' }] }),
+  );
 }
 
 /** Browser pages and downloads: a session cookie or a signed link, never a key in a URL. */
@@ -55,7 +58,11 @@ describe('sessions, signed links and downloads (attacks)', () => {
     const byBody = await http().post('/auth/session').send({ key: serveKey });
     expect(byBody.status).toBe(200);
 
-    for (const bad of [http().post('/auth/session').set(bearer('rk_forged')), http().post('/auth/session').send({ key: 42 }), http().post('/auth/session')]) {
+    for (const bad of [
+      http().post('/auth/session').set(bearer('rk_forged')),
+      http().post('/auth/session').send({ key: 42 }),
+      http().post('/auth/session'),
+    ]) {
       const refused = await bad;
       expect(refused.status).toBe(401);
       expect(refused.body.code).toBe('UNAUTHENTICATED');
@@ -76,10 +83,18 @@ describe('sessions, signed links and downloads (attacks)', () => {
     }
   });
 
-  it('opens Bull Board\'s data to an admin session only; its assets load without a key', async () => {
+  it("opens Bull Board's data to an admin session only; its assets load without a key", async () => {
     expect((await http().get('/admin/queues/api/queues')).status).toBe(401);
-    expect((await http().get('/admin/queues/api/queues').set('cookie', sessionOf(await login(serveKey)))).status).toBe(403);
-    const ok = await http().get('/admin/queues/api/queues').set('cookie', sessionOf(await login(admin.authorization.slice(7))));
+    expect(
+      (
+        await http()
+          .get('/admin/queues/api/queues')
+          .set('cookie', sessionOf(await login(serveKey)))
+      ).status,
+    ).toBe(403);
+    const ok = await http()
+      .get('/admin/queues/api/queues')
+      .set('cookie', sessionOf(await login(admin.authorization.slice(7))));
     expect(ok.status).toBe(200);
     expect(ok.body.queues.length).toBeGreaterThan(0);
     // a key in the URL is never read
@@ -89,7 +104,7 @@ describe('sessions, signed links and downloads (attacks)', () => {
     expect(page.status).toBe(401);
   });
 
-  it('refuses a forged, tampered or expired session cookie, and a revoked key\'s session', async () => {
+  it("refuses a forged, tampered or expired session cookie, and a revoked key's session", async () => {
     const signatures = api.get(Signatures);
     const adminHash = hashApiKey(admin.authorization.slice(7));
     const past = Math.floor(Date.now() / 1000) - 1;
@@ -102,7 +117,8 @@ describe('sessions, signed links and downloads (attacks)', () => {
       `${adminHash}.${expires}.`,
       adminHash,
     ];
-    for (const token of forged) expect((await http().get('/admin/queues/api/queues').set('cookie', `recoder_session=${token}`)).status).toBe(401);
+    for (const token of forged)
+      expect((await http().get('/admin/queues/api/queues').set('cookie', `recoder_session=${token}`)).status).toBe(401);
 
     const doomed = await createKey(api, 'doomed-admin', ['admin']);
     const session = sessionOf(await login(doomed));
@@ -111,10 +127,13 @@ describe('sessions, signed links and downloads (attacks)', () => {
     expect((await http().get('/admin/queues/api/queues').set('cookie', session)).status).toBe(401);
   });
 
-  it('does not take a session cookie as a key on /graphql (other sites\' forms cannot act for the user)', async () => {
+  it("does not take a session cookie as a key on /graphql (other sites' forms cannot act for the user)", async () => {
     const before = await storeCounts(stack.db);
     const session = sessionOf(await login(admin.authorization.slice(7)));
-    const res = await request(api.getHttpServer()).post('/graphql').set('cookie', session).send({ query: 'mutation { deleteUser(id: "u1") { found } }' });
+    const res = await request(api.getHttpServer())
+      .post('/graphql')
+      .set('cookie', session)
+      .send({ query: 'mutation { deleteUser(id: "u1") { found } }' });
     expect(res.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
     expect(await storeCounts(stack.db)).toEqual(before);
   });
@@ -124,7 +143,15 @@ describe('sessions, signed links and downloads (attacks)', () => {
     expect((await http().get(path)).status).toBe(401);
     expect((await http().get(path).set(bearer(serveKey))).status).toBe(403);
     expect(String((await http().get(path).set(admin)).body)).toBe('u1\n');
-    expect(String((await http().get(path).set('cookie', sessionOf(await login(admin.authorization.slice(7))))).body)).toBe('u1\n');
+    expect(
+      String(
+        (
+          await http()
+            .get(path)
+            .set('cookie', sessionOf(await login(admin.authorization.slice(7))))
+        ).body,
+      ),
+    ).toBe('u1\n');
 
     const access = api.get(BrowserAccess);
     const { url } = access.signedLink(path, 60);
@@ -144,11 +171,13 @@ describe('sessions, signed links and downloads (attacks)', () => {
     }
   });
 
-  it('mints signed links only for an admin, only for a finished export\'s listed file', async () => {
+  it("mints signed links only for an admin, only for a finished export's listed file", async () => {
     const LINK = `query L($id: ID!, $f: String!, $s: Int) { exportDownloadLink(id: $id, file: $f, seconds: $s) { url expiresAt } }`;
     expect(firstErrorCode(await gql(api, LINK, { id: EXPORT_ID, f: 'ids.txt' }, bearer(serveKey)))).toBe('FORBIDDEN');
     expect(firstErrorCode(await gql(api, LINK, { id: 'no-such-job', f: 'ids.txt' }, admin))).toBe('NOT_FOUND');
-    expect(firstErrorCode(await gql(api, LINK, { id: EXPORT_ID, f: 'ids.txt', s: 86_401 }, admin))).toBe('BAD_USER_INPUT');
+    expect(firstErrorCode(await gql(api, LINK, { id: EXPORT_ID, f: 'ids.txt', s: 86_401 }, admin))).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 
   it('serves no GraphiQL unless GRAPHIQL=true, whatever NODE_ENV says', async () => {

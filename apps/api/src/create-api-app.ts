@@ -8,9 +8,13 @@ import { registerAuthPlugins } from './auth/http-plugins';
 /** Builds the API application (not yet listening); shared by main.ts and the e2e tests. */
 export async function createApiApp(): Promise<NestFastifyApplication> {
   const env = getEnv(); // fails here, naming the bad variable, before anything connects
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule, new FastifyAdapter({ bodyLimit: env.GRAPHQL_BODY_LIMIT }), {
-    logger: createLogger(env, 'api'),
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule,
+    new FastifyAdapter({ bodyLimit: env.GRAPHQL_BODY_LIMIT }),
+    {
+      logger: createLogger(env, 'api'),
+    },
+  );
   // before the routes are added, so its hook covers them
   registerAuthPlugins(app);
   mountQueueDashboard(app);

@@ -7,7 +7,14 @@ async function main(): Promise<void> {
   const app = await createApiApp();
   // SIGTERM/SIGINT: run the shutdown hooks (workers hand back or finish their job, connections close), exit 0
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void app.close().then(() => process.exit(0), () => process.exit(1)));
+    process.once(
+      signal,
+      () =>
+        void app.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        ),
+    );
   }
   const { PORT } = getEnv();
   await app.listen(PORT, '0.0.0.0');

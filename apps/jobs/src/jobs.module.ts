@@ -10,6 +10,15 @@ import { TrainingModule } from './training/training.module';
 
 /** The worker process: BullMQ processors (training, export, popularity recounts) and a small HTTP port for /health and /metrics. */
 @Module({
-  imports: [ConfigModule, RedisModule, DatabaseModule, QueueModule, HealthModule, TrainingModule, ExportModule, PopularityModule],
+  imports: [
+    ConfigModule,
+    RedisModule,
+    DatabaseModule,
+    QueueModule,
+    HealthModule,
+    TrainingModule,
+    ExportModule,
+    PopularityModule,
+  ],
 })
 export class JobsModule {}

@@ -10,8 +10,12 @@ export const isScope = (value: string): value is ApiScope => (SCOPES as readonly
 
 /** "serve,ingest" -> ['serve', 'ingest']; an unknown name throws, naming it and the known ones. Empty text: none. */
 export function parseScopes(text: string): ApiScope[] {
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = names.filter((n) => !isScope(n));
-  if (unknown.length) throw new Error(`unknown scope ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${SCOPES.join(', ')})`);
+  if (unknown.length)
+    throw new Error(`unknown scope ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${SCOPES.join(', ')})`);
   return [...new Set(names as ApiScope[])];
 }

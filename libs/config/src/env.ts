@@ -1,7 +1,18 @@
 import 'reflect-metadata';
 import { availableParallelism } from 'node:os';
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 import { SCOPES } from '@app/api-keys/scopes';
 
 export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -17,7 +28,9 @@ export class EnvVars {
   REDIS_URL = 'redis://127.0.0.1:6379';
 
   /** The bootstrap key: every scope. Admin operations need it (or a key with the admin scope) while no other exists. */
-  @IsOptional() @IsString() @MinLength(8, { message: 'must be at least 8 characters' })
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'must be at least 8 characters' })
   ADMIN_API_KEY?: string;
 
   /** Scopes open to callers without a key (e.g. "serve,ingest"), for a trusted network or while clients move to keys. */
@@ -25,11 +38,16 @@ export class EnvVars {
   PUBLIC_SCOPES = '';
 
   /** How long an API process trusts its key cache without a change message (a missed revoke lasts at most this). */
-  @Type(() => Number) @IsInt() @Min(1) @Max(3600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
   API_KEY_CACHE_SECONDS = 30;
 
   /** Requests per minute per key (per IP without one), counted in Redis across replicas; 0: no limit. */
-  @Type(() => Number) @IsInt() @Min(0)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   RATE_LIMIT_PER_MINUTE = 0;
 
   /** Serves GraphiQL at /graphiql (its data requests still need a key). */
@@ -41,17 +59,26 @@ export class EnvVars {
   SESSION_COOKIE_SECURE: 'true' | 'false' = 'false';
 
   /** Signs session cookies and download links; unset: derived from ADMIN_API_KEY (so replicas agree). */
-  @IsOptional() @IsString() @MinLength(32, { message: 'must be at least 32 characters' })
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
   SIGNING_SECRET?: string;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(65535)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   PORT = 3000;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(65535)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
   JOBS_PORT = 3001;
 
   /** Forces a TensorFlow.js backend; unset = tensorflow if installed, else wasm, else cpu. */
-  @IsOptional() @IsIn(TFJS_BACKENDS)
+  @IsOptional()
+  @IsIn(TFJS_BACKENDS)
   TFJS_BACKEND?: (typeof TFJS_BACKENDS)[number];
 
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
@@ -66,48 +93,77 @@ export class EnvVars {
    * 600-wide embedding) for every retrain; unset, a retrain trains what `npm run evaluate` measures.
    * A retrain request may override them in turn.
    */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   TRAIN_EPOCHS?: number;
 
-  @IsOptional() @Type(() => Number) @IsInt() @Min(2) @Max(2048)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(2048)
   EMBEDDING_DIM?: number;
 
   /** Seconds of hyperparameter search before every retrain (scheduled ones too) that sets none; unset: none. */
-  @IsOptional() @Type(() => Number) @IsInt() @Min(10) @Max(86400)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(86400)
   TRAIN_TUNE_BUDGET?: number;
 
   /**
    * Above this many items a retrain fits no linear item term (EDLAE's fit holds items x items
    * floats: 400 MB and about a minute at 10,000 items); the autoencoder alone is served.
    */
-  @Type(() => Number) @IsInt() @Min(0) @Max(50_000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(50_000)
   ITEM_TERM_MAX_ITEMS = 10_000;
 
   /** Worker threads one training uses (data-parallel, one tfjs backend each). */
-  @Type(() => Number) @IsInt() @Min(1) @Max(64)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
   TRAIN_THREADS = 2;
 
   /** A new model is activated only if its NDCG@100 is at most this much below the active one's. */
-  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
   QUALITY_TOLERANCE = 0.02;
 
   /** Versions whose Redis keys are kept (the active one included), for rollback. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   KEEP_VERSIONS = 2;
 
   /** Optional scheduled retraining, cron syntax (e.g. "0 3 * * *"). */
-  @IsOptional() @IsString() @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'must be a cron expression' })
   TRAIN_CRON?: string;
 
   /**
    * How often the jobs worker recounts item popularity (the cold-start ranking) between trainings,
    * cron syntax; "off" leaves it to training alone.
    */
-  @IsString() @Matches(/^(off|(\S+\s+){4,5}\S+)$/, { message: 'must be a cron expression or "off"' })
+  @IsString()
+  @Matches(/^(off|(\S+\s+){4,5}\S+)$/, { message: 'must be a cron expression or "off"' })
   POPULARITY_CRON = '*/10 * * * *';
 
   /** How long a training job may go without renewing its lock before BullMQ treats it as stalled. */
-  @Type(() => Number) @IsInt() @Min(1000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
   TRAINING_LOCK_MS = 120_000;
 
   /**
@@ -115,7 +171,10 @@ export class EnvVars {
    * within them is answered without decoding the catalogue (0: decode every request). The worker's
    * value when it publishes becomes the version's (meta `topItems`); the API keeps to that one.
    */
-  @Type(() => Number) @IsInt() @Min(0) @Max(500)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(500)
   CACHED_TOP_ITEMS = 100;
 
   /**
@@ -123,7 +182,9 @@ export class EnvVars {
    * Redis (similarItems answers them with one read; the rest are compared on first request). At
    * 20,000 items each costs about a fold-in's work at publish (~10 s for all 20,000 on two threads).
    */
-  @Type(() => Number) @IsInt() @Min(0)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
   PRECOMPUTED_SIMILAR_ITEMS = 20_000;
 
   /**
@@ -132,7 +193,10 @@ export class EnvVars {
    * run below the request thread's priority, so they take what answering leaves (on 2 cores, 2
    * gave 1.3-1.7x the fold-ins of 1, and the same cached answers under a mixed load).
    */
-  @Type(() => Number) @IsInt() @Min(0) @Max(64)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(64)
   SCORING_THREADS = availableParallelism();
 
   /**
@@ -140,22 +204,29 @@ export class EnvVars {
    * unread. 2 MiB holds the largest batch recordInteractions takes (10,000 events with event ids
    * and timestamps are ~1.1-1.5 MB of JSON).
    */
-  @Type(() => Number) @IsInt() @Min(1024)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
   GRAPHQL_BODY_LIMIT = 2 * 1024 * 1024;
 
   /** The API's Postgres statements are cancelled after this many ms (the worker's are not: training reads whole tables). */
-  @Type(() => Number) @IsInt() @Min(100)
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
   STATEMENT_TIMEOUT_MS = 5000;
 
   /**
    * Rows that may wait for the API's scoring threads; past this a request that needs a decode fails
    * at once with OVERLOADED instead of queueing without end (answers from the cache are unaffected).
    */
-  @Type(() => Number) @IsInt() @Min(1)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   SCORING_QUEUE_LIMIT = 512;
 
   /** Where export jobs write their files. */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   EXPORT_DIR = './exports';
 }
 

@@ -6,7 +6,10 @@ import { ENTITIES } from './entities';
 export const MIGRATIONS_TABLE = 'recoder_migrations';
 
 /** The one DataSource definition, shared by the apps, the CLI scripts and the tests. */
-export function dataSourceOptions(url: string, { statementTimeoutMs }: { statementTimeoutMs?: number } = {}): DataSourceOptions {
+export function dataSourceOptions(
+  url: string,
+  { statementTimeoutMs }: { statementTimeoutMs?: number } = {},
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -18,7 +21,12 @@ export function dataSourceOptions(url: string, { statementTimeoutMs }: { stateme
     // the schema belongs to the migrations, never to the entities
     synchronize: false,
     // statement_timeout: Postgres cancels a statement running longer (unset: no limit)
-    extra: { max: 10, application_name: 'recoder', onConnect: keepConnectionErrorsHandled, ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}) },
+    extra: {
+      max: 10,
+      application_name: 'recoder',
+      onConnect: keepConnectionErrorsHandled,
+      ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+    },
   };
 }
 

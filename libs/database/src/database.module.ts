@@ -20,7 +20,15 @@ const REPOSITORIES = [
   ApiKeyRepository,
   CatalogueRepository,
   ErasureRepository,
-  InteractionRepository, ItemRepository, ModelVersionRepository, OwedStaleFlagRepository, StatsRepository, TrainingDataRepository, TrainingLockRepository, UserRepository];
+  InteractionRepository,
+  ItemRepository,
+  ModelVersionRepository,
+  OwedStaleFlagRepository,
+  StatsRepository,
+  TrainingDataRepository,
+  TrainingLockRepository,
+  UserRepository,
+];
 
 /**
  * An app that provides this token (globally) bounds each of its statements to that many ms; the
@@ -32,7 +40,8 @@ export const STATEMENT_TIMEOUT_MS = Symbol('STATEMENT_TIMEOUT_MS');
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [EnvVars, { token: STATEMENT_TIMEOUT_MS, optional: true }],
-      useFactory: (env: EnvVars, statementTimeoutMs?: number) => dataSourceOptions(env.DATABASE_URL, { statementTimeoutMs }),
+      useFactory: (env: EnvVars, statementTimeoutMs?: number) =>
+        dataSourceOptions(env.DATABASE_URL, { statementTimeoutMs }),
     }),
   ],
   providers: REPOSITORIES,

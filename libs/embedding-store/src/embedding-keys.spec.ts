@@ -1,4 +1,11 @@
-import { decodeItemIndices, decodeTopItems, decodeVector, encodeItemIndices, encodeTopItems, vectorBytes } from './embedding-keys';
+import {
+  decodeItemIndices,
+  decodeTopItems,
+  decodeVector,
+  encodeItemIndices,
+  encodeTopItems,
+  vectorBytes,
+} from './embedding-keys';
 
 describe('top items field', () => {
   it('round-trips indices and float32 scores, also from a reply that starts at an odd byte offset', () => {

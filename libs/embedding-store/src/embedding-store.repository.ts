@@ -90,7 +90,12 @@ export class EmbeddingStoreRepository {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   /** Writes a whole kind of vectors under a version, pipelined; reports progress in rows. */
-  async writeVectors(version: number, kind: 'user' | 'item', block: VectorBlock, onProgress?: (done: number) => void): Promise<void> {
+  async writeVectors(
+    version: number,
+    kind: 'user' | 'item',
+    block: VectorBlock,
+    onProgress?: (done: number) => void,
+  ): Promise<void> {
     const key = kind === 'user' ? userKey : itemKey;
     let next = 0;
     let done = 0;
@@ -156,23 +161,38 @@ export class EmbeddingStoreRepository {
   }
 
   async readVector(version: number, kind: 'user' | 'item', id: string): Promise<Float32Array | null> {
-    const blob = await this.redis.hgetBuffer(kind === 'user' ? userKey(version, id) : itemKey(version, id), VECTOR_FIELD);
+    const blob = await this.redis.hgetBuffer(
+      kind === 'user' ? userKey(version, id) : itemKey(version, id),
+      VECTOR_FIELD,
+    );
     return blob ? decodeVector(blob) : null;
   }
 
   /** Many vectors of one kind in one round trip; null where there is none. */
   readVectors(version: number, kind: 'user' | 'item', ids: readonly string[]): Promise<(Float32Array | null)[]> {
     const key = kind === 'user' ? userKey : itemKey;
-    return this.readField(ids.map((id) => key(version, id)), VECTOR_FIELD, decodeVector);
+    return this.readField(
+      ids.map((id) => key(version, id)),
+      VECTOR_FIELD,
+      decodeVector,
+    );
   }
 
   /** Items' precomputed nearest items in one round trip, in the order asked; null where there are none. */
   readSimilar(version: number, itemIds: readonly string[]): Promise<(TopItems | null)[]> {
-    return this.readField(itemIds.map((id) => itemKey(version, id)), SIMILAR_FIELD, decodeTopItems);
+    return this.readField(
+      itemIds.map((id) => itemKey(version, id)),
+      SIMILAR_FIELD,
+      decodeTopItems,
+    );
   }
 
   /** One binary field of many hashes, pipelined; null where a hash or its field is missing. */
-  private async readField<T>(keys: readonly string[], field: string, decode: (blob: Buffer) => T): Promise<(T | null)[]> {
+  private async readField<T>(
+    keys: readonly string[],
+    field: string,
+    decode: (blob: Buffer) => T,
+  ): Promise<(T | null)[]> {
     const pipe = this.redis.pipeline();
     for (const key of keys) pipe.hgetBuffer(key, field);
     const replies = (await pipe.exec()) ?? [];
@@ -186,7 +206,11 @@ export class EmbeddingStoreRepository {
    * Every vector of a kind in a version, in batches, without holding them all: SCAN then pipelined
    * reads. SCAN may repeat a key; the caller's `seen` set drops repeats.
    */
-  async *scanVectors(version: number, kind: 'user' | 'item', seen: Set<string>): AsyncGenerator<Array<{ id: string; blob: Buffer }>> {
+  async *scanVectors(
+    version: number,
+    kind: 'user' | 'item',
+    seen: Set<string>,
+  ): AsyncGenerator<Array<{ id: string; blob: Buffer }>> {
     const prefix = kind === 'user' ? userKey(version, '') : itemKey(version, '');
     let cursor = '0';
     do {
@@ -271,7 +295,8 @@ export class EmbeddingStoreRepository {
   /** Many users' cached embeddings in one pipelined round trip (one socket write), in the order asked. */
   async readUsers(version: number, userIds: readonly string[]): Promise<(CachedUser | null)[]> {
     const pipe = this.redis.pipeline();
-    for (const id of userIds) pipe.hmgetBuffer(userKey(version, id), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD, SEEN_FIELD);
+    for (const id of userIds)
+      pipe.hmgetBuffer(userKey(version, id), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD, SEEN_FIELD);
     const replies = (await pipe.exec()) ?? [];
     return replies.map(([err, fields]) => {
       if (err) throw err;
@@ -289,7 +314,13 @@ export class EmbeddingStoreRepository {
     version: number,
     userId: string,
     idHash: Buffer,
-    fold: { vector: Float32Array; asOf: Date | null; top: TopItems | null; seenMark: string | null; seen: ArrayLike<number> },
+    fold: {
+      vector: Float32Array;
+      asOf: Date | null;
+      top: TopItems | null;
+      seenMark: string | null;
+      seen: ArrayLike<number>;
+    },
   ): Promise<boolean> {
     const { vector, asOf, top, seenMark, seen } = fold;
     const written = await this.redis.eval(
@@ -308,7 +339,13 @@ export class EmbeddingStoreRepository {
 
   /** Caches top items computed from the user's current vector; only on an existing hash (never a vector-less key). */
   async writeTop(version: number, userId: string, top: TopItems): Promise<void> {
-    await this.redis.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, userId), TOP_FIELD, encodeTopItems(top.items, top.scores));
+    await this.redis.eval(
+      SET_IF_EXISTS_SCRIPT,
+      1,
+      userKey(version, userId),
+      TOP_FIELD,
+      encodeTopItems(top.items, top.scores),
+    );
   }
 
   /**
@@ -328,7 +365,8 @@ export class EmbeddingStoreRepository {
     // a bulk import's million users go in pipelines of a bounded size
     for (let start = 0; start < userIds.length; start += STALE_PIPELINE_USERS) {
       const pipe = this.redis.pipeline();
-      for (const id of userIds.slice(start, start + STALE_PIPELINE_USERS)) pipe.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, id), STALE_FIELD, mark);
+      for (const id of userIds.slice(start, start + STALE_PIPELINE_USERS))
+        pipe.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, id), STALE_FIELD, mark);
       await pipe.exec();
     }
   }

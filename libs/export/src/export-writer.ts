@@ -26,9 +26,11 @@ export interface ExportWriter {
 
 /** A stored vector's bytes, refused when it does not hold the version's dim values. */
 export function checkedBytes(row: StoredVector, dim: number): Buffer {
-  if (row.blob.length !== dim * 4) throw new Error(`vector of ${row.id} has ${row.blob.length / 4} values, the version ${dim}`);
+  if (row.blob.length !== dim * 4)
+    throw new Error(`vector of ${row.id} has ${row.blob.length / 4} values, the version ${dim}`);
   return row.blob;
 }
 
 /** A stored vector's values (a copy: the blob's bytes need not be 4-byte aligned). */
-export const vectorOf = (row: StoredVector, dim: number): Float32Array => new Float32Array(Uint8Array.from(checkedBytes(row, dim)).buffer);
+export const vectorOf = (row: StoredVector, dim: number): Float32Array =>
+  new Float32Array(Uint8Array.from(checkedBytes(row, dim)).buffer);

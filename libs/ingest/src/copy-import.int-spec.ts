@@ -42,7 +42,11 @@ describe(importInteractionFile.name, () => {
   };
   const count = async (table: 'users' | 'items' | 'interactions') =>
     (await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n as number;
-  const counts = async () => ({ users: await count('users'), items: await count('items'), interactions: await count('interactions') });
+  const counts = async () => ({
+    users: await count('users'),
+    items: await count('items'),
+    interactions: await count('interactions'),
+  });
   const stored = async () =>
     (
       await pool.query(`
@@ -69,13 +73,26 @@ describe(importInteractionFile.name, () => {
   });
 
   const small = () =>
-    file('small.csv', ['user,item,weight,timestamp', 'u1,i1,5,1700000000', 'u1,i2,3,1700000001', 'u2,i1,4,1700000002', 'u3,i3,1,1700000003', 'u2,i2,2,1700000004']);
+    file('small.csv', [
+      'user,item,weight,timestamp',
+      'u1,i1,5,1700000000',
+      'u1,i2,3,1700000001',
+      'u2,i1,4,1700000002',
+      'u3,i3,1,1700000003',
+      'u2,i2,2,1700000004',
+    ]);
 
   it('imports a small file with exact counts', async () => {
     const result = await importInteractionFile({ url, path: small(), format: 'csv' });
     expect(result).toMatchObject({ rows: 5, inserted: 5, duplicates: 0, users: 3, items: 3 });
     expect(await counts()).toEqual({ users: 3, items: 3, interactions: 5 });
-    expect((await stored())[0]).toEqual({ user: 'u1', item: 'i1', type: 'interaction', weight: 5, seconds: 1700000000 });
+    expect((await stored())[0]).toEqual({
+      user: 'u1',
+      item: 'i1',
+      type: 'interaction',
+      weight: 5,
+      seconds: 1700000000,
+    });
   });
 
   it('changes nothing when the same file is imported again', async () => {
@@ -90,7 +107,12 @@ describe(importInteractionFile.name, () => {
 
   it('adds only the new rows of a file overlapping what is stored', async () => {
     await importInteractionFile({ url, path: small(), format: 'csv' });
-    const overlapping = file('more.csv', ['user,item,weight,timestamp', 'u9,i9,1,1700000100', 'u1,i1,5,1700000000', 'u1,i9,2,1700000101']);
+    const overlapping = file('more.csv', [
+      'user,item,weight,timestamp',
+      'u9,i9,1,1700000100',
+      'u1,i1,5,1700000000',
+      'u1,i9,2,1700000101',
+    ]);
     const result = await importInteractionFile({ url, path: overlapping, format: 'csv' });
     expect(result).toMatchObject({ rows: 3, inserted: 2, duplicates: 1, users: 1, items: 1 });
     expect(await counts()).toEqual({ users: 4, items: 4, interactions: 7 });
@@ -101,7 +123,9 @@ describe(importInteractionFile.name, () => {
     for (let k = 0; k < 500; k++) lines.push(`u${k},i${k % 37},1,${1700000000 + k}`);
     lines.splice(251, 0, 'u1,i1,not-a-number,1700000000');
     const path = file('bad.csv', lines);
-    await expect(importInteractionFile({ url, path, format: 'csv' })).rejects.toThrow(/^line 252: weight "not-a-number" must be a finite number$/);
+    await expect(importInteractionFile({ url, path, format: 'csv' })).rejects.toThrow(
+      /^line 252: weight "not-a-number" must be a finite number$/,
+    );
     expect(await counts()).toEqual({ users: 0, items: 0, interactions: 0 });
   });
 
@@ -117,7 +141,11 @@ describe(importInteractionFile.name, () => {
   });
 
   it('reads csv with ISO timestamps, quotes and a given type', async () => {
-    const path = file('iso.csv', ['user,item,weight,timestamp', '"a,b",x,2.5,2024-05-01T10:00:00Z', 'c,x,1,2024-05-01T10:00:00.250+02:00']);
+    const path = file('iso.csv', [
+      'user,item,weight,timestamp',
+      '"a,b",x,2.5,2024-05-01T10:00:00Z',
+      'c,x,1,2024-05-01T10:00:00.250+02:00',
+    ]);
     const result = await importInteractionFile({ url, path, format: 'csv', type: 'purchase' });
     expect(result).toMatchObject({ rows: 2, inserted: 2 });
     expect(await stored()).toEqual([
@@ -137,7 +165,12 @@ describe(importInteractionFile.name, () => {
   });
 
   it('falls back to skipping conflicts when a timestamped file repeats a row', async () => {
-    const path = file('repeat.csv', ['user,item,weight,timestamp', 'u1,i1,1,1700000000', 'u2,i1,1,1700000000', 'u1,i1,1,1700000000']);
+    const path = file('repeat.csv', [
+      'user,item,weight,timestamp',
+      'u1,i1,1,1700000000',
+      'u2,i1,1,1700000000',
+      'u1,i1,1,1700000000',
+    ]);
     const result = await importInteractionFile({ url, path, format: 'csv' });
     expect(result).toMatchObject({ rows: 3, inserted: 2, duplicates: 1 });
   });
@@ -146,7 +179,9 @@ describe(importInteractionFile.name, () => {
     const result = await importInteractionFile({ pool, path: small(), format: 'csv' });
     expect(result.inserted).toBe(5);
     // the pool is still usable after a failed import
-    await expect(importInteractionFile({ pool, path: file('x.csv', ['user,item', 'u1']), format: 'csv' })).rejects.toThrow(/line 2/);
+    await expect(
+      importInteractionFile({ pool, path: file('x.csv', ['user,item', 'u1']), format: 'csv' }),
+    ).rejects.toThrow(/line 2/);
     expect(await count('interactions')).toBe(5);
   });
 

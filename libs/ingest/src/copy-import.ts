@@ -65,7 +65,10 @@ export type ImportFileOptions = ImportTarget & {
 export async function importInteractionFile(options: ImportFileOptions): Promise<ImportResult> {
   const { path, format } = options;
   if (!isInteractionFormat(format)) {
-    throw new ImportException(ImportErrorCode.UnknownFormat, `unknown format "${format}" (known: ${INTERACTION_FORMATS.join(', ')})`);
+    throw new ImportException(
+      ImportErrorCode.UnknownFormat,
+      `unknown format "${format}" (known: ${INTERACTION_FORMATS.join(', ')})`,
+    );
   }
   const type = checkType(options.type ?? DEFAULT_TYPE_BY_FORMAT[format]);
   await checkReadableFile(path);
@@ -111,7 +114,11 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
       const rows = await stage(staging, source, elapsed);
       const copied = elapsed();
       source.onProgress?.({ phase: 'merging', rows, seconds: copied });
-      const { users, items, inserted, foreignKeyChecksSkipped, resolved, merged } = await merge(staging, source, elapsed);
+      const { users, items, inserted, foreignKeyChecksSkipped, resolved, merged } = await merge(
+        staging,
+        source,
+        elapsed,
+      );
       await client.query('COMMIT');
       const committed = elapsed();
       return {
@@ -121,7 +128,12 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
         users,
         items,
         seconds: committed,
-        phases: { copy: round(copied), ids: round(resolved - copied), interactions: round(merged - resolved), commit: round(committed - merged) },
+        phases: {
+          copy: round(copied),
+          ids: round(resolved - copied),
+          interactions: round(merged - resolved),
+          commit: round(committed - merged),
+        },
         foreignKeyChecksSkipped,
         userIds: source.userIds(),
       };
@@ -132,7 +144,11 @@ export async function importStagedRows(target: ImportTarget, source: StagedRowsS
   });
 }
 
-async function stage(staging: InteractionStagingRepository, source: StagedRowsSource, elapsed: () => number): Promise<number> {
+async function stage(
+  staging: InteractionStagingRepository,
+  source: StagedRowsSource,
+  elapsed: () => number,
+): Promise<number> {
   await staging.createStagingTables();
   const rows = await staging.copyRows(withProgress(source, elapsed), source.columns);
   // the dictionaries are complete only now that every row has been read
@@ -178,7 +194,11 @@ async function withClient<T>(target: ImportTarget, work: (client: ClientBase) =>
   }
   // staging (about 40 bytes a row) stays in memory instead of spilling from the default 8MB of temp buffers;
   // only settable before a session first touches a temp table, hence at connect
-  const client = new Client({ connectionString: target.url, application_name: 'recoder-import', options: `-c temp_buffers=${TEMP_BUFFERS}` });
+  const client = new Client({
+    connectionString: target.url,
+    application_name: 'recoder-import',
+    options: `-c temp_buffers=${TEMP_BUFFERS}`,
+  });
   // a dropped connection fails the statement in flight (and so the import); unheard, it would crash the process
   client.on('error', () => undefined);
   await client.connect();

@@ -88,7 +88,10 @@ export class IdDictionary {
   private add(buffer: Buffer, start: number, end: number, hash: number): number {
     const idx = this.ids.length;
     if (idx >= MAX_DISTINCT_IDS) {
-      throw new ImportException(ImportErrorCode.TooManyIds, `more than ${MAX_DISTINCT_IDS} distinct ${this.kind}s in one import: split the file`);
+      throw new ImportException(
+        ImportErrorCode.TooManyIds,
+        `more than ${MAX_DISTINCT_IDS} distinct ${this.kind}s in one import: split the file`,
+      );
     }
     if (idx === this.starts.length) {
       this.hashes = grow(this.hashes);

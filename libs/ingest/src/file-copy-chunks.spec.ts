@@ -22,7 +22,12 @@ async function encode(path: string, format: InteractionFormat): Promise<{ rows: 
     .filter(Boolean)
     .map((line) => {
       const [u, i, w, s] = line.split('\t');
-      return { user: state.users.ids[Number(u)], item: state.items.ids[Number(i)], weight: Math.fround(Number(w)), seconds: Number(s) };
+      return {
+        user: state.users.ids[Number(u)],
+        item: state.items.ids[Number(i)],
+        weight: Math.fround(Number(w)),
+        seconds: Number(s),
+      };
     });
   return { rows, state };
 }
@@ -31,7 +36,12 @@ async function encode(path: string, format: InteractionFormat): Promise<{ rows: 
 async function reference(path: string, format: InteractionFormat): Promise<Row[]> {
   const rows: Row[] = [];
   for await (const r of readInteractionFile(path, format)) {
-    rows.push({ user: r.user, item: r.item, weight: Math.fround(r.weight), seconds: r.occurredAtMs === null ? 0 : r.occurredAtMs / 1000 });
+    rows.push({
+      user: r.user,
+      item: r.item,
+      weight: Math.fround(r.weight),
+      seconds: r.occurredAtMs === null ? 0 : r.occurredAtMs / 1000,
+    });
   }
   return rows;
 }
@@ -107,7 +117,10 @@ describe(interactionFileStagingChunks.name, () => {
     // the API's rules: no control character in an id, no weight past 1e6, no time more than a day ahead
     ['u1,i1,1,1\nu2,tab\there,1,1\n', /line 3: item must not contain a control character \(U\+0009\)/],
     ['u1,i1,1,1\nu2,i2,1000001,1\n', /line 3: weight "1000001" must be 0 or between/],
-    [`u1,i1,1,1\nu2,i2,1,${Math.floor(Date.now() / 1000) + 2 * 86400}\n`, /line 3: timestamp "\d+" must not be more than a day in the future/],
+    [
+      `u1,i1,1,1\nu2,i2,1,${Math.floor(Date.now() / 1000) + 2 * 86400}\n`,
+      /line 3: timestamp "\d+" must not be more than a day in the future/,
+    ],
   ])('names the first bad line of %j', async (content, message) => {
     const sut = file('bad.csv', `h\n${content}`.replace(/^h\n/, 'user,item,weight,timestamp\n'));
     await expect(encode(sut, 'csv')).rejects.toThrow(message);

@@ -46,7 +46,11 @@ export class FileStagingState {
  * parseInteractionLine, which is the authority: the fast path only accepts what it would accept,
  * with the same result.
  */
-export async function* interactionFileStagingChunks(path: string, format: InteractionFormat, state: FileStagingState): AsyncGenerator<Buffer> {
+export async function* interactionFileStagingChunks(
+  path: string,
+  format: InteractionFormat,
+  state: FileStagingState,
+): AsyncGenerator<Buffer> {
   const encoder = new LineEncoder(format, state);
   let carry: Buffer | null = null;
   let lineNo = 0;

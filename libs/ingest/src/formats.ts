@@ -41,18 +41,27 @@ const SEPARATORS: Record<InteractionFormat, string> = {
  * Parses one data line (no trailing newline; a trailing CR is tolerated).
  * Returns null for a blank line. Throws InteractionParseError naming the line and the field.
  */
-export function parseInteractionLine(format: InteractionFormat, raw: string, lineNo: number, now = Date.now()): ParsedInteraction | null {
+export function parseInteractionLine(
+  format: InteractionFormat,
+  raw: string,
+  lineNo: number,
+  now = Date.now(),
+): ParsedInteraction | null {
   const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   if (text.trim() === '') return null;
   const fields = format === 'csv' ? splitCsv(text, lineNo) : text.split(SEPARATORS[format]);
   const min = format === 'csv' ? 2 : 4;
   if (fields.length < min || fields.length > 4) {
-    throw new InteractionParseError(lineNo, `expected ${format === 'csv' ? '2 to 4' : '4'} fields, got ${fields.length}`);
+    throw new InteractionParseError(
+      lineNo,
+      `expected ${format === 'csv' ? '2 to 4' : '4'} fields, got ${fields.length}`,
+    );
   }
   const user = checkId(fields[0].trim(), 'user', lineNo);
   const item = checkId(fields[1].trim(), 'item', lineNo);
   const weight = fields.length > 2 && fields[2].trim() !== '' ? parseWeight(fields[2].trim(), lineNo) : 1;
-  const occurredAtMs = fields.length > 3 && fields[3].trim() !== '' ? parseTimestamp(fields[3].trim(), lineNo, now) : null;
+  const occurredAtMs =
+    fields.length > 3 && fields[3].trim() !== '' ? parseTimestamp(fields[3].trim(), lineNo, now) : null;
   return { user, item, weight, occurredAtMs };
 }
 
@@ -73,7 +82,8 @@ const UNIX_SECONDS = /^-?\d+(\.\d+)?$/;
 /** Unix seconds or ISO 8601, from 1970 to a day ahead of now (the API's bounds: a later time is often ms taken for s). */
 export function parseTimestamp(text: string, lineNo: number, now = Date.now()): number {
   const ms = UNIX_SECONDS.test(text) ? Number(text) * 1000 : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
-  if (!Number.isFinite(ms)) throw new InteractionParseError(lineNo, `timestamp "${clip(text)}" is neither unix seconds nor ISO 8601`);
+  if (!Number.isFinite(ms))
+    throw new InteractionParseError(lineNo, `timestamp "${clip(text)}" is neither unix seconds nor ISO 8601`);
   const problem = occurredAtProblem(ms, now);
   if (problem) throw new InteractionParseError(lineNo, `timestamp "${clip(text)}" ${problem}`);
   return ms;

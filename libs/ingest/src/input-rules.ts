@@ -53,7 +53,8 @@ export function idProblem(id: unknown): string | null {
 export function weightProblem(weight: unknown): string | null {
   if (typeof weight !== 'number' || !Number.isFinite(weight)) return 'must be a finite number';
   const size = Math.abs(weight);
-  if (size > MAX_WEIGHT || (size !== 0 && size < MIN_NONZERO_WEIGHT)) return `must be 0 or between ${MIN_NONZERO_WEIGHT} and ${MAX_WEIGHT} in magnitude`;
+  if (size > MAX_WEIGHT || (size !== 0 && size < MIN_NONZERO_WEIGHT))
+    return `must be 0 or between ${MIN_NONZERO_WEIGHT} and ${MAX_WEIGHT} in magnitude`;
   return null;
 }
 

@@ -35,7 +35,9 @@ export class InteractionStagingRepository {
         type        text
       ) ON COMMIT DROP`);
     for (const table of [USERS, ITEMS]) {
-      await this.client.query(`CREATE TEMP TABLE ${table} (idx integer NOT NULL, external_id text NOT NULL, id integer) ON COMMIT DROP`);
+      await this.client.query(
+        `CREATE TEMP TABLE ${table} (idx integer NOT NULL, external_id text NOT NULL, id integer) ON COMMIT DROP`,
+      );
     }
   }
 

@@ -23,9 +23,13 @@ export async function importSynthetic(
   onProgress?: (progress: ImportProgress) => void,
 ): Promise<ImportResult> {
   let rows = 0;
-  const chunks = chunked(data, Infinity, (n) => (rows = n), (k) =>
-    // synthetic indexes are the dictionary indexes: the ids below are listed in index order
-    `${data.user[k]}\t${data.item[k]}\t${data.weight[k]}\t${data.occurredAt[k]}\t${INTERACTION_TYPES[data.type[k]]}\n`,
+  const chunks = chunked(
+    data,
+    Infinity,
+    (n) => (rows = n),
+    (k) =>
+      // synthetic indexes are the dictionary indexes: the ids below are listed in index order
+      `${data.user[k]}\t${data.item[k]}\t${data.weight[k]}\t${data.occurredAt[k]}\t${INTERACTION_TYPES[data.type[k]]}\n`,
   );
   return importStagedRows(target, {
     chunks,
@@ -43,8 +47,12 @@ export async function importSynthetic(
 /** The rows as the csv import format (`user,item,weight,timestamp`); the type is not part of it. */
 export async function* syntheticCsvChunks(data: SyntheticInteractions, limit = Infinity): AsyncGenerator<string> {
   yield `${SYNTHETIC_CSV_HEADER}\n`;
-  yield* chunked(data, limit, () => undefined, (k) =>
-    `${syntheticUserId(data.user[k])},${syntheticItemId(data.item[k])},${data.weight[k]},${data.occurredAt[k]}\n`,
+  yield* chunked(
+    data,
+    limit,
+    () => undefined,
+    (k) =>
+      `${syntheticUserId(data.user[k])},${syntheticItemId(data.item[k])},${data.weight[k]},${data.occurredAt[k]}\n`,
   );
 }
 

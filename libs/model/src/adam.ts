@@ -10,7 +10,13 @@ export interface AdamOptions {
   weightDecay: number;
 }
 
-export const DEFAULT_ADAM: AdamOptions = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+export const DEFAULT_ADAM: AdamOptions = {
+  learningRate: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  weightDecay: 0,
+};
 
 /** Adam's moment estimates, shaped like the parameters (shared between threads when they are). */
 export interface AdamState {
@@ -41,7 +47,14 @@ export interface AdamStepWhere {
  * live in its memory (the same bits, several times faster), else in the JS loops below.
  * `transposed[l]`, when given, is a copy of weights[l] transposed that the step keeps equal to it.
  */
-export function adamStep(params: DaeParams, grads: readonly DaeParams[], state: AdamState, options: AdamOptions, step: number, where: AdamStepWhere = {}): void {
+export function adamStep(
+  params: DaeParams,
+  grads: readonly DaeParams[],
+  state: AdamState,
+  options: AdamOptions,
+  step: number,
+  where: AdamStepWhere = {},
+): void {
   const { part = 0, parts = 1, kernel = null, transposed = [] } = where;
   const { learningRate, beta1, beta2, epsilon, weightDecay } = options;
   // bias correction folded into the step size (Kingma & Ba, section 2)
@@ -52,7 +65,8 @@ export function adamStep(params: DaeParams, grads: readonly DaeParams[], state: 
       const hi = Math.floor((w.length * (part + 1)) / parts);
       const gs = grads.map((g) => g[kind][l]);
       const [m, v] = [state.m[kind][l], state.v[kind][l]];
-      const copy = kind === 'weights' && transposed[l] ? { values: transposed[l], cols: params.biases[l].length } : undefined;
+      const copy =
+        kind === 'weights' && transposed[l] ? { values: transposed[l], cols: params.biases[l].length } : undefined;
       if (kernel?.update(w, gs, m, v, lo, hi, lr, beta1, beta2, epsilon, decay, copy)) return;
       update(w, gs, m, v, lo, hi, lr, beta1, beta2, epsilon, decay);
       if (copy) transposeInto(w, copy, lo, hi);
@@ -68,7 +82,19 @@ export function transposeInto(w: Float32Array, copy: TransposedCopy, lo = 0, hi 
   for (let k = lo; k < hi; k++) values[(k % cols) * rows + Math.floor(k / cols)] = w[k];
 }
 
-function update(w: Float32Array, gs: Float32Array[], m: Float32Array, v: Float32Array, lo: number, hi: number, lr: number, b1: number, b2: number, eps: number, decay: number): void {
+function update(
+  w: Float32Array,
+  gs: Float32Array[],
+  m: Float32Array,
+  v: Float32Array,
+  lo: number,
+  hi: number,
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  decay: number,
+): void {
   // one loop per shard count: the general one (a loop over the shards per parameter) is 2x slower
   if (gs.length === 1) return update1(w, gs[0], m, v, lo, hi, lr, b1, b2, eps, decay);
   if (gs.length === 2) return update2(w, gs[0], gs[1], m, v, lo, hi, lr, b1, b2, eps, decay);
@@ -85,7 +111,19 @@ function update(w: Float32Array, gs: Float32Array[], m: Float32Array, v: Float32
   }
 }
 
-function update1(w: Float32Array, g0: Float32Array, m: Float32Array, v: Float32Array, lo: number, hi: number, lr: number, b1: number, b2: number, eps: number, decay: number): void {
+function update1(
+  w: Float32Array,
+  g0: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  lo: number,
+  hi: number,
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  decay: number,
+): void {
   const c1 = 1 - b1;
   const c2 = 1 - b2;
   for (let k = lo; k < hi; k++) {
@@ -98,7 +136,20 @@ function update1(w: Float32Array, g0: Float32Array, m: Float32Array, v: Float32A
   }
 }
 
-function update2(w: Float32Array, g0: Float32Array, g1: Float32Array, m: Float32Array, v: Float32Array, lo: number, hi: number, lr: number, b1: number, b2: number, eps: number, decay: number): void {
+function update2(
+  w: Float32Array,
+  g0: Float32Array,
+  g1: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  lo: number,
+  hi: number,
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  decay: number,
+): void {
   const c1 = 1 - b1;
   const c2 = 1 - b2;
   for (let k = lo; k < hi; k++) {

@@ -18,7 +18,10 @@ export function reconstructionLoss(model: DaeModel, rows: CsrMatrix): Float32Arr
     // the autoencoder's own reconstruction: the item term would smooth over what makes a history odd
     const scores = model.scores(block, undefined, 'users', false);
     for (let r = 0; r < end - start; r++) {
-      out[start + r] = historyLoss(scores.subarray(r * items, (r + 1) * items), block.indices.subarray(block.indptr[r], block.indptr[r + 1]));
+      out[start + r] = historyLoss(
+        scores.subarray(r * items, (r + 1) * items),
+        block.indices.subarray(block.indptr[r], block.indptr[r + 1]),
+      );
     }
   }
   return out;

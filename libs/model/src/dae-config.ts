@@ -58,7 +58,11 @@ export function embeddingLayer(config: DaeConfig): number {
 }
 
 /** Glorot-uniform weights and near-zero normal biases (as Liang et al.), from the seed. */
-export function initParams(config: DaeConfig, seed: number, alloc: (n: number) => Float32Array = (n) => new Float32Array(n)): DaeParams {
+export function initParams(
+  config: DaeConfig,
+  seed: number,
+  alloc: (n: number) => Float32Array = (n) => new Float32Array(n),
+): DaeParams {
   const rng = createRng(seed);
   const sizes = layerSizes(config);
   const weights: Float32Array[] = [];

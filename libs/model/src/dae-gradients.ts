@@ -42,7 +42,13 @@ export function batchGradients(config: DaeConfig, params: DaeParams, batch: Trai
  * same, bit for bit, as when another thread computes it. `transposed[l]`, when given, holds
  * weights[l] transposed already (adamStep keeps it so), which saves transposing it here.
  */
-export function shardGradients(config: DaeConfig, params: DaeParams, shards: readonly TrainBatch[], grads: readonly DaeParams[], transposed: readonly (Float32Array | undefined)[] = []): number {
+export function shardGradients(
+  config: DaeConfig,
+  params: DaeParams,
+  shards: readonly TrainBatch[],
+  grads: readonly DaeParams[],
+  transposed: readonly (Float32Array | undefined)[] = [],
+): number {
   const weights = new StepWeights(config, params, transposed);
   try {
     let loss = 0;
@@ -90,7 +96,13 @@ class StepWeights {
   }
 }
 
-function shardGradient(config: DaeConfig, params: DaeParams, weights: StepWeights, batch: TrainBatch, grads: DaeParams): number {
+function shardGradient(
+  config: DaeConfig,
+  params: DaeParams,
+  weights: StepWeights,
+  batch: TrainBatch,
+  grads: DaeParams,
+): number {
   const sizes = layerSizes(config);
   const layers = sizes.length - 1;
   const { rows } = batch;
@@ -137,12 +149,20 @@ export function weightsOnLeft(rows: number, w: tf.Tensor2D): boolean {
 }
 
 /** x w for a layer's weights w (inputs x outputs); `transposed` gives wᵀ when it is needed. */
-export function timesWeights(x: tf.Tensor2D, w: tf.Tensor2D, transposed: () => tf.Tensor2D = () => tf.transpose(w)): tf.Tensor2D {
+export function timesWeights(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  transposed: () => tf.Tensor2D = () => tf.transpose(w),
+): tf.Tensor2D {
   return weightsOnLeft(x.shape[0], w) ? tf.transpose(tf.matMul(transposed(), tf.transpose(x))) : tf.matMul(x, w);
 }
 
 /** g wᵀ: the gradient back through a layer's weights w (inputs x outputs). */
-export function timesWeightsTransposed(g: tf.Tensor2D, w: tf.Tensor2D, transposed: () => tf.Tensor2D = () => tf.transpose(w)): tf.Tensor2D {
+export function timesWeightsTransposed(
+  g: tf.Tensor2D,
+  w: tf.Tensor2D,
+  transposed: () => tf.Tensor2D = () => tf.transpose(w),
+): tf.Tensor2D {
   return weightsOnLeft(g.shape[0], w) ? tf.transpose(tf.matMul(w, tf.transpose(g))) : tf.matMul(g, transposed());
 }
 
@@ -151,7 +171,11 @@ export function timesWeightsTransposed(g: tf.Tensor2D, w: tf.Tensor2D, transpose
  * kernel (softmax or sigmoid); the rest runs in JS over the block, touching the targets only at
  * the nonzeros, which beats a chain of elementwise tfjs ops on a dense target block.
  */
-function outputGradient(logits: tf.Tensor2D, batch: TrainBatch, config: DaeConfig): { grad: tf.Tensor2D; loss: number } {
+function outputGradient(
+  logits: tf.Tensor2D,
+  batch: TrainBatch,
+  config: DaeConfig,
+): { grad: tf.Tensor2D; loss: number } {
   const items = config.items;
   const probs = (config.loss === 'multinomial' ? tf.softmax(logits) : tf.sigmoid(logits)).dataSync() as Float32Array;
   const grad = new Float32Array(probs.length);
@@ -186,7 +210,9 @@ function outputGradient(logits: tf.Tensor2D, batch: TrainBatch, config: DaeConfi
         const w = weight ? weight[k] : 1;
         const s = probs[i];
         grad[i] += ((w - 1) * s - w * t) * batch.scale;
-        loss += (1 - w * (1 - t)) * Math.log(Math.max(1 - s, MIN_PROBABILITY)) - w * t * Math.log(Math.max(s, MIN_PROBABILITY));
+        loss +=
+          (1 - w * (1 - t)) * Math.log(Math.max(1 - s, MIN_PROBABILITY)) -
+          w * t * Math.log(Math.max(s, MIN_PROBABILITY));
       }
     }
   }

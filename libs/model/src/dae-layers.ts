@@ -55,7 +55,12 @@ export function sparseFirstLayer(
       }
       if (ks.length === 4) {
         const [v0, v1, v2, v3] = [x[ks[0]], x[ks[1]], x[ks[2]], x[ks[3]]];
-        const [a, b, c, d] = [indices[ks[0]] * width, indices[ks[1]] * width, indices[ks[2]] * width, indices[ks[3]] * width];
+        const [a, b, c, d] = [
+          indices[ks[0]] * width,
+          indices[ks[1]] * width,
+          indices[ks[2]] * width,
+          indices[ks[3]] * width,
+        ];
         for (let j = 0; j < width; j++) out[o + j] += v0 * w0[a + j] + v1 * w0[b + j] + v2 * w0[c + j] + v3 * w0[d + j];
       } else {
         for (const kk of ks) {

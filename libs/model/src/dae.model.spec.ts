@@ -52,7 +52,11 @@ describe(DaeModel.name, () => {
       let h: tf.Tensor2D = tf.tensor2d(embeddings, [n, 16]);
       for (let l = 2; l < params.weights.length; l++) {
         const out = params.biases[l].length;
-        const z = tf.fused.matMul({ a: h, b: tf.tensor2d(params.weights[l], [params.weights[l].length / out, out]), bias: tf.tensor1d(params.biases[l]) });
+        const z = tf.fused.matMul({
+          a: h,
+          b: tf.tensor2d(params.weights[l], [params.weights[l].length / out, out]),
+          bias: tf.tensor1d(params.biases[l]),
+        });
         h = (l === params.weights.length - 1 ? z : tf.tanh(z)) as tf.Tensor2D;
       }
       return h.dataSync();
@@ -71,7 +75,9 @@ describe(DaeModel.name, () => {
       // decoded in one batch, as a scoring thread does
       const batch = m.decode(embeddings, n);
       // every item, backwards, for the first row; a few for the others
-      const lists = Array.from({ length: n }, (_, r) => (r > 0 ? [r, count - 1, 0, r * 7] : Array.from({ length: count }, (_, i) => count - 1 - i)));
+      const lists = Array.from({ length: n }, (_, r) =>
+        r > 0 ? [r, count - 1, 0, r * 7] : Array.from({ length: count }, (_, i) => count - 1 - i),
+      );
       m.scoresOf(embeddings, lists);
       const before = tf.memory().numTensors;
       const some = m.scoresOf(embeddings, lists);

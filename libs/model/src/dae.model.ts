@@ -18,7 +18,8 @@ export const INFERENCE_CHUNK_ROWS = 512;
  * What DaeModel.rank ranks: rows of embeddings to decode (with, per row, the items the embedding
  * was encoded from, for the item term; null where unknown), or interaction rows to fold in and score.
  */
-export type RankInput = { embeddings: Float32Array; histories?: readonly (ArrayLike<number> | null)[] } | { rows: CsrMatrix };
+export type RankInput =
+  { embeddings: Float32Array; histories?: readonly (ArrayLike<number> | null)[] } | { rows: CsrMatrix };
 
 /** A user's items per row of an embedding block (null: unknown, no item term). */
 export type Histories = readonly (ArrayLike<number> | null)[];
@@ -47,7 +48,8 @@ export class DaeModel {
     readonly params: DaeParams,
     readonly itemTerm: ItemTerm | null = null,
   ) {
-    if (itemTerm && itemTerm.items !== config.items) throw new RangeError(`an item term of ${itemTerm.items} items for a model of ${config.items}`);
+    if (itemTerm && itemTerm.items !== config.items)
+      throw new RangeError(`an item term of ${itemTerm.items} items for a model of ${config.items}`);
     this.sizes = layerSizes(config);
     this.embedAt = embeddingLayer(config);
     this.sizes.slice(0, -1).forEach((fanIn, l) => {
@@ -64,7 +66,9 @@ export class DaeModel {
   /** User embeddings (rows x embeddingDim, row-major) from their interaction rows; fold-in is the same call. */
   encode(rows: CsrMatrix): Float32Array {
     this.checkCols(rows);
-    return this.rowsOf(rows.rows, this.config.embeddingDim, (start, end) => this.runLayers(this.firstLayer(rows, start, end), 1, this.embedAt + 1));
+    return this.rowsOf(rows.rows, this.config.embeddingDim, (start, end) =>
+      this.runLayers(this.firstLayer(rows, start, end), 1, this.embedAt + 1),
+    );
   }
 
   /**
@@ -73,7 +77,13 @@ export class DaeModel {
    * side (for rankColumns; at most INFERENCE_CHUNK_ROWS rows). With `histories` (row r's items),
    * the item term is added.
    */
-  decode(embeddings: Float32Array, count = embeddings.length / this.config.embeddingDim, into?: Float32Array, layout: ScoreLayout = 'users', histories?: Histories): Float32Array {
+  decode(
+    embeddings: Float32Array,
+    count = embeddings.length / this.config.embeddingDim,
+    into?: Float32Array,
+    layout: ScoreLayout = 'users',
+    histories?: Histories,
+  ): Float32Array {
     const dim = this.config.embeddingDim;
     if (embeddings.length !== count * dim) throw new RangeError(`expected ${count} x ${dim} embedding values`);
     if (histories && histories.length !== count) throw new RangeError(`expected ${count} histories`);
@@ -101,7 +111,8 @@ export class DaeModel {
     const [dim, count] = [this.config.embeddingDim, itemLists.length];
     if (embeddings.length !== count * dim) throw new RangeError(`expected ${count} x ${dim} embedding values`);
     const out = this.scoresFromHidden(this.hiddenOf({ embeddings }, 0, count), itemLists);
-    if (this.itemTerm && histories) out.forEach((scores, r) => this.itemTerm!.addToListed(histories[r], itemLists[r], scores));
+    if (this.itemTerm && histories)
+      out.forEach((scores, r) => this.itemTerm!.addToListed(histories[r], itemLists[r], scores));
     return out;
   }
 
@@ -123,7 +134,11 @@ export class DaeModel {
       const approx = hidden && layer.approximate(hidden, end - start);
       const histories = this.itemTerm ? historiesOf(input, start, end) : null;
       // approx is null for a non-finite row: that chunk is ranked from its decode
-      out.push(...(approx ? this.rankApproximated(approx, hidden, chunk, histories) : rankColumns(this.scoreChunk(input, start, end), this.config.items, chunk)));
+      out.push(
+        ...(approx
+          ? this.rankApproximated(approx, hidden, chunk, histories)
+          : rankColumns(this.scoreChunk(input, start, end), this.config.items, chunk)),
+      );
     }
     return out;
   }
@@ -134,7 +149,12 @@ export class DaeModel {
    * unit in the last place of the sum at most, so a row's margin grows by that much of its largest
    * touched score.
    */
-  private rankApproximated(approx: { block: Float32Array; margins: Float64Array }, hidden: Float32Array, rankings: readonly Ranking[], histories: Histories | null): RankedItems[] {
+  private rankApproximated(
+    approx: { block: Float32Array; margins: Float64Array },
+    hidden: Float32Array,
+    rankings: readonly Ranking[],
+    histories: Histories | null,
+  ): RankedItems[] {
     if (histories) {
       const largest = this.itemTerm!.addTo(approx.block, histories, 'items');
       largest.forEach((max, r) => (approx.margins[r] += ROUNDING_SLACK * (max + approx.margins[r])));
@@ -154,7 +174,13 @@ export class DaeModel {
     const into = this.scratch.subarray(0, n);
     if ('embeddings' in input) {
       const dim = this.config.embeddingDim;
-      return this.decode(input.embeddings.subarray(start * dim, end * dim), end - start, into, 'items', input.histories?.slice(start, end));
+      return this.decode(
+        input.embeddings.subarray(start * dim, end * dim),
+        end - start,
+        into,
+        'items',
+        input.histories?.slice(start, end),
+      );
     }
     return this.scores(sliceRows(input.rows, start, end), into, 'items');
   }
@@ -165,7 +191,13 @@ export class DaeModel {
     const dim = this.config.embeddingDim;
     const h =
       'embeddings' in input
-        ? tf.tidy(() => this.runLayers(tf.tensor2d(input.embeddings.subarray(start * dim, end * dim), [end - start, dim]), this.embedAt + 1, last))
+        ? tf.tidy(() =>
+            this.runLayers(
+              tf.tensor2d(input.embeddings.subarray(start * dim, end * dim), [end - start, dim]),
+              this.embedAt + 1,
+              last,
+            ),
+          )
         : tf.tidy(() => this.runLayers(this.firstLayer(input.rows, start, end), 1, last));
     const values = h.dataSync() as Float32Array;
     h.dispose();
@@ -178,7 +210,11 @@ export class DaeModel {
    * wasm, the same bits, from the ListedScores kernel there). Without `withBias`, the products'
    * sum alone, as itemCosines' product makes it (its zero row times the bias adds nothing).
    */
-  private scoresFromHidden(hidden: Float32Array, itemLists: readonly ArrayLike<number>[], withBias = true): Float32Array[] {
+  private scoresFromHidden(
+    hidden: Float32Array,
+    itemLists: readonly ArrayLike<number>[],
+    withBias = true,
+  ): Float32Array[] {
     const last = this.sizes.length - 2;
     const width = this.sizes[last];
     const listed = this.listedScores();
@@ -207,7 +243,15 @@ export class DaeModel {
   private quantisedLayer(): QuantisedOutputLayer | null {
     if (this.quantised === undefined) {
       const last = this.sizes.length - 2;
-      this.quantised = tf.getBackend() === 'wasm' ? QuantisedOutputLayer.of(this.params.weights[last], this.params.biases[last], this.sizes[last], this.config.items) : null;
+      this.quantised =
+        tf.getBackend() === 'wasm'
+          ? QuantisedOutputLayer.of(
+              this.params.weights[last],
+              this.params.biases[last],
+              this.sizes[last],
+              this.config.items,
+            )
+          : null;
     }
     return this.quantised;
   }
@@ -284,7 +328,9 @@ export class DaeModel {
     const layer = this.quantisedLayer();
     const fromCosines = (chunk: readonly number[], first: number) => {
       const [rows, items] = [this.itemCosines(chunk), this.config.items];
-      return chunk.map((_, r) => rankedItems(rows.subarray(r * items, (r + 1) * items), rankings[first + r].k, rankings[first + r].exclude));
+      return chunk.map((_, r) =>
+        rankedItems(rows.subarray(r * items, (r + 1) * items), rankings[first + r].k, rankings[first + r].exclude),
+      );
     };
     if (!layer) return fromCosines(indices, 0);
     const items = this.config.items;
@@ -321,7 +367,8 @@ export class DaeModel {
     const last = this.params.weights.length - 1;
     const [w, width, items] = [this.params.weights[last], this.sizes[last], this.config.items];
     const rows = new Float32Array(indices.length * width);
-    for (let r = 0; r < indices.length; r++) for (let h = 0; h < width; h++) rows[r * width + h] = w[h * items + indices[r]];
+    for (let r = 0; r < indices.length; r++)
+      for (let h = 0; h < width; h++) rows[r * width + h] = w[h * items + indices[r]];
     return rows;
   }
 
@@ -348,7 +395,10 @@ export class DaeModel {
     let out = h;
     for (let l = from; l < to; l++) {
       // bias added inside the product's kernel: no second pass over the block
-      out = activate(tf.fused.matMul({ a: out, b: layers[l].w, bias: layers[l].b }), this.config.activation) as tf.Tensor2D;
+      out = activate(
+        tf.fused.matMul({ a: out, b: layers[l].w, bias: layers[l].b }),
+        this.config.activation,
+      ) as tf.Tensor2D;
     }
     return out;
   }
@@ -398,7 +448,9 @@ export class DaeModel {
       // items x width floats saved per model).
       const last = this.sizes.length - 2;
       this.tensors = this.params.weights.map((w, l) => ({
-        w: tf.keep(l === 0 || l === last ? tf.zeros([0, this.sizes[l + 1]]) : tf.tensor2d(w, [this.sizes[l], this.sizes[l + 1]])),
+        w: tf.keep(
+          l === 0 || l === last ? tf.zeros([0, this.sizes[l + 1]]) : tf.tensor2d(w, [this.sizes[l], this.sizes[l + 1]]),
+        ),
         // the output layer's bias lives in outputTensor's first column
         b: tf.keep(l === last ? tf.zeros([0]) : tf.tensor1d(this.params.biases[l])),
       }));
@@ -413,9 +465,16 @@ export class DaeModel {
    * `itemsMajor`: each chunk comes as width x rows (outputLayer's) and is transposed as it is read,
    * or with 'keep' returned as it comes (one chunk only).
    */
-  private rowsOf(count: number, width: number, chunk: (start: number, end: number) => tf.Tensor, into?: Float32Array, itemsMajor: false | 'transpose' | 'keep' = false): Float32Array {
+  private rowsOf(
+    count: number,
+    width: number,
+    chunk: (start: number, end: number) => tf.Tensor,
+    into?: Float32Array,
+    itemsMajor: false | 'transpose' | 'keep' = false,
+  ): Float32Array {
     const compute = (start: number, end: number) => tf.tidy(() => chunk(start, end));
-    if (itemsMajor === 'keep' && count > INFERENCE_CHUNK_ROWS) throw new RangeError(`items-major scores come in one chunk: at most ${INFERENCE_CHUNK_ROWS} rows`);
+    if (itemsMajor === 'keep' && count > INFERENCE_CHUNK_ROWS)
+      throw new RangeError(`items-major scores come in one chunk: at most ${INFERENCE_CHUNK_ROWS} rows`);
     const read = itemsMajor === 'transpose' ? readTransposedInto : readInto;
     if (!into && count <= INFERENCE_CHUNK_ROWS && !itemsMajor) {
       if (count === 0) return new Float32Array(0);
@@ -436,10 +495,10 @@ export class DaeModel {
   }
 
   private checkCols(rows: CsrMatrix): void {
-    if (rows.cols !== this.config.items) throw new RangeError(`rows have ${rows.cols} columns, the model ${this.config.items} items`);
+    if (rows.cols !== this.config.items)
+      throw new RangeError(`rows have ${rows.cols} columns, the model ${this.config.items} items`);
   }
 }
-
 
 /** Twice what two float32 additions may round a sum by, relative to it (float32 unit roundoff 2^-24). */
 const ROUNDING_SLACK = 2 ** -22;

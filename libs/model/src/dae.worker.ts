@@ -31,7 +31,9 @@ if (!port) throw new Error('dae.worker must run in a worker thread');
 const reply = (msg: WorkerReply) => port.postMessage(msg);
 
 port.on('message', (msg: WorkerRequest) => {
-  handle(msg).catch((err: unknown) => reply({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+  handle(msg).catch((err: unknown) =>
+    reply({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
+  );
 });
 
 async function handle(msg: WorkerRequest): Promise<void> {
@@ -63,11 +65,23 @@ async function handle(msg: WorkerRequest): Promise<void> {
   }
   if (msg.type === 'batch') {
     const { grads } = state;
-    const loss = shardGradients(state.config, state.params, msg.shards.map((s) => s.batch), msg.shards.map((s) => grads[s.index]), state.transposed);
+    const loss = shardGradients(
+      state.config,
+      state.params,
+      msg.shards.map((s) => s.batch),
+      msg.shards.map((s) => grads[s.index]),
+      state.transposed,
+    );
     reply({ type: 'done', loss });
     return;
   }
-  adamStep(state.params, state.grads, state.adam, { ...state.options, learningRate: msg.learningRate }, msg.step, { part: state.index, parts: state.threads, kernel: state.kernel, transposed: state.transposed });
-  if (state.ema) emaStep(state.ema.params, state.params, emaDecayAt(state.ema.decay, msg.step), state.index, state.threads);
+  adamStep(state.params, state.grads, state.adam, { ...state.options, learningRate: msg.learningRate }, msg.step, {
+    part: state.index,
+    parts: state.threads,
+    kernel: state.kernel,
+    transposed: state.transposed,
+  });
+  if (state.ema)
+    emaStep(state.ema.params, state.params, emaDecayAt(state.ema.decay, msg.step), state.index, state.threads);
   reply({ type: 'done', loss: 0 });
 }

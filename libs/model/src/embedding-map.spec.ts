@@ -56,7 +56,13 @@ describe('embedding map (PCA)', () => {
     // stride ceil(1000 / 300) = 4: rows 0, 4, 8, ...
     expect(whole.rows).toBe(250);
     const fitter = new EmbeddingMapFitter(DIM, 1000, false, 300);
-    for (const [from, to] of [[0, 7], [7, 250], [250, 251], [251, 1000]]) fitter.add(vectors.subarray(from * DIM, to * DIM), from);
+    for (const [from, to] of [
+      [0, 7],
+      [7, 250],
+      [250, 251],
+      [251, 1000],
+    ])
+      fitter.add(vectors.subarray(from * DIM, to * DIM), from);
     const chunked = fitter.fit()!;
     expect(chunked.rows).toBe(250);
     chunked.mean.forEach((m, d) => expect(m).toBeCloseTo(whole.mean[d], 12));
@@ -79,7 +85,10 @@ describe('embedding map (PCA)', () => {
     expect(map.normalize).toBe(true);
     const v = Array.from(vectors.subarray(0, DIM));
     const [x1, y1] = projectOnMap(map, v);
-    const [x2, y2] = projectOnMap(map, v.map((x) => 10 * x));
+    const [x2, y2] = projectOnMap(
+      map,
+      v.map((x) => 10 * x),
+    );
     expect(x2).toBeCloseTo(x1, 10);
     expect(y2).toBeCloseTo(y1, 10);
   });
@@ -100,7 +109,8 @@ describe('embedding map (PCA)', () => {
     const rng = createRng(5);
     const b = Array.from({ length: n * n }, () => rng.normal());
     const a = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] += b[k * n + i] * b[k * n + j];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] += b[k * n + i] * b[k * n + j];
     const { vectors, values } = topEigenvectors(a, n, 3);
     expect(values[0]).toBeGreaterThanOrEqual(values[1]);
     expect(values[1]).toBeGreaterThanOrEqual(values[2]);
@@ -113,7 +123,10 @@ describe('embedding map (PCA)', () => {
     // the largest: no unit vector has a larger Rayleigh quotient than the first
     const trial = Array.from({ length: n }, () => rng.normal());
     const norm = Math.hypot(...trial);
-    const quotient = trial.reduce((s, x, i) => s + (x / norm) * trial.reduce((t, y, k) => t + a[i * n + k] * (y / norm), 0), 0);
+    const quotient = trial.reduce(
+      (s, x, i) => s + (x / norm) * trial.reduce((t, y, k) => t + a[i * n + k] * (y / norm), 0),
+      0,
+    );
     expect(quotient).toBeLessThanOrEqual(values[0]);
   });
 });

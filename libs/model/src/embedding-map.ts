@@ -134,7 +134,11 @@ export class EmbeddingMapFitter {
 }
 
 /** A map of a block of vectors held in memory (the item vectors). */
-export function fitEmbeddingMap(vectors: Float32Array, dim: number, options: { components?: number; normalize?: boolean; maxRows?: number } = {}): EmbeddingMap | null {
+export function fitEmbeddingMap(
+  vectors: Float32Array,
+  dim: number,
+  options: { components?: number; normalize?: boolean; maxRows?: number } = {},
+): EmbeddingMap | null {
   const fitter = new EmbeddingMapFitter(dim, vectors.length / dim, options.normalize, options.maxRows);
   fitter.add(vectors);
   return fitter.fit(options.components);
@@ -266,7 +270,11 @@ function rayleighRitz(a: Float64Array, n: number, vs: Float64Array[]): Ritz {
     }
     return out;
   };
-  return { values: order.map((i) => values[i]), vectors: order.map((i) => rotate(vs, i)), products: order.map((i) => rotate(av, i)) };
+  return {
+    values: order.map((i) => values[i]),
+    vectors: order.map((i) => rotate(vs, i)),
+    products: order.map((i) => rotate(av, i)),
+  };
 }
 
 /** Cyclic Jacobi for a small symmetric matrix: eigenvalues and eigenvectors (columns of `vectors`). */

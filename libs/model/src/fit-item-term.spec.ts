@@ -22,9 +22,20 @@ const split = strongGeneralizationSplit(
 );
 // a small, briefly trained autoencoder: the term has room to help
 const config = { ...DEFAULT_DAE_CONFIG, embeddingDim: 8 };
-const options = { ...DEFAULT_TRAIN_OPTIONS, seed: 4, epochs: 3, patience: 0, batchSize: 50, threads: 1, validationK: 10, validation: split.validation! };
+const options = {
+  ...DEFAULT_TRAIN_OPTIONS,
+  seed: 4,
+  epochs: 3,
+  patience: 0,
+  batchSize: 50,
+  threads: 1,
+  validationK: 10,
+  validation: split.validation!,
+};
 const ndcg10 = (model: { scores(rows: import('./interaction-matrix').CsrMatrix): Float32Array }, set = split.test) =>
-  evaluateRanking((rows, a, b) => model.scores(sliceRows(rows, a, b)), set.input, set.heldOut, [{ name: 'ndcg@10', kind: 'ndcg', k: 10 }])['ndcg@10'];
+  evaluateRanking((rows, a, b) => model.scores(sliceRows(rows, a, b)), set.input, set.heldOut, [
+    { name: 'ndcg@10', kind: 'ndcg', k: 10 },
+  ])['ndcg@10'];
 
 beforeAll(async () => {
   await initBackend();
@@ -67,7 +78,12 @@ describe(trainModel.name, () => {
     expect(large.model.itemTerm).toBeNull();
     // the same seed and data: the same autoencoder either way
     expect(ndcg10(large.model)).toBe(ndcg10(off.model));
-    const blind = await trainModel(split.train, config, { ...options, validation: undefined, carveValidation: 0, itemTerm: {} });
+    const blind = await trainModel(split.train, config, {
+      ...options,
+      validation: undefined,
+      carveValidation: 0,
+      itemTerm: {},
+    });
     expect(blind.itemTerm).toMatchObject({ info: null, skipped: 'no validation users' });
     [off, large, blind].forEach((r) => r.model.dispose());
   });

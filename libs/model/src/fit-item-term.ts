@@ -59,10 +59,20 @@ export interface ItemTermChoice {
  * the validation users' NDCG@k of the autoencoder's scores plus α x the term (the autoencoder's
  * scores are computed once). The test users are never seen. α = 0 (no term) competes too.
  */
-export function fitItemTerm(train: CsrMatrix, validation: ValidationSet | undefined, model: DaeModel, k: number, options: ItemTermOptions = DEFAULT_ITEM_TERM_OPTIONS): { term: ItemTerm | null; choice: ItemTermChoice } {
+export function fitItemTerm(
+  train: CsrMatrix,
+  validation: ValidationSet | undefined,
+  model: DaeModel,
+  k: number,
+  options: ItemTermOptions = DEFAULT_ITEM_TERM_OPTIONS,
+): { term: ItemTerm | null; choice: ItemTermChoice } {
   const started = performance.now();
-  const done = (term: ItemTerm | null, choice: Omit<ItemTermChoice, 'seconds'>) => ({ term, choice: { ...choice, seconds: +((performance.now() - started) / 1000).toFixed(3) } });
-  if (train.cols > options.maxItems) return done(null, { info: null, skipped: 'catalogue too large', validation: null });
+  const done = (term: ItemTerm | null, choice: Omit<ItemTermChoice, 'seconds'>) => ({
+    term,
+    choice: { ...choice, seconds: +((performance.now() - started) / 1000).toFixed(3) },
+  });
+  if (train.cols > options.maxItems)
+    return done(null, { info: null, skipped: 'catalogue too large', validation: null });
   const set = validation && validationSubset(validation, options.maxValidationUsers);
   if (!set || set.input.rows === 0) return done(null, { info: null, skipped: 'no validation users', validation: null });
 
@@ -71,7 +81,9 @@ export function fitItemTerm(train: CsrMatrix, validation: ValidationSet | undefi
   const base = model.withItemTerm(null);
   const daeScores = base.scores(set.input);
   base.dispose();
-  const histories = Array.from({ length: set.input.rows }, (_, r) => set.input.indices.subarray(set.input.indptr[r], set.input.indptr[r + 1]));
+  const histories = Array.from({ length: set.input.rows }, (_, r) =>
+    set.input.indices.subarray(set.input.indptr[r], set.input.indptr[r + 1]),
+  );
   const score = (term: ItemTerm | null) =>
     evaluateRanking(
       (_rows, start, end) => {
@@ -90,7 +102,10 @@ export function fitItemTerm(train: CsrMatrix, validation: ValidationSet | undefi
   for (const edlae of Edlae.fitPath(train, path)) {
     const kept = edlae.topK(options.topK).weights;
     for (const alpha of options.alphas) {
-      const term = new ItemTerm({ ...kept, values: kept.values.map((v) => alpha * v) }, { lambda: edlae.lambda, dropout: edlae.dropout, topK: options.topK, alpha });
+      const term = new ItemTerm(
+        { ...kept, values: kept.values.map((v) => alpha * v) },
+        { lambda: edlae.lambda, dropout: edlae.dropout, topK: options.topK, alpha },
+      );
       const value = score(term);
       if (value > best.value) best = { value, term };
     }

@@ -106,13 +106,26 @@ export class DataParallelTrainer {
     const { config, params, adam: options, backend } = opts;
     const [ema, arena] = [opts.ema ?? null, opts.arena ?? null];
     const shards = opts.shards ?? opts.threads;
-    if (!(Number.isInteger(shards) && shards >= 1)) throw new RangeError(`shards must be a positive integer, got ${shards}`);
+    if (!(Number.isInteger(shards) && shards >= 1))
+      throw new RangeError(`shards must be a positive integer, got ${shards}`);
     const threads = Math.min(opts.threads, shards);
     const alloc = arena?.alloc ?? (threads > 1 ? sharedAlloc : undefined);
     const grads = Array.from({ length: shards }, () => zerosLike(params, alloc));
     // layer 0 is sparse (no transpose); the dense ones start transposed here, then Adam keeps them
-    const transposed = arena ? params.weights.map((w, l) => (l === 0 ? undefined : transposedCopy(w, params.biases[l].length, arena.alloc))) : [];
-    const trainer = new DataParallelTrainer(shards, config, params, grads, adamState(params, alloc), options, ema, arena && adamKernel(arena.memory), transposed);
+    const transposed = arena
+      ? params.weights.map((w, l) => (l === 0 ? undefined : transposedCopy(w, params.biases[l].length, arena.alloc)))
+      : [];
+    const trainer = new DataParallelTrainer(
+      shards,
+      config,
+      params,
+      grads,
+      adamState(params, alloc),
+      options,
+      ema,
+      arena && adamKernel(arena.memory),
+      transposed,
+    );
     try {
       for (let t = 1; t < threads; t++) {
         const { file, execArgv } = workerEntry(__dirname, 'dae.worker', __filename);
@@ -153,20 +166,37 @@ export class DataParallelTrainer {
   async trainStep(batch: TrainBatch): Promise<number> {
     this.step++;
     const shards = this.shards === 1 ? [batch] : shardBatch(batch, this.shards);
-    const dealt = (t: number) => shards.flatMap((shard, index) => (index % this.threads === t ? [{ index, batch: shard }] : []));
+    const dealt = (t: number) =>
+      shards.flatMap((shard, index) => (index % this.threads === t ? [{ index, batch: shard }] : []));
     const gradients = (mine: { index: number; batch: TrainBatch }[]) =>
-      shardGradients(this.config, this.params, mine.map((s) => s.batch), mine.map((s) => this.grads[s.index]), this.transposed);
+      shardGradients(
+        this.config,
+        this.params,
+        mine.map((s) => s.batch),
+        mine.map((s) => this.grads[s.index]),
+        this.transposed,
+      );
     if (this.workers.length === 0) {
       const loss = gradients(dealt(0));
-      adamStep(this.params, this.grads, this.adam, this.options, this.step, { kernel: this.kernel, transposed: this.transposed });
+      adamStep(this.params, this.grads, this.adam, this.options, this.step, {
+        kernel: this.kernel,
+        transposed: this.transposed,
+      });
       if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step));
       return loss;
     }
     const pending = this.workers.map((w, t) => request(w, { type: 'batch', shards: dealt(t + 1) }));
     let loss = gradients(dealt(0));
     for (const reply of await Promise.all(pending)) loss += reply.type === 'done' ? reply.loss : 0;
-    const updates = this.workers.map((w) => request(w, { type: 'update', step: this.step, learningRate: this.options.learningRate }));
-    adamStep(this.params, this.grads, this.adam, this.options, this.step, { part: 0, parts: this.threads, kernel: this.kernel, transposed: this.transposed });
+    const updates = this.workers.map((w) =>
+      request(w, { type: 'update', step: this.step, learningRate: this.options.learningRate }),
+    );
+    adamStep(this.params, this.grads, this.adam, this.options, this.step, {
+      part: 0,
+      parts: this.threads,
+      kernel: this.kernel,
+      transposed: this.transposed,
+    });
     if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step), 0, this.threads);
     await Promise.all(updates);
     return loss;
@@ -185,7 +215,12 @@ export class DataParallelTrainer {
     this.validation = shares;
     const averaged = this.ema !== null;
     const pending = this.workers.map((w, t) =>
-      request(w, { type: 'validate', k, averaged, ...(fresh && { set: validationRows(validation, bounds[t + 1], bounds[t + 2]) }) }),
+      request(w, {
+        type: 'validate',
+        k,
+        averaged,
+        ...(fresh && { set: validationRows(validation, bounds[t + 1], bounds[t + 2]) }),
+      }),
     );
     const mine = validationValues(this.config, this.ema?.params ?? this.params, shares.mine, k);
     const theirs = (await Promise.all(pending)).map((reply) => {
@@ -200,7 +235,6 @@ export class DataParallelTrainer {
     this.workers.length = 0;
   }
 }
-
 
 function request(worker: Worker, msg: WorkerRequest): Promise<WorkerReply> {
   return new Promise((resolve, reject) => {
@@ -229,7 +263,8 @@ function transposedCopy(w: Float32Array, cols: number, alloc: (n: number) => Flo
 /** `p` itself, once checked to live in shared memory: a worker must see the same arrays, not copies. */
 function shared(p: DaeParams): DaeParams {
   for (const a of [...p.weights, ...p.biases]) {
-    if (!(a.buffer instanceof SharedArrayBuffer)) throw new Error('parameters must live in shared memory for worker threads');
+    if (!(a.buffer instanceof SharedArrayBuffer))
+      throw new Error('parameters must live in shared memory for worker threads');
   }
   return p;
 }

@@ -1,17 +1,35 @@
-import { buildCsr, buildInteractionMatrix, IdIndex, rowsFromItemLists, selectRows, transposeCsr } from './interaction-matrix';
+import {
+  buildCsr,
+  buildInteractionMatrix,
+  IdIndex,
+  rowsFromItemLists,
+  selectRows,
+  transposeCsr,
+} from './interaction-matrix';
 
 const dense = (m: ReturnType<typeof buildCsr>): number[][] => {
   const out = Array.from({ length: m.rows }, () => new Array<number>(m.cols).fill(0));
-  for (let r = 0; r < m.rows; r++) for (let q = m.indptr[r]; q < m.indptr[r + 1]; q++) out[r][m.indices[q]] = m.values[q];
+  for (let r = 0; r < m.rows; r++)
+    for (let q = m.indptr[r]; q < m.indptr[r + 1]; q++) out[r][m.indices[q]] = m.values[q];
   return out;
 };
 
 describe(buildCsr.name, () => {
   it('sorts entries into rows with ascending columns and sums duplicates', () => {
-    const sut = buildCsr(3, 4, Int32Array.from([2, 0, 0, 2, 0]), Int32Array.from([1, 3, 0, 1, 3]), Float32Array.from([1, 2, 3, 4, 5]));
+    const sut = buildCsr(
+      3,
+      4,
+      Int32Array.from([2, 0, 0, 2, 0]),
+      Int32Array.from([1, 3, 0, 1, 3]),
+      Float32Array.from([1, 2, 3, 4, 5]),
+    );
     expect(Array.from(sut.indptr)).toEqual([0, 2, 2, 3]);
     expect(Array.from(sut.indices)).toEqual([0, 3, 1]);
-    expect(dense(sut)).toEqual([[3, 0, 0, 7], [0, 0, 0, 0], [0, 5, 0, 0]]);
+    expect(dense(sut)).toEqual([
+      [3, 0, 0, 7],
+      [0, 0, 0, 0],
+      [0, 5, 0, 0],
+    ]);
   });
 
   it('keeps the max or the last value of duplicates when asked', () => {
@@ -50,7 +68,10 @@ describe(buildInteractionMatrix.name, () => {
     });
     expect(sut.users.indexOf('bob')).toBe(1);
     expect(sut.items.idAt(2)).toBe('z');
-    expect(dense(sut.matrix)).toEqual([[0, 0, 1], [4, 0, 2]]);
+    expect(dense(sut.matrix)).toEqual([
+      [0, 0, 1],
+      [4, 0, 2],
+    ]);
   });
 
   it('sizes the matrix from the largest index without id lists', () => {
@@ -60,17 +81,33 @@ describe(buildInteractionMatrix.name, () => {
 });
 
 describe('row helpers', () => {
-  const m = buildCsr(3, 3, Int32Array.from([0, 1, 1, 2]), Int32Array.from([0, 1, 2, 0]), Float32Array.from([1, 2, 3, 4]));
+  const m = buildCsr(
+    3,
+    3,
+    Int32Array.from([0, 1, 1, 2]),
+    Int32Array.from([0, 1, 2, 0]),
+    Float32Array.from([1, 2, 3, 4]),
+  );
 
   it('selects rows in the given order', () => {
-    expect(dense(selectRows(m, [2, 0]))).toEqual([[4, 0, 0], [1, 0, 0]]);
+    expect(dense(selectRows(m, [2, 0]))).toEqual([
+      [4, 0, 0],
+      [1, 0, 0],
+    ]);
   });
 
   it('transposes', () => {
-    expect(dense(transposeCsr(m))).toEqual([[1, 0, 4], [0, 2, 0], [0, 3, 0]]);
+    expect(dense(transposeCsr(m))).toEqual([
+      [1, 0, 4],
+      [0, 2, 0],
+      [0, 3, 0],
+    ]);
   });
 
   it('builds rows from item lists', () => {
-    expect(dense(rowsFromItemLists(3, [[2, 0], []]))).toEqual([[1, 0, 1], [0, 0, 0]]);
+    expect(dense(rowsFromItemLists(3, [[2, 0], []]))).toEqual([
+      [1, 0, 1],
+      [0, 0, 0],
+    ]);
   });
 });

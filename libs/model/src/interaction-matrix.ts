@@ -64,12 +64,14 @@ export function buildCsr(
   duplicates: DuplicatePolicy = 'sum',
 ): CsrMatrix {
   const n = rowIdx.length;
-  if (colIdx.length !== n || (values && values.length !== n)) throw new RangeError('row, col and value arrays differ in length');
+  if (colIdx.length !== n || (values && values.length !== n))
+    throw new RangeError('row, col and value arrays differ in length');
   const counts = new Int32Array(rows + 1);
   for (let k = 0; k < n; k++) {
     const r = rowIdx[k];
     const c = colIdx[k];
-    if (r < 0 || r >= rows || c < 0 || c >= cols) throw new RangeError(`entry ${k} (${r}, ${c}) is outside ${rows} x ${cols}`);
+    if (r < 0 || r >= rows || c < 0 || c >= cols)
+      throw new RangeError(`entry ${k} (${r}, ${c}) is outside ${rows} x ${cols}`);
     counts[r + 1]++;
   }
   for (let r = 0; r < rows; r++) counts[r + 1] += counts[r];
@@ -153,7 +155,11 @@ export function selectRows(m: CsrMatrix, rowIndexes: ArrayLike<number>): CsrMatr
 }
 
 /** CSR rows from lists of item indexes (serving: a user's current items), values 1 unless given. */
-export function rowsFromItemLists(cols: number, itemLists: readonly (readonly number[])[], weights?: readonly (readonly number[])[]): CsrMatrix {
+export function rowsFromItemLists(
+  cols: number,
+  itemLists: readonly (readonly number[])[],
+  weights?: readonly (readonly number[])[],
+): CsrMatrix {
   const rowIdx: number[] = [];
   const colIdx: number[] = [];
   const vals: number[] = [];
@@ -164,7 +170,14 @@ export function rowsFromItemLists(cols: number, itemLists: readonly (readonly nu
       vals.push(weights ? weights[r][k] : 1);
     });
   });
-  return buildCsr(itemLists.length, cols, Int32Array.from(rowIdx), Int32Array.from(colIdx), Float32Array.from(vals), 'max');
+  return buildCsr(
+    itemLists.length,
+    cols,
+    Int32Array.from(rowIdx),
+    Int32Array.from(colIdx),
+    Float32Array.from(vals),
+    'max',
+  );
 }
 
 /** The transpose (item x user), e.g. for column access. */

@@ -65,19 +65,26 @@ describe('DaeModel with an item term', () => {
     params.biases[last].forEach((_, i) => (params.biases[last][i] = Math.sin(i) * 0.2));
     plain = new DaeModel(config, params);
     // weights as large as the spread of the logits, so the term reorders every ranking
-    model = plain.withItemTerm(new ItemTerm(randomWeights(config.items, 150, 0.5, 8), { lambda: 100, dropout: 0.5, topK: 150, alpha: 1 }));
+    model = plain.withItemTerm(
+      new ItemTerm(randomWeights(config.items, 150, 0.5, 8), { lambda: 100, dropout: 0.5, topK: 150, alpha: 1 }),
+    );
   });
   afterAll(() => (plain.dispose(), model.dispose()));
 
-  const histories = (n: number) => Array.from({ length: n }, (_, r) => (r === 3 ? null : Array.from({ length: 1 + (r % 9) * 3 }, () => Math.floor(rng.next() * config.items))));
-  const rankings = (n: number): Ranking[] => Array.from({ length: n }, (_, r) => ({ k: [1, 10, 100, 400][r % 4], exclude: r % 2 ? [] : [5, 6, 7] }));
+  const histories = (n: number) =>
+    Array.from({ length: n }, (_, r) =>
+      r === 3 ? null : Array.from({ length: 1 + (r % 9) * 3 }, () => Math.floor(rng.next() * config.items)),
+    );
+  const rankings = (n: number): Ranking[] =>
+    Array.from({ length: n }, (_, r) => ({ k: [1, 10, 100, 400][r % 4], exclude: r % 2 ? [] : [5, 6, 7] }));
 
   it("changes the autoencoder's rankings, and only where a history is given", () => {
     const embeddings = Float32Array.from({ length: 4 * dim }, () => rng.next() - 0.5);
     const given = histories(4);
     const withTerm = model.decode(embeddings, 4, undefined, 'users', given);
     const without = plain.decode(embeddings, 4);
-    const changed = (r: number) => withTerm.subarray(r * config.items, (r + 1) * config.items).some((v, i) => v !== without[r * config.items + i]);
+    const changed = (r: number) =>
+      withTerm.subarray(r * config.items, (r + 1) * config.items).some((v, i) => v !== without[r * config.items + i]);
     expect([0, 1, 2, 3].map(changed)).toEqual([true, true, true, false]);
     // no histories at all: the autoencoder's scores
     expect(Array.from(model.decode(embeddings, 4))).toEqual(Array.from(without));
@@ -90,7 +97,9 @@ describe('DaeModel with an item term', () => {
     const wanted = rankings(n);
     const ranked = model.rank({ embeddings, histories: given }, wanted);
     const full = rankColumns(model.decode(embeddings, n, undefined, 'items', given), config.items, wanted);
-    expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(full.map((r) => [Array.from(r.items), Array.from(r.scores)]));
+    expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(
+      full.map((r) => [Array.from(r.items), Array.from(r.scores)]),
+    );
     // and differently from the autoencoder alone
     const alone = plain.rank({ embeddings }, wanted);
     expect(ranked.filter((r, i) => r.items[0] !== alone[i].items[0]).length).toBeGreaterThan(n / 4);
@@ -105,11 +114,16 @@ describe('DaeModel with an item term', () => {
     expect(Array.from(scores)).toEqual(Array.from(viaEmbeddings));
     const ranked = model.rank({ rows }, wanted);
     const full = rankColumns(model.scores(rows, undefined, 'items'), config.items, wanted);
-    expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(full.map((r) => [Array.from(r.items), Array.from(r.scores)]));
+    expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(
+      full.map((r) => [Array.from(r.items), Array.from(r.scores)]),
+    );
   });
 
   it("reconstructs a history without the term when asked: the anomaly score's scores", () => {
-    const rows = rowsFromItemLists(config.items, [[1, 2, 3], [40, 41]]);
+    const rows = rowsFromItemLists(config.items, [
+      [1, 2, 3],
+      [40, 41],
+    ]);
     expect(Array.from(model.scores(rows, undefined, 'users', false))).toEqual(Array.from(plain.scores(rows)));
     expect(Array.from(model.scores(rows))).not.toEqual(Array.from(plain.scores(rows)));
   });
@@ -131,7 +145,10 @@ describe('DaeModel with an item term', () => {
       const rows = rowsFromItemLists(config.items, [[1, 2, 3], [900]]);
       expect(Array.from(loaded.scores(rows))).toEqual(Array.from(model.scores(rows)));
       // a model without a term loads without one
-      expect(deserializeModel(serializeModel(plain, { itemIds: Array.from({ length: config.items }, (_, i) => `i${i}`) })).model.itemTerm).toBeNull();
+      expect(
+        deserializeModel(serializeModel(plain, { itemIds: Array.from({ length: config.items }, (_, i) => `i${i}`) }))
+          .model.itemTerm,
+      ).toBeNull();
       // a cut blob is refused, not half-loaded
       expect(() => deserializeModel(blob.subarray(0, blob.length - 4))).toThrow(/truncated/);
     } finally {

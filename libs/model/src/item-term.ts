@@ -82,7 +82,11 @@ export class ItemTerm {
    * null get none. Returns, per row, the largest |score| among the items the term touched (0 when
    * none): the rounding the addition can bring, for a ranking's error margins.
    */
-  addTo(block: Float32Array, histories: readonly (ArrayLike<number> | null)[], layout: 'users' | 'items'): Float64Array {
+  addTo(
+    block: Float32Array,
+    histories: readonly (ArrayLike<number> | null)[],
+    layout: 'users' | 'items',
+  ): Float64Array {
     const count = histories.length;
     const items = this.items;
     if (block.length !== count * items) throw new RangeError(`expected ${count} x ${items} scores`);

@@ -30,7 +30,7 @@ describe(ListedScores.name, () => {
     rows.dispose();
   });
 
-  it('gives each listed item the bits of the decoder\'s sum, with and without the bias', () => {
+  it("gives each listed item the bits of the decoder's sum, with and without the bias", () => {
     // every length from empty to three chunks (quads, remainders, repeats)
     for (let length = 0; length <= 3 * items + 2; length++) {
       const list = Array.from({ length }, () => rng.int(items));

@@ -5,7 +5,16 @@ import { wasmHeap } from './tensor-read';
 /** Listed items scored per kernel call, at most: the scratch holds their indices and scores. */
 const MAX_CHUNK = 65_536;
 
-type ListedKernel = (rows: number, stride: number, hidden: number, width: number, list: number, count: number, withBias: number, out: number) => void;
+type ListedKernel = (
+  rows: number,
+  stride: number,
+  hidden: number,
+  width: number,
+  list: number,
+  count: number,
+  withBias: number,
+  out: number,
+) => void;
 
 /**
  * Exact output-layer scores of a few listed items per hidden row, on the wasm backend: a kernel of
@@ -33,7 +42,8 @@ export class ListedScores {
     const [items, stride] = rows.shape;
     const chunk = Math.max(4, Math.min(items, MAX_CHUNK));
     compiled ??= new WebAssembly.Module(Buffer.from(DOT_F32_LISTED_WASM_BASE64, 'base64'));
-    const kernel = new WebAssembly.Instance(compiled, { env: { memory: heap.memory } }).exports.dot_f32_listed as ListedKernel;
+    const kernel = new WebAssembly.Instance(compiled, { env: { memory: heap.memory } }).exports
+      .dot_f32_listed as ListedKernel;
     return new ListedScores(heap, kernel, rows, tf.keep(tf.zeros([stride - 1 + 2 * chunk])), stride - 1, chunk);
   }
 
@@ -54,7 +64,8 @@ export class ListedScores {
       for (let n = 0; n < count; n++) {
         const item = list[n0 + n];
         // the kernel reads whatever memory an index points at: an item out of range must not reach it
-        if (!(item >= 0 && item < items && Number.isInteger(item))) throw new RangeError(`item ${item} is not in the layer's ${items}`);
+        if (!(item >= 0 && item < items && Number.isInteger(item)))
+          throw new RangeError(`item ${item} is not in the layer's ${items}`);
         indices[n] = item;
       }
       this.kernel(rowsAt, 4 * (width + 1), hiddenAt, width, listAt, count, withBias ? 1 : 0, outAt);

@@ -63,22 +63,32 @@ describe('DaeModel.rank', () => {
     const last = params.weights.length - 1;
     // items 40-44 are copies of item 40: equal scores, which rank to the lower index
     for (let i = 41; i < 45; i++) {
-      for (let j = 0; j < lastWidth; j++) params.weights[last][j * config.items + i] = params.weights[last][j * config.items + 40];
+      for (let j = 0; j < lastWidth; j++)
+        params.weights[last][j * config.items + i] = params.weights[last][j * config.items + 40];
       params.biases[last][i] = params.biases[last][40];
     }
     // items 45-49: item 40 with every weight moved by up to 0.3%, cosines with it within ~1e-5 of
     // each other: closer than the quantised pass can tell apart
-    for (let i = 45; i < 50; i++) for (let j = 0; j < lastWidth; j++) params.weights[last][j * config.items + i] = params.weights[last][j * config.items + 40] * (1 + (rng.next() - 0.5) * 6e-3);
+    for (let i = 45; i < 50; i++)
+      for (let j = 0; j < lastWidth; j++)
+        params.weights[last][j * config.items + i] =
+          params.weights[last][j * config.items + 40] * (1 + (rng.next() - 0.5) * 6e-3);
     // biases that matter, so the copies rank high for some rows
     params.biases[last].forEach((_, i) => (params.biases[last][i] += i >= 40 && i < 45 ? 0.5 : Math.sin(i) * 0.2));
     model = new DaeModel(config, params);
     approximate = jest.spyOn(QuantisedOutputLayer.prototype, 'approximate');
-    exactlyScored = jest.spyOn(DaeModel.prototype as unknown as { scoresFromHidden: () => Float32Array[] }, 'scoresFromHidden');
+    exactlyScored = jest.spyOn(
+      DaeModel.prototype as unknown as { scoresFromHidden: () => Float32Array[] },
+      'scoresFromHidden',
+    );
   });
   afterAll(() => model.dispose());
 
   const rankings = (n: number, k: (r: number) => number): Ranking[] =>
-    Array.from({ length: n }, (_, r) => ({ k: k(r), exclude: r % 3 === 0 ? [] : Array.from({ length: 30 }, () => Math.floor(rng.next() * config.items)) }));
+    Array.from({ length: n }, (_, r) => ({
+      k: k(r),
+      exclude: r % 3 === 0 ? [] : Array.from({ length: 30 }, () => Math.floor(rng.next() * config.items)),
+    }));
 
   it('ranks decoded embeddings as a full decode does: the same items, order and score bits', () => {
     // 40 rows: chunks of 16, 16 and 8; k from 1 to the whole catalogue
@@ -92,7 +102,9 @@ describe('DaeModel.rank', () => {
     const ranked = model.rank({ embeddings }, wanted);
     expect(tf.memory().numTensors).toBe(before);
     const full = rankColumns(model.decode(embeddings, n, undefined, 'items'), config.items, wanted);
-    expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(full.map((r) => [Array.from(r.items), Array.from(r.scores)]));
+    expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(
+      full.map((r) => [Array.from(r.items), Array.from(r.scores)]),
+    );
     // the quantised pass ran (wasm is what these machines run), one call per chunk
     if (tf.getBackend() === 'wasm') {
       expect(approximate).toHaveBeenCalledTimes(3);
@@ -124,8 +136,12 @@ describe('DaeModel.rank', () => {
     exactlyScored.mockClear();
     const ranked = model.rankSimilar(indices, wanted);
     const cosines = model.itemCosines(indices);
-    const full = wanted.map(({ k, exclude }, r) => rankedItems(cosines.subarray(r * config.items, (r + 1) * config.items), k, exclude));
-    expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(full.map((r) => [Array.from(r.items), Array.from(r.scores)]));
+    const full = wanted.map(({ k, exclude }, r) =>
+      rankedItems(cosines.subarray(r * config.items, (r + 1) * config.items), k, exclude),
+    );
+    expect(ranked.map((r) => [Array.from(r.items), Array.from(r.scores)])).toEqual(
+      full.map((r) => [Array.from(r.items), Array.from(r.scores)]),
+    );
     expect(Array.from(ranked[0].items)).toEqual([41]);
     expect(Array.from(ranked[1].items.subarray(0, 4))).toEqual([40, 41, 42, 44]);
     expect(Array.from(ranked[1].items.subarray(4, 9)).sort()).toEqual([45, 46, 47, 48, 49]);

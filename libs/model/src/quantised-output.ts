@@ -27,7 +27,16 @@ const MAX_PAGES = 65_536;
 export class QuantisedOutputLayer {
   private readonly kernel: (...args: number[]) => void;
   private readonly k: number;
-  private readonly at: { w: number; h: number; itemScale: number; cosineScale: number; rowScale: number; bias: number; zeros: number; out: number };
+  private readonly at: {
+    w: number;
+    h: number;
+    itemScale: number;
+    cosineScale: number;
+    rowScale: number;
+    bias: number;
+    zeros: number;
+    out: number;
+  };
   private readonly h: Int16Array;
   private readonly rowScale: Float32Array;
   private readonly out: Float32Array;
@@ -52,7 +61,9 @@ export class QuantisedOutputLayer {
     this.rowScale = new Float32Array(memory.buffer, layout.rowScale, QUANTISED_ROWS);
     this.out = new Float32Array(memory.buffer, layout.out, items * QUANTISED_ROWS);
     compiled ??= new WebAssembly.Module(Buffer.from(DOT_I16_WASM_BASE64, 'base64'));
-    this.kernel = new WebAssembly.Instance(compiled, { env: { memory } }).exports.dot_i16 as (...args: number[]) => void;
+    this.kernel = new WebAssembly.Instance(compiled, { env: { memory } }).exports.dot_i16 as (
+      ...args: number[]
+    ) => void;
   }
 
   /**
@@ -63,7 +74,16 @@ export class QuantisedOutputLayer {
     const k = Math.ceil(width / 8) * 8;
     let used = 0;
     const take = (bytes: number) => ((used += Math.ceil(bytes / 16) * 16), used - Math.ceil(bytes / 16) * 16);
-    const layout = { w: take(items * k * 2), h: take(QUANTISED_ROWS * k * 2), itemScale: take(items * 4), cosineScale: take(items * 4), rowScale: take(QUANTISED_ROWS * 4), bias: take(items * 4), zeros: take(items * 4), out: take(items * QUANTISED_ROWS * 4) };
+    const layout = {
+      w: take(items * k * 2),
+      h: take(QUANTISED_ROWS * k * 2),
+      itemScale: take(items * 4),
+      cosineScale: take(items * 4),
+      rowScale: take(QUANTISED_ROWS * 4),
+      bias: take(items * 4),
+      zeros: take(items * 4),
+      out: take(items * QUANTISED_ROWS * 4),
+    };
     const pages = Math.ceil(used / PAGE_BYTES);
     if (pages > MAX_PAGES) return null;
     const memory = new WebAssembly.Memory({ initial: pages });
@@ -94,10 +114,18 @@ export class QuantisedOutputLayer {
       // the norm as DaeModel's itemNorms has it (float64 sum in this order, float32 root)
       const norm = Math.fround(Math.sqrt(weightSq));
       cosineScales[i] = norm > 0 ? Math.fround(scale / norm) : 0;
-      const stats = { maxError: errorMax, errorNorm: Math.sqrt(errorSq), scaledL1, scaledNorm: Math.sqrt(scaledSq), weightNorm: Math.sqrt(weightSq), bias: Math.abs(bias[i]) };
+      const stats = {
+        maxError: errorMax,
+        errorNorm: Math.sqrt(errorSq),
+        scaledL1,
+        scaledNorm: Math.sqrt(scaledSq),
+        weightNorm: Math.sqrt(weightSq),
+        bias: Math.abs(bias[i]),
+      };
       for (const key of Object.keys(stats) as (keyof Bound)[]) {
         layer.bounds.scores[key] = Math.max(layer.bounds.scores[key], stats[key]);
-        if (norm > 0 && key !== 'bias') layer.bounds.cosines[key] = Math.max(layer.bounds.cosines[key], stats[key] / norm);
+        if (norm > 0 && key !== 'bias')
+          layer.bounds.cosines[key] = Math.max(layer.bounds.cosines[key], stats[key] / norm);
       }
       layer.levelNorm = Math.max(layer.levelNorm, Math.sqrt(levelSq));
     }
@@ -111,10 +139,15 @@ export class QuantisedOutputLayer {
    * as its cosines do. Null when a row is not finite. The block is this layer's, overwritten by
    * the next call.
    */
-  approximate(hidden: Float32Array, rows: number, kind: 'scores' | 'cosines' = 'scores'): { block: Float32Array; margins: Float64Array } | null {
+  approximate(
+    hidden: Float32Array,
+    rows: number,
+    kind: 'scores' | 'cosines' = 'scores',
+  ): { block: Float32Array; margins: Float64Array } | null {
     const { width, k, h } = this;
     const b = this.bounds[kind];
-    if (rows > QUANTISED_ROWS || hidden.length !== rows * width) throw new RangeError(`expected at most ${QUANTISED_ROWS} rows of ${width}`);
+    if (rows > QUANTISED_ROWS || hidden.length !== rows * width)
+      throw new RangeError(`expected at most ${QUANTISED_ROWS} rows of ${width}`);
     const margins = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
       const o = r * width;
@@ -126,7 +159,10 @@ export class QuantisedOutputLayer {
       let norm = 0;
       for (let j = 0; j < width; j++) norm += hidden[o + j] * hidden[o + j];
       norm = Math.sqrt(norm);
-      let levels = max > 0 ? Math.max(1, Math.min(MAX_ROW_LEVELS, Math.floor((0.99 * INT32_MAX * max) / (norm * this.levelNorm)))) : 1;
+      let levels =
+        max > 0
+          ? Math.max(1, Math.min(MAX_ROW_LEVELS, Math.floor((0.99 * INT32_MAX * max) / (norm * this.levelNorm))))
+          : 1;
       let scale = 1;
       let [l1, errMax, errSq] = [0, 0, 0];
       for (;;) {
@@ -150,10 +186,13 @@ export class QuantisedOutputLayer {
       const weightsPart = Math.min(l1 * b.maxError, norm * b.errorNorm);
       const rowPart = Math.min(errMax * b.scaledL1, errNorm * b.scaledNorm);
       // cosines: also the division by the norms and its float32 rounding (|product / norm| <= norm)
-      const rounding = (width + 8) * ROUNDOFF * (b.bias + norm * b.weightNorm + weightsPart + rowPart) + (kind === 'cosines' ? 4 * ROUNDOFF * norm : 0);
+      const rounding =
+        (width + 8) * ROUNDOFF * (b.bias + norm * b.weightNorm + weightsPart + rowPart) +
+        (kind === 'cosines' ? 4 * ROUNDOFF * norm : 0);
       margins[r] = (weightsPart + rowPart + rounding) * (1 + 1e-6);
     }
-    const [itemScale, bias] = kind === 'scores' ? [this.at.itemScale, this.at.bias] : [this.at.cosineScale, this.at.zeros];
+    const [itemScale, bias] =
+      kind === 'scores' ? [this.at.itemScale, this.at.bias] : [this.at.cosineScale, this.at.zeros];
     this.kernel(this.at.w, this.at.h, itemScale, this.at.rowScale, bias, this.at.out, this.items, rows, k);
     return { block: this.out.subarray(0, this.items * rows), margins };
   }

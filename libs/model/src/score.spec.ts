@@ -34,7 +34,14 @@ describe(topK.name, () => {
 describe(rankUsers.name, () => {
   it("equals each user's full decode, fully sorted, own items left out, across decode blocks", async () => {
     await initBackend();
-    const config = { items: 40, hidden: [16], embeddingDim: 6, activation: 'tanh' as const, loss: 'multinomial' as const, input: 'binary' as const };
+    const config = {
+      items: 40,
+      hidden: [16],
+      embeddingDim: 6,
+      activation: 'tanh' as const,
+      loss: 'multinomial' as const,
+      input: 'binary' as const,
+    };
     const model = new DaeModel(config, initParams(config, 4));
     const rng = createRng(8);
     const users = 9;
@@ -72,7 +79,8 @@ describe(rankUsers.name, () => {
 
 describe(withSeenItems.name, () => {
   /** Every item ranked by a full sort: score, then the lower index. */
-  const fullRanking = (scores: Float32Array) => Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
+  const fullRanking = (scores: Float32Array) =>
+    Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
 
   it('puts the seen items back where a full sort of every item has them, down to the end of the cut list', () => {
     const rng = createRng(11);
@@ -83,7 +91,12 @@ describe(withSeenItems.name, () => {
       const seen = Array.from(new Set(Array.from({ length: 1 + rng.int(30) }, () => rng.int(items))));
       const depth = 20;
       const top = rankedItems(scores, depth, seen);
-      const merged = withSeenItems(top, depth, seen, seen.map((i) => scores[i]));
+      const merged = withSeenItems(
+        top,
+        depth,
+        seen,
+        seen.map((i) => scores[i]),
+      );
       expect(merged.complete).toBe(false);
       const want = fullRanking(scores);
       // exact down to the unseen list's last item, which ends it
@@ -97,7 +110,12 @@ describe(withSeenItems.name, () => {
     const scores = Float32Array.from([0.5, 3, -1, 2, 2, 0]);
     const seen = [1, 4, 5];
     const top = rankedItems(scores, 10, seen);
-    const merged = withSeenItems(top, 10, seen, seen.map((i) => scores[i]));
+    const merged = withSeenItems(
+      top,
+      10,
+      seen,
+      seen.map((i) => scores[i]),
+    );
     expect(merged.complete).toBe(true);
     expect(Array.from(merged.items)).toEqual(fullRanking(scores));
   });

@@ -16,7 +16,15 @@ export function topK(scores: ArrayLike<number>, k: number, exclude?: ArrayLike<n
  * The heap selection over the scores at offset + i * stride for items i = 0..count-1, or for the
  * items in `candidates` (ascending) when given: the k best, best first, excluded ones skipped.
  */
-function heapTop(scores: ArrayLike<number>, stride: number, offset: number, k: number, excluded: Set<number> | null, candidates: Int32Array | null, count: number): Int32Array {
+function heapTop(
+  scores: ArrayLike<number>,
+  stride: number,
+  offset: number,
+  k: number,
+  excluded: Set<number> | null,
+  candidates: Int32Array | null,
+  count: number,
+): Int32Array {
   // a min-heap of the kept items: root = the worst kept (lowest score; of equal scores, the higher index)
   const items = new Int32Array(k);
   const values = new Float64Array(k);
@@ -70,7 +78,10 @@ const THRESHOLD_MARGIN = 3;
  */
 export function rankColumns(block: Float32Array, items: number, rankings: readonly Ranking[]): RankedItems[] {
   const n = rankings.length;
-  return columnTops(block, items, rankings).map(({ top }, r) => ({ items: Uint32Array.from(top), scores: Float32Array.from(top, (i) => block[i * n + r]) }));
+  return columnTops(block, items, rankings).map(({ top }, r) => ({
+    items: Uint32Array.from(top),
+    scores: Float32Array.from(top, (i) => block[i * n + r]),
+  }));
 }
 
 /**
@@ -79,7 +90,12 @@ export function rankColumns(block: Float32Array, items: number, rankings: readon
  * ascending. Those are the items within twice the margin of the k-th best approximate score, so
  * the column's sampled threshold (rankColumns') usually has them collected already.
  */
-export function candidatesOf(block: Float32Array, items: number, rankings: readonly Ranking[], margins: Float64Array): Int32Array[] {
+export function candidatesOf(
+  block: Float32Array,
+  items: number,
+  rankings: readonly Ranking[],
+  margins: Float64Array,
+): Int32Array[] {
   const n = rankings.length;
   return columnTops(block, items, rankings).map(({ top, threshold, found, excluded }, r) => {
     const k = rankings[r].k;
@@ -99,7 +115,11 @@ export function candidatesOf(block: Float32Array, items: number, rankings: reado
 }
 
 /** Each column's top k (rankColumns' way), with the threshold and collected items that found it. */
-function columnTops(block: Float32Array, items: number, rankings: readonly Ranking[]): { top: Int32Array; threshold: number; found: Int32Array; excluded: Set<number> | null }[] {
+function columnTops(
+  block: Float32Array,
+  items: number,
+  rankings: readonly Ranking[],
+): { top: Int32Array; threshold: number; found: Int32Array; excluded: Set<number> | null }[] {
   const n = rankings.length;
   if (block.length !== items * n) throw new RangeError(`expected ${items} x ${n} scores`);
   const thresholds = Float64Array.from(rankings, ({ k }, r) => columnThreshold(block, items, n, r, k));
@@ -154,7 +174,14 @@ function columnThreshold(block: Float32Array, items: number, n: number, r: numbe
 }
 
 /** Places (item, value) at `at` of a heap of `size` and moves it down to where it belongs. */
-function siftDown(items: Int32Array, values: Float64Array, size: number, at: number, item: number, value: number): void {
+function siftDown(
+  items: Int32Array,
+  values: Float64Array,
+  size: number,
+  at: number,
+  item: number,
+  value: number,
+): void {
   for (;;) {
     const l = 2 * at + 1;
     if (l >= size) break;
@@ -173,19 +200,31 @@ function siftDown(items: Int32Array, values: Float64Array, size: number, at: num
 }
 
 /** topK for each row of a row-major score block; row r excludes exclusions' row r (e.g. the user's own items). */
-export function topKRows(scores: Float32Array, items: number, k: number, exclusions?: CsrMatrix, exclusionOffset = 0): Int32Array[] {
+export function topKRows(
+  scores: Float32Array,
+  items: number,
+  k: number,
+  exclusions?: CsrMatrix,
+  exclusionOffset = 0,
+): Int32Array[] {
   const rows = scores.length / items;
   const out: Int32Array[] = [];
   for (let r = 0; r < rows; r++) {
     const row = scores.subarray(r * items, (r + 1) * items);
-    const e = exclusions ? exclusions.indices.subarray(exclusions.indptr[exclusionOffset + r], exclusions.indptr[exclusionOffset + r + 1]) : undefined;
+    const e = exclusions
+      ? exclusions.indices.subarray(exclusions.indptr[exclusionOffset + r], exclusions.indptr[exclusionOffset + r + 1])
+      : undefined;
     out.push(topK(row, k, e));
   }
   return out;
 }
 
 /** Serving shortcut: the top k items for each row's user, excluding the items already in the row. */
-export function recommendRows(model: { scores(rows: CsrMatrix): Float32Array; config: { items: number } }, rows: CsrMatrix, k: number): Int32Array[] {
+export function recommendRows(
+  model: { scores(rows: CsrMatrix): Float32Array; config: { items: number } },
+  rows: CsrMatrix,
+  k: number,
+): Int32Array[] {
   return topKRows(model.scores(rows), model.config.items, k, rows);
 }
 
@@ -216,7 +255,17 @@ const RANKING_BLOCK_SCORES = 8 * 1024 * 1024;
  * RANKING_BLOCK_SCORES floats whatever the catalogue.
  */
 export function rankUsers(
-  model: { decode(embeddings: Float32Array, count: number, into?: Float32Array, layout?: 'users', histories?: readonly ArrayLike<number>[]): Float32Array; embeddingDim: number; config: { items: number } },
+  model: {
+    decode(
+      embeddings: Float32Array,
+      count: number,
+      into?: Float32Array,
+      layout?: 'users',
+      histories?: readonly ArrayLike<number>[],
+    ): Float32Array;
+    embeddingDim: number;
+    config: { items: number };
+  },
   embeddings: Float32Array,
   k: number,
   seen?: CsrMatrix,
@@ -233,7 +282,13 @@ export function rankUsers(
     const ownOf = (r: number) => seen!.indices.subarray(seen!.indptr[seenOffset + r], seen!.indptr[seenOffset + r + 1]);
     // the seen items are what each embedding was encoded from: the item term's histories
     const histories = seen ? Array.from({ length: end - start }, (_, r) => ownOf(start + r)) : undefined;
-    const scores = model.decode(embeddings.subarray(start * dim, end * dim), end - start, undefined, 'users', histories);
+    const scores = model.decode(
+      embeddings.subarray(start * dim, end * dim),
+      end - start,
+      undefined,
+      'users',
+      histories,
+    );
     for (let r = start; r < end; r++) {
       const row = scores.subarray((r - start) * items, (r - start + 1) * items);
       out.push(rankedItems(row, k, seen ? ownOf(r) : undefined));
@@ -248,8 +303,15 @@ export function rankUsers(
  * orders them. A `top` as long as `depth` may have been cut, and an unseen item below the cut may
  * outscore a seen one: the list then ends at top's last item and `complete` is false.
  */
-export function withSeenItems(top: { items: ArrayLike<number>; scores: ArrayLike<number> }, depth: number, seen: ArrayLike<number>, seenScores: ArrayLike<number>): RankedItems & { complete: boolean } {
-  const order = Array.from({ length: seen.length }, (_, r) => r).sort((a, b) => seenScores[b] - seenScores[a] || seen[a] - seen[b]);
+export function withSeenItems(
+  top: { items: ArrayLike<number>; scores: ArrayLike<number> },
+  depth: number,
+  seen: ArrayLike<number>,
+  seenScores: ArrayLike<number>,
+): RankedItems & { complete: boolean } {
+  const order = Array.from({ length: seen.length }, (_, r) => r).sort(
+    (a, b) => seenScores[b] - seenScores[a] || seen[a] - seen[b],
+  );
   const complete = top.items.length < depth;
   const items: number[] = [];
   const scores: number[] = [];

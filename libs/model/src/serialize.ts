@@ -40,7 +40,8 @@ export interface LoadedModel {
 }
 
 export function serializeModel(model: DaeModel, ids: ModelIds, meta: Record<string, unknown> = {}): Buffer {
-  if (ids.itemIds.length !== model.config.items) throw new RangeError(`${ids.itemIds.length} item ids for ${model.config.items} items`);
+  if (ids.itemIds.length !== model.config.items)
+    throw new RangeError(`${ids.itemIds.length} item ids for ${model.config.items} items`);
   const term = model.itemTerm;
   const header: Header = {
     version: FORMAT_VERSION,
@@ -72,11 +73,13 @@ export function serializeModel(model: DaeModel, ids: ModelIds, meta: Record<stri
 
 export function deserializeModel(blob: Uint8Array): LoadedModel {
   const buf = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-  if (buf.length < MAGIC.length + 4 || buf.toString('ascii', 0, MAGIC.length) !== MAGIC) throw new Error('not a recoder DAE model blob');
+  if (buf.length < MAGIC.length + 4 || buf.toString('ascii', 0, MAGIC.length) !== MAGIC)
+    throw new Error('not a recoder DAE model blob');
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('big-endian machines are not supported');
   const jsonLength = buf.readUInt32LE(MAGIC.length);
   const header = JSON.parse(buf.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + jsonLength)) as Header;
-  if (!READABLE_VERSIONS.includes(header.version)) throw new Error(`model blob version ${header.version} is not supported`);
+  if (!READABLE_VERSIONS.includes(header.version))
+    throw new Error(`model blob version ${header.version} is not supported`);
   const sizes = layerSizes(header.config);
   let at = Math.ceil((MAGIC.length + 4 + jsonLength) / 4) * 4;
   const take = (n: number): Float32Array => new Float32Array(takeBytes(n));

@@ -33,7 +33,10 @@ describe(readTransposedInto.name, () => {
   it('copies a matrix as its transpose, across its blocks of rows', () => {
     // 300 rows: more than one block
     const [rows, cols] = [300, 3];
-    const t = tf.tensor2d(Float32Array.from({ length: rows * cols }, (_, k) => k), [rows, cols]);
+    const t = tf.tensor2d(
+      Float32Array.from({ length: rows * cols }, (_, k) => k),
+      [rows, cols],
+    );
     const target = new Float32Array(rows * cols).fill(NaN);
     readTransposedInto(t, target);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) expect(target[c * rows + r]).toBe(r * cols + c);

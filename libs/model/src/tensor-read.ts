@@ -45,13 +45,15 @@ export function wasmHeap(): { memory: WebAssembly.Memory; offsetOf(t: tf.Tensor)
  * allocated, copied twice and collected per training step.
  */
 export function readInto(t: tf.Tensor, target: Float32Array): void {
-  if (t.dtype !== 'float32' || target.length !== t.size) throw new RangeError(`readInto: a float32 target of ${t.size} values is needed`);
+  if (t.dtype !== 'float32' || target.length !== t.size)
+    throw new RangeError(`readInto: a float32 target of ${t.size} values is needed`);
   target.set(valuesOf(t));
 }
 
 /** Copies a (rows x cols) float32 tensor into `target` as its transpose, cols x rows row-major. */
 export function readTransposedInto(t: tf.Tensor, target: Float32Array): void {
-  if (t.dtype !== 'float32' || t.rank !== 2 || target.length !== t.size) throw new RangeError(`readTransposedInto: a float32 target of ${t.size} values is needed`);
+  if (t.dtype !== 'float32' || t.rank !== 2 || target.length !== t.size)
+    throw new RangeError(`readTransposedInto: a float32 target of ${t.size} values is needed`);
   const [rows, cols] = t.shape;
   const src = valuesOf(t);
   // in blocks of rows: a block's cols-wide rows stay in cache while each target row is written

@@ -22,7 +22,10 @@ function syntheticSplit(seed: number): EvaluationSplit {
   const d = generateSynthetic({ users: 400, items: 150, seed, perUser: 20, clusters: 6 });
   const users = IdIndex.from(Array.from({ length: d.users }, (_, u) => syntheticUserId(u)));
   const items = IdIndex.from(Array.from({ length: d.items }, (_, i) => syntheticItemId(i)));
-  return strongGeneralizationSplit({ users, items, user: d.user, item: d.item, weight: d.weight }, seed, { heldOutUsers: 0.15, foldIn: 0.8 });
+  return strongGeneralizationSplit({ users, items, user: d.user, item: d.item, weight: d.weight }, seed, {
+    heldOutUsers: 0.15,
+    foldIn: 0.8,
+  });
 }
 
 beforeAll(async () => {
@@ -34,12 +37,29 @@ describe(trainDae.name, () => {
   const validation = { input: split.validation!.input, heldOut: split.validation!.heldOut };
 
   it('lowers the loss and beats popularity on held-out users', async () => {
-    const sut = await trainDae(split.train, SMALL, { seed: 3, epochs: 25, batchSize: 50, learningRate: 3e-3, validation, patience: 0 });
+    const sut = await trainDae(split.train, SMALL, {
+      seed: 3,
+      epochs: 25,
+      batchSize: 50,
+      learningRate: 3e-3,
+      validation,
+      patience: 0,
+    });
     const losses = sut.history.map((h) => h.loss);
     expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.95);
-    const dae = evaluateRanking((rows, a, b) => sut.model.scores(sliceRows(rows, a, b)), split.test.input, split.test.heldOut, STRONG_METRICS);
+    const dae = evaluateRanking(
+      (rows, a, b) => sut.model.scores(sliceRows(rows, a, b)),
+      split.test.input,
+      split.test.heldOut,
+      STRONG_METRICS,
+    );
     const pop = Popularity.fit(split.train);
-    const popularity = evaluateRanking((rows, a, b) => pop.scores(rows, a, b), split.test.input, split.test.heldOut, STRONG_METRICS);
+    const popularity = evaluateRanking(
+      (rows, a, b) => pop.scores(rows, a, b),
+      split.test.input,
+      split.test.heldOut,
+      STRONG_METRICS,
+    );
     expect(dae['ndcg@100']).toBeGreaterThan(popularity['ndcg@100'] + 0.05);
     expect(dae['recall@20']).toBeGreaterThan(popularity['recall@20']);
     sut.model.dispose();
@@ -57,7 +77,13 @@ describe(trainDae.name, () => {
   it('leaks no tensors across epochs', async () => {
     const counts: number[] = [];
     const before = tf.memory().numTensors;
-    const sut = await trainDae(split.train, SMALL, { seed: 1, epochs: 4, batchSize: 64, validation, onEpoch: () => void counts.push(tf.memory().numTensors) });
+    const sut = await trainDae(split.train, SMALL, {
+      seed: 1,
+      epochs: 4,
+      batchSize: 64,
+      validation,
+      onEpoch: () => void counts.push(tf.memory().numTensors),
+    });
     sut.model.scores(split.test.input);
     sut.model.dispose();
     expect(new Set(counts).size).toBe(1);
@@ -67,7 +93,14 @@ describe(trainDae.name, () => {
   it('trains the same weights and validates the same, bit for bit, on one thread as on two (two shards either way)', async () => {
     const validation = { input: split.validation!.input, heldOut: split.validation!.heldOut };
     const run = async (threads: number) => {
-      const r = await trainDae(split.train, SMALL, { seed: 3, epochs: 3, batchSize: 64, validation, threads, shards: 2 });
+      const r = await trainDae(split.train, SMALL, {
+        seed: 3,
+        epochs: 3,
+        batchSize: 64,
+        validation,
+        threads,
+        shards: 2,
+      });
       r.model.dispose();
       return r;
     };
@@ -93,13 +126,31 @@ describe(trainDae.name, () => {
   it('cuts the learning rate on validation plateaus, on two threads as on one, and a refit replays the cuts', async () => {
     const decay = { lrDecayPatience: 1, lrDecayFactor: 0.1 };
     const run = async (threads: number, options: object) => {
-      const r = await trainDae(split.train, SMALL, { seed: 3, epochs: 8, batchSize: 64, learningRate: 3e-2, threads, shards: 2, patience: 0, ...options });
+      const r = await trainDae(split.train, SMALL, {
+        seed: 3,
+        epochs: 8,
+        batchSize: 64,
+        learningRate: 3e-2,
+        threads,
+        shards: 2,
+        patience: 0,
+        ...options,
+      });
       r.model.dispose();
       return r;
     };
-    const [one, two, constant] = [await run(1, { validation, ...decay }), await run(2, { validation, ...decay }), await run(1, { validation })];
+    const [one, two, constant] = [
+      await run(1, { validation, ...decay }),
+      await run(2, { validation, ...decay }),
+      await run(1, { validation }),
+    ];
     expect(one.learningRateCuts.length).toBeGreaterThan(0);
-    expect(one.learningRateCuts).toEqual(cutsByRule(one.history.map((e) => e.ndcg!), 1));
+    expect(one.learningRateCuts).toEqual(
+      cutsByRule(
+        one.history.map((e) => e.ndcg!),
+        1,
+      ),
+    );
     expect(two.model.params).toEqual(one.model.params);
     expect(constant.learningRateCuts).toEqual([]);
     expect(constant.model.params).not.toEqual(one.model.params);
@@ -113,8 +164,19 @@ describe(trainDae.name, () => {
 
   it('carves its own validation when none is given, then refits on all rows', async () => {
     const epochs: string[] = [];
-    const sut = await trainDae(split.train, SMALL, { seed: 2, epochs: 3, batchSize: 64, patience: 0, onEpoch: (e) => void epochs.push(`${e.phase ?? 'select'}:${e.ndcg === null ? '-' : 'v'}`) });
-    expect(epochs).toEqual(['select:v', 'select:v', 'select:v', ...Array.from({ length: sut.bestEpoch }, () => 'refit:-')]);
+    const sut = await trainDae(split.train, SMALL, {
+      seed: 2,
+      epochs: 3,
+      batchSize: 64,
+      patience: 0,
+      onEpoch: (e) => void epochs.push(`${e.phase ?? 'select'}:${e.ndcg === null ? '-' : 'v'}`),
+    });
+    expect(epochs).toEqual([
+      'select:v',
+      'select:v',
+      'select:v',
+      ...Array.from({ length: sut.bestEpoch }, () => 'refit:-'),
+    ]);
     sut.model.dispose();
   });
 });
@@ -133,50 +195,78 @@ describe(batchGradients.name, () => {
     ['logistic', 0.5, 3, 2, [0, 1, 2]],
     ['multinomial', 0, 1, 1, [1]],
     ['logistic', 0.5, 3, 1, [1]],
-  ] as const)('matches finite differences (%s, dropout %s, emphasis %s, positive weight %s, rows %j)', (loss, dropout, emphasis, positiveWeight, batchRows) => {
-    const config: DaeConfig = { items: 9, hidden: [5], embeddingDim: 3, activation: 'tanh', loss, input: 'weighted' };
-    const rows = buildCsr(3, 9, Int32Array.from([0, 0, 1, 1, 1, 2]), Int32Array.from([1, 4, 0, 4, 8, 6]), Float32Array.from([1, 2, 1, 1, 3, 1]));
-    const batch = makeBatch(rows, batchRows, config, dropout, createRng(1), emphasis, positiveWeight);
-    if (emphasis !== 1) {
-      const dropped = Array.from(batch.input, (v) => v === 0);
-      expect(dropped.filter(Boolean).length).toBeGreaterThan(0);
-      expect(dropped.filter(Boolean).length).toBeLessThan(dropped.length);
-      batch.weight!.forEach((w, k) => expect(w).toBeCloseTo((positiveWeight * (dropped[k] ? emphasis : 1)) / (1 - dropout + dropout * emphasis), 6));
-    } else if (positiveWeight !== 1) expect(Array.from(batch.weight!)).toEqual(Array.from(batch.input, () => positiveWeight));
-    else expect(batch.weight).toBeUndefined();
-    const params = initParams(config, 4);
-    const grads = initParams(config, 5);
-    batchGradients(config, params, batch, grads);
-    const scratch = initParams(config, 6);
-    const lossAt = () => batchGradients(config, params, batch, scratch) * batch.scale;
-    const rng = createRng(8);
-    const eps = 1e-2;
-    for (const [which, l] of [['weights', 0], ['weights', 2], ['weights', 3], ['biases', 0], ['biases', 3]] as const) {
-      for (let trial = 0; trial < 4; trial++) {
-        const p = params[which][l];
-        const k = rng.int(p.length);
-        const saved = p[k];
-        p[k] = saved + eps;
-        const up = lossAt();
-        p[k] = saved - eps;
-        const down = lossAt();
-        p[k] = saved;
-        const numeric = (up - down) / (2 * eps);
-        expect(Math.abs(grads[which][l][k] - numeric)).toBeLessThan(2e-3 + 0.03 * Math.abs(numeric));
+  ] as const)(
+    'matches finite differences (%s, dropout %s, emphasis %s, positive weight %s, rows %j)',
+    (loss, dropout, emphasis, positiveWeight, batchRows) => {
+      const config: DaeConfig = { items: 9, hidden: [5], embeddingDim: 3, activation: 'tanh', loss, input: 'weighted' };
+      const rows = buildCsr(
+        3,
+        9,
+        Int32Array.from([0, 0, 1, 1, 1, 2]),
+        Int32Array.from([1, 4, 0, 4, 8, 6]),
+        Float32Array.from([1, 2, 1, 1, 3, 1]),
+      );
+      const batch = makeBatch(rows, batchRows, config, dropout, createRng(1), emphasis, positiveWeight);
+      if (emphasis !== 1) {
+        const dropped = Array.from(batch.input, (v) => v === 0);
+        expect(dropped.filter(Boolean).length).toBeGreaterThan(0);
+        expect(dropped.filter(Boolean).length).toBeLessThan(dropped.length);
+        batch.weight!.forEach((w, k) =>
+          expect(w).toBeCloseTo((positiveWeight * (dropped[k] ? emphasis : 1)) / (1 - dropout + dropout * emphasis), 6),
+        );
+      } else if (positiveWeight !== 1)
+        expect(Array.from(batch.weight!)).toEqual(Array.from(batch.input, () => positiveWeight));
+      else expect(batch.weight).toBeUndefined();
+      const params = initParams(config, 4);
+      const grads = initParams(config, 5);
+      batchGradients(config, params, batch, grads);
+      const scratch = initParams(config, 6);
+      const lossAt = () => batchGradients(config, params, batch, scratch) * batch.scale;
+      const rng = createRng(8);
+      const eps = 1e-2;
+      for (const [which, l] of [
+        ['weights', 0],
+        ['weights', 2],
+        ['weights', 3],
+        ['biases', 0],
+        ['biases', 3],
+      ] as const) {
+        for (let trial = 0; trial < 4; trial++) {
+          const p = params[which][l];
+          const k = rng.int(p.length);
+          const saved = p[k];
+          p[k] = saved + eps;
+          const up = lossAt();
+          p[k] = saved - eps;
+          const down = lossAt();
+          p[k] = saved;
+          const numeric = (up - down) / (2 * eps);
+          expect(Math.abs(grads[which][l][k] - numeric)).toBeLessThan(2e-3 + 0.03 * Math.abs(numeric));
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe(timesWeights.name, () => {
   it('gives x w and g wᵀ with the weights on either side of the product', () => {
     const rng = createRng(3);
-    const x = tf.tensor2d(Float32Array.from({ length: 2 * 40 }, () => rng.next() - 0.5), [2, 40]);
-    const w = tf.tensor2d(Float32Array.from({ length: 40 * 30 }, () => rng.next() - 0.5), [40, 30]);
-    const g = tf.tensor2d(Float32Array.from({ length: 2 * 30 }, () => rng.next() - 0.5), [2, 30]);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 2 * 40 }, () => rng.next() - 0.5),
+      [2, 40],
+    );
+    const w = tf.tensor2d(
+      Float32Array.from({ length: 40 * 30 }, () => rng.next() - 0.5),
+      [40, 30],
+    );
+    const g = tf.tensor2d(
+      Float32Array.from({ length: 2 * 30 }, () => rng.next() - 0.5),
+      [2, 30],
+    );
     // 2 rows against a 40 x 30 layer: on the left; 20 rows: on the right, as usual
     expect([weightsOnLeft(2, w), weightsOnLeft(20, w)]).toEqual([true, false]);
-    const near = (a: tf.Tensor, b: tf.Tensor) => Array.from(a.dataSync()).forEach((v, k) => expect(v).toBeCloseTo(b.dataSync()[k], 5));
+    const near = (a: tf.Tensor, b: tf.Tensor) =>
+      Array.from(a.dataSync()).forEach((v, k) => expect(v).toBeCloseTo(b.dataSync()[k], 5));
     near(timesWeights(x, w), tf.matMul(x, w));
     near(timesWeightsTransposed(g, w), tf.matMul(g, w, false, true));
     tf.dispose([x, w, g]);
@@ -184,9 +274,22 @@ describe(timesWeights.name, () => {
 });
 
 describe(shardBatch.name, () => {
-  it('keeps the emphasis weights with their rows: the shards\' gradients add up to the batch\'s', () => {
-    const config: DaeConfig = { items: 9, hidden: [], embeddingDim: 3, activation: 'tanh', loss: 'multinomial', input: 'binary' };
-    const rows = buildCsr(3, 9, Int32Array.from([0, 0, 1, 1, 1, 2, 2]), Int32Array.from([1, 4, 0, 4, 8, 6, 2]), Float32Array.from({ length: 7 }, () => 1));
+  it("keeps the emphasis weights with their rows: the shards' gradients add up to the batch's", () => {
+    const config: DaeConfig = {
+      items: 9,
+      hidden: [],
+      embeddingDim: 3,
+      activation: 'tanh',
+      loss: 'multinomial',
+      input: 'binary',
+    };
+    const rows = buildCsr(
+      3,
+      9,
+      Int32Array.from([0, 0, 1, 1, 1, 2, 2]),
+      Int32Array.from([1, 4, 0, 4, 8, 6, 2]),
+      Float32Array.from({ length: 7 }, () => 1),
+    );
     const batch = makeBatch(rows, [0, 1, 2], config, 0.5, createRng(1), 4);
     const params = initParams(config, 4);
     const whole = initParams(config, 5);
@@ -197,7 +300,9 @@ describe(shardBatch.name, () => {
       expect(shard.weight).toHaveLength(shard.indices.length);
       const g = initParams(config, 6);
       batchGradients(config, params, shard, g);
-      [...g.weights, ...g.biases].forEach((a, i) => a.forEach((v, k) => ([...summed.weights, ...summed.biases][i][k] += v)));
+      [...g.weights, ...g.biases].forEach((a, i) =>
+        a.forEach((v, k) => ([...summed.weights, ...summed.biases][i][k] += v)),
+      );
     }
     const flat = (p: typeof whole) => [...p.weights, ...p.biases].flatMap((a) => Array.from(a));
     const want = flat(whole);
@@ -227,7 +332,14 @@ describe(serializeModel.name, () => {
   });
 
   it('exposes item vectors as the output layer columns', () => {
-    const config: DaeConfig = { items: 4, hidden: [], embeddingDim: 2, activation: 'tanh', loss: 'multinomial', input: 'binary' };
+    const config: DaeConfig = {
+      items: 4,
+      hidden: [],
+      embeddingDim: 2,
+      activation: 'tanh',
+      loss: 'multinomial',
+      input: 'binary',
+    };
     const sut = new DaeModel(config, initParams(config, 1));
     const { dim, vectors, bias } = sut.itemEmbeddings();
     expect(dim).toBe(2);

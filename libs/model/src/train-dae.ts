@@ -130,7 +130,11 @@ const CARVE_MIN_ITEMS = 5;
  * The loop owns the parameters as Float32Arrays (shared with worker threads when threads > 1):
  * per batch, gradients by hand (dae-gradients.ts), summed over shards, then an Adam step.
  */
-export async function trainDae(train: CsrMatrix, config: Partial<DaeConfig> = {}, options: Partial<TrainDaeOptions> & { seed: number }): Promise<TrainDaeResult> {
+export async function trainDae(
+  train: CsrMatrix,
+  config: Partial<DaeConfig> = {},
+  options: Partial<TrainDaeOptions> & { seed: number },
+): Promise<TrainDaeResult> {
   const opts: TrainDaeOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   const carving = !opts.validation && opts.carveValidation > 0;
   const selected = await trainOnce(train, config, opts);
@@ -148,25 +152,40 @@ export async function trainDae(train: CsrMatrix, config: Partial<DaeConfig> = {}
     },
     selected.learningRateCuts.filter((epoch) => epoch < selected.bestEpoch),
   );
-  return { ...refit, history: [...selected.history, ...refit.history], bestEpoch: selected.bestEpoch, bestNdcg: selected.bestNdcg };
+  return {
+    ...refit,
+    history: [...selected.history, ...refit.history],
+    bestEpoch: selected.bestEpoch,
+    bestNdcg: selected.bestNdcg,
+  };
 }
 
 /** `replayCuts`: reduce the learning rate after these epochs, instead of on validation plateaus. */
-async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: TrainDaeOptions, replayCuts?: readonly number[]): Promise<TrainDaeResult> {
+async function trainOnce(
+  train: CsrMatrix,
+  config: Partial<DaeConfig>,
+  opts: TrainDaeOptions,
+  replayCuts?: readonly number[],
+): Promise<TrainDaeResult> {
   const fullConfig: DaeConfig = { ...DEFAULT_DAE_CONFIG, ...config, items: train.cols };
   const backend = await initBackend(opts.backend);
   const rng = createRng(opts.seed);
 
   let rows = train;
   let validation = opts.validation;
-  if (!validation && opts.carveValidation > 0) ({ train: rows, validation } = carveValidation(train, opts.carveValidation, createRng(opts.seed + 1)));
+  if (!validation && opts.carveValidation > 0)
+    ({ train: rows, validation } = carveValidation(train, opts.carveValidation, createRng(opts.seed + 1)));
 
   const shards = opts.shards ?? Math.max(1, Math.floor(opts.threads));
   const threads = Math.min(shards, Math.max(1, Math.floor(opts.threads)));
-  if (!(opts.emphasis > 0 && Number.isFinite(opts.emphasis))) throw new RangeError(`emphasis must be a positive number, got ${opts.emphasis}`);
-  if (!(opts.positiveWeight > 0 && Number.isFinite(opts.positiveWeight))) throw new RangeError(`positiveWeight must be a positive number, got ${opts.positiveWeight}`);
-  if (!(Number.isInteger(opts.lrDecayPatience) && opts.lrDecayPatience >= 0)) throw new RangeError(`lrDecayPatience must be a non-negative integer, got ${opts.lrDecayPatience}`);
-  if (!(opts.lrDecayFactor > 0 && opts.lrDecayFactor <= 1)) throw new RangeError(`lrDecayFactor must be in (0, 1], got ${opts.lrDecayFactor}`);
+  if (!(opts.emphasis > 0 && Number.isFinite(opts.emphasis)))
+    throw new RangeError(`emphasis must be a positive number, got ${opts.emphasis}`);
+  if (!(opts.positiveWeight > 0 && Number.isFinite(opts.positiveWeight)))
+    throw new RangeError(`positiveWeight must be a positive number, got ${opts.positiveWeight}`);
+  if (!(Number.isInteger(opts.lrDecayPatience) && opts.lrDecayPatience >= 0))
+    throw new RangeError(`lrDecayPatience must be a non-negative integer, got ${opts.lrDecayPatience}`);
+  if (!(opts.lrDecayFactor > 0 && opts.lrDecayFactor <= 1))
+    throw new RangeError(`lrDecayFactor must be in (0, 1], got ${opts.lrDecayFactor}`);
   if (!(opts.ema >= 0 && opts.ema < 1)) throw new RangeError(`ema must be in [0, 1), got ${opts.ema}`);
   const arena = DataParallelTrainer.arenaFor(fullConfig, shards, opts.ema > 0);
   const alloc = arena?.alloc ?? (threads > 1 ? sharedAlloc : undefined);
@@ -175,11 +194,21 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
   // what validation scores and training returns: the average when averaging, else the raw weights
   const evaluated = ema ? ema.params : params;
   const adamOptions = { ...DEFAULT_ADAM, learningRate: opts.learningRate, weightDecay: opts.weightDecay };
-  const trainer = await DataParallelTrainer.create({ config: fullConfig, params, adam: adamOptions, threads, shards, backend: backend.backend, ema, arena });
+  const trainer = await DataParallelTrainer.create({
+    config: fullConfig,
+    params,
+    adam: adamOptions,
+    threads,
+    shards,
+    backend: backend.backend,
+    ema,
+    arena,
+  });
   const history: EpochReport[] = [];
   let best: { epoch: number; ndcg: number; params: DaeParams } | null = null;
   const cuts: number[] = [];
-  const plateau = (epoch: number) => opts.lrDecayPatience > 0 && best !== null && epoch - Math.max(best.epoch, cuts.at(-1) ?? 0) >= opts.lrDecayPatience;
+  const plateau = (epoch: number) =>
+    opts.lrDecayPatience > 0 && best !== null && epoch - Math.max(best.epoch, cuts.at(-1) ?? 0) >= opts.lrDecayPatience;
   const order = Int32Array.from({ length: rows.rows }, (_, r) => r);
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
@@ -187,7 +216,15 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
       shuffleInPlace(order, rng);
       let lossSum = 0;
       for (let start = 0; start < order.length; start += opts.batchSize) {
-        const batch = makeBatch(rows, order.subarray(start, start + opts.batchSize), fullConfig, opts.dropout, rng, opts.emphasis, opts.positiveWeight);
+        const batch = makeBatch(
+          rows,
+          order.subarray(start, start + opts.batchSize),
+          fullConfig,
+          opts.dropout,
+          rng,
+          opts.emphasis,
+          opts.positiveWeight,
+        );
         lossSum += await trainer.trainStep(batch);
       }
       const trainSeconds = (performance.now() - started) / 1000;
@@ -214,7 +251,16 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
     await trainer.close();
   }
   const finalParams = best ? best.params : cloneParams(evaluated);
-  return { model: new DaeModel(fullConfig, finalParams), history, bestEpoch: best?.epoch ?? history.length, bestNdcg: best?.ndcg ?? null, learningRateCuts: cuts, backend, threads, shards };
+  return {
+    model: new DaeModel(fullConfig, finalParams),
+    history,
+    bestEpoch: best?.epoch ?? history.length,
+    bestNdcg: best?.ndcg ?? null,
+    learningRateCuts: cuts,
+    backend,
+    threads,
+    shards,
+  };
 }
 
 /**
@@ -225,7 +271,15 @@ async function trainOnce(train: CsrMatrix, config: Partial<DaeConfig>, opts: Tra
  * emphasis only moves weight from kept to dropped; the random draws are the same for any emphasis.
  * `positiveWeight` multiplies both.
  */
-export function makeBatch(m: CsrMatrix, rowIndexes: ArrayLike<number>, config: DaeConfig, dropout: number, rng: Rng, emphasis = 1, positiveWeight = 1): TrainBatch {
+export function makeBatch(
+  m: CsrMatrix,
+  rowIndexes: ArrayLike<number>,
+  config: DaeConfig,
+  dropout: number,
+  rng: Rng,
+  emphasis = 1,
+  positiveWeight = 1,
+): TrainBatch {
   const n = rowIndexes.length;
   const indptr = new Int32Array(n + 1);
   for (let k = 0; k < n; k++) indptr[k + 1] = indptr[k] + rowLength(m, rowIndexes[k]);
@@ -269,15 +323,28 @@ function inputValue(raw: number, config: DaeConfig): number {
  * Early-stopping data from the training rows alone: a `share` of users (with enough items) keep
  * 80% of their items as input and training data, and the other 20% become validation targets.
  */
-export function carveValidation(train: CsrMatrix, share: number, rng: Rng): { train: CsrMatrix; validation: ValidationSet } {
-  const users = Int32Array.from({ length: train.rows }, (_, r) => r).filter((r) => rowLength(train, r) >= CARVE_MIN_ITEMS);
+export function carveValidation(
+  train: CsrMatrix,
+  share: number,
+  rng: Rng,
+): { train: CsrMatrix; validation: ValidationSet } {
+  const users = Int32Array.from({ length: train.rows }, (_, r) => r).filter(
+    (r) => rowLength(train, r) >= CARVE_MIN_ITEMS,
+  );
   shuffleInPlace(users, rng);
-  const chosen = users.subarray(0, Math.round(share * train.rows)).slice().sort();
+  const chosen = users
+    .subarray(0, Math.round(share * train.rows))
+    .slice()
+    .sort();
   const isChosen = new Uint8Array(train.rows);
   chosen.forEach((r) => (isChosen[r] = 1));
 
-  const keepRow: number[] = [], keepCol: number[] = [], keepVal: number[] = [];
-  const heldRow: number[] = [], heldCol: number[] = [], heldVal: number[] = [];
+  const keepRow: number[] = [],
+    keepCol: number[] = [],
+    keepVal: number[] = [];
+  const heldRow: number[] = [],
+    heldCol: number[] = [],
+    heldVal: number[] = [];
   const inRow: number[] = [];
   let v = 0;
   for (let r = 0; r < train.rows; r++) {
@@ -309,7 +376,13 @@ export function carveValidation(train: CsrMatrix, share: number, rng: Rng): { tr
   const inputCols = Int32Array.from({ length: inRow.length / 3 }, (_, k) => inRow[3 * k + 1]);
   const inputVals = Float32Array.from({ length: inRow.length / 3 }, (_, k) => inRow[3 * k + 2]);
   return {
-    train: buildCsr(train.rows, train.cols, Int32Array.from(keepRow), Int32Array.from(keepCol), Float32Array.from(keepVal)),
+    train: buildCsr(
+      train.rows,
+      train.cols,
+      Int32Array.from(keepRow),
+      Int32Array.from(keepCol),
+      Float32Array.from(keepVal),
+    ),
     validation: {
       input: buildCsr(v, train.cols, inputRows, inputCols, inputVals),
       heldOut: buildCsr(v, train.cols, Int32Array.from(heldRow), Int32Array.from(heldCol), Float32Array.from(heldVal)),

@@ -19,12 +19,19 @@ export interface TrainModelResult extends TrainDaeResult {
  * autoencoder (trainDae, early-stopped on the validation users), then the linear item term chosen
  * on the same validation users (fitItemTerm). The returned model carries the term when it won.
  */
-export async function trainModel(train: CsrMatrix, config: Partial<DaeConfig>, options: TrainModelOptions): Promise<TrainModelResult> {
+export async function trainModel(
+  train: CsrMatrix,
+  config: Partial<DaeConfig>,
+  options: TrainModelOptions,
+): Promise<TrainModelResult> {
   const { itemTerm, ...daeOptions } = options;
   const result = await trainDae(train, config, daeOptions);
   if (itemTerm === false) return { ...result, itemTerm: null };
   const k = options.validationK ?? DEFAULT_TRAIN_OPTIONS.validationK;
-  const { term, choice } = fitItemTerm(train, options.validation, result.model, k, { ...DEFAULT_ITEM_TERM_OPTIONS, ...itemTerm });
+  const { term, choice } = fitItemTerm(train, options.validation, result.model, k, {
+    ...DEFAULT_ITEM_TERM_OPTIONS,
+    ...itemTerm,
+  });
   if (!term) return { ...result, itemTerm: choice };
   const model = result.model.withItemTerm(term);
   result.model.dispose();

@@ -23,7 +23,14 @@ const base = {
   options: { ...DEFAULT_TRAIN_OPTIONS, seed: 2, batchSize: 50, threads: 1 },
 };
 // small networks so a search of a few seconds holds many candidates
-const SPACE: TuneSpace = { hidden: [[]], embeddingDim: [8, 16, 32], loss: ['logistic', 'multinomial'], dropout: [0.2, 0.5, 0.8], learningRate: [1e-3, 1e-2], weightDecay: [0, 1e-3] };
+const SPACE: TuneSpace = {
+  hidden: [[]],
+  embeddingDim: [8, 16, 32],
+  loss: ['logistic', 'multinomial'],
+  dropout: [0.2, 0.5, 0.8],
+  learningRate: [1e-3, 1e-2],
+  weightDecay: [0, 1e-3],
+};
 
 beforeAll(async () => {
   await initBackend();
@@ -31,9 +38,18 @@ beforeAll(async () => {
 
 describe(tuneDae.name, () => {
   it('starts from the given settings, keeps the best third, and trains the last rung to convergence beside the given settings', async () => {
-    const result = await tuneDae(split.train, split.validation!, base, { budgetSeconds: 600, space: SPACE, firstRungEpochs: 2, candidates: 9 });
+    const result = await tuneDae(split.train, split.validation!, base, {
+      budgetSeconds: 600,
+      space: SPACE,
+      firstRungEpochs: 2,
+      candidates: 9,
+    });
     const byRung = (r: number) => result.trials.filter((t) => t.rung === r);
-    expect(result.trials[0]).toMatchObject({ candidate: 0, rung: 0, settings: { embeddingDim: 16, dropout: 0.5, learningRate: 3e-3 } });
+    expect(result.trials[0]).toMatchObject({
+      candidate: 0,
+      rung: 0,
+      settings: { embeddingDim: 16, dropout: 0.5, learningRate: 3e-3 },
+    });
     expect(byRung(0)).toHaveLength(9);
     // the second rung trains the best third of the first, three times longer
     const cut = [...byRung(0)].sort((a, b) => b.ndcg - a.ndcg)[2].ndcg;
@@ -51,14 +67,24 @@ describe(tuneDae.name, () => {
   });
 
   it('stops where the budget runs out', async () => {
-    const result = await tuneDae(split.train, split.validation!, base, { budgetSeconds: 0.01, space: SPACE, firstRungEpochs: 2, candidates: 9 });
+    const result = await tuneDae(split.train, split.validation!, base, {
+      budgetSeconds: 0.01,
+      space: SPACE,
+      firstRungEpochs: 2,
+      candidates: 9,
+    });
     // the first trial sizes the search; nothing starts after the budget is spent
     expect(result.trials).toHaveLength(1);
     expect(result.settings).toEqual(result.trials[0].settings);
   });
 
   it('draws the same candidates for the same seed', async () => {
-    const run = async () => (await tuneDae(split.train, split.validation!, base, { budgetSeconds: 2, space: SPACE, firstRungEpochs: 1 })).trials.filter((t) => t.rung === 0).map((t) => t.settings);
+    const run = async () =>
+      (
+        await tuneDae(split.train, split.validation!, base, { budgetSeconds: 2, space: SPACE, firstRungEpochs: 1 })
+      ).trials
+        .filter((t) => t.rung === 0)
+        .map((t) => t.settings);
     const [a, b] = [await run(), await run()];
     const shared = Math.min(a.length, b.length);
     expect(shared).toBeGreaterThan(1);
@@ -67,9 +93,20 @@ describe(tuneDae.name, () => {
 
   it('searches only what is left open', async () => {
     const space = fixedIn(SPACE, { dropout: 0.2, loss: 'multinomial' });
-    const result = await tuneDae(split.train, split.validation!, { ...base, options: { ...base.options, dropout: 0.2 }, config: { ...base.config, loss: 'multinomial' } }, { budgetSeconds: 600, space, firstRungEpochs: 1, candidates: 6 });
-    expect(new Set(result.trials.map((t) => `${t.settings.dropout} ${t.settings.loss}`))).toEqual(new Set(['0.2 multinomial']));
-    expect(new Set(result.trials.map((t) => `${t.settings.embeddingDim} ${t.settings.learningRate} ${t.settings.weightDecay}`)).size).toBeGreaterThan(1);
+    const result = await tuneDae(
+      split.train,
+      split.validation!,
+      { ...base, options: { ...base.options, dropout: 0.2 }, config: { ...base.config, loss: 'multinomial' } },
+      { budgetSeconds: 600, space, firstRungEpochs: 1, candidates: 6 },
+    );
+    expect(new Set(result.trials.map((t) => `${t.settings.dropout} ${t.settings.loss}`))).toEqual(
+      new Set(['0.2 multinomial']),
+    );
+    expect(
+      new Set(
+        result.trials.map((t) => `${t.settings.embeddingDim} ${t.settings.learningRate} ${t.settings.weightDecay}`),
+      ).size,
+    ).toBeGreaterThan(1);
   });
 
   it('refuses a budget that is not positive', async () => {

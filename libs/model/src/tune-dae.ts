@@ -107,7 +107,11 @@ export async function tuneDae(
     weightDecay: base.options.weightDecay,
   };
 
-  const run = async (candidate: number, rung: number, settings: TunedSettings): Promise<TuneTrial & { trainSeconds: number; epochsRun: number }> => {
+  const run = async (
+    candidate: number,
+    rung: number,
+    settings: TunedSettings,
+  ): Promise<TuneTrial & { trainSeconds: number; epochsRun: number }> => {
     // the last rung trains to convergence, as the caller will: epochs and patience are the caller's
     const final = rung === RUNGS - 1;
     const epochs = final ? base.options.epochs : r0 * ETA ** rung;
@@ -122,10 +126,22 @@ export async function tuneDae(
       onEpoch: undefined,
     });
     result.model.dispose();
-    const trial = { candidate, rung, epochs, settings, ndcg: result.bestNdcg ?? 0, bestEpoch: result.bestEpoch, seconds: (performance.now() - t0) / 1000 };
+    const trial = {
+      candidate,
+      rung,
+      epochs,
+      settings,
+      ndcg: result.bestNdcg ?? 0,
+      bestEpoch: result.bestEpoch,
+      seconds: (performance.now() - t0) / 1000,
+    };
     trials.push(trial);
     await tune.onTrial?.(trial);
-    return { ...trial, trainSeconds: result.history.reduce((sum, e) => sum + e.seconds, 0), epochsRun: result.history.length };
+    return {
+      ...trial,
+      trainSeconds: result.history.reduce((sum, e) => sum + e.seconds, 0),
+      epochsRun: result.history.length,
+    };
   };
 
   // the caller's settings, first rung: its time per epoch sizes the search
@@ -137,15 +153,20 @@ export async function tuneDae(
   const meanCost = meanDrawCost(space, train.cols, cost);
   const fits = Math.floor(tune.budgetSeconds / (RUNGS * r0 * secondsPerEpoch * meanCost));
   const n = tune.candidates ?? Math.max(1, Math.min(MAX_CANDIDATES, fits));
-  const candidates = [baseSettings, ...drawSettings(space, n - 1, train.cols, createRng(base.options.seed + 31), baseSettings)];
+  const candidates = [
+    baseSettings,
+    ...drawSettings(space, n - 1, train.cols, createRng(base.options.seed + 31), baseSettings),
+  ];
 
   let rung: { candidate: number; trial: TuneTrial }[] = [{ candidate: 0, trial: probe }];
   for (let c = 1; c < candidates.length; c++) {
     if (spent() + secondsPerEpoch * r0 * cost(candidates[c]) > tune.budgetSeconds) break;
     rung.push({ candidate: c, trial: await run(c, 0, candidates[c]) });
   }
-  const topThird = (r: typeof rung) => [...r].sort((a, b) => b.trial.ndcg - a.trial.ndcg).slice(0, Math.max(1, Math.floor(r.length / ETA)));
-  const estimate = (candidate: number, level: number) => secondsPerEpoch * r0 * ETA ** level * cost(candidates[candidate]);
+  const topThird = (r: typeof rung) =>
+    [...r].sort((a, b) => b.trial.ndcg - a.trial.ndcg).slice(0, Math.max(1, Math.floor(r.length / ETA)));
+  const estimate = (candidate: number, level: number) =>
+    secondsPerEpoch * r0 * ETA ** level * cost(candidates[candidate]);
   for (let level = 1; level < RUNGS - 1 && rung.length > 1; level++) {
     const next: typeof rung = [];
     for (const { candidate } of topThird(rung)) {
@@ -158,14 +179,25 @@ export async function tuneDae(
   // Short rungs favour fast starters, and the defaults start slowly (logistic loss, Adam 3e-3): the
   // last rung trains the survivors and the caller's settings to convergence, and only converged
   // scores are compared. A budget that cannot reach it keeps the caller's settings.
-  const finalists = [0, ...topThird(rung).map((r) => r.candidate).filter((c) => c !== 0)];
+  const finalists = [
+    0,
+    ...topThird(rung)
+      .map((r) => r.candidate)
+      .filter((c) => c !== 0),
+  ];
   const finals: typeof rung = [];
   for (const candidate of finalists) {
     if (spent() + estimate(candidate, RUNGS - 1) > tune.budgetSeconds) break;
     finals.push({ candidate, trial: await run(candidate, RUNGS - 1, candidates[candidate]) });
   }
   const best = finals.length ? finals.reduce((a, b) => (b.trial.ndcg > a.trial.ndcg ? b : a)) : { candidate: 0 };
-  return { settings: candidates[best.candidate], budgetSeconds: tune.budgetSeconds, seconds: +spent().toFixed(1), candidates: candidates.length, trials };
+  return {
+    settings: candidates[best.candidate],
+    budgetSeconds: tune.budgetSeconds,
+    seconds: +spent().toFixed(1),
+    candidates: candidates.length,
+    trials,
+  };
 }
 
 /** Weights of the [I, ...hidden, d, ...hidden reversed, I] network: what an epoch's time scales with. */
@@ -196,7 +228,13 @@ function usableDims(space: TuneSpace, items: number): number[] {
 }
 
 /** `count` distinct seeded draws from the space, none equal to `exclude`. */
-function drawSettings(space: TuneSpace, count: number, items: number, rng: Rng, exclude: TunedSettings): TunedSettings[] {
+function drawSettings(
+  space: TuneSpace,
+  count: number,
+  items: number,
+  rng: Rng,
+  exclude: TunedSettings,
+): TunedSettings[] {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng.next() * xs.length)];
   const seen = new Set([JSON.stringify(exclude)]);
   const out: TunedSettings[] = [];

@@ -10,10 +10,20 @@ export interface ValidationSet {
 }
 
 /** NDCG@k of each validation user with held-out items, in row order (see meanInOrder). */
-export function validationValues(config: DaeConfig, params: DaeParams, validation: ValidationSet, k: number): Float64Array {
+export function validationValues(
+  config: DaeConfig,
+  params: DaeParams,
+  validation: ValidationSet,
+  k: number,
+): Float64Array {
   const model = new DaeModel(config, params);
   try {
-    return metricValues((rows, start, end) => model.scores(sliceRows(rows, start, end)), validation.input, validation.heldOut, [{ name: `ndcg@${k}`, kind: 'ndcg', k }])[0];
+    return metricValues(
+      (rows, start, end) => model.scores(sliceRows(rows, start, end)),
+      validation.input,
+      validation.heldOut,
+      [{ name: `ndcg@${k}`, kind: 'ndcg', k }],
+    )[0];
   } finally {
     model.dispose();
   }

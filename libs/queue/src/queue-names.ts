@@ -48,7 +48,8 @@ export interface JobPayloads {
 }
 
 /** Concurrent exports of the same vectors in the same format are one job. */
-export const exportDeduplicationId = (p: JobPayloads[JobName.ExportEmbeddings]): string => `export:${p.kind}:${p.version}:${p.format}`;
+export const exportDeduplicationId = (p: JobPayloads[JobName.ExportEmbeddings]): string =>
+  `export:${p.kind}:${p.version}:${p.format}`;
 
 export interface ExportProgress {
   done: number;

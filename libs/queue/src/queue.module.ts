@@ -13,7 +13,12 @@ import { QUEUE_PREFIX, QueueName } from './queue-names';
         // workers block on Redis: BullMQ needs unlimited retries and an offline queue on its connection
         connection: { ...redisOptions(env.REDIS_URL), maxRetriesPerRequest: null, enableOfflineQueue: true },
         prefix: QUEUE_PREFIX,
-        defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: 1000, removeOnFail: false },
+        defaultJobOptions: {
+          attempts: 3,
+          backoff: { type: 'exponential', delay: 5000 },
+          removeOnComplete: 1000,
+          removeOnFail: false,
+        },
       }),
     }),
     BullModule.registerQueue({ name: QueueName.Training }, { name: QueueName.Export }, { name: QueueName.Popularity }),

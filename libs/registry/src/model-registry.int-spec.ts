@@ -2,7 +2,14 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { validateEnv } from '@app/config';
-import { AnomalyRepository, createDataSource, InteractionRepository, ModelMetrics, ModelStatus, ModelVersionRepository } from '@app/database';
+import {
+  AnomalyRepository,
+  createDataSource,
+  InteractionRepository,
+  ModelMetrics,
+  ModelStatus,
+  ModelVersionRepository,
+} from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { testPool, testRedis, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../../test/test-env';
@@ -25,7 +32,13 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
     await truncateStore(db);
     await redis.flushdb();
     versions = new ModelVersionRepository(ds);
-    sut = new ModelRegistryService(versions, new EmbeddingStoreRepository(redis), new AnomalyRepository(ds), new InteractionRepository(ds), validateEnv({}));
+    sut = new ModelRegistryService(
+      versions,
+      new EmbeddingStoreRepository(redis),
+      new AnomalyRepository(ds),
+      new InteractionRepository(ds),
+      validateEnv({}),
+    );
   });
   afterAll(async () => {
     await truncateStore(db);
@@ -48,7 +61,10 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
   it('activates a candidate the live model trails on the same held-out users, though the live one stored a higher figure', async () => {
     const live = await trained(figures(0.5));
     expect(await sut.promote(live, false)).toMatchObject({ activated: true, reason: 'first model' });
-    const candidate = await trained({ ...figures(0.4), gate: { liveVersion: live.version, liveNdcg100: 0.39, candidateNdcg100: 0.4, users: 50 } });
+    const candidate = await trained({
+      ...figures(0.4),
+      gate: { liveVersion: live.version, liveNdcg100: 0.39, candidateNdcg100: 0.4, users: 50 },
+    });
     const result = await sut.promote(candidate, false);
     expect(result).toMatchObject({ activated: true });
     expect(result.reason).toContain(`v${live.version}'s 0.3900 on the same 50 held-out users`);
@@ -58,7 +74,10 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
 
   it('refuses a candidate the live model beats on the same held-out users, though the live one stored a lower figure', async () => {
     const live = (await versions.findActive())!;
-    const candidate = await trained({ ...figures(0.6), gate: { liveVersion: live.version, liveNdcg100: 0.7, candidateNdcg100: 0.6, users: 50 } });
+    const candidate = await trained({
+      ...figures(0.6),
+      gate: { liveVersion: live.version, liveNdcg100: 0.7, candidateNdcg100: 0.6, users: 50 },
+    });
     const result = await sut.promote(candidate, false);
     expect(result.activated).toBe(false);
     expect(result.reason).toContain(`worse than the active v${live.version}'s 0.7000 on the same 50 held-out users`);
@@ -70,7 +89,10 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
     const live = (await versions.findActive())!; // stored 0.4
     const unscored = await trained(figures(0.3));
     expect(await sut.promote(unscored, false)).toMatchObject({ activated: false });
-    const stale = await trained({ ...figures(0.3), gate: { liveVersion: unscored.version, liveNdcg100: 0.1, candidateNdcg100: 0.3, users: 50 } });
+    const stale = await trained({
+      ...figures(0.3),
+      gate: { liveVersion: unscored.version, liveNdcg100: 0.1, candidateNdcg100: 0.3, users: 50 },
+    });
     const result = await sut.promote(stale, false);
     expect(result).toMatchObject({ activated: false });
     expect(result.reason).toContain(`v${live.version}'s 0.4000 as stored`);

@@ -1,6 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EnvVars } from '@app/config';
-import { AnomalyRepository, DataSnapshot, InteractionRepository, ModelStatus, ModelVersionEntity, ModelVersionRepository } from '@app/database';
+import {
+  AnomalyRepository,
+  DataSnapshot,
+  InteractionRepository,
+  ModelStatus,
+  ModelVersionEntity,
+  ModelVersionRepository,
+} from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 
 export class RegistryError extends Error {
@@ -50,7 +57,10 @@ export class ModelRegistryService {
     const active = await this.versions.findActive();
     const gate = this.gate(candidate, active, force);
     if (!gate.pass) {
-      await this.versions.update(candidate.version, { status: ModelStatus.READY, error: `${GATE_REFUSAL}${gate.reason}` });
+      await this.versions.update(candidate.version, {
+        status: ModelStatus.READY,
+        error: `${GATE_REFUSAL}${gate.reason}`,
+      });
       return { activated: false, reason: gate.reason, retired: await this.retireOld() };
     }
     await this.switchTo(candidate.version);
@@ -66,7 +76,10 @@ export class ModelRegistryService {
     const target = await this.versions.find(version);
     if (!target) throw new RegistryError('NOT_FOUND', `No model version ${version}`);
     if (target.status !== ModelStatus.READY && target.status !== ModelStatus.ACTIVE) {
-      throw new RegistryError('NOT_READY', `Version ${version} is ${target.status}; only a READY or ACTIVE version can be activated`);
+      throw new RegistryError(
+        'NOT_READY',
+        `Version ${version} is ${target.status}; only a READY or ACTIVE version can be activated`,
+      );
     }
     if (!(await this.store.readMeta(version))) {
       throw new RegistryError('NOT_READY', `Version ${version} has no embeddings in Redis any more; retrain instead`);
@@ -75,13 +88,20 @@ export class ModelRegistryService {
     return (await this.versions.find(version))!;
   }
 
-  private gate(candidate: ModelVersionEntity, active: ModelVersionEntity | null, force: boolean): { pass: boolean; reason: string } {
+  private gate(
+    candidate: ModelVersionEntity,
+    active: ModelVersionEntity | null,
+    force: boolean,
+  ): { pass: boolean; reason: string } {
     if (force) return { pass: true, reason: 'forced' };
     if (!active) return { pass: true, reason: 'first model' };
     const { was, now, on } = this.compared(candidate, active);
     const tolerance = this.env.QUALITY_TOLERANCE;
     if (now + tolerance < was) {
-      return { pass: false, reason: `NDCG@100 ${now.toFixed(4)} is worse than the active v${active.version}'s ${was.toFixed(4)} ${on} by more than ${tolerance}` };
+      return {
+        pass: false,
+        reason: `NDCG@100 ${now.toFixed(4)} is worse than the active v${active.version}'s ${was.toFixed(4)} ${on} by more than ${tolerance}`,
+      };
     }
     return { pass: true, reason: `NDCG@100 ${now.toFixed(4)} vs active v${active.version}'s ${was.toFixed(4)} ${on}` };
   }
@@ -91,10 +111,18 @@ export class ModelRegistryService {
    * when it could not score the live model (no weights), or another version went live meanwhile, the
    * stored figures, which were measured on other users.
    */
-  private compared(candidate: ModelVersionEntity, active: ModelVersionEntity): { was: number; now: number; on: string } {
+  private compared(
+    candidate: ModelVersionEntity,
+    active: ModelVersionEntity,
+  ): { was: number; now: number; on: string } {
     const gate = candidate.metrics?.gate;
-    if (gate?.liveVersion === active.version) return { was: gate.liveNdcg100, now: gate.candidateNdcg100, on: `on the same ${gate.users} held-out users` };
-    return { was: active.metrics?.ndcg100 ?? 0, now: candidate.metrics?.ndcg100 ?? 0, on: 'as stored (measured on other users)' };
+    if (gate?.liveVersion === active.version)
+      return { was: gate.liveNdcg100, now: gate.candidateNdcg100, on: `on the same ${gate.users} held-out users` };
+    return {
+      was: active.metrics?.ndcg100 ?? 0,
+      now: candidate.metrics?.ndcg100 ?? 0,
+      on: 'as stored (measured on other users)',
+    };
   }
 
   /**

@@ -37,7 +37,10 @@ describe(generateSynthetic.name, () => {
       for (const x of a) if (b.has(x)) inter++;
       return inter / (a.size + b.size - inter);
     };
-    let same = 0, sameN = 0, diff = 0, diffN = 0;
+    let same = 0,
+      sameN = 0,
+      diff = 0,
+      diffN = 0;
     for (let u = 0; u < 200; u++) {
       for (let v = u + 1; v < 200; v++) {
         const sim = jaccard(sets[u], sets[v]);

@@ -140,7 +140,14 @@ function userCounts(rng: Rng, users: number, items: number, mean: number, min: n
   return counts;
 }
 
-function clusterItemTables(rng: Rng, items: number, factors: number, clusters: number, alpha: number, beta: number): AliasTable[] {
+function clusterItemTables(
+  rng: Rng,
+  items: number,
+  factors: number,
+  clusters: number,
+  alpha: number,
+  beta: number,
+): AliasTable[] {
   const itemVec = new Float64Array(items * factors);
   for (let j = 0; j < itemVec.length; j++) itemVec[j] = rng.normal();
   // popularity by a random rank, so item ids say nothing about popularity

@@ -6,7 +6,9 @@ export function testPool(url: string): Pool {
 }
 
 export async function truncateStore(pool: Pool): Promise<void> {
-  await pool.query('TRUNCATE interactions, users, items, item_popularity, user_anomalies, model_weight_chunks, model_versions, stale_flags_owed, api_keys, erasure_log RESTART IDENTITY CASCADE');
+  await pool.query(
+    'TRUNCATE interactions, users, items, item_popularity, user_anomalies, model_weight_chunks, model_versions, stale_flags_owed, api_keys, erasure_log RESTART IDENTITY CASCADE',
+  );
 }
 
 export async function countRows(pool: Pool, table: 'users' | 'items' | 'interactions' | 'api_keys'): Promise<number> {

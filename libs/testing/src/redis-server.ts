@@ -47,10 +47,16 @@ export class DisposableRedis {
   /** Starts the server again after stop(), on the same port (and data, when persistent). */
   async start(): Promise<void> {
     if (this.proc) return;
-    const persistence = this.dir ? ['--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const persistence = this.dir
+      ? ['--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'everysec']
+      : ['--appendonly', 'no'];
+    const proc = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       proc.once('error', reject);
       proc.once('exit', (code) => reject(new Error(`redis-server on ${this.port} exited with ${code}`)));
@@ -89,7 +95,8 @@ async function sparePort(): Promise<number> {
   const range = process.env.TEST_REDIS_PORTS;
   if (!range) return freePort(0);
   const [first, last] = range.split('-').map(Number);
-  if (!Number.isInteger(first) || !Number.isInteger(last ?? first)) throw new Error(`TEST_REDIS_PORTS must be a port or a range like 6391-6395, not ${range}`);
+  if (!Number.isInteger(first) || !Number.isInteger(last ?? first))
+    throw new Error(`TEST_REDIS_PORTS must be a port or a range like 6391-6395, not ${range}`);
   for (let port = first; port <= (last ?? first); port++) {
     if (await freePort(port).catch(() => null)) return port;
   }
@@ -100,7 +107,10 @@ async function sparePort(): Promise<number> {
 async function freePort(port: number): Promise<number> {
   const server = createServer();
   server.listen(port, '127.0.0.1');
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err instanceof Error ? err : new Error(String(err))))]);
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([err]) => Promise.reject(err instanceof Error ? err : new Error(String(err)))),
+  ]);
   const bound = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
   return bound;

@@ -18,7 +18,9 @@ export function mountQueueDashboard(app: NestFastifyApplication): void {
   const board = new FastifyAdapter();
   board.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
-    queues: [QueueName.Training, QueueName.Export, QueueName.Popularity].map((name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name)), { readOnlyMode: false })),
+    queues: [QueueName.Training, QueueName.Export, QueueName.Popularity].map(
+      (name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name)), { readOnlyMode: false }),
+    ),
     serverAdapter: board,
   });
   const fastify = app.getHttpAdapter().getInstance();
@@ -32,7 +34,10 @@ export function mountQueueDashboard(app: NestFastifyApplication): void {
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         const status = err.code === ApiErrorCode.Forbidden ? 403 : 401;
-        return reply.code(status).header('www-authenticate', 'Bearer').send({ statusCode: status, code: err.code, message: err.message });
+        return reply
+          .code(status)
+          .header('www-authenticate', 'Bearer')
+          .send({ statusCode: status, code: err.code, message: err.message });
       }
     });
     await scope.register(board.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH });

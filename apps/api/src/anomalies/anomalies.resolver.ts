@@ -11,13 +11,19 @@ export class AnomaliesResolver {
   constructor(private readonly anomalies: AnomaliesService) {}
 
   @RequiresScope('admin')
-  @Query(() => UserAnomaly, { nullable: true, complexity: DECODE_COST, description: 'The user\'s anomaly score under the active model; null without a model or a history.' })
+  @Query(() => UserAnomaly, {
+    nullable: true,
+    complexity: DECODE_COST,
+    description: "The user's anomaly score under the active model; null without a model or a history.",
+  })
   userAnomaly(@Args() { userId }: UserIdArgs): Promise<UserAnomaly | null> {
     return this.anomalies.forUser(userId);
   }
 
   @RequiresScope('admin')
-  @Query(() => [UserAnomaly], { description: 'The users whose histories the active model finds most surprising, highest score first.' })
+  @Query(() => [UserAnomaly], {
+    description: 'The users whose histories the active model finds most surprising, highest score first.',
+  })
   anomalousUsers(@Args() { limit, minPercentile }: AnomalousUsersArgs): Promise<UserAnomaly[]> {
     return this.anomalies.mostAnomalous(limit, minPercentile);
   }

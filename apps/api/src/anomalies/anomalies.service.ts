@@ -49,7 +49,13 @@ export class AnomaliesService {
     users.delete(userId);
     users.set(userId, hit);
     if (users.size > CACHED_SCORES) users.delete(users.keys().next().value!);
-    return { userId, score: hit.score, percentile: hit.percentile, version: live.version, source: RecommendationSource.FOLD_IN };
+    return {
+      userId,
+      score: hit.score,
+      percentile: hit.percentile,
+      version: live.version,
+      source: RecommendationSource.FOLD_IN,
+    };
   }
 
   async mostAnomalous(limit: number, minPercentile: number): Promise<UserAnomaly[]> {

@@ -54,7 +54,10 @@ export class ApiKeyCache implements OnModuleInit, BeforeApplicationShutdown {
     // a dedicated connection: a subscribed client can do nothing else
     this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
-    this.subscriber.on('message', () => void this.reload().catch((err) => this.logger.warn(`API key reload failed: ${(err as Error).message}`)));
+    this.subscriber.on(
+      'message',
+      () => void this.reload().catch((err) => this.logger.warn(`API key reload failed: ${(err as Error).message}`)),
+    );
     await this.subscriber.subscribe(API_KEYS_CHANGED_CHANNEL).catch(() => undefined);
     this.timers = [
       setInterval(() => void this.reload().catch(() => undefined), this.env.API_KEY_CACHE_SECONDS * 1000),
@@ -100,7 +103,10 @@ export class ApiKeyCache implements OnModuleInit, BeforeApplicationShutdown {
   private async load(): Promise<void> {
     const grants = new Map<string, Grant>();
     for (const row of await this.keys.active()) {
-      grants.set(row.keyHash, { id: row.id, caller: { kind: 'key', name: row.name, scopes: new Set(row.scopes.filter(isScope)) } });
+      grants.set(row.keyHash, {
+        id: row.id,
+        caller: { kind: 'key', name: row.name, scopes: new Set(row.scopes.filter(isScope)) },
+      });
     }
     this.grants = this.withBootstrapKey(grants);
     this.byPresentedKey = new Map();
@@ -109,7 +115,10 @@ export class ApiKeyCache implements OnModuleInit, BeforeApplicationShutdown {
   private withBootstrapKey(grants: Map<string, Grant>): Map<string, Grant> {
     if (this.env.ADMIN_API_KEY) {
       const scopes = new Set<ApiScope>(SCOPES);
-      grants.set(hashApiKey(this.env.ADMIN_API_KEY), { id: null, caller: { kind: 'key', name: BOOTSTRAP_KEY_NAME, scopes } });
+      grants.set(hashApiKey(this.env.ADMIN_API_KEY), {
+        id: null,
+        caller: { kind: 'key', name: BOOTSTRAP_KEY_NAME, scopes },
+      });
     }
     return grants;
   }

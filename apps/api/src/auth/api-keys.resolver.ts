@@ -15,20 +15,27 @@ export class ApiKeysResolver {
   ) {}
 
   @RequiresScope('admin')
-  @Mutation(() => CreatedApiKey, { description: 'Creates a key with these scopes; its plaintext is in this answer only.' })
+  @Mutation(() => CreatedApiKey, {
+    description: 'Creates a key with these scopes; its plaintext is in this answer only.',
+  })
   async createApiKey(@Args() { name, scopes }: CreateApiKeyArgs): Promise<CreatedApiKey> {
     const created = await this.changing(() => this.admin.create(name, scopes));
     return { key: created.key, apiKey: asModel(created.record) };
   }
 
   @RequiresScope('admin')
-  @Query(() => [ApiKey], { description: 'Every key, revoked ones included, oldest first; never their plaintext or hash.' })
+  @Query(() => [ApiKey], {
+    description: 'Every key, revoked ones included, oldest first; never their plaintext or hash.',
+  })
   async apiKeys(): Promise<ApiKey[]> {
     return (await this.admin.list()).map(asModel);
   }
 
   @RequiresScope('admin')
-  @Mutation(() => ApiKey, { description: 'Revokes the key: refused at once by this process, by the others on the change message or within API_KEY_CACHE_SECONDS.' })
+  @Mutation(() => ApiKey, {
+    description:
+      'Revokes the key: refused at once by this process, by the others on the change message or within API_KEY_CACHE_SECONDS.',
+  })
   async revokeApiKey(@Args() { name }: ApiKeyNameArgs): Promise<ApiKey> {
     return asModel(await this.changing(() => this.admin.revoke(name)));
   }
@@ -40,7 +47,8 @@ export class ApiKeysResolver {
       await this.cache.reload();
       return result;
     } catch (err) {
-      if (err instanceof ApiKeyInputError || err instanceof ApiKeyNameTakenError) throw new BadUserInputError(err.message);
+      if (err instanceof ApiKeyInputError || err instanceof ApiKeyNameTakenError)
+        throw new BadUserInputError(err.message);
       throw err;
     }
   }

@@ -25,7 +25,11 @@ const SHARED = [ApiKeyCache, Credentials, ScopeAccess, ScopeGuard, BrowserAccess
     BrowserSessions,
     Signatures,
     ApiKeysResolver,
-    { provide: ApiKeyAdmin, inject: [ApiKeyRepository, REDIS], useFactory: (keys: ApiKeyRepository, redis: Redis) => new ApiKeyAdmin(keys, redis) },
+    {
+      provide: ApiKeyAdmin,
+      inject: [ApiKeyRepository, REDIS],
+      useFactory: (keys: ApiKeyRepository, redis: Redis) => new ApiKeyAdmin(keys, redis),
+    },
   ],
   exports: SHARED,
 })

@@ -23,7 +23,8 @@ export class BrowserAccess {
 
   /** A download: its signed link if the request carries one (and nothing else is asked), else an admin key or session. */
   requireDownload(request: FastifyRequest, path: string, link: { expires?: string; signature?: string }): void {
-    if (link.signature === undefined && link.expires === undefined) return this.require(request, 'admin', `GET ${path}`);
+    if (link.signature === undefined && link.expires === undefined)
+      return this.require(request, 'admin', `GET ${path}`);
     if (!this.signatures.valid(path, Number(link.expires), link.signature ?? '')) {
       throw new UnauthenticatedError('Download link not valid or expired: ask for a new one (exportDownloadLink)');
     }

@@ -24,7 +24,12 @@ export class BrowserSessions {
   ) {}
 
   /** The session cookie for the key (value and attributes); UNAUTHENTICATED for a key that is not valid. */
-  open(key: string): { value: string; options: CookieSerializeOptions; caller: Extract<Caller, { kind: 'key' }>; expiresAt: number } {
+  open(key: string): {
+    value: string;
+    options: CookieSerializeOptions;
+    caller: Extract<Caller, { kind: 'key' }>;
+    expiresAt: number;
+  } {
     const keyHash = hashApiKey(key);
     const caller = this.keys.callerOfHash(keyHash);
     if (caller.kind !== 'key') throw new UnauthenticatedError('API key not recognised (unknown or revoked)');

@@ -10,4 +10,5 @@ export const SCOPE_METADATA = 'recoder:scope';
  * scope is in the built schema (field extensions, and a note in the description) and a test walks
  * the schema to prove that none is missing.
  */
-export const RequiresScope = (scope: ApiScope) => applyDecorators(SetMetadata(SCOPE_METADATA, scope), Extensions({ scope }), UseGuards(ScopeGuard));
+export const RequiresScope = (scope: ApiScope) =>
+  applyDecorators(SetMetadata(SCOPE_METADATA, scope), Extensions({ scope }), UseGuards(ScopeGuard));

@@ -21,6 +21,7 @@ export class ScopeAccess {
     if (caller.kind === 'anonymous') {
       throw new UnauthenticatedError(`API key required: ${what} needs scope "${scope}" (Authorization: Bearer <key>)`);
     }
-    if (!caller.scopes.has(scope)) throw new ForbiddenError(`API key "${caller.name}" lacks scope "${scope}", which ${what} needs`, scope);
+    if (!caller.scopes.has(scope))
+      throw new ForbiddenError(`API key "${caller.name}" lacks scope "${scope}", which ${what} needs`, scope);
   }
 }

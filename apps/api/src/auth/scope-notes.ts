@@ -12,7 +12,8 @@ export function withScopeNotes(schema: GraphQLSchema): GraphQLSchema {
       const scope = field.extensions?.scope;
       if (typeof scope !== 'string') continue;
       const note = `Scope: ${scope}.`;
-      if (!field.description?.endsWith(note)) field.description = field.description ? `${field.description} ${note}` : note;
+      if (!field.description?.endsWith(note))
+        field.description = field.description ? `${field.description} ${note}` : note;
     }
   }
   return schema;

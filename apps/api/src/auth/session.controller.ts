@@ -14,13 +14,22 @@ export class SessionController {
 
   @Post()
   @HttpCode(200)
-  open(@Headers('authorization') authorization: string | undefined, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+  open(
+    @Headers('authorization') authorization: string | undefined,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const given = (body as { key?: unknown } | undefined)?.key;
     const key = bearerKey(authorization) ?? (typeof given === 'string' ? given : undefined);
-    if (!key) throw new UnauthenticatedError('Send a key: Authorization: Bearer <key>, or the JSON body {"key": "<key>"}');
+    if (!key)
+      throw new UnauthenticatedError('Send a key: Authorization: Bearer <key>, or the JSON body {"key": "<key>"}');
     const session = this.sessions.open(key);
     reply.setCookie(SESSION_COOKIE, session.value, session.options);
-    return { name: session.caller.name, scopes: [...session.caller.scopes], expiresAt: new Date(session.expiresAt * 1000).toISOString() };
+    return {
+      name: session.caller.name,
+      scopes: [...session.caller.scopes],
+      expiresAt: new Date(session.expiresAt * 1000).toISOString(),
+    };
   }
 
   @Delete()

@@ -15,7 +15,11 @@ export class Signatures {
   private readonly signer: Signer | null;
 
   constructor(env: EnvVars) {
-    const secret = env.SIGNING_SECRET ?? (env.ADMIN_API_KEY ? createHmac('sha256', env.ADMIN_API_KEY).update('recoder:signing-secret').digest('hex') : null);
+    const secret =
+      env.SIGNING_SECRET ??
+      (env.ADMIN_API_KEY
+        ? createHmac('sha256', env.ADMIN_API_KEY).update('recoder:signing-secret').digest('hex')
+        : null);
     this.signer = secret ? new Signer(secret) : null;
   }
 
@@ -32,7 +36,8 @@ export class Signatures {
   }
 
   private available(): Signer {
-    if (!this.signer) throw new UnauthenticatedError('Sessions and signed links are disabled: set SIGNING_SECRET or ADMIN_API_KEY');
+    if (!this.signer)
+      throw new UnauthenticatedError('Sessions and signed links are disabled: set SIGNING_SECRET or ADMIN_API_KEY');
     return this.signer;
   }
 }

@@ -16,7 +16,12 @@ export class EmbeddingsService {
   async batch(kind: EmbeddingKind, ids: string[], version?: number): Promise<EmbeddingBatch> {
     const { v, meta } = await this.published(ids, version);
     const { found, missing } = await this.vectorsOf(v, kind, ids);
-    return { version: v, dimension: kind === EmbeddingKind.USER ? meta.dim : meta.itemDim, vectors: found.map(({ id, vector }) => ({ id, vector: Array.from(vector) })), missing };
+    return {
+      version: v,
+      dimension: kind === EmbeddingKind.USER ? meta.dim : meta.itemDim,
+      vectors: found.map(({ id, vector }) => ({ id, vector: Array.from(vector) })),
+      missing,
+    };
   }
 
   /**
@@ -26,7 +31,11 @@ export class EmbeddingsService {
   async map(kind: EmbeddingKind, ids: string[], version?: number): Promise<EmbeddingMapBatch> {
     const { v } = await this.published(ids, version);
     const map = await this.store.readMap(v, storeKind(kind));
-    if (!map) throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no ${storeKind(kind)} map (published before maps existed): retrain to get one`);
+    if (!map)
+      throw new ApiError(
+        ApiErrorCode.NotFound,
+        `Version ${v} has no ${storeKind(kind)} map (published before maps existed): retrain to get one`,
+      );
     const { found, missing } = await this.vectorsOf(v, kind, ids);
     return {
       version: v,
@@ -46,7 +55,8 @@ export class EmbeddingsService {
     const v = version ?? (await this.versions.findActive())?.version ?? null;
     if (v === null) throw new ApiError(ApiErrorCode.NotFound, 'No model has been trained yet');
     const meta = await this.store.readMeta(v);
-    if (!meta) throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no embeddings (never published, or retired)`);
+    if (!meta)
+      throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no embeddings (never published, or retired)`);
     return { v, meta };
   }
 

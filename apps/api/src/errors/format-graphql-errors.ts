@@ -19,10 +19,16 @@ export const formatGraphqlErrors: Formatter = (execution, context) => {
 /** Fastify refused the body (GRAPHQL_BODY_LIMIT) before GraphQL saw it: 413, still in GraphQL's shape. */
 const PAYLOAD_TOO_LARGE = {
   statusCode: 413,
-  response: { data: null, errors: [{ message: 'Request body is too large (GRAPHQL_BODY_LIMIT)', extensions: { code: ApiErrorCode.PayloadTooLarge } }] },
+  response: {
+    data: null,
+    errors: [
+      { message: 'Request body is too large (GRAPHQL_BODY_LIMIT)', extensions: { code: ApiErrorCode.PayloadTooLarge } },
+    ],
+  },
 };
 
-const isBodyTooLarge = (error: { originalError?: unknown }) => (error.originalError as { code?: string } | undefined)?.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+const isBodyTooLarge = (error: { originalError?: unknown }) =>
+  (error.originalError as { code?: string } | undefined)?.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
 
 function withCode(error: GraphQLFormattedError): GraphQLFormattedError {
   // an error with a path came from executing a field: nothing the client sent, so internal
@@ -36,4 +42,3 @@ function requestErrorCode(message: string): string {
   if (message.startsWith('Variable "$')) return ApiErrorCode.BadUserInput;
   return 'GRAPHQL_VALIDATION_FAILED';
 }
-

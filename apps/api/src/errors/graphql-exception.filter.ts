@@ -13,20 +13,25 @@ export class GraphqlExceptionFilter extends BaseExceptionFilter implements GqlEx
 
   override catch(exception: unknown, host: ArgumentsHost): unknown {
     // REST routes (/health, /metrics, /exports) keep Nest's own handling, bodies included
-    if (host.getType<string>() !== 'graphql') return super.catch(exception instanceof ApiError ? toHttp(exception) : exception, host);
+    if (host.getType<string>() !== 'graphql')
+      return super.catch(exception instanceof ApiError ? toHttp(exception) : exception, host);
     if (exception instanceof GraphQLError) return exception;
     if (exception instanceof ApiError) {
       return new GraphQLError(exception.message, { extensions: { code: exception.code, ...exception.details } });
     }
     if (exception instanceof ScoringOverloadedError) {
-      return new GraphQLError('Too many requests are waiting for a decode: retry shortly', { extensions: { code: ApiErrorCode.Overloaded } });
+      return new GraphQLError('Too many requests are waiting for a decode: retry shortly', {
+        extensions: { code: ApiErrorCode.Overloaded },
+      });
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return new GraphQLError(exception.message, { extensions: { code: ApiErrorCode.BadUserInput } });
     }
     if (isStoreUnavailable(exception)) {
       this.log.warn(`a store is unavailable: ${(exception as Error).message}`);
-      return new GraphQLError('A store this operation needs is unavailable: call it again shortly', { extensions: { code: ApiErrorCode.Unavailable } });
+      return new GraphQLError('A store this operation needs is unavailable: call it again shortly', {
+        extensions: { code: ApiErrorCode.Unavailable },
+      });
     }
     this.log.error(exception instanceof Error ? exception.stack : String(exception));
     // no stack, no internals: the log has them
@@ -47,5 +52,8 @@ const HTTP_STATUS: Record<ApiErrorCode, HttpStatus> = {
 };
 
 function toHttp(error: ApiError): HttpException {
-  return new HttpException({ statusCode: HTTP_STATUS[error.code], code: error.code, message: error.message }, HTTP_STATUS[error.code]);
+  return new HttpException(
+    { statusCode: HTTP_STATUS[error.code], code: error.code, message: error.message },
+    HTTP_STATUS[error.code],
+  );
 }

@@ -32,12 +32,23 @@ interface ErrorLike {
  * 40001/40P01 a serialization failure or deadlock, which Postgres asks to retry.
  */
 const PG_RETRYABLE = /^(08...|53300|57P0[123]|57014|40001|40P01)$/;
-const NODE_CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+const NODE_CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
 /**
  * ioredis' retries ran out; TypeORM released a transaction's connection because the connection
  * failed under it (its later statements then throw this).
  */
-const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'QueryRunnerProviderAlreadyReleasedError', 'QueryRunnerAlreadyReleasedError']);
+const UNAVAILABLE_NAMES = new Set([
+  'MaxRetriesPerRequestError',
+  'QueryRunnerProviderAlreadyReleasedError',
+  'QueryRunnerAlreadyReleasedError',
+]);
 /** pg and ioredis say it in words only. */
 const CONNECTION_MESSAGES = [
   'Connection terminated',

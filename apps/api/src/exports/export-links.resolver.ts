@@ -20,10 +20,13 @@ export class ExportLinksResolver {
   ) {}
 
   @RequiresScope('admin')
-  @Query(() => DownloadLink, { description: `A signed link to one file of a finished export, good for \`seconds\` (1 to ${MAX_LINK_SECONDS}).` })
+  @Query(() => DownloadLink, {
+    description: `A signed link to one file of a finished export, good for \`seconds\` (1 to ${MAX_LINK_SECONDS}).`,
+  })
   async exportDownloadLink(@Args() { id, file, seconds }: ExportDownloadLinkArgs): Promise<DownloadLink> {
     const job = await this.exports.job(id);
-    if (!job?.files.some((f) => f.name === file)) throw new ApiError(ApiErrorCode.NotFound, `Export ${id} has no finished file ${file}`);
+    if (!job?.files.some((f) => f.name === file))
+      throw new ApiError(ApiErrorCode.NotFound, `Export ${id} has no finished file ${file}`);
     return this.access.signedLink(exportFilePath(id, file), seconds);
   }
 }

@@ -28,7 +28,9 @@ export class ExportsController {
     this.access.requireDownload(request, exportFilePath(id, file), { expires, signature });
     try {
       const { stream, bytes } = await this.exports.open(id, file);
-      reply.header('content-type', 'application/octet-stream').header('content-disposition', `attachment; filename="${file}"`);
+      reply
+        .header('content-type', 'application/octet-stream')
+        .header('content-disposition', `attachment; filename="${file}"`);
       if (bytes >= 0) reply.header('content-length', bytes);
       await reply.send(stream);
     } catch (err) {

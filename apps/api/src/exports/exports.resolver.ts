@@ -10,7 +10,9 @@ export class ExportsResolver {
   constructor(private readonly exports: ExportsService) {}
 
   @RequiresScope('admin')
-  @Mutation(() => ExportJobModel, { description: `Writes every user or item vector of a version (default: active) to files in the worker.` })
+  @Mutation(() => ExportJobModel, {
+    description: `Writes every user or item vector of a version (default: active) to files in the worker.`,
+  })
   exportEmbeddings(@Args() { kind, format, version }: ExportEmbeddingsArgs): Promise<ExportJobModel> {
     return this.exports.request(kind, format, version ?? undefined);
   }

@@ -35,9 +35,12 @@ export class ExportsService {
   async request(kind: EmbeddingKind, format: ExportFormat, version?: number): Promise<ExportJobModel> {
     const v = version ?? (await this.versions.findActive())?.version ?? null;
     if (v === null) throw new ApiError(ApiErrorCode.NotFound, 'No model has been trained yet');
-    if (!(await this.store.readMeta(v))) throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no embeddings (never published, or retired)`);
+    if (!(await this.store.readMeta(v)))
+      throw new ApiError(ApiErrorCode.NotFound, `Version ${v} has no embeddings (never published, or retired)`);
     const payload: Payload = { kind: kind === EmbeddingKind.USER ? 'user' : 'item', format, version: v };
-    const job = await this.queue.add(JobName.ExportEmbeddings, payload, { deduplication: { id: exportDeduplicationId(payload) } });
+    const job = await this.queue.add(JobName.ExportEmbeddings, payload, {
+      deduplication: { id: exportDeduplicationId(payload) },
+    });
     return this.describe(job);
   }
 
@@ -71,7 +74,10 @@ export class ExportsService {
   async open(id: string, file: string): Promise<{ stream: ReadStream; bytes: number }> {
     if (!JOB_ID.test(id)) throw new ApiError(ApiErrorCode.NotFound, `No finished export ${JSON.stringify(id)}`);
     const dir = join(resolve(this.env.EXPORT_DIR), exportDirName(id));
-    const manifest = await readFile(join(dir, MANIFEST_FILE), 'utf8').then((t) => JSON.parse(t) as ExportManifest, () => null);
+    const manifest = await readFile(join(dir, MANIFEST_FILE), 'utf8').then(
+      (t) => JSON.parse(t) as ExportManifest,
+      () => null,
+    );
     if (!manifest) throw new ApiError(ApiErrorCode.NotFound, `No finished export ${id}`);
     const entry = file === MANIFEST_FILE ? { name: file, bytes: -1 } : manifest.files.find((f) => f.name === file);
     if (!entry) throw new ApiError(ApiErrorCode.NotFound, `Export ${id} has no file ${file}`);

@@ -49,7 +49,8 @@ export function complexityLimit(max = MAX_COMPLEXITY): ValidationRule {
     const lists = fanOuts.get(schema) ?? introspectionListSizes(schema);
     fanOuts.set(schema, lists);
     const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    for (const def of context.getDocument().definitions)
+      if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
 
     const cost = (set: SelectionSetNode, type: GraphQLCompositeType, root: boolean, spreading: Set<string>): number => {
       let total = 0;
@@ -58,10 +59,17 @@ export function complexityLimit(max = MAX_COMPLEXITY): ValidationRule {
           const field = fieldOf(type, sel.name.value, root);
           // an unknown field is the spec rules' error to report
           if (!field) continue;
-          const weight = typeof field.extensions.complexity === 'number' ? field.extensions.complexity : root || isMetaRoot(field) ? QUERY_COST : 1;
+          const weight =
+            typeof field.extensions.complexity === 'number'
+              ? field.extensions.complexity
+              : root || isMetaRoot(field)
+                ? QUERY_COST
+                : 1;
           const child = getNamedType(field.type);
-          const inner = sel.selectionSet && isCompositeType(child) ? cost(sel.selectionSet, child, false, spreading) : 0;
-          const times = isIntrospectionType(type) && isList(field.type) ? (lists.get(`${type.name}.${field.name}`) ?? 1) : 1;
+          const inner =
+            sel.selectionSet && isCompositeType(child) ? cost(sel.selectionSet, child, false, spreading) : 0;
+          const times =
+            isIntrospectionType(type) && isList(field.type) ? (lists.get(`${type.name}.${field.name}`) ?? 1) : 1;
           total += weight + times * inner;
         } else if (sel.kind === Kind.INLINE_FRAGMENT) {
           const on = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
@@ -84,7 +92,12 @@ export function complexityLimit(max = MAX_COMPLEXITY): ValidationRule {
 
     return {
       OperationDefinition(node) {
-        const rootType = node.operation === OperationTypeNode.MUTATION ? schema.getMutationType() : node.operation === OperationTypeNode.SUBSCRIPTION ? schema.getSubscriptionType() : schema.getQueryType();
+        const rootType =
+          node.operation === OperationTypeNode.MUTATION
+            ? schema.getMutationType()
+            : node.operation === OperationTypeNode.SUBSCRIPTION
+              ? schema.getSubscriptionType()
+              : schema.getQueryType();
         if (!rootType) return;
         const total = cost(node.selectionSet, rootType, true, new Set());
         if (total > max) {
@@ -108,7 +121,8 @@ function fieldOf(type: GraphQLCompositeType, name: string, root: boolean): Graph
   return isObjectType(type) || isInterfaceType(type) ? type.getFields()[name] : undefined;
 }
 
-const isMetaRoot = (field: GraphQLField<unknown, unknown>) => field === SchemaMetaFieldDef || field === TypeMetaFieldDef;
+const isMetaRoot = (field: GraphQLField<unknown, unknown>) =>
+  field === SchemaMetaFieldDef || field === TypeMetaFieldDef;
 
 function isList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
@@ -120,7 +134,10 @@ function introspectionListSizes(schema: GraphQLSchema): Map<string, number> {
   const directives = schema.getDirectives();
   const most = (sizes: number[]) => Math.max(1, ...sizes);
   const withFields = named.filter((t) => isObjectType(t) || isInterfaceType(t));
-  const args = most([...withFields.flatMap((t) => Object.values(t.getFields()).map((f) => f.args.length)), ...directives.map((d) => d.args.length)]);
+  const args = most([
+    ...withFields.flatMap((t) => Object.values(t.getFields()).map((f) => f.args.length)),
+    ...directives.map((d) => d.args.length),
+  ]);
   return new Map([
     ['__Schema.types', named.length],
     ['__Schema.directives', most([directives.length])],

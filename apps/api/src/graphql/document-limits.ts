@@ -21,7 +21,11 @@ export const documentValidationRules: ValidationRule[] = [
     propagateOnRejection: false,
     onReject: [
       (context, error) =>
-        context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
+        context?.reportError(
+          new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+          }),
+        ),
     ],
   }),
 ];

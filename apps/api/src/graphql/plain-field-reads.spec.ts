@@ -1,6 +1,18 @@
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Field, FieldMiddleware, GraphQLModule, GraphQLSchemaHost, Int, ObjectType, Parent, Query, ResolveField, Resolver, TypeMetadataStorage } from '@nestjs/graphql';
+import {
+  Field,
+  FieldMiddleware,
+  GraphQLModule,
+  GraphQLSchemaHost,
+  Int,
+  ObjectType,
+  Parent,
+  Query,
+  ResolveField,
+  Resolver,
+  TypeMetadataStorage,
+} from '@nestjs/graphql';
 import { MercuriusDriver, MercuriusDriverConfig } from '@nestjs/mercurius';
 import { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { reliesOn } from '@app/testing';
@@ -99,7 +111,7 @@ describe(PlainFieldReads.name, () => {
     await plain.close();
   });
 
-  it('answers every field as Nest\'s own resolvers do, interpreted and compiled', async () => {
+  it("answers every field as Nest's own resolvers do, interpreted and compiled", async () => {
     expect(await ask(plain)).toEqual({ data: ANSWER });
     expect(await ask(app)).toEqual({ data: ANSWER }); // first run: graphql-js
     expect(await ask(app)).toEqual({ data: ANSWER }); // then compiled by graphql-jit
@@ -121,35 +133,50 @@ describe(PlainFieldReads.name, () => {
 
   it(
     'relies on transformResolvers receiving every field a resolver class answers, before transformSchema',
-    reliesOn(NEST, FILE, 'GqlModuleOptions.transformResolvers gets a { Type: { field: resolver } } map of queries and @ResolveField fields, before transformSchema runs', () => {
-      // one map or several (IResolvers | IResolvers[])
-      const maps = [seen.resolvers].flat() as Array<Record<string, Record<string, unknown>>>;
-      const fieldsOf = (type: string) => maps.flatMap((map) => Object.keys(map[type] ?? {})).sort();
-      expect(fieldsOf('Query')).toEqual(['shelf', 'tallShelf']);
-      expect(fieldsOf('Shelf')).toEqual(['size']);
-    }),
+    reliesOn(
+      NEST,
+      FILE,
+      'GqlModuleOptions.transformResolvers gets a { Type: { field: resolver } } map of queries and @ResolveField fields, before transformSchema runs',
+      () => {
+        // one map or several (IResolvers | IResolvers[])
+        const maps = [seen.resolvers].flat() as Array<Record<string, Record<string, unknown>>>;
+        const fieldsOf = (type: string) => maps.flatMap((map) => Object.keys(map[type] ?? {})).sort();
+        expect(fieldsOf('Query')).toEqual(['shelf', 'tallShelf']);
+        expect(fieldsOf('Shelf')).toEqual(['size']);
+      },
+    ),
   );
 
   it(
     'relies on TypeMetadataStorage describing each @Field',
-    reliesOn(NEST, FILE, 'TypeMetadataStorage.getObjectTypesMetadata() lists each object type by GraphQL name, its properties with name, schemaName, options.defaultValue and middleware', () => {
-      const shelf = TypeMetadataStorage.getObjectTypesMetadata().find((t) => t.name === 'Shelf');
-      expect(shelf?.target).toBe(Shelf);
-      const byName = Object.fromEntries((shelf?.properties ?? []).map((p) => [p.schemaName, p]));
-      expect(byName.label).toMatchObject({ name: 'label', schemaName: 'label' });
-      expect(byName.itemCount).toMatchObject({ name: 'count', schemaName: 'itemCount' });
-      expect(byName.note.options.defaultValue).toBe('none');
-      expect(byName.title.middleware).toEqual([shout]);
-      expect(TypeMetadataStorage.getObjectTypeMetadataByTarget(TallShelf)?.name).toBe('TallShelf');
-    }),
+    reliesOn(
+      NEST,
+      FILE,
+      'TypeMetadataStorage.getObjectTypesMetadata() lists each object type by GraphQL name, its properties with name, schemaName, options.defaultValue and middleware',
+      () => {
+        const shelf = TypeMetadataStorage.getObjectTypesMetadata().find((t) => t.name === 'Shelf');
+        expect(shelf?.target).toBe(Shelf);
+        const byName = Object.fromEntries((shelf?.properties ?? []).map((p) => [p.schemaName, p]));
+        expect(byName.label).toMatchObject({ name: 'label', schemaName: 'label' });
+        expect(byName.itemCount).toMatchObject({ name: 'count', schemaName: 'itemCount' });
+        expect(byName.note.options.defaultValue).toBe('none');
+        expect(byName.title.middleware).toEqual([shout]);
+        expect(TypeMetadataStorage.getObjectTypeMetadataByTarget(TallShelf)?.name).toBe('TallShelf');
+      },
+    ),
   );
 
   it(
-    'relies on Nest\'s resolver of a plain @Field reading the property and nothing else',
-    reliesOn(NEST, FILE, 'the resolver Nest builds for a @Field without middleware or defaultValue returns root[property name], as graphql\'s default resolver does', () => {
-      const label = fields(plain.get(GraphQLSchemaHost).schema, 'Shelf').label;
-      expect(label.resolve?.({ label: 'elm' }, {}, {}, {} as never)).toBe('elm');
-      expect(label.resolve?.({}, {}, {}, {} as never)).toBeUndefined();
-    }),
+    "relies on Nest's resolver of a plain @Field reading the property and nothing else",
+    reliesOn(
+      NEST,
+      FILE,
+      "the resolver Nest builds for a @Field without middleware or defaultValue returns root[property name], as graphql's default resolver does",
+      () => {
+        const label = fields(plain.get(GraphQLSchemaHost).schema, 'Shelf').label;
+        expect(label.resolve?.({ label: 'elm' }, {}, {}, {} as never)).toBe('elm');
+        expect(label.resolve?.({}, {}, {}, {} as never)).toBeUndefined();
+      },
+    ),
   );
 });

@@ -46,7 +46,8 @@ export class PlainFieldReads {
   /** For GqlModuleOptions.transformSchema. */
   readonly apply = (schema: GraphQLSchema): GraphQLSchema => {
     const answered = this.answered;
-    if (!answered) throw new Error('PlainFieldReads: transformSchema ran before transformResolvers; set both (see api.module.ts)');
+    if (!answered)
+      throw new Error('PlainFieldReads: transformSchema ran before transformResolvers; set both (see api.module.ts)');
     if (this.buildSchemaOptions.fieldMiddleware?.length) return schema; // every field runs it
     const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()];
     for (const type of Object.values(schema.getTypeMap())) {
@@ -73,10 +74,15 @@ const isPlainRead = (field: FieldMetadata): boolean =>
  */
 function fieldMetadataOf(typeName: string): Map<string, FieldMetadata> {
   const byName = new Map<string, FieldMetadata>();
-  const add = (properties: FieldMetadata[] | undefined) => properties?.forEach((p) => byName.has(p.schemaName) || byName.set(p.schemaName, p));
+  const add = (properties: FieldMetadata[] | undefined) =>
+    properties?.forEach((p) => byName.has(p.schemaName) || byName.set(p.schemaName, p));
   const type = TypeMetadataStorage.getObjectTypesMetadata().find((t) => t.name === typeName);
   if (!type) return byName;
-  for (let target: unknown = type.target; typeof target === 'function' && target !== Function.prototype; target = Object.getPrototypeOf(target)) {
+  for (
+    let target: unknown = type.target;
+    typeof target === 'function' && target !== Function.prototype;
+    target = Object.getPrototypeOf(target)
+  ) {
     add(TypeMetadataStorage.getObjectTypeMetadataByTarget(target as never)?.properties);
   }
   return byName;

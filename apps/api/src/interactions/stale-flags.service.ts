@@ -46,10 +46,14 @@ export class StaleFlagsService implements OnApplicationBootstrap, OnModuleDestro
     } catch (err) {
       try {
         await this.owed.owe(userIds);
-        this.logger.warn(`could not flag ${userIds.length} users stale, owed until Redis answers: ${(err as Error).message}`);
+        this.logger.warn(
+          `could not flag ${userIds.length} users stale, owed until Redis answers: ${(err as Error).message}`,
+        );
         this.schedule(RETRY_MS);
       } catch (pgErr) {
-        this.logger.error(`lost ${userIds.length} stale flags (Redis: ${(err as Error).message}; Postgres: ${(pgErr as Error).message}): these users are answered from their cached embeddings until the next retrain`);
+        this.logger.error(
+          `lost ${userIds.length} stale flags (Redis: ${(err as Error).message}; Postgres: ${(pgErr as Error).message}): these users are answered from their cached embeddings until the next retrain`,
+        );
       }
     }
   }
@@ -89,7 +93,10 @@ export class StaleFlagsService implements OnApplicationBootstrap, OnModuleDestro
       this.schedule(SWEEP_MS);
     } catch (err) {
       // one warning per outage, not one per retry
-      if (!this.failing) this.logger.warn(`owed stale flags not set yet, retrying every ${RETRY_MS / 1000} s: ${(err as Error).message}`);
+      if (!this.failing)
+        this.logger.warn(
+          `owed stale flags not set yet, retrying every ${RETRY_MS / 1000} s: ${(err as Error).message}`,
+        );
       this.failing = true;
       this.schedule(RETRY_MS);
     }

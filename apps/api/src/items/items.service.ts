@@ -29,11 +29,17 @@ export class ItemsService {
     // each item passed UpsertItemsArgs' rules; one item twice in a call is ambiguous
     const seen = new Set<string>();
     input.forEach((item, index) => {
-      if (seen.has(item.id)) throw new BadUserInputError(`input[${index}].id: "${item.id}" appears twice in this call`, { index, field: 'id' });
+      if (seen.has(item.id))
+        throw new BadUserInputError(`input[${index}].id: "${item.id}" appears twice in this call`, {
+          index,
+          field: 'id',
+        });
       seen.add(item.id);
     });
     if (input.length === 0) return [];
-    const saved = await this.items.upsert(input.map((i) => ({ externalId: i.id, attributes: i.attributes, active: i.active })));
+    const saved = await this.items.upsert(
+      input.map((i) => ({ externalId: i.id, attributes: i.attributes, active: i.active })),
+    );
     // filters and the inactive flag apply from the next recommendation on
     this.catalogue.invalidate();
     return saved.map(toItem);

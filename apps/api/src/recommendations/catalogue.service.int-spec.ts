@@ -28,7 +28,9 @@ describe('CatalogueService (Postgres)', () => {
     await db.query(`INSERT INTO items (external_id) SELECT 'i' || n FROM generate_series(1, 3) n`);
     await db.query(`INSERT INTO users (external_id) VALUES ('u1'), ('u2')`);
     // i3 the most interacted with, then i2
-    await db.query(`INSERT INTO interactions (user_id, item_id, type, occurred_at) VALUES (1, 3, 'view', now()), (2, 3, 'view', now()), (1, 2, 'view', now())`);
+    await db.query(
+      `INSERT INTO interactions (user_id, item_id, type, occurred_at) VALUES (1, 3, 'view', now()), (2, 3, 'view', now()), (1, 2, 'view', now())`,
+    );
   });
 
   /** Waits for the background refresh a stale get() starts; the snapshot answered meanwhile is the old one. */
@@ -45,10 +47,18 @@ describe('CatalogueService (Postgres)', () => {
 
   it('counts popularity from the interactions until a training has stored its counts, then reads those', async () => {
     const service = new CatalogueService(new CatalogueRepository(ds));
-    expect(ranked(await service.get())).toEqual([['i3', 2], ['i2', 1], ['i1', 0]]);
+    expect(ranked(await service.get())).toEqual([
+      ['i3', 2],
+      ['i2', 1],
+      ['i1', 0],
+    ]);
     await new CatalogueRepository(ds).replacePopularity(['i1', 'i2', 'unknown'], [5, 4, 9]);
     now += CATALOGUE_TTL_MS + 1;
-    expect(ranked(await afterRefresh(service))).toEqual([['i1', 5], ['i2', 4], ['i3', 0]]);
+    expect(ranked(await afterRefresh(service))).toEqual([
+      ['i1', 5],
+      ['i2', 4],
+      ['i3', 0],
+    ]);
   });
 
   it('keeps its snapshot while the store is unchanged, and reloads once an item or the counts change', async () => {
@@ -69,11 +79,17 @@ describe('CatalogueService (Postgres)', () => {
       now += CATALOGUE_TTL_MS + 1;
       reloaded = await afterRefresh(service);
     }
-    expect(ranked(reloaded)).toEqual([['i2', 2], ['i1', 1]]);
+    expect(ranked(reloaded)).toEqual([
+      ['i2', 2],
+      ['i1', 1],
+    ]);
 
     await repo.replacePopularity(['i1', 'i2'], [7, 1]);
     now += CATALOGUE_TTL_MS + 1;
-    expect(ranked(await afterRefresh(service))).toEqual([['i1', 7], ['i2', 1]]);
+    expect(ranked(await afterRefresh(service))).toEqual([
+      ['i1', 7],
+      ['i2', 1],
+    ]);
   });
 
   it('reloads an old snapshot even when nothing seems to have changed', async () => {

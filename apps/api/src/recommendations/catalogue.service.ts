@@ -50,7 +50,8 @@ export class CatalogueService {
   private async refresh(snapshot: Catalogue): Promise<void> {
     const fingerprint = await this.items.fingerprint();
     const young = Date.now() - snapshot.loadedAt < CATALOGUE_MAX_AGE_MS;
-    if (young && fingerprint !== null && fingerprint === snapshot.fingerprint && this.snapshot === snapshot) snapshot.checkedAt = Date.now();
+    if (young && fingerprint !== null && fingerprint === snapshot.fingerprint && this.snapshot === snapshot)
+      snapshot.checkedAt = Date.now();
     else await this.reload(fingerprint);
   }
 
@@ -69,7 +70,13 @@ export class CatalogueService {
       .then(async (fingerprint) => {
         const all = await this.items.all(fingerprint !== null);
         const now = Date.now();
-        this.snapshot = { byId: new Map(all.map((i) => [i.id, i])), popular: all.filter((i) => i.active), loadedAt: now, fingerprint, checkedAt: now };
+        this.snapshot = {
+          byId: new Map(all.map((i) => [i.id, i])),
+          popular: all.filter((i) => i.active),
+          loadedAt: now,
+          fingerprint,
+          checkedAt: now,
+        };
         return this.snapshot;
       })
       .finally(() => (this.loading = null));

@@ -72,7 +72,10 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     // a dedicated connection: a subscribed client can do nothing else
     this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
-    this.subscriber.on('message', () => void this.refresh().catch((err) => this.logger.error(`model switch failed: ${(err as Error).message}`)));
+    this.subscriber.on(
+      'message',
+      () => void this.refresh().catch((err) => this.logger.error(`model switch failed: ${(err as Error).message}`)),
+    );
     await this.subscriber.subscribe(MODEL_ACTIVATED_CHANNEL).catch(() => undefined);
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), POINTER_CHECK_MS);
     this.timer.unref();
@@ -118,7 +121,11 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     // Redis down: the depth stays unknown, and short lists count as incomplete (a decode, never a short answer)
     const meta = await this.store.readMeta(version).catch(() => null);
     const loaded = deserializeModel(blob);
-    const pool = { threads: this.env.SCORING_THREADS, backend: this.env.TFJS_BACKEND, maxQueue: this.env.SCORING_QUEUE_LIMIT };
+    const pool = {
+      threads: this.env.SCORING_THREADS,
+      backend: this.env.TFJS_BACKEND,
+      maxQueue: this.env.SCORING_QUEUE_LIMIT,
+    };
     const scoring = await ScoringPool.start(loaded.model, blob, pool).catch((err) => {
       loaded.model.dispose();
       throw err;

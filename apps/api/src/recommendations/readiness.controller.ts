@@ -12,7 +12,8 @@ export class ReadinessController {
 
   @Get('ready')
   ready(): { status: 'ready'; modelVersion: number | null } {
-    if (!this.live.ready()) throw new ServiceUnavailableException({ status: 'loading', message: 'loading the active model' });
+    if (!this.live.ready())
+      throw new ServiceUnavailableException({ status: 'loading', message: 'loading the active model' });
     return { status: 'ready', modelVersion: this.live.current()?.version ?? null };
   }
 }

@@ -11,25 +11,39 @@ export class RecommendationsResolver {
   constructor(private readonly service: RecommendationsService) {}
 
   @RequiresScope('serve')
-  @Query(() => Recommendations, { complexity: DECODE_COST, description: 'What the user should see next: the decoder\'s reconstruction of their history. Always answers.' })
+  @Query(() => Recommendations, {
+    complexity: DECODE_COST,
+    description: "What the user should see next: the decoder's reconstruction of their history. Always answers.",
+  })
   recommendations(@Args() { userId, limit, excludeSeen, filter }: RecommendationsArgs): Promise<Recommendations> {
     return this.service.forUser(userId, excludeSeen, { limit, filter: filter ?? undefined });
   }
 
   @RequiresScope('serve')
-  @Query(() => SessionRecommendations, { complexity: DECODE_COST, description: 'Recommendations for an anonymous session: the given items folded in as a history.' })
-  recommendationsForItems(@Args() { itemIds, limit, filter }: SessionRecommendationsArgs): Promise<SessionRecommendations> {
+  @Query(() => SessionRecommendations, {
+    complexity: DECODE_COST,
+    description: 'Recommendations for an anonymous session: the given items folded in as a history.',
+  })
+  recommendationsForItems(
+    @Args() { itemIds, limit, filter }: SessionRecommendationsArgs,
+  ): Promise<SessionRecommendations> {
     return this.service.forItems(itemIds, { limit, filter: filter ?? undefined });
   }
 
   @RequiresScope('serve')
-  @Query(() => Recommendations, { complexity: DECODE_COST, description: 'Nearest items by cosine of the model\'s item vectors.' })
+  @Query(() => Recommendations, {
+    complexity: DECODE_COST,
+    description: "Nearest items by cosine of the model's item vectors.",
+  })
   similarItems(@Args() { itemId, limit }: SimilarItemsArgs): Promise<Recommendations> {
     return this.service.similarItems(itemId, { limit });
   }
 
   @RequiresScope('embeddings')
-  @Query(() => UserEmbedding, { nullable: true, description: 'The user\'s embedding in the active model; null without a model or a history.' })
+  @Query(() => UserEmbedding, {
+    nullable: true,
+    description: "The user's embedding in the active model; null without a model or a history.",
+  })
   userEmbedding(@Args() { userId }: UserIdArgs): Promise<UserEmbedding | null> {
     return this.service.userEmbedding(userId);
   }

@@ -55,7 +55,10 @@ export class RecommendationsService {
     const catalogue = await this.catalogue.get();
     const live = this.live.current();
     const unknownItemIds = itemIds.filter((id) => !live?.itemIndex.has(id));
-    const answer = await this.first(this.sessionSources, this.ask(live, catalogue, new SessionSubject(itemIds), options));
+    const answer = await this.first(
+      this.sessionSources,
+      this.ask(live, catalogue, new SessionSubject(itemIds), options),
+    );
     return { ...answer, unknownItemIds };
   }
 
@@ -72,14 +75,20 @@ export class RecommendationsService {
     if (!live) return null;
     // seen items kept: only an embedding that is stale or missing needs the history, to fold it in
     const subject = await this.users.of(live, userId, false);
-    if (subject.cached && (await subject.servesCached(live))) return embedding(live, userId, subject.cached.vector, RecommendationSource.EMBEDDING);
+    if (subject.cached && (await subject.servesCached(live)))
+      return embedding(live, userId, subject.cached.vector, RecommendationSource.EMBEDDING);
     const folded = await this.foldIn.foldIn(live, subject);
     if (!folded) return null;
     this.foldIn.writeThrough(live, subject, folded, null);
     return embedding(live, userId, folded.vector, RecommendationSource.FOLD_IN);
   }
 
-  private ask<S extends Subject>(live: LiveModel | null, catalogue: Catalogue, subject: S, options: AskOptions): Ask<S> {
+  private ask<S extends Subject>(
+    live: LiveModel | null,
+    catalogue: Catalogue,
+    subject: S,
+    options: AskOptions,
+  ): Ask<S> {
     return {
       answerId: options.answerId ?? randomUUID(),
       subject,

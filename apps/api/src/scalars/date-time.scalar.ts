@@ -7,9 +7,12 @@ function parse(value: unknown): Date {
   const date = typeof value === 'string' && ISO_8601.test(value) ? new Date(value) : null;
   if (!date || Number.isNaN(date.getTime())) {
     // graphql-js keeps these extensions and prefixes the message with the variable path (input[3].occurredAt)
-    throw new GraphQLError(`expected an ISO 8601 timestamp such as 2024-05-01T10:00:00Z, got ${JSON.stringify(value)}`, {
-      extensions: { code: ApiErrorCode.BadUserInput },
-    });
+    throw new GraphQLError(
+      `expected an ISO 8601 timestamp such as 2024-05-01T10:00:00Z, got ${JSON.stringify(value)}`,
+      {
+        extensions: { code: ApiErrorCode.BadUserInput },
+      },
+    );
   }
   return date;
 }

@@ -8,9 +8,19 @@ import { cursorProblem } from '../users/history-cursor';
  * every argument and input class states its rules where it is declared, and the bulk import
  * (and `npm run keys`, for key names) applies the very same functions.
  */
-function rule(name: string, problem: (value: unknown) => string | null, options?: ValidationOptions): PropertyDecorator {
+function rule(
+  name: string,
+  problem: (value: unknown) => string | null,
+  options?: ValidationOptions,
+): PropertyDecorator {
   return ValidateBy(
-    { name, validator: { validate: (value) => problem(value) === null, defaultMessage: (args) => problem(args?.value) ?? 'is invalid' } },
+    {
+      name,
+      validator: {
+        validate: (value) => problem(value) === null,
+        defaultMessage: (args) => problem(args?.value) ?? 'is invalid',
+      },
+    },
     options,
   );
 }
@@ -23,7 +33,11 @@ export const IsWeight = (options?: ValidationOptions) => rule('isWeight', weight
 
 /** From 1970 to a day ahead of now. */
 export const IsOccurredAt = (options?: ValidationOptions) =>
-  rule('isOccurredAt', (value) => (value instanceof Date ? occurredAtProblem(value.getTime()) : 'is not a valid time'), options);
+  rule(
+    'isOccurredAt',
+    (value) => (value instanceof Date ? occurredAtProblem(value.getTime()) : 'is not a valid time'),
+    options,
+  );
 
 /** A JSON object of at most 16 KB and 5 levels, whose strings jsonb can hold. */
 export const IsAttributes = (options?: ValidationOptions) => rule('isAttributes', attributesProblem, options);

@@ -44,6 +44,11 @@ export function toBadUserInput(error: ValidationError): BadUserInputError {
     path += isIndex ? `[${node.property}]` : `.${node.property}`;
   }
   const reason = Object.values(node.constraints ?? {})[0] ?? 'is invalid';
-  const field = /^\d+$/.test(node.property) ? path.replace(/\[\d+\]$/, '').split('.').pop()! : node.property;
+  const field = /^\d+$/.test(node.property)
+    ? path
+        .replace(/\[\d+\]$/, '')
+        .split('.')
+        .pop()!
+    : node.property;
   return new BadUserInputError(`${path}: ${reason}`, index === undefined ? { field } : { index, field });
 }

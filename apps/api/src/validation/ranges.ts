@@ -4,7 +4,13 @@ import { ValidateBy, ValidationOptions } from 'class-validator';
 export function IsIntFrom(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
   const message = `must be ${options?.each ? 'integers' : 'an integer'} from ${min} to ${max}`;
   return ValidateBy(
-    { name: 'isIntFrom', validator: { validate: (v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max, defaultMessage: () => message } },
+    {
+      name: 'isIntFrom',
+      validator: {
+        validate: (v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max,
+        defaultMessage: () => message,
+      },
+    },
     options,
   );
 }
@@ -12,6 +18,7 @@ export function IsIntFrom(min: number, max: number, options?: ValidationOptions)
 /** A finite number from min (or, with `aboveMin`, above it) to max. */
 export function IsNumberFrom(min: number, max: number, { aboveMin = false } = {}): PropertyDecorator {
   const message = `must be ${aboveMin ? 'above' : 'at least'} ${min} and at most ${max}`;
-  const fits = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v <= max && (aboveMin ? v > min : v >= min);
+  const fits = (v: unknown) =>
+    typeof v === 'number' && Number.isFinite(v) && v <= max && (aboveMin ? v > min : v >= min);
   return ValidateBy({ name: 'isNumberFrom', validator: { validate: fits, defaultMessage: () => message } });
 }

@@ -29,7 +29,8 @@ export class ExportService {
     if (existing) return JSON.parse(existing) as ExportManifest; // a retry of a finished job
 
     const meta = await this.store.readMeta(payload.version);
-    if (!meta) throw new ExportInputError(`Version ${payload.version} has no embeddings in Redis (never published, or retired)`);
+    if (!meta)
+      throw new ExportInputError(`Version ${payload.version} has no embeddings in Redis (never published, or retired)`);
     const dim = payload.kind === 'user' ? meta.dim : meta.itemDim;
     const expected = payload.kind === 'user' ? meta.users : meta.items;
     // each row's place on the version's 2-D map too, when it has one (every version since maps exist)
@@ -55,12 +56,20 @@ export class ExportService {
         count: written.count,
         format: payload.format,
         created_at: new Date().toISOString(),
-        files: await Promise.all(written.files.map(async (name) => ({ name, bytes: (await stat(join(partial, name))).size, sha256: await sha256Of(join(partial, name)) }))),
+        files: await Promise.all(
+          written.files.map(async (name) => ({
+            name,
+            bytes: (await stat(join(partial, name))).size,
+            sha256: await sha256Of(join(partial, name)),
+          })),
+        ),
       };
       await writeFile(join(partial, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
       // one rename: the export appears whole or not at all
       await rename(partial, final);
-      this.logger.log(`export ${jobId}: ${manifest.count} ${payload.kind} vectors of v${payload.version} as ${payload.format}`);
+      this.logger.log(
+        `export ${jobId}: ${manifest.count} ${payload.kind} vectors of v${payload.version} as ${payload.format}`,
+      );
       return manifest;
     } catch (err) {
       await rm(partial, { recursive: true, force: true });
@@ -69,7 +78,11 @@ export class ExportService {
   }
 }
 
-const progress = (done: number, total: number): ExportProgress => ({ done, total, percent: total ? Math.min(100, (100 * done) / total) : 100 });
+const progress = (done: number, total: number): ExportProgress => ({
+  done,
+  total,
+  percent: total ? Math.min(100, (100 * done) / total) : 100,
+});
 
 function sha256Of(path: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {

@@ -25,7 +25,12 @@ export class PopularitySchedule implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const pattern = this.env.POPULARITY_CRON === 'off' ? null : this.env.POPULARITY_CRON;
     // a recount replaces the last one: keep a few to inspect, never pile them up
-    const template = { name: JobName.RecountPopularity, data: { requestedAt: 'schedule' }, opts: { removeOnComplete: 10, removeOnFail: 50, attempts: 1 } };
-    if (await syncJobScheduler(this.queue, POPULARITY_SCHEDULER_ID, pattern, template)) this.logger.log(`recounting popularity on schedule "${pattern}"`);
+    const template = {
+      name: JobName.RecountPopularity,
+      data: { requestedAt: 'schedule' },
+      opts: { removeOnComplete: 10, removeOnFail: 50, attempts: 1 },
+    };
+    if (await syncJobScheduler(this.queue, POPULARITY_SCHEDULER_ID, pattern, template))
+      this.logger.log(`recounting popularity on schedule "${pattern}"`);
   }
 }

@@ -13,7 +13,11 @@ export interface PublishedUsers {
  * scores and place in the user map are never written. Their interactions still shaped the
  * weights (an aggregate no user's copy can be read back from); the next training has none of them.
  */
-export async function leaveOutErased(erasures: ErasureRepository, snapshot: string, users: PublishedUsers): Promise<PublishedUsers> {
+export async function leaveOutErased(
+  erasures: ErasureRepository,
+  snapshot: string,
+  users: PublishedUsers,
+): Promise<PublishedUsers> {
   const erased = await erasures.erasedSince(snapshot, users.userIds);
   if (erased.size === 0) return users;
   const kept = users.userIds.flatMap((id, row) => (erased.has(id) ? [] : [row]));

@@ -17,7 +17,11 @@ export class LiveModelGate {
    * `gate` is in the candidate's item index (`itemIds`). Null when there is no live model or its
    * weights cannot be read: the registry then compares the stored figures, as it did before.
    */
-  async compare(gate: HeldOutRows, itemIds: readonly string[], candidateNdcg100: number): Promise<GateComparison | null> {
+  async compare(
+    gate: HeldOutRows,
+    itemIds: readonly string[],
+    candidateNdcg100: number,
+  ): Promise<GateComparison | null> {
     const active = await this.versions.findActive();
     if (!active) return null;
     const live = await this.load(active.version);
@@ -37,7 +41,9 @@ export class LiveModelGate {
       if (blob) return deserializeModel(blob);
       this.logger.warn(`live v${version} has no stored weights: the gate compares its stored metrics`);
     } catch (err) {
-      this.logger.warn(`live v${version}'s weights could not be read (${(err as Error).message}): the gate compares its stored metrics`);
+      this.logger.warn(
+        `live v${version}'s weights could not be read (${(err as Error).message}): the gate compares its stored metrics`,
+      );
     }
     return null;
   }

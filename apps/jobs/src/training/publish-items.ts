@@ -46,7 +46,12 @@ export function mostPopular(matrix: CsrMatrix, count: number): number[] {
   return Array.from(topK(itemUsers(matrix), count));
 }
 
-function nearest(model: DaeModel, items: number[], k: number, scoring?: ScoringPool): Promise<RankedItems[]> | RankedItems[] {
+function nearest(
+  model: DaeModel,
+  items: number[],
+  k: number,
+  scoring?: ScoringPool,
+): Promise<RankedItems[]> | RankedItems[] {
   if (scoring) return Promise.all(items.map((item) => scoring.similar(item, { k, exclude: [item] })));
   const catalogue = model.config.items;
   const out: RankedItems[] = [];

@@ -12,12 +12,17 @@ describe('publishUsers (Redis)', () => {
     let maps: (EmbeddingMap | null)[] = [];
     const pool = await ScoringPool.start(model, serializeModel(model, { itemIds }), { threads: 2, maxBatch: 64 });
     try {
-      maps = [await publishUsers(stored.store, ON_THIS_THREAD, model, matrix, userIds, 10), await publishUsers(stored.store, ON_THE_POOL, model, matrix, userIds, 10, undefined, pool)];
+      maps = [
+        await publishUsers(stored.store, ON_THIS_THREAD, model, matrix, userIds, 10),
+        await publishUsers(stored.store, ON_THE_POOL, model, matrix, userIds, 10, undefined, pool),
+      ];
     } finally {
       await pool.close();
       model.dispose();
     }
-    const [here, pooled] = await Promise.all([ON_THIS_THREAD, ON_THE_POOL].map((v) => stored.store.readUsers(v, userIds)));
+    const [here, pooled] = await Promise.all(
+      [ON_THIS_THREAD, ON_THE_POOL].map((v) => stored.store.readUsers(v, userIds)),
+    );
     for (let u = 0; u < userIds.length; u++) {
       const own = new Set(matrix.indices.subarray(matrix.indptr[u], matrix.indptr[u + 1]));
       expect(pooled[u]!.vector).toEqual(here[u]!.vector);
@@ -25,7 +30,8 @@ describe('publishUsers (Redis)', () => {
       expect(pooled[u]!.top!.items).toHaveLength(10);
       Array.from(pooled[u]!.top!.items).forEach((i) => expect(own.has(i)).toBe(false));
       // and the items each vector came from: what the API leaves out without asking Postgres
-      for (const user of [here[u]!, pooled[u]!]) expect([...user.seen!].sort((a, b) => a - b)).toEqual([...own].sort((a, b) => a - b));
+      for (const user of [here[u]!, pooled[u]!])
+        expect([...user.seen!].sort((a, b) => a - b)).toEqual([...own].sort((a, b) => a - b));
     }
     // the users' map, fitted on the way from every user's vector
     expect(maps[0]).toMatchObject({ dim: 8, rows: 300, normalize: false });

@@ -1,5 +1,14 @@
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { CsrMatrix, DaeModel, EmbeddingMap, EmbeddingMapFitter, RankedItems, rankUsers, ScoringPool, sliceRows } from '@app/model';
+import {
+  CsrMatrix,
+  DaeModel,
+  EmbeddingMap,
+  EmbeddingMapFitter,
+  RankedItems,
+  rankUsers,
+  ScoringPool,
+  sliceRows,
+} from '@app/model';
 
 /** Users encoded and written per step: bounds the memory of publishing any number of users. */
 const PUBLISH_CHUNK_USERS = 4096;
@@ -29,7 +38,9 @@ export async function publishUsers(
     map.add(vectors, start);
     const tops = topItems > 0 ? await rank(model, vectors, topItems, matrix, start, scoring) : undefined;
     // what each vector was encoded from: the API's seen items for the user until they act again
-    const seen = Array.from({ length: end - start }, (_, r) => matrix.indices.subarray(matrix.indptr[start + r], matrix.indptr[start + r + 1]));
+    const seen = Array.from({ length: end - start }, (_, r) =>
+      matrix.indices.subarray(matrix.indptr[start + r], matrix.indptr[start + r + 1]),
+    );
     await store.writeVectors(version, 'user', { ids: userIds.slice(start, end), dim, vectors, tops, seen });
     await onUsers?.(end);
   }
@@ -37,7 +48,14 @@ export async function publishUsers(
 }
 
 /** Each user's best items, their own (row `first + r` of `seen`) left out. */
-function rank(model: DaeModel, vectors: Float32Array, k: number, seen: CsrMatrix, first: number, scoring?: ScoringPool): Promise<RankedItems[]> | RankedItems[] {
+function rank(
+  model: DaeModel,
+  vectors: Float32Array,
+  k: number,
+  seen: CsrMatrix,
+  first: number,
+  scoring?: ScoringPool,
+): Promise<RankedItems[]> | RankedItems[] {
   if (!scoring) return rankUsers(model, vectors, k, seen, first);
   const dim = model.embeddingDim;
   const users = vectors.length / dim;

@@ -6,12 +6,24 @@ import { testRedis } from '@app/testing';
 import { TEST_REDIS_URL } from '../../../../test/test-env';
 
 /** What the publish tests start from: 300 synthetic users' interactions and an untrained small model of them. */
-export function untrainedModelOn(options: { items: number; dataSeed: number; modelSeed: number }): { userIds: string[]; itemIds: string[]; matrix: CsrMatrix; model: DaeModel } {
+export function untrainedModelOn(options: { items: number; dataSeed: number; modelSeed: number }): {
+  userIds: string[];
+  itemIds: string[];
+  matrix: CsrMatrix;
+  model: DaeModel;
+} {
   const data = generateSynthetic({ users: 300, items: options.items, seed: options.dataSeed, perUser: 15 });
   const userIds = Array.from({ length: data.users }, (_, u) => `u${u}`);
   const itemIds = Array.from({ length: data.items }, (_, i) => `i${i}`);
   const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, userIds, itemIds });
-  const config = { items: data.items, hidden: [32], embeddingDim: 8, activation: 'tanh' as const, loss: 'multinomial' as const, input: 'binary' as const };
+  const config = {
+    items: data.items,
+    hidden: [32],
+    embeddingDim: 8,
+    activation: 'tanh' as const,
+    loss: 'multinomial' as const,
+    input: 'binary' as const,
+  };
   return { userIds, itemIds, matrix, model: new DaeModel(config, initParams(config, options.modelSeed)) };
 }
 

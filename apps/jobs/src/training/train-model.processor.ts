@@ -13,7 +13,12 @@ const BUSY_RETRY_MS = 5_000;
 
 // one training at a time: it owns the CPU. A worker killed mid-job stops renewing its lock; after
 // TRAINING_LOCK_MS another worker takes the job back (stalled-job detection)
-@Processor(QueueName.Training, { concurrency: 1, lockDuration: TRAINING_LOCK_MS, stalledInterval: TRAINING_LOCK_MS, maxStalledCount: 1 })
+@Processor(QueueName.Training, {
+  concurrency: 1,
+  lockDuration: TRAINING_LOCK_MS,
+  stalledInterval: TRAINING_LOCK_MS,
+  maxStalledCount: 1,
+})
 export class TrainModelProcessor extends WorkerHost {
   constructor(
     private readonly training: TrainingService,
@@ -26,7 +31,9 @@ export class TrainModelProcessor extends WorkerHost {
     if (job.name === JobName.ScheduledRetrain) return { enqueued: (await enqueueTraining(this.queue, job.data)).id };
     if (job.name !== JobName.TrainModel) throw new UnrecoverableError(`Unknown job ${job.name}`);
     try {
-      return await this.training.run(job.id!, job.data.config, job.data.force, (progress) => job.updateProgress({ ...progress }));
+      return await this.training.run(job.id!, job.data.config, job.data.force, (progress) =>
+        job.updateProgress({ ...progress }),
+      );
     } catch (err) {
       // not an attempt: the job waits for the other worker's training to end
       if (err instanceof TrainingBusyError) {

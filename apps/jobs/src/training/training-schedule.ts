@@ -25,6 +25,7 @@ export class TrainingSchedule implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     const template = { name: JobName.ScheduledRetrain, data: { config: {}, force: false, requestedAt: 'schedule' } };
-    if (await syncJobScheduler(this.queue, SCHEDULER_ID, this.env.TRAIN_CRON ?? null, template)) this.logger.log(`retraining on schedule "${this.env.TRAIN_CRON}"`);
+    if (await syncJobScheduler(this.queue, SCHEDULER_ID, this.env.TRAIN_CRON ?? null, template))
+      this.logger.log(`retraining on schedule "${this.env.TRAIN_CRON}"`);
   }
 }

@@ -14,9 +14,14 @@ function earlyStoppingRows(matrix: CsrMatrix, split: ReturnType<typeof splitForT
 
 describe(splitForTraining.name, () => {
   const data = generateSynthetic({ users: 500, items: 300, seed: 11, perUser: 25, clusters: 8 });
-  const { matrix } = buildInteractionMatrix({ user: data.user, item: data.item, weight: data.weight, duplicates: 'max' });
+  const { matrix } = buildInteractionMatrix({
+    user: data.user,
+    item: data.item,
+    weight: data.weight,
+    duplicates: 'max',
+  });
 
-  it('holds the gate users out of the training rows and out of early stopping, so the metrics are not the early-stopping users\'', () => {
+  it("holds the gate users out of the training rows and out of early stopping, so the metrics are not the early-stopping users'", () => {
     const sut = splitForTraining(matrix, 3);
     const gate = new Set(sut.gate.rows);
     const early = earlyStoppingRows(matrix, sut);
@@ -29,12 +34,18 @@ describe(splitForTraining.name, () => {
     early.forEach((r, e) => {
       const k = sut.trainRows.indexOf(r);
       expect(rowOf(sut.earlyStopping.input, e)).toEqual(rowOf(sut.train, k));
-      expect(sorted([...rowOf(sut.earlyStopping.input, e), ...rowOf(sut.earlyStopping.heldOut, e)])).toEqual(rowOf(matrix, r));
+      expect(sorted([...rowOf(sut.earlyStopping.input, e), ...rowOf(sut.earlyStopping.heldOut, e)])).toEqual(
+        rowOf(matrix, r),
+      );
     });
     // each gate user's fold-in input and targets are its whole row, and nothing of it is trained on
-    sut.gate.rows.forEach((r, g) => expect(sorted([...rowOf(sut.gate.input, g), ...rowOf(sut.gate.heldOut, g)])).toEqual(rowOf(matrix, r)));
+    sut.gate.rows.forEach((r, g) =>
+      expect(sorted([...rowOf(sut.gate.input, g), ...rowOf(sut.gate.heldOut, g)])).toEqual(rowOf(matrix, r)),
+    );
     const gateInteractions = sut.gate.input.indices.length + sut.gate.heldOut.indices.length;
-    expect(sut.train.indices.length + sut.earlyStopping.heldOut.indices.length + gateInteractions).toBe(matrix.indices.length);
+    expect(sut.train.indices.length + sut.earlyStopping.heldOut.indices.length + gateInteractions).toBe(
+      matrix.indices.length,
+    );
   });
 
   it('draws both sets from the seed: the same for a retrain with it, other users for another', () => {

@@ -42,5 +42,10 @@ export function splitForTraining(matrix: CsrMatrix, seed: number): TrainingSplit
   // carveValidation takes a share of the rows it is given: the same count as the gate's
   const share = gate.rest.rows > 0 ? count / gate.rest.rows : 0;
   const { train, validation } = carveValidation(gate.rest, share, createRng(seed + EARLY_STOPPING_SEED));
-  return { train, trainRows: gate.restRows, earlyStopping: validation, gate: { rows: gate.rows, input: gate.input, heldOut: gate.heldOut } };
+  return {
+    train,
+    trainRows: gate.restRows,
+    earlyStopping: validation,
+    gate: { rows: gate.rows, input: gate.input, heldOut: gate.heldOut },
+  };
 }

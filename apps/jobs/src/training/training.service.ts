@@ -56,8 +56,16 @@ export class NothingToTrainError extends Error {}
 /** Another worker is training: this job waits (it is not a failed attempt). */
 export class TrainingBusyError extends Error {}
 
-const phaseSeconds = new Gauge({ name: 'recoder_training_phase_seconds', help: 'Seconds the last training spent per phase', labelNames: ['phase'] });
-const lastModelMetric = new Gauge({ name: 'recoder_last_model_metric', help: 'Metrics of the last trained model on its held-out users', labelNames: ['metric'] });
+const phaseSeconds = new Gauge({
+  name: 'recoder_training_phase_seconds',
+  help: 'Seconds the last training spent per phase',
+  labelNames: ['phase'],
+});
+const lastModelMetric = new Gauge({
+  name: 'recoder_last_model_metric',
+  help: 'Metrics of the last trained model on its held-out users',
+  labelNames: ['metric'],
+});
 
 type Report = (progress: TrainingProgress) => Promise<void>;
 type RunResult = { version: number; activated: boolean; reason: string };
@@ -90,7 +98,9 @@ export class TrainingService {
     try {
       return await this.runLocked(jobId, request, force, report);
     } finally {
-      await this.sweepLocked().catch((err) => this.logger.warn(`sweep after training failed: ${(err as Error).message}`));
+      await this.sweepLocked().catch((err) =>
+        this.logger.warn(`sweep after training failed: ${(err as Error).message}`),
+      );
       await release();
     }
   }
@@ -131,7 +141,8 @@ export class TrainingService {
     try {
       await report({ phase: 'load', percent: 0, version: v });
       const data = await timed('load', () => this.data.loadAll());
-      if (data.user.length === 0) throw new NothingToTrainError('There are no interactions to train on: record some first');
+      if (data.user.length === 0)
+        throw new NothingToTrainError('There are no interactions to train on: record some first');
       // popularity, counted from the rows just read: the API's cold-start answers use it
       await this.catalogue.replacePopularity(data.itemIds, itemCounts(data.item, data.itemIds.length));
       const { matrix, users, items } = buildInteractionMatrix({ ...data, duplicates: 'max' });
@@ -152,12 +163,23 @@ export class TrainingService {
       if (tuneBudget) {
         const tuneStarted = performance.now();
         const tuned = await timed('tune', () =>
-          tuneDae(split.train, split.earlyStopping, { config: { ...DEFAULT_DAE_CONFIG, ...config }, options }, {
-            budgetSeconds: tuneBudget,
-            // the search chooses only what the request leaves open
-            space: fixedIn(DEFAULT_TUNE_SPACE, request),
-            onTrial: (t) => report({ phase: 'tune', percent: 5 * Math.min(1, (performance.now() - tuneStarted) / 1000 / tuneBudget), ndcg: t.ndcg, version: v }),
-          }),
+          tuneDae(
+            split.train,
+            split.earlyStopping,
+            { config: { ...DEFAULT_DAE_CONFIG, ...config }, options },
+            {
+              budgetSeconds: tuneBudget,
+              // the search chooses only what the request leaves open
+              space: fixedIn(DEFAULT_TUNE_SPACE, request),
+              onTrial: (t) =>
+                report({
+                  phase: 'tune',
+                  percent: 5 * Math.min(1, (performance.now() - tuneStarted) / 1000 / tuneBudget),
+                  ndcg: t.ndcg,
+                  version: v,
+                }),
+            },
+          ),
         );
         Object.assign(config, withSettings({ ...DEFAULT_DAE_CONFIG, ...config }, tuned.settings));
         Object.assign(options, trainSettings(tuned.settings));
@@ -169,23 +191,38 @@ export class TrainingService {
         trainModel(split.train, config, {
           ...options,
           // a tuned retrain searches the term's dropout and λ more finely too
-          itemTerm: request.itemTerm !== false && { maxItems: this.env.ITEM_TERM_MAX_ITEMS, ...(tuneBudget && TUNED_ITEM_TERM_SPACE) },
+          itemTerm: request.itemTerm !== false && {
+            maxItems: this.env.ITEM_TERM_MAX_ITEMS,
+            ...(tuneBudget && TUNED_ITEM_TERM_SPACE),
+          },
           validation: split.earlyStopping,
           onEpoch: async (e) => {
             lossCurve.push({ epoch: e.epoch, loss: e.loss, ndcg: e.ndcg, seconds: e.seconds });
             await this.versions.update(v, { lossCurve });
-            await report({ phase: 'train', percent: 5 + (80 * e.epoch) / options.epochs, epoch: e.epoch, epochs: options.epochs, loss: e.loss, ndcg: e.ndcg, version: v });
+            await report({
+              phase: 'train',
+              percent: 5 + (80 * e.epoch) / options.epochs,
+              epoch: e.epoch,
+              epochs: options.epochs,
+              loss: e.loss,
+              ndcg: e.ndcg,
+              version: v,
+            });
             // let BullMQ renew the job lock between epochs: training is CPU-bound
             await new Promise((resolve) => setImmediate(resolve));
           },
         }),
       );
       const model = result.model;
-      if (result.itemTerm) await this.versions.update(v, { config: { ...(await this.versions.find(v))!.config, itemTerm: result.itemTerm } });
+      if (result.itemTerm)
+        await this.versions.update(v, {
+          config: { ...(await this.versions.find(v))!.config, itemTerm: result.itemTerm },
+        });
       let metrics: ModelMetrics;
       try {
         metrics = this.metrics(model, split);
-        for (const metric of ['ndcg100', 'recall20', 'recall50'] as const) lastModelMetric.set({ metric }, metrics[metric]);
+        for (const metric of ['ndcg100', 'recall20', 'recall50'] as const)
+          lastModelMetric.set({ metric }, metrics[metric]);
         const blob = serializeModel(model, { itemIds: items.ids() });
         await this.versions.saveWeights(v, blob);
         await this.versions.update(v, { metrics, backend: result.backend.backend, trainedAt: new Date() });
@@ -195,11 +232,17 @@ export class TrainingService {
         const published = await leaveOutErased(this.erasures, data.snapshot, { matrix, userIds: users.ids() });
         await timed('publish', () =>
           this.publish(v, model, published.matrix, published.userIds, items.ids(), blob, {
-            users: (done) => report({ phase: 'publish', percent: 85 + (8 * done) / published.userIds.length, version: v }),
+            users: (done) =>
+              report({ phase: 'publish', percent: 85 + (8 * done) / published.userIds.length, version: v }),
             items: (done, of) => report({ phase: 'publish', percent: 93 + (2 * done) / of, version: v }),
           }),
         );
-        await unpublishErased({ erasures: this.erasures, store: this.store, anomalies: this.anomalies }, v, data.snapshot, published.userIds);
+        await unpublishErased(
+          { erasures: this.erasures, store: this.store, anomalies: this.anomalies },
+          v,
+          data.snapshot,
+          published.userIds,
+        );
         // complete only now: a retry leaves a READY version as it is, and retention counts it
         await this.versions.update(v, { status: ModelStatus.READY });
       } finally {
@@ -210,11 +253,15 @@ export class TrainingService {
       const promotion = await timed('promote', () => this.promote(v, split, items.ids(), metrics, force));
       await this.versions.update(v, { timings });
       await report({ phase: 'done', percent: 100, version: v });
-      this.logger.log(`v${v}: ${promotion.activated ? 'activated' : 'kept inactive'} (${promotion.reason}); phases ${JSON.stringify(timings)}`);
+      this.logger.log(
+        `v${v}: ${promotion.activated ? 'activated' : 'kept inactive'} (${promotion.reason}); phases ${JSON.stringify(timings)}`,
+      );
       return { version: v, activated: promotion.activated, reason: promotion.reason };
     } catch (err) {
       // Redis or Postgres may be down too: then the sweep after a later training removes what is left
-      await this.cleanUp(version, timings).catch((e) => this.logger.warn(`v${v}: clean-up failed: ${(e as Error).message}`));
+      await this.cleanUp(version, timings).catch((e) =>
+        this.logger.warn(`v${v}: clean-up failed: ${(e as Error).message}`),
+      );
       throw err;
     }
   }
@@ -227,12 +274,18 @@ export class TrainingService {
     const v = version.version;
     if (version.status === ModelStatus.RETIRED || ModelRegistryService.decided(version)) {
       await report({ phase: 'done', percent: 100, version: v });
-      return { version: v, activated: version.status === ModelStatus.ACTIVE, reason: `v${v} was complete already (${version.status})` };
+      return {
+        version: v,
+        activated: version.status === ModelStatus.ACTIVE,
+        reason: `v${v} was complete already (${version.status})`,
+      };
     }
     await report({ phase: 'promote', percent: 95, version: v });
     const promotion = await this.registry.promote(version, force);
     await report({ phase: 'done', percent: 100, version: v });
-    this.logger.log(`v${v}: resumed at promote, ${promotion.activated ? 'activated' : 'kept inactive'} (${promotion.reason})`);
+    this.logger.log(
+      `v${v}: resumed at promote, ${promotion.activated ? 'activated' : 'kept inactive'} (${promotion.reason})`,
+    );
     return { version: v, activated: promotion.activated, reason: promotion.reason };
   }
 
@@ -258,7 +311,10 @@ export class TrainingService {
   }
 
   /** The library's defaults (what `evaluate` measures), then the environment's, then the request's. */
-  private resolveConfig(request: TrainingConfig, items: number): { config: Partial<DaeConfig>; options: TrainDaeOptions } {
+  private resolveConfig(
+    request: TrainingConfig,
+    items: number,
+  ): { config: Partial<DaeConfig>; options: TrainDaeOptions } {
     const config: Partial<DaeConfig> = {
       ...DEFAULT_DAE_CONFIG,
       ...(this.env.EMBEDDING_DIM !== undefined && { embeddingDim: this.env.EMBEDDING_DIM }),
@@ -296,7 +352,13 @@ export class TrainingService {
   }
 
   /** The live model is scored on the candidate's gate users first, so the registry compares figures of the same users. */
-  private async promote(version: number, split: TrainingSplit, itemIds: readonly string[], metrics: ModelMetrics, force: boolean) {
+  private async promote(
+    version: number,
+    split: TrainingSplit,
+    itemIds: readonly string[],
+    metrics: ModelMetrics,
+    force: boolean,
+  ) {
     const gate = await this.liveGate.compare(split.gate, itemIds, metrics.ndcg100);
     if (gate) await this.versions.update(version, { metrics: { ...metrics, gate } });
     return this.registry.promote((await this.versions.find(version))!, force);
@@ -320,11 +382,38 @@ export class TrainingService {
     let similarItems: number | null = null;
     let items: { dim: number; vectors: Float32Array };
     const ranks = CACHED_TOP_ITEMS > 0 || PRECOMPUTED_SIMILAR_ITEMS > 0;
-    const scoring = threads > 1 && ranks ? await ScoringPool.start(model, blob, { threads, backend: this.env.TFJS_BACKEND, maxBatch: PUBLISH_BATCH_ROWS }) : undefined;
+    const scoring =
+      threads > 1 && ranks
+        ? await ScoringPool.start(model, blob, {
+            threads,
+            backend: this.env.TFJS_BACKEND,
+            maxBatch: PUBLISH_BATCH_ROWS,
+          })
+        : undefined;
     try {
-      userMap = await publishUsers(this.store, version, model, matrix, userIds, CACHED_TOP_ITEMS, progress.users, scoring);
+      userMap = await publishUsers(
+        this.store,
+        version,
+        model,
+        matrix,
+        userIds,
+        CACHED_TOP_ITEMS,
+        progress.users,
+        scoring,
+      );
       items = model.itemEmbeddings();
-      similarItems = await publishItems(this.store, version, model, matrix, itemIds, items, PRECOMPUTED_SIMILAR_ITEMS, SIMILAR_ITEMS_DEPTH, progress.items, scoring);
+      similarItems = await publishItems(
+        this.store,
+        version,
+        model,
+        matrix,
+        itemIds,
+        items,
+        PRECOMPUTED_SIMILAR_ITEMS,
+        SIMILAR_ITEMS_DEPTH,
+        progress.items,
+        scoring,
+      );
     } finally {
       await scoring?.close();
     }
@@ -354,7 +443,14 @@ function summarizeTune(t: TuneResult): Record<string, unknown> {
     seconds: t.seconds,
     candidates: t.candidates,
     chosen: t.settings,
-    trials: t.trials.map((x) => ({ ...x.settings, rung: x.rung, epochs: x.epochs, ndcg: +x.ndcg.toFixed(5), bestEpoch: x.bestEpoch, seconds: +x.seconds.toFixed(2) })),
+    trials: t.trials.map((x) => ({
+      ...x.settings,
+      rung: x.rung,
+      epochs: x.epochs,
+      ndcg: +x.ndcg.toFixed(5),
+      bestEpoch: x.bestEpoch,
+      seconds: +x.seconds.toFixed(2),
+    })),
   };
 }
 

@@ -27,14 +27,22 @@ export class AnomalyRepository {
         await tx.query(
           `INSERT INTO user_anomalies (version, user_id, score, percentile)
            SELECT $1, * FROM unnest($2::text[], $3::real[], $4::real[])`,
-          [version, userIds.slice(start, end), Array.from(scores.subarray(start, end)), Array.from(percentile.subarray(start, end))],
+          [
+            version,
+            userIds.slice(start, end),
+            Array.from(scores.subarray(start, end)),
+            Array.from(percentile.subarray(start, end)),
+          ],
         );
       }
     });
   }
 
   async find(version: number, userId: string): Promise<AnomalyRow | null> {
-    const [row] = await this.db.query<AnomalyRow[]>(`SELECT user_id AS "userId", score, percentile FROM user_anomalies WHERE version = $1 AND user_id = $2`, [version, userId]);
+    const [row] = await this.db.query<AnomalyRow[]>(
+      `SELECT user_id AS "userId", score, percentile FROM user_anomalies WHERE version = $1 AND user_id = $2`,
+      [version, userId],
+    );
     return row ?? null;
   }
 
@@ -56,7 +64,10 @@ export class AnomalyRepository {
   }
 
   deleteUsers(version: number, userIds: readonly string[]): Promise<unknown> {
-    return this.db.query('DELETE FROM user_anomalies WHERE version = $1 AND user_id = ANY($2::text[])', [version, userIds]);
+    return this.db.query('DELETE FROM user_anomalies WHERE version = $1 AND user_id = ANY($2::text[])', [
+      version,
+      userIds,
+    ]);
   }
 
   deleteForVersions(versions: number[]): Promise<unknown> {

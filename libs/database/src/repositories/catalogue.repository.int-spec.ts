@@ -30,9 +30,11 @@ describe('CatalogueRepository popularity writers (Postgres)', () => {
     await ds.destroy();
   });
 
-  it('a training\'s replacement of the counts and the scheduled recount, run at once, both finish and agree', async () => {
+  it("a training's replacement of the counts and the scheduled recount, run at once, both finish and agree", async () => {
     const ids = Array.from({ length: ITEMS }, (_, i) => `i${i + 1}`);
-    const { rows } = await db.query(`SELECT i.external_id AS id, count(*)::float8 AS n FROM interactions x JOIN items i ON i.id = x.item_id GROUP BY i.external_id`);
+    const { rows } = await db.query(
+      `SELECT i.external_id AS id, count(*)::float8 AS n FROM interactions x JOIN items i ON i.id = x.item_id GROUP BY i.external_id`,
+    );
     const counts = new Map(rows.map((r) => [r.id as string, r.n as number]));
     const training = ids.map((id) => counts.get(id) ?? 0);
     for (let round = 0; round < 30; round++) {
@@ -41,7 +43,9 @@ describe('CatalogueRepository popularity writers (Postgres)', () => {
       const results = await Promise.allSettled([repo.replacePopularity(ids, training), repo.recountPopularity()]);
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     }
-    const stored = await db.query(`SELECT i.external_id AS id, p.interactions AS n FROM item_popularity p JOIN items i ON i.id = p.item_id WHERE p.interactions > 0`);
+    const stored = await db.query(
+      `SELECT i.external_id AS id, p.interactions AS n FROM item_popularity p JOIN items i ON i.id = p.item_id WHERE p.interactions > 0`,
+    );
     expect(new Map(stored.rows.map((r) => [r.id as string, r.n as number]))).toEqual(counts);
   });
 });

@@ -22,7 +22,9 @@ export class CatalogueRepository {
    * before any training has counted, it is counted here, over every interaction.
    */
   all(stored: boolean): Promise<CatalogueItem[]> {
-    const popularity = stored ? `item_popularity` : `(SELECT item_id, count(*) AS interactions FROM interactions GROUP BY item_id)`;
+    const popularity = stored
+      ? `item_popularity`
+      : `(SELECT item_id, count(*) AS interactions FROM interactions GROUP BY item_id)`;
     return this.db.query(
       `SELECT i.external_id AS id, i.attributes, i.active, COALESCE(p.interactions, 0)::float8 AS interactions
        FROM items i LEFT JOIN ${popularity} p ON p.item_id = i.id
@@ -38,7 +40,9 @@ export class CatalogueRepository {
    * Null while popularity is counted live: then every interaction changes the answer.
    */
   async fingerprint(): Promise<string | null> {
-    const [row] = await this.db.query<{ counted: string | null; items: string; updated: Date | null; writes: string }[]>(
+    const [row] = await this.db.query<
+      { counted: string | null; items: string; updated: Date | null; writes: string }[]
+    >(
       `SELECT (SELECT count(*) || ':' || sum(interactions) FROM item_popularity) AS counted,
               (SELECT count(*) FROM items) AS items,
               (SELECT max(updated_at) FROM items) AS updated,

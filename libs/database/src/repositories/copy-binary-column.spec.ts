@@ -2,9 +2,22 @@ import { copyBinaryColumnInto } from './copy-binary-column';
 
 /** What Postgres sends for COPY (SELECT col ...) TO STDOUT (FORMAT binary), values as given. */
 function copyPayload(values: Buffer[], extension = Buffer.alloc(0)): Buffer {
-  const int32 = (n: number) => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
-  const int16 = (n: number) => { const b = Buffer.alloc(2); b.writeInt16BE(n); return b; };
-  const header = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), int32(0), int32(extension.length), extension]);
+  const int32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    return b;
+  };
+  const int16 = (n: number) => {
+    const b = Buffer.alloc(2);
+    b.writeInt16BE(n);
+    return b;
+  };
+  const header = Buffer.concat([
+    Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'),
+    int32(0),
+    int32(extension.length),
+    extension,
+  ]);
   return Buffer.concat([header, ...values.flatMap((v) => [int16(1), int32(v.length), v]), int16(-1)]);
 }
 
@@ -40,9 +53,13 @@ describe(copyBinaryColumnInto.name, () => {
   });
 
   it('refuses more bytes than counted, NULL values, several columns and a stream cut before its trailer', async () => {
-    await expect(copyBinaryColumnInto(cut(copyPayload(values), []), Buffer.alloc(whole.length - 1))).rejects.toThrow(/exceed/);
+    await expect(copyBinaryColumnInto(cut(copyPayload(values), []), Buffer.alloc(whole.length - 1))).rejects.toThrow(
+      /exceed/,
+    );
     const payload = copyPayload(values);
-    await expect(copyBinaryColumnInto(cut(payload.subarray(0, payload.length - 2), []), Buffer.alloc(whole.length))).rejects.toThrow(/trailer/);
+    await expect(
+      copyBinaryColumnInto(cut(payload.subarray(0, payload.length - 2), []), Buffer.alloc(whole.length)),
+    ).rejects.toThrow(/trailer/);
     const nullRow = Buffer.concat([payload.subarray(0, 19), Buffer.from([0, 1, 255, 255, 255, 255, 255, 255])]);
     await expect(copyBinaryColumnInto(cut(nullRow, []), Buffer.alloc(4))).rejects.toThrow(/NULL/);
     const twoColumns = Buffer.concat([payload.subarray(0, 19), Buffer.from([0, 2])]);

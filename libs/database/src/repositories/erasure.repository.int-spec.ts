@@ -86,7 +86,10 @@ describe(`${ErasureRepository.name} (Postgres)`, () => {
     const key = await keyId();
     const snapshot = await snapshotNow();
     const other = Buffer.from(key.map((b) => b ^ 0xff));
-    await db.query(`INSERT INTO erasure_log (id_hash, key_id) VALUES ($1, $2)`, [Buffer.from('hashed elsewhere'), other]);
+    await db.query(`INSERT INTO erasure_log (id_hash, key_id) VALUES ($1, $2)`, [
+      Buffer.from('hashed elsewhere'),
+      other,
+    ]);
     await expect(sut.erasedSince(snapshot, ['u1'])).rejects.toThrow(ErasureKeyMismatchError);
   });
 });

@@ -50,7 +50,9 @@ export class ErasureRepository {
         [idHash, key.id],
       );
       // an entry matters only to a training that read its data before it: none runs this long
-      await tx.query(`DELETE FROM erasure_log WHERE erased_at < clock_timestamp() - make_interval(days => $1)`, [ERASURE_LOG_DAYS]);
+      await tx.query(`DELETE FROM erasure_log WHERE erased_at < clock_timestamp() - make_interval(days => $1)`, [
+        ERASURE_LOG_DAYS,
+      ]);
       const versions: { version: number }[] = await tx.query('SELECT version FROM model_versions ORDER BY version');
       return { found: n > 0, versions: versions.map((r) => r.version) };
     });
@@ -85,7 +87,9 @@ export class ErasureRepository {
     if (this.key) return this.key;
     this.key = this.db.query('SELECT key FROM erasure_log_key LIMIT 1').then(([row]: { key: string }[]) => {
       if (!row) throw new Error('erasure_log_key is empty: run the migrations');
-      const key = createHmac('sha256', row.key).update(`recoder:erasure-log:${configuredSecret(this.env)}`).digest();
+      const key = createHmac('sha256', row.key)
+        .update(`recoder:erasure-log:${configuredSecret(this.env)}`)
+        .digest();
       // names the key without revealing it, so entries hashed under another one are recognised
       return { hmac: key, id: hmac(key, 'recoder:erasure-key-id').subarray(0, 8) };
     });
@@ -98,7 +102,9 @@ export class ErasureRepository {
 /** The log holds entries hashed under another key than this process's: API and worker must share their secrets. */
 export class ErasureKeyMismatchError extends Error {
   constructor() {
-    super('The erasure log has entries hashed under another SIGNING_SECRET (or ADMIN_API_KEY): give the API and the worker the same ones');
+    super(
+      'The erasure log has entries hashed under another SIGNING_SECRET (or ADMIN_API_KEY): give the API and the worker the same ones',
+    );
   }
 }
 

@@ -43,8 +43,16 @@ export class InteractionRepository {
    */
   recordBatch(batch: NewInteraction[]): Promise<RecordedBatch> {
     return this.db.transaction(async (tx) => {
-      await this.ensureExternalIds(tx, 'users', batch.map((e) => e.userId));
-      await this.ensureExternalIds(tx, 'items', batch.map((e) => e.itemId));
+      await this.ensureExternalIds(
+        tx,
+        'users',
+        batch.map((e) => e.userId),
+      );
+      await this.ensureExternalIds(
+        tx,
+        'items',
+        batch.map((e) => e.itemId),
+      );
       // arrays in, one statement: 10,000 events cost one round trip, not 10,000
       const inserted: unknown[] = await tx.query(
         `INSERT INTO interactions (user_id, item_id, type, weight, occurred_at, event_id)
@@ -92,7 +100,10 @@ export class InteractionRepository {
   }
 
   async countOfUser(userId: number): Promise<number> {
-    const [row] = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM interactions WHERE user_id = $1`, [userId]);
+    const [row] = await this.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM interactions WHERE user_id = $1`,
+      [userId],
+    );
     return row.n;
   }
 

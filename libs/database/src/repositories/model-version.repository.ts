@@ -30,20 +30,33 @@ export class ModelVersionRepository {
     const existing = await this.repo.findOneBy({ jobId });
     if (existing && isComplete(existing.status)) return existing;
     if (existing) {
-      await this.repo.update(existing.version, { status: ModelStatus.TRAINING, error: null, lossCurve: [], timings: {} });
+      await this.repo.update(existing.version, {
+        status: ModelStatus.TRAINING,
+        error: null,
+        lossCurve: [],
+        timings: {},
+      });
       return { ...existing, status: ModelStatus.TRAINING };
     }
-    return this.repo.save(this.repo.create({ jobId, config, status: ModelStatus.TRAINING, lossCurve: [], timings: {} }));
+    return this.repo.save(
+      this.repo.create({ jobId, config, status: ModelStatus.TRAINING, lossCurve: [], timings: {} }),
+    );
   }
 
   /** Versions whose keys are complete in Redis and may be served or rolled back to: READY and ACTIVE. */
   findComplete(): Promise<ModelVersionEntity[]> {
-    return this.repo.find({ where: { status: In([ModelStatus.READY, ModelStatus.ACTIVE]) }, order: { version: 'DESC' } });
+    return this.repo.find({
+      where: { status: In([ModelStatus.READY, ModelStatus.ACTIVE]) },
+      order: { version: 'DESC' },
+    });
   }
 
   /** Unfinished versions (TRAINING, FAILED) that still hold weights or may hold keys. */
   findUnfinished(): Promise<ModelVersionEntity[]> {
-    return this.repo.find({ where: { status: In([ModelStatus.TRAINING, ModelStatus.FAILED]) }, select: { version: true, status: true } });
+    return this.repo.find({
+      where: { status: In([ModelStatus.TRAINING, ModelStatus.FAILED]) },
+      select: { version: true, status: true },
+    });
   }
 
   update(version: number, fields: DeepPartial<ModelVersionEntity>): Promise<unknown> {
@@ -72,7 +85,11 @@ export class ModelVersionRepository {
       await tx.query('DELETE FROM model_weight_chunks WHERE version = $1', [version]);
       for (let seq = 0; seq * WEIGHT_CHUNK_BYTES < blob.length; seq++) {
         const chunk = blob.subarray(seq * WEIGHT_CHUNK_BYTES, (seq + 1) * WEIGHT_CHUNK_BYTES);
-        await tx.query('INSERT INTO model_weight_chunks (version, seq, data) VALUES ($1, $2, $3)', [version, seq, chunk]);
+        await tx.query('INSERT INTO model_weight_chunks (version, seq, data) VALUES ($1, $2, $3)', [
+          version,
+          seq,
+          chunk,
+        ]);
       }
     });
   }
@@ -85,11 +102,21 @@ export class ModelVersionRepository {
   async weights(version: number): Promise<Buffer | null> {
     if (!Number.isSafeInteger(version)) throw new Error(`not a model version: ${version}`);
     return inReadSnapshot(this.db, async (client) => {
-      const { rows } = await client.query<{ chunks: number; bytes: string }>('SELECT count(*)::int AS chunks, COALESCE(sum(octet_length(data)), 0)::int8 AS bytes FROM model_weight_chunks WHERE version = $1', [version]);
+      const { rows } = await client.query<{ chunks: number; bytes: string }>(
+        'SELECT count(*)::int AS chunks, COALESCE(sum(octet_length(data)), 0)::int8 AS bytes FROM model_weight_chunks WHERE version = $1',
+        [version],
+      );
       if (rows[0].chunks === 0) return null;
       const blob = Buffer.allocUnsafe(Number(rows[0].bytes));
       // COPY takes no parameters: the version is checked to be an integer above
-      const copied = await copyBinaryColumnInto(client.query(copyTo(`COPY (SELECT data FROM model_weight_chunks WHERE version = ${version} ORDER BY seq) TO STDOUT (FORMAT binary)`)), blob);
+      const copied = await copyBinaryColumnInto(
+        client.query(
+          copyTo(
+            `COPY (SELECT data FROM model_weight_chunks WHERE version = ${version} ORDER BY seq) TO STDOUT (FORMAT binary)`,
+          ),
+        ),
+        blob,
+      );
       if (copied !== blob.length) throw new Error(`the weights of version ${version} changed while they were read`);
       return blob;
     });
@@ -103,7 +130,9 @@ export class ModelVersionRepository {
   async activate(version: number): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.getRepository(ModelVersionEntity).update({ status: ModelStatus.ACTIVE }, { status: ModelStatus.READY });
-      await tx.getRepository(ModelVersionEntity).update(version, { status: ModelStatus.ACTIVE, activatedAt: new Date() });
+      await tx
+        .getRepository(ModelVersionEntity)
+        .update(version, { status: ModelStatus.ACTIVE, activatedAt: new Date() });
     });
   }
 

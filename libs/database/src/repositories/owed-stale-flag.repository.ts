@@ -43,6 +43,9 @@ export class OwedStaleFlagRepository {
   /** Forgets the page's debts once their flags are set, except those owed again since. */
   async settle(page: OwedFlags): Promise<void> {
     if (page.userIds.length === 0) return;
-    await this.db.query(`DELETE FROM stale_flags_owed WHERE user_id = ANY($1::text[]) AND owed_since <= $2::timestamptz`, [page.userIds, page.upTo]);
+    await this.db.query(
+      `DELETE FROM stale_flags_owed WHERE user_id = ANY($1::text[]) AND owed_since <= $2::timestamptz`,
+      [page.userIds, page.upTo],
+    );
   }
 }

@@ -19,7 +19,8 @@ describe(`${inReadSnapshot.name} (Postgres)`, () => {
     await ds.destroy();
   });
 
-  const connected = async (pid: number) => (await db.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1;
+  const connected = async (pid: number) =>
+    (await db.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1;
   async function disconnected(pid: number): Promise<boolean> {
     for (let i = 0; i < 50 && (await connected(pid)); i++) await new Promise((r) => setTimeout(r, 20));
     return !(await connected(pid));
@@ -27,7 +28,9 @@ describe(`${inReadSnapshot.name} (Postgres)`, () => {
 
   it('reads in one read-only snapshot and pools the connection again', async () => {
     const seen = await inReadSnapshot(ds, async (client) => {
-      const { rows } = await client.query(`SELECT pg_backend_pid() AS pid, current_setting('transaction_isolation') AS iso, current_setting('transaction_read_only') AS ro`);
+      const { rows } = await client.query(
+        `SELECT pg_backend_pid() AS pid, current_setting('transaction_isolation') AS iso, current_setting('transaction_read_only') AS ro`,
+      );
       return rows[0];
     });
     expect(seen).toMatchObject({ iso: 'repeatable read', ro: 'on' });

@@ -9,7 +9,10 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
  * the session is not worth trusting (pg's `release(err)` destroys it).
  */
 export async function inReadSnapshot<T>(db: DataSource, read: (client: PoolClient) => Promise<T>): Promise<T> {
-  const [client, release] = (await (db.driver as PostgresDriver).obtainMasterConnection()) as [PoolClient, (err?: Error) => void];
+  const [client, release] = (await (db.driver as PostgresDriver).obtainMasterConnection()) as [
+    PoolClient,
+    (err?: Error) => void,
+  ];
   let failed: Error | undefined;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -30,5 +33,6 @@ export async function inReadSnapshot<T>(db: DataSource, read: (client: PoolClien
  * As the first statement of a REPEATABLE READ transaction, it also fixes that snapshot.
  */
 export async function currentSnapshot(client: PoolClient): Promise<string> {
-  return ((await client.query('SELECT pg_current_snapshot()::text AS snapshot')).rows[0] as { snapshot: string }).snapshot;
+  return ((await client.query('SELECT pg_current_snapshot()::text AS snapshot')).rows[0] as { snapshot: string })
+    .snapshot;
 }

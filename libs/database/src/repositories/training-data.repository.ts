@@ -58,7 +58,16 @@ export class TrainingDataRepository {
       raw.userKey[k] = users.dense[raw.userKey[k]];
       raw.itemKey[k] = items.dense[raw.itemKey[k]];
     }
-    return { user: raw.userKey, item: raw.itemKey, weight: raw.weight, userIds: users.ids, itemIds: items.ids, watermark: raw.watermark, snapshot, dataSnapshot };
+    return {
+      user: raw.userKey,
+      item: raw.itemKey,
+      weight: raw.weight,
+      userIds: users.ids,
+      itemIds: items.ids,
+      watermark: raw.watermark,
+      snapshot,
+      dataSnapshot,
+    };
   }
 
   /**
@@ -67,7 +76,9 @@ export class TrainingDataRepository {
    * the app's own role is what writes interactions.
    */
   private async oldestOpenTransaction(): Promise<string> {
-    const [row] = await this.db.query<{ since: Date }[]>(`SELECT least(clock_timestamp(), min(xact_start)) AS since FROM pg_stat_activity WHERE xact_start IS NOT NULL`);
+    const [row] = await this.db.query<{ since: Date }[]>(
+      `SELECT least(clock_timestamp(), min(xact_start)) AS since FROM pg_stat_activity WHERE xact_start IS NOT NULL`,
+    );
     return row.since.toISOString();
   }
 
@@ -81,7 +92,11 @@ export class TrainingDataRepository {
     return { at: rows[0].at.toISOString(), xmax: xid32(rows[0].xmax), inFlight: rows[0].xip.map(xid32) };
   }
 
-  private async copyInteractions(client: PoolClient, total: number, onProgress?: (rows: number, total: number) => void) {
+  private async copyInteractions(
+    client: PoolClient,
+    total: number,
+    onProgress?: (rows: number, total: number) => void,
+  ) {
     const userKey = new Int32Array(total);
     const itemKey = new Int32Array(total);
     const weight = new Float32Array(total);
@@ -89,7 +104,9 @@ export class TrainingDataRepository {
     let rows = 0;
     let skip = HEADER_BYTES;
     let carry: Buffer | null = null;
-    const stream = client.query(copyTo('COPY (SELECT user_id, item_id, weight, occurred_at FROM interactions) TO STDOUT (FORMAT binary)'));
+    const stream = client.query(
+      copyTo('COPY (SELECT user_id, item_id, weight, occurred_at FROM interactions) TO STDOUT (FORMAT binary)'),
+    );
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
       let at = Math.min(skip, buf.length);

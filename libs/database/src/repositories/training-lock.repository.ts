@@ -20,7 +20,9 @@ export class TrainingLockRepository {
     const runner = this.db.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [TRAINING_LOCK_KEY])) as { locked: boolean }[];
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [TRAINING_LOCK_KEY])) as {
+        locked: boolean;
+      }[];
       if (!locked) {
         await runner.release();
         return null;

@@ -14,7 +14,11 @@ export const ndjsonWriter: ExportWriter = {
       for await (const batch of batches) {
         const lines = batch.map((row) => {
           const vector = vectorOf(row, dim);
-          return JSON.stringify(map ? { id: row.id, vector: Array.from(vector), map: projectOnMap(map, vector) } : { id: row.id, vector: Array.from(vector) });
+          return JSON.stringify(
+            map
+              ? { id: row.id, vector: Array.from(vector), map: projectOnMap(map, vector) }
+              : { id: row.id, vector: Array.from(vector) },
+          );
         });
         await out.write(`${lines.join('\n')}\n`);
         rows += batch.length;

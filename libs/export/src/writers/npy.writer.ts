@@ -6,7 +6,8 @@ import { NPY_HEADER_BYTES, npyFloat32Header } from '../npy';
 
 /** vectors.npy (float32, rows x dim), ids.txt (one id a line, same order), map.npy (rows x 2, same order). */
 export const npyWriter: ExportWriter = {
-  description: 'vectors.npy (float32, rows x dim), ids.txt in the same order, and map.npy (each row\'s 2-D map coordinates, rows x 2).',
+  description:
+    "vectors.npy (float32, rows x dim), ids.txt in the same order, and map.npy (each row's 2-D map coordinates, rows x 2).",
 
   async write(dir, { dim, map, batches, progress }) {
     const data = await open(join(dir, 'vectors.npy'), 'w');
@@ -27,7 +28,8 @@ export const npyWriter: ExportWriter = {
         if (coords) {
           const vectors = new Float32Array(block.buffer, block.byteOffset, batch.length * dim);
           const placed = new Float32Array(batch.length * mapDim);
-          for (let r = 0; r < batch.length; r++) placed.set(projectOnMap(map, vectors.subarray(r * dim, (r + 1) * dim)), r * mapDim);
+          for (let r = 0; r < batch.length; r++)
+            placed.set(projectOnMap(map, vectors.subarray(r * dim, (r + 1) * dim)), r * mapDim);
           await coords.write(Buffer.from(placed.buffer), 0, placed.byteLength, NPY_HEADER_BYTES + rows * mapDim * 4);
         }
         await ids.write(batch.map((v) => `${v.id}\n`).join(''));

@@ -26,7 +26,8 @@ const CHUNK_ROWS = 2048;
  * never a whole column. The scratch files cost the export's size again on disk while it runs.
  */
 export const parquetWriter = (rowGroupBytes = ROW_GROUP_BYTES): ExportWriter => ({
-  description: 'vectors.parquet: columns id (STRING), vector (LIST<FLOAT>) and map (LIST<FLOAT>, the row\'s 2-D map coordinates), one row per vector.',
+  description:
+    "vectors.parquet: columns id (STRING), vector (LIST<FLOAT>) and map (LIST<FLOAT>, the row's 2-D map coordinates), one row per vector.",
 
   async write(dir, rows) {
     const scratch = join(dir, '.parquet-source');
@@ -56,7 +57,11 @@ interface Shape {
 async function npyToParquet(source: string, path: string, shape: Shape): Promise<void> {
   // loaded here, not at import: the API imports this library for the format names and never writes Parquet
   const duckdb = await import('@duckdb/node-api');
-  const instance = await duckdb.DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '128MB', temp_directory: source });
+  const instance = await duckdb.DuckDBInstance.create(':memory:', {
+    threads: '1',
+    memory_limit: '128MB',
+    temp_directory: source,
+  });
   const connection = await instance.connect();
   const reader = new NpyRowReader(source, shape);
   try {
@@ -88,7 +93,9 @@ async function npyToParquet(source: string, path: string, shape: Shape): Promise
         },
       }),
     );
-    await connection.run(`COPY (SELECT * FROM exported_rows()) TO ${sqlString(path)} (FORMAT parquet, ROW_GROUP_SIZE ${shape.rowGroupRows})`);
+    await connection.run(
+      `COPY (SELECT * FROM exported_rows()) TO ${sqlString(path)} (FORMAT parquet, ROW_GROUP_SIZE ${shape.rowGroupRows})`,
+    );
     if (!reader.done) throw new Error(`parquet export stopped after ${reader.read} of ${shape.rows} rows`);
   } finally {
     reader.close();
@@ -129,7 +136,8 @@ class NpyRowReader {
       vectors: readRows(this.vectors, this.read, n, this.shape.dim),
       map: this.map === null ? null : readRows(this.map, this.read, n, this.shape.mapDim),
     };
-    if (chunk.ids.length !== n) throw new Error(`ids.txt ends after ${this.read + chunk.ids.length} of ${this.shape.rows} ids`);
+    if (chunk.ids.length !== n)
+      throw new Error(`ids.txt ends after ${this.read + chunk.ids.length} of ${this.shape.rows} ids`);
     this.read += n;
     return chunk;
   }

@@ -16,7 +16,12 @@ describe(Ease.name, () => {
 
   it('gives the same scores from the item side and the user side', () => {
     // 4 users x 6 items: the dual (Woodbury) path applies by default
-    const x = buildCsr(4, 6, Int32Array.from([0, 0, 1, 1, 1, 2, 2, 3, 3]), Int32Array.from([0, 2, 1, 2, 5, 0, 4, 3, 5]));
+    const x = buildCsr(
+      4,
+      6,
+      Int32Array.from([0, 0, 1, 1, 1, 2, 2, 3, 3]),
+      Int32Array.from([0, 2, 1, 2, 5, 0, 4, 3, 5]),
+    );
     const primal = Ease.fitWith(x, 0.7, 'primal').scores(x);
     const dual = Ease.fit(x, 0.7).scores(x);
     primal.forEach((v, k) => expect(dual[k]).toBeCloseTo(v, 5));

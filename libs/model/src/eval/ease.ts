@@ -26,7 +26,12 @@ export class Ease {
 
   /** One model per lambda, in turn, with X^T X computed once (see Edlae.fitPath). */
   static *fitPath(train: CsrMatrix, lambdas: readonly number[], how?: LinearFitOptions): Generator<Ease> {
-    for (const model of Edlae.fitPath(train, lambdas.map((lambda) => ({ lambda })), how)) yield new Ease(model);
+    for (const model of Edlae.fitPath(
+      train,
+      lambdas.map((lambda) => ({ lambda })),
+      how,
+    ))
+      yield new Ease(model);
   }
 
   /** Scores (rows end - start x items, row-major) from the rows' items (binarised). */

@@ -35,7 +35,8 @@ function gramPlus(x: CsrMatrix, lambda: number): Float64Array {
 }
 
 const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, k) => Math.max(m, Math.abs(v - b[k])), 0);
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Array.from(a).reduce((m, v, k) => Math.max(m, Math.abs(v - b[k])), 0);
 
 // users: {0}, {0, 1}, {1}. X^T X = [[2, 1], [1, 2]], diag 2. lambda 1, dropout 1/2: Lambda = 2 / 2 * 2 + 1 = 3,
 // P = [[5, 1], [1, 5]]^-1 = [[5, -1], [-1, 5]] / 24, B_01 = -P_01 / P_11 = 1/5 = B_10. {0} -> [0, 1/5], {0,1} -> [1/5, 1/5].
@@ -65,7 +66,9 @@ describe.each(['cpu', 'wasm'] as ModelBackend[])('linear models on the %s backen
     it('refuses a matrix that is not positive definite, naming the pivot', () => {
       const a = gramPlus(sparseBinary(200, 100, 8, 2), 1);
       a[70 * 100 + 70] = -5;
-      expect(() => invertSpdF32(Float32Array.from(a), 100, { block: 32 })).toThrow('matrix is not positive definite (pivot 70)');
+      expect(() => invertSpdF32(Float32Array.from(a), 100, { block: 32 })).toThrow(
+        'matrix is not positive definite (pivot 70)',
+      );
     });
 
     it('refuses an array of the wrong size', () => {
@@ -93,12 +96,15 @@ describe.each(['cpu', 'wasm'] as ModelBackend[])('linear models on the %s backen
       expect(maxDiff(ease, edlae)).toBeGreaterThan(1e-3);
     });
 
-    it.each(['float64', 'float32'] as const)('gives the same scores from the item and the user side, with dropout (%s)', (precision) => {
-      const x = sparseBinary(60, 150, 10, 4);
-      const primal = Edlae.fit(x, { lambda: 2, dropout: 0.2 }, { side: 'primal', precision }).scores(x);
-      const dual = Edlae.fit(x, { lambda: 2, dropout: 0.2 }, { side: 'dual', precision }).scores(x);
-      expect(maxDiff(dual, primal) / maxAbs(primal)).toBeLessThan(precision === 'float64' ? 1e-9 : 1e-4);
-    });
+    it.each(['float64', 'float32'] as const)(
+      'gives the same scores from the item and the user side, with dropout (%s)',
+      (precision) => {
+        const x = sparseBinary(60, 150, 10, 4);
+        const primal = Edlae.fit(x, { lambda: 2, dropout: 0.2 }, { side: 'primal', precision }).scores(x);
+        const dual = Edlae.fit(x, { lambda: 2, dropout: 0.2 }, { side: 'dual', precision }).scores(x);
+        expect(maxDiff(dual, primal) / maxAbs(primal)).toBeLessThan(precision === 'float64' ? 1e-9 : 1e-4);
+      },
+    );
 
     it('fits float32 at 600 items close to the float64 reference', () => {
       const x = sparseBinary(2000, 600, 15, 5);

@@ -62,7 +62,9 @@ export class Edlae {
     const side = how.side === 'primal' || how.side === 'dual' ? how.side : train.rows < items ? 'dual' : 'primal';
     const solveSize = side === 'primal' ? items : train.rows;
     const precision: Precision = {
-      solve: how.precision === 'float64' || (how.precision !== 'float32' && (solveSize <= FLOAT64_MAX_SOLVE || tf.getBackend() === 'cpu')),
+      solve:
+        how.precision === 'float64' ||
+        (how.precision !== 'float32' && (solveSize <= FLOAT64_MAX_SOLVE || tf.getBackend() === 'cpu')),
       store: how.precision === 'float64',
     };
     const xt = transposeCsr(train); // item -> users
@@ -100,7 +102,8 @@ interface Precision {
   store: boolean;
 }
 
-const denseArray = (store: boolean, size: number): DenseWeights => (store ? new Float64Array(size) : new Float32Array(size));
+const denseArray = (store: boolean, size: number): DenseWeights =>
+  store ? new Float64Array(size) : new Float32Array(size);
 
 function checkOptions({ lambda, dropout = 0 }: EdlaeOptions): void {
   if (!(lambda > 0)) throw new RangeError('lambda must be positive');

@@ -5,7 +5,8 @@ import { holdOutUsers, reindexHeldOut } from './held-out-users';
 
 // 40 users x 30 items: user u has items u % 30 .. u % 30 + (u % 8) + 2 (mod 30), so lengths 3..10
 function fixture(): CsrMatrix {
-  const user: number[] = [], item: number[] = [];
+  const user: number[] = [],
+    item: number[] = [];
   for (let u = 0; u < 40; u++) {
     for (let j = 0; j < (u % 8) + 3; j++) {
       user.push(u);

@@ -27,7 +27,10 @@ const TARGET_SHARE = 0.2;
  */
 export function holdOutUsers(matrix: CsrMatrix, count: number, rng: Rng): HeldOutUsers {
   const all = Int32Array.from({ length: matrix.rows }, (_, r) => r);
-  const eligible = shuffleInPlace(all.filter((r) => rowLength(matrix, r) >= MIN_ITEMS_TO_SCORE), rng);
+  const eligible = shuffleInPlace(
+    all.filter((r) => rowLength(matrix, r) >= MIN_ITEMS_TO_SCORE),
+    rng,
+  );
   const rows = eligible.slice(0, Math.max(0, Math.min(count, eligible.length))).sort();
   const isHeld = new Uint8Array(matrix.rows);
   rows.forEach((r) => (isHeld[r] = 1));
@@ -38,7 +41,10 @@ export function holdOutUsers(matrix: CsrMatrix, count: number, rng: Rng): HeldOu
   rows.forEach((r, k) => {
     const from = matrix.indptr[r];
     const length = rowLength(matrix, r);
-    const order = shuffleInPlace(Int32Array.from({ length }, (_, j) => from + j), rng);
+    const order = shuffleInPlace(
+      Int32Array.from({ length }, (_, j) => from + j),
+      rng,
+    );
     const nTargets = Math.max(1, Math.round(TARGET_SHARE * length));
     order.forEach((at, j) => pushTriple(j < nTargets ? targets : input, k, matrix.indices[at], matrix.values[at]));
   });
@@ -72,5 +78,8 @@ export function reindexHeldOut(set: HeldOutRows, fromIds: readonly string[], toI
       pushTriple(targets, r, known.get(id) ?? unknown.get(id)!, set.heldOut.values[k]);
     }
   }
-  return { input: toCsr(input, set.input.rows, toIds.length), heldOut: toCsr(targets, set.heldOut.rows, toIds.length + unknown.size) };
+  return {
+    input: toCsr(input, set.input.rows, toIds.length),
+    heldOut: toCsr(targets, set.heldOut.rows, toIds.length + unknown.size),
+  };
 }

@@ -79,7 +79,7 @@ function largestByMagnitude(row: Float64Array, k: number): Int32Array {
   let size = 0;
   const mag = (q: number) => Math.abs(row[heap[q]]);
   const siftDown = (from: number) => {
-    for (let q = from; ; ) {
+    for (let q = from; ;) {
       const l = 2 * q + 1;
       const r = l + 1;
       let m = q;

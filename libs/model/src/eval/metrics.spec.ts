@@ -38,7 +38,10 @@ describe(evaluateRanking.name, () => {
       for (let r = 0; r < end - start; r++) out.set([4, 3, 2, 1], r * 4);
       return out;
     };
-    const sut = evaluateRanking(scorer, input, heldOut, [{ name: 'hit@1', kind: 'hit', k: 1 }, { name: 'mrr@3', kind: 'mrr', k: 3 }]);
+    const sut = evaluateRanking(scorer, input, heldOut, [
+      { name: 'hit@1', kind: 'hit', k: 1 },
+      { name: 'mrr@3', kind: 'mrr', k: 3 },
+    ]);
     // user 0: item 0 excluded, item 1 first: hit, mrr 1; user 1: ranking 1, 2, 3: mrr 1/3; user 2 skipped
     expect(sut['hit@1']).toBeCloseTo(0.5, 10);
     expect(sut['mrr@3']).toBeCloseTo((1 + 1 / 3) / 2, 10);

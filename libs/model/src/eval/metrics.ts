@@ -14,7 +14,13 @@ export interface MetricSpec {
   k: number;
 }
 
-export function metricValue(kind: MetricKind, k: number, ranked: ArrayLike<number>, isRelevant: (item: number) => boolean, relevantCount: number): number {
+export function metricValue(
+  kind: MetricKind,
+  k: number,
+  ranked: ArrayLike<number>,
+  isRelevant: (item: number) => boolean,
+  relevantCount: number,
+): number {
   if (relevantCount === 0) return 0;
   const n = Math.min(k, ranked.length);
   let hits = 0;
@@ -68,7 +74,12 @@ export const EVAL_CHUNK_ROWS = 512;
  * sees for the user and is excluded from the ranking; `heldOut` row r is what should be found.
  * `heldOut` may have more columns than `input`: items the scorer cannot rank, which count as misses.
  */
-export function evaluateRanking(scorer: Scorer, input: CsrMatrix, heldOut: CsrMatrix, metrics: readonly MetricSpec[]): Record<string, number> {
+export function evaluateRanking(
+  scorer: Scorer,
+  input: CsrMatrix,
+  heldOut: CsrMatrix,
+  metrics: readonly MetricSpec[],
+): Record<string, number> {
   return metricMeans(metrics, metricValues(scorer, input, heldOut, metrics));
 }
 
@@ -83,7 +94,12 @@ export function metricMeans(metrics: readonly MetricSpec[], values: readonly Flo
  * Each metric's value for each user with at least one held-out item, in row order (one array per
  * metric): what evaluateRanking averages, for callers that score the users in parts.
  */
-export function metricValues(scorer: Scorer, input: CsrMatrix, heldOut: CsrMatrix, metrics: readonly MetricSpec[]): Float64Array[] {
+export function metricValues(
+  scorer: Scorer,
+  input: CsrMatrix,
+  heldOut: CsrMatrix,
+  metrics: readonly MetricSpec[],
+): Float64Array[] {
   if (input.rows !== heldOut.rows) throw new RangeError('input and held-out rows differ');
   const maxK = Math.max(...metrics.map((m) => m.k));
   const values = metrics.map(() => new Float64Array(input.rows));
@@ -98,7 +114,10 @@ export function metricValues(scorer: Scorer, input: CsrMatrix, heldOut: CsrMatri
       const held = heldOut.indices.subarray(heldOut.indptr[r], heldOut.indptr[r + 1]);
       if (held.length === 0) continue;
       for (const i of held) relevant[i] = 1;
-      metrics.forEach((m, j) => (values[j][users] = metricValue(m.kind, m.k, ranked[r - start], (i) => relevant[i] === 1, held.length)));
+      metrics.forEach(
+        (m, j) =>
+          (values[j][users] = metricValue(m.kind, m.k, ranked[r - start], (i) => relevant[i] === 1, held.length)),
+      );
       for (const i of held) relevant[i] = 0;
       users++;
     }
@@ -130,7 +149,8 @@ export interface PairedDifference {
  * error, and then neither leads.
  */
 export function pairedDifference(a: readonly Float64Array[], b: readonly Float64Array[]): PairedDifference {
-  if (a.length !== b.length || a.some((part, p) => part.length !== b[p].length)) throw new RangeError('paired values must cover the same users');
+  if (a.length !== b.length || a.some((part, p) => part.length !== b[p].length))
+    throw new RangeError('paired values must cover the same users');
   let n = 0;
   let sum = 0;
   for (let p = 0; p < a.length; p++) {

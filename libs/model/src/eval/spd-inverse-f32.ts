@@ -122,7 +122,10 @@ function lowerGramInPlace(a: Float32Array, n: number, { block: bs, belowChunk }:
   for (let i0 = 0; i0 < n; i0 += bs) {
     const b = Math.min(bs, n - i0);
     const i1 = i0 + b;
-    const out = productOf(transpose(toF32(lowerBlock64(a, n, i0, b)), b, b), [b, b], copyBlock(a, n, i0, i1, 0, i1), [b, i1]);
+    const out = productOf(transpose(toF32(lowerBlock64(a, n, i0, b)), b, b), [b, b], copyBlock(a, n, i0, i1, 0, i1), [
+      b,
+      i1,
+    ]);
     for (let s0 = i1; s0 < n; s0 += belowChunk) {
       const s1 = Math.min(n, s0 + belowChunk);
       const below = tf.tensor2d(copyBlock(a, n, s0, s1, 0, i1), [s1 - s0, i1]);
@@ -151,7 +154,12 @@ function readProduct(x: tf.Tensor2D, y: tf.Tensor2D): Float32Array {
 }
 
 /** The product of two row-major arrays of the given shapes. */
-export function productOf(x: Float32Array, xShape: [number, number], y: Float32Array, yShape: [number, number]): Float32Array {
+export function productOf(
+  x: Float32Array,
+  xShape: [number, number],
+  y: Float32Array,
+  yShape: [number, number],
+): Float32Array {
   const xt = tf.tensor2d(x, xShape);
   const yt = tf.tensor2d(y, yShape);
   try {
@@ -176,7 +184,15 @@ function pasteBlock(a: Float32Array, n: number, r0: number, c0: number, block: F
 }
 
 /** a[r0 + r, c0 + c] += sign * block[r, c] for a row-major block `width` wide. */
-function addBlock(a: Float32Array, n: number, r0: number, c0: number, block: Float32Array, width: number, sign: number): void {
+function addBlock(
+  a: Float32Array,
+  n: number,
+  r0: number,
+  c0: number,
+  block: Float32Array,
+  width: number,
+  sign: number,
+): void {
   for (let r = 0; r * width < block.length; r++) {
     const to = (r0 + r) * n + c0;
     const from = r * width;

@@ -5,7 +5,9 @@ import { filterCore, LabeledInteractions, strongGeneralizationSplit, userRandomS
 function fixture(): LabeledInteractions {
   const users = new IdIndex();
   const items = new IdIndex();
-  const user: number[] = [], item: number[] = [], weight: number[] = [];
+  const user: number[] = [],
+    item: number[] = [],
+    weight: number[] = [];
   for (let u = 0; u < 40; u++) {
     for (let j = 0; j < 10; j++) {
       user.push(users.intern(`u${u}`));
@@ -27,7 +29,9 @@ describe(strongGeneralizationSplit.name, () => {
     for (let r = 0; r < 4; r++) {
       expect([rowLength(sut.test.input, r), rowLength(sut.test.heldOut, r)]).toEqual([8, 2]);
       const input = new Set(sut.test.input.indices.subarray(sut.test.input.indptr[r], sut.test.input.indptr[r + 1]));
-      sut.test.heldOut.indices.subarray(sut.test.heldOut.indptr[r], sut.test.heldOut.indptr[r + 1]).forEach((i) => expect(input.has(i)).toBe(false));
+      sut.test.heldOut.indices
+        .subarray(sut.test.heldOut.indptr[r], sut.test.heldOut.indptr[r + 1])
+        .forEach((i) => expect(input.has(i)).toBe(false));
     }
   });
 
@@ -43,7 +47,9 @@ describe(userRandomSplit.name, () => {
   it('cuts every user by the fractions and scores test from train + validation', () => {
     const sut = userRandomSplit(fixture(), 3, [0.6, 0.2, 0.2]);
     for (let r = 0; r < 40; r++) {
-      expect([rowLength(sut.train, r), rowLength(sut.validation!.heldOut, r), rowLength(sut.test.heldOut, r)]).toEqual([6, 2, 2]);
+      expect([rowLength(sut.train, r), rowLength(sut.validation!.heldOut, r), rowLength(sut.test.heldOut, r)]).toEqual([
+        6, 2, 2,
+      ]);
       expect(rowLength(sut.test.input, r)).toBe(8);
     }
   });
@@ -60,7 +66,12 @@ describe(filterCore.name, () => {
     data.users.intern('lonely');
     data.items.intern('rare');
     const sut = filterCore(
-      { ...data, user: Int32Array.from([...data.user, 40]), item: Int32Array.from([...data.item, 30]), weight: Float32Array.from([...data.weight, 5]) },
+      {
+        ...data,
+        user: Int32Array.from([...data.user, 40]),
+        item: Int32Array.from([...data.item, 30]),
+        weight: Float32Array.from([...data.weight, 5]),
+      },
       2,
       2,
     );

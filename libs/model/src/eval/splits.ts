@@ -54,7 +54,9 @@ export function filterCore(data: LabeledInteractions, minUser: number, minItem: 
   }
   const users = new IdIndex();
   const items = new IdIndex();
-  const user: number[] = [], item: number[] = [], weight: number[] = [];
+  const user: number[] = [],
+    item: number[] = [],
+    weight: number[] = [];
   for (let k = 0; k < keep.length; k++) {
     if (!keep[k]) continue;
     user.push(users.intern(data.users.idAt(data.user[k])));
@@ -78,9 +80,16 @@ export const MIN_ITEMS_TO_SCORE = 5;
  * Strong generalisation (Liang et al. 2018): validation and test users are unseen in training.
  * Items are those of the training users; held-out users' other items are dropped, as in the paper.
  */
-export function strongGeneralizationSplit(data: LabeledInteractions, seed: number, opts: StrongSplitOptions): EvaluationSplit {
+export function strongGeneralizationSplit(
+  data: LabeledInteractions,
+  seed: number,
+  opts: StrongSplitOptions,
+): EvaluationSplit {
   const rng = createRng(seed);
-  const perm = shuffleInPlace(Int32Array.from({ length: data.users.size }, (_, u) => u), rng);
+  const perm = shuffleInPlace(
+    Int32Array.from({ length: data.users.size }, (_, u) => u),
+    rng,
+  );
   const nHeld = Math.round(opts.heldOutUsers * data.users.size);
   const role = new Uint8Array(data.users.size); // 0 train, 1 validation, 2 test
   perm.subarray(0, nHeld).forEach((u) => (role[u] = 2));
@@ -106,9 +115,15 @@ export function strongGeneralizationSplit(data: LabeledInteractions, seed: numbe
       const r = ids.intern(data.users.idAt(u));
       const order = shuffleInPlace(Int32Array.from(known), rng);
       const nScore = known.length >= MIN_ITEMS_TO_SCORE ? Math.round((1 - opts.foldIn) * known.length) : 0;
-      order.forEach((k, j) => pushTriple(j < nScore ? held : input, r, cols.indexOf(data.items.idAt(data.item[k]))!, data.weight[k]));
+      order.forEach((k, j) =>
+        pushTriple(j < nScore ? held : input, r, cols.indexOf(data.items.idAt(data.item[k]))!, data.weight[k]),
+      );
     }
-    return { input: toCsr(input, ids.size, cols.size), heldOut: toCsr(held, ids.size, cols.size), userIds: [...ids.ids()] };
+    return {
+      input: toCsr(input, ids.size, cols.size),
+      heldOut: toCsr(held, ids.size, cols.size),
+      userIds: [...ids.ids()],
+    };
   };
   const validation = heldOut(1);
   const test = heldOut(2);
@@ -126,7 +141,11 @@ export function strongGeneralizationSplit(data: LabeledInteractions, seed: numbe
  * each user's interactions are shuffled and cut by `fractions` = [train, validation, test].
  * Test rows score from train + validation items; validation rows from train items. All items stay.
  */
-export function userRandomSplit(data: LabeledInteractions, seed: number, fractions: [number, number, number]): EvaluationSplit {
+export function userRandomSplit(
+  data: LabeledInteractions,
+  seed: number,
+  fractions: [number, number, number],
+): EvaluationSplit {
   const total = fractions[0] + fractions[1] + fractions[2];
   const [fTrain, fVal] = [fractions[0] / total, fractions[1] / total];
   const rng = createRng(seed);
@@ -139,7 +158,9 @@ export function userRandomSplit(data: LabeledInteractions, seed: number, fractio
     const n = order.length;
     const nTrain = Math.round(n * fTrain);
     const nVal = Math.round(n * (fTrain + fVal)) - nTrain;
-    order.forEach((k, j) => pushTriple(j < nTrain ? train : j < nTrain + nVal ? val : test, u, data.item[k], data.weight[k]));
+    order.forEach((k, j) =>
+      pushTriple(j < nTrain ? train : j < nTrain + nVal ? val : test, u, data.item[k], data.weight[k]),
+    );
   }
   const rows = data.users.size;
   const cols = data.items.size;
@@ -188,4 +209,3 @@ function groupByUser(data: LabeledInteractions): number[][] {
   for (let k = 0; k < data.user.length; k++) out[data.user[k]].push(k);
   return out;
 }
-

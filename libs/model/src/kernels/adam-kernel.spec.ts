@@ -18,36 +18,50 @@ function randomParams(alloc: (n: number) => Float32Array, seed: number): DaePara
 }
 
 describe('wasm Adam kernel', () => {
-  it.each([0, 1, 2])('updates the same bits as the JS loops with %i gradients, keeping the transposed copy', (gradients) => {
-    for (const weightDecay of [0, 0.01]) {
-      const arena = ParameterArena.create([ROWS * COLS, COLS], 5 + gradients)!;
-      const kernel = adamKernel(arena.memory);
-      const fast = { params: randomParams(arena.alloc, 1), grads: [2, 3].slice(0, gradients).map((s) => randomParams(arena.alloc, s)), transposed: arena.alloc(ROWS * COLS) };
-      const state = adamState(fast.params, arena.alloc);
-      transposeInto(fast.params.weights[0], { values: fast.transposed, cols: COLS });
-      const slow = { params: cloneParams(fast.params), grads: fast.grads.map((g) => cloneParams(g)) };
-      const slowState = { m: cloneParams(state.m), v: cloneParams(state.v) };
-      const options = { ...DEFAULT_ADAM, learningRate: 0.01, weightDecay };
-      const used = jest.spyOn(kernel, 'update');
-      for (let step = 1; step <= 3; step++) {
-        for (let part = 0; part < 3; part++) {
-          adamStep(fast.params, fast.grads, state, options, step, { part, parts: 3, kernel, transposed: [fast.transposed] });
-          adamStep(slow.params, slow.grads, slowState, options, step, { part, parts: 3 });
+  it.each([0, 1, 2])(
+    'updates the same bits as the JS loops with %i gradients, keeping the transposed copy',
+    (gradients) => {
+      for (const weightDecay of [0, 0.01]) {
+        const arena = ParameterArena.create([ROWS * COLS, COLS], 5 + gradients)!;
+        const kernel = adamKernel(arena.memory);
+        const fast = {
+          params: randomParams(arena.alloc, 1),
+          grads: [2, 3].slice(0, gradients).map((s) => randomParams(arena.alloc, s)),
+          transposed: arena.alloc(ROWS * COLS),
+        };
+        const state = adamState(fast.params, arena.alloc);
+        transposeInto(fast.params.weights[0], { values: fast.transposed, cols: COLS });
+        const slow = { params: cloneParams(fast.params), grads: fast.grads.map((g) => cloneParams(g)) };
+        const slowState = { m: cloneParams(state.m), v: cloneParams(state.v) };
+        const options = { ...DEFAULT_ADAM, learningRate: 0.01, weightDecay };
+        const used = jest.spyOn(kernel, 'update');
+        for (let step = 1; step <= 3; step++) {
+          for (let part = 0; part < 3; part++) {
+            adamStep(fast.params, fast.grads, state, options, step, {
+              part,
+              parts: 3,
+              kernel,
+              transposed: [fast.transposed],
+            });
+            adamStep(slow.params, slow.grads, slowState, options, step, { part, parts: 3 });
+          }
         }
+        // the kernel did the fast side's steps (the JS loops the slow side's)
+        expect(used.mock.results.length).toBe(2 * 3 * 3);
+        expect(used.mock.results.every((r) => r.value === true)).toBe(true);
+        expect(fast.params).toEqual(slow.params);
+        expect(state).toEqual(slowState);
+        // the weights moved, unless there was nothing to move them (no gradient, no decay)
+        const moved = fast.params.weights[0].some(
+          (w, k) => w !== randomParams((n) => new Float32Array(n), 1).weights[0][k],
+        );
+        expect(moved).toBe(gradients > 0 || weightDecay > 0);
+        const transposed = new Float32Array(ROWS * COLS);
+        transposeInto(slow.params.weights[0], { values: transposed, cols: COLS });
+        expect(fast.transposed).toEqual(transposed);
       }
-      // the kernel did the fast side's steps (the JS loops the slow side's)
-      expect(used.mock.results.length).toBe(2 * 3 * 3);
-      expect(used.mock.results.every((r) => r.value === true)).toBe(true);
-      expect(fast.params).toEqual(slow.params);
-      expect(state).toEqual(slowState);
-      // the weights moved, unless there was nothing to move them (no gradient, no decay)
-      const moved = fast.params.weights[0].some((w, k) => w !== randomParams((n) => new Float32Array(n), 1).weights[0][k]);
-      expect(moved).toBe(gradients > 0 || weightDecay > 0);
-      const transposed = new Float32Array(ROWS * COLS);
-      transposeInto(slow.params.weights[0], { values: transposed, cols: COLS });
-      expect(fast.transposed).toEqual(transposed);
-    }
-  });
+    },
+  );
 
   it('leaves arrays outside its memory to the JS loops', () => {
     const arena = ParameterArena.create([ROWS * COLS, COLS], 4)!;

@@ -25,19 +25,30 @@ ${variants.join('')})
  */
 function adamFunction(shards: number, transposed: boolean): string {
   const grads = ['$g0', '$g1'].slice(0, shards);
-  const params = ['$w', ...grads, '$m', '$v'].map((p) => `(param ${p} i32)`).join(' ') + (transposed ? ' (param $wt i32) (param $wt_stride i32)' : '');
+  const params =
+    ['$w', ...grads, '$m', '$v'].map((p) => `(param ${p} i32)`).join(' ') +
+    (transposed ? ' (param $wt i32) (param $wt_stride i32)' : '');
   const splat = (p: string) => `(f64x2.splat (local.get ${p}))`;
   const load = (p: string) => `(v128.load (i32.add (local.get ${p}) (local.get $i)))`;
   // lanes 0-1 (low) or 2-3 (high) of four floats, widened to two doubles
   const widen = (v: string, high: boolean) =>
-    high ? `(f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get ${v}) (local.get ${v})))` : `(f64x2.promote_low_f32x4 (local.get ${v}))`;
-  const narrow = (a: string) => `(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (local.get $${a}_lo)) (f32x4.demote_f64x2_zero (local.get $${a}_hi)))`;
+    high
+      ? `(f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get ${v}) (local.get ${v})))`
+      : `(f64x2.promote_low_f32x4 (local.get ${v}))`;
+  const narrow = (a: string) =>
+    `(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (local.get $${a}_lo)) (f32x4.demote_f64x2_zero (local.get $${a}_hi)))`;
 
   let halves = '';
   for (const high of [false, true]) {
     const h = high ? 'hi' : 'lo';
     const decayed = `(f64x2.mul ${splat('$decay')} (local.get $w_${h}))`;
-    const grad = shards === 0 ? decayed : `(f64x2.add ${sum(grads.map((g) => widen(`${g}v`, high)), 'f64x2')} ${decayed})`;
+    const grad =
+      shards === 0
+        ? decayed
+        : `(f64x2.add ${sum(
+            grads.map((g) => widen(`${g}v`, high)),
+            'f64x2',
+          )} ${decayed})`;
     halves += `
       (local.set $w_${h} ${widen('$wv', high)})
       (local.set $g_${h} ${grad})
@@ -54,7 +65,9 @@ function adamFunction(shards: number, transposed: boolean): string {
   const storeTransposed = (value: string) => `
       (f32.store (local.get $wt) ${value})
       (local.set $wt (i32.add (local.get $wt) (local.get $wt_stride)))`;
-  const lanes = transposed ? [0, 1, 2, 3].map((lane) => storeTransposed(`(f32x4.extract_lane ${lane} (local.get $wn))`)).join('') : '';
+  const lanes = transposed
+    ? [0, 1, 2, 3].map((lane) => storeTransposed(`(f32x4.extract_lane ${lane} (local.get $wn))`)).join('')
+    : '';
 
   return `  (func (export "adam${shards}${transposed ? 't' : ''}") ${params} (param $count i32)
     (param $lr f64) (param $b1 f64) (param $b2 f64) (param $c1 f64) (param $c2 f64) (param $eps f64) (param $decay f64)

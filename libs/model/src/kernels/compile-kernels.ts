@@ -7,7 +7,12 @@ import { dotI16Wat } from './dot-i16-wat';
 export const KERNELS = [
   { name: 'adam', wat: adamWat, file: 'adam-wasm.ts', constant: 'ADAM_WASM_BASE64' },
   { name: 'dot-i16', wat: dotI16Wat, file: 'dot-i16-wasm.ts', constant: 'DOT_I16_WASM_BASE64' },
-  { name: 'dot-f32-listed', wat: dotF32ListedWat, file: 'dot-f32-listed-wasm.ts', constant: 'DOT_F32_LISTED_WASM_BASE64' },
+  {
+    name: 'dot-f32-listed',
+    wat: dotF32ListedWat,
+    file: 'dot-f32-listed-wasm.ts',
+    constant: 'DOT_F32_LISTED_WASM_BASE64',
+  },
 ] as const;
 
 /**

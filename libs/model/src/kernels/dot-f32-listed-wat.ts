@@ -14,7 +14,8 @@ export function dotF32ListedWat(): string {
   const itemRow = (d: number) =>
     `(local.set $p${d} (i32.add (local.get $rows) (i32.mul (i32.load offset=${4 * d} (i32.add (local.get $list) (i32.shl (local.get $n) (i32.const 2)))) (local.get $stride))))`;
   const biasLane = (d: number) => `(local.set $acc (v128.load32_lane ${d} (local.get $p${d}) (local.get $acc)))`;
-  const weightLane = (d: number) => `(local.set $w (v128.load32_lane offset=4 ${d} (i32.add (local.get $p${d}) (local.get $j)) (local.get $w)))`;
+  const weightLane = (d: number) =>
+    `(local.set $w (v128.load32_lane offset=4 ${d} (i32.add (local.get $p${d}) (local.get $j)) (local.get $w)))`;
   return `(module
   (import "env" "memory" (memory 1))
   (func (export "dot_f32_listed") (param $rows i32) (param $stride i32) (param $hidden i32) (param $width i32)

@@ -75,10 +75,16 @@ function block(ib: number, rb: number): string {
   const zero = pairs.map(([a, b]) => `(local.set $acc${a}${b} (v128.const i32x4 0 0 0 0))`).join(' ');
   // item a's row starts a * kb bytes on
   const wLoad = (a: number) =>
-    a === 0 ? `(local.set $wv0 (v128.load (i32.add (local.get $wi) (local.get $j))))` : `(local.set $wv${a} (v128.load (i32.add (i32.add (local.get $wi) (local.get $kb)) (local.get $j))))`;
+    a === 0
+      ? `(local.set $wv0 (v128.load (i32.add (local.get $wi) (local.get $j))))`
+      : `(local.set $wv${a} (v128.load (i32.add (i32.add (local.get $wi) (local.get $kb)) (local.get $j))))`;
   const rowsOf = Array.from({ length: rb }, (_, b) => {
     const hLoad = `(local.set $hv (v128.load (i32.add (i32.add (local.get $hr) (i32.mul (i32.const ${b}) (local.get $kb))) (local.get $j))))`;
-    const dots = Array.from({ length: ib }, (_, a) => `(local.set $acc${a}${b} (i32x4.add (local.get $acc${a}${b}) (i32x4.dot_i16x8_s (local.get $wv${a}) (local.get $hv))))`);
+    const dots = Array.from(
+      { length: ib },
+      (_, a) =>
+        `(local.set $acc${a}${b} (i32x4.add (local.get $acc${a}${b}) (i32x4.dot_i16x8_s (local.get $wv${a}) (local.get $hv))))`,
+    );
     return [hLoad, ...dots].join('\n          ');
   });
   const stores = pairs.map(([a, b]) => store(a, b)).join('\n        ');
@@ -97,7 +103,8 @@ function store(a: number, b: number): string {
   const acc = `(local.get $acc${a}${b})`;
   const item = a === 0 ? '(local.get $i)' : `(i32.add (local.get $i) (i32.const ${a}))`;
   const row = b === 0 ? '(local.get $r)' : `(i32.add (local.get $r) (i32.const ${b}))`;
-  const f32At = (base: string, index: string) => `(f32.load (i32.add (local.get ${base}) (i32.shl ${index} (i32.const 2))))`;
+  const f32At = (base: string, index: string) =>
+    `(f32.load (i32.add (local.get ${base}) (i32.shl ${index} (i32.const 2))))`;
   const sum = `(i32.add (i32.add (i32x4.extract_lane 0 ${acc}) (i32x4.extract_lane 1 ${acc})) (i32.add (i32x4.extract_lane 2 ${acc}) (i32x4.extract_lane 3 ${acc})))`;
   const value = `(f32.add ${f32At('$bias', item)} (f32.mul (f32.convert_i32_s ${sum}) (f32.mul ${f32At('$item_scale', item)} ${f32At('$row_scale', row)})))`;
   return `(f32.store (i32.add (local.get $out) (i32.shl (i32.add (i32.mul ${item} (local.get $rows)) ${row}) (i32.const 2))) ${value})`;

@@ -49,7 +49,20 @@ export interface TransposedCopy {
 /** Adam over floats [lo, hi) of arrays in one arena's memory; see adam-wat.ts for the arithmetic. */
 export interface AdamKernel {
   /** False when it cannot: arrays outside its memory, or more gradients than it has variants for (the caller loops in JS). */
-  update(w: Float32Array, grads: readonly Float32Array[], m: Float32Array, v: Float32Array, lo: number, hi: number, lr: number, b1: number, b2: number, eps: number, decay: number, transposed?: TransposedCopy): boolean;
+  update(
+    w: Float32Array,
+    grads: readonly Float32Array[],
+    m: Float32Array,
+    v: Float32Array,
+    lo: number,
+    hi: number,
+    lr: number,
+    b1: number,
+    b2: number,
+    eps: number,
+    decay: number,
+    transposed?: TransposedCopy,
+  ): boolean;
 }
 
 type AdamExport = (...args: number[]) => void;
@@ -68,7 +81,21 @@ export function adamKernel(memory: WebAssembly.Memory): AdamKernel {
       if (grads.length >= plain.length || !arrays.every((a) => a.buffer === memory.buffer)) return false;
       const at = (a: Float32Array, k: number) => a.byteOffset + k * 4;
       const run = (from: number, to: number, ...rest: number[]) =>
-        (transposed ? withTransposed : plain)[grads.length](at(w, from), ...grads.map((g) => at(g, from)), at(m, from), at(v, from), ...rest, to - from, lr, b1, b2, 1 - b1, 1 - b2, eps, decay);
+        (transposed ? withTransposed : plain)[grads.length](
+          at(w, from),
+          ...grads.map((g) => at(g, from)),
+          at(m, from),
+          at(v, from),
+          ...rest,
+          to - from,
+          lr,
+          b1,
+          b2,
+          1 - b1,
+          1 - b2,
+          eps,
+          decay,
+        );
       if (!transposed) {
         if (hi > lo) run(lo, hi);
         return true;

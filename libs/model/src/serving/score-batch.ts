@@ -27,19 +27,36 @@ export type ScoringBatch =
   | { kind: 'decode'; embeddings: Float32Array; rows: number; histories: (readonly number[] | null)[] }
   | { kind: 'foldIn' | 'reconstruct'; itemLists: (readonly number[])[] }
   | { kind: 'similar'; indices: number[] }
-  | { kind: 'itemScores'; embeddings: Float32Array; itemLists: (readonly number[])[]; histories: (readonly number[] | null)[] };
+  | {
+      kind: 'itemScores';
+      embeddings: Float32Array;
+      itemLists: (readonly number[])[];
+      histories: (readonly number[] | null)[];
+    };
 
 /** The queued inputs of one kind as a batch (embeddings copied once, into one block). */
 export function batchOf(kind: ScoringKind, inputs: readonly ScoringInput[]): ScoringBatch {
   if (kind === 'decode') {
     const rows = inputs as UserVector[];
-    return { kind, embeddings: oneBlock(rows.map((r) => r.embedding)), rows: rows.length, histories: rows.map((r) => r.history) };
+    return {
+      kind,
+      embeddings: oneBlock(rows.map((r) => r.embedding)),
+      rows: rows.length,
+      histories: rows.map((r) => r.history),
+    };
   }
   if (kind === 'itemScores') {
     const chosen = inputs as ChosenItems[];
-    return { kind, embeddings: oneBlock(chosen.map((c) => c.embedding)), itemLists: chosen.map((c) => c.items), histories: chosen.map((c) => c.history) };
+    return {
+      kind,
+      embeddings: oneBlock(chosen.map((c) => c.embedding)),
+      itemLists: chosen.map((c) => c.items),
+      histories: chosen.map((c) => c.history),
+    };
   }
-  return kind === 'foldIn' || kind === 'reconstruct' ? { kind, itemLists: inputs as number[][] } : { kind, indices: inputs as number[] };
+  return kind === 'foldIn' || kind === 'reconstruct'
+    ? { kind, itemLists: inputs as number[][] }
+    : { kind, indices: inputs as number[] };
 }
 
 /**
@@ -55,13 +72,23 @@ export function scoreBatch(model: DaeModel, batch: ScoringBatch, rankings: reado
     // every row ranked: by the model's rankings, which need not score the whole catalogue exactly
     const ranked = rankings as Ranking[];
     if (batch.kind === 'similar') return model.rankSimilar(batch.indices, ranked);
-    return model.rank(batch.kind === 'decode' ? { embeddings: batch.embeddings, histories: batch.histories } : { rows: rowsFromItemLists(items, batch.itemLists) }, ranked);
+    return model.rank(
+      batch.kind === 'decode'
+        ? { embeddings: batch.embeddings, histories: batch.histories }
+        : { rows: rowsFromItemLists(items, batch.itemLists) },
+      ranked,
+    );
   }
   const scores =
     batch.kind === 'decode'
       ? model.decode(batch.embeddings, batch.rows, scratchFor(batch.rows * items), 'users', batch.histories)
       : 'itemLists' in batch
-        ? model.scores(rowsFromItemLists(items, batch.itemLists), scratchFor(batch.itemLists.length * items), 'users', batch.kind === 'foldIn')
+        ? model.scores(
+            rowsFromItemLists(items, batch.itemLists),
+            scratchFor(batch.itemLists.length * items),
+            'users',
+            batch.kind === 'foldIn',
+          )
         : model.itemCosines(batch.indices);
   return rankings.map((rank, r) => {
     const row = scores.subarray(r * items, (r + 1) * items);

@@ -89,7 +89,9 @@ export class ScoringPool {
     if (options.threads <= 0) return new ScoringPool([new LocalExecutor(model)], batching, 0);
     const shared = new SharedArrayBuffer(blob.byteLength);
     new Uint8Array(shared).set(blob);
-    const started = await Promise.allSettled(Array.from({ length: options.threads }, () => WorkerExecutor.start({ blob: shared, backend: options.backend })));
+    const started = await Promise.allSettled(
+      Array.from({ length: options.threads }, () => WorkerExecutor.start({ blob: shared, backend: options.backend })),
+    );
     const executors = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
@@ -118,7 +120,11 @@ export class ScoringPool {
   }
 
   /** The scores of a few items for one embedding (`history` as decode's), with the bits decode gives them. */
-  itemScores(embedding: Float32Array, items: readonly number[], history: readonly number[] | null = null): Promise<Float32Array> {
+  itemScores(
+    embedding: Float32Array,
+    items: readonly number[],
+    history: readonly number[] | null = null,
+  ): Promise<Float32Array> {
     return this.enqueue('itemScores', { embedding, items, history }, undefined) as Promise<Float32Array>;
   }
 
@@ -162,7 +168,8 @@ export class ScoringPool {
 
   private enqueue(kind: ScoringKind, input: ScoringInput, ranking: Ranking | undefined): Promise<ScoredRow> {
     if (this.closed) return Promise.reject(new Error('scoring pool closed'));
-    if (this.queue.length >= this.batching.maxQueue) return Promise.reject(new ScoringOverloadedError(this.queue.length));
+    if (this.queue.length >= this.batching.maxQueue)
+      return Promise.reject(new ScoringOverloadedError(this.queue.length));
     return new Promise((resolve, reject) => {
       this.queue.push({ kind, input, ranking: ranking ?? null, queuedAt: performance.now(), resolve, reject });
       // later in this turn of the event loop, so requests parsed together are batched together
@@ -189,7 +196,10 @@ export class ScoringPool {
         return;
       }
       // shared among the idle threads, so a burst keeps every core busy
-      const size = Math.min(this.batching.maxBatch, Math.max(this.batching.minBatch, Math.ceil(ready / this.idle.length)));
+      const size = Math.min(
+        this.batching.maxBatch,
+        Math.max(this.batching.minBatch, Math.ceil(ready / this.idle.length)),
+      );
       // one pass (a publish queues thousands of rows at once: no splice per row)
       const batch: Pending[] = [];
       const rest: Pending[] = [];
@@ -272,7 +282,10 @@ class WorkerExecutor implements Executor {
       const id = this.nextId++;
       this.waiting = { id, resolve, reject };
       const msg: ScoringRequest = { id, batch, rankings: rankings.map(plainRanking) };
-      this.worker.postMessage(msg, batch.kind === 'decode' || batch.kind === 'itemScores' ? [batch.embeddings.buffer as ArrayBuffer] : []);
+      this.worker.postMessage(
+        msg,
+        batch.kind === 'decode' || batch.kind === 'itemScores' ? [batch.embeddings.buffer as ArrayBuffer] : [],
+      );
     });
   }
 
@@ -294,4 +307,3 @@ class WorkerExecutor implements Executor {
 function plainRanking(ranking: Ranking | null): Ranking | null {
   return ranking && !Array.isArray(ranking.exclude) ? { k: ranking.k, exclude: Array.from(ranking.exclude) } : ranking;
 }
-

@@ -23,4 +23,5 @@ export interface ScoringRequest {
   rankings: (Ranking | null)[];
 }
 
-export type ScoringReply = { id: number; rows: ScoredRow[] } | { id: number; error: string } | { ready: true } | { failed: string };
+export type ScoringReply =
+  { id: number; rows: ScoredRow[] } | { id: number; error: string } | { ready: true } | { failed: string };

@@ -10,7 +10,8 @@ export class ApiKey {
   @Field() name!: string;
   @Field(() => [ApiScopeEnum]) scopes!: ApiScope[];
   @Field(() => Date) createdAt!: Date;
-  @Field(() => Date, { nullable: true, description: 'Written in batches (every 30 s), not per request.' }) lastUsedAt!: Date | null;
+  @Field(() => Date, { nullable: true, description: 'Written in batches (every 30 s), not per request.' })
+  lastUsedAt!: Date | null;
   @Field(() => Date, { nullable: true }) revokedAt!: Date | null;
 }
 

@@ -24,15 +24,20 @@ export class EmbeddingBatch {
 @ObjectType()
 export class MapPoint {
   @Field(() => ID) id!: string;
-  @Field(() => [Float], { description: 'Position along each component of the map, the first component first.' }) coordinates!: number[];
+  @Field(() => [Float], { description: 'Position along each component of the map, the first component first.' })
+  coordinates!: number[];
 }
 
-@ObjectType({ description: "Users or items placed on the model version's map: the first principal components of their vectors." })
+@ObjectType({
+  description: "Users or items placed on the model version's map: the first principal components of their vectors.",
+})
 export class EmbeddingMapBatch {
   @Field(() => Int) version!: number;
   @Field(() => Int, { description: 'Coordinates per point.' }) components!: number;
-  @Field(() => [Float], { description: "Each component's share of the vectors' total variance." }) explainedVariance!: number[];
-  @Field(() => Int, { description: 'Vectors the map was fitted on (an even sample of a large version).' }) fittedOn!: number;
+  @Field(() => [Float], { description: "Each component's share of the vectors' total variance." })
+  explainedVariance!: number[];
+  @Field(() => Int, { description: 'Vectors the map was fitted on (an even sample of a large version).' })
+  fittedOn!: number;
   @Field(() => [MapPoint], { description: 'In the order asked, unknown ids left out.' }) points!: MapPoint[];
   @Field(() => [ID], { description: 'Ids with no vector in this version.' }) missing!: string[];
 }

@@ -8,7 +8,7 @@ import { IsIntFrom } from '../../validation/ranges';
 @ArgsType()
 export class ExportDownloadLinkArgs extends IdArgs {
   /** A file name is held to the id rules: it goes into a URL and a path. */
-  @Field({ description: 'One of the job\'s files, e.g. ids.txt' })
+  @Field({ description: "One of the job's files, e.g. ids.txt" })
   @IsExternalId()
   file!: string;
 

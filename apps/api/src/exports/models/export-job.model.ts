@@ -6,7 +6,9 @@ import { JobState } from '../../jobs/job-state';
 registerEnumType(ExportFormat, {
   name: 'ExportFormat',
   description: 'The files an export writes, listed with their sha256 in the job once it completes.',
-  valuesMap: Object.fromEntries(Object.entries(ExportFormat).map(([key, format]) => [key, { description: EXPORT_WRITERS[format].description }])),
+  valuesMap: Object.fromEntries(
+    Object.entries(ExportFormat).map(([key, format]) => [key, { description: EXPORT_WRITERS[format].description }]),
+  ),
 });
 
 @ObjectType()
@@ -14,7 +16,10 @@ export class ExportFile {
   @Field() name!: string;
   @Field(() => Float) bytes!: number;
   @Field() sha256!: string;
-  @Field({ description: 'GET it with an admin key (header or session cookie), or through a signed link (exportDownloadLink).' }) url!: string;
+  @Field({
+    description: 'GET it with an admin key (header or session cookie), or through a signed link (exportDownloadLink).',
+  })
+  url!: string;
 }
 
 @ObjectType()

@@ -12,11 +12,17 @@ export class InteractionInput {
   @IsExternalId()
   itemId!: string;
 
-  @Field({ defaultValue: 'view', description: 'view, click, purchase, rating, or a type of your own (1-256 characters).' })
+  @Field({
+    defaultValue: 'view',
+    description: 'view, click, purchase, rating, or a type of your own (1-256 characters).',
+  })
   @IsExternalId()
   type!: string;
 
-  @Field(() => Float, { defaultValue: 1, description: 'Strength of the signal, e.g. the rating: 0 or 1e-6..1e6 in magnitude.' })
+  @Field(() => Float, {
+    defaultValue: 1,
+    description: 'Strength of the signal, e.g. the rating: 0 or 1e-6..1e6 in magnitude.',
+  })
   @IsWeight()
   weight!: number;
 
@@ -25,7 +31,10 @@ export class InteractionInput {
   @IsOccurredAt()
   occurredAt?: Date;
 
-  @Field({ nullable: true, description: 'Your id of the event: a retried batch with the same ids is not counted twice.' })
+  @Field({
+    nullable: true,
+    description: 'Your id of the event: a retried batch with the same ids is not counted twice.',
+  })
   @IsOptional()
   @IsExternalId()
   eventId?: string;

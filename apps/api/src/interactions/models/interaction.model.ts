@@ -23,6 +23,9 @@ export class InteractionPage {
   @Field(() => [Interaction])
   items!: Interaction[];
 
-  @Field(() => String, { nullable: true, description: 'Pass as `before` for the next (older) page; null on the last page.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Pass as `before` for the next (older) page; null on the last page.',
+  })
   nextCursor!: string | null;
 }

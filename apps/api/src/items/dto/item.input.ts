@@ -9,7 +9,10 @@ export class ItemInput {
   @IsExternalId()
   id!: string;
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Replaces the stored attributes; left out, they are kept. At most 16 KB of JSON, 5 levels deep.' })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'Replaces the stored attributes; left out, they are kept. At most 16 KB of JSON, 5 levels deep.',
+  })
   @IsOptional()
   @IsAttributes()
   attributes?: Record<string, unknown>;

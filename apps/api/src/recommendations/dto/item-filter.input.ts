@@ -20,7 +20,10 @@ export class ItemFilter {
   @IsExternalId({ each: true })
   excludeIds?: string[];
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Attribute equality, e.g. {"genre": "Drama"}; at most 16 KB of JSON, 5 levels deep.' })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'Attribute equality, e.g. {"genre": "Drama"}; at most 16 KB of JSON, 5 levels deep.',
+  })
   @IsOptional()
   @IsAttributes()
   attributes?: Record<string, unknown>;

@@ -9,7 +9,8 @@ export enum RecommendationSource {
 }
 registerEnumType(RecommendationSource, {
   name: 'RecommendationSource',
-  description: 'EMBEDDING: the cached embedding; FOLD_IN: the current history encoded now; POPULARITY: no history or no model yet.',
+  description:
+    'EMBEDDING: the cached embedding; FOLD_IN: the current history encoded now; POPULARITY: no history or no model yet.',
 });
 
 @ObjectType()
@@ -21,13 +22,17 @@ export class ItemSummary {
 @ObjectType()
 export class ScoredItem {
   @Field(() => ItemSummary) item!: ItemSummary;
-  @Field(() => Float, { description: 'The decoder\'s score (cosine for similar items, interaction count for popularity).' }) score!: number;
+  @Field(() => Float, {
+    description: "The decoder's score (cosine for similar items, interaction count for popularity).",
+  })
+  score!: number;
 }
 
 @ObjectType()
 export class Recommendations {
   @Field(() => [ScoredItem]) items!: ScoredItem[];
-  @Field(() => Int, { nullable: true, description: 'The model that scored them; null for popularity without a model.' }) modelVersion!: number | null;
+  @Field(() => Int, { nullable: true, description: 'The model that scored them; null for popularity without a model.' })
+  modelVersion!: number | null;
   @Field(() => RecommendationSource) source!: RecommendationSource;
 }
 

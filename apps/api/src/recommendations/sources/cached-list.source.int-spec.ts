@@ -1,6 +1,16 @@
 import { LiveModel } from '../live-model.service';
 import { CachedListSource } from './cached-list.source';
-import { bruteForce, closeLiveModel, fixtureAsk, fixtureCatalogue, fixtureLiveModel, fixtureStores, idsOf, indicesIn, topOf } from './sources.fixture';
+import {
+  bruteForce,
+  closeLiveModel,
+  fixtureAsk,
+  fixtureCatalogue,
+  fixtureLiveModel,
+  fixtureStores,
+  idsOf,
+  indicesIn,
+  topOf,
+} from './sources.fixture';
 
 describe(`${CachedListSource.name} (Redis)`, () => {
   let live: LiveModel;
@@ -49,18 +59,30 @@ describe(`${CachedListSource.name} (Redis)`, () => {
     expect(await sut.answer(await ask('u2', true, { limit: 8, exclude }))).toBeNull();
     // a list shorter than the depth it was ranked to holds every unseen item: a short answer is the whole answer
     await published('u3', 9);
-    expect(idsOf((await sut.answer(await ask('u3', true, { limit: 8, exclude })))!.items)).toEqual(unseen.slice(3, 9).map((x) => x.id));
+    expect(idsOf((await sut.answer(await ask('u3', true, { limit: 8, exclude })))!.items)).toEqual(
+      unseen.slice(3, 9).map((x) => x.id),
+    );
     await stores.store.markUsersStale(live.version, ['u2']);
     expect(await sut.answer(await ask('u2', true))).toBeNull();
     expect(await sut.answer(await ask('nobody', true))).toBeNull();
     // the depth unknown (the API loaded the version while Redis was down): a short list may have been cut
     const unknownDepth = { ...live, topItems: null };
-    expect(await sut.answer(fixtureAsk(unknownDepth, catalogue, await stores.users.of(unknownDepth, 'u3', true), { limit: 8, exclude }))).toBeNull();
-    expect(idsOf((await sut.answer(fixtureAsk(unknownDepth, catalogue, await stores.users.of(unknownDepth, 'u3', true), { limit: 6, exclude })))!.items)).toHaveLength(6);
+    expect(
+      await sut.answer(
+        fixtureAsk(unknownDepth, catalogue, await stores.users.of(unknownDepth, 'u3', true), { limit: 8, exclude }),
+      ),
+    ).toBeNull();
+    expect(
+      idsOf(
+        (await sut.answer(
+          fixtureAsk(unknownDepth, catalogue, await stores.users.of(unknownDepth, 'u3', true), { limit: 6, exclude }),
+        ))!.items,
+      ),
+    ).toHaveLength(6);
     expect(await sut.answer(fixtureAsk(null, catalogue, await stores.users.of(null, 'u3', true)))).toBeNull();
   });
 
-  it('keeps seen items in when asked, by their scores (the item term\'s from the same history) merged into the list', async () => {
+  it("keeps seen items in when asked, by their scores (the item term's from the same history) merged into the list", async () => {
     const { seen } = await published('u4');
     const all = bruteForce(live, vector, seen);
     const answer = (await sut.answer(await ask('u4', false, { limit: 8 })))!;
@@ -70,6 +92,8 @@ describe(`${CachedListSource.name} (Redis)`, () => {
     // a filter that may let only a few through, or a list of unknown depth: the decode's to answer
     expect(await sut.answer(await ask('u4', false, { filter: { includeIds: ['i1'] } }))).toBeNull();
     const unknownDepth = { ...live, topItems: null };
-    expect(await sut.answer(fixtureAsk(unknownDepth, catalogue, await stores.users.of(unknownDepth, 'u4', false)))).toBeNull();
+    expect(
+      await sut.answer(fixtureAsk(unknownDepth, catalogue, await stores.users.of(unknownDepth, 'u4', false))),
+    ).toBeNull();
   });
 });

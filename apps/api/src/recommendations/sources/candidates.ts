@@ -23,7 +23,12 @@ interface Alignment {
 export class CandidateRules {
   private alignment: Alignment | null = null;
 
-  of(live: LiveModel | null, catalogue: Catalogue, filter: ItemFilter | undefined, exclude: readonly string[] = []): Candidates {
+  of(
+    live: LiveModel | null,
+    catalogue: Catalogue,
+    filter: ItemFilter | undefined,
+    exclude: readonly string[] = [],
+  ): Candidates {
     return new Candidates(catalogue, live && this.aligned(live, catalogue), filter, exclude);
   }
 
@@ -72,7 +77,8 @@ export class Candidates {
     const out: ScoredItem[] = [];
     for (let r = 0; r < top.items.length && out.length < limit; r++) {
       const item = items[top.items[r]];
-      if (item && this.allows(item)) out.push({ item: { id: item.id, attributes: item.attributes }, score: top.scores[r] });
+      if (item && this.allows(item))
+        out.push({ item: { id: item.id, attributes: item.attributes }, score: top.scores[r] });
     }
     return out.length === limit || top.items.length < listSize ? out : null;
   }
@@ -87,7 +93,12 @@ export class Candidates {
     if (include || filter?.attributes) {
       for (let i = 0; i < masked.length; i++) {
         const item = items[i];
-        if (item && ((include && !include.has(item.id)) || (filter?.attributes && !matchesAttributes(item.attributes, filter.attributes)))) masked[i] = NaN;
+        if (
+          item &&
+          ((include && !include.has(item.id)) ||
+            (filter?.attributes && !matchesAttributes(item.attributes, filter.attributes)))
+        )
+          masked[i] = NaN;
       }
     }
     for (let r = 0; r < exclude.length; r++) masked[exclude[r]] = NaN;
@@ -104,7 +115,8 @@ export class Candidates {
     const out: ScoredItem[] = [];
     for (const item of this.catalogue.popular) {
       if (out.length === limit) break;
-      if (!left.has(item.id) && this.allows(item)) out.push({ item: { id: item.id, attributes: item.attributes }, score: item.interactions });
+      if (!left.has(item.id) && this.allows(item))
+        out.push({ item: { id: item.id, attributes: item.attributes }, score: item.interactions });
     }
     return out;
   }

@@ -4,7 +4,17 @@ import { decodeTopItems } from '@app/embedding-store';
 import { TEST_DATABASE_URL } from '../../../../../test/test-env';
 import { LiveModel } from '../live-model.service';
 import { DecodeSource } from './decode.source';
-import { bruteForce, closeLiveModel, fixtureAsk, fixtureCatalogue, fixtureLiveModel, fixtureStores, idsOf, indicesIn, topOf } from './sources.fixture';
+import {
+  bruteForce,
+  closeLiveModel,
+  fixtureAsk,
+  fixtureCatalogue,
+  fixtureLiveModel,
+  fixtureStores,
+  idsOf,
+  indicesIn,
+  topOf,
+} from './sources.fixture';
 import { UserRanking } from './user-ranking';
 import { UserSubjects } from './user-subject';
 
@@ -19,7 +29,10 @@ describe(`${DecodeSource.name} (Redis, Postgres)`, () => {
 
   beforeAll(async () => {
     // published a day after the history: the published embeddings include all of it
-    [live, stores] = await Promise.all([fixtureLiveModel({ topItems: 10, watermark: new Date('2024-01-02T00:00:00Z') }), fixtureStores()]);
+    [live, stores] = await Promise.all([
+      fixtureLiveModel({ topItems: 10, watermark: new Date('2024-01-02T00:00:00Z') }),
+      fixtureStores(),
+    ]);
     sut = new DecodeSource(new UserRanking(Object.assign(new EnvVars(), { CACHED_TOP_ITEMS: 10 })), stores.store);
   });
   afterAll(async () => {
@@ -30,7 +43,8 @@ describe(`${DecodeSource.name} (Redis, Postgres)`, () => {
   const userKey = (userId: string) => `recoder:v${live.version}:user:${userId}`;
   /** The list written back, once the write-through (after the answer) has landed. */
   async function writtenTop(userId: string) {
-    for (let i = 0; i < 50 && !(await stores.redis.hexists(userKey(userId), 'top')); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && !(await stores.redis.hexists(userKey(userId), 'top')); i++)
+      await new Promise((r) => setTimeout(r, 20));
     const blob = await stores.redis.hgetBuffer(userKey(userId), 'top');
     return blob && decodeTopItems(blob);
   }
@@ -39,7 +53,9 @@ describe(`${DecodeSource.name} (Redis, Postgres)`, () => {
     const seen = indicesIn(live, seenIds);
     await stores.record('u1', seenIds, past);
     await stores.publish(live.version, 'u1', vector, seen);
-    const answer = (await sut.answer(fixtureAsk(live, catalogue, await stores.users.of(live, 'u1', true), { limit: 6 })))!;
+    const answer = (await sut.answer(
+      fixtureAsk(live, catalogue, await stores.users.of(live, 'u1', true), { limit: 6 }),
+    ))!;
     expect(answer.source).toBe('EMBEDDING');
     const want = bruteForce(live, vector, seen, seen);
     expect(idsOf(answer.items)).toEqual(want.slice(0, 6).map((x) => x.id));
@@ -55,19 +71,30 @@ describe(`${DecodeSource.name} (Redis, Postgres)`, () => {
     const list = { items: [39, 38, 37], scores: [3, 2, 1] };
     await stores.record('u2', seenIds, past);
     await stores.publish(live.version, 'u2', vector, seen, list);
-    const answer = (await sut.answer(fixtureAsk(live, catalogue, await stores.users.of(live, 'u2', true), { limit: 5, filter: { attributes: { even: false } } })))!;
+    const answer = (await sut.answer(
+      fixtureAsk(live, catalogue, await stores.users.of(live, 'u2', true), {
+        limit: 5,
+        filter: { attributes: { even: false } },
+      }),
+    ))!;
     const want = bruteForce(live, vector, seen, seen).filter((x) => Number(x.id.slice(1)) % 2 === 1);
     expect(idsOf(answer.items)).toEqual(want.slice(0, 5).map((x) => x.id));
     await new Promise((r) => setTimeout(r, 100));
     expect(decodeTopItems((await stores.redis.hgetBuffer(userKey('u2'), 'top'))!)).toEqual(list);
   });
 
-  it('keeps seen items in by the same scores when asked, and declines a history newer than the embedding (a fold-in\'s)', async () => {
+  it("keeps seen items in by the same scores when asked, and declines a history newer than the embedding (a fold-in's)", async () => {
     const seen = indicesIn(live, seenIds);
     await stores.record('u3', seenIds, past);
     await stores.publish(live.version, 'u3', vector, seen);
-    const kept = (await sut.answer(fixtureAsk(live, catalogue, await stores.users.of(live, 'u3', false), { limit: 8 })))!;
-    expect(idsOf(kept.items)).toEqual(bruteForce(live, vector, seen).slice(0, 8).map((x) => x.id));
+    const kept = (await sut.answer(
+      fixtureAsk(live, catalogue, await stores.users.of(live, 'u3', false), { limit: 8 }),
+    ))!;
+    expect(idsOf(kept.items)).toEqual(
+      bruteForce(live, vector, seen)
+        .slice(0, 8)
+        .map((x) => x.id),
+    );
     await stores.record('u3', ['i11']);
     await stores.store.markUsersStale(live.version, ['u3']);
     expect(await sut.answer(fixtureAsk(live, catalogue, await stores.users.of(live, 'u3', true)))).toBeNull();
@@ -85,6 +112,10 @@ describe(`${DecodeSource.name} (Redis, Postgres)`, () => {
     const users = new UserSubjects(stores.store, new InteractionRepository(gone));
     const answer = (await sut.answer(fixtureAsk(live, catalogue, await users.of(live, 'u4', true), { limit: 6 })))!;
     expect(answer.source).toBe('EMBEDDING');
-    expect(idsOf(answer.items)).toEqual(bruteForce(live, vector, seen, seen).slice(0, 6).map((x) => x.id));
+    expect(idsOf(answer.items)).toEqual(
+      bruteForce(live, vector, seen, seen)
+        .slice(0, 6)
+        .map((x) => x.id),
+    );
   });
 });

@@ -32,7 +32,9 @@ export class DecodeSource implements Source<UserSubject> {
     const user = { vector: cached.vector, own, seen, encodedFrom: own ?? cached.seen };
     const items = await this.ranking.rank(live, ask, user, (top) => {
       if (!top || cached.top) return;
-      void this.store.writeTop(live.version, subject.userId, top).catch((err: Error) => this.logger.warn(`could not cache ${subject.userId}: ${err.message}`));
+      void this.store
+        .writeTop(live.version, subject.userId, top)
+        .catch((err: Error) => this.logger.warn(`could not cache ${subject.userId}: ${err.message}`));
     });
     return { items, source: RecommendationSource.EMBEDDING };
   }

@@ -3,7 +3,16 @@ import { decodeItemIndices, decodeTopItems, decodeVector } from '@app/embedding-
 import { rowsFromItemLists } from '@app/model';
 import { LiveModel } from '../live-model.service';
 import { FoldInSource } from './fold-in.source';
-import { bruteForce, closeLiveModel, fixtureAsk, fixtureCatalogue, fixtureLiveModel, fixtureStores, idsOf, indicesIn } from './sources.fixture';
+import {
+  bruteForce,
+  closeLiveModel,
+  fixtureAsk,
+  fixtureCatalogue,
+  fixtureLiveModel,
+  fixtureStores,
+  idsOf,
+  indicesIn,
+} from './sources.fixture';
 import { UserRanking } from './user-ranking';
 
 describe(`${FoldInSource.name} (Redis, Postgres)`, () => {
@@ -15,8 +24,15 @@ describe(`${FoldInSource.name} (Redis, Postgres)`, () => {
   const historyIds = ['i4', 'i12', 'i17', 'i25'];
 
   beforeAll(async () => {
-    [live, stores] = await Promise.all([fixtureLiveModel({ topItems: 10, watermark: new Date('2024-01-02T00:00:00Z') }), fixtureStores()]);
-    sut = new FoldInSource(new UserRanking(Object.assign(new EnvVars(), { CACHED_TOP_ITEMS: 10 })), stores.store, stores.erasures);
+    [live, stores] = await Promise.all([
+      fixtureLiveModel({ topItems: 10, watermark: new Date('2024-01-02T00:00:00Z') }),
+      fixtureStores(),
+    ]);
+    sut = new FoldInSource(
+      new UserRanking(Object.assign(new EnvVars(), { CACHED_TOP_ITEMS: 10 })),
+      stores.store,
+      stores.erasures,
+    );
   });
   afterAll(async () => {
     await closeLiveModel(live);
@@ -24,7 +40,8 @@ describe(`${FoldInSource.name} (Redis, Postgres)`, () => {
   });
 
   const userKey = (userId: string) => `recoder:v${live.version}:user:${userId}`;
-  const encoded = (ids: readonly string[]) => live.model.encode(rowsFromItemLists(live.itemIds.length, [indicesIn(live, ids)]));
+  const encoded = (ids: readonly string[]) =>
+    live.model.encode(rowsFromItemLists(live.itemIds.length, [indicesIn(live, ids)]));
   /** The user's hash once the write-through (after the answer) has cleared the stale flag, or written a first vector. */
   async function writtenThrough(userId: string) {
     for (let i = 0; i < 50; i++) {
@@ -33,7 +50,12 @@ describe(`${FoldInSource.name} (Redis, Postgres)`, () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     const [vec, top, seen, asOf] = await stores.redis.hmgetBuffer(userKey(userId), 'vec', 'top', 'seen', 'asOf');
-    return { vector: vec && decodeVector(vec), top: top && decodeTopItems(top), seen: seen && decodeItemIndices(seen), asOf: asOf && Number(asOf.toString()) };
+    return {
+      vector: vec && decodeVector(vec),
+      top: top && decodeTopItems(top),
+      seen: seen && decodeItemIndices(seen),
+      asOf: asOf && Number(asOf.toString()),
+    };
   }
 
   it('folds in the history of a user whose embedding went stale, answers from it, and writes it through', async () => {
@@ -42,7 +64,9 @@ describe(`${FoldInSource.name} (Redis, Postgres)`, () => {
     await stores.record('u1', historyIds.slice(0, 3), new Date('2024-01-01T00:00:00Z'));
     await stores.record('u1', historyIds.slice(3), newest);
     await stores.store.markUsersStale(live.version, ['u1']);
-    const answer = (await sut.answer(fixtureAsk(live, catalogue, await stores.users.of(live, 'u1', true), { limit: 6 })))!;
+    const answer = (await sut.answer(
+      fixtureAsk(live, catalogue, await stores.users.of(live, 'u1', true), { limit: 6 }),
+    ))!;
     expect(answer.source).toBe('FOLD_IN');
     const seen = indicesIn(live, historyIds);
     const want = bruteForce(live, encoded(historyIds), seen, seen);
@@ -57,9 +81,15 @@ describe(`${FoldInSource.name} (Redis, Postgres)`, () => {
 
   it('folds in a user the model has no embedding of, keeping their items in when asked', async () => {
     await stores.record('u2', historyIds);
-    const answer = (await sut.answer(fixtureAsk(live, catalogue, await stores.users.of(live, 'u2', false), { limit: 8 })))!;
+    const answer = (await sut.answer(
+      fixtureAsk(live, catalogue, await stores.users.of(live, 'u2', false), { limit: 8 }),
+    ))!;
     expect(answer.source).toBe('FOLD_IN');
-    expect(idsOf(answer.items)).toEqual(bruteForce(live, encoded(historyIds), indicesIn(live, historyIds)).slice(0, 8).map((x) => x.id));
+    expect(idsOf(answer.items)).toEqual(
+      bruteForce(live, encoded(historyIds), indicesIn(live, historyIds))
+        .slice(0, 8)
+        .map((x) => x.id),
+    );
     expect((await writtenThrough('u2')).vector).not.toBeNull();
   });
 

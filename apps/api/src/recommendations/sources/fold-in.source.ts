@@ -53,7 +53,13 @@ export class FoldInSource implements Source<UserSubject> {
    * Best effort, after the answer is computed; only over the stale flag this request read.
    */
   writeThrough(live: LiveModel, subject: UserSubject, folded: FoldedIn, top: TopItems | null): void {
-    const fold = { vector: folded.vector, asOf: folded.history.newest, top, seenMark: subject.cached?.staleMark ?? null, seen: folded.own };
+    const fold = {
+      vector: folded.vector,
+      asOf: folded.history.newest,
+      top,
+      seenMark: subject.cached?.staleMark ?? null,
+      seen: folded.own,
+    };
     void this.erasures
       .idHash(subject.userId)
       .then((idHash) => this.store.writeUser(live.version, subject.userId, idHash, fold))

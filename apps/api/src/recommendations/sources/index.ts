@@ -28,7 +28,11 @@ export const ITEM_SOURCES = Symbol('ITEM_SOURCES');
  * A list of sources behind one token, each a provider of its own (Nest injects what each one
  * uses); `Source<never>`: a source of any subject.
  */
-const sources = (token: symbol, list: Type<Source<never>>[]): Provider => ({ provide: token, useFactory: (...found: Source<never>[]) => found, inject: list });
+const sources = (token: symbol, list: Type<Source<never>>[]): Provider => ({
+  provide: token,
+  useFactory: (...found: Source<never>[]) => found,
+  inject: list,
+});
 
 export const SOURCE_PROVIDERS: Provider[] = [
   CandidateRules,

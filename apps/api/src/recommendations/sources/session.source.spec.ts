@@ -15,7 +15,10 @@ describe(SessionSource.name, () => {
 
   /** Brute force: the session's known items encoded and decoded (the item term's from them), full sort, themselves left out. */
   const reference = (keep: (id: string) => boolean = () => true) => {
-    const known = indicesIn(live, session.filter((id) => live.itemIndex.has(id)));
+    const known = indicesIn(
+      live,
+      session.filter((id) => live.itemIndex.has(id)),
+    );
     const scores = live.model.scores(rowsFromItemLists(live.itemIds.length, [known]));
     return live.itemIds
       .map((id, i) => ({ id, score: scores[i] }))
@@ -37,7 +40,11 @@ describe(SessionSource.name, () => {
     const options = { limit: 4, filter: { attributes: { even: true } }, exclude: [reference()[1].id] };
     const answer = (await sut.answer(fixtureAsk(live, catalogue, new SessionSubject(session), options)))!;
     const even = (id: string) => Number(id.slice(1)) % 2 === 0 && id !== best && id !== options.exclude[0];
-    expect(idsOf(answer.items)).toEqual(reference(even).slice(0, 4).map((x) => x.id));
+    expect(idsOf(answer.items)).toEqual(
+      reference(even)
+        .slice(0, 4)
+        .map((x) => x.id),
+    );
   });
 
   it('declines a session of unknown items, and any session without a model', async () => {

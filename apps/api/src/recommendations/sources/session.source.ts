@@ -24,9 +24,16 @@ export class SessionSource implements Source<SessionSubject> {
     if (!live || indices.length === 0) return null;
     if (!candidates.narrows) {
       const depth = limit + RANKING_MARGIN;
-      const items = candidates.fromList(await live.scoring.foldIn(indices, { k: depth, exclude: indices }), depth, limit);
+      const items = candidates.fromList(
+        await live.scoring.foldIn(indices, { k: depth, exclude: indices }),
+        depth,
+        limit,
+      );
       if (items) return { items, source: RecommendationSource.FOLD_IN };
     }
-    return { items: candidates.rank(await live.scoring.foldIn(indices), limit, indices), source: RecommendationSource.FOLD_IN };
+    return {
+      items: candidates.rank(await live.scoring.foldIn(indices), limit, indices),
+      source: RecommendationSource.FOLD_IN,
+    };
   }
 }

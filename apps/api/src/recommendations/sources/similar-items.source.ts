@@ -31,7 +31,11 @@ interface Neighbours {
  */
 @Injectable()
 export class SimilarItemsSource implements Source<ItemSubject> {
-  private cache: { live: LiveModel; tops: Map<number, Neighbours>; precomputed: TickBatcher<string, TopItems | null> } | null = null;
+  private cache: {
+    live: LiveModel;
+    tops: Map<number, Neighbours>;
+    precomputed: TickBatcher<string, TopItems | null>;
+  } | null = null;
 
   constructor(private readonly store: EmbeddingStoreRepository) {}
 
@@ -39,7 +43,8 @@ export class SimilarItemsSource implements Source<ItemSubject> {
     const index = live?.itemIndex.get(subject.itemId);
     if (!live || index === undefined) return null;
     const { top, depth } = await this.neighboursOf(live, index);
-    const items = candidates.fromList(top, depth, limit) ?? candidates.rank(await live.scoring.similar(index), limit, [index]);
+    const items =
+      candidates.fromList(top, depth, limit) ?? candidates.rank(await live.scoring.similar(index), limit, [index]);
     return { items, source: RecommendationSource.EMBEDDING };
   }
 

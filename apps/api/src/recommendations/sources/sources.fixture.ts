@@ -21,16 +21,31 @@ const ITEM_IDS = Array.from({ length: FIXTURE_ITEMS }, (_, i) => `i${i}`);
  * rankings, so that a path that forgets a user's history gives other items; scored on the calling
  * thread (a pool of no threads), as the API's threads score it.
  */
-export async function fixtureLiveModel(fields: Partial<Pick<LiveModel, 'version' | 'topItems' | 'similarItems' | 'watermark'>> = {}): Promise<LiveModel> {
+export async function fixtureLiveModel(
+  fields: Partial<Pick<LiveModel, 'version' | 'topItems' | 'similarItems' | 'watermark'>> = {},
+): Promise<LiveModel> {
   await initBackend();
-  const config = { items: FIXTURE_ITEMS, hidden: [16], embeddingDim: 6, activation: 'tanh' as const, loss: 'multinomial' as const, input: 'binary' as const };
+  const config = {
+    items: FIXTURE_ITEMS,
+    hidden: [16],
+    embeddingDim: 6,
+    activation: 'tanh' as const,
+    loss: 'multinomial' as const,
+    input: 'binary' as const,
+  };
   const rng = createRng(11);
   const perRow = 8;
   const indptr = Int32Array.from({ length: FIXTURE_ITEMS + 1 }, (_, i) => i * perRow);
-  const indices = Int32Array.from({ length: FIXTURE_ITEMS * perRow }, (_, q) => ((q % perRow) * 5 + Math.floor(q / perRow)) % FIXTURE_ITEMS);
+  const indices = Int32Array.from(
+    { length: FIXTURE_ITEMS * perRow },
+    (_, q) => ((q % perRow) * 5 + Math.floor(q / perRow)) % FIXTURE_ITEMS,
+  );
   for (let i = 0; i < FIXTURE_ITEMS; i++) indices.subarray(i * perRow, (i + 1) * perRow).sort();
   const values = Float32Array.from(indices, () => (rng.next() - 0.5) * 4);
-  const term = new ItemTerm({ rows: FIXTURE_ITEMS, cols: FIXTURE_ITEMS, indptr, indices, values }, { lambda: 1, dropout: 0, topK: perRow, alpha: 1 });
+  const term = new ItemTerm(
+    { rows: FIXTURE_ITEMS, cols: FIXTURE_ITEMS, indptr, indices, values },
+    { lambda: 1, dropout: 0, topK: perRow, alpha: 1 },
+  );
   const model = new DaeModel(config, initParams(config, 5), term);
   const scoring = await ScoringPool.start(model, serializeModel(model, { itemIds: ITEM_IDS }), { threads: 0 });
   return {
@@ -53,13 +68,30 @@ export async function closeLiveModel(live: LiveModel): Promise<void> {
 
 /** The model's items, all active, `i0` the most popular; `changes` by id. */
 export function fixtureCatalogue(changes: Record<string, Partial<CatalogueItem>> = {}): Catalogue {
-  const all = ITEM_IDS.map((id, i) => ({ id, attributes: { even: i % 2 === 0 }, active: true, interactions: FIXTURE_ITEMS - i, ...changes[id] }));
+  const all = ITEM_IDS.map((id, i) => ({
+    id,
+    attributes: { even: i % 2 === 0 },
+    active: true,
+    interactions: FIXTURE_ITEMS - i,
+    ...changes[id],
+  }));
   all.sort((a, b) => b.interactions - a.interactions);
-  return { byId: new Map(all.map((i) => [i.id, i])), popular: all.filter((i) => i.active), loadedAt: 0, fingerprint: null, checkedAt: 0 };
+  return {
+    byId: new Map(all.map((i) => [i.id, i])),
+    popular: all.filter((i) => i.active),
+    loadedAt: 0,
+    fingerprint: null,
+    checkedAt: 0,
+  };
 }
 
 /** An ask as the service makes it. */
-export function fixtureAsk<S extends Subject>(live: LiveModel | null, catalogue: Catalogue, subject: S, options: Partial<AskOptions> = {}): Ask<S> {
+export function fixtureAsk<S extends Subject>(
+  live: LiveModel | null,
+  catalogue: Catalogue,
+  subject: S,
+  options: Partial<AskOptions> = {},
+): Ask<S> {
   return {
     answerId: 'answer-1',
     subject,
@@ -71,7 +103,12 @@ export function fixtureAsk<S extends Subject>(live: LiveModel | null, catalogue:
 }
 
 /** Brute force: a vector's full decode, the item term's from `history`, every item but `exclude` by score, a full sort. */
-export function bruteForce(live: LiveModel, vector: Float32Array, history: readonly number[] | null, exclude: readonly number[] = []): { id: string; score: number }[] {
+export function bruteForce(
+  live: LiveModel,
+  vector: Float32Array,
+  history: readonly number[] | null,
+  exclude: readonly number[] = [],
+): { id: string; score: number }[] {
   const scores = live.model.decode(vector, 1, undefined, 'users', history ? [history] : undefined);
   return Array.from(scores, (score, i) => ({ id: live.itemIds[i], score, i }))
     .filter(({ i }) => !exclude.includes(i))
@@ -93,7 +130,9 @@ export async function fixtureStores() {
   const redis = testRedis(TEST_REDIS_URL);
   await truncateStore(db);
   await redis.flushdb();
-  await db.query(`INSERT INTO items (external_id) SELECT 'i' || n FROM generate_series(0, $1::int - 1) n`, [FIXTURE_ITEMS]);
+  await db.query(`INSERT INTO items (external_id) SELECT 'i' || n FROM generate_series(0, $1::int - 1) n`, [
+    FIXTURE_ITEMS,
+  ]);
   const store = new EmbeddingStoreRepository(redis);
   const interactions = new InteractionRepository(ds);
   return {
@@ -114,8 +153,20 @@ export async function fixtureStores() {
       );
     },
     /** A user's embedding as a training publishes it: the vector, the items it came from, a top list if given. */
-    publish(version: number, userId: string, vector: Float32Array, seen: readonly number[], top?: TopItems): Promise<void> {
-      return store.writeVectors(version, 'user', { ids: [userId], dim: vector.length, vectors: vector, seen: [seen], tops: top && [top] });
+    publish(
+      version: number,
+      userId: string,
+      vector: Float32Array,
+      seen: readonly number[],
+      top?: TopItems,
+    ): Promise<void> {
+      return store.writeVectors(version, 'user', {
+        ids: [userId],
+        dim: vector.length,
+        vectors: vector,
+        seen: [seen],
+        tops: top && [top],
+      });
     },
     async close(): Promise<void> {
       await ds.destroy();
@@ -127,7 +178,10 @@ export async function fixtureStores() {
 
 /** The first `k` of a brute-force ranking as a top list (model indices and scores). */
 export function topOf(live: LiveModel, ranked: readonly { id: string; score: number }[], k: number): TopItems {
-  return { items: ranked.slice(0, k).map((x) => live.itemIndex.get(x.id)!), scores: ranked.slice(0, k).map((x) => x.score) };
+  return {
+    items: ranked.slice(0, k).map((x) => live.itemIndex.get(x.id)!),
+    scores: ranked.slice(0, k).map((x) => x.score),
+  };
 }
 
 /** A user's items as model indices. */

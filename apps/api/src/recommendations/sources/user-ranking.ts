@@ -37,7 +37,12 @@ export class UserRanking {
    * answer is built, the list Redis may cache: the version's depth of the ranking of every item
    * the user has not seen, or null when this decode did not give one.
    */
-  async rank(live: LiveModel, ask: Ask<UserSubject>, user: UserVector, keep: (top: TopItems | null) => void): Promise<ScoredItem[]> {
+  async rank(
+    live: LiveModel,
+    ask: Ask<UserSubject>,
+    user: UserVector,
+    keep: (top: TopItems | null) => void,
+  ): Promise<ScoredItem[]> {
     const { candidates, limit, subject } = ask;
     const { vector, own, seen, encodedFrom } = user;
     // the version's own depth: every list of a version must mean the same by its length
@@ -51,8 +56,14 @@ export class UserRanking {
     const merge = !subject.excludeSeen && own && own.length <= MAX_RESCORED_ITEMS ? own : null;
     const depth = Math.max(k, limit + RANKING_MARGIN);
     const ranked = await live.scoring.decode(vector, { k: depth, exclude: merge ?? seen }, encodedFrom);
-    keep((subject.excludeSeen || merge) && own && k > 0 ? { items: ranked.items.subarray(0, k), scores: ranked.scores.subarray(0, k) } : null);
-    const items = merge ? await withOwnItems(live, ask, vector, ranked, depth, merge) : candidates.fromList(ranked, depth, limit);
+    keep(
+      (subject.excludeSeen || merge) && own && k > 0
+        ? { items: ranked.items.subarray(0, k), scores: ranked.scores.subarray(0, k) }
+        : null,
+    );
+    const items = merge
+      ? await withOwnItems(live, ask, vector, ranked, depth, merge)
+      : candidates.fromList(ranked, depth, limit);
     return items ?? candidates.rank(await live.scoring.decode(vector, undefined, encodedFrom), limit, seen);
   }
 }
@@ -62,7 +73,14 @@ export class UserRanking {
  * scoring thread) merged into a ranking of the unseen ones ranked to `depth` (the cached list, or
  * a decode's). Null when the merged list runs out before `limit` items pass.
  */
-export async function withOwnItems(live: LiveModel, ask: Ask, vector: Float32Array, unseen: TopItems, depth: number, own: readonly number[]): Promise<ScoredItem[] | null> {
+export async function withOwnItems(
+  live: LiveModel,
+  ask: Ask,
+  vector: Float32Array,
+  unseen: TopItems,
+  depth: number,
+  own: readonly number[],
+): Promise<ScoredItem[] | null> {
   // `own` is what the vector was encoded from, the item term's history too
   const merged = withSeenItems(unseen, depth, own, await live.scoring.itemScores(vector, own, own));
   return ask.candidates.fromList(merged, merged.complete ? Infinity : merged.items.length, ask.limit);

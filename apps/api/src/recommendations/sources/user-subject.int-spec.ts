@@ -10,7 +10,10 @@ describe(`${UserSubjects.name} (Redis, Postgres)`, () => {
   const vector = Float32Array.from([1, 2, 3, 4, 5, 6]);
 
   beforeAll(async () => {
-    [live, stores] = await Promise.all([fixtureLiveModel({ watermark: new Date('2024-01-02T00:00:00Z') }), fixtureStores()]);
+    [live, stores] = await Promise.all([
+      fixtureLiveModel({ watermark: new Date('2024-01-02T00:00:00Z') }),
+      fixtureStores(),
+    ]);
     await stores.publish(live.version, 'u1', vector, [1, 2]);
     await stores.publish(live.version, 'u2', vector, [3]);
     await stores.record('u1', ['i1', 'i2'], new Date('2024-01-01T00:00:00Z'));
@@ -54,7 +57,11 @@ describe(`${UserSubjects.name} (Redis, Postgres)`, () => {
     // nothing listens on port 1: every read fails at once
     const down = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
     down.on('error', () => undefined);
-    const subject = await new UserSubjects(new EmbeddingStoreRepository(down), stores.interactions).of(live, 'u2', true);
+    const subject = await new UserSubjects(new EmbeddingStoreRepository(down), stores.interactions).of(
+      live,
+      'u2',
+      true,
+    );
     expect(subject.cached).toBeNull();
     expect(await subject.servesCached(live)).toBe(false);
     down.disconnect();

@@ -27,7 +27,10 @@ export class TrainingConfigInput {
   @IsIntFrom(2, 2048)
   embeddingDim?: number;
 
-  @Field(() => [Int], { nullable: true, description: `Encoder widths before the embedding, e.g. [600]; at most ${MAX_HIDDEN_LAYERS}, each 2..4096` })
+  @Field(() => [Int], {
+    nullable: true,
+    description: `Encoder widths before the embedding, e.g. [600]; at most ${MAX_HIDDEN_LAYERS}, each 2..4096`,
+  })
   @IsOptional()
   @ArrayMaxSize(MAX_HIDDEN_LAYERS, { message: `must be at most ${MAX_HIDDEN_LAYERS} widths` })
   @IsIntFrom(2, 4096, { each: true })
@@ -53,7 +56,10 @@ export class TrainingConfigInput {
   @IsIntFrom(1, 100_000)
   batchSize?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Epochs without a better validation NDCG before stopping; 0 = never' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Epochs without a better validation NDCG before stopping; 0 = never',
+  })
   @IsOptional()
   @IsIntFrom(0, 1000)
   patience?: number;
@@ -73,12 +79,19 @@ export class TrainingConfigInput {
   @IsIn(ACTIVATIONS, { message: `must be one of ${ACTIVATIONS.join(', ')}` })
   activation?: string;
 
-  @Field(() => Boolean, { nullable: true, description: 'false: no linear item-to-item term beside the autoencoder (default: the term when it validates better, up to ITEM_TERM_MAX_ITEMS items)' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'false: no linear item-to-item term beside the autoencoder (default: the term when it validates better, up to ITEM_TERM_MAX_ITEMS items)',
+  })
   @IsOptional()
   @IsBoolean()
   itemTerm?: boolean;
 
-  @Field(() => TuneInput, { nullable: true, description: 'Search shape, loss, dropout, learning rate and weight decay first (default: TRAIN_TUNE_BUDGET)' })
+  @Field(() => TuneInput, {
+    nullable: true,
+    description: 'Search shape, loss, dropout, learning rate and weight decay first (default: TRAIN_TUNE_BUDGET)',
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => TuneInput)
