@@ -80,8 +80,14 @@ describe(tuneDae.name, () => {
 
   it('draws the same candidates for the same seed', async () => {
     const run = async () =>
+      // a fixed number of candidates, not what a wall-clock budget holds on a loaded machine
       (
-        await tuneDae(split.train, split.validation!, base, { budgetSeconds: 2, space: SPACE, firstRungEpochs: 1 })
+        await tuneDae(split.train, split.validation!, base, {
+          budgetSeconds: 600,
+          space: SPACE,
+          firstRungEpochs: 1,
+          candidates: 4,
+        })
       ).trials
         .filter((t) => t.rung === 0)
         .map((t) => t.settings);
