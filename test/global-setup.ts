@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { Client } from 'pg';
 import { migrate } from '../libs/database/src/migrate';
 
@@ -5,7 +6,9 @@ import { migrate } from '../libs/database/src/migrate';
 export default async function globalSetup(): Promise<void> {
   // test files (in this process or in workers forked after this) name the same database
   process.env.RECODER_TEST_RUN ??= String(process.pid);
-  const { TEST_DATABASE_URL } = await import('./test-env');
+  const { TEST_DATABASE_URL, TEST_EXPORT_DIR } = await import('./test-env');
+  // a run stopped before its teardown leaves export files whose job ids this run's jobs reuse
+  await rm(TEST_EXPORT_DIR, { recursive: true, force: true });
   await dropDatabase(TEST_DATABASE_URL);
   await migrate(TEST_DATABASE_URL);
 }

@@ -1,6 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
+import { rm } from 'node:fs/promises';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import request from 'supertest';
@@ -13,7 +14,7 @@ import { LiveModelGate } from '../apps/jobs/src/training/live-model-gate';
 import { TrainModelProcessor } from '../apps/jobs/src/training/train-model.processor';
 import { TrainingService } from '../apps/jobs/src/training/training.service';
 import { createTestJobsApp } from './create-test-jobs-app';
-import { admin } from './test-env';
+import { admin, TEST_EXPORT_DIR } from './test-env';
 import { TestStack } from './test-stack';
 import { startTraining, trainToCompletion, waitForTraining } from './train-through-api';
 
@@ -35,7 +36,11 @@ describe('model lifecycle (e2e)', () => {
     ({ api, db, redis } = stack);
     jobs = stack.jobs!;
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await stack.close();
+    // the export asked for below: job ids start again in the next file, which must not find its files
+    await rm(TEST_EXPORT_DIR, { recursive: true, force: true });
+  });
   afterEach(() => jest.restoreAllMocks());
 
   const keysOf = async (version: number) => (await scanKeys(redis, `recoder:v${version}:*`)).sort();
