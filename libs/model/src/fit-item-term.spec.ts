@@ -1,25 +1,13 @@
-import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { initBackend } from './backend';
 import { DEFAULT_DAE_CONFIG } from './dae-config';
 import { evaluateRanking } from './eval/metrics';
-import { strongGeneralizationSplit } from './eval/splits';
 import { DEFAULT_ITEM_TERM_OPTIONS, TUNED_ITEM_TERM_SPACE } from './fit-item-term';
-import { IdIndex, sliceRows } from './interaction-matrix';
+import { sliceRows } from './interaction-matrix';
+import { syntheticStrongSplit } from './synthetic-split.fixture';
 import { DEFAULT_TRAIN_OPTIONS } from './train-dae';
 import { trainModel } from './train-model';
 
-const d = generateSynthetic({ users: 400, items: 150, seed: 7, perUser: 20, clusters: 6 });
-const split = strongGeneralizationSplit(
-  {
-    users: IdIndex.from(Array.from({ length: d.users }, (_, u) => syntheticUserId(u))),
-    items: IdIndex.from(Array.from({ length: d.items }, (_, i) => syntheticItemId(i))),
-    user: d.user,
-    item: d.item,
-    weight: d.weight,
-  },
-  3,
-  { heldOutUsers: 0.15, foldIn: 0.8 },
-);
+const split = syntheticStrongSplit({ users: 400, items: 150, seed: 7, perUser: 20, clusters: 6 }, 3);
 // a small, briefly trained autoencoder: the term has room to help
 const config = { ...DEFAULT_DAE_CONFIG, embeddingDim: 8 };
 const options = {

@@ -1,23 +1,10 @@
-import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { initBackend } from './backend';
 import { DEFAULT_DAE_CONFIG } from './dae-config';
-import { IdIndex } from './interaction-matrix';
-import { strongGeneralizationSplit } from './eval/splits';
+import { syntheticStrongSplit } from './synthetic-split.fixture';
 import { DEFAULT_TRAIN_OPTIONS } from './train-dae';
 import { fixedIn, TuneSpace, tuneDae } from './tune-dae';
 
-const d = generateSynthetic({ users: 300, items: 120, seed: 5, perUser: 20, clusters: 5 });
-const split = strongGeneralizationSplit(
-  {
-    users: IdIndex.from(Array.from({ length: d.users }, (_, u) => syntheticUserId(u))),
-    items: IdIndex.from(Array.from({ length: d.items }, (_, i) => syntheticItemId(i))),
-    user: d.user,
-    item: d.item,
-    weight: d.weight,
-  },
-  5,
-  { heldOutUsers: 0.15, foldIn: 0.8 },
-);
+const split = syntheticStrongSplit({ users: 300, items: 120, seed: 5, perUser: 20, clusters: 5 }, 5);
 const base = {
   config: { ...DEFAULT_DAE_CONFIG, embeddingDim: 16 },
   options: { ...DEFAULT_TRAIN_OPTIONS, seed: 2, batchSize: 50, threads: 1 },
