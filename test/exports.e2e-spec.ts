@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import { parquetReadObjects } from 'hyparquet';
 import { mapKey } from '@app/embedding-store';
+import { QueueName } from '@app/queue';
 import { generateSynthetic, syntheticItemId, syntheticUserId } from '@app/synthetic';
 import { fileBytes, gql } from '@app/testing';
 import { TestStack } from './test-stack';
@@ -39,12 +42,19 @@ describe('embeddings for other services (e2e)', () => {
   afterAll(() => stack.close());
 
   async function exported(kind: 'USER' | 'ITEM', format: 'NPY' | 'NDJSON' | 'PARQUET') {
-    // asked twice at once: one job (deduplicated while queued or running; asked one after the other,
-    // a small export may already be done when the second request comes)
-    const [first, second] = (await Promise.all([0, 1].map(() => gql(api, EXPORT, { kind, format }, admin)))).map(
-      (r) => r.data!.exportEmbeddings,
-    );
-    expect(second.id).toBe(first.id);
+    // asked twice while the first is still queued: one job. The queue is held paused for that moment,
+    // or a small export may be done (and its deduplication released) before the second request lands.
+    const queue = api.get<Queue>(getQueueToken(QueueName.Export));
+    await queue.pause();
+    let first: { id: string; state: string };
+    try {
+      first = (await gql(api, EXPORT, { kind, format }, admin)).data!.exportEmbeddings;
+      const second = (await gql(api, EXPORT, { kind, format }, admin)).data!.exportEmbeddings;
+      expect(first.state).toBe('QUEUED');
+      expect(second.id).toBe(first.id);
+    } finally {
+      await queue.resume();
+    }
     for (;;) {
       const job = (await gql(api, JOB, { id: first.id }, admin)).data!.exportJob;
       if (job.state === 'COMPLETED') return job;
