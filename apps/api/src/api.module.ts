@@ -12,6 +12,7 @@ import { withScopeNotes } from './auth/scope-notes';
 import { AnomaliesModule } from './anomalies/anomalies.module';
 import { EmbeddingsModule } from './embeddings/embeddings.module';
 import { ExportsModule } from './exports/exports.module';
+import { FeedbackModule } from './feedback/feedback.module';
 import { COMPILE_AFTER_RUNS, mutationsUncompiled } from './graphql/compiled-queries';
 import { documentValidationRules, MAX_QUERY_DEPTH, MAX_TOKENS } from './graphql/document-limits';
 import { PlainFieldReads } from './graphql/plain-field-reads';
@@ -64,6 +65,7 @@ const plainFieldReads = new PlainFieldReads(buildSchemaOptions);
     }),
     HealthModule,
     AuthModule,
+    FeedbackModule,
     InteractionsModule,
     ItemsModule,
     UsersModule,

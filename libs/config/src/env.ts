@@ -107,6 +107,13 @@ export class EnvVars {
   @Max(2048)
   EMBEDDING_DIM?: number;
 
+  /**
+   * The model's input of a retrain that sets none: binary (every POSITIVE event counts 1) or
+   * weighted (its type's weight times its own, aged by FEEDBACK_HALF_LIFE_DAYS).
+   */
+  @IsIn(['binary', 'weighted'])
+  TRAIN_INPUT: 'binary' | 'weighted' = 'binary';
+
   /** Seconds of hyperparameter search before every retrain (scheduled ones too) that sets none; unset: none. */
   @IsOptional()
   @Type(() => Number)
@@ -223,6 +230,38 @@ export class EnvVars {
   @IsInt()
   @Min(1)
   SCORING_QUEUE_LIMIT = 512;
+
+  /**
+   * Worker: a POSITIVE event's value in the weighted input halves every this many days; unset: no
+   * decay. Recorded with each version, whose fold-ins age events the same way.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({}, { message: 'must be a number of days' })
+  @Min(0.001)
+  @Max(36500)
+  FEEDBACK_HALF_LIFE_DAYS?: number;
+
+  /**
+   * Worker (and the API's popularity before any training): events older than this many days are
+   * no input, nor popularity; unset: all are. Recorded with each version, whose fold-ins keep to it.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({}, { message: 'must be a number of days' })
+  @Min(0.001)
+  @Max(36500)
+  FEEDBACK_RETENTION_DAYS?: number;
+
+  /** API: recordInteractions (and npm run import) refuse an event type no rule declares. */
+  @IsIn(['true', 'false'])
+  FEEDBACK_STRICT: 'true' | 'false' = 'false';
+
+  /** API: a JSON file of event types' rules, declared at start where no rule exists yet (README: declaring event types). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  FEEDBACK_TYPES_FILE?: string;
 
   /** Where export jobs write their files. */
   @IsString()

@@ -5,6 +5,7 @@ import { dataSourceOptions } from './data-source';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AnomalyRepository } from './repositories/anomaly.repository';
 import { ErasureRepository } from './repositories/erasure.repository';
+import { FeedbackTypeRepository } from './repositories/feedback-type.repository';
 import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ItemRepository } from './repositories/item.repository';
@@ -20,6 +21,7 @@ const REPOSITORIES = [
   ApiKeyRepository,
   CatalogueRepository,
   ErasureRepository,
+  FeedbackTypeRepository,
   InteractionRepository,
   ItemRepository,
   ModelVersionRepository,

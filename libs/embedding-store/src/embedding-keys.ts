@@ -13,6 +13,12 @@
  *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash, topItems, similarItems
  *   recoder:active          the live version number, switched last
  *   recoder:erased:{hash}   a user erased in the last minutes (keyed hash of the id): no fold-in writes them back
+ *   recoder:feedback:{<userId>}  hash, the user's feedback state, whatever the model version (the braces are
+ *                           literal: a Redis Cluster hash tag, so a user's keys can share a slot):
+ *                           field `neg` = JSON list of the item ids their NEGATIVE events hide,
+ *                           field `rules` = the rules revision it was read under, field `stale` = set when
+ *                           they had an event since (then the API reads Postgres again)
+ *   recoder:feedback-types-changed  pub/sub channel: event types' rules changed, every process reloads them
  */
 export const KEY_PREFIX = 'recoder';
 export const ACTIVE_KEY = `${KEY_PREFIX}:active`;
@@ -37,6 +43,15 @@ export const SIMILAR_FIELD = 'similar';
 export const erasedKey = (idHash: Buffer): string => `${KEY_PREFIX}:erased:${idHash.toString('hex')}`;
 /** Longer than any fold-in takes from reading a history to writing its vector (bounded by the statement timeout and the scoring queue). */
 export const ERASED_HOLD_SECONDS = 600;
+
+/** A user's feedback state: unversioned (it does not depend on the model), the id as the hash tag. */
+export const feedbackKey = (userId: string): string => `${KEY_PREFIX}:feedback:{${userId}}`;
+/** Item ids the user's NEGATIVE events hide, as a JSON list. */
+export const HIDDEN_FIELD = 'neg';
+/** The rules revision the state was read under: another revision means read it again. */
+export const RULES_FIELD = 'rules';
+/** Published after an event type's rule changes. */
+export const FEEDBACK_TYPES_CHANGED_CHANNEL = `${KEY_PREFIX}:feedback-types-changed`;
 
 export const versionPrefix = (version: number): string => `${KEY_PREFIX}:v${version}:`;
 export const userKey = (version: number, userId: string): string => `${versionPrefix(version)}user:${userId}`;

@@ -28,6 +28,9 @@ import {
   versionOfKey,
   versionPattern,
   KEY_PREFIX,
+  feedbackKey,
+  HIDDEN_FIELD,
+  RULES_FIELD,
 } from './embedding-keys';
 
 export interface VersionMeta {
@@ -78,6 +81,16 @@ export interface CachedUser {
    * stale. Null for a user published before the field existed.
    */
   readonly seen: number[] | null;
+}
+
+/** A user's feedback state as Redis holds it. */
+export interface CachedFeedback {
+  /** Item ids their NEGATIVE events hide; null when none were written (the key holds only a stale mark). */
+  hidden: string[] | null;
+  /** The rules revision `hidden` was read under. */
+  rulesRevision: number | null;
+  /** Set when they had an event since: the state may be out of date. */
+  staleMark: string | null;
 }
 
 /** Pipelined writes: one round trip per this many commands, several round trips in flight. */
@@ -281,10 +294,12 @@ export class EmbeddingStoreRepository {
     await this.redis.set(erasedKey(idHash), '1', 'EX', ERASED_HOLD_SECONDS);
   }
 
-  /** Erases a user's hash (vector, top list, seen items, flags) in each of these versions; returns how many existed. */
+  /**
+   * Erases a user's hash (vector, top list, seen items, flags) in each of these versions, and their
+   * feedback state; returns how many keys existed.
+   */
   async deleteUser(versions: readonly number[], userId: string): Promise<number> {
-    if (versions.length === 0) return 0;
-    return this.redis.unlink(...versions.map((v) => userKey(v, userId)));
+    return this.redis.unlink(feedbackKey(userId), ...versions.map((v) => userKey(v, userId)));
   }
 
   /** A user's cached embedding, whether an interaction recorded since made it stale, and their precomputed top items. */
@@ -349,13 +364,71 @@ export class EmbeddingStoreRepository {
   }
 
   /**
-   * Flags the users' cached embeddings of the live version, what recording or importing their
-   * interactions must do; returns that version, or null when no model is live (nothing to flag).
+   * Flags the users' feedback state and their cached embeddings of the live version, what recording
+   * or importing their interactions must do; returns that version, or null when no model is live
+   * (no embedding to flag).
    */
   async markActiveUsersStale(userIds: readonly string[]): Promise<number | null> {
+    await this.markFeedbackStale(userIds);
     const version = await this.activeVersion();
     if (version !== null) await this.markUsersStale(version, userIds);
     return version;
+  }
+
+  /** Many users' feedback state in one pipelined round trip, in the order asked; null where there is none. */
+  async readFeedback(userIds: readonly string[]): Promise<(CachedFeedback | null)[]> {
+    const pipe = this.redis.pipeline();
+    for (const id of userIds) pipe.hmget(feedbackKey(id), HIDDEN_FIELD, RULES_FIELD, STALE_FIELD);
+    const replies = (await pipe.exec()) ?? [];
+    return replies.map(([err, fields]) => {
+      if (err) throw err;
+      const [hidden, rules, stale] = fields as (string | null)[];
+      if (hidden === null && stale === null) return null;
+      return {
+        hidden: hidden === null ? null : (JSON.parse(hidden) as string[]),
+        rulesRevision: rules === null ? null : Number(rules),
+        staleMark: stale,
+      };
+    });
+  }
+
+  /**
+   * Writes the feedback state read from Postgres, only if the stale mark is still the one read
+   * before (`seenMark`, null: none): a mark set meanwhile means an event this state may lack. Nor
+   * for a user just erased (`idHash`: see holdErasure).
+   */
+  async writeFeedback(
+    userId: string,
+    idHash: Buffer,
+    state: { hidden: readonly string[]; rulesRevision: number; seenMark: string | null },
+  ): Promise<boolean> {
+    const written = await this.redis.eval(
+      WRITE_FEEDBACK_SCRIPT,
+      2,
+      feedbackKey(userId),
+      erasedKey(idHash),
+      state.seenMark ?? '',
+      JSON.stringify(state.hidden),
+      String(state.rulesRevision),
+    );
+    return written === 1;
+  }
+
+  /**
+   * Marks the users' feedback state out of date. A user without one gets a mark that expires (as
+   * the erasure hold does): a read of Postgres that began before their event then cannot write
+   * what it read, and nothing is left behind for users never asked about.
+   */
+  async markFeedbackStale(userIds: readonly string[]): Promise<void> {
+    const mark = `${Date.now()}:${randomBytes(6).toString('hex')}`;
+    for (let start = 0; start < userIds.length; start += STALE_PIPELINE_USERS) {
+      const pipe = this.redis.pipeline();
+      for (const id of userIds.slice(start, start + STALE_PIPELINE_USERS))
+        pipe.eval(MARK_FEEDBACK_STALE_SCRIPT, 1, feedbackKey(id), mark, ERASED_HOLD_SECONDS);
+      const results = await pipe.exec();
+      const failed = results?.find(([err]) => err)?.[0];
+      if (failed) throw failed;
+    }
   }
 
   /** Flags the users' cached embeddings (where there is one) so the next query folds them in again. */
@@ -388,6 +461,23 @@ redis.call('HDEL', KEYS[1], '${STALE_FIELD}')
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], '${AS_OF_FIELD}', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], '${TOP_FIELD}', ARGV[4]) else redis.call('HDEL', KEYS[1], '${TOP_FIELD}') end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], '${SEEN_FIELD}', ARGV[5]) else redis.call('HDEL', KEYS[1], '${SEEN_FIELD}') end
+return 1`;
+
+// a key that holds a state keeps it, marked; a new key is only a mark, and expires
+const MARK_FEEDBACK_STALE_SCRIPT = `
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('HSET', KEYS[1], '${STALE_FIELD}', ARGV[1])
+if existed == 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
+// the stale mark must be the one read before Postgres was, and the user not just erased (KEYS[2])
+const WRITE_FEEDBACK_SCRIPT = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local mark = redis.call('HGET', KEYS[1], '${STALE_FIELD}') or ''
+if mark ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], '${HIDDEN_FIELD}', ARGV[2], '${RULES_FIELD}', ARGV[3])
+redis.call('HDEL', KEYS[1], '${STALE_FIELD}')
+redis.call('PERSIST', KEYS[1])
 return 1`;
 
 function cachedUser([vec, mark, asOf, top, seen]: (Buffer | null)[]): CachedUser | null {

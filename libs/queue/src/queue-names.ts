@@ -34,6 +34,8 @@ export interface TrainingConfig {
   seed?: number;
   loss?: 'multinomial' | 'logistic';
   activation?: 'tanh' | 'relu' | 'sigmoid' | 'linear';
+  /** binary: every POSITIVE event counts 1; weighted: its type's weight times its own, aged (default TRAIN_INPUT). */
+  input?: 'binary' | 'weighted';
   /** Choose the settings the request leaves open on validation users within this many seconds. */
   tune?: { budgetSeconds: number };
   /** false: serve the autoencoder alone, without the linear item term (default: the term when it validates better). */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AnomalyRepository, InteractionRepository } from '@app/database';
+import { AnomalyRepository } from '@app/database';
 import { historyLoss } from '@app/model';
+import { UserFeedbackReader } from '../feedback/user-feedback.reader';
 import { LiveModelService } from '../recommendations/live-model.service';
 import { RecommendationSource } from '../recommendations/models/recommendations.model';
 import { UserAnomaly } from './models/user-anomaly.model';
@@ -23,18 +24,21 @@ export class AnomaliesService {
   constructor(
     private readonly live: LiveModelService,
     private readonly anomalies: AnomalyRepository,
-    private readonly interactions: InteractionRepository,
+    private readonly feedback: UserFeedbackReader,
   ) {}
 
   /** The score stored at training; for a user the model has not seen (or who did more since), scored now. */
   async forUser(userId: string): Promise<UserAnomaly | null> {
     const live = this.live.current();
     if (!live) return null;
-    const history = await this.interactions.seenItemsOf(userId);
+    // the items the model would take as their input, as a fold-in reads them
+    const history = await this.feedback.of(userId, live.input);
     const stored = await this.anomalies.find(live.version, userId);
     const current = stored && (!history.newest || !live.watermark || history.newest <= live.watermark);
     if (stored && current) return { ...stored, version: live.version, source: RecommendationSource.EMBEDDING };
-    const known = history.items.map((id) => live.itemIndex.get(id)).filter((i): i is number => i !== undefined);
+    const known = [...history.input.keys()]
+      .map((id) => live.itemIndex.get(id))
+      .filter((i): i is number => i !== undefined);
     if (known.length === 0) return null;
     if (this.scored?.version !== live.version) this.scored = { version: live.version, users: new Map() };
     const { users } = this.scored;

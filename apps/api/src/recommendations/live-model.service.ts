@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { EnvVars } from '@app/config';
 import { ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository, MODEL_ACTIVATED_CHANNEL } from '@app/embedding-store';
+import { InputSettings, NO_DECAY } from '@app/feedback';
 import { DaeModel, deserializeModel, initBackend, ScoringPool } from '@app/model';
 import { REDIS } from '@app/redis';
 
@@ -17,6 +18,8 @@ export interface LiveModel {
   itemIndex: ReadonlyMap<string, number>;
   /** Newest interaction time the model was trained on. */
   watermark: Date | null;
+  /** How its training aged events (decay, retention): its fold-ins age them alike. */
+  input: InputSettings;
   /**
    * The depth the version's top-item lists were ranked to at publish (its Redis meta), which a
    * fold-in's list keeps to; null when unknown. Not this process's CACHED_TOP_ITEMS: the two
@@ -137,6 +140,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
       itemIds: loaded.itemIds,
       itemIndex: new Map(loaded.itemIds.map((id, i) => [id, i])),
       watermark: row.dataWatermark,
+      input: inputSettingsOfVersion(row.config),
       topItems: meta?.topItems ?? null,
       similarItems: meta?.similarItems ?? null,
     };
@@ -161,4 +165,13 @@ export function indicesOf(live: LiveModel, itemIds: readonly string[]): number[]
     if (i !== undefined) out.push(i);
   }
   return out;
+}
+
+/** A version's input settings as its training recorded them; a version trained before they existed aged nothing. */
+function inputSettingsOfVersion(config: Record<string, unknown>): InputSettings {
+  const recorded = config.feedback as Partial<InputSettings> | undefined;
+  return {
+    halfLifeDays: recorded?.halfLifeDays ?? NO_DECAY.halfLifeDays,
+    retentionDays: recorded?.retentionDays ?? NO_DECAY.retentionDays,
+  };
 }

@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '@app/database';
 import { EmbeddingStoreModule } from '@app/embedding-store';
+import { FeedbackModule } from '../feedback/feedback.module';
+import { NegativeFeedbackRule } from '../feedback/negative-feedback.rule';
 import { CatalogueService } from './catalogue.service';
+import { HIDDEN_ITEMS_RULES, HiddenItems, HiddenItemsRule } from './hidden-items';
 import { LiveModelService } from './live-model.service';
 import { ReadinessController } from './readiness.controller';
 import { RecommendationsResolver } from './recommendations.resolver';
@@ -9,9 +12,22 @@ import { RecommendationsService } from './recommendations.service';
 import { SOURCE_PROVIDERS } from './sources';
 
 @Module({
-  imports: [DatabaseModule, EmbeddingStoreModule],
+  imports: [DatabaseModule, EmbeddingStoreModule, FeedbackModule],
   controllers: [ReadinessController],
-  providers: [RecommendationsResolver, RecommendationsService, LiveModelService, CatalogueService, ...SOURCE_PROVIDERS],
+  providers: [
+    RecommendationsResolver,
+    RecommendationsService,
+    LiveModelService,
+    CatalogueService,
+    ...SOURCE_PROVIDERS,
+    HiddenItems,
+    // every rule that hides items from a user, each a provider of its own
+    {
+      provide: HIDDEN_ITEMS_RULES,
+      useFactory: (...rules: HiddenItemsRule[]) => rules,
+      inject: [NegativeFeedbackRule],
+    },
+  ],
   exports: [CatalogueService, LiveModelService],
 })
 export class RecommendationsModule {}

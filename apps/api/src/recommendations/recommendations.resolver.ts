@@ -25,9 +25,9 @@ export class RecommendationsResolver {
     description: 'Recommendations for an anonymous session: the given items folded in as a history.',
   })
   recommendationsForItems(
-    @Args() { itemIds, limit, filter }: SessionRecommendationsArgs,
+    @Args() { itemIds, userId, limit, filter }: SessionRecommendationsArgs,
   ): Promise<SessionRecommendations> {
-    return this.service.forItems(itemIds, { limit, filter: filter ?? undefined });
+    return this.service.forItems(itemIds, userId ?? null, { limit, filter: filter ?? undefined });
   }
 
   @RequiresScope('serve')
@@ -35,8 +35,8 @@ export class RecommendationsResolver {
     complexity: DECODE_COST,
     description: "Nearest items by cosine of the model's item vectors.",
   })
-  similarItems(@Args() { itemId, limit }: SimilarItemsArgs): Promise<Recommendations> {
-    return this.service.similarItems(itemId, { limit });
+  similarItems(@Args() { itemId, userId, limit }: SimilarItemsArgs): Promise<Recommendations> {
+    return this.service.similarItems(itemId, userId ?? null, { limit });
   }
 
   @RequiresScope('embeddings')

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { Catalogue, CatalogueService } from './catalogue.service';
+import { HiddenItems } from './hidden-items';
 import { LiveModel, LiveModelService } from './live-model.service';
 import { RecommendationSource, SessionRecommendations, UserEmbedding } from './models/recommendations.model';
 import {
@@ -34,6 +35,7 @@ export class RecommendationsService {
     private readonly candidates: CandidateRules,
     private readonly users: UserSubjects,
     private readonly foldIn: FoldInSource,
+    private readonly hidden: HiddenItems,
     @Inject(USER_SOURCES) private readonly userSources: Source<UserSubject>[],
     @Inject(SESSION_SOURCES) private readonly sessionSources: Source<SessionSubject>[],
     @Inject(ITEM_SOURCES) private readonly itemSources: Source<ItemSubject>[],
@@ -46,27 +48,41 @@ export class RecommendationsService {
    */
   async forUser(userId: string, excludeSeen: boolean, options: AskOptions): Promise<Answer> {
     const live = this.live.current();
-    const [catalogue, subject] = await Promise.all([this.catalogue.get(), this.users.of(live, userId, excludeSeen)]);
-    return this.first(this.userSources, this.ask(live, catalogue, subject, options));
+    const [catalogue, subject, hidden] = await Promise.all([
+      this.catalogue.get(),
+      this.users.of(live, userId, excludeSeen),
+      this.hidden.hiddenFor(userId, new Date()),
+    ]);
+    return this.first(this.userSources, this.ask(live, catalogue, subject, withHidden(options, hidden)));
   }
 
-  /** Anonymous or session recommendations: the given items folded in as an ad hoc history. */
-  async forItems(itemIds: string[], options: AskOptions): Promise<SessionRecommendations & Answer> {
-    const catalogue = await this.catalogue.get();
+  /**
+   * Anonymous or session recommendations: the given items folded in as an ad hoc history; for a
+   * known user (`userId`), what is hidden from them stays out.
+   */
+  async forItems(itemIds: string[], userId: string | null, options: AskOptions): Promise<SessionRecommendations & Answer> {
+    const [catalogue, hidden] = await Promise.all([this.catalogue.get(), this.hiddenFrom(userId)]);
     const live = this.live.current();
     const unknownItemIds = itemIds.filter((id) => !live?.itemIndex.has(id));
     const answer = await this.first(
       this.sessionSources,
-      this.ask(live, catalogue, new SessionSubject(itemIds), options),
+      this.ask(live, catalogue, new SessionSubject(itemIds), withHidden(options, hidden)),
     );
     return { ...answer, unknownItemIds };
   }
 
-  /** Nearest items by cosine of the item vectors. */
-  async similarItems(itemId: string, options: AskOptions): Promise<Answer> {
-    const catalogue = await this.catalogue.get();
+  /** Nearest items by cosine of the item vectors; for a known user (`userId`), what is hidden from them stays out. */
+  async similarItems(itemId: string, userId: string | null, options: AskOptions): Promise<Answer> {
+    const [catalogue, hidden] = await Promise.all([this.catalogue.get(), this.hiddenFrom(userId)]);
     if (!catalogue.byId.has(itemId)) throw new ApiError(ApiErrorCode.NotFound, `No item "${itemId}"`);
-    return this.first(this.itemSources, this.ask(this.live.current(), catalogue, new ItemSubject(itemId), options));
+    return this.first(
+      this.itemSources,
+      this.ask(this.live.current(), catalogue, new ItemSubject(itemId), withHidden(options, hidden)),
+    );
+  }
+
+  private hiddenFrom(userId: string | null): Promise<readonly string[]> {
+    return userId === null ? Promise.resolve([]) : this.hidden.hiddenFor(userId, new Date());
   }
 
   /** The vector other services use as the user's features; null without a model or a history. */
@@ -107,6 +123,11 @@ export class RecommendationsService {
     }
     throw new Error('no recommendation source answered: popularity must come last');
   }
+}
+
+function withHidden(options: AskOptions, hidden: readonly string[]): AskOptions {
+  if (hidden.length === 0) return options;
+  return { ...options, exclude: options.exclude?.length ? [...options.exclude, ...hidden] : hidden };
 }
 
 function embedding(live: LiveModel, userId: string, vector: Float32Array, source: RecommendationSource): UserEmbedding {

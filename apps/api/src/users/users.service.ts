@@ -3,6 +3,7 @@ import { ErasureRepository, InteractionRepository, UserRepository } from '@app/d
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { ExportsService } from '../exports/exports.service';
+import { FeedbackRulesService } from '../feedback/feedback-rules.service';
 import { InteractionPage } from '../interactions/models/interaction.model';
 import { User } from './models/user.model';
 import { UserErasure } from './models/user-erasure.model';
@@ -16,6 +17,7 @@ export class UsersService {
     private readonly erasures: ErasureRepository,
     private readonly store: EmbeddingStoreRepository,
     private readonly exports: ExportsService,
+    private readonly feedback: FeedbackRulesService,
   ) {}
 
   async find(id: string): Promise<User | null> {
@@ -25,8 +27,11 @@ export class UsersService {
 
   async history(user: User, limit: number, before?: string): Promise<InteractionPage> {
     // one extra row tells whether another page exists
-    const rows = await this.interactions.historyOfUser(user.key, limit + 1, before ? decodeCursor(before) : undefined);
-    const page = rows.slice(0, limit);
+    const [rows, rules] = await Promise.all([
+      this.interactions.historyOfUser(user.key, limit + 1, before ? decodeCursor(before) : undefined),
+      this.feedback.current(),
+    ]);
+    const page = rows.slice(0, limit).map((row) => ({ ...row, role: rules.roleOf(row.type, row.weight) }));
     const last = page[page.length - 1];
     return { items: page, nextCursor: rows.length > limit ? encodeCursor(last) : null };
   }

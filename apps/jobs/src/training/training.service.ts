@@ -38,6 +38,7 @@ import {
   fixedIn,
   withSettings,
 } from '@app/model';
+import { inputSettingsOf } from '@app/feedback';
 import { TrainingConfig, TrainingProgress } from '@app/queue';
 import { publishItems, SIMILAR_ITEMS_DEPTH } from './publish-items';
 import { publishUsers } from './publish-users';
@@ -140,16 +141,22 @@ export class TrainingService {
     };
     try {
       await report({ phase: 'load', percent: 0, version: v });
-      const data = await timed('load', () => this.data.loadAll());
+      // recorded with the version: its fold-ins age events as its training did
+      const feedback = inputSettingsOf(this.env);
+      const data = await timed('load', () => this.data.loadAll(feedback));
       if (data.user.length === 0)
-        throw new NothingToTrainError('There are no interactions to train on: record some first');
+        throw new NothingToTrainError(
+          data.events === 0
+            ? 'There are no interactions to train on: record some first'
+            : `None of the ${data.events} interactions is a POSITIVE event within the retention window: nothing to train on`,
+        );
       // popularity, counted from the rows just read: the API's cold-start answers use it
       await this.catalogue.replacePopularity(data.itemIds, itemCounts(data.item, data.itemIds.length));
       const { matrix, users, items } = buildInteractionMatrix({ ...data, duplicates: 'max' });
 
       const { config, options } = this.resolveConfig(request, items.size);
       await this.versions.update(v, {
-        config: { ...config, ...options },
+        config: { ...config, ...options, feedback: { ...feedback, rulesRevision: data.rulesRevision, events: data.events } },
         users: users.size,
         items: items.size,
         interactions: String(data.user.length),
@@ -183,7 +190,9 @@ export class TrainingService {
         );
         Object.assign(config, withSettings({ ...DEFAULT_DAE_CONFIG, ...config }, tuned.settings));
         Object.assign(options, trainSettings(tuned.settings));
-        await this.versions.update(v, { config: { ...config, ...options, tune: summarizeTune(tuned) } });
+        await this.versions.update(v, {
+          config: { ...(await this.versions.find(v))!.config, ...config, ...options, tune: summarizeTune(tuned) },
+        });
       }
       const lossCurve: EpochPoint[] = [];
       // the autoencoder, then the linear item term chosen on the same early-stopping users
@@ -322,6 +331,7 @@ export class TrainingService {
       ...(request.hidden && { hidden: request.hidden }),
       ...(request.loss && { loss: request.loss }),
       ...(request.activation && { activation: request.activation }),
+      input: request.input ?? this.env.TRAIN_INPUT,
       items,
     };
     const options: TrainDaeOptions = {

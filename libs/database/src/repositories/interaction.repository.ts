@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { EventGroup } from '@app/feedback';
 import type { DataSnapshot } from '../entities';
 
 export interface NewInteraction {
@@ -107,18 +108,18 @@ export class InteractionRepository {
     return row.n;
   }
 
-  /** The items a user has interacted with and their newest interaction time, in one indexed query. */
-  async seenItemsOf(externalUserId: string): Promise<{ items: string[]; newest: Date | null }> {
-    const rows: Array<{ item: string; newest: Date }> = await this.db.query(
-      `SELECT i.external_id AS item, max(x.occurred_at) AS newest
+  /**
+   * A user's events grouped by item, type and weight, each group's newest time: all that the
+   * feedback rules need (an event's role depends on its type and weight only), in one indexed query.
+   */
+  async eventGroupsOf(externalUserId: string): Promise<EventGroup[]> {
+    return this.db.query(
+      `SELECT i.external_id AS item, x.type, x.weight AS value, max(x.occurred_at) AS newest
        FROM users u JOIN interactions x ON x.user_id = u.id JOIN items i ON i.id = x.item_id
        WHERE u.external_id = $1
-       GROUP BY i.external_id`,
+       GROUP BY i.external_id, x.type, x.weight`,
       [externalUserId],
     );
-    let newest: Date | null = null;
-    for (const r of rows) if (!newest || r.newest > newest) newest = r.newest;
-    return { items: rows.map((r) => r.item), newest };
   }
 
   /**

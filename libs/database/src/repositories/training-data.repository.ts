@@ -3,10 +3,16 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
+import { FeedbackTypeRule, InputSettings, inputValue, NO_DECAY } from '@app/feedback';
 import { DataSnapshot } from '../entities';
+import { FEEDBACK_RULES_SQL, toRules } from './feedback-type.repository';
 import { currentSnapshot, inReadSnapshot } from './read-snapshot';
 
-/** Every interaction as parallel typed arrays of dense indexes: 12 bytes a row, no object per row. */
+/**
+ * The model's input: every event that is one (POSITIVE under the rules of the read's snapshot,
+ * within the retention window), with its value, as parallel typed arrays of dense indexes: 12
+ * bytes a row, no object per row.
+ */
 export interface TrainingData {
   user: Int32Array;
   item: Int32Array;
@@ -14,8 +20,12 @@ export interface TrainingData {
   /** External id per dense user / item index. */
   userIds: string[];
   itemIds: string[];
-  /** Newest occurred_at seen: the model's data watermark. */
+  /** Newest occurred_at of any event read, input or not: the model's data watermark. */
   watermark: Date | null;
+  /** Events read, input or not. */
+  events: number;
+  /** The rules revision the roles were decided by (read in the same snapshot as the events). */
+  rulesRevision: number;
   /**
    * The read's snapshot (pg_current_snapshot() as text): which transactions it saw, so a publish
    * can tell the erasures it predates (ErasureRepository.erasedSince).
@@ -29,8 +39,9 @@ const XID_SPACE = 2n ** 32n;
 
 // COPY BINARY: 11-byte signature, int32 flags, int32 extension length
 const HEADER_BYTES = 19;
-// int16 field count, then (int32 length + value) for user_id int4, item_id int4, weight float4, occurred_at int8
-const TUPLE_BYTES = 2 + 8 + 8 + 8 + 12;
+// int16 field count, then (int32 length + value) for user_id int4, item_id int4, weight float4, occurred_at int8, type's rule id int4
+const TUPLE_FIELDS = 5;
+const TUPLE_BYTES = 2 + 8 + 8 + 8 + 12 + 8;
 // timestamptz counts microseconds from 2000-01-01
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 
@@ -39,22 +50,36 @@ export class TrainingDataRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Streams the interactions through COPY ... TO STDOUT (BINARY) into typed arrays sized exactly,
-   * inside one REPEATABLE READ snapshot so the count and the rows agree.
+   * Streams the interactions through COPY ... TO STDOUT (BINARY) inside one REPEATABLE READ
+   * snapshot, so the count, the rows and the rules agree, keeping the model's input: each event's
+   * role and value decided by its type's rule (libs/feedback's inputValue, as fold-ins decide them),
+   * aged from the snapshot's time under `settings`.
    */
-  async loadAll(onProgress?: (rows: number, total: number) => void): Promise<TrainingData> {
+  async loadAll(
+    settings: InputSettings = NO_DECAY,
+    onProgress?: (rows: number, total: number) => void,
+  ): Promise<TrainingData> {
     // before the snapshot: a transaction it sees in flight was open then, or began after
     const openSince = await this.oldestOpenTransaction();
-    const { raw, users, items, total, snapshot, dataSnapshot } = await inReadSnapshot(this.db, async (client) => {
-      const snapshot = await currentSnapshot(client);
-      const total = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM interactions')).rows[0].n);
-      const dataSnapshot = { ...(await this.snapshotOf(client)), openSince };
-      const raw = await this.copyInteractions(client, total, onProgress);
-      const users = await this.denseIds(client, 'users', raw.userKey);
-      const items = await this.denseIds(client, 'items', raw.itemKey);
-      return { raw, users, items, total, snapshot, dataSnapshot };
-    });
-    for (let k = 0; k < total; k++) {
+    const { raw, users, items, total, snapshot, dataSnapshot, rulesRevision } = await inReadSnapshot(
+      this.db,
+      async (client) => {
+        const snapshot = await currentSnapshot(client);
+        const total = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM interactions')).rows[0].n);
+        const dataSnapshot = { ...(await this.snapshotOf(client)), openSince };
+        const { rules, stored } = toRules((await client.query(FEEDBACK_RULES_SQL)).rows);
+        const byId: (FeedbackTypeRule | undefined)[] = [];
+        for (const rule of stored) byId[rule.id] = rule;
+        const at = Date.parse(dataSnapshot.at);
+        const value = (rule: number, weight: number, occurredMs: number) =>
+          inputValue(byId[rule], weight, occurredMs, at, settings);
+        const raw = await this.copyInteractions(client, total, value, onProgress);
+        const users = await this.denseIds(client, 'users', raw.userKey);
+        const items = await this.denseIds(client, 'items', raw.itemKey);
+        return { raw, users, items, total, snapshot, dataSnapshot, rulesRevision: rules.revision };
+      },
+    );
+    for (let k = 0; k < raw.userKey.length; k++) {
       raw.userKey[k] = users.dense[raw.userKey[k]];
       raw.itemKey[k] = items.dense[raw.itemKey[k]];
     }
@@ -65,6 +90,8 @@ export class TrainingDataRepository {
       userIds: users.ids,
       itemIds: items.ids,
       watermark: raw.watermark,
+      events: total,
+      rulesRevision,
       snapshot,
       dataSnapshot,
     };
@@ -92,9 +119,11 @@ export class TrainingDataRepository {
     return { at: rows[0].at.toISOString(), xmax: xid32(rows[0].xmax), inFlight: rows[0].xip.map(xid32) };
   }
 
+  /** The rows that are input (`value` not null), with their values; `value` gets the type's rule id (0: none). */
   private async copyInteractions(
     client: PoolClient,
     total: number,
+    value: (rule: number, weight: number, occurredMs: number) => number | null,
     onProgress?: (rows: number, total: number) => void,
   ) {
     const userKey = new Int32Array(total);
@@ -102,24 +131,31 @@ export class TrainingDataRepository {
     const weight = new Float32Array(total);
     let newestUs = -Infinity;
     let rows = 0;
+    let kept = 0;
     let skip = HEADER_BYTES;
     let carry: Buffer | null = null;
     const stream = client.query(
-      copyTo('COPY (SELECT user_id, item_id, weight, occurred_at FROM interactions) TO STDOUT (FORMAT binary)'),
+      copyTo(
+        `COPY (SELECT x.user_id, x.item_id, x.weight, x.occurred_at, COALESCE(f.id, 0)
+               FROM interactions x LEFT JOIN feedback_types f ON f.type = x.type) TO STDOUT (FORMAT binary)`,
+      ),
     );
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
       let at = Math.min(skip, buf.length);
       skip -= at;
       for (; at + TUPLE_BYTES <= buf.length; at += TUPLE_BYTES) {
-        if (buf.readInt16BE(at) !== 4) break; // -1: the trailer
+        if (buf.readInt16BE(at) !== TUPLE_FIELDS) break; // -1: the trailer
         if (rows === total) throw new Error('more rows than counted: the snapshot changed under the COPY');
-        userKey[rows] = buf.readInt32BE(at + 6);
-        itemKey[rows] = buf.readInt32BE(at + 14);
-        weight[rows] = buf.readFloatBE(at + 22);
+        rows++;
         const us = buf.readInt32BE(at + 30) * 4294967296 + buf.readUInt32BE(at + 34);
         if (us > newestUs) newestUs = us;
-        rows++;
+        const v = value(buf.readInt32BE(at + 42), buf.readFloatBE(at + 22), PG_EPOCH_MS + us / 1000);
+        if (v === null) continue;
+        userKey[kept] = buf.readInt32BE(at + 6);
+        itemKey[kept] = buf.readInt32BE(at + 14);
+        weight[kept] = v;
+        kept++;
       }
       carry = at < buf.length ? buf.subarray(at) : null;
       if (carry && carry.length >= 2 && carry.readInt16BE(0) === -1) carry = null;
@@ -128,7 +164,13 @@ export class TrainingDataRepository {
     }
     if (rows !== total) throw new Error(`expected ${total} interactions, read ${rows}`);
     const watermark = rows ? new Date(PG_EPOCH_MS + Math.floor(newestUs / 1000)) : null;
-    return { userKey, itemKey, weight, watermark };
+    // views of the kept prefix: the rest of the buffers is not worth a copy
+    return {
+      userKey: userKey.subarray(0, kept),
+      itemKey: itemKey.subarray(0, kept),
+      weight: weight.subarray(0, kept),
+      watermark,
+    };
   }
 
   /** Dense indexes (ascending internal id) for the keys that occur, and their external ids. */

@@ -1,4 +1,6 @@
 import { Field, Float, ID, ObjectType } from '@nestjs/graphql';
+import { FeedbackRole } from '@app/feedback';
+import '../../feedback/models/feedback-type.model';
 
 @ObjectType()
 export class Interaction {
@@ -7,6 +9,9 @@ export class Interaction {
 
   @Field()
   type!: string;
+
+  @Field(() => FeedbackRole, { description: "What the event means under its type's rule now." })
+  role!: FeedbackRole;
 
   @Field(() => Float)
   weight!: number;

@@ -29,12 +29,20 @@ export class RecommendationsArgs extends FilteredArgs {
   excludeSeen!: boolean;
 }
 
+const FOR_USER =
+  'A known user the answer is for: the items their negative feedback hides (and any other rule hides from them) stay out.';
+
 @ArgsType()
 export class SessionRecommendationsArgs extends FilteredArgs {
   @Field(() => [ID])
   @ArrayMaxSize(MAX_SESSION_ITEMS, { message: `must hold at most ${MAX_SESSION_ITEMS} ids` })
   @IsExternalId({ each: true })
   itemIds!: string[];
+
+  @Field(() => ID, { nullable: true, description: FOR_USER })
+  @IsOptional()
+  @IsExternalId()
+  userId?: string | null;
 }
 
 @ArgsType()
@@ -42,4 +50,9 @@ export class SimilarItemsArgs extends LimitArgs(20, MAX_LIMIT) {
   @Field(() => ID)
   @IsExternalId()
   itemId!: string;
+
+  @Field(() => ID, { nullable: true, description: FOR_USER })
+  @IsOptional()
+  @IsExternalId()
+  userId?: string | null;
 }

@@ -43,7 +43,7 @@ describe(`${CachedListSource.name} (Redis)`, () => {
 
   it('answers from the published list, with its scores, without reading the history', async () => {
     const { unseen } = await published('u1');
-    const history = jest.spyOn(stores.interactions, 'seenItemsOf');
+    const history = jest.spyOn(stores.interactions, 'eventGroupsOf');
     const answer = (await sut.answer(await ask('u1', true, { limit: 4, exclude: [unseen[1].id] })))!;
     expect(answer.source).toBe('EMBEDDING');
     const want = unseen.filter((x) => x.id !== unseen[1].id).slice(0, 4);

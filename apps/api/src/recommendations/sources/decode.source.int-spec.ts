@@ -16,6 +16,7 @@ import {
   topOf,
 } from './sources.fixture';
 import { UserRanking } from './user-ranking';
+import { UserFeedbackReader } from '../../feedback/user-feedback.reader';
 import { UserSubjects } from './user-subject';
 
 describe(`${DecodeSource.name} (Redis, Postgres)`, () => {
@@ -109,7 +110,7 @@ describe(`${DecodeSource.name} (Redis, Postgres)`, () => {
     const gone = createDataSource(TEST_DATABASE_URL);
     await gone.initialize();
     await gone.destroy();
-    const users = new UserSubjects(stores.store, new InteractionRepository(gone));
+    const users = new UserSubjects(stores.store, new UserFeedbackReader(new InteractionRepository(gone), stores.rules));
     const answer = (await sut.answer(fixtureAsk(live, catalogue, await users.of(live, 'u4', true), { limit: 6 })))!;
     expect(answer.source).toBe('EMBEDDING');
     expect(idsOf(answer.items)).toEqual(

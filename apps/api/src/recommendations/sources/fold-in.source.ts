@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ErasureRepository } from '@app/database';
 import { EmbeddingStoreRepository, TopItems } from '@app/embedding-store';
 import { rowsFromItemLists } from '@app/model';
-import { indicesOf, LiveModel } from '../live-model.service';
+import { LiveModel } from '../live-model.service';
 import { RecommendationSource } from '../models/recommendations.model';
 import { Ask, Source, SourceAnswer } from './source';
 import { UserRanking, UserVector } from './user-ranking';
@@ -41,9 +41,18 @@ export class FoldInSource implements Source<UserSubject> {
   async foldIn(live: LiveModel, subject: UserSubject): Promise<FoldedIn | null> {
     if (await subject.servesCached(live)) return null;
     const history = await subject.neededHistory();
-    const own = history ? indicesOf(live, history.items) : [];
-    if (!history || own.length === 0) return null;
-    const vector = live.model.encode(rowsFromItemLists(live.itemIds.length, [own]));
+    if (!history) return null;
+    // the items the model knows, with their values: a weighted model encodes them as its training did
+    const own: number[] = [];
+    const values: number[] = [];
+    history.items.forEach((id, k) => {
+      const i = live.itemIndex.get(id);
+      if (i === undefined) return;
+      own.push(i);
+      values.push(history.values[k]);
+    });
+    if (own.length === 0) return null;
+    const vector = live.model.encode(rowsFromItemLists(live.itemIds.length, [own], [values]));
     return { vector, own, seen: subject.excludeSeen ? own : [], encodedFrom: own, history };
   }
 

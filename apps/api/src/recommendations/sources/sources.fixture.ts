@@ -1,10 +1,19 @@
 import { getEnv } from '@app/config';
-import { CatalogueItem, createDataSource, ErasureRepository, InteractionRepository } from '@app/database';
+import {
+  CatalogueItem,
+  createDataSource,
+  ErasureRepository,
+  FeedbackTypeRepository,
+  InteractionRepository,
+} from '@app/database';
 import { EmbeddingStoreRepository, TopItems } from '@app/embedding-store';
+import { NO_DECAY } from '@app/feedback';
 import { DaeModel, initBackend, initParams, ItemTerm, ScoringPool, serializeModel } from '@app/model';
 import { createRng } from '@app/random';
 import { testPool, testRedis, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../../../../test/test-env';
+import { FeedbackRulesService } from '../../feedback/feedback-rules.service';
+import { UserFeedbackReader } from '../../feedback/user-feedback.reader';
 import { Catalogue } from '../catalogue.service';
 import { LiveModel } from '../live-model.service';
 import { CandidateRules } from './candidates';
@@ -55,6 +64,7 @@ export async function fixtureLiveModel(
     itemIds: ITEM_IDS,
     itemIndex: new Map(ITEM_IDS.map((id, i) => [id, i])),
     watermark: null,
+    input: NO_DECAY,
     topItems: 10,
     similarItems: 10,
     ...fields,
@@ -135,6 +145,8 @@ export async function fixtureStores() {
   ]);
   const store = new EmbeddingStoreRepository(redis);
   const interactions = new InteractionRepository(ds);
+  const rules = new FeedbackRulesService(new FeedbackTypeRepository(ds), redis, getEnv());
+  const feedback = new UserFeedbackReader(interactions, rules);
   return {
     ds,
     db,
@@ -142,14 +154,16 @@ export async function fixtureStores() {
     store,
     interactions,
     erasures: new ErasureRepository(ds, getEnv()),
-    users: new UserSubjects(store, interactions),
-    /** The user's interactions with these items, at `at`. */
-    async record(userId: string, itemIds: readonly string[], at = new Date()): Promise<void> {
+    rules,
+    feedback,
+    users: new UserSubjects(store, feedback),
+    /** The user's interactions with these items, at `at`, of this type (an undeclared one: POSITIVE). */
+    async record(userId: string, itemIds: readonly string[], at = new Date(), type = 'view'): Promise<void> {
       await db.query(`INSERT INTO users (external_id) VALUES ($1) ON CONFLICT DO NOTHING`, [userId]);
       await db.query(
         `INSERT INTO interactions (user_id, item_id, type, occurred_at)
-         SELECT u.id, i.id, 'view', $3 FROM users u, items i WHERE u.external_id = $1 AND i.external_id = ANY($2)`,
-        [userId, itemIds, at],
+         SELECT u.id, i.id, $4, $3 FROM users u, items i WHERE u.external_id = $1 AND i.external_id = ANY($2)`,
+        [userId, itemIds, at, type],
       );
     },
     /** A user's embedding as a training publishes it: the vector, the items it came from, a top list if given. */

@@ -34,7 +34,7 @@ describe(`${UserSubjects.name} (Redis, Postgres)`, () => {
   });
 
   it('reads the history only when the answer needs it, once, and says whether the cached embedding answers', async () => {
-    const history = jest.spyOn(stores.interactions, 'seenItemsOf');
+    const history = jest.spyOn(stores.interactions, 'eventGroupsOf');
     // current, and it knows its seen items: no history
     const current = await stores.users.of(live, 'u1', true);
     expect(await current.neededHistory()).toBeNull();
@@ -57,7 +57,7 @@ describe(`${UserSubjects.name} (Redis, Postgres)`, () => {
     // nothing listens on port 1: every read fails at once
     const down = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
     down.on('error', () => undefined);
-    const subject = await new UserSubjects(new EmbeddingStoreRepository(down), stores.interactions).of(
+    const subject = await new UserSubjects(new EmbeddingStoreRepository(down), stores.feedback).of(
       live,
       'u2',
       true,

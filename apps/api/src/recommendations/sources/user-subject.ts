@@ -1,13 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InteractionRepository } from '@app/database';
 import { CachedUser, EmbeddingStoreRepository } from '@app/embedding-store';
+import { NO_DECAY } from '@app/feedback';
+import { UserFeedbackReader } from '../../feedback/user-feedback.reader';
 import { LiveModel } from '../live-model.service';
 import { TickBatcher } from '../tick-batcher';
 import { Subject } from './source';
 
-/** The user's items and their newest interaction, as Postgres has them. */
+/**
+ * The user's history as Postgres has it, read under the feedback rules: the items that are their
+ * input (POSITIVE events within the model's retention window: their seen items), each one's value
+ * in the input, and their newest event of any role.
+ */
 export interface History {
   items: string[];
+  /** Parallel to `items`: what each puts in the model's input (the weighted input reads it). */
+  values: number[];
   newest: Date | null;
 }
 
@@ -77,12 +84,12 @@ export class UserSubjects {
 
   constructor(
     private readonly store: EmbeddingStoreRepository,
-    private readonly interactions: InteractionRepository,
+    private readonly feedback: UserFeedbackReader,
   ) {}
 
   async of(live: LiveModel | null, userId: string, excludeSeen: boolean): Promise<UserSubject> {
     const cached = live ? await this.cachedUser(live, userId) : null;
-    return new UserSubject(userId, excludeSeen, cached, () => this.history(userId));
+    return new UserSubject(userId, excludeSeen, cached, () => this.history(live, userId));
   }
 
   /** Redis down: no cache (a source folds the user in from Postgres). */
@@ -97,9 +104,11 @@ export class UserSubjects {
     return this.reader.users.get(userId).catch(() => null);
   }
 
-  private async history(userId: string): Promise<History | null> {
+  private async history(live: LiveModel | null, userId: string): Promise<History | null> {
     try {
-      return await this.interactions.seenItemsOf(userId);
+      // aged as the live model's training aged events
+      const { input, newest } = await this.feedback.of(userId, live?.input ?? NO_DECAY);
+      return { items: [...input.keys()], values: [...input.values()], newest };
     } catch (err) {
       this.logger.warn(`history of ${userId} unavailable, serving from cache: ${(err as Error).message}`);
       return null;

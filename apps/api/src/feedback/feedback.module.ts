@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { DatabaseModule } from '@app/database';
+import { EmbeddingStoreModule } from '@app/embedding-store';
+import { FeedbackRulesService } from './feedback-rules.service';
+import { FeedbackTypesResolver } from './feedback-types.resolver';
+import { NegativeFeedbackRule } from './negative-feedback.rule';
+import { UserFeedbackReader } from './user-feedback.reader';
+
+/** Event types' rules (admin), and what a user's feedback means to every answer. */
+@Module({
+  imports: [DatabaseModule, EmbeddingStoreModule],
+  providers: [FeedbackRulesService, FeedbackTypesResolver, UserFeedbackReader, NegativeFeedbackRule],
+  exports: [FeedbackRulesService, UserFeedbackReader, NegativeFeedbackRule],
+})
+export class FeedbackModule {}

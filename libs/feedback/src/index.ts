@@ -1,0 +1,4 @@
+export * from './roles';
+export * from './training-input';
+export * from './user-feedback';
+export * from './rule-checks';
