@@ -103,19 +103,23 @@ describe('erasing a user (e2e)', () => {
       `recoder:v${older}:user:${victim}`,
       `recoder:v${live}:user:${victim}`,
     ]);
+    // and their feedback state (what their negative events hide), written back by that answer
+    expect(await stack.redis.hget(`recoder:feedback:{${victim}}`, 'neg')).toBe('[]');
     expect(await rowsOf('user_anomalies', 'user_id', victim)).toBe(2);
     const before = await exported('NPY');
 
     const res = await gql(api, DELETE_USER, { id: victim }, admin);
     expect(res.errors).toBeUndefined();
-    expect(res.data!.deleteUser).toMatchObject({ found: true, redisKeys: 2 });
+    expect(res.data!.deleteUser).toMatchObject({ found: true, redisKeys: 3 });
     // a file written before the deletion holds the user: the answer names its export
     expect(res.data!.deleteUser.earlierExports).toContain(before);
     expect(await readFile(join(TEST_EXPORT_DIR, exportDirName(before), 'ids.txt'), 'utf8')).toContain(`${victim}\n`);
 
     expect(await keysOf(victim)).toEqual([]);
     // nor any key naming them: the mark that holds off fold-ins is named by a keyed hash
-    expect((await scanKeys(stack.redis, '*')).filter((k) => k.split(':').includes(victim))).toEqual([]);
+    const naming = async () =>
+      (await scanKeys(stack.redis, '*')).filter((k) => k.split(':').includes(victim) || k.includes(`{${victim}}`));
+    expect(await naming()).toEqual([]);
     for (const [table, column] of [
       ['user_anomalies', 'user_id'],
       ['stale_flags_owed', 'user_id'],
@@ -142,8 +146,9 @@ describe('erasing a user (e2e)', () => {
       expect(reads.anomalousUsers.map((a: { userId: string }) => a.userId)).not.toContain(victim);
       expect(reads.user).toBeNull();
     }
-    // asking wrote nothing back
+    // asking wrote nothing back, not even their (empty) feedback state
     expect(await keysOf(victim)).toEqual([]);
+    expect(await naming()).toEqual([]);
 
     // an export started afterwards leaves the user out
     const after = await exported('NDJSON');

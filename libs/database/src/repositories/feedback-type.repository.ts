@@ -49,9 +49,13 @@ export class FeedbackTypeRepository {
   /** Forgets a type's rule (its events are then undeclared: POSITIVE of weight 1); false if there was none. */
   async remove(type: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const removed: unknown[] = await tx.query(`DELETE FROM feedback_types WHERE type = $1 RETURNING 1`, [type]);
-      if (removed.length) await bump(tx);
-      return removed.length > 0;
+      // a CTE: TypeORM answers a bare DELETE with [rows, count]
+      const [{ n }] = await tx.query<{ n: number }[]>(
+        `WITH d AS (DELETE FROM feedback_types WHERE type = $1 RETURNING 1) SELECT count(*)::int AS n FROM d`,
+        [type],
+      );
+      if (n) await bump(tx);
+      return n > 0;
     });
   }
 
@@ -95,8 +99,9 @@ export function toRules(rows: { revision: number; rules: RuleRow[] }[]): { rules
 export const FEEDBACK_RULES_SQL = RULES_SQL;
 
 async function bump(tx: EntityManager): Promise<number> {
+  // a CTE: TypeORM answers a bare UPDATE with [rows, count]
   const [row] = await tx.query<{ revision: number }[]>(
-    `UPDATE feedback_rules_revision SET revision = revision + 1 RETURNING revision::int AS revision`,
+    `WITH u AS (UPDATE feedback_rules_revision SET revision = revision + 1 RETURNING revision) SELECT revision::int AS revision FROM u`,
   );
   return row.revision;
 }

@@ -5,6 +5,7 @@ import { IsIntFrom, IsNumberFrom } from '../../validation/ranges';
 
 const LOSSES = ['multinomial', 'logistic'] as const;
 const ACTIVATIONS = ['tanh', 'relu', 'sigmoid', 'linear'] as const;
+const INPUTS = ['binary', 'weighted'] as const;
 const MAX_HIDDEN_LAYERS = 4;
 
 @InputType({ description: 'Hyperparameter search on validation users before the training (successive halving).' })
@@ -78,6 +79,15 @@ export class TrainingConfigInput {
   @IsOptional()
   @IsIn(ACTIVATIONS, { message: `must be one of ${ACTIVATIONS.join(', ')}` })
   activation?: string;
+
+  @Field({
+    nullable: true,
+    description:
+      "binary: every POSITIVE event counts 1; weighted: its type's weight times its own, aged by FEEDBACK_HALF_LIFE_DAYS (default TRAIN_INPUT)",
+  })
+  @IsOptional()
+  @IsIn(INPUTS, { message: `must be one of ${INPUTS.join(', ')}` })
+  input?: string;
 
   @Field(() => Boolean, {
     nullable: true,
