@@ -1,8 +1,14 @@
 import Redis from 'ioredis';
 import { getEnv } from '@app/config';
-import { createDataSource, OwedStaleFlagRepository } from '@app/database';
+import { createDataSource, FeedbackTypeRepository, OwedStaleFlagRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { ImportProgress, importInteractionFile, INTERACTION_FORMATS } from '@app/ingest';
+import {
+  DEFAULT_TYPE_BY_FORMAT,
+  ImportProgress,
+  importInteractionFile,
+  INTERACTION_FORMATS,
+  isInteractionFormat,
+} from '@app/ingest';
 import { redisOptions } from '@app/redis';
 import { parseFlags, runCli, UsageError } from './cli';
 
@@ -16,7 +22,10 @@ runCli(async (args) => {
   if (!flags.file || flags.file === 'true') throw new UsageError(`--file is required; ${USAGE}`);
   if (flags.type === 'true') throw new UsageError(`--type needs a value; ${USAGE}`);
 
-  const { DATABASE_URL, REDIS_URL } = getEnv();
+  const { DATABASE_URL, REDIS_URL, FEEDBACK_STRICT } = getEnv();
+  // as recordInteractions does in strict mode: a type no rule declares is refused before anything is read
+  if (FEEDBACK_STRICT === 'true' && isInteractionFormat(flags.format))
+    await refuseUndeclared(DATABASE_URL, flags.type ?? DEFAULT_TYPE_BY_FORMAT[flags.format]);
   const progress = process.stderr.isTTY ? ttyProgress() : undefined;
   const result = await importInteractionFile({
     url: DATABASE_URL,
@@ -72,6 +81,19 @@ async function flagStale(
     return { stale_flags_error: reason, stale_flags_owed: userIds.length };
   } finally {
     redis.disconnect();
+  }
+}
+
+async function refuseUndeclared(databaseUrl: string, type: string): Promise<void> {
+  const ds = createDataSource(databaseUrl);
+  try {
+    await ds.initialize();
+    if (!(await new FeedbackTypeRepository(ds).rules()).declares(type))
+      throw new UsageError(
+        `type "${type}" is not a declared event type (FEEDBACK_STRICT is on): declare it with setFeedbackType, or pass --type`,
+      );
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
   }
 }
 

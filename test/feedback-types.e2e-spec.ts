@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type Redis from 'ioredis';
+import request from 'supertest';
 import type { Pool } from 'pg';
 import { resetEnvCache, validateEnv } from '@app/config';
 import { FeedbackTypeRepository } from '@app/database';
@@ -10,7 +12,7 @@ import { generateSynthetic } from '@app/synthetic';
 import { firstErrorCode, gql } from '@app/testing';
 import { FeedbackRulesService } from '../apps/api/src/feedback/feedback-rules.service';
 import { createTestApiApp } from './create-test-app';
-import { admin } from './test-env';
+import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
 import { TestStack } from './test-stack';
 import { trainToCompletion } from './train-through-api';
 
@@ -159,9 +161,28 @@ describe('event types and their roles (e2e)', () => {
     expect(await redis.exists(`recoder:v${version}:user:browser`)).toBe(0);
     expect(await redis.exists(`recoder:v${version}:item:flop`)).toBe(0);
     expect(await redis.exists(`recoder:v${version}:user:u1`)).toBe(1);
+
+    // an impression is not seen: a fold-in encodes u1 from the same items as before; a view adds one
+    const seenCount = async () => {
+      for (let i = 0; i < 50 && (await redis.hexists(`recoder:v${version}:user:u1`, 'stale')); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      return (await redis.hgetBuffer(`recoder:v${version}:user:u1`, 'seen'))!.length / 4;
+    };
+    for (let i = 0; i < 300 && (await request(api.getHttpServer()).get('/health/ready')).body.modelVersion !== version; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const published = await seenCount();
+    const viewed = new Set(input.filter((e: any) => e.userId === 'u1' && e.type === 'view').map((e: any) => e.itemId));
+    const fresh = stored.find((id) => !viewed.has(id))!;
+    await gql(api, RECORD, { input: [{ userId: 'u1', itemId: fresh, type: 'shown' }] });
+    expect((await gql(api, RECS, { u: 'u1', limit: 5 })).data!.recommendations.source).toBe('FOLD_IN');
+    expect(await seenCount()).toBe(published);
+    await gql(api, RECORD, { input: [{ userId: 'u1', itemId: fresh, type: 'view' }] });
+    expect((await gql(api, RECS, { u: 'u1', limit: 5 })).data!.recommendations.source).toBe('FOLD_IN');
+    expect(await seenCount()).toBe(published + 1);
   });
 
   it('in strict mode refuses a batch holding an undeclared type, naming the event, and writes nothing', async () => {
+    await gql(api, SET_TYPE, { input: RATING }, admin);
     await withApi({ FEEDBACK_STRICT: 'true' }, async (strict) => {
       const before = (await db.query(`SELECT count(*)::int AS n FROM interactions`)).rows[0].n;
       const res = await gql(strict, RECORD, {
@@ -181,6 +202,24 @@ describe('event types and their roles (e2e)', () => {
           .accepted,
       ).toBe(1);
     });
+    // the bulk import too, before reading the file
+    const dir = mkdtempSync(join(tmpdir(), 'recoder-strict-'));
+    const file = join(dir, 'events.csv');
+    writeFileSync(file, 'user,item,weight,timestamp\ns2,a,1,1700000000\n');
+    const importing = (type: string) =>
+      spawnSync(
+        process.execPath,
+        ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/import.ts'), '--format', 'csv', '--file', file, '--type', type],
+        { env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL, FEEDBACK_STRICT: 'true' } },
+      );
+    const refused = importing('pageview');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.toString()).toContain('error: type "pageview" is not a declared event type (FEEDBACK_STRICT is on)');
+    expect((await db.query(`SELECT count(*)::int AS n FROM users WHERE external_id = 's2'`)).rows[0].n).toBe(0);
+    const taken = importing('wishlist');
+    expect(taken.status).toBe(0);
+    expect(JSON.parse(taken.stdout.toString().trim())).toMatchObject({ inserted: 1 });
+
     // not strict: any type is taken (as POSITIVE of weight 1)
     expect((await gql(api, RECORD, { input: [{ userId: 's1', itemId: 'c', type: 'anything' }] })).data).toEqual({
       recordInteractions: { accepted: 1 },

@@ -30,7 +30,7 @@ describe('per-type weights (e2e): with the weighted input, a purchased item outw
   let api: NestFastifyApplication;
   const data = generateSynthetic({ users: 400, items: 250, seed: 21, perUser: 25, clusters: 8 });
 
-  const ids = async (query: string, variables: object) => {
+  const ids = async (query: string, variables: Record<string, unknown>) => {
     const res = await gql(api, query, variables);
     expect(res.errors).toBeUndefined();
     return Object.values(res.data!)[0].items.map((i: { item: { id: string } }) => i.item.id) as string[];
