@@ -78,7 +78,11 @@ describe('event types and their roles (e2e)', () => {
       [{ ...purchase, weight: 0 }, 'input.weight: must be above 0', 'weight'],
       [{ ...purchase, type: '' }, 'input.type: must not be empty', 'type'],
       [{ ...RATING, conditions: [{ role: 'NEGATIVE' }] }, 'input.conditions[0].min: give min, max or both', 'min'],
-      [{ ...RATING, conditions: [{ role: 'NEGATIVE', min: 3, max: 1 }] }, 'input.conditions[0].max: must not be below min', 'max'],
+      [
+        { ...RATING, conditions: [{ role: 'NEGATIVE', min: 3, max: 1 }] },
+        'input.conditions[0].max: must not be below min',
+        'max',
+      ],
     ] as const) {
       const res = await gql(api, SET_TYPE, { input }, admin);
       expect(firstErrorCode(res)).toBe('BAD_USER_INPUT');
@@ -154,8 +158,9 @@ describe('event types and their roles (e2e)', () => {
     expect(Number(row.interactions)).toBe(positives.rows.reduce((a, r) => a + Number(r.n), 0));
     expect(row.config.feedback).toMatchObject({ halfLifeDays: null, retentionDays: null, events: input.length });
     // the items nobody gave a POSITIVE event are not in the model, nor is the user who gave none
-    const stored = (await db.query(`SELECT i.external_id AS id FROM item_popularity p JOIN items i ON i.id = p.item_id`))
-      .rows.map((r) => r.id as string);
+    const stored = (
+      await db.query(`SELECT i.external_id AS id FROM item_popularity p JOIN items i ON i.id = p.item_id`)
+    ).rows.map((r) => r.id as string);
     expect(stored).not.toContain('flop');
     expect(stored).not.toContain('meh');
     expect(await redis.exists(`recoder:v${version}:user:browser`)).toBe(0);
@@ -168,7 +173,11 @@ describe('event types and their roles (e2e)', () => {
         await new Promise((r) => setTimeout(r, 50));
       return (await redis.hgetBuffer(`recoder:v${version}:user:u1`, 'seen'))!.length / 4;
     };
-    for (let i = 0; i < 300 && (await request(api.getHttpServer()).get('/health/ready')).body.modelVersion !== version; i++)
+    for (
+      let i = 0;
+      i < 300 && (await request(api.getHttpServer()).get('/health/ready')).body.modelVersion !== version;
+      i++
+    )
       await new Promise((r) => setTimeout(r, 100));
     const published = await seenCount();
     const viewed = new Set(input.filter((e: any) => e.userId === 'u1' && e.type === 'view').map((e: any) => e.itemId));
@@ -198,8 +207,8 @@ describe('event types and their roles (e2e)', () => {
       // declared, it is taken
       await gql(strict, SET_TYPE, { input: { type: 'wishlist', role: 'POSITIVE', weight: 2 } }, admin);
       expect(
-        (await gql(strict, RECORD, { input: [{ userId: 's1', itemId: 'b', type: 'wishlist' }] })).data!.recordInteractions
-          .accepted,
+        (await gql(strict, RECORD, { input: [{ userId: 's1', itemId: 'b', type: 'wishlist' }] })).data!
+          .recordInteractions.accepted,
       ).toBe(1);
     });
     // the bulk import too, before reading the file
@@ -209,12 +218,26 @@ describe('event types and their roles (e2e)', () => {
     const importing = (type: string) =>
       spawnSync(
         process.execPath,
-        ['-r', '@swc-node/register', join(__dirname, '..', 'scripts/import.ts'), '--format', 'csv', '--file', file, '--type', type],
-        { env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL, FEEDBACK_STRICT: 'true' } },
+        [
+          '-r',
+          '@swc-node/register',
+          join(__dirname, '..', 'scripts/import.ts'),
+          '--format',
+          'csv',
+          '--file',
+          file,
+          '--type',
+          type,
+        ],
+        {
+          env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL, FEEDBACK_STRICT: 'true' },
+        },
       );
     const refused = importing('pageview');
     expect(refused.status).toBe(1);
-    expect(refused.stderr.toString()).toContain('error: type "pageview" is not a declared event type (FEEDBACK_STRICT is on)');
+    expect(refused.stderr.toString()).toContain(
+      'error: type "pageview" is not a declared event type (FEEDBACK_STRICT is on)',
+    );
     expect((await db.query(`SELECT count(*)::int AS n FROM users WHERE external_id = 's2'`)).rows[0].n).toBe(0);
     const taken = importing('wishlist');
     expect(taken.status).toBe(0);

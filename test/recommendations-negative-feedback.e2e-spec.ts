@@ -27,7 +27,11 @@ describe('negative feedback (e2e): a NEGATIVE event hides the item from the user
   let redis: Redis;
   const data = generateSynthetic({ users: 400, items: 250, seed: 21, perUser: 25, clusters: 8 });
 
-  const asIds = (res: { source?: string; modelVersion?: number | null; items: { item: { id: string } }[] }): Answer => ({
+  const asIds = (res: {
+    source?: string;
+    modelVersion?: number | null;
+    items: { item: { id: string } }[];
+  }): Answer => ({
     source: res.source ?? '',
     modelVersion: res.modelVersion ?? null,
     ids: res.items.map((i) => i.item.id),
@@ -159,7 +163,7 @@ describe('negative feedback (e2e): a NEGATIVE event hides the item from the user
     expect(after.ids).not.toContain(hated);
   });
 
-  it("recommendationsForItems and similarItems leave out the item for the user named, and only for them", async () => {
+  it('recommendationsForItems and similarItems leave out the item for the user named, and only for them', async () => {
     const user = 'u11';
     const neighbours = (await similar('i3', null)).ids;
     const sessionItems = ['i7', 'i8', 'i9'];

@@ -62,8 +62,7 @@ describe('per-type weights (e2e): with the weighted input, a purchased item outw
    * (every user's own items left out). Then how many of each are among a user's first 20.
    */
   async function leaning(user: string, onlyA: string, onlyB: string, own: string[]) {
-    const top = async (u: string) =>
-      (await ids(RECS, { u, limit: 30 })).filter((id) => !own.includes(id)).slice(0, 20);
+    const top = async (u: string) => (await ids(RECS, { u, limit: 30 })).filter((id) => !own.includes(id)).slice(0, 20);
     const [mine, likeA, likeB] = [await top(user), await top(onlyA), await top(onlyB)];
     const nearA = new Set(likeA.filter((id) => !likeB.includes(id)));
     const nearB = new Set(likeB.filter((id) => !likeA.includes(id)));
@@ -90,7 +89,9 @@ describe('per-type weights (e2e): with the weighted input, a purchased item outw
   beforeAll(async () => {
     stack = await TestStack.start({ data });
     api = stack.api;
-    expect((await gql(api, SET_TYPE, { input: { type: 'purchase', role: 'POSITIVE', weight: 10 } }, admin)).errors).toBeUndefined();
+    expect(
+      (await gql(api, SET_TYPE, { input: { type: 'purchase', role: 'POSITIVE', weight: 10 } }, admin)).errors,
+    ).toBeUndefined();
   });
   afterAll(() => stack.close());
 

@@ -30,7 +30,14 @@ describe(parseRulesFile.name, () => {
     const text = JSON.stringify({
       types: [
         { type: 'purchase', role: 'POSITIVE', weight: 3 },
-        { type: 'rating', role: 'IGNORED', conditions: [{ role: 'POSITIVE', min: 4 }, { role: 'NEGATIVE', max: 2 }] },
+        {
+          type: 'rating',
+          role: 'IGNORED',
+          conditions: [
+            { role: 'POSITIVE', min: 4 },
+            { role: 'NEGATIVE', max: 2 },
+          ],
+        },
       ],
     });
     expect(parseRulesFile(text)).toEqual([
@@ -53,8 +60,14 @@ describe(parseRulesFile.name, () => {
     ['{"types": [], "strict": true}', /^strict: unknown key/],
     ['{"types": [{"type": "a", "role": "POSITIVE", "weigth": 2}]}', /^types\[0\]\.weigth: unknown key/],
     ['{"types": [{"type": "a", "role": "MAYBE"}]}', /^types\[0\]\.role: must be one of/],
-    ['{"types": [{"type": "a", "role": "IGNORED", "conditions": [{"role": "NEGATIVE"}]}]}', /^types\[0\]\.conditions\[0\]\.min/],
-    ['{"types": [{"type": "a", "role": "POSITIVE"}, {"type": "a", "role": "NEGATIVE"}]}', /^types\[1\]\.type: "a" is declared twice/],
+    [
+      '{"types": [{"type": "a", "role": "IGNORED", "conditions": [{"role": "NEGATIVE"}]}]}',
+      /^types\[0\]\.conditions\[0\]\.min/,
+    ],
+    [
+      '{"types": [{"type": "a", "role": "POSITIVE"}, {"type": "a", "role": "NEGATIVE"}]}',
+      /^types\[1\]\.type: "a" is declared twice/,
+    ],
   ])('names the problem of %s', (text, message) => {
     expect(() => parseRulesFile(text)).toThrow(FeedbackFileError);
     expect(() => parseRulesFile(text)).toThrow(message);

@@ -16,10 +16,11 @@ export function ruleProblem(rule: FeedbackTypeRule): string | null {
   if (!FEEDBACK_ROLES.includes(rule.role)) return `role: must be one of ${FEEDBACK_ROLES.join(', ')}`;
   if (typeof rule.weight !== 'number' || !Number.isFinite(rule.weight) || rule.weight <= 0 || rule.weight > MAX_WEIGHT)
     return `weight: must be above 0 and at most ${MAX_WEIGHT}`;
+  const conditions: readonly ValueCondition[] = rule.conditions;
   if (!Array.isArray(rule.conditions)) return 'conditions: must be a list';
-  if (rule.conditions.length > MAX_CONDITIONS) return `conditions: must hold at most ${MAX_CONDITIONS}`;
-  for (const [k, c] of rule.conditions.entries()) {
-    const problem = conditionProblem(c);
+  if (conditions.length > MAX_CONDITIONS) return `conditions: must hold at most ${MAX_CONDITIONS}`;
+  for (let k = 0; k < conditions.length; k++) {
+    const problem = conditionProblem(conditions[k]);
     if (problem) return `conditions[${k}].${problem}`;
   }
   return null;
@@ -51,7 +52,8 @@ export function parseRulesFile(text: string): FeedbackTypeRule[] {
   } catch (err) {
     throw new FeedbackFileError(`not JSON: ${(err as Error).message}`);
   }
-  if (!isObject(parsed) || !Array.isArray(parsed.types)) throw new FeedbackFileError('must be an object with a "types" list');
+  if (!isObject(parsed) || !Array.isArray(parsed.types))
+    throw new FeedbackFileError('must be an object with a "types" list');
   unknownKeys(parsed, ['types'], '');
   if (parsed.types.length > MAX_FILE_TYPES) throw new FeedbackFileError(`types: at most ${MAX_FILE_TYPES}`);
   const seen = new Set<string>();
@@ -68,7 +70,11 @@ export function parseRulesFile(text: string): FeedbackTypeRule[] {
       conditions: conditions.map((c: unknown, j) => {
         if (!isObject(c)) throw new FeedbackFileError(`${at}.conditions[${j}]: must be an object`);
         unknownKeys(c, ['role', 'min', 'max'], `${at}.conditions[${j}]`);
-        return { role: c.role as FeedbackRole, min: (c.min ?? null) as number | null, max: (c.max ?? null) as number | null };
+        return {
+          role: c.role as FeedbackRole,
+          min: (c.min ?? null) as number | null,
+          max: (c.max ?? null) as number | null,
+        };
       }),
     };
     const problem = ruleProblem(rule);

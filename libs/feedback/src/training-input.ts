@@ -13,7 +13,10 @@ export interface InputSettings {
 export const NO_DECAY: InputSettings = { halfLifeDays: null, retentionDays: null };
 
 /** The settings a process is configured with (FEEDBACK_HALF_LIFE_DAYS, FEEDBACK_RETENTION_DAYS). */
-export function inputSettingsOf(env: { FEEDBACK_HALF_LIFE_DAYS?: number; FEEDBACK_RETENTION_DAYS?: number }): InputSettings {
+export function inputSettingsOf(env: {
+  FEEDBACK_HALF_LIFE_DAYS?: number;
+  FEEDBACK_RETENTION_DAYS?: number;
+}): InputSettings {
   return { halfLifeDays: env.FEEDBACK_HALF_LIFE_DAYS ?? null, retentionDays: env.FEEDBACK_RETENTION_DAYS ?? null };
 }
 

@@ -34,7 +34,12 @@ export class FeedbackTypesResolver {
     const problem = ruleProblem(rule);
     if (problem) {
       const field = problem.slice(0, problem.indexOf(':'));
-      throw new BadUserInputError(`input.${problem}`, { field: field.split('.').pop()!.replace(/\[\d+\]$/, '') });
+      throw new BadUserInputError(`input.${problem}`, {
+        field: field
+          .split('.')
+          .pop()!
+          .replace(/\[\d+\]$/, ''),
+      });
     }
     const stored = (await this.rules.set(rule)).ruleOf(rule.type);
     return asModels([stored ?? rule])[0];
@@ -42,7 +47,8 @@ export class FeedbackTypesResolver {
 
   @RequiresScope('admin')
   @Mutation(() => Boolean, {
-    description: "Forgets a type's rule: its events are POSITIVE of weight 1 again (in strict mode, new ones are refused). False if it had none.",
+    description:
+      "Forgets a type's rule: its events are POSITIVE of weight 1 again (in strict mode, new ones are refused). False if it had none.",
   })
   removeFeedbackType(@Args() { type }: FeedbackTypeNameArgs): Promise<boolean> {
     return this.rules.remove(type);

@@ -60,7 +60,11 @@ export class RecommendationsService {
    * Anonymous or session recommendations: the given items folded in as an ad hoc history; for a
    * known user (`userId`), what is hidden from them stays out.
    */
-  async forItems(itemIds: string[], userId: string | null, options: AskOptions): Promise<SessionRecommendations & Answer> {
+  async forItems(
+    itemIds: string[],
+    userId: string | null,
+    options: AskOptions,
+  ): Promise<SessionRecommendations & Answer> {
     const [catalogue, hidden] = await Promise.all([this.catalogue.get(), this.hiddenFrom(userId)]);
     const live = this.live.current();
     const unknownItemIds = itemIds.filter((id) => !live?.itemIndex.has(id));

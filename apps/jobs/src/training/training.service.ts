@@ -156,7 +156,11 @@ export class TrainingService {
 
       const { config, options } = this.resolveConfig(request, items.size);
       await this.versions.update(v, {
-        config: { ...config, ...options, feedback: { ...feedback, rulesRevision: data.rulesRevision, events: data.events } },
+        config: {
+          ...config,
+          ...options,
+          feedback: { ...feedback, rulesRevision: data.rulesRevision, events: data.events },
+        },
         users: users.size,
         items: items.size,
         interactions: String(data.user.length),

@@ -3,6 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { FeedbackRole, FeedbackRules, FeedbackTypeRule, ValueCondition } from '@app/feedback';
 
+/** A row of FEEDBACK_RULES_SQL's answer. */
+export interface RulesRow {
+  revision: number;
+  rules: RuleRow[];
+}
+
 interface RuleRow {
   id: number;
   type: string;
@@ -84,7 +90,10 @@ export class FeedbackTypeRepository {
 }
 
 /** The rules a query of FEEDBACK_RULES_SQL read, and the stored rows (with their ids). */
-export function toRules(rows: { revision: number; rules: RuleRow[] }[]): { rules: FeedbackRules; stored: StoredRule[] } {
+export function toRules(rows: RulesRow[]): {
+  rules: FeedbackRules;
+  stored: StoredRule[];
+} {
   const [row] = rows;
   const stored: StoredRule[] = row.rules.map((r) => ({
     id: r.id,

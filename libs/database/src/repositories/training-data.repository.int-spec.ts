@@ -44,7 +44,13 @@ describe(`${TrainingDataRepository.name} reads the model's input under the event
        SELECT u.id, i.id, t.type, t.weight, t.at
        FROM unnest($1::text[], $2::text[], $3::text[], $4::real[], $5::timestamptz[]) AS t(u, i, type, weight, at)
        JOIN users u ON u.external_id = t.u JOIN items i ON i.external_id = t.i`,
-      [events.map((e) => e[0]), events.map((e) => e[1]), events.map((e) => e[2]), events.map((e) => e[3]), events.map((e) => e[4])],
+      [
+        events.map((e) => e[0]),
+        events.map((e) => e[1]),
+        events.map((e) => e[2]),
+        events.map((e) => e[3]),
+        events.map((e) => e[4]),
+      ],
     );
     await types.set({ type: 'purchase', role: FeedbackRole.POSITIVE, weight: 3, conditions: [] });
     await types.set({

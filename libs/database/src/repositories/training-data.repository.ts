@@ -5,7 +5,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { FeedbackTypeRule, InputSettings, inputValue, NO_DECAY } from '@app/feedback';
 import { DataSnapshot } from '../entities';
-import { FEEDBACK_RULES_SQL, toRules } from './feedback-type.repository';
+import { FEEDBACK_RULES_SQL, RulesRow, toRules } from './feedback-type.repository';
 import { currentSnapshot, inReadSnapshot } from './read-snapshot';
 
 /**
@@ -67,7 +67,7 @@ export class TrainingDataRepository {
         const snapshot = await currentSnapshot(client);
         const total = Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM interactions')).rows[0].n);
         const dataSnapshot = { ...(await this.snapshotOf(client)), openSince };
-        const { rules, stored } = toRules((await client.query(FEEDBACK_RULES_SQL)).rows);
+        const { rules, stored } = toRules((await client.query<RulesRow>(FEEDBACK_RULES_SQL)).rows);
         const byId: (FeedbackTypeRule | undefined)[] = [];
         for (const rule of stored) byId[rule.id] = rule;
         const at = Date.parse(dataSnapshot.at);

@@ -4,7 +4,9 @@ import { ArrayMaxSize, ValidateNested } from 'class-validator';
 import { FeedbackRole, MAX_CONDITIONS } from '@app/feedback';
 import { IsExternalId } from '../../validation/input-rules.validators';
 
-@InputType({ description: "Within [min, max] (inclusive; leave one out for an open range), the event's weight gives it `role`." })
+@InputType({
+  description: "Within [min, max] (inclusive; leave one out for an open range), the event's weight gives it `role`.",
+})
 export class ValueConditionInput {
   @Field(() => FeedbackRole)
   role!: FeedbackRole;

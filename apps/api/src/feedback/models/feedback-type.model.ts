@@ -6,13 +6,17 @@ registerEnumType(FeedbackRole, {
   description: 'What an event means (README: declaring event types).',
   valuesMap: {
     POSITIVE: { description: 'More like this: training input, seen, popularity.' },
-    NEGATIVE: { description: 'Not this: the item is never recommended to the user, until a later POSITIVE event on it.' },
+    NEGATIVE: {
+      description: 'Not this: the item is never recommended to the user, until a later POSITIVE event on it.',
+    },
     IMPRESSION: { description: 'The item was shown to the user: not a positive.' },
     IGNORED: { description: 'Stored and listed in the history; nothing else reads it.' },
   },
 });
 
-@ObjectType({ description: "Within [min, max] (inclusive; a missing bound is open), the event's weight gives it this role." })
+@ObjectType({
+  description: "Within [min, max] (inclusive; a missing bound is open), the event's weight gives it this role.",
+})
 export class ValueCondition {
   @Field(() => FeedbackRole)
   role!: FeedbackRole;

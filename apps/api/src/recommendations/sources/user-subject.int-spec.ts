@@ -57,11 +57,7 @@ describe(`${UserSubjects.name} (Redis, Postgres)`, () => {
     // nothing listens on port 1: every read fails at once
     const down = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
     down.on('error', () => undefined);
-    const subject = await new UserSubjects(new EmbeddingStoreRepository(down), stores.feedback).of(
-      live,
-      'u2',
-      true,
-    );
+    const subject = await new UserSubjects(new EmbeddingStoreRepository(down), stores.feedback).of(live, 'u2', true);
     expect(subject.cached).toBeNull();
     expect(await subject.servesCached(live)).toBe(false);
     down.disconnect();
