@@ -44,6 +44,7 @@ import {
 } from '@app/model';
 import { createRng, shuffleInPlace } from '@app/random';
 import { parseFlags, runCli, UsageError } from './cli';
+import { evaluateRoles } from './evaluate-roles';
 
 /**
  * Offline evaluation of the DAE against most-popular and EASE on a public dataset file, with the
@@ -87,6 +88,8 @@ const FLAGS = [
   'tune-budget',
   'per-user',
   'item-term',
+  'positive-min',
+  'negative-max',
 ] as const;
 
 /**
@@ -178,8 +181,44 @@ async function main(args: string[]): Promise<unknown> {
   const metrics: MetricSpec[] = protocolName === 'strong' ? STRONG_METRICS : userSplitMetrics(k);
   const selectionMetric: MetricSpec = { name: `ndcg@${train.validationK}`, kind: 'ndcg', k: train.validationK };
 
+  const roleRule = roleThresholds(flags, protocolName, { validationOnly, crossFit, tuneBudget });
+
   const backend = await initBackend(backendFromEnv());
   progress(`backend ${backend.backend} (simd ${backend.simd}), reading ${flags.data}`);
+  if (roleRule) {
+    // every rating is an event: the rule gives each its role
+    const events = await readLabeled(flags.data, format, -Infinity);
+    const result = await evaluateRoles({
+      data: events,
+      ...roleRule,
+      seeds,
+      config,
+      train,
+      itemTerm,
+      heldOutUsers: STRONG_HELD_OUT_USERS,
+      foldIn: STRONG_FOLD_IN,
+      minUser,
+      progress,
+    });
+    const out = {
+      dataset: flags.data,
+      format,
+      backend: backend.backend,
+      seeds,
+      epochs: train.epochs,
+      protocol: {
+        name: 'strong',
+        min_user_interactions: minUser,
+        held_out_users: STRONG_HELD_OUT_USERS,
+        fold_in: STRONG_FOLD_IN,
+        metrics: metrics.map((m) => m.name),
+      },
+      model: { ...config, item_term: itemTerm },
+      ...result,
+    };
+    if (flags.out) writeFileSync(flags.out, `${JSON.stringify(out, null, 2)}\n`);
+    return out;
+  }
   const raw = await readLabeled(flags.data, format, minRating);
   const data = filterCore(raw, minUser, minItem);
   progress(`${data.user.length} interactions, ${data.users.size} users, ${data.items.size} items after filtering`);
@@ -410,6 +449,28 @@ async function main(args: string[]): Promise<unknown> {
   };
   if (flags.out) writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`);
   return result;
+}
+
+/** --positive-min P [--negative-max N]: the role rule of a rating file, or null without it. */
+function roleThresholds(
+  flags: Record<string, string>,
+  protocol: Protocol,
+  other: { validationOnly: boolean; crossFit: boolean; tuneBudget: number },
+): { positiveMin: number; negativeMax: number | null } | null {
+  if (flags['positive-min'] === undefined) {
+    if (flags['negative-max'] !== undefined) throw new UsageError('--negative-max goes with --positive-min');
+    return null;
+  }
+  const positiveMin = num(flags['positive-min'], 'positive-min');
+  const negativeMax = flags['negative-max'] === undefined ? null : num(flags['negative-max'], 'negative-max');
+  if (negativeMax !== null && negativeMax >= positiveMin)
+    throw new UsageError('--negative-max must be below --positive-min');
+  if (flags['min-rating'] !== undefined)
+    throw new UsageError('--min-rating does not go with --positive-min: the roles decide which ratings count');
+  if (protocol !== 'strong') throw new UsageError('--positive-min needs the strong protocol');
+  if (other.validationOnly || other.crossFit || other.tuneBudget)
+    throw new UsageError('--positive-min does not go with --validation-only, --cross-fit or --tune-budget');
+  return { positiveMin, negativeMax };
 }
 
 /**

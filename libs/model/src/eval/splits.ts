@@ -209,3 +209,19 @@ function groupByUser(data: LabeledInteractions): number[][] {
   for (let k = 0; k < data.user.length; k++) out[data.user[k]].push(k);
   return out;
 }
+
+/** The entries whose value `keep` accepts, same shape (e.g. a rating file's positives, or its negatives). */
+export function filterValues(m: CsrMatrix, keep: (value: number) => boolean): CsrMatrix {
+  const indptr = new Int32Array(m.rows + 1);
+  const indices: number[] = [];
+  const values: number[] = [];
+  for (let r = 0; r < m.rows; r++) {
+    for (let q = m.indptr[r]; q < m.indptr[r + 1]; q++) {
+      if (!keep(m.values[q])) continue;
+      indices.push(m.indices[q]);
+      values.push(m.values[q]);
+    }
+    indptr[r + 1] = indices.length;
+  }
+  return { rows: m.rows, cols: m.cols, indptr, indices: Int32Array.from(indices), values: Float32Array.from(values) };
+}
