@@ -369,8 +369,8 @@ export class EmbeddingStoreRepository {
    * (no embedding to flag).
    */
   async markActiveUsersStale(userIds: readonly string[]): Promise<number | null> {
-    await this.markFeedbackStale(userIds);
-    const version = await this.activeVersion();
+    // at once: one round trip's wait, not two
+    const [, version] = await Promise.all([this.markFeedbackStale(userIds), this.activeVersion()]);
     if (version !== null) await this.markUsersStale(version, userIds);
     return version;
   }

@@ -38,11 +38,11 @@ describe(roleOf.name, () => {
   });
 
   it('compares values as Postgres stores them (float4), so a bound meets the value it was written as', () => {
-    const rule = { role: IGNORED, weight: 1, conditions: [{ role: NEGATIVE, min: null, max: 2.1 }] };
-    // 2.1 read back from a real column is 2.0999999046325684
-    expect(roleOf(rule, Math.fround(2.1))).toBe(NEGATIVE);
-    expect(roleOf(rule, 2.1)).toBe(NEGATIVE);
-    expect(roleOf(rule, 2.1000001)).toBe(IGNORED);
+    const rule = { role: IGNORED, weight: 1, conditions: [{ role: POSITIVE, min: 4.1, max: null }] };
+    // 4.1 read back from a real column is 4.099999904632568, below the bound as a double
+    expect(roleOf(rule, Math.fround(4.1))).toBe(POSITIVE);
+    expect(roleOf(rule, 4.1)).toBe(POSITIVE);
+    expect(roleOf(rule, 4.0999)).toBe(IGNORED);
   });
 });
 
