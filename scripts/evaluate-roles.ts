@@ -87,13 +87,16 @@ export async function evaluateRoles(run: RolesRun) {
     negativesKnown += negatives.indices.length;
     for (let r = 0; r < negatives.rows; r++) if (negatives.indptr[r + 1] > negatives.indptr[r]) usersWithNegatives++;
     const validation = s.validation!;
-    const fit = async (train: CsrMatrix, validationInput: CsrMatrix) => {
+    const fit = async (name: string, train: CsrMatrix, validationInput: CsrMatrix) => {
       const started = performance.now();
       const trained = await trainModel(train, run.config, {
         ...run.train,
         seed,
         itemTerm: run.itemTerm && {},
         validation: { input: validationInput, heldOut: targetsOf(validation) },
+        onEpoch: (e) => {
+          if (e.epoch % 10 === 0) progress(`seed ${seed} ${name} epoch ${e.epoch}: ndcg ${e.ndcg?.toFixed(4) ?? '-'}`);
+        },
       });
       trainSeconds += (performance.now() - started) / 1000;
       return trained;
@@ -103,12 +106,12 @@ export async function evaluateRoles(run: RolesRun) {
       (rows, a, b) =>
         model.scores(sliceRows(rows, a, b));
 
-    const everything = await fit(s.train, validation.input);
+    const everything = await fit('all_positive', s.train, validation.input);
     perUser.all_positive.push(metricValues(scorer(everything.model), test.all, test.targets, STRONG_METRICS));
     everything.model.dispose();
 
     const trainPositives = filterValues(s.train, positive);
-    const roles = await fit(trainPositives, filterValues(validation.input, positive));
+    const roles = await fit('roles', trainPositives, filterValues(validation.input, positive));
     perUser.roles.push(metricValues(scorer(roles.model), test.positives, test.targets, STRONG_METRICS));
     perUser.roles_hiding.push(
       metricValues(hiding(scorer(roles.model), negatives), test.positives, test.targets, STRONG_METRICS),
