@@ -2,9 +2,8 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { FeedbackRole } from '@app/feedback';
 import { buildInteractionMatrix, normalizedInput } from '@app/model';
-import { testPool, truncateStore } from '@app/testing';
+import { testDatabase, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
-import { createDataSource } from '../data-source';
 import { FeedbackTypeRepository } from './feedback-type.repository';
 import { TrainingDataRepository } from './training-data.repository';
 
@@ -17,9 +16,7 @@ describe(`${TrainingDataRepository.name} reads the model's input under the event
   let types: FeedbackTypeRepository;
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    ds = createDataSource(TEST_DATABASE_URL);
-    await ds.initialize();
+    ({ db, ds } = await testDatabase(TEST_DATABASE_URL));
     sut = new TrainingDataRepository(ds);
     types = new FeedbackTypeRepository(ds);
     await truncateStore(db);
