@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { Counter, register } from 'prom-client';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { Catalogue, CatalogueService } from './catalogue.service';
 import { LiveModel, LiveModelService } from './live-model.service';
@@ -20,6 +21,16 @@ import {
   UserSubject,
   UserSubjects,
 } from './sources';
+
+const ANSWERS_METRIC = 'recoder_recommendation_answers_total';
+/** One counter per process, however many app instances it builds (the tests build several). */
+const answersCounted =
+  (register.getSingleMetric(ANSWERS_METRIC) as Counter<'subject' | 'source' | 'preview'> | undefined) ??
+  new Counter({
+    name: ANSWERS_METRIC,
+    help: 'Recommendation answers by subject (user, session, item), source and whether they were previews (preview="true": an operator looking, not shown to a user)',
+    labelNames: ['subject', 'source', 'preview'],
+  });
 
 /**
  * Recommendations for a user, a session or an item: each request is asked of a list of sources
@@ -47,7 +58,7 @@ export class RecommendationsService {
   async forUser(userId: string, excludeSeen: boolean, options: AskOptions): Promise<Answer> {
     const live = this.live.current();
     const [catalogue, subject] = await Promise.all([this.catalogue.get(), this.users.of(live, userId, excludeSeen)]);
-    return this.first(this.userSources, this.ask(live, catalogue, subject, options));
+    return this.first(this.userSources, this.ask(live, catalogue, subject, options), 'user');
   }
 
   /** Anonymous or session recommendations: the given items folded in as an ad hoc history. */
@@ -58,6 +69,7 @@ export class RecommendationsService {
     const answer = await this.first(
       this.sessionSources,
       this.ask(live, catalogue, new SessionSubject(itemIds), options),
+      'session',
     );
     return { ...answer, unknownItemIds };
   }
@@ -66,7 +78,11 @@ export class RecommendationsService {
   async similarItems(itemId: string, options: AskOptions): Promise<Answer> {
     const catalogue = await this.catalogue.get();
     if (!catalogue.byId.has(itemId)) throw new ApiError(ApiErrorCode.NotFound, `No item "${itemId}"`);
-    return this.first(this.itemSources, this.ask(this.live.current(), catalogue, new ItemSubject(itemId), options));
+    return this.first(
+      this.itemSources,
+      this.ask(this.live.current(), catalogue, new ItemSubject(itemId), options),
+      'item',
+    );
   }
 
   /** The vector other services use as the user's features; null without a model or a history. */
@@ -94,16 +110,23 @@ export class RecommendationsService {
       subject,
       limit: options.limit,
       requestedVersion: options.modelVersion ?? null,
+      preview: options.preview ?? false,
       live,
       candidates: this.candidates.of(live, catalogue, options.filter, options.exclude),
     };
   }
 
   /** The first source's answer that has one, named for the model that scored it. */
-  private async first<S extends Subject>(sources: readonly Source<S>[], ask: Ask<S>): Promise<Answer> {
+  private async first<S extends Subject>(
+    sources: readonly Source<S>[],
+    ask: Ask<S>,
+    subject: 'user' | 'session' | 'item',
+  ): Promise<Answer> {
     for (const source of sources) {
       const found = await source.answer(ask);
-      if (found) return { ...found, modelVersion: ask.live?.version ?? null, answerId: ask.answerId };
+      if (!found) continue;
+      answersCounted.inc({ subject, source: found.source, preview: String(ask.preview) });
+      return { ...found, modelVersion: ask.live?.version ?? null, answerId: ask.answerId, preview: ask.preview };
     }
     throw new Error('no recommendation source answered: popularity must come last');
   }
