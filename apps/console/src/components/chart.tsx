@@ -20,11 +20,15 @@ interface ChartProps {
   xLabel: string;
   /** x values are unix seconds. */
   time?: boolean;
+  /** x values are whole numbers (epochs, versions): ticks only on them. */
+  integerX?: boolean;
   height?: number;
 }
 
+const INTEGER_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
 /** uPlot (about 20 KB gzipped, canvas) for every line and bar chart; its width follows the container. */
-export function Chart({ label, x, ys, series, xLabel, time = false, height = 220 }: ChartProps) {
+export function Chart({ label, x, ys, series, xLabel, time = false, integerX = false, height = 220 }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
 
@@ -40,7 +44,7 @@ export function Chart({ label, x, ys, series, xLabel, time = false, height = 220
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time }, y: {}, ...(right ? { r: {} } : {}) },
       axes: [
-        { label: xLabel, stroke: '#444' },
+        { label: xLabel, stroke: '#444', ...(integerX ? { incrs: INTEGER_STEPS } : {}) },
         { stroke: '#444' },
         ...(right ? [{ scale: 'r', side: 1 as const, stroke: '#444', grid: { show: false } }] : []),
       ],
@@ -54,7 +58,7 @@ export function Chart({ label, x, ys, series, xLabel, time = false, height = 220
           dash: s.dash ? [6, 4] : undefined,
           fill: s.bars ? `${s.color}99` : undefined,
           paths: s.bars ? bars : undefined,
-          points: { show: x.length < 40 },
+          points: { show: !s.bars && x.length < 40 },
           spanGaps: true,
         })),
       ],
@@ -67,7 +71,7 @@ export function Chart({ label, x, ys, series, xLabel, time = false, height = 220
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [x, ys, series, xLabel, time, height]);
+  }, [x, ys, series, xLabel, time, integerX, height]);
 
   return (
     <figure class="chart">

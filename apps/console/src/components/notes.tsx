@@ -27,3 +27,12 @@ export function NeedsScope({ scope, children }: { scope: string; children?: Comp
     </p>
   );
 }
+
+/** A table that may be wider than a phone: it scrolls by itself, and keyboard users can focus it to scroll. */
+export function TableWrap({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

@@ -103,6 +103,15 @@ export class ScatterPlot {
     this.zoomAt(this.canvas.clientWidth / 2, this.canvas.clientHeight / 2, factor);
   }
 
+  /** Centres the view on a point, zoomed in to `zoom` times the fitted scale at least. */
+  centerOn(index: number, zoom = 4): void {
+    if (!this.data) return;
+    this.cx = this.data.xs[index];
+    this.cy = this.data.ys[index];
+    this.k = Math.max(this.k, this.fit.k * zoom);
+    this.schedule();
+  }
+
   reset(): void {
     ({ cx: this.cx, cy: this.cy, k: this.k } = this.fit);
     this.schedule();

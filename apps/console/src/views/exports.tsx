@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { gql } from '../api';
-import { ErrorNote, Loading } from '../components/notes';
+import { ErrorNote, Loading, TableWrap } from '../components/notes';
 import { bytes, count, when } from '../format';
 import { useLoad } from '../hooks';
 
@@ -99,7 +99,7 @@ export function Exports() {
                 </p>
               )}
               {job.files.length > 0 && (
-                <div class="table-wrap">
+                <TableWrap label={`Files of export ${job.id}`}>
                   <table>
                     <thead>
                       <tr>
@@ -122,7 +122,7 @@ export function Exports() {
                       ))}
                     </tbody>
                   </table>
-                </div>
+                </TableWrap>
               )}
             </article>
           ))

@@ -179,6 +179,17 @@ export function MapView({ identity }: { identity: Identity }) {
     // loaded changes as pages arrive; the selection is by id
   }, [selectedId]);
 
+  const [wanted, setWanted] = useState('');
+  const [notFound, setNotFound] = useState<string | null>(null);
+  const find = (event: Event) => {
+    event.preventDefault();
+    const index = loaded?.ids.indexOf(wanted.trim()) ?? -1;
+    setNotFound(index < 0 ? wanted.trim() : null);
+    if (index < 0) return;
+    plot.current?.centerOn(index);
+    setSelected(index);
+  };
+
   const hovered = hover && loaded ? hover.index : null;
   return (
     <>
@@ -205,6 +216,11 @@ export function MapView({ identity }: { identity: Identity }) {
             </select>
           </label>
         )}
+        <form class="find" onSubmit={find} role="search">
+          <label for="map-find">{kind === 'ITEM' ? 'Item' : 'User'} id</label>
+          <input id="map-find" value={wanted} onInput={(e) => setWanted((e.target as HTMLInputElement).value)} />
+          <button type="submit">Find</button>
+        </form>
         <span class="buttons">
           <button type="button" onClick={() => plot.current?.zoomBy(1.5)}>
             Zoom in
@@ -218,6 +234,11 @@ export function MapView({ identity }: { identity: Identity }) {
         </span>
       </div>
       <ErrorNote error={error} />
+      {notFound && (
+        <p class="notice" role="alert">
+          No {kind === 'ITEM' ? 'item' : 'user'} {notFound} on this map.
+        </p>
+      )}
       <p class="muted" role="status" data-testid="map-status">
         {loaded
           ? `Version ${loaded.version}: ${count(loaded.ids.length)} of ${count(loaded.total)} ${kind === 'ITEM' ? 'items' : 'users'} loaded` +

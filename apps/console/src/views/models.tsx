@@ -2,7 +2,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { Chart } from '../components/chart';
 import { Confirm } from '../components/confirm';
-import { ErrorNote, Loading } from '../components/notes';
+import { ErrorNote, Loading, TableWrap } from '../components/notes';
 import { brief, count, metric, when } from '../format';
 import { useLoad } from '../hooks';
 import { METRIC_NAMES } from './overview';
@@ -113,6 +113,7 @@ export function Models() {
               { label: 'Recall@20, popularity', color: '#c0532b', dash: true },
             ]}
             xLabel="version"
+            integerX
           />
         ) : (
           <p class="muted">No version has metrics yet.</p>
@@ -120,7 +121,7 @@ export function Models() {
       </section>
       <section aria-labelledby="versions-h">
         <h2 id="versions-h">Versions</h2>
-        <div class="table-wrap">
+        <TableWrap label="Model versions">
           <table data-testid="versions">
             <thead>
               <tr>
@@ -162,7 +163,7 @@ export function Models() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       </section>
       {shown !== null && <ModelDetails version={shown} />}
       {asking && (
@@ -199,7 +200,7 @@ function ModelDetails({ version }: { version: number }) {
       {model.error && <p class="notice">{model.error}</p>}
       <LossChart curve={model.lossCurve} />
       {model.metrics && (
-        <div class="table-wrap">
+        <TableWrap label="Version metrics">
           <table>
             <caption>
               Held-out users: {count(model.metrics.heldOutUsers)}; early-stopping users:{' '}
@@ -222,7 +223,7 @@ function ModelDetails({ version }: { version: number }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {model.metrics?.gate && (
         <p>
@@ -267,6 +268,7 @@ export function LossChart({ curve }: { curve: EpochPoint[] }) {
         { label: 'validation NDCG@100', color: '#2f6fb0', right: true },
       ]}
       xLabel="epoch"
+      integerX
     />
   );
 }
@@ -279,7 +281,7 @@ function TuneTrials({ tune }: { tune: TuneSummary }) {
       <p>
         {tune.trials.length} trials in {tune.seconds.toFixed(0)} of {tune.budgetSeconds} s; chosen: {brief(tune.chosen)}
       </p>
-      <div class="table-wrap">
+      <TableWrap label="Tuning trials">
         <table>
           <thead>
             <tr>
@@ -300,7 +302,7 @@ function TuneTrials({ tune }: { tune: TuneSummary }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </>
   );
 }

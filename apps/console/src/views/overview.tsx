@@ -1,7 +1,7 @@
 import { useMemo } from 'preact/hooks';
 import { gql } from '../api';
 import { Chart } from '../components/chart';
-import { ErrorNote, Loading } from '../components/notes';
+import { ErrorNote, Loading, TableWrap } from '../components/notes';
 import { count, metric, when } from '../format';
 import { useLoad } from '../hooks';
 import type { ModelVersion } from './models';
@@ -94,7 +94,7 @@ export function Overview() {
               {when(model.activatedAt)}.
             </p>
             {model.metrics && (
-              <div class="table-wrap">
+              <TableWrap label="Active model metrics">
                 <table>
                   <caption>Held-out users ({count(model.metrics.heldOutUsers)}), against most-popular</caption>
                   <thead>
@@ -114,7 +114,7 @@ export function Overview() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
             )}
           </div>
         ) : (
@@ -123,7 +123,7 @@ export function Overview() {
       </section>
       <section aria-labelledby="queues-h">
         <h2 id="queues-h">Queues</h2>
-        <div class="table-wrap">
+        <TableWrap label="Queues">
           <table>
             <thead>
               <tr>
@@ -151,7 +151,7 @@ export function Overview() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
         <p>
           <a href="/admin/queues" target="_blank" rel="noopener">
             Bull Board

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { gql } from '../api';
-import { ErrorNote, Loading } from '../components/notes';
+import { ErrorNote, Loading, TableWrap } from '../components/notes';
 import { brief, metric, when } from '../format';
 import { useLoad } from '../hooks';
 import { EpochPoint, LossChart } from './models';
@@ -76,7 +76,7 @@ export function Training() {
         ) : jobs.data.length === 0 ? (
           <p class="muted">None yet.</p>
         ) : (
-          <div class="table-wrap">
+          <TableWrap label="Recent trainings">
             <table>
               <thead>
                 <tr>
@@ -106,7 +106,7 @@ export function Training() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
     </>
@@ -140,9 +140,14 @@ function JobProgress({ id, onFinished }: { id: string; onFinished: () => void })
         </span>
       </div>
       <p class="muted">
-        {p?.epoch ? `epoch ${p.epoch}${p.epochs ? ` of at most ${p.epochs}` : ''}, loss ${metric(p.loss, 2)}` : ''}
-        {p?.ndcg != null ? `, validation NDCG@100 ${metric(p.ndcg)}` : ''}
-        {job.startedAt ? ` · started ${when(job.startedAt)}` : ''}
+        {[
+          p?.epoch ? `epoch ${p.epoch}${p.epochs ? ` of at most ${p.epochs}` : ''}, loss ${metric(p.loss, 2)}` : '',
+          p?.ndcg != null ? `validation NDCG@100 ${metric(p.ndcg)}` : '',
+          job.startedAt ? `started ${when(job.startedAt)}` : '',
+          job.finishedAt ? `finished ${when(job.finishedAt)}` : '',
+        ]
+          .filter(Boolean)
+          .join(' · ')}
       </p>
       {job.state === 'FAILED' && (
         <p class="error" role="alert" data-testid="training-error">

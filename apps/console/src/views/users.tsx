@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { Chart } from '../components/chart';
-import { ErrorNote, Loading, NeedsScope } from '../components/notes';
+import { ErrorNote, Loading, NeedsScope, TableWrap } from '../components/notes';
 import { brief, count, metric, when } from '../format';
 import { useLoad } from '../hooks';
 import { can, Identity } from '../session';
@@ -93,7 +93,7 @@ function UserDetails({ id, admin, serve }: { id: string; admin: boolean; serve: 
         {user && (
           <div>
             <h3>History (newest 50)</h3>
-            <div class="table-wrap">
+            <TableWrap label="History">
               <table>
                 <thead>
                   <tr>
@@ -114,7 +114,7 @@ function UserDetails({ id, admin, serve }: { id: string; admin: boolean; serve: 
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           </div>
         )}
       </div>
@@ -156,7 +156,7 @@ function MostAnomalous() {
         </>
       )}
       <h3>Most anomalous</h3>
-      <div class="table-wrap">
+      <TableWrap label="Most anomalous users">
         <table data-testid="anomalous-users">
           <thead>
             <tr>
@@ -177,7 +177,7 @@ function MostAnomalous() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </section>
   );
 }
