@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// page.evaluate callbacks run in the browser: their code is typed against the DOM
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
@@ -43,13 +45,14 @@ export async function controlsTabMisses(page: Page): Promise<string[]> {
       const skip = el.classList.contains('skip');
       const radio = el instanceof HTMLInputElement && el.type === 'radio';
       const otherChecked =
-        radio &&
-        !(el as HTMLInputElement).checked &&
-        !!document.querySelector(`input[type=radio][name="${(el as HTMLInputElement).name}"]:checked`);
+        radio && !el.checked && !!document.querySelector(`input[type=radio][name="${el.name}"]:checked`);
       return (visible || skip) && !otherChecked;
     });
     controls.forEach((el, i) => (el.dataset.tabProbe = String(i)));
-    return controls.map((el) => `${el.tagName.toLowerCase()} "${(el.textContent || el.getAttribute('aria-label') || el.id).trim().slice(0, 40)}"`);
+    return controls.map(
+      (el) =>
+        `${el.tagName.toLowerCase()} "${(el.textContent || el.getAttribute('aria-label') || el.id).trim().slice(0, 40)}"`,
+    );
   });
   const reached = new Set<number>();
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import request from 'supertest';
 import { generateSynthetic, syntheticItemAttributes, syntheticItemId } from '@app/synthetic';
-import { firstErrorCode, gql } from '@app/testing';
+import { firstErrorCode, gql, type GraphqlResponse, type UntypedData } from '@app/testing';
 import { createKey, bearer } from '../security/security-stack';
 import { admin, TEST_EXPORT_DIR } from '../test-env';
 import { TestStack } from '../test-stack';
 import { startTraining, trainToCompletion, waitForTraining } from '../train-through-api';
-import { CONSOLE_BUILD, ensureConsoleBuilt } from './console-build';
+import { CONSOLE_BUILD, ensureConsoleBuilt } from '../../scripts/console-build';
 
 const QUICK = { epochs: 3, embeddingDim: 16, hidden: [32], batchSize: 50, patience: 0, seed: 4 };
 const DATA = generateSynthetic({ users: 300, items: 150, seed: 8, perUser: 15 });
@@ -36,7 +36,12 @@ describe('console data and assets (e2e)', () => {
       id: syntheticItemId(i),
       attributes: syntheticItemAttributes(DATA, i),
     }));
-    const upsert = await gql(api, `mutation U($i: [ItemInput!]!) { upsertItems(input: $i) { id } }`, { i: items }, admin);
+    const upsert = await gql(
+      api,
+      `mutation U($i: [ItemInput!]!) { upsertItems(input: $i) { id } }`,
+      { i: items },
+      admin,
+    );
     expect(upsert.errors).toBeUndefined();
     ({ version } = await trainToCompletion(api, QUICK));
     mapKey = await createKey(api, 'map-only', ['embeddings']);
@@ -48,7 +53,12 @@ describe('console data and assets (e2e)', () => {
   });
 
   it('lists training jobs newest first with their configuration; the running one is found without starting another', async () => {
-    const list = await gql(api, `{ trainingJobs { id state config force createdAt finishedAt modelVersion { version } } }`, {}, admin);
+    const list = await gql(
+      api,
+      `{ trainingJobs { id state config force createdAt finishedAt modelVersion { version } } }`,
+      {},
+      admin,
+    );
     expect(list.data!.trainingJobs).toEqual([
       expect.objectContaining({ state: 'COMPLETED', config: QUICK, force: true, modelVersion: { version } }),
     ]);
@@ -61,7 +71,12 @@ describe('console data and assets (e2e)', () => {
     expect(open.data!.trainingJobs).toEqual([expect.objectContaining({ id, config: { ...QUICK, seed: 5 } })]);
     expect(await startTraining(api, QUICK)).toBe(id);
     const next = await waitForTraining(api, id);
-    const after = await gql(api, `{ trainingJobs(limit: 5) { id } done: trainingJobs(states: [FAILED]) { id } }`, {}, admin);
+    const after = await gql(
+      api,
+      `{ trainingJobs(limit: 5) { id } done: trainingJobs(states: [FAILED]) { id } }`,
+      {},
+      admin,
+    );
     expect(after.data!.trainingJobs.map((j: { id: string }) => j.id)).toEqual([id, first.id]);
     expect(after.data!.done).toEqual([]);
     version = next.version;
@@ -76,7 +91,8 @@ describe('console data and assets (e2e)', () => {
   });
 
   it('counts interactions by the hour they were recorded, whenever they happened', async () => {
-    const rate = async () => (await gql(api, `{ ingestRate(hours: 3) { hour interactions } }`, {}, admin)).data!.ingestRate;
+    const rate = async () =>
+      (await gql(api, `{ ingestRate(hours: 3) { hour interactions } }`, {}, admin)).data!.ingestRate;
     const before = await rate();
     expect(before).toHaveLength(3);
     const hours = before.map((h: { hour: string }) => Date.parse(h.hour));
@@ -133,14 +149,14 @@ describe('console data and assets (e2e)', () => {
     let pages = 0;
     let total = 0;
     do {
-      const res = await gql(
+      const res: GraphqlResponse = await gql(
         api,
         `query P($after: String) { embeddingMapPage(kind: ITEM, after: $after, limit: 40) { version total nextCursor points { id coordinates attributes } } }`,
         { after },
         bearer(mapServeKey),
       );
       expect(res.errors).toBeUndefined();
-      const page = res.data!.embeddingMapPage;
+      const page: UntypedData = res.data!.embeddingMapPage;
       expect(page.version).toBe(version);
       total = page.total;
       points.push(...page.points);
@@ -156,8 +172,15 @@ describe('console data and assets (e2e)', () => {
     expect(points[7].attributes).toEqual(syntheticItemAttributes(DATA, index));
 
     const ids = points.slice(0, 30).map((p) => p.id);
-    const single = await gql(api, `query M($ids: [ID!]!) { embeddingMap(kind: ITEM, ids: $ids) { points { id coordinates } } }`, { ids }, bearer(mapKey));
-    expect(single.data!.embeddingMap.points).toEqual(points.slice(0, 30).map(({ id, coordinates }) => ({ id, coordinates })));
+    const single = await gql(
+      api,
+      `query M($ids: [ID!]!) { embeddingMap(kind: ITEM, ids: $ids) { points { id coordinates } } }`,
+      { ids },
+      bearer(mapKey),
+    );
+    expect(single.data!.embeddingMap.points).toEqual(
+      points.slice(0, 30).map(({ id, coordinates }) => ({ id, coordinates })),
+    );
   });
 
   it('pages users too; needs embeddings, and serve for the attributes', async () => {
@@ -167,7 +190,12 @@ describe('console data and assets (e2e)', () => {
     expect(page.points).toHaveLength(page.total);
     expect(page.total).toBe((await stack.redis.keys(`recoder:v${version}:user:*`)).length);
 
-    const attributes = await gql(api, `{ embeddingMapPage(kind: ITEM, limit: 5) { points { id attributes } } }`, {}, bearer(mapKey));
+    const attributes = await gql(
+      api,
+      `{ embeddingMapPage(kind: ITEM, limit: 5) { points { id attributes } } }`,
+      {},
+      bearer(mapKey),
+    );
     expect(firstErrorCode(attributes)).toBe('FORBIDDEN');
     expect(attributes.errors![0].message).toMatch(/scope "serve"/);
     const serveOnly = await createKey(api, 'serve-only', ['serve']);
@@ -189,7 +217,12 @@ describe('console data and assets (e2e)', () => {
       const text = (await request(api.getHttpServer()).get('/metrics')).text;
       const line = text
         .split('\n')
-        .find((l) => l.startsWith('recoder_recommendation_answers_total{') && l.includes('subject="item"') && l.includes(`preview="${preview}"`));
+        .find(
+          (l) =>
+            l.startsWith('recoder_recommendation_answers_total{') &&
+            l.includes('subject="item"') &&
+            l.includes(`preview="${preview}"`),
+        );
       return line ? Number(line.split(' ').pop()) : 0;
     };
     const [previews, shown] = [await metric(true), await metric(false)];
@@ -201,7 +234,12 @@ describe('console data and assets (e2e)', () => {
     expect(asShown.data!.similarItems.preview).toBe(false);
     expect(await metric(true)).toBe(previews + 1);
     expect(await metric(false)).toBe(shown + 1);
-    const recs = await gql(api, `{ recommendations(userId: "u1", preview: true) { preview } }`, {}, bearer(mapServeKey));
+    const recs = await gql(
+      api,
+      `{ recommendations(userId: "u1", preview: true) { preview } }`,
+      {},
+      bearer(mapServeKey),
+    );
     expect(recs.data!.recommendations.preview).toBe(true);
   });
 
@@ -222,11 +260,15 @@ describe('console data and assets (e2e)', () => {
     expect(page.headers['content-security-policy']).toMatch(/script-src 'self';/);
     expect(page.headers['x-frame-options']).toBe('DENY');
     const script = /src="(\/console\/assets\/index-[\w-]+\.js)"/.exec(page.text)![1];
-    const asset = await http.get(script).set('accept-encoding', 'gzip').buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const asset = await http
+      .get(script)
+      .set('accept-encoding', 'gzip')
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(asset.headers['content-encoding']).toBe('gzip');
     // the .gz written at build time went over the wire (supertest unzips it)

@@ -1,13 +1,18 @@
+/// <reference lib="dom" />
+// page.evaluate callbacks run in the browser: their code is typed against the DOM
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generateSynthetic, syntheticItemAttributes, syntheticItemId } from '@app/synthetic';
 import { gql } from '@app/testing';
 import { createKey } from '../security/security-stack';
-import { admin, TEST_ADMIN_API_KEY } from '../test-env';
+import { admin, TEST_ADMIN_API_KEY, TEST_EXPORT_DIR } from '../test-env';
 import { TestStack } from '../test-stack';
 import { startTraining, trainToCompletion, waitForTraining } from '../train-through-api';
-import { ensureConsoleBuilt } from './console-build';
+import { ensureConsoleBuilt } from '../../scripts/console-build';
 import { controlsTabMisses, launchChromium, screenshot, seriousViolations, sidewaysOverflow } from './browser';
 
 const QUICK = { epochs: 3, embeddingDim: 16, hidden: [32], batchSize: 50, patience: 0, seed: 4 };
@@ -30,7 +35,7 @@ describe('admin console (browser)', () => {
     (await stack.db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows[0]?.version as number;
 
   async function openPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
-    context = await browser.newContext({ viewport });
+    context = await browser.newContext({ viewport, acceptDownloads: true });
     const opened = await context.newPage();
     answers = [];
     opened.on('response', (res) => {
@@ -69,6 +74,8 @@ describe('admin console (browser)', () => {
   afterAll(async () => {
     await browser?.close();
     await stack.close();
+    // job ids start again in the next file, which must not find this file's export
+    await rm(TEST_EXPORT_DIR, { recursive: true, force: true });
   });
   beforeEach(async () => {
     page = await openPage();
@@ -146,7 +153,9 @@ describe('admin console (browser)', () => {
       new RegExp(`^Version ${version}: ACTIVE`),
     );
     // the curve of the finished training, and the new version among the models
-    await expect(page.getByRole('img', { name: /Training loss and validation NDCG@100 over 40 epochs/ }).count()).resolves.toBe(1);
+    await expect(
+      page.getByRole('img', { name: /Training loss and validation NDCG@100 over 40 epochs/ }).count(),
+    ).resolves.toBe(1);
     await screenshot(page, 'training');
     await page.getByRole('link', { name: 'Models' }).click();
     await page.locator(`tr[data-version="${version}"]`).waitFor();
@@ -163,7 +172,9 @@ describe('admin console (browser)', () => {
     if (await joined.count()) {
       await joined.click();
       await page.waitForTimeout(300);
-      expect((await stack.db.query(`SELECT count(*)::int AS n FROM model_versions WHERE status = 'TRAINING'`)).rows[0].n).toBeLessThanOrEqual(1);
+      expect(
+        (await stack.db.query(`SELECT count(*)::int AS n FROM model_versions WHERE status = 'TRAINING'`)).rows[0].n,
+      ).toBeLessThanOrEqual(1);
     }
     await waitForTraining(api, id);
     const jobs = await gql(api, `{ trainingJobs(limit: 100) { id } }`, {}, admin);
@@ -176,9 +187,9 @@ describe('admin console (browser)', () => {
     await logIn(TEST_ADMIN_API_KEY);
     await page.getByRole('link', { name: 'Map' }).click();
     const status = page.getByTestId('map-status');
-    await expect(status).toBeDefined();
     await page.waitForFunction(
-      (n) => document.querySelector('[data-testid=map-status]')?.textContent?.startsWith(`Version`) &&
+      (n) =>
+        document.querySelector('[data-testid=map-status]')?.textContent?.startsWith(`Version`) &&
         document.querySelector('canvas')?.getAttribute('data-points') === String(n),
       items,
     );
@@ -187,7 +198,9 @@ describe('admin console (browser)', () => {
     await page.waitForFunction((n) => document.querySelector('canvas')?.dataset.drawn === String(n), items);
 
     await page.getByLabel('Colour by').selectOption('cluster');
-    await expect(page.getByRole('list', { name: 'Colours: cluster' }).locator('li').count()).resolves.toBeGreaterThan(2);
+    await expect(page.getByRole('list', { name: 'Colours: cluster' }).locator('li').count()).resolves.toBeGreaterThan(
+      2,
+    );
 
     // centre the map on one item, then click it there
     await page.getByLabel('Item id').fill('i3');
@@ -208,14 +221,18 @@ describe('admin console (browser)', () => {
     const listed = page.getByTestId('similar-items').locator('li strong');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=similar-items] li').length === 10);
     const expected = await gql(api, `{ similarItems(itemId: "i7", limit: 10) { items { item { id } } } }`, {}, admin);
-    expect(await listed.allInnerTexts()).toEqual(expected.data!.similarItems.items.map((s: { item: { id: string } }) => s.item.id));
+    expect(await listed.allInnerTexts()).toEqual(
+      expected.data!.similarItems.items.map((s: { item: { id: string } }) => s.item.id),
+    );
     await screenshot(page, 'map');
   });
 
   it('rolls back to the previous version after a confirmation, and the active version changes', async () => {
     const live = await activeVersion();
     const previous = (
-      await stack.db.query(`SELECT max(version) AS v FROM model_versions WHERE status = 'READY' AND version < $1`, [live])
+      await stack.db.query(`SELECT max(version) AS v FROM model_versions WHERE status = 'READY' AND version < $1`, [
+        live,
+      ])
     ).rows[0].v as number;
     await logIn(TEST_ADMIN_API_KEY);
     await page.getByRole('link', { name: 'Models' }).click();
@@ -227,8 +244,14 @@ describe('admin console (browser)', () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect(await activeVersion()).toBe(live);
     await page.getByRole('button', { name: `Roll back to v${previous}` }).click();
-    await page.getByRole('dialog').getByRole('button', { name: `Activate v${previous}` }).click();
-    await page.waitForFunction((v) => document.querySelector(`tr[data-version="${v}"] .status`)?.textContent === 'ACTIVE', previous);
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: `Activate v${previous}` })
+      .click();
+    await page.waitForFunction(
+      (v) => document.querySelector(`tr[data-version="${v}"] .status`)?.textContent === 'ACTIVE',
+      previous,
+    );
     expect(await activeVersion()).toBe(previous);
     await expect(page.locator(`tr[data-version="${live}"] .status`).innerText()).resolves.toBe('READY');
     await page.getByRole('link', { name: 'Overview' }).click();
@@ -252,29 +275,62 @@ describe('admin console (browser)', () => {
     expect(await page.getByText('History (newest 50)').count()).toBe(0);
     // nothing admin was asked for, so nothing was refused either
     const asked = answers.map((a) => a.query).join('\n');
-    for (const field of ['stats', 'models', 'model(', 'trainingJobs', 'queues', 'user(id', 'userAnomaly', 'anomalousUsers', 'exportJobs']) {
+    for (const field of [
+      'stats',
+      'models',
+      'model(',
+      'trainingJobs',
+      'queues',
+      'user(id',
+      'userAnomaly',
+      'anomalousUsers',
+      'exportJobs',
+    ]) {
       expect(asked).not.toContain(field);
     }
     expect(answers.flatMap((a) => a.body.errors ?? [])).toEqual([]);
     expect(answers.length).toBeGreaterThan(0);
   });
 
-  it.each(VIEWS)('%s: no serious or critical axe finding, Tab reaches every control, no sideways scroll at 360 px', async (view) => {
+  it('exports the active version and downloads a file whose sha256 is the one shown', async () => {
     await logIn(TEST_ADMIN_API_KEY);
-    await page.goto(`${base}/console/#/${view}`);
-    await page.locator('main h1').waitFor();
-    await page.waitForLoadState('networkidle');
-    if (view === 'users') {
-      await page.goto(`${base}/console/#/users/u1`);
-      await page.getByTestId('user-details').waitFor();
-    }
-    expect(await seriousViolations(page)).toEqual([]);
-    expect(await controlsTabMisses(page)).toEqual([]);
-    await page.setViewportSize({ width: 360, height: 800 });
-    // charts follow their box's width on the next resize callback
-    await page.waitForTimeout(500);
-    expect(await sidewaysOverflow(page)).toEqual([]);
-    expect(await seriousViolations(page)).toEqual([]);
-    await screenshot(page, `${view}-360`);
+    await page.getByRole('link', { name: 'Exports' }).click();
+    await page.getByLabel('Vectors').selectOption('ITEM');
+    await page.getByLabel('Format').selectOption('NPY');
+    await page.getByRole('button', { name: 'Export the active version' }).click();
+    const job = page.locator('[data-testid=export-job][data-state=COMPLETED]').first();
+    await job.waitFor({ timeout: 60_000 });
+    const row = job.locator('tr', { hasText: 'ids.txt' });
+    const shown = await row.locator('td.hash').innerText();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row.getByRole('button', { name: 'Download ids.txt' }).click(),
+    ]);
+    const body = readFileSync(await download.path());
+    expect(createHash('sha256').update(body).digest('hex')).toBe(shown);
+    expect(body.toString('utf8').trim().split('\n')).toHaveLength(await publishedItems(await activeVersion()));
+    await screenshot(page, 'exports');
   });
+
+  it.each(VIEWS)(
+    '%s: no serious or critical axe finding, Tab reaches every control, no sideways scroll at 360 px',
+    async (view) => {
+      await logIn(TEST_ADMIN_API_KEY);
+      await page.goto(`${base}/console/#/${view}`);
+      await page.locator('main h1').waitFor();
+      await page.waitForLoadState('networkidle');
+      if (view === 'users') {
+        await page.goto(`${base}/console/#/users/u1`);
+        await page.getByTestId('user-details').waitFor();
+      }
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(await controlsTabMisses(page)).toEqual([]);
+      await page.setViewportSize({ width: 360, height: 800 });
+      // charts follow their box's width on the next resize callback
+      await page.waitForTimeout(500);
+      expect(await sidewaysOverflow(page)).toEqual([]);
+      expect(await seriousViolations(page)).toEqual([]);
+      await screenshot(page, `${view}-360`);
+    },
+  );
 });

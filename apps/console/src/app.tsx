@@ -93,7 +93,8 @@ export function App() {
         {!route ? (
           <p class="notice" role="status">
             Key “{identity.name}” has none of the scopes a view needs (
-            {[...new Set(ROUTES.flatMap((r) => r.scopes))].join(', ')}); its scopes: {identity.scopes.join(', ') || 'none'}.
+            {[...new Set(ROUTES.flatMap((r) => r.scopes))].join(', ')}); its scopes:{' '}
+            {identity.scopes.join(', ') || 'none'}.
           </p>
         ) : permitted && View ? (
           <>

@@ -7,4 +7,6 @@ export const when = (iso: string | null | undefined): string =>
 export const bytes = (n: number): string =>
   n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 ** 2).toFixed(1)} MB`;
 /** A JSON value in one line, for attributes and configs. */
-export const brief = (value: unknown): string => JSON.stringify(value);
+export const brief = (value: unknown): string => JSON.stringify(value) ?? String(value);
+/** A value as text: strings as they are, anything else as JSON. */
+export const text = (value: unknown): string => (typeof value === 'string' ? value : brief(value));

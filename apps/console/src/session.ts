@@ -46,7 +46,10 @@ export async function logIn(key: string): Promise<Identity> {
     message?: string;
   } | null;
   if (!res.ok || !body?.name) throw new Error(body?.message ?? `The API answered ${res.status}`);
-  const identity: Identity = { name: body.name, scopes: [...new Set([...(body.scopes ?? []), ...(body.publicScopes ?? [])])] };
+  const identity: Identity = {
+    name: body.name,
+    scopes: [...new Set([...(body.scopes ?? []), ...(body.publicScopes ?? [])])],
+  };
   sessionStorage.setItem(KEY, key);
   sessionStorage.setItem(IDENTITY, JSON.stringify(identity));
   return identity;

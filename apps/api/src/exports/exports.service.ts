@@ -52,7 +52,12 @@ export class ExportsService {
   /** Export jobs, newest first: queued and running ones, then finished ones. */
   async jobs(limit: number): Promise<ExportJobModel[]> {
     const jobs = (
-      await this.queue.getJobs(['active', 'waiting', 'prioritized', 'delayed', 'completed', 'failed'], 0, limit - 1, false)
+      await this.queue.getJobs(
+        ['active', 'waiting', 'prioritized', 'delayed', 'completed', 'failed'],
+        0,
+        limit - 1,
+        false,
+      )
     )
       .sort((a, b) => b.timestamp - a.timestamp)
       .slice(0, limit);

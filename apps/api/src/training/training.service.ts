@@ -18,6 +18,9 @@ export const toModelVersion = (v: ModelVersionEntity): ModelVersionModel => ({
 });
 
 /** The request's overrides, checked by its argument class; a field left null means "the default", so it is dropped. */
+/** The queue's job names are plain strings to BullMQ. */
+const TRAIN_MODEL_JOB: string = JobName.TrainModel;
+
 /** BullMQ's states behind each state clients see. */
 const BULLMQ_STATES: Record<JobState, JobType[]> = {
   [JobState.QUEUED]: ['waiting', 'prioritized', 'delayed', 'waiting-children'],
@@ -54,7 +57,7 @@ export class TrainingService {
     const types = [...new Set(states.flatMap((state) => BULLMQ_STATES[state]))];
     // BullMQ reads up to `end` of each state's list, newest first; the schedule's tick jobs share the queue, so read twice as many
     const jobs = (await this.queue.getJobs(types, 0, 2 * limit - 1, false))
-      .filter((job) => job?.name === JobName.TrainModel)
+      .filter((job) => job?.name === TRAIN_MODEL_JOB)
       .sort((a, b) => b.timestamp - a.timestamp)
       .slice(0, limit);
     return Promise.all(jobs.map((job) => this.describe(job)));

@@ -14,6 +14,14 @@ export interface ScatterEvents {
   onSelect(index: number): void;
 }
 
+const WHITE = 0xffffffff;
+
+/** '#rrggbb' as one pixel of an ImageData buffer (bytes R, G, B, A; little-endian words). */
+function pixelOf(hex: string): number {
+  const v = parseInt(hex.slice(1), 16);
+  return ((0xff << 24) | ((v & 0xff) << 16) | (v & 0xff00) | ((v >> 16) & 0xff)) >>> 0;
+}
+
 /** CSS pixels around the pointer within which a point counts as under it. */
 const HIT_RADIUS = 6;
 const POINT_SIZE = 3;
@@ -25,15 +33,16 @@ const KEY_PAN = 40;
 /**
  * A canvas scatter plot of many points with pan (drag, arrow keys), zoom (wheel, + and -) and
  * hover and click through a quadtree. Written here rather than taken from a chart library: the
- * map needs 20,000+ points redrawn per frame while panning, which a plain canvas does in a few
- * milliseconds (points drawn colour by colour, one fillStyle each) and SVG- or DOM-based charts do
- * not. Frames are coalesced with requestAnimationFrame; each draw is a User Timing measure
+ * map needs 20,000+ points redrawn per frame while panning, which writing their pixels into one
+ * ImageData does in a few milliseconds even without a GPU, where SVG- or DOM-based charts (and a
+ * fillRect per point on a software canvas) take tens. Frames are coalesced with requestAnimationFrame; each draw is a User Timing measure
  * ("recoder-map-draw") that a PerformanceObserver (a profiler, the bench) receives.
  */
 export class ScatterPlot {
   private data: ScatterData | null = null;
-  /** Points grouped by colour, so a frame sets each fillStyle once. */
-  private byColor: Uint32Array[] = [];
+  /** The palette as 32-bit pixels (RGBA bytes in memory order). */
+  private pixels = new Uint32Array(0);
+  private image: ImageData | null = null;
   private tree: Quadtree<number> | null = null;
   private highlight: number[] = [];
   private selected: number | null = null;
@@ -76,11 +85,7 @@ export class ScatterPlot {
   /** New points: the view is fitted to them when `refit` (the first page, another kind or version). */
   setData(data: ScatterData, refit: boolean): void {
     const n = data.xs.length;
-    const counts = new Uint32Array(data.palette.length);
-    for (let i = 0; i < n; i++) counts[data.colors[i]]++;
-    this.byColor = Array.from(counts, (c) => new Uint32Array(c));
-    const fill = new Uint32Array(data.palette.length);
-    for (let i = 0; i < n; i++) this.byColor[data.colors[i]][fill[data.colors[i]]++] = i;
+    this.pixels = Uint32Array.from(data.palette, pixelOf);
     // the quadtree is only rebuilt when the positions change, not for a new colouring
     if (!this.data || this.data.xs !== data.xs) {
       this.tree = quadtree<number>()
@@ -148,38 +153,47 @@ export class ScatterPlot {
     const ratio = window.devicePixelRatio || 1;
     const w = canvas.clientWidth;
     const h = canvas.clientHeight;
-    if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) {
-      canvas.width = Math.round(w * ratio);
-      canvas.height = Math.round(h * ratio);
+    const W = Math.max(1, Math.round(w * ratio));
+    const H = Math.max(1, Math.round(h * ratio));
+    if (canvas.width !== W || canvas.height !== H) {
+      canvas.width = W;
+      canvas.height = H;
     }
     const ctx = canvas.getContext('2d', { alpha: false })!;
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.fillStyle = '#ffffff';
-    ctx.fillRect(0, 0, w, h);
+    if (!this.image || this.image.width !== W || this.image.height !== H) this.image = ctx.createImageData(W, H);
+    // the points are written as pixels into one buffer and put on the canvas at once: a canvas
+    // without a GPU (headless, or software rendering) spends about a microsecond per fillRect
+    const buffer = new Uint32Array(this.image.data.buffer);
+    buffer.fill(WHITE);
     let drawn = 0;
     const data = this.data;
     if (data) {
-      const { xs, ys, palette } = data;
-      const { cx, cy, k } = this;
-      const ox = w / 2 - cx * k;
-      const oy = h / 2 + cy * k;
-      const half = POINT_SIZE / 2;
-      ctx.globalAlpha = 0.75;
-      this.byColor.forEach((indices, color) => {
-        ctx.fillStyle = palette[color];
-        for (let j = 0; j < indices.length; j++) {
-          const i = indices[j];
-          const sx = ox + xs[i] * k;
-          const sy = oy - ys[i] * k;
-          if (sx < -half || sy < -half || sx > w + half || sy > h + half) continue;
-          ctx.fillRect(sx - half, sy - half, POINT_SIZE, POINT_SIZE);
-          drawn++;
-        }
-      });
-      ctx.globalAlpha = 1;
+      const { xs, ys, colors } = data;
+      const pixels = this.pixels;
+      const k = this.k * ratio;
+      const ox = W / 2 - this.cx * k;
+      const oy = H / 2 + this.cy * k;
+      const size = Math.max(1, Math.round(POINT_SIZE * ratio));
+      const half = size >> 1;
+      for (let i = 0; i < xs.length; i++) {
+        const x0 = Math.round(ox + xs[i] * k) - half;
+        const y0 = Math.round(oy - ys[i] * k) - half;
+        if (x0 + size <= 0 || y0 + size <= 0 || x0 >= W || y0 >= H) continue;
+        const colour = pixels[colors[i]];
+        const xa = Math.max(0, x0);
+        const xb = Math.min(W, x0 + size);
+        for (let y = Math.max(0, y0); y < Math.min(H, y0 + size); y++) buffer.fill(colour, y * W + xa, y * W + xb);
+        drawn++;
+      }
+    }
+    ctx.putImageData(this.image, 0, 0);
+    if (data) {
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      const ox = w / 2 - this.cx * this.k;
+      const oy = h / 2 + this.cy * this.k;
       const ring = (i: number, radius: number, color: string) => {
         ctx.beginPath();
-        ctx.arc(ox + xs[i] * k, oy - ys[i] * k, radius, 0, 2 * Math.PI);
+        ctx.arc(ox + data.xs[i] * this.k, oy - data.ys[i] * this.k, radius, 0, 2 * Math.PI);
         ctx.strokeStyle = color;
         ctx.lineWidth = 2;
         ctx.stroke();

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { ErrorNote } from '../components/notes';
 import { ScatterPlot } from '../components/scatter';
-import { brief, count, metric } from '../format';
+import { brief, count, metric, text } from '../format';
 import { can, Identity } from '../session';
 
 type Kind = 'ITEM' | 'USER';
@@ -51,7 +51,7 @@ function colouring(loaded: Loaded, attribute: string) {
   const counts = new Map<string, number>();
   const values = loaded.attributes.map((a) => {
     const v = a?.[attribute];
-    const label = v === undefined || v === null ? '(none)' : typeof v === 'object' ? brief(v) : String(v);
+    const label = v === undefined || v === null ? '(none)' : text(v);
     counts.set(label, (counts.get(label) ?? 0) + 1);
     return label;
   });
@@ -255,12 +255,17 @@ export function MapView({ identity }: { identity: Identity }) {
           class="map"
           data-testid="map-canvas"
           data-points={loaded?.ids.length ?? 0}
+          data-total={loaded?.total ?? ''}
           tabIndex={0}
           role="img"
           aria-label={`Map of ${kind === 'ITEM' ? 'items' : 'users'}: drag or use the arrow keys to pan, wheel or + and - to zoom, 0 to fit; click a point for details`}
         />
         {hovered !== null && loaded && (
-          <div class="tooltip" style={{ left: `${hover!.x + 12}px`, top: `${hover!.y + 12}px` }} data-testid="map-tooltip">
+          <div
+            class="tooltip"
+            style={{ left: `${hover!.x + 12}px`, top: `${hover!.y + 12}px` }}
+            data-testid="map-tooltip"
+          >
             <strong>{loaded.ids[hovered]}</strong>
             {loaded.attributes[hovered] && <div class="mono">{brief(loaded.attributes[hovered])}</div>}
           </div>
@@ -299,7 +304,8 @@ export function MapView({ identity }: { identity: Identity }) {
                   <ol class="similar" data-testid="similar-items">
                     {similar.items.map((s) => (
                       <li key={s.item.id}>
-                        <strong>{s.item.id}</strong> {metric(s.score, 3)} <span class="mono">{brief(s.item.attributes)}</span>
+                        <strong>{s.item.id}</strong> {metric(s.score, 3)}{' '}
+                        <span class="mono">{brief(s.item.attributes)}</span>
                       </li>
                     ))}
                   </ol>

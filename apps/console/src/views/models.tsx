@@ -3,7 +3,7 @@ import { gql } from '../api';
 import { Chart } from '../components/chart';
 import { Confirm } from '../components/confirm';
 import { ErrorNote, Loading, TableWrap } from '../components/notes';
-import { brief, count, metric, when } from '../format';
+import { brief, count, metric, text, when } from '../format';
 import { useLoad } from '../hooks';
 import { METRIC_NAMES } from './overview';
 
@@ -194,8 +194,8 @@ function ModelDetails({ version }: { version: number }) {
     <section aria-labelledby="detail-h" data-testid="model-details">
       <h2 id="detail-h">Version {model.version}</h2>
       <p>
-        {model.status}; {count(model.users)} users, {count(model.items)} items, {count(model.interactions)} interactions;
-        backend {model.backend ?? '–'}; created {when(model.createdAt)}.
+        {model.status}; {count(model.users)} users, {count(model.items)} items, {count(model.interactions)}{' '}
+        interactions; backend {model.backend ?? '–'}; created {when(model.createdAt)}.
       </p>
       {model.error && <p class="notice">{model.error}</p>}
       <LossChart curve={model.lossCurve} />
@@ -237,7 +237,7 @@ function ModelDetails({ version }: { version: number }) {
         {Object.entries(config).map(([k, v]) => (
           <div key={k}>
             <dt>{k}</dt>
-            <dd>{typeof v === 'object' ? brief(v) : String(v)}</dd>
+            <dd>{text(v)}</dd>
           </div>
         ))}
       </dl>
@@ -296,7 +296,7 @@ function TuneTrials({ tune }: { tune: TuneSummary }) {
             {tune.trials.map((t, i) => (
               <tr key={i}>
                 {keys.map((k) => (
-                  <td key={k}>{typeof t[k] === 'object' ? brief(t[k]) : String(t[k])}</td>
+                  <td key={k}>{text(t[k])}</td>
                 ))}
               </tr>
             ))}

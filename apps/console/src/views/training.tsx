@@ -183,18 +183,59 @@ interface Field {
 
 const FIELDS: Field[] = [
   { name: 'epochs', label: 'Epochs (most)', hint: '1–1000', kind: 'int', min: 1, max: 1000 },
-  { name: 'patience', label: 'Patience', hint: 'epochs without a better validation NDCG; 0: never stop', kind: 'int', min: 0, max: 1000 },
+  {
+    name: 'patience',
+    label: 'Patience',
+    hint: 'epochs without a better validation NDCG; 0: never stop',
+    kind: 'int',
+    min: 0,
+    max: 1000,
+  },
   { name: 'embeddingDim', label: 'Embedding size', hint: '2–2048', kind: 'int', min: 2, max: 2048 },
   { name: 'hidden', label: 'Hidden widths', hint: 'comma-separated, e.g. 600 or 600,200', kind: 'ints' },
   { name: 'dropout', label: 'Input dropout', hint: '0–0.95', kind: 'float', min: 0, max: 0.95, step: '0.01' },
-  { name: 'learningRate', label: 'Learning rate', hint: 'above 0, at most 1', kind: 'float', min: 0, max: 1, step: 'any' },
+  {
+    name: 'learningRate',
+    label: 'Learning rate',
+    hint: 'above 0, at most 1',
+    kind: 'float',
+    min: 0,
+    max: 1,
+    step: 'any',
+  },
   { name: 'weightDecay', label: 'Weight decay', hint: '0–1', kind: 'float', min: 0, max: 1, step: 'any' },
   { name: 'batchSize', label: 'Batch size', hint: '1–100000', kind: 'int', min: 1, max: 100000 },
-  { name: 'seed', label: 'Seed', hint: 'the held-out users and initial weights', kind: 'int', min: 0, max: 2 ** 31 - 1 },
-  { name: 'loss', label: 'Loss', hint: 'multinomial (Mult-DAE) or logistic (CDAE)', kind: 'choice', choices: ['multinomial', 'logistic'] },
+  {
+    name: 'seed',
+    label: 'Seed',
+    hint: 'the held-out users and initial weights',
+    kind: 'int',
+    min: 0,
+    max: 2 ** 31 - 1,
+  },
+  {
+    name: 'loss',
+    label: 'Loss',
+    hint: 'multinomial (Mult-DAE) or logistic (CDAE)',
+    kind: 'choice',
+    choices: ['multinomial', 'logistic'],
+  },
   { name: 'activation', label: 'Activation', hint: '', kind: 'choice', choices: ['tanh', 'relu', 'sigmoid', 'linear'] },
-  { name: 'itemTerm', label: 'Linear item term', hint: 'default: when it validates better', kind: 'choice', choices: ['on', 'off'] },
-  { name: 'tune', label: 'Search first (seconds)', hint: '10–86400 on validation users; empty: none', kind: 'int', min: 10, max: 86400 },
+  {
+    name: 'itemTerm',
+    label: 'Linear item term',
+    hint: 'default: when it validates better',
+    kind: 'choice',
+    choices: ['on', 'off'],
+  },
+  {
+    name: 'tune',
+    label: 'Search first (seconds)',
+    hint: '10–86400 on validation users; empty: none',
+    kind: 'int',
+    min: 10,
+    max: 86400,
+  },
 ];
 
 /** The form's text into TrainingConfigInput: empty fields are left out (the defaults). */
@@ -289,7 +330,12 @@ function RetrainForm({ running, onStarted }: { running: boolean; onStarted: (id:
           </div>
         ))}
         <div class="field wide check">
-          <input id="f-force" type="checkbox" checked={force} onChange={(e) => setForce((e.target as HTMLInputElement).checked)} />
+          <input
+            id="f-force"
+            type="checkbox"
+            checked={force}
+            onChange={(e) => setForce((e.target as HTMLInputElement).checked)}
+          />
           <label for="f-force">Activate even if it measures worse than the live model (force)</label>
         </div>
         <div class="wide">

@@ -50,7 +50,7 @@ export class MapPagePoint extends MapPoint {
 
 @ObjectType({
   description:
-    "One page of every user or item of a version on its 2-D map, in the order they were first recorded: pass nextCursor as `after` for the next.",
+    'One page of every user or item of a version on its 2-D map, in the order they were first recorded: pass nextCursor as `after` for the next.',
 })
 export class EmbeddingMapPage {
   @Field(() => Int) version!: number;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..');
 const SOURCE = join(ROOT, 'apps', 'console');
 export const CONSOLE_BUILD = join(ROOT, 'dist', 'console');
 
