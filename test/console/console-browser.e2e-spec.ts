@@ -7,12 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
+import { importSynthetic } from '@app/ingest';
 import { QueueName } from '@app/queue';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generateSynthetic, syntheticItemAttributes, syntheticItemId } from '@app/synthetic';
 import { gql } from '@app/testing';
 import { createKey } from '../security/security-stack';
-import { admin, TEST_ADMIN_API_KEY, TEST_EXPORT_DIR } from '../test-env';
+import { admin, TEST_ADMIN_API_KEY, TEST_DATABASE_URL, TEST_EXPORT_DIR } from '../test-env';
 import { TestStack } from '../test-stack';
 import { startTraining, trainToCompletion, waitForTraining } from '../train-through-api';
 import { ensureConsoleBuilt } from '../../scripts/console-build';
@@ -136,8 +137,10 @@ describe('admin console (browser)', () => {
     await page.getByLabel('Batch size').fill('50');
     await page.getByLabel('Seed').fill('6');
     await page.getByLabel(/force/).check();
+    // the last training is shown until this one starts
+    const last = await page.getByTestId('training-progress').getAttribute('data-job');
     await page.getByRole('button', { name: 'Start training' }).click();
-    const progress = page.getByTestId('training-progress');
+    const progress = page.locator(`[data-testid=training-progress]:not([data-job="${last}"])`);
     await progress.waitFor();
     const states = new Set<string>();
     const values: number[] = [];
@@ -165,6 +168,25 @@ describe('admin console (browser)', () => {
     await page.getByRole('link', { name: 'Models' }).click();
     await page.locator(`tr[data-version="${version}"]`).waitFor();
     await expect(page.locator(`tr[data-version="${version}"] .status`).innerText()).resolves.toBe('ACTIVE');
+  });
+
+  it("shows a failed training's error", async () => {
+    // an empty store: the worker refuses to train on nothing (and does not retry)
+    await stack.db.query('DELETE FROM interactions');
+    try {
+      await logIn(TEST_ADMIN_API_KEY);
+      await page.goto(`${base}/console/#/training`);
+      await page.getByLabel('Epochs (most)').fill('3');
+      await page.getByRole('button', { name: 'Start training' }).click();
+      const failed = page.locator('[data-testid=training-progress][data-state=FAILED]');
+      await failed.waitFor({ timeout: 60_000 });
+      await expect(page.getByTestId('training-error').innerText()).resolves.toBe(
+        'Failed: There are no interactions to train on: record some first',
+      );
+      await screenshot(page, 'training-failed');
+    } finally {
+      await importSynthetic({ url: TEST_DATABASE_URL }, DATA);
+    }
   });
 
   it('finds the queued training after a reload; asking again joins it rather than starting another', async () => {

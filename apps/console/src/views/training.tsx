@@ -56,6 +56,8 @@ export function Training() {
       <ErrorNote error={jobs.error} />
       {watched && (
         <JobProgress
+          // another job: a fresh view of it, not the last one's figures meanwhile
+          key={watched}
           id={watched}
           onFinished={() => {
             jobs.reload();
@@ -129,7 +131,7 @@ function JobProgress({ id, onFinished }: { id: string; onFinished: () => void })
   const percent = job.state === 'COMPLETED' ? 100 : (p?.percent ?? 0);
   const phase = job.state === 'COMPLETED' ? 'done' : (p?.phase ?? (job.state === 'QUEUED' ? 'queued' : '…'));
   return (
-    <section aria-labelledby="progress-h" data-testid="training-progress" data-state={job.state}>
+    <section aria-labelledby="progress-h" data-testid="training-progress" data-job={job.id} data-state={job.state}>
       <h2 id="progress-h">
         Training job {job.id}: {job.state.toLowerCase()}
       </h2>
