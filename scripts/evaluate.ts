@@ -361,25 +361,11 @@ async function main(args: string[]): Promise<unknown> {
     ...(crossFit
       ? {
           cross_fit: {
-            dae: Object.fromEntries(
-              metrics.map((m, j) => [m.name, round(meanInOrder(crossFitted.dae.map((v) => v[j])), 5)]),
-            ),
-            ease: Object.fromEntries(
-              metrics.map((m, j) => [m.name, round(meanInOrder(crossFitted.ease.map((v) => v[j])), 5)]),
-            ),
-            dae_minus_ease: Object.fromEntries(
-              metrics.map((m, j) => [
-                m.name,
-                paired(
-                  crossFitted.dae.map((v) => v[j]),
-                  crossFitted.ease.map((v) => v[j]),
-                ),
-              ]),
-            ),
+            dae: byMetric(metrics, (j) => round(meanInOrder(crossFitted.dae.map((v) => v[j])), 5)),
+            ease: byMetric(metrics, (j) => round(meanInOrder(crossFitted.ease.map((v) => v[j])), 5)),
+            dae_minus_ease: daeMinusEase(metrics, crossFitted),
             // per user, halves in order: two runs' lists pair up for a paired difference of configurations
-            dae_per_user: Object.fromEntries(
-              metrics.map((m, j) => [m.name, crossFitted.dae.flatMap((v) => [...v[j]].map((x) => round(x, 5)))]),
-            ),
+            dae_per_user: daePerUser(metrics, crossFitted.dae),
           },
         }
       : {}),
@@ -390,21 +376,9 @@ async function main(args: string[]): Promise<unknown> {
           popularity: summarize(results.popularity),
           ease: summarize(results.ease),
           // paired over every test user of every seed: a difference within ~2 se of 0 is a tie
-          dae_minus_ease: Object.fromEntries(
-            metrics.map((m, j) => [
-              m.name,
-              paired(
-                perUser.dae.map((v) => v[j]),
-                perUser.ease.map((v) => v[j]),
-              ),
-            ]),
-          ),
+          dae_minus_ease: daeMinusEase(metrics, perUser),
           // per test user, seeds in order: two runs on the same seeds pair up (the suite's tuned - default)
-          ...(flags['per-user'] === 'true' && {
-            dae_per_user: Object.fromEntries(
-              metrics.map((m, j) => [m.name, perUser.dae.flatMap((v) => [...v[j]].map((x) => round(x, 5)))]),
-            ),
-          }),
+          ...(flags['per-user'] === 'true' && { dae_per_user: daePerUser(metrics, perUser.dae) }),
         }),
     per_seed: perSeed,
   };
@@ -576,9 +550,25 @@ function csv(id: string): string {
   return /[",\n]/.test(id) ? `"${id.replace(/"/g, '""')}"` : id;
 }
 
-function paired(a: Float64Array[], b: Float64Array[]): { mean: number; se: number; users: number } {
-  const d = pairedDifference(a, b);
-  return { mean: round(d.mean, 5), se: round(d.se, 5), users: d.users };
+/** One entry per metric, by its name: `value(j)` of metric j. */
+function byMetric<T>(metrics: readonly MetricSpec[], value: (j: number) => T): Record<string, T> {
+  return Object.fromEntries(metrics.map((m, j) => [m.name, value(j)]));
+}
+
+/** Per metric, DAE - EASE paired over the users of every run (`values[run][metric][user]`). */
+function daeMinusEase(metrics: readonly MetricSpec[], values: Record<'dae' | 'ease', Float64Array[][]>) {
+  return byMetric(metrics, (j) => {
+    const d = pairedDifference(
+      values.dae.map((v) => v[j]),
+      values.ease.map((v) => v[j]),
+    );
+    return { mean: round(d.mean, 5), se: round(d.se, 5), users: d.users };
+  });
+}
+
+/** Per metric, the DAE's value of each user, runs in order. */
+function daePerUser(metrics: readonly MetricSpec[], dae: Float64Array[][]): Record<string, number[]> {
+  return byMetric(metrics, (j) => dae.flatMap((v) => [...v[j]].map((x) => round(x, 5))));
 }
 
 function summarize(runs: Record<string, number>[]): Record<string, number> {

@@ -1,5 +1,5 @@
 import { DaeParams } from './dae-config';
-import { AdamKernel, TransposedCopy } from './kernels/parameter-arena';
+import { AdamCoefficients, AdamKernel, AdamSlice, TransposedCopy } from './kernels/parameter-arena';
 
 export interface AdamOptions {
   learningRate: number;
@@ -56,23 +56,33 @@ export function adamStep(
   where: AdamStepWhere = {},
 ): void {
   const { part = 0, parts = 1, kernel = null, transposed = [] } = where;
-  const { learningRate, beta1, beta2, epsilon, weightDecay } = options;
-  // bias correction folded into the step size (Kingma & Ba, section 2)
-  const lr = (learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
-  const each = (kind: 'weights' | 'biases', decay: number) =>
+  const onWeights = adamCoefficients(options, step);
+  const each = (kind: 'weights' | 'biases', c: AdamCoefficients) =>
     params[kind].forEach((w, l) => {
-      const lo = Math.floor((w.length * part) / parts);
-      const hi = Math.floor((w.length * (part + 1)) / parts);
-      const gs = grads.map((g) => g[kind][l]);
-      const [m, v] = [state.m[kind][l], state.v[kind][l]];
+      const slice: AdamSlice = {
+        w,
+        grads: grads.map((g) => g[kind][l]),
+        m: state.m[kind][l],
+        v: state.v[kind][l],
+        lo: Math.floor((w.length * part) / parts),
+        hi: Math.floor((w.length * (part + 1)) / parts),
+      };
       const copy =
         kind === 'weights' && transposed[l] ? { values: transposed[l], cols: params.biases[l].length } : undefined;
-      if (kernel?.update(w, gs, m, v, lo, hi, lr, beta1, beta2, epsilon, decay, copy)) return;
-      update(w, gs, m, v, lo, hi, lr, beta1, beta2, epsilon, decay);
-      if (copy) transposeInto(w, copy, lo, hi);
+      if (kernel?.update(slice, c, copy)) return;
+      update(slice, c);
+      if (copy) transposeInto(w, copy, slice.lo, slice.hi);
     });
-  each('weights', weightDecay);
-  each('biases', 0);
+  each('weights', onWeights);
+  each('biases', { ...onWeights, decay: 0 });
+}
+
+/** The numbers of step `step` (1-based) on the weights; the biases take them with no decay. */
+export function adamCoefficients(options: AdamOptions, step: number): AdamCoefficients {
+  const { learningRate, beta1: b1, beta2: b2, epsilon: eps, weightDecay: decay } = options;
+  // bias correction folded into the step size (Kingma & Ba, section 2)
+  const lr = (learningRate * Math.sqrt(1 - b2 ** step)) / (1 - b1 ** step);
+  return { lr, b1, b2, c1: 1 - b1, c2: 1 - b2, eps, decay };
 }
 
 /** copy.values[j][r] = w[r][j] for the flat indices [lo, hi) of w. */
@@ -82,27 +92,15 @@ export function transposeInto(w: Float32Array, copy: TransposedCopy, lo = 0, hi 
   for (let k = lo; k < hi; k++) values[(k % cols) * rows + Math.floor(k / cols)] = w[k];
 }
 
-function update(
-  w: Float32Array,
-  gs: Float32Array[],
-  m: Float32Array,
-  v: Float32Array,
-  lo: number,
-  hi: number,
-  lr: number,
-  b1: number,
-  b2: number,
-  eps: number,
-  decay: number,
-): void {
+function update(s: AdamSlice, c: AdamCoefficients): void {
   // one loop per shard count: the general one (a loop over the shards per parameter) is 2x slower
-  if (gs.length === 1) return update1(w, gs[0], m, v, lo, hi, lr, b1, b2, eps, decay);
-  if (gs.length === 2) return update2(w, gs[0], gs[1], m, v, lo, hi, lr, b1, b2, eps, decay);
-  const c1 = 1 - b1;
-  const c2 = 1 - b2;
+  if (s.grads.length === 1) return update1(s, s.grads[0], c);
+  if (s.grads.length === 2) return update2(s, s.grads[0], s.grads[1], c);
+  const { w, grads, m, v, lo, hi } = s;
+  const { lr, b1, b2, c1, c2, eps, decay } = c;
   for (let k = lo; k < hi; k++) {
     let grad = decay * w[k];
-    for (let s = 0; s < gs.length; s++) grad += gs[s][k];
+    for (let g = 0; g < grads.length; g++) grad += grads[g][k];
     const mk = b1 * m[k] + c1 * grad;
     const vk = b2 * v[k] + c2 * grad * grad;
     m[k] = mk;
@@ -111,21 +109,8 @@ function update(
   }
 }
 
-function update1(
-  w: Float32Array,
-  g0: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  lo: number,
-  hi: number,
-  lr: number,
-  b1: number,
-  b2: number,
-  eps: number,
-  decay: number,
-): void {
-  const c1 = 1 - b1;
-  const c2 = 1 - b2;
+function update1({ w, m, v, lo, hi }: AdamSlice, g0: Float32Array, c: AdamCoefficients): void {
+  const { lr, b1, b2, c1, c2, eps, decay } = c;
   for (let k = lo; k < hi; k++) {
     const grad = g0[k] + decay * w[k];
     const mk = b1 * m[k] + c1 * grad;
@@ -136,22 +121,8 @@ function update1(
   }
 }
 
-function update2(
-  w: Float32Array,
-  g0: Float32Array,
-  g1: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  lo: number,
-  hi: number,
-  lr: number,
-  b1: number,
-  b2: number,
-  eps: number,
-  decay: number,
-): void {
-  const c1 = 1 - b1;
-  const c2 = 1 - b2;
+function update2({ w, m, v, lo, hi }: AdamSlice, g0: Float32Array, g1: Float32Array, c: AdamCoefficients): void {
+  const { lr, b1, b2, c1, c2, eps, decay } = c;
   for (let k = lo; k < hi; k++) {
     const grad = g0[k] + g1[k] + decay * w[k];
     const mk = b1 * m[k] + c1 * grad;

@@ -1,10 +1,8 @@
 import { parentPort } from 'node:worker_threads';
-import { AdamOptions, adamStep, AdamState, emaDecayAt, emaStep } from './adam';
 import { initBackend } from './backend';
-import { shardGradients } from './dae-gradients';
-import { DaeConfig, DaeParams } from './dae-config';
 import { WorkerReply, WorkerRequest } from './gradient-pool';
 import { AdamKernel, adamKernel } from './kernels/parameter-arena';
+import { dealtGradients, stepSlice, ThreadTraining } from './training-thread';
 import { ValidationSet, validationValues } from './validation-scoring';
 
 // A data-parallel training worker: its own tfjs backend; parameters, gradients and Adam state
@@ -12,14 +10,8 @@ import { ValidationSet, validationValues } from './validation-scoring';
 interface State {
   index: number;
   threads: number;
-  config: DaeConfig;
-  params: DaeParams;
-  grads: DaeParams[];
-  adam: AdamState;
-  options: AdamOptions;
-  ema: { params: DaeParams; decay: number } | null;
+  training: ThreadTraining;
   kernel: AdamKernel | null;
-  transposed: (Float32Array | undefined)[];
   /** This thread's share of the validation users. */
   validation: ValidationSet | null;
 }
@@ -38,50 +30,26 @@ port.on('message', (msg: WorkerRequest) => {
 
 async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.type === 'init') {
-    state = {
-      index: msg.index,
-      threads: msg.threads,
-      config: msg.config,
-      params: msg.params,
-      grads: msg.grads,
-      adam: msg.adam,
-      options: msg.options,
-      ema: msg.ema,
-      kernel: msg.memory && adamKernel(msg.memory),
-      transposed: msg.transposed,
-      validation: null,
-    };
+    const { index, threads, training, memory } = msg;
+    state = { index, threads, training, kernel: memory && adamKernel(memory), validation: null };
     const info = await initBackend(msg.backend);
     reply({ type: 'ready', backend: info.backend });
     return;
   }
   if (!state) throw new Error('worker not initialised');
+  const { training } = state;
   if (msg.type === 'validate') {
     state.validation = msg.set ?? state.validation;
     if (!state.validation) throw new Error('no validation set');
-    const params = msg.averaged && state.ema ? state.ema.params : state.params;
-    reply({ type: 'values', values: validationValues(state.config, params, state.validation, msg.k) });
+    const params = msg.averaged && training.ema ? training.ema.params : training.params;
+    reply({ type: 'values', values: validationValues(training.config, params, state.validation, msg.k) });
     return;
   }
   if (msg.type === 'batch') {
-    const { grads } = state;
-    const loss = shardGradients(
-      state.config,
-      state.params,
-      msg.shards.map((s) => s.batch),
-      msg.shards.map((s) => grads[s.index]),
-      state.transposed,
-    );
-    reply({ type: 'done', loss });
+    reply({ type: 'done', loss: dealtGradients(training, msg.shards) });
     return;
   }
-  adamStep(state.params, state.grads, state.adam, { ...state.options, learningRate: msg.learningRate }, msg.step, {
-    part: state.index,
-    parts: state.threads,
-    kernel: state.kernel,
-    transposed: state.transposed,
-  });
-  if (state.ema)
-    emaStep(state.ema.params, state.params, emaDecayAt(state.ema.decay, msg.step), state.index, state.threads);
+  training.options = { ...training.options, learningRate: msg.learningRate };
+  stepSlice(training, state.kernel, msg.step, state.index, state.threads);
   reply({ type: 'done', loss: 0 });
 }

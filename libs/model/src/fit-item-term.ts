@@ -84,11 +84,16 @@ export function fitItemTerm(
   const histories = Array.from({ length: set.input.rows }, (_, r) =>
     set.input.indices.subarray(set.input.indptr[r], set.input.indptr[r + 1]),
   );
-  const score = (term: ItemTerm | null) =>
+  // each user's sums are taken once per fit and scaled per alpha as ItemTerm.addTo would: the same bits
+  const score = (sums: { items: Int32Array; sums: Float64Array }[] | null, alpha: number) =>
     evaluateRanking(
       (_rows, start, end) => {
         const block = daeScores.slice(start * items, end * items);
-        term?.addTo(block, histories.slice(start, end), 'users');
+        for (let r = start; sums && r < end; r++) {
+          const row = sums[r];
+          const at = (r - start) * items;
+          for (let n = 0; n < row.items.length; n++) block[at + row.items[n]] += Math.fround(alpha * row.sums[n]);
+        }
         return block;
       },
       set.input,
@@ -96,18 +101,17 @@ export function fitItemTerm(
       [metric],
     )[metric.name];
 
-  const autoencoder = score(null);
+  const autoencoder = score(null, 0);
   let best: { value: number; term: ItemTerm | null } = { value: autoencoder, term: null };
   const path = options.dropouts.flatMap((dropout) => options.lambdas.map((lambda) => ({ lambda, dropout })));
   for (const edlae of Edlae.fitPath(train, path)) {
     const kept = edlae.topK(options.topK).weights;
+    const info = { lambda: edlae.lambda, dropout: edlae.dropout, topK: options.topK };
+    const unscaled = new ItemTerm(kept, { ...info, alpha: 1 });
+    const sums = histories.map((history) => unscaled.sumsOf(history));
     for (const alpha of options.alphas) {
-      const term = new ItemTerm(
-        { ...kept, values: kept.values.map((v) => alpha * v) },
-        { lambda: edlae.lambda, dropout: edlae.dropout, topK: options.topK, alpha },
-      );
-      const value = score(term);
-      if (value > best.value) best = { value, term };
+      const value = score(sums, alpha);
+      if (value > best.value) best = { value, term: new ItemTerm(kept, { ...info, alpha }) };
     }
   }
   const validationFigures = { k, autoencoder, withTerm: best.value };

@@ -1,10 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import { AdamOptions, adamState, AdamState, adamStep, emaDecayAt, emaStep, transposeInto, zerosLike } from './adam';
+import { AdamOptions, adamState, transposeInto, zerosLike } from './adam';
 import { ModelBackend } from './backend';
-import { shardGradients, TrainBatch } from './dae-gradients';
+import { TrainBatch } from './dae-gradients';
 import { DaeConfig, DaeParams, parameterLengths } from './dae-config';
 import { AdamKernel, adamKernel, ParameterArena } from './kernels/parameter-arena';
 import { meanInOrder } from './eval/metrics';
+import { dealtGradients, DealtShard, EmaTarget, stepSlice, ThreadTraining } from './training-thread';
 import { ValidationSet, validationRows, validationValues } from './validation-scoring';
 import { workerEntry } from './worker-entry';
 
@@ -14,22 +15,13 @@ export type WorkerRequest =
       /** This worker's thread index (0 is the trainer's own thread) and the thread count. */
       index: number;
       threads: number;
-      config: DaeConfig;
-      // every array is a view of shared memory (a message shares it, never copies it)
-      params: DaeParams;
-      /** One gradient per shard of a batch. */
-      grads: DaeParams[];
-      adam: AdamState;
-      options: AdamOptions;
-      /** Polyak-averaged copy of the parameters, updated after each step, with its decay. */
-      ema: EmaTarget | null;
+      /** Every array a view of shared memory (a message shares it, never copies it). */
+      training: ThreadTraining;
       /** The arena's memory, for the wasm Adam kernel (null: the arrays are plain SharedArrayBuffers). */
       memory: WebAssembly.Memory | null;
-      /** Per dense layer, its weights transposed, kept current by the Adam steps (with the kernel only). */
-      transposed: (Float32Array | undefined)[];
       backend: ModelBackend;
     }
-  | { type: 'batch'; shards: { index: number; batch: TrainBatch }[] }
+  | { type: 'batch'; shards: DealtShard[] }
   | { type: 'update'; step: number; learningRate: number }
   /** Score this share of the validation users (`set` only when it changed) with the parameters, or their average. */
   | { type: 'validate'; set?: ValidationSet; k: number; averaged: boolean };
@@ -38,12 +30,6 @@ export type WorkerReply =
   | { type: 'done'; loss: number }
   | { type: 'values'; values: Float64Array }
   | { type: 'error'; message: string };
-
-/** Polyak averaging of the parameters: the averaged copy and the per-step decay. */
-export interface EmaTarget {
-  params: DaeParams;
-  decay: number;
-}
 
 export const sharedAlloc = (n: number): Float32Array => new Float32Array(new SharedArrayBuffer(n * 4));
 
@@ -83,14 +69,8 @@ export class DataParallelTrainer {
 
   private constructor(
     private readonly shards: number,
-    private readonly config: DaeConfig,
-    private readonly params: DaeParams,
-    private readonly grads: DaeParams[],
-    private readonly adam: AdamState,
-    private options: AdamOptions,
-    private readonly ema: EmaTarget | null,
+    private readonly training: ThreadTraining,
     private readonly kernel: AdamKernel | null,
-    private readonly transposed: (Float32Array | undefined)[],
   ) {}
 
   /**
@@ -115,17 +95,16 @@ export class DataParallelTrainer {
     const transposed = arena
       ? params.weights.map((w, l) => (l === 0 ? undefined : transposedCopy(w, params.biases[l].length, arena.alloc)))
       : [];
-    const trainer = new DataParallelTrainer(
-      shards,
+    const training: ThreadTraining = {
       config,
       params,
       grads,
-      adamState(params, alloc),
+      adam: adamState(params, alloc),
       options,
       ema,
-      arena && adamKernel(arena.memory),
       transposed,
-    );
+    };
+    const trainer = new DataParallelTrainer(shards, training, arena && adamKernel(arena.memory));
     try {
       for (let t = 1; t < threads; t++) {
         const { file, execArgv } = workerEntry(__dirname, 'dae.worker', __filename);
@@ -135,14 +114,14 @@ export class DataParallelTrainer {
           type: 'init',
           index: t,
           threads,
-          config,
-          params: shared(params),
-          grads: grads.map(shared),
-          adam: { m: shared(trainer.adam.m), v: shared(trainer.adam.v) },
-          options,
-          ema: ema && { params: shared(ema.params), decay: ema.decay },
+          training: {
+            ...training,
+            params: shared(params),
+            grads: grads.map(shared),
+            adam: { m: shared(training.adam.m), v: shared(training.adam.v) },
+            ema: ema && { params: shared(ema.params), decay: ema.decay },
+          },
           memory: arena?.memory ?? null,
-          transposed,
           backend,
         });
       }
@@ -159,45 +138,26 @@ export class DataParallelTrainer {
 
   /** From the next step on (the threads take it with each step's update message). */
   setLearningRate(learningRate: number): void {
-    this.options = { ...this.options, learningRate };
+    this.training.options = { ...this.training.options, learningRate };
   }
 
   /** Gradients of the batch, then one Adam step; returns the batch's summed loss. */
   async trainStep(batch: TrainBatch): Promise<number> {
     this.step++;
     const shards = this.shards === 1 ? [batch] : shardBatch(batch, this.shards);
-    const dealt = (t: number) =>
+    const dealt = (t: number): DealtShard[] =>
       shards.flatMap((shard, index) => (index % this.threads === t ? [{ index, batch: shard }] : []));
-    const gradients = (mine: { index: number; batch: TrainBatch }[]) =>
-      shardGradients(
-        this.config,
-        this.params,
-        mine.map((s) => s.batch),
-        mine.map((s) => this.grads[s.index]),
-        this.transposed,
-      );
     if (this.workers.length === 0) {
-      const loss = gradients(dealt(0));
-      adamStep(this.params, this.grads, this.adam, this.options, this.step, {
-        kernel: this.kernel,
-        transposed: this.transposed,
-      });
-      if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step));
+      const loss = dealtGradients(this.training, dealt(0));
+      stepSlice(this.training, this.kernel, this.step, 0, 1);
       return loss;
     }
     const pending = this.workers.map((w, t) => request(w, { type: 'batch', shards: dealt(t + 1) }));
-    let loss = gradients(dealt(0));
+    let loss = dealtGradients(this.training, dealt(0));
     for (const reply of await Promise.all(pending)) loss += reply.type === 'done' ? reply.loss : 0;
-    const updates = this.workers.map((w) =>
-      request(w, { type: 'update', step: this.step, learningRate: this.options.learningRate }),
-    );
-    adamStep(this.params, this.grads, this.adam, this.options, this.step, {
-      part: 0,
-      parts: this.threads,
-      kernel: this.kernel,
-      transposed: this.transposed,
-    });
-    if (this.ema) emaStep(this.ema.params, this.params, emaDecayAt(this.ema.decay, this.step), 0, this.threads);
+    const { learningRate } = this.training.options;
+    const updates = this.workers.map((w) => request(w, { type: 'update', step: this.step, learningRate }));
+    stepSlice(this.training, this.kernel, this.step, 0, this.threads);
     await Promise.all(updates);
     return loss;
   }
@@ -213,7 +173,8 @@ export class DataParallelTrainer {
     const fresh = this.validation?.whole !== validation;
     const shares = fresh ? { whole: validation, mine: validationRows(validation, 0, bounds[1]) } : this.validation!;
     this.validation = shares;
-    const averaged = this.ema !== null;
+    const { config, params, ema } = this.training;
+    const averaged = ema !== null;
     const pending = this.workers.map((w, t) =>
       request(w, {
         type: 'validate',
@@ -222,7 +183,7 @@ export class DataParallelTrainer {
         ...(fresh && { set: validationRows(validation, bounds[t + 1], bounds[t + 2]) }),
       }),
     );
-    const mine = validationValues(this.config, this.ema?.params ?? this.params, shares.mine, k);
+    const mine = validationValues(config, ema?.params ?? params, shares.mine, k);
     const theirs = (await Promise.all(pending)).map((reply) => {
       if (reply.type !== 'values') throw new Error(`training worker answered ${reply.type} to validate`);
       return reply.values;

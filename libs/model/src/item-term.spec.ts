@@ -36,6 +36,14 @@ describe(ItemTerm.name, () => {
     expect(term.rowOf([]).items).toHaveLength(0);
   });
 
+  it('scales each float64 sum by alpha before rounding it to float32, as the choice of alpha scored it', () => {
+    const scaled = new ItemTerm(weights, { lambda: 1, dropout: 0.5, topK: 2, alpha: 0.3 });
+    const { items, sums } = scaled.sumsOf([4, 0]);
+    expect(Array.from(items)).toEqual([0, 1, 2]);
+    expect(Array.from(sums)).toEqual([0.25, 0.625, -1]);
+    expect(Array.from(scaled.rowOf([4, 0]).values)).toEqual([0.25, 0.625, -1].map((v) => Math.fround(0.3 * v)));
+  });
+
   it('adds the same values to a users-major block, an items-major block and listed items', () => {
     const histories = [[0, 4], null, [3]];
     const users = Float32Array.from({ length: 15 }, (_, k) => k / 7);
@@ -66,7 +74,7 @@ describe('DaeModel with an item term', () => {
     plain = new DaeModel(config, params);
     // weights as large as the spread of the logits, so the term reorders every ranking
     model = plain.withItemTerm(
-      new ItemTerm(randomWeights(config.items, 150, 0.5, 8), { lambda: 100, dropout: 0.5, topK: 150, alpha: 1 }),
+      new ItemTerm(randomWeights(config.items, 150, 0.2, 8), { lambda: 100, dropout: 0.5, topK: 150, alpha: 2.5 }),
     );
   });
   afterAll(() => (plain.dispose(), model.dispose()));
@@ -151,6 +159,21 @@ describe('DaeModel with an item term', () => {
       ).toBeNull();
       // a cut blob is refused, not half-loaded
       expect(() => deserializeModel(blob.subarray(0, blob.length - 4))).toThrow(/truncated/);
+      // a format-2 blob holds alpha x B and is served as it was written: not scaled again
+      const { weights, info } = model.itemTerm!;
+      const premultiplied = plain.withItemTerm(
+        new ItemTerm({ ...weights, values: weights.values.map((v) => info.alpha * v) }, info, 1),
+      );
+      const v2 = serializeModel(premultiplied, { itemIds: Array.from({ length: config.items }, (_, i) => `i${i}`) });
+      v2.write('"version":2', v2.indexOf('"version":3'), 'utf8');
+      const old = deserializeModel(v2).model;
+      try {
+        expect(Array.from(old.scores(rows))).toEqual(Array.from(premultiplied.scores(rows)));
+        expect(Array.from(old.scores(rows))).not.toEqual(Array.from(model.scores(rows)));
+      } finally {
+        old.dispose();
+        premultiplied.dispose();
+      }
     } finally {
       loaded.dispose();
     }

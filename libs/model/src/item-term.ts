@@ -26,22 +26,29 @@ export interface SparseTermRow {
  * memory is topK x items weights, never items x items.
  *
  * A term is computed the same way on every path (full decode, exact rescoring of ranked candidates,
- * chosen items' scores), so they agree to the bit: per item, a float64 sum over the history's
- * distinct items in ascending order, rounded to float32, then added to the logit in float32.
+ * chosen items' scores), so they agree to the bit: per item, a float64 sum of B's weights over the
+ * history's distinct items in ascending order, times alpha, rounded to float32, then added to the
+ * logit in float32. Alpha scales the sum, not the weights, so that choosing alpha sums once per user.
  */
 export class ItemTerm {
   /** A dense scratch row per term (float64 sums) and the items the current row touched. */
   private readonly sums: Float64Array;
   private readonly touched: Uint8Array;
+  private readonly hit: Int32Array;
 
-  /** `weights`: alpha x B's kept weights as CSR, items x items. */
+  /**
+   * `weights`: B's kept weights as CSR, items x items; `scale` multiplies each sum: alpha, or 1 for
+   * a format-2 model blob, whose weights hold alpha already.
+   */
   constructor(
     readonly weights: CsrMatrix,
     readonly info: ItemTermInfo,
+    readonly scale: number = info.alpha,
   ) {
     if (weights.rows !== weights.cols) throw new RangeError('item term weights must be items x items');
     this.sums = new Float64Array(weights.cols);
     this.touched = new Uint8Array(weights.cols);
+    this.hit = new Int32Array(weights.cols);
   }
 
   get items(): number {
@@ -50,30 +57,45 @@ export class ItemTerm {
 
   /** A row's term from the user's items (any order, repeats allowed; out-of-range items ignored). */
   rowOf(history: ArrayLike<number>): SparseTermRow {
+    const { items, sums } = this.sumsOf(history);
+    const values = new Float32Array(items.length);
+    for (let n = 0; n < items.length; n++) values[n] = this.scale * sums[n];
+    return { items, values };
+  }
+
+  /** The unscaled float64 sums of B's rows over the user's distinct items, by touched item (ascending). */
+  sumsOf(history: ArrayLike<number>): { items: Int32Array; sums: Float64Array } {
     const { indptr, indices, values } = this.weights;
     const { sums, touched, items } = this;
     const sources = canonical(history, items);
-    const hit: number[] = [];
+    const hit = this.hit;
+    let count = 0;
     for (let s = 0; s < sources.length; s++) {
       const i = sources[s];
       for (let q = indptr[i]; q < indptr[i + 1]; q++) {
         const j = indices[q];
         if (touched[j] === 0) {
           touched[j] = 1;
-          hit.push(j);
+          hit[count++] = j;
         }
         sums[j] += values[q];
       }
     }
-    const out = Int32Array.from(hit).sort();
-    const vals = new Float32Array(out.length);
+    // the touched items ascending: sorting them costs ~n log n, scanning the flags `items` steps;
+    // a row touching a sixth of a 3,572-item catalogue took 4x less by the scan (bench/item-term-rows.ts)
+    const out = new Int32Array(count);
+    if (count * Math.log2(count + 1) < items) {
+      out.set(hit.subarray(0, count));
+      out.sort();
+    } else for (let j = 0, n = 0; n < count; j++) if (touched[j] === 1) out[n++] = j;
+    const vals = new Float64Array(out.length);
     for (let n = 0; n < out.length; n++) {
       const j = out[n];
       vals[n] = sums[j];
       sums[j] = 0;
       touched[j] = 0;
     }
-    return { items: out, values: vals };
+    return { items: out, sums: vals };
   }
 
   /**

@@ -7,13 +7,14 @@ import { ItemTerm, ItemTermInfo } from './item-term';
  *   magic "RCDAE001" | uint32 LE header length | header JSON (utf8) | zero padding to 4 bytes |
  *   float32 LE parameters, layer by layer: weights (in x out, row-major) then biases |
  *   from format 2, when the header has `itemTerm`: its weights as CSR, int32 LE indptr (items + 1),
- *   int32 LE indices, float32 LE values (nnz each).
+ *   int32 LE indices, float32 LE values (nnz each): alpha x B in format 2, B itself from format 3
+ *   (the term scales its sums by alpha).
  * The header holds the config and the id maps, so a loaded model needs nothing else. Format 1
- * blobs (no item term) still load.
+ * (no item term) and 2 blobs still load.
  */
 const MAGIC = 'RCDAE001';
-const FORMAT_VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+const FORMAT_VERSION = 3;
+const READABLE_VERSIONS = [1, 2, 3];
 
 export interface ModelIds {
   /** External item id per item index: required to turn scores into recommendations. */
@@ -104,7 +105,11 @@ export function deserializeModel(blob: Uint8Array): LoadedModel {
     const indices = new Int32Array(takeBytes(nnz));
     const values = take(nnz);
     if (indptr[items] !== nnz) throw new Error('model blob has a malformed item term');
-    term = new ItemTerm({ rows: items, cols: items, indptr, indices, values }, info);
+    term = new ItemTerm(
+      { rows: items, cols: items, indptr, indices, values },
+      info,
+      header.version === 2 ? 1 : info.alpha,
+    );
   }
   if (at !== buf.length) throw new Error('model blob has trailing bytes');
   return {

@@ -2,7 +2,7 @@ import { initBackend } from './backend';
 import { DEFAULT_DAE_CONFIG } from './dae-config';
 import { syntheticStrongSplit } from './synthetic-split.fixture';
 import { DEFAULT_TRAIN_OPTIONS } from './train-dae';
-import { fixedIn, TuneSpace, tuneDae } from './tune-dae';
+import { fixedIn, TuneOptions, TuneSpace, tuneDae } from './tune-dae';
 
 const split = syntheticStrongSplit({ users: 300, items: 120, seed: 5, perUser: 20, clusters: 5 }, 5);
 const base = {
@@ -23,14 +23,18 @@ beforeAll(async () => {
   await initBackend();
 });
 
+/** A search of SPACE from `settings`; by default a budget it does not reach, so `candidates` are all tried, whatever the load. */
+const tune = (search: Partial<TuneOptions> & { candidates: number }, settings = base) =>
+  tuneDae(split.train, split.validation!, settings, {
+    budgetSeconds: 600,
+    space: SPACE,
+    firstRungEpochs: 1,
+    ...search,
+  });
+
 describe(tuneDae.name, () => {
   it('starts from the given settings, keeps the best third, and trains the last rung to convergence beside the given settings', async () => {
-    const result = await tuneDae(split.train, split.validation!, base, {
-      budgetSeconds: 600,
-      space: SPACE,
-      firstRungEpochs: 2,
-      candidates: 9,
-    });
+    const result = await tune({ firstRungEpochs: 2, candidates: 9 });
     const byRung = (r: number) => result.trials.filter((t) => t.rung === r);
     expect(result.trials[0]).toMatchObject({
       candidate: 0,
@@ -54,30 +58,14 @@ describe(tuneDae.name, () => {
   });
 
   it('stops where the budget runs out', async () => {
-    const result = await tuneDae(split.train, split.validation!, base, {
-      budgetSeconds: 0.01,
-      space: SPACE,
-      firstRungEpochs: 2,
-      candidates: 9,
-    });
+    const result = await tune({ budgetSeconds: 0.01, firstRungEpochs: 2, candidates: 9 });
     // the first trial sizes the search; nothing starts after the budget is spent
     expect(result.trials).toHaveLength(1);
     expect(result.settings).toEqual(result.trials[0].settings);
   });
 
   it('draws the same candidates for the same seed', async () => {
-    const run = async () =>
-      // a fixed number of candidates, not what a wall-clock budget holds on a loaded machine
-      (
-        await tuneDae(split.train, split.validation!, base, {
-          budgetSeconds: 600,
-          space: SPACE,
-          firstRungEpochs: 1,
-          candidates: 4,
-        })
-      ).trials
-        .filter((t) => t.rung === 0)
-        .map((t) => t.settings);
+    const run = async () => (await tune({ candidates: 4 })).trials.filter((t) => t.rung === 0).map((t) => t.settings);
     const [a, b] = [await run(), await run()];
     const shared = Math.min(a.length, b.length);
     expect(shared).toBeGreaterThan(1);
@@ -86,11 +74,9 @@ describe(tuneDae.name, () => {
 
   it('searches only what is left open', async () => {
     const space = fixedIn(SPACE, { dropout: 0.2, loss: 'multinomial' });
-    const result = await tuneDae(
-      split.train,
-      split.validation!,
+    const result = await tune(
+      { space, candidates: 6 },
       { ...base, options: { ...base.options, dropout: 0.2 }, config: { ...base.config, loss: 'multinomial' } },
-      { budgetSeconds: 600, space, firstRungEpochs: 1, candidates: 6 },
     );
     expect(new Set(result.trials.map((t) => `${t.settings.dropout} ${t.settings.loss}`))).toEqual(
       new Set(['0.2 multinomial']),

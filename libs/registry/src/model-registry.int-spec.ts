@@ -4,14 +4,13 @@ import { DataSource } from 'typeorm';
 import { validateEnv } from '@app/config';
 import {
   AnomalyRepository,
-  createDataSource,
   InteractionRepository,
   ModelMetrics,
   ModelStatus,
   ModelVersionRepository,
 } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { testPool, testRedis, truncateStore } from '@app/testing';
+import { testDatabase, testRedis, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../../test/test-env';
 import { ModelRegistryService } from './model-registry.service';
 
@@ -25,9 +24,7 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
   let sut: ModelRegistryService;
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    ds = createDataSource(TEST_DATABASE_URL);
-    await ds.initialize();
+    ({ db, ds } = await testDatabase(TEST_DATABASE_URL));
     redis = testRedis(TEST_REDIS_URL);
     await truncateStore(db);
     await redis.flushdb();
@@ -43,8 +40,7 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
   afterAll(async () => {
     await truncateStore(db);
     await redis.flushdb();
-    await db.end();
-    await ds.destroy();
+    await Promise.all([db.end(), ds.destroy()]);
     redis.disconnect();
   });
 

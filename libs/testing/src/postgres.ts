@@ -1,8 +1,17 @@
 import { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import { createDataSource } from '@app/database';
 
 /** A direct connection for asserting what is (not) stored, independent of the code under test. */
 export function testPool(url: string): Pool {
   return new Pool({ connectionString: url, max: 2 });
+}
+
+/** The tests' database twice: a pool for asserting what is stored, and an initialised data source for the code under test. */
+export async function testDatabase(url: string): Promise<{ db: Pool; ds: DataSource }> {
+  const ds = createDataSource(url);
+  await ds.initialize();
+  return { db: testPool(url), ds };
 }
 
 export async function truncateStore(pool: Pool): Promise<void> {

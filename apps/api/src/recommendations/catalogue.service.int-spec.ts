@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { CatalogueRepository, createDataSource } from '@app/database';
-import { testPool, truncateStore } from '@app/testing';
+import { CatalogueRepository } from '@app/database';
+import { testDatabase, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
 import { Catalogue, CATALOGUE_MAX_AGE_MS, CATALOGUE_TTL_MS, CatalogueService } from './catalogue.service';
 
@@ -11,16 +11,13 @@ describe('CatalogueService (Postgres)', () => {
   let now = Date.now();
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    ds = createDataSource(TEST_DATABASE_URL);
-    await ds.initialize();
+    ({ db, ds } = await testDatabase(TEST_DATABASE_URL));
     jest.spyOn(Date, 'now').mockImplementation(() => now);
   });
   afterAll(async () => {
     jest.restoreAllMocks();
     await truncateStore(db);
-    await db.end();
-    await ds.destroy();
+    await Promise.all([db.end(), ds.destroy()]);
   });
 
   beforeEach(async () => {

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { getEnv } from '@app/config';
-import { AnomalyRepository, createDataSource, currentSnapshot, ErasureRepository, inReadSnapshot } from '@app/database';
-import { testPool } from '@app/testing';
+import { AnomalyRepository, currentSnapshot, ErasureRepository, inReadSnapshot } from '@app/database';
+import { testDatabase } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
 import { leaveOutErased, unpublishErased } from './erased-users';
 import { storeForVersions, untrainedModelOn } from './publish.fixture';
@@ -18,9 +18,7 @@ describe('publishing around erasures (Postgres, Redis)', () => {
   let anomalies: AnomalyRepository;
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    ds = createDataSource(TEST_DATABASE_URL);
-    await ds.initialize();
+    ({ db, ds } = await testDatabase(TEST_DATABASE_URL));
     erasures = new ErasureRepository(ds, getEnv());
     anomalies = new AnomalyRepository(ds);
     await db.query(`DELETE FROM model_versions WHERE version = $1`, [VERSION]);
@@ -29,8 +27,7 @@ describe('publishing around erasures (Postgres, Redis)', () => {
   afterAll(async () => {
     await db.query(`DELETE FROM model_versions WHERE version = $1`, [VERSION]);
     await db.query(`TRUNCATE erasure_log`);
-    await db.end();
-    await ds.destroy();
+    await Promise.all([db.end(), ds.destroy()]);
   });
 
   const snapshotNow = () => inReadSnapshot(ds, currentSnapshot);

@@ -1,8 +1,7 @@
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { testPool, truncateStore } from '@app/testing';
+import { testDatabase, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
-import { createDataSource } from '../data-source';
 import { CatalogueRepository } from './catalogue.repository';
 
 describe('CatalogueRepository popularity writers (Postgres)', () => {
@@ -12,9 +11,7 @@ describe('CatalogueRepository popularity writers (Postgres)', () => {
   const ITEMS = 400;
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    ds = createDataSource(TEST_DATABASE_URL);
-    await ds.initialize();
+    ({ db, ds } = await testDatabase(TEST_DATABASE_URL));
     repo = new CatalogueRepository(ds);
     await truncateStore(db);
     await db.query(`INSERT INTO items (external_id) SELECT 'i' || n FROM generate_series(1, ${ITEMS}) n`);
@@ -26,8 +23,7 @@ describe('CatalogueRepository popularity writers (Postgres)', () => {
   });
   afterAll(async () => {
     await truncateStore(db);
-    await db.end();
-    await ds.destroy();
+    await Promise.all([db.end(), ds.destroy()]);
   });
 
   it("a training's replacement of the counts and the scheduled recount, run at once, both finish and agree", async () => {

@@ -1,9 +1,8 @@
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { getEnv } from '@app/config';
-import { testPool, truncateStore } from '@app/testing';
+import { testDatabase, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
-import { createDataSource } from '../data-source';
 import { ErasureKeyMismatchError, ErasureRepository } from './erasure.repository';
 import { currentSnapshot, inReadSnapshot } from './read-snapshot';
 
@@ -13,15 +12,12 @@ describe(`${ErasureRepository.name} (Postgres)`, () => {
   let sut: ErasureRepository;
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    ds = createDataSource(TEST_DATABASE_URL);
-    await ds.initialize();
+    ({ db, ds } = await testDatabase(TEST_DATABASE_URL));
     sut = new ErasureRepository(ds, getEnv());
   });
   beforeEach(() => truncateStore(db));
   afterAll(async () => {
-    await db.end();
-    await ds.destroy();
+    await Promise.all([db.end(), ds.destroy()]);
   });
 
   const addUser = (id: string) => db.query('INSERT INTO users (external_id) VALUES ($1)', [id]);

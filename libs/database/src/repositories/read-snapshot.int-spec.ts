@@ -1,8 +1,7 @@
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { testPool } from '@app/testing';
+import { testDatabase } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
-import { createDataSource } from '../data-source';
 import { inReadSnapshot } from './read-snapshot';
 
 describe(`${inReadSnapshot.name} (Postgres)`, () => {
@@ -10,13 +9,10 @@ describe(`${inReadSnapshot.name} (Postgres)`, () => {
   let ds: DataSource;
 
   beforeAll(async () => {
-    db = testPool(TEST_DATABASE_URL);
-    ds = createDataSource(TEST_DATABASE_URL);
-    await ds.initialize();
+    ({ db, ds } = await testDatabase(TEST_DATABASE_URL));
   });
   afterAll(async () => {
-    await db.end();
-    await ds.destroy();
+    await Promise.all([db.end(), ds.destroy()]);
   });
 
   const connected = async (pid: number) =>

@@ -1,5 +1,5 @@
 import { createRng } from '@app/random';
-import { adamState, adamStep, DEFAULT_ADAM, transposeInto } from '../adam';
+import { adamCoefficients, adamState, adamStep, DEFAULT_ADAM, transposeInto } from '../adam';
 import { cloneParams, DaeParams } from '../dae-config';
 import { adamKernel, ParameterArena } from './parameter-arena';
 
@@ -67,7 +67,8 @@ describe('wasm Adam kernel', () => {
     const arena = ParameterArena.create([ROWS * COLS, COLS], 4)!;
     const plain = randomParams((n) => new Float32Array(n), 1);
     const w = plain.weights[0];
-    expect(adamKernel(arena.memory).update(w, [w], w, w, 0, w.length, 0.1, 0.9, 0.999, 1e-8, 0)).toBe(false);
+    const slice = { w, grads: [w], m: w, v: w, lo: 0, hi: w.length };
+    expect(adamKernel(arena.memory).update(slice, adamCoefficients(DEFAULT_ADAM, 1))).toBe(false);
     expect(Array.from(w)).toEqual(Array.from(randomParams((n) => new Float32Array(n), 1).weights[0]));
   });
 

@@ -46,23 +46,32 @@ export interface TransposedCopy {
   cols: number;
 }
 
-/** Adam over floats [lo, hi) of arrays in one arena's memory; see adam-wat.ts for the arithmetic. */
+/** Floats [lo, hi) of one parameter array, with its gradients (one per shard) and Adam's moments. */
+export interface AdamSlice {
+  w: Float32Array;
+  grads: readonly Float32Array[];
+  m: Float32Array;
+  v: Float32Array;
+  lo: number;
+  hi: number;
+}
+
+/** One step's numbers: the bias-corrected step size, the decay rates and their complements, epsilon, the weight decay. */
+export interface AdamCoefficients {
+  lr: number;
+  b1: number;
+  b2: number;
+  /** 1 - b1 and 1 - b2. */
+  c1: number;
+  c2: number;
+  eps: number;
+  decay: number;
+}
+
+/** Adam over a slice of arrays in one arena's memory; see adam-wat.ts for the arithmetic. */
 export interface AdamKernel {
   /** False when it cannot: arrays outside its memory, or more gradients than it has variants for (the caller loops in JS). */
-  update(
-    w: Float32Array,
-    grads: readonly Float32Array[],
-    m: Float32Array,
-    v: Float32Array,
-    lo: number,
-    hi: number,
-    lr: number,
-    b1: number,
-    b2: number,
-    eps: number,
-    decay: number,
-    transposed?: TransposedCopy,
-  ): boolean;
+  update(slice: AdamSlice, c: AdamCoefficients, transposed?: TransposedCopy): boolean;
 }
 
 type AdamExport = (...args: number[]) => void;
@@ -76,7 +85,7 @@ export function adamKernel(memory: WebAssembly.Memory): AdamKernel {
   const plain = [exports.adam0, exports.adam1, exports.adam2];
   const withTransposed = [exports.adam0t, exports.adam1t, exports.adam2t];
   return {
-    update(w, grads, m, v, lo, hi, lr, b1, b2, eps, decay, transposed) {
+    update({ w, grads, m, v, lo, hi }, c, transposed) {
       const arrays = [w, m, v, ...grads, ...(transposed ? [transposed.values] : [])];
       if (grads.length >= plain.length || !arrays.every((a) => a.buffer === memory.buffer)) return false;
       const at = (a: Float32Array, k: number) => a.byteOffset + k * 4;
@@ -88,13 +97,13 @@ export function adamKernel(memory: WebAssembly.Memory): AdamKernel {
           at(v, from),
           ...rest,
           to - from,
-          lr,
-          b1,
-          b2,
-          1 - b1,
-          1 - b2,
-          eps,
-          decay,
+          c.lr,
+          c.b1,
+          c.b2,
+          c.c1,
+          c.c2,
+          c.eps,
+          c.decay,
         );
       if (!transposed) {
         if (hi > lo) run(lo, hi);

@@ -1,29 +1,29 @@
 import { getEnv } from '@app/config';
-import { CatalogueItem, createDataSource, ErasureRepository, InteractionRepository } from '@app/database';
+import { CatalogueItem, ErasureRepository, InteractionRepository } from '@app/database';
 import { EmbeddingStoreRepository, TopItems } from '@app/embedding-store';
 import { DaeModel, initBackend, initParams, ItemTerm, ScoringPool, serializeModel } from '@app/model';
 import { createRng } from '@app/random';
-import { testPool, testRedis, truncateStore } from '@app/testing';
+import { testDatabase, testRedis, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../../../../test/test-env';
 import { Catalogue } from '../catalogue.service';
 import { LiveModel } from '../live-model.service';
 import { CandidateRules } from './candidates';
 import { Ask, AskOptions, Subject } from './source';
-import { UserSubjects } from './user-subject';
+import { UserSubject, UserSubjects } from './user-subject';
 
 /** The sources' specs: a small served model, a catalogue of its items, asks as the service makes them, brute-force rankings. */
 
 export const FIXTURE_ITEMS = 40;
 const ITEM_IDS = Array.from({ length: FIXTURE_ITEMS }, (_, i) => `i${i}`);
 
+type LiveModelFields = Partial<Pick<LiveModel, 'version' | 'topItems' | 'similarItems' | 'watermark'>>;
+
 /**
  * A model of FIXTURE_ITEMS items (`i0`...) with an item term large enough to reorder its
  * rankings, so that a path that forgets a user's history gives other items; scored on the calling
  * thread (a pool of no threads), as the API's threads score it.
  */
-export async function fixtureLiveModel(
-  fields: Partial<Pick<LiveModel, 'version' | 'topItems' | 'similarItems' | 'watermark'>> = {},
-): Promise<LiveModel> {
+export async function fixtureLiveModel(fields: LiveModelFields = {}): Promise<LiveModel> {
   await initBackend();
   const config = {
     items: FIXTURE_ITEMS,
@@ -125,9 +125,7 @@ export const idsOf = (items: readonly { item: { id: string } }[]) => items.map((
  * repositories the sources use.
  */
 export async function fixtureStores() {
-  const ds = createDataSource(TEST_DATABASE_URL);
-  await ds.initialize();
-  const db = testPool(TEST_DATABASE_URL);
+  const { db, ds } = await testDatabase(TEST_DATABASE_URL);
   const redis = testRedis(TEST_REDIS_URL);
   await truncateStore(db);
   await redis.flushdb();
@@ -187,3 +185,54 @@ export function topOf(live: LiveModel, ranked: readonly { id: string; score: num
 
 /** A user's items as model indices. */
 export const indicesIn = (live: LiveModel, ids: readonly string[]) => ids.map((id) => live.itemIndex.get(id)!);
+
+export type FixtureStores = Awaited<ReturnType<typeof fixtureStores>>;
+
+/**
+ * A spec file's served model (fixtureLiveModel with `fields`) and stores (fixtureStores), made
+ * before its tests and closed after them: the hooks go to the calling describe block. The
+ * helpers above, bound to that model and the default catalogue.
+ */
+export function servedModelFixture(fields: LiveModelFields = {}): ServedModelFixture {
+  const fixture = new ServedModelFixture();
+  beforeAll(async () => {
+    [fixture.live, fixture.stores] = await Promise.all([fixtureLiveModel(fields), fixtureStores()]);
+  });
+  afterAll(async () => {
+    await closeLiveModel(fixture.live);
+    await fixture.stores.close();
+  });
+  return fixture;
+}
+
+export class ServedModelFixture {
+  live!: LiveModel;
+  stores!: FixtureStores;
+  readonly catalogue = fixtureCatalogue();
+
+  ask<S extends Subject>(subject: S, options: Partial<AskOptions> = {}): Ask<S> {
+    return fixtureAsk(this.live, this.catalogue, subject, options);
+  }
+
+  /** An ask for a user as the service makes it, the user read from the stores; `live` another model, or none. */
+  async askForUser(
+    userId: string,
+    excludeSeen: boolean,
+    options: Partial<AskOptions> = {},
+    live: LiveModel | null = this.live,
+  ): Promise<Ask<UserSubject>> {
+    return fixtureAsk(live, this.catalogue, await this.stores.users.of(live, userId, excludeSeen), options);
+  }
+
+  bruteForce(vector: Float32Array, history: readonly number[] | null, exclude: readonly number[] = []) {
+    return bruteForce(this.live, vector, history, exclude);
+  }
+
+  topOf(ranked: readonly { id: string; score: number }[], k: number): TopItems {
+    return topOf(this.live, ranked, k);
+  }
+
+  indicesIn(ids: readonly string[]): number[] {
+    return indicesIn(this.live, ids);
+  }
+}

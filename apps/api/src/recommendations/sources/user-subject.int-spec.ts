@@ -1,31 +1,21 @@
 import Redis from 'ioredis';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
-import { LiveModel } from '../live-model.service';
-import { closeLiveModel, fixtureLiveModel, fixtureStores } from './sources.fixture';
+import { servedModelFixture } from './sources.fixture';
 import { UserSubjects } from './user-subject';
 
 describe(`${UserSubjects.name} (Redis, Postgres)`, () => {
-  let live: LiveModel;
-  let stores: Awaited<ReturnType<typeof fixtureStores>>;
+  const fx = servedModelFixture({ watermark: new Date('2024-01-02T00:00:00Z') });
   const vector = Float32Array.from([1, 2, 3, 4, 5, 6]);
 
   beforeAll(async () => {
-    [live, stores] = await Promise.all([
-      fixtureLiveModel({ watermark: new Date('2024-01-02T00:00:00Z') }),
-      fixtureStores(),
-    ]);
-    await stores.publish(live.version, 'u1', vector, [1, 2]);
-    await stores.publish(live.version, 'u2', vector, [3]);
-    await stores.record('u1', ['i1', 'i2'], new Date('2024-01-01T00:00:00Z'));
-  });
-  afterAll(async () => {
-    await closeLiveModel(live);
-    await stores.close();
+    await fx.stores.publish(fx.live.version, 'u1', vector, [1, 2]);
+    await fx.stores.publish(fx.live.version, 'u2', vector, [3]);
+    await fx.stores.record('u1', ['i1', 'i2'], new Date('2024-01-01T00:00:00Z'));
   });
 
   it('reads the cached embeddings of users asked for together in one round trip', async () => {
-    const reads = jest.spyOn(stores.store, 'readUsers');
-    const [u1, u2, none] = await Promise.all(['u1', 'u2', 'nobody'].map((id) => stores.users.of(live, id, true)));
+    const reads = jest.spyOn(fx.stores.store, 'readUsers');
+    const [u1, u2, none] = await Promise.all(['u1', 'u2', 'nobody'].map((id) => fx.stores.users.of(fx.live, id, true)));
     expect(reads).toHaveBeenCalledTimes(1);
     expect(reads.mock.calls[0][1]).toEqual(['u1', 'u2', 'nobody']);
     expect(Array.from(u1.cached!.vector)).toEqual(Array.from(vector));
@@ -34,22 +24,22 @@ describe(`${UserSubjects.name} (Redis, Postgres)`, () => {
   });
 
   it('reads the history only when the answer needs it, once, and says whether the cached embedding answers', async () => {
-    const history = jest.spyOn(stores.interactions, 'seenItemsOf');
+    const history = jest.spyOn(fx.stores.interactions, 'seenItemsOf');
     // current, and it knows its seen items: no history
-    const current = await stores.users.of(live, 'u1', true);
+    const current = await fx.stores.users.of(fx.live, 'u1', true);
     expect(await current.neededHistory()).toBeNull();
-    expect(await current.servesCached(live)).toBe(true);
+    expect(await current.servesCached(fx.live)).toBe(true);
     expect(history).not.toHaveBeenCalled();
     // flagged stale, with a history newer than the model: the history is read once, and the embedding does not answer
-    await stores.record('u1', ['i9']);
-    await stores.store.markUsersStale(live.version, ['u1']);
-    const stale = await stores.users.of(live, 'u1', true);
-    expect(await stale.servesCached(live)).toBe(false);
+    await fx.stores.record('u1', ['i9']);
+    await fx.stores.store.markUsersStale(fx.live.version, ['u1']);
+    const stale = await fx.stores.users.of(fx.live, 'u1', true);
+    expect(await stale.servesCached(fx.live)).toBe(false);
     expect((await stale.neededHistory())!.items.sort()).toEqual(['i1', 'i2', 'i9']);
     expect(await stale.excludedIds()).toHaveLength(3);
     expect(history).toHaveBeenCalledTimes(1);
     // seen items kept: nothing to leave out
-    expect(await (await stores.users.of(live, 'u1', false)).excludedIds()).toEqual([]);
+    expect(await (await fx.stores.users.of(fx.live, 'u1', false)).excludedIds()).toEqual([]);
     history.mockRestore();
   });
 
@@ -57,13 +47,13 @@ describe(`${UserSubjects.name} (Redis, Postgres)`, () => {
     // nothing listens on port 1: every read fails at once
     const down = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
     down.on('error', () => undefined);
-    const subject = await new UserSubjects(new EmbeddingStoreRepository(down), stores.interactions).of(
-      live,
+    const subject = await new UserSubjects(new EmbeddingStoreRepository(down), fx.stores.interactions).of(
+      fx.live,
       'u2',
       true,
     );
     expect(subject.cached).toBeNull();
-    expect(await subject.servesCached(live)).toBe(false);
+    expect(await subject.servesCached(fx.live)).toBe(false);
     down.disconnect();
   });
 });
