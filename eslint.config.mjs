@@ -10,7 +10,14 @@ export default defineConfig(
   tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: {
+          // the console's Vite config runs in Node, beside a browser app: its own tsconfig
+          allowDefaultProject: ['apps/console/vite.config.mts'],
+          defaultProject: 'apps/console/tsconfig.node.json',
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       // `const { [name]: _dropped, ...rest } = o` is how the code leaves a key out of a copy

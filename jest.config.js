@@ -19,7 +19,8 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   // Nest 12 ships ES modules only: see test/esm-to-cjs.transform.js
   transform: { '^.+\\.ts$': swc, '^.+\\.m?js$': '<rootDir>/test/esm-to-cjs.transform.js' },
-  transformIgnorePatterns: [],
+  // CommonJS already: the browser tests' driver and axe-core (whose bundle reads top-level `this`, which a module transform would break)
+  transformIgnorePatterns: ['/node_modules/(playwright-core|axe-core|@axe-core/playwright)/'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@app/([a-z-]+)(/.*)?$': '<rootDir>/libs/$1/src$2' },
   globalSetup: '<rootDir>/test/global-setup.ts',

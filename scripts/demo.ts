@@ -8,11 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { getEnv } from '@app/config';
 import { migrate } from '@app/database';
+import { generateSynthetic, syntheticItemAttributes, syntheticItemId } from '@app/synthetic';
 import { Client } from 'pg';
 import { API_NODE_FLAGS } from '../apps/api/src/node-flags';
 
 const ROOT = join(__dirname, '..');
-const DEMO_DATA = ['--users', '2000', '--items', '1000', '--seed', '1'];
+const DEMO = { users: 2000, items: 1000, seed: 1 };
+const DEMO_DATA = ['--users', String(DEMO.users), '--items', String(DEMO.items), '--seed', String(DEMO.seed)];
 
 let stopping = false;
 const say = (text: string) => process.stderr.write(`[demo] ${text}\n`);
@@ -22,7 +24,8 @@ async function main(): Promise<void> {
   say(`migrating ${redact(env.DATABASE_URL)}`);
   await migrate(env.DATABASE_URL);
 
-  if ((await interactionCount(env.DATABASE_URL)) === 0) {
+  const seeding = (await interactionCount(env.DATABASE_URL)) === 0;
+  if (seeding) {
     say(`seeding synthetic interactions (${DEMO_DATA.join(' ')})`);
     const seed = spawnSync(
       process.execPath,
@@ -61,9 +64,15 @@ async function main(): Promise<void> {
   say(`GraphQL answers on http://127.0.0.1:${env.PORT}/graphql (GraphiQL at /graphiql):`);
   process.stdout.write(`${JSON.stringify(stats)}\n`);
 
+  // only items this run created: a store with data of its own keeps its catalogue as it is
+  if (seeding) await describeItems(graphql);
   await trainAndReport(graphql);
   await showRecommendations(graphql, await someUser(env.DATABASE_URL));
   say(`worker health and metrics on http://127.0.0.1:${env.JOBS_PORT}/health and /metrics; Ctrl-C stops both`);
+  say(
+    `admin console: http://127.0.0.1:${env.PORT}/console/ (log in with ${env.ADMIN_API_KEY ? 'ADMIN_API_KEY' : 'the key above'})`,
+  );
+  process.stdout.write(`${JSON.stringify({ console: `http://127.0.0.1:${env.PORT}/console/` })}\n`);
 
   await Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve))));
 }
@@ -91,6 +100,20 @@ function graphqlClient(url: string, adminKey: string): Graphql {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
       body: JSON.stringify({ query, variables }),
     }).then((r) => r.json() as Promise<GraphqlReply<T>>);
+}
+
+/**
+ * The catalogue's attributes, as a product would send them (upsertItems): each synthetic item's
+ * taste cluster, which the console's map can colour items by. Unchanged attributes change nothing.
+ */
+async function describeItems(graphql: Graphql): Promise<void> {
+  const data = generateSynthetic(DEMO);
+  const input = Array.from({ length: DEMO.items }, (_, i) => ({
+    id: syntheticItemId(i),
+    attributes: syntheticItemAttributes(data, i),
+  }));
+  const res = await graphql('mutation U($i: [ItemInput!]!) { upsertItems(input: $i) { id } }', { i: input });
+  if (res.errors) throw new Error(`upsertItems failed: ${JSON.stringify(res.errors)}`);
 }
 
 /** Retrains through the queue, as an admin would, showing progress; prints the active model. */

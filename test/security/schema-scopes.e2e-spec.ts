@@ -30,6 +30,13 @@ const ASSIGNED: Record<string, string> = {
   createApiKey: 'admin',
   apiKeys: 'admin',
   revokeApiKey: 'admin',
+  // what the admin console reads
+  trainingJobs: 'admin',
+  queues: 'admin',
+  ingestRate: 'admin',
+  anomalyHistogram: 'admin',
+  exportJobs: 'admin',
+  embeddingMapPage: 'embeddings',
 };
 
 /** The schema itself says who may call what: every root and resolved field declares a scope, and the guard enforces that one. */
@@ -55,7 +62,7 @@ describe('every field declares its scope (schema walk)', () => {
   it('declares a scope on every resolved (nested) field', () => {
     const fields = resolvedFields(schema);
     expect(fields.map((f) => `${f.type}.${f.field.name}`)).toEqual(
-      expect.arrayContaining(['User.interactions', 'User.interactionCount']),
+      expect.arrayContaining(['User.interactions', 'User.interactionCount', 'MapPagePoint.attributes']),
     );
     expect(fields.filter((f) => !f.scope).map((f) => `${f.type}.${f.field.name}`)).toEqual([]);
   });

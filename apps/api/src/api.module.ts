@@ -21,6 +21,7 @@ import { GraphqlExceptionFilter } from './errors/graphql-exception.filter';
 import { InteractionsModule } from './interactions/interactions.module';
 import { ItemsModule } from './items/items.module';
 import { DateTimeScalar } from './scalars/date-time.scalar';
+import { QueuesModule } from './queues/queues.module';
 import { RecommendationsModule } from './recommendations/recommendations.module';
 import { StatementTimeoutModule } from './statement-timeout.module';
 import { StatsModule } from './stats/stats.module';
@@ -75,6 +76,7 @@ const plainFieldReads = new PlainFieldReads(buildSchemaOptions);
     EmbeddingsModule,
     AnomaliesModule,
     ExportsModule,
+    QueuesModule,
   ],
   providers: [
     { provide: APP_FILTER, useClass: GraphqlExceptionFilter },

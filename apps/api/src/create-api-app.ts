@@ -4,6 +4,7 @@ import { createLogger, getEnv } from '@app/config';
 import { mountQueueDashboard } from './admin/queue-dashboard';
 import { ApiModule } from './api.module';
 import { registerAuthPlugins } from './auth/http-plugins';
+import { mountConsole } from './console/console-assets';
 
 /** Builds the API application (not yet listening); shared by main.ts and the e2e tests. */
 export async function createApiApp(): Promise<NestFastifyApplication> {
@@ -18,5 +19,6 @@ export async function createApiApp(): Promise<NestFastifyApplication> {
   // before the routes are added, so its hook covers them
   registerAuthPlugins(app);
   mountQueueDashboard(app);
+  mountConsole(app);
   return app;
 }

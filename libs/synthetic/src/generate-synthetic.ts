@@ -50,6 +50,8 @@ export interface SyntheticInteractions {
   secondaryCluster: Int32Array;
   /** Indexes of the injected bot users (the last ones). */
   botUsers: Int32Array;
+  /** Ground truth, for maps and tests: the taste cluster each item is closest to (its latent vector's best centroid). */
+  itemCluster: Int32Array;
 }
 
 export const syntheticUserId = (u: number): string => `u${u}`;
@@ -67,7 +69,7 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticInteractions
   if (users < 1 || items < 2) throw new RangeError('need at least 1 user and 2 items');
   const rng = createRng(seed);
 
-  const tables = clusterItemTables(rng, items, factors, clusters, alpha, beta);
+  const { tables, itemCluster } = clusterItemTables(rng, items, factors, clusters, alpha, beta);
   const counts = userCounts(rng, users, items, perUser, minPerUser);
   const bots = Math.round((opts.bots?.share ?? 0) * users);
   const perBot = Math.min(items, opts.bots?.perBot ?? perUser);
@@ -84,6 +86,7 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticInteractions
     primaryCluster: new Int32Array(users + bots).fill(-1),
     secondaryCluster: new Int32Array(users + bots).fill(-1),
     botUsers: Int32Array.from({ length: bots }, (_, b) => users + b),
+    itemCluster,
   };
   const seen = new Set<number>();
   let k = 0;
@@ -147,7 +150,7 @@ function clusterItemTables(
   clusters: number,
   alpha: number,
   beta: number,
-): AliasTable[] {
+): { tables: AliasTable[]; itemCluster: Int32Array } {
   const itemVec = new Float64Array(items * factors);
   for (let j = 0; j < itemVec.length; j++) itemVec[j] = rng.normal();
   // popularity by a random rank, so item ids say nothing about popularity
@@ -162,12 +165,15 @@ function clusterItemTables(
   const scale = beta / Math.sqrt(factors);
   const tables: AliasTable[] = [];
   const logits = new Float64Array(items);
+  const itemCluster = new Int32Array(items);
+  const bestDot = new Float64Array(items).fill(-Infinity);
   for (let c = 0; c < clusters; c++) {
     const centroid = Array.from({ length: factors }, () => rng.normal());
     let max = -Infinity;
     for (let j = 0; j < items; j++) {
       let dot = 0;
       for (let f = 0; f < factors; f++) dot += centroid[f] * itemVec[j * factors + f];
+      if (dot > bestDot[j]) [bestDot[j], itemCluster[j]] = [dot, c];
       logits[j] = logPop[j] + scale * dot;
       if (logits[j] > max) max = logits[j];
     }
@@ -175,7 +181,7 @@ function clusterItemTables(
     for (let j = 0; j < items; j++) weights[j] = Math.exp(logits[j] - max);
     tables.push(new AliasTable(weights));
   }
-  return tables;
+  return { tables, itemCluster };
 }
 
 /** Walker's alias method: O(1) draws from a fixed discrete distribution. */
@@ -208,3 +214,8 @@ export class AliasTable {
     return rng.next() < this.prob[i] ? i : this.alias[i];
   }
 }
+
+/** Catalogue attributes for a generated item: its ground-truth cluster, e.g. `{ cluster: "c7" }`, to colour maps by. */
+export const syntheticItemAttributes = (data: SyntheticInteractions, i: number): { cluster: string } => ({
+  cluster: `c${data.itemCluster[i]}`,
+});

@@ -2,8 +2,9 @@ import { Args, Query, Resolver } from '@nestjs/graphql';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import { DECODE_COST } from '../graphql/complexity-limit';
 import { UserIdArgs } from '../validation/id.args';
-import { AnomalousUsersArgs } from './dto/anomalous-users.args';
+import { AnomalousUsersArgs, AnomalyHistogramArgs } from './dto/anomalous-users.args';
 import { AnomaliesService } from './anomalies.service';
+import { AnomalyHistogram } from './models/anomaly-histogram.model';
 import { UserAnomaly } from './models/user-anomaly.model';
 
 @Resolver()
@@ -26,5 +27,14 @@ export class AnomaliesResolver {
   })
   anomalousUsers(@Args() { limit, minPercentile }: AnomalousUsersArgs): Promise<UserAnomaly[]> {
     return this.anomalies.mostAnomalous(limit, minPercentile);
+  }
+
+  @RequiresScope('admin')
+  @Query(() => AnomalyHistogram, {
+    nullable: true,
+    description: "The active version's anomaly scores in bins of equal width; null without a model.",
+  })
+  anomalyHistogram(@Args() { bins }: AnomalyHistogramArgs): Promise<AnomalyHistogram | null> {
+    return this.anomalies.histogram(bins);
   }
 }

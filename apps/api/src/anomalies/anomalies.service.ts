@@ -4,6 +4,7 @@ import { historyLoss } from '@app/model';
 import { UserFeedbackReader } from '../feedback/user-feedback.reader';
 import { LiveModelService } from '../recommendations/live-model.service';
 import { RecommendationSource } from '../recommendations/models/recommendations.model';
+import { AnomalyHistogram } from './models/anomaly-histogram.model';
 import { UserAnomaly } from './models/user-anomaly.model';
 
 /** Fold-in scores kept per model version (about 100 bytes each): a user asked about again costs no decode. */
@@ -67,5 +68,24 @@ export class AnomaliesService {
     if (!live) return [];
     const rows = await this.anomalies.mostAnomalous(live.version, limit, minPercentile);
     return rows.map((r) => ({ ...r, version: live.version, source: RecommendationSource.EMBEDDING }));
+  }
+
+  /** The live version's scores in bins of equal width; null without a model. */
+  async histogram(bins: number): Promise<AnomalyHistogram | null> {
+    const live = this.live.current();
+    if (!live) return null;
+    const h = await this.anomalies.histogram(live.version, bins);
+    if (h.min === null || h.max === null) return { version: live.version, users: 0, bins: [] };
+    const width = (h.max - h.min) / bins;
+    const { min, max } = h;
+    return {
+      version: live.version,
+      users: h.users,
+      bins: h.counts.map((users, i) => ({
+        from: min + i * width,
+        to: i === bins - 1 ? max : min + (i + 1) * width,
+        users,
+      })),
+    };
   }
 }

@@ -7,7 +7,7 @@ import type { Caller } from './caller';
 /** The one rule: a caller may use a scope its key has, or one PUBLIC_SCOPES opens to everyone. */
 @Injectable()
 export class ScopeAccess {
-  private readonly publicScopes: ReadonlySet<ApiScope>;
+  readonly publicScopes: ReadonlySet<ApiScope>;
 
   constructor(env: EnvVars) {
     this.publicScopes = new Set(parseScopes(env.PUBLIC_SCOPES));

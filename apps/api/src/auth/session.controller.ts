@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { UnauthenticatedError } from '../errors/api-error';
 import { BrowserSessions, SESSION_COOKIE } from './browser-sessions';
 import { bearerKey } from './caller';
+import { ScopeAccess } from './scope-access';
 
 /**
  * POST /auth/session with `Authorization: Bearer <key>` (or a JSON body `{"key": "..."}`) sets an
@@ -10,7 +11,10 @@ import { bearerKey } from './caller';
  */
 @Controller('auth/session')
 export class SessionController {
-  constructor(private readonly sessions: BrowserSessions) {}
+  constructor(
+    private readonly sessions: BrowserSessions,
+    private readonly access: ScopeAccess,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -28,6 +32,8 @@ export class SessionController {
     return {
       name: session.caller.name,
       scopes: [...session.caller.scopes],
+      // what PUBLIC_SCOPES opens to every caller besides: a page decides from both what to offer
+      publicScopes: [...this.access.publicScopes],
       expiresAt: new Date(session.expiresAt * 1000).toISOString(),
     };
   }

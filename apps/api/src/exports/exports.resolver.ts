@@ -1,7 +1,7 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import { IdArgs } from '../validation/id.args';
-import { ExportEmbeddingsArgs } from './dto/export-embeddings.args';
+import { ExportEmbeddingsArgs, ExportJobsArgs } from './dto/export-embeddings.args';
 import { ExportsService } from './exports.service';
 import { ExportJobModel } from './models/export-job.model';
 
@@ -21,5 +21,13 @@ export class ExportsResolver {
   @Query(() => ExportJobModel, { nullable: true, description: `An export job's state, progress and files.` })
   exportJob(@Args() { id }: IdArgs): Promise<ExportJobModel | null> {
     return this.exports.job(id);
+  }
+
+  @RequiresScope('admin')
+  @Query(() => [ExportJobModel], {
+    description: `Export jobs, newest first (the last 1000 completed, every failed one, and any queued or running).`,
+  })
+  exportJobs(@Args() { limit }: ExportJobsArgs): Promise<ExportJobModel[]> {
+    return this.exports.jobs(limit);
   }
 }

@@ -49,6 +49,21 @@ export class ExportsService {
     return job ? this.describe(job) : null;
   }
 
+  /** Export jobs, newest first: queued and running ones, then finished ones. */
+  async jobs(limit: number): Promise<ExportJobModel[]> {
+    const jobs = (
+      await this.queue.getJobs(
+        ['active', 'waiting', 'prioritized', 'delayed', 'completed', 'failed'],
+        0,
+        limit - 1,
+        false,
+      )
+    )
+      .sort((a, b) => b.timestamp - a.timestamp)
+      .slice(0, limit);
+    return Promise.all(jobs.map((job) => this.describe(job)));
+  }
+
   /**
    * User-embedding exports that may hold a user erased now: every finished one on disk, and every
    * one running (it may have read the user's hash already). Exports started later cannot.
@@ -93,6 +108,9 @@ export class ExportsService {
       progress: typeof job.progress === 'object' ? (job.progress as unknown as ExportProgress) : null,
       error: job.failedReason ?? null,
       version: job.data.version,
+      kind: job.data.kind === 'user' ? EmbeddingKind.USER : EmbeddingKind.ITEM,
+      format: job.data.format,
+      createdAt: new Date(job.timestamp),
       count: manifest?.count ?? null,
       files: (manifest?.files ?? []).map((f) => ({ ...f, url: exportFilePath(job.id!, f.name) })),
     };

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { AskOptions } from './sources';
 
 /** One reason to keep items from a user (their negative feedback, items shown too often): the ids it hides now. */
 export interface HiddenItemsRule {
@@ -21,4 +22,10 @@ export class HiddenItems {
     if (lists.length === 1) return lists[0];
     return [...new Set(lists.flat())];
   }
+}
+
+/** A request's options with a user's hidden items among its exclusions. */
+export function withHidden(options: AskOptions, hidden: readonly string[]): AskOptions {
+  if (hidden.length === 0) return options;
+  return { ...options, exclude: options.exclude?.length ? [...options.exclude, ...hidden] : hidden };
 }

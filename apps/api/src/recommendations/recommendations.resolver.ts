@@ -15,8 +15,10 @@ export class RecommendationsResolver {
     complexity: DECODE_COST,
     description: "What the user should see next: the decoder's reconstruction of their history. Always answers.",
   })
-  recommendations(@Args() { userId, limit, excludeSeen, filter }: RecommendationsArgs): Promise<Recommendations> {
-    return this.service.forUser(userId, excludeSeen, { limit, filter: filter ?? undefined });
+  recommendations(
+    @Args() { userId, limit, excludeSeen, filter, preview }: RecommendationsArgs,
+  ): Promise<Recommendations> {
+    return this.service.forUser(userId, excludeSeen, { limit, filter: filter ?? undefined, preview });
   }
 
   @RequiresScope('serve')
@@ -25,9 +27,9 @@ export class RecommendationsResolver {
     description: 'Recommendations for an anonymous session: the given items folded in as a history.',
   })
   recommendationsForItems(
-    @Args() { itemIds, userId, limit, filter }: SessionRecommendationsArgs,
+    @Args() { itemIds, userId, limit, filter, preview }: SessionRecommendationsArgs,
   ): Promise<SessionRecommendations> {
-    return this.service.forItems(itemIds, userId ?? null, { limit, filter: filter ?? undefined });
+    return this.service.forItems(itemIds, userId ?? null, { limit, filter: filter ?? undefined, preview });
   }
 
   @RequiresScope('serve')
@@ -35,8 +37,8 @@ export class RecommendationsResolver {
     complexity: DECODE_COST,
     description: "Nearest items by cosine of the model's item vectors.",
   })
-  similarItems(@Args() { itemId, userId, limit }: SimilarItemsArgs): Promise<Recommendations> {
-    return this.service.similarItems(itemId, userId ?? null, { limit });
+  similarItems(@Args() { itemId, userId, limit, preview }: SimilarItemsArgs): Promise<Recommendations> {
+    return this.service.similarItems(itemId, userId ?? null, { limit, preview });
   }
 
   @RequiresScope('embeddings')

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { Catalogue, CatalogueService } from './catalogue.service';
-import { HiddenItems } from './hidden-items';
+import { countAnswer } from './answers-metric';
+import { HiddenItems, withHidden } from './hidden-items';
 import { LiveModel, LiveModelService } from './live-model.service';
 import { RecommendationSource, SessionRecommendations, UserEmbedding } from './models/recommendations.model';
 import {
@@ -53,7 +54,7 @@ export class RecommendationsService {
       this.users.of(live, userId, excludeSeen),
       this.hidden.hiddenFor(userId, new Date()),
     ]);
-    return this.first(this.userSources, this.ask(live, catalogue, subject, withHidden(options, hidden)));
+    return this.first(this.userSources, this.ask(live, catalogue, subject, withHidden(options, hidden)), 'user');
   }
 
   /**
@@ -71,6 +72,7 @@ export class RecommendationsService {
     const answer = await this.first(
       this.sessionSources,
       this.ask(live, catalogue, new SessionSubject(itemIds), withHidden(options, hidden)),
+      'session',
     );
     return { ...answer, unknownItemIds };
   }
@@ -82,6 +84,7 @@ export class RecommendationsService {
     return this.first(
       this.itemSources,
       this.ask(this.live.current(), catalogue, new ItemSubject(itemId), withHidden(options, hidden)),
+      'item',
     );
   }
 
@@ -114,24 +117,26 @@ export class RecommendationsService {
       subject,
       limit: options.limit,
       requestedVersion: options.modelVersion ?? null,
+      preview: options.preview ?? false,
       live,
       candidates: this.candidates.of(live, catalogue, options.filter, options.exclude),
     };
   }
 
   /** The first source's answer that has one, named for the model that scored it. */
-  private async first<S extends Subject>(sources: readonly Source<S>[], ask: Ask<S>): Promise<Answer> {
+  private async first<S extends Subject>(
+    sources: readonly Source<S>[],
+    ask: Ask<S>,
+    subject: 'user' | 'session' | 'item',
+  ): Promise<Answer> {
     for (const source of sources) {
       const found = await source.answer(ask);
-      if (found) return { ...found, modelVersion: ask.live?.version ?? null, answerId: ask.answerId };
+      if (!found) continue;
+      countAnswer(subject, found.source, ask.preview);
+      return { ...found, modelVersion: ask.live?.version ?? null, answerId: ask.answerId, preview: ask.preview };
     }
     throw new Error('no recommendation source answered: popularity must come last');
   }
-}
-
-function withHidden(options: AskOptions, hidden: readonly string[]): AskOptions {
-  if (hidden.length === 0) return options;
-  return { ...options, exclude: options.exclude?.length ? [...options.exclude, ...hidden] : hidden };
 }
 
 function embedding(live: LiveModel, userId: string, vector: Float32Array, source: RecommendationSource): UserEmbedding {

@@ -2,7 +2,7 @@ import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { RequiresScope } from '../auth/requires-scope.decorator';
 import { IdArgs } from '../validation/id.args';
 import { OptionalVersionArgs, VersionArgs } from '../validation/version.args';
-import { ModelsArgs } from './dto/models.args';
+import { ModelsArgs, TrainingJobsArgs } from './dto/models.args';
 import { RetrainArgs } from './dto/retrain.args';
 import { ModelVersionModel } from './models/model-version.model';
 import { TrainingJobModel } from './models/training-job.model';
@@ -24,6 +24,14 @@ export class TrainingResolver {
   @Query(() => TrainingJobModel, { nullable: true, description: `A training job's state and progress.` })
   trainingJob(@Args() { id }: IdArgs): Promise<TrainingJobModel | null> {
     return this.training.job(id);
+  }
+
+  @RequiresScope('admin')
+  @Query(() => [TrainingJobModel], {
+    description: `Training jobs, newest first: the queued or running one (so a client that reloads finds it), then finished ones (the last 1000 completed, every failed one).`,
+  })
+  trainingJobs(@Args() { limit, states }: TrainingJobsArgs): Promise<TrainingJobModel[]> {
+    return this.training.jobs(limit, states ?? undefined);
   }
 
   @RequiresScope('admin')

@@ -1,13 +1,13 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import { Job, Queue } from 'bullmq';
+import { Job, JobType, Queue } from 'bullmq';
 import { ModelVersionEntity, ModelVersionRepository } from '@app/database';
 import { enqueueTraining, JobName, JobPayloads, QueueName, TrainingConfig, TrainingProgress } from '@app/queue';
 import { ModelRegistryService, RegistryError } from '@app/registry';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { TrainingConfigInput } from './dto/training-config.input';
 import { ModelVersionModel } from './models/model-version.model';
-import { jobStateOf } from '../jobs/job-state';
+import { JobState, jobStateOf } from '../jobs/job-state';
 import { TrainingJobModel } from './models/training-job.model';
 
 export const toModelVersion = (v: ModelVersionEntity): ModelVersionModel => ({
@@ -18,6 +18,17 @@ export const toModelVersion = (v: ModelVersionEntity): ModelVersionModel => ({
 });
 
 /** The request's overrides, checked by its argument class; a field left null means "the default", so it is dropped. */
+/** The queue's job names are plain strings to BullMQ. */
+const TRAIN_MODEL_JOB: string = JobName.TrainModel;
+
+/** BullMQ's states behind each state clients see. */
+const BULLMQ_STATES: Record<JobState, JobType[]> = {
+  [JobState.QUEUED]: ['waiting', 'prioritized', 'delayed', 'waiting-children'],
+  [JobState.RUNNING]: ['active'],
+  [JobState.COMPLETED]: ['completed'],
+  [JobState.FAILED]: ['failed'],
+};
+
 const trainingConfigOf = (input: TrainingConfigInput = {}): TrainingConfig =>
   Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
 
@@ -39,6 +50,17 @@ export class TrainingService {
   async job(id: string): Promise<TrainingJobModel | null> {
     const job = await this.queue.getJob(id);
     return job ? this.describe(job) : null;
+  }
+
+  /** Training jobs in the given states (default: all), newest first. */
+  async jobs(limit: number, states: JobState[] = Object.values(JobState)): Promise<TrainingJobModel[]> {
+    const types = [...new Set(states.flatMap((state) => BULLMQ_STATES[state]))];
+    // BullMQ reads up to `end` of each state's list, newest first; the schedule's tick jobs share the queue, so read twice as many
+    const jobs = (await this.queue.getJobs(types, 0, 2 * limit - 1, false))
+      .filter((job) => job?.name === TRAIN_MODEL_JOB)
+      .sort((a, b) => b.timestamp - a.timestamp)
+      .slice(0, limit);
+    return Promise.all(jobs.map((job) => this.describe(job)));
   }
 
   async models(limit: number): Promise<ModelVersionModel[]> {
@@ -70,6 +92,11 @@ export class TrainingService {
       state,
       progress,
       error: job.failedReason ?? null,
+      createdAt: new Date(job.timestamp),
+      startedAt: job.processedOn ? new Date(job.processedOn) : null,
+      finishedAt: job.finishedOn ? new Date(job.finishedOn) : null,
+      config: { ...job.data.config },
+      force: job.data.force,
       modelVersion: version && toModelVersion(version),
     };
   }

@@ -8,6 +8,15 @@ export interface AnomalyRow {
   percentile: number;
 }
 
+export interface ScoreHistogram {
+  users: number;
+  /** Lowest and highest score; null without scores. */
+  min: number | null;
+  max: number | null;
+  /** Users per bin, the lowest scores first; bins of equal width from min to max (the last one holds max). */
+  counts: number[];
+}
+
 /** Rows per INSERT: arrays in, one statement each. */
 const INSERT_BATCH = 10_000;
 
@@ -61,6 +70,26 @@ export class AnomalyRepository {
        WHERE version = $1 AND percentile >= $2 ORDER BY score DESC LIMIT $3`,
       [version, minPercentile, limit],
     );
+  }
+
+  /** The version's scores in `bins` bins of equal width, counted in Postgres (one pass over the version's rows). */
+  async histogram(version: number, bins: number): Promise<ScoreHistogram> {
+    const [range] = await this.db.query<{ lo: number | null; hi: number | null; n: number }[]>(
+      `SELECT min(score)::float8 AS lo, max(score)::float8 AS hi, count(*)::int AS n FROM user_anomalies WHERE version = $1`,
+      [version],
+    );
+    const counts = new Array<number>(range.n > 0 ? bins : 0).fill(0);
+    if (range.n > 0) {
+      // all equal: one value, counted in the first bin
+      const rows = await this.db.query<{ bin: number; n: number }[]>(
+        `SELECT CASE WHEN $3::float8 > $2::float8 THEN least(width_bucket(score, $2::float8, $3::float8, $4::int), $4::int) ELSE 1 END AS bin,
+                count(*)::int AS n
+         FROM user_anomalies WHERE version = $1 GROUP BY 1`,
+        [version, range.lo, range.hi, bins],
+      );
+      for (const { bin, n } of rows) counts[bin - 1] = n;
+    }
+    return { users: range.n, min: range.lo, max: range.hi, counts };
   }
 
   deleteUsers(version: number, userIds: readonly string[]): Promise<unknown> {

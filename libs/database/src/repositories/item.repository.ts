@@ -18,6 +18,17 @@ export class ItemRepository {
     return this.db.getRepository(ItemEntity).findOneBy({ externalId });
   }
 
+  /** Items in the order they were created, `limit` after internal id `after`: a keyset page that never skips or repeats one. */
+  pageInCreationOrder(
+    after: number,
+    limit: number,
+  ): Promise<Array<{ id: number; externalId: string; attributes: ItemAttributes }>> {
+    return this.db.query(
+      `SELECT id, external_id AS "externalId", attributes FROM items WHERE id > $1 ORDER BY id LIMIT $2`,
+      [after, limit],
+    );
+  }
+
   /** Creates or updates items in one transaction; returns them in input order. Ids must be unique. */
   upsert(items: ItemUpsert[]): Promise<ItemEntity[]> {
     const params = [

@@ -10,4 +10,12 @@ export class UserRepository {
   findByExternalId(externalId: string): Promise<UserEntity | null> {
     return this.db.getRepository(UserEntity).findOneBy({ externalId });
   }
+
+  /** Users in the order they were created, `limit` after internal id `after` (keyset, as ItemRepository's page). */
+  pageInCreationOrder(after: number, limit: number): Promise<Array<{ id: number; externalId: string }>> {
+    return this.db.query(`SELECT id, external_id AS "externalId" FROM users WHERE id > $1 ORDER BY id LIMIT $2`, [
+      after,
+      limit,
+    ]);
+  }
 }

@@ -1,6 +1,7 @@
-import { ArgsType, Field, ID } from '@nestjs/graphql';
-import { ArrayMaxSize } from 'class-validator';
+import { ArgsType, Field, ID, Int } from '@nestjs/graphql';
+import { ArrayMaxSize, IsOptional, Matches } from 'class-validator';
 import { IsExternalId } from '../../validation/input-rules.validators';
+import { IsIntFrom } from '../../validation/ranges';
 import { OptionalVersionArgs } from '../../validation/version.args';
 import { EmbeddingKind } from '../models/embedding-batch.model';
 
@@ -15,4 +16,21 @@ export class EmbeddingsArgs extends OptionalVersionArgs {
   @ArrayMaxSize(MAX_EMBEDDING_IDS, { message: `must hold at most ${MAX_EMBEDDING_IDS} ids` })
   @IsExternalId({ each: true })
   ids!: string[];
+}
+
+export const MAX_MAP_PAGE = 10_000;
+
+@ArgsType()
+export class EmbeddingMapPageArgs extends OptionalVersionArgs {
+  @Field(() => EmbeddingKind)
+  kind!: EmbeddingKind;
+
+  @Field(() => Int, { defaultValue: 5000, description: `Points per page, 1..${MAX_MAP_PAGE}` })
+  @IsIntFrom(1, MAX_MAP_PAGE)
+  limit!: number;
+
+  @Field(() => String, { nullable: true, description: 'The nextCursor of the previous page.' })
+  @IsOptional()
+  @Matches(/^[0-9]{1,10}$/, { message: 'must be a nextCursor the API handed out' })
+  after?: string;
 }

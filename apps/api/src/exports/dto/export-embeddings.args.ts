@@ -1,6 +1,7 @@
 import { ArgsType, Field } from '@nestjs/graphql';
 import { ExportFormat } from '@app/export';
 import { EmbeddingKind } from '../../embeddings/models/embedding-batch.model';
+import { LimitArgs } from '../../validation/limit.args';
 import { OptionalVersionArgs } from '../../validation/version.args';
 
 @ArgsType()
@@ -11,3 +12,6 @@ export class ExportEmbeddingsArgs extends OptionalVersionArgs {
   @Field(() => ExportFormat)
   format!: ExportFormat;
 }
+
+@ArgsType()
+export class ExportJobsArgs extends LimitArgs(20, 100) {}

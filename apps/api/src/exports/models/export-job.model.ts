@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { EXPORT_WRITERS, ExportFormat } from '@app/export';
+import { EmbeddingKind } from '../../embeddings/models/embedding-batch.model';
 import { JobState } from '../../jobs/job-state';
 
 // each format described by its writer: a new format documents itself
@@ -36,6 +37,9 @@ export class ExportJobModel {
   @Field(() => ExportProgressModel, { nullable: true }) progress!: ExportProgressModel | null;
   @Field(() => String, { nullable: true }) error!: string | null;
   @Field(() => Int, { nullable: true }) version!: number | null;
+  @Field(() => EmbeddingKind) kind!: EmbeddingKind;
+  @Field(() => ExportFormat) format!: ExportFormat;
+  @Field(() => Date, { description: 'When it was asked for.' }) createdAt!: Date;
   @Field(() => Int, { nullable: true, description: 'Vectors written, once completed.' }) count!: number | null;
   @Field(() => [ExportFile], { description: 'Empty until the job completes.' }) files!: ExportFile[];
 }

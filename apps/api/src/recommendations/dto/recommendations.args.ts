@@ -9,9 +9,15 @@ export const MAX_LIMIT = 500;
 /** Items one session may fold in. */
 export const MAX_SESSION_ITEMS = 1000;
 
+const PREVIEW =
+  'true: an operator looking (the admin console), not a user shown the items; the answer says so, and online metrics leave it out';
+
 /** A ranked list of up to `limit` items that a filter may restrict. */
 @ArgsType()
 abstract class FilteredArgs extends LimitArgs(20, MAX_LIMIT) {
+  @Field({ defaultValue: false, description: PREVIEW })
+  preview!: boolean;
+
   @Field(() => ItemFilter, { nullable: true })
   @IsOptional()
   @ValidateNested()
@@ -47,6 +53,9 @@ export class SessionRecommendationsArgs extends FilteredArgs {
 
 @ArgsType()
 export class SimilarItemsArgs extends LimitArgs(20, MAX_LIMIT) {
+  @Field({ defaultValue: false, description: PREVIEW })
+  preview!: boolean;
+
   @Field(() => ID)
   @IsExternalId()
   itemId!: string;

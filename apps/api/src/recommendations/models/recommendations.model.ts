@@ -34,6 +34,7 @@ export class Recommendations {
   @Field(() => Int, { nullable: true, description: 'The model that scored them; null for popularity without a model.' })
   modelVersion!: number | null;
   @Field(() => RecommendationSource) source!: RecommendationSource;
+  @Field({ description: 'Asked as a preview (an operator looking), not shown to a user.' }) preview!: boolean;
 }
 
 @ObjectType()

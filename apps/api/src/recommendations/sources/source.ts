@@ -19,6 +19,8 @@ export interface AskOptions {
   modelVersion?: number | null;
   /** The caller's name for this answer (to log impressions against); absent: one is made. */
   answerId?: string;
+  /** An operator's look (the console), not items shown to a user: answered the same, counted apart. */
+  preview?: boolean;
 }
 
 /** One request as every source sees it. */
@@ -29,6 +31,8 @@ export interface Ask<S extends Subject = Subject> {
   readonly limit: number;
   /** The version the request asked for (an experiment's arm); null: the active one. */
   readonly requestedVersion: number | null;
+  /** An operator's preview: answered as any other, never counted as shown to a user. */
+  readonly preview: boolean;
   /** The model that answers; null before the first. The process holds the active version only, so it answers every request. */
   readonly live: LiveModel | null;
   /** What the answer may hold: active items the filter lets through, none of the request's exclusions. */

@@ -101,6 +101,7 @@ export function fixtureAsk<S extends Subject>(
     subject,
     limit: options.limit ?? 5,
     requestedVersion: null,
+    preview: false,
     live,
     candidates: new CandidateRules().of(live, catalogue, options.filter, options.exclude),
   };
