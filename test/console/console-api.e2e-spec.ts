@@ -122,9 +122,9 @@ describe('console data and assets (e2e)', () => {
 
   it("bins the active version's anomaly scores", async () => {
     const HISTOGRAM = `{ anomalyHistogram(bins: 7) { version users bins { from to users } } }`;
-    // the API takes the new version up on its switch message
+    // the API takes the new version up on its switch message (until then: none, or the old one's)
     let h = (await gql(api, HISTOGRAM, {}, admin)).data!.anomalyHistogram;
-    for (let i = 0; i < 100 && h.version !== version; i++) {
+    for (let i = 0; i < 300 && h?.version !== version; i++) {
       await new Promise((r) => setTimeout(r, 100));
       h = (await gql(api, HISTOGRAM, {}, admin)).data!.anomalyHistogram;
     }

@@ -2,10 +2,10 @@ import { useMemo, useState } from 'preact/hooks';
 import { gql } from '../api';
 import { Chart } from '../components/chart';
 import { Confirm } from '../components/confirm';
+import { MetricsTable } from '../components/metrics-table';
 import { ErrorNote, Loading, TableWrap } from '../components/notes';
 import { brief, count, metric, text, when } from '../format';
 import { useLoad } from '../hooks';
-import { METRIC_NAMES } from './overview';
 
 interface Ranking {
   ndcg100: number;
@@ -200,30 +200,16 @@ function ModelDetails({ version }: { version: number }) {
       {model.error && <p class="notice">{model.error}</p>}
       <LossChart curve={model.lossCurve} />
       {model.metrics && (
-        <TableWrap label="Version metrics">
-          <table>
-            <caption>
+        <MetricsTable
+          label="Version metrics"
+          metrics={model.metrics}
+          caption={
+            <>
               Held-out users: {count(model.metrics.heldOutUsers)}; early-stopping users:{' '}
               {count(model.metrics.validationUsers)}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">metric</th>
-                <th scope="col">model</th>
-                <th scope="col">popularity</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(['ndcg100', 'recall20', 'recall50'] as const).map((m) => (
-                <tr key={m}>
-                  <th scope="row">{METRIC_NAMES[m]}</th>
-                  <td>{metric(model.metrics![m])}</td>
-                  <td>{metric(model.metrics!.popularity?.[m])}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+            </>
+          }
+        />
       )}
       {model.metrics?.gate && (
         <p>

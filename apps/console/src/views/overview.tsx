@@ -1,8 +1,9 @@
 import { useMemo } from 'preact/hooks';
 import { gql } from '../api';
 import { Chart } from '../components/chart';
+import { MetricsTable } from '../components/metrics-table';
 import { ErrorNote, Loading, TableWrap } from '../components/notes';
-import { count, metric, when } from '../format';
+import { count, when } from '../format';
 import { useLoad } from '../hooks';
 import type { ModelVersion } from './models';
 
@@ -94,27 +95,11 @@ export function Overview() {
               {when(model.activatedAt)}.
             </p>
             {model.metrics && (
-              <TableWrap label="Active model metrics">
-                <table>
-                  <caption>Held-out users ({count(model.metrics.heldOutUsers)}), against most-popular</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">metric</th>
-                      <th scope="col">model</th>
-                      <th scope="col">popularity</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {(['ndcg100', 'recall20', 'recall50'] as const).map((m) => (
-                      <tr key={m}>
-                        <th scope="row">{METRIC_NAMES[m]}</th>
-                        <td>{metric(model.metrics![m])}</td>
-                        <td>{metric(model.metrics!.popularity?.[m])}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableWrap>
+              <MetricsTable
+                label="Active model metrics"
+                metrics={model.metrics}
+                caption={<>Held-out users ({count(model.metrics.heldOutUsers)}), against most-popular</>}
+              />
             )}
           </div>
         ) : (
@@ -166,5 +151,3 @@ export function Overview() {
     </>
   );
 }
-
-export const METRIC_NAMES = { ndcg100: 'NDCG@100', recall20: 'Recall@20', recall50: 'Recall@50' } as const;
