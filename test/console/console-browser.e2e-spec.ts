@@ -242,11 +242,16 @@ describe('admin console (browser)', () => {
     const canvas = page.getByTestId('map-canvas');
     const box = (await canvas.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    // the view recentres, then the tooltip follows the pointer: wait for it rather than read it once
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=map-tooltip]')?.textContent?.startsWith('i12'),
+    );
     await expect(page.getByTestId('map-tooltip').innerText()).resolves.toMatch(/^i12/);
     await page.getByRole('button', { name: 'Fit' }).click();
     await page.getByLabel('Item id').fill('i7');
     await page.keyboard.press('Enter');
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.getByRole('heading', { name: 'Item i7' }).waitFor();
     await expect(page.getByRole('heading', { name: 'Item i7' }).count()).resolves.toBe(1);
     const listed = page.getByTestId('similar-items').locator('li strong');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=similar-items] li').length === 10);
