@@ -12,7 +12,7 @@ import { DataSource } from 'typeorm';
 import { createDataSource, ModelVersionRepository, TrainingDataRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { importSynthetic } from '@app/ingest';
-import { JobName, QUEUE_PREFIX, QueueName } from '@app/queue';
+import { JobName, queuePrefix, QueueName } from '@app/queue';
 import { createRng } from '@app/random';
 import { generateSynthetic } from '@app/synthetic';
 import { parseFlags, runCli } from '../scripts/cli';
@@ -94,7 +94,7 @@ async function retrainThroughQueue(url: string, ds: DataSource, epochs: number):
   await jobs.init();
   const queue = new Queue(QueueName.Training, {
     connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
-    prefix: QUEUE_PREFIX,
+    prefix: queuePrefix(),
   });
   try {
     const started = performance.now();

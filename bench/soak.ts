@@ -24,6 +24,7 @@ import { generateSynthetic, INTERACTION_TYPES, syntheticItemId, syntheticUserId 
 import { DisposableRedis } from '@app/testing';
 import { parseFlags, runCli, UsageError } from '../scripts/cli';
 import { freshDatabase, startApi, startWorker } from './lib/api-process';
+import { activeKey, versionOfKey, versionsPattern } from '@app/embedding-store';
 
 const ADMIN_API_KEY = 'soak-admin-key-0123456789abcdef';
 const ADMIN = { authorization: `Bearer ${ADMIN_API_KEY}` };
@@ -373,11 +374,11 @@ runCli(async (args) => {
     const inRedis = new Set<number>();
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'recoder:v*', 'COUNT', 5000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', versionsPattern(), 'COUNT', 5000);
       cursor = next;
-      for (const key of keys) inRedis.add(Number(/^recoder:v(\d+):/.exec(key)?.[1]));
+      for (const key of keys) inRedis.add(versionOfKey(key) ?? NaN);
     } while (cursor !== '0');
-    const pointer = Number(await redis.get('recoder:active'));
+    const pointer = Number(await redis.get(activeKey()));
     let served: number | null = null;
     for (let i = 0; i < 30 && served !== active[0]; i++, await sleep(500)) {
       const answer = await gql.post(RECS, { u: syntheticUserId(0) });

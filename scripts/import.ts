@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { getEnv } from '@app/config';
 import { createDataSource, FeedbackTypeRepository, OwedStaleFlagRepository } from '@app/database';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
@@ -9,7 +8,7 @@ import {
   INTERACTION_FORMATS,
   isInteractionFormat,
 } from '@app/ingest';
-import { redisOptions } from '@app/redis';
+import { createRedisClient, redisOptions, RedisTarget } from '@app/redis';
 import { parseFlags, runCli, UsageError } from './cli';
 
 const USAGE = `usage: npm run import -- --format ${INTERACTION_FORMATS.join('|')} --file PATH [--type T]`;
@@ -22,7 +21,7 @@ runCli(async (args) => {
   if (!flags.file || flags.file === 'true') throw new UsageError(`--file is required; ${USAGE}`);
   if (flags.type === 'true') throw new UsageError(`--type needs a value; ${USAGE}`);
 
-  const { DATABASE_URL, REDIS_URL, FEEDBACK_STRICT } = getEnv();
+  const { DATABASE_URL, REDIS_URL, REDIS_CLUSTER_NODES, FEEDBACK_STRICT } = getEnv();
   // as recordInteractions does in strict mode: a type no rule declares is refused before anything is read
   if (FEEDBACK_STRICT === 'true' && isInteractionFormat(flags.format))
     await refuseUndeclared(DATABASE_URL, flags.type ?? DEFAULT_TYPE_BY_FORMAT[flags.format]);
@@ -37,7 +36,9 @@ runCli(async (args) => {
 
   // the API serves a user's cached embedding until it is flagged: flag everyone the file has news of
   const staleFlags =
-    result.inserted > 0 ? await flagStale(REDIS_URL, DATABASE_URL, result.userIds) : { users_flagged_stale: 0 };
+    result.inserted > 0
+      ? await flagStale({ url: REDIS_URL, clusterNodes: REDIS_CLUSTER_NODES }, DATABASE_URL, result.userIds)
+      : { users_flagged_stale: 0 };
   return {
     rows: result.rows,
     seconds: Number(result.seconds.toFixed(3)),
@@ -56,11 +57,11 @@ runCli(async (args) => {
  * here: with Redis down the flags are owed in Postgres, and the API sets them once Redis answers.
  */
 async function flagStale(
-  redisUrl: string,
+  target: RedisTarget,
   databaseUrl: string,
   userIds: readonly string[],
 ): Promise<Record<string, number | string>> {
-  const redis = new Redis({ ...redisOptions(redisUrl), lazyConnect: true });
+  const redis = createRedisClient(target, { ...redisOptions(), lazyConnect: true });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -1,8 +1,7 @@
-import Redis from 'ioredis';
 import { ApiKeyAdmin, ApiKeyInputError, parseScopes } from '@app/api-keys';
 import { getEnv } from '@app/config';
 import { ApiKeyNameTakenError, ApiKeyRepository, createDataSource } from '@app/database';
-import { redisOptions } from '@app/redis';
+import { createRedisClient, redisOptions, redisTarget } from '@app/redis';
 import { parseFlags, runCli, UsageError } from './cli';
 
 const USAGE = 'usage: npm run keys -- create --name NAME --scopes serve,ingest | list | revoke NAME';
@@ -23,7 +22,7 @@ runCli(async ([command, ...rest]) => {
   const db = createDataSource(env.DATABASE_URL);
   await db.initialize();
   // no retries: a Redis that is down only delays the change until each API's cache TTL
-  const redis = new Redis({ ...redisOptions(env.REDIS_URL), maxRetriesPerRequest: 0 });
+  const redis = createRedisClient(redisTarget(env), { ...redisOptions(), maxRetriesPerRequest: 0 });
   redis.on('error', () => undefined);
   const keys = new ApiKeyAdmin(new ApiKeyRepository(db), redis);
   try {

@@ -74,20 +74,20 @@ describe('embedding store: fold-in write-through (Redis)', () => {
 
   it('writes no fold-in back for a user just erased, whose hash the erasure removed', async () => {
     const erased = Buffer.from('hash of an erased id');
-    await store.holdErasure(erased);
+    await store.holdErasure('c', erased);
     try {
       // a fold-in that read the history before the erasure, writing after it: a new user's, or a flagged one's
       expect(
         await store.writeUser(VERSION, 'c', erased, { vector: vec(2), asOf: null, top, seenMark: null, seen: [1] }),
       ).toBe(false);
       expect(await redis.exists(userKey(VERSION, 'c'))).toBe(0);
-      expect(await redis.ttl(erasedKey(erased))).toBeGreaterThan(0);
+      expect(await redis.ttl(erasedKey('c', erased))).toBeGreaterThan(0);
       // anyone else's write goes through
       expect(
         await store.writeUser(VERSION, 'd', ID_HASH, { vector: vec(2), asOf: null, top, seenMark: null, seen: [1] }),
       ).toBe(true);
     } finally {
-      await redis.del(erasedKey(erased));
+      await redis.del(erasedKey('c', erased));
     }
   });
 });

@@ -20,6 +20,16 @@ import { createTestJobsApp } from './create-test-jobs-app';
 import { admin, TEST_DATABASE_URL, TEST_EXPORT_DIR, TEST_REDIS_URL } from './test-env';
 import { TestStack } from './test-stack';
 import { startTraining, trainToCompletion, waitForTraining } from './train-through-api';
+import {
+  feedbackKey,
+  idOfKey,
+  keyPrefix,
+  kindPattern,
+  metaKey,
+  userKey,
+  versionOfKey,
+  versionsPattern,
+} from '@app/embedding-store';
 
 const QUICK = { epochs: 3, embeddingDim: 8, hidden: [16], batchSize: 50, patience: 0 };
 const USERS = 200;
@@ -57,9 +67,9 @@ describe('erasing a user (e2e)', () => {
 
   /** Every Redis key that names the user, in any version (and anything else recoder wrote). */
   const keysOf = async (id: string) =>
-    (await scanKeys(stack.redis, 'recoder:*')).filter((k) => k.endsWith(`:user:${id}`));
+    (await scanKeys(stack.redis, `${keyPrefix()}:*`)).filter((k) => idOfKey(k) === id && k.includes(':user:'));
   const versionsInRedis = async () =>
-    new Set((await scanKeys(stack.redis, 'recoder:v*:meta')).map((k) => Number(/:v(\d+):/.exec(k)![1])));
+    new Set((await scanKeys(stack.redis, `${versionsPattern()}:meta`)).map((k) => versionOfKey(k)!));
   const rowsOf = async (table: string, column: string, id: string) =>
     (await stack.db.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [id])).rows[0].n as number;
 
@@ -99,12 +109,9 @@ describe('erasing a user (e2e)', () => {
     await gql(api, RECORD, { input: [{ userId: victim, itemId: 'i1', occurredAt: new Date().toISOString() }] });
     expect((await readsOf(victim, live)).recommendations.source).toBe('FOLD_IN');
     await stack.db.query(`INSERT INTO stale_flags_owed (user_id) VALUES ($1), ($2)`, [victim, bystander]);
-    expect((await keysOf(victim)).sort()).toEqual([
-      `recoder:v${older}:user:${victim}`,
-      `recoder:v${live}:user:${victim}`,
-    ]);
+    expect((await keysOf(victim)).sort()).toEqual([userKey(older, victim), userKey(live, victim)]);
     // and their feedback state (what their negative events hide), written back by that answer
-    expect(await stack.redis.hget(`recoder:feedback:{${victim}}`, 'neg')).toBe('[]');
+    expect(await stack.redis.hget(feedbackKey(victim), 'neg')).toBe('[]');
     expect(await rowsOf('user_anomalies', 'user_id', victim)).toBe(2);
     const before = await exported('NPY');
 
@@ -184,10 +191,10 @@ describe('erasing a user (e2e)', () => {
     await served(version);
     const row = (await stack.db.query(`SELECT users FROM model_versions WHERE version = $1`, [version])).rows[0];
     expect(row.users).toBe(USERS); // it trained on a snapshot that held the user
-    expect(await scanKeys(stack.redis, `recoder:v${version}:user:*`)).toHaveLength(USERS - 1);
+    expect(await scanKeys(stack.redis, kindPattern(version, 'user'))).toHaveLength(USERS - 1);
     expect(await keysOf(victim)).toEqual([]);
     expect(await rowsOf('user_anomalies', 'user_id', victim)).toBe(0);
-    expect(await stack.redis.hget(`recoder:v${version}:meta`, 'users')).toBe(String(USERS - 1));
+    expect(await stack.redis.hget(metaKey(version), 'users')).toBe(String(USERS - 1));
     const reads = await readsOf(victim, version);
     expect(reads.recommendations.source).toBe('POPULARITY');
     expect(reads.userEmbedding).toBeNull();
@@ -196,7 +203,7 @@ describe('erasing a user (e2e)', () => {
     expect(reads.userAnomaly).toBeNull();
     expect(reads.anomalousUsers.map((a: { userId: string }) => a.userId)).not.toContain(victim);
     // everyone else was published
-    expect(await keysOf(syntheticUserId(8))).toEqual([`recoder:v${version}:user:${syntheticUserId(8)}`]);
+    expect(await keysOf(syntheticUserId(8))).toEqual([userKey(version, syntheticUserId(8))]);
   });
 });
 
@@ -232,7 +239,7 @@ describe('erasing a user while Redis is unreachable (e2e)', () => {
   it('answers SERVICE_UNAVAILABLE having erased nothing, and a call once Redis is back erases everything', async () => {
     const victim = syntheticUserId(2);
     const direct = testRedis(redis.url);
-    const hashes = async () => (await scanKeys(direct, `recoder:v*:user:${victim}`)).length;
+    const hashes = async () => (await scanKeys(direct, `${versionsPattern()}:user:{${victim}}`)).length;
     expect(await hashes()).toBe(1);
     road.sever();
     try {

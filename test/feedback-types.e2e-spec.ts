@@ -15,6 +15,7 @@ import { createTestApiApp } from './create-test-app';
 import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
 import { TestStack } from './test-stack';
 import { trainToCompletion } from './train-through-api';
+import { itemKey, userKey } from '@app/embedding-store';
 
 const TYPES = `query { feedbackTypes { type role weight conditions { role min max } } }`;
 const SET_TYPE = `mutation T($input: FeedbackTypeInput!) { setFeedbackType(input: $input) { type role weight conditions { role min max } } }`;
@@ -163,15 +164,15 @@ describe('event types and their roles (e2e)', () => {
     ).rows.map((r) => r.id as string);
     expect(stored).not.toContain('flop');
     expect(stored).not.toContain('meh');
-    expect(await redis.exists(`recoder:v${version}:user:browser`)).toBe(0);
-    expect(await redis.exists(`recoder:v${version}:item:flop`)).toBe(0);
-    expect(await redis.exists(`recoder:v${version}:user:u1`)).toBe(1);
+    expect(await redis.exists(userKey(version, 'browser'))).toBe(0);
+    expect(await redis.exists(itemKey(version, 'flop'))).toBe(0);
+    expect(await redis.exists(userKey(version, 'u1'))).toBe(1);
 
     // an impression is not seen: a fold-in encodes u1 from the same items as before; a view adds one
     const seenCount = async () => {
-      for (let i = 0; i < 50 && (await redis.hexists(`recoder:v${version}:user:u1`, 'stale')); i++)
+      for (let i = 0; i < 50 && (await redis.hexists(userKey(version, 'u1'), 'stale')); i++)
         await new Promise((r) => setTimeout(r, 50));
-      return (await redis.hgetBuffer(`recoder:v${version}:user:u1`, 'seen'))!.length / 4;
+      return (await redis.hgetBuffer(userKey(version, 'u1'), 'seen'))!.length / 4;
     };
     for (
       let i = 0;

@@ -6,7 +6,15 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import request from 'supertest';
 import { ModelVersionRepository, TrainingLockRepository } from '@app/database';
-import { EmbeddingStoreRepository } from '@app/embedding-store';
+import {
+  activeKey,
+  EmbeddingStoreRepository,
+  kindPattern,
+  metaKey,
+  modelActivatedChannel,
+  userKey,
+  versionPattern,
+} from '@app/embedding-store';
 import { JobName, QueueName } from '@app/queue';
 import { generateSynthetic } from '@app/synthetic';
 import { gql, scanKeys } from '@app/testing';
@@ -43,10 +51,10 @@ describe('model lifecycle (e2e)', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
-  const keysOf = async (version: number) => (await scanKeys(redis, `recoder:v${version}:*`)).sort();
+  const keysOf = async (version: number) => (await scanKeys(redis, versionPattern(version))).sort();
   const statusOf = async (version: number) =>
     (await db.query('SELECT status FROM model_versions WHERE version = $1', [version])).rows[0]?.status;
-  const pointer = async () => Number(await redis.get('recoder:active'));
+  const pointer = async () => Number(await redis.get(activeKey()));
   const jobIdOf = async (version: number) =>
     (await db.query('SELECT job_id FROM model_versions WHERE version = $1', [version])).rows[0].job_id as string;
   const servedVersion = async () => (await gql(api, RECS, { u: 'u1' })).data!.recommendations.modelVersion;
@@ -90,8 +98,8 @@ describe('model lifecycle (e2e)', () => {
     expect(blips).toBeLessThan(1); // the fault did happen
     expect(status).toBe('ACTIVE');
     expect(await pointer()).toBe(version);
-    expect(await scanKeys(redis, `recoder:v${version}:user:*`)).toHaveLength(USERS);
-    expect(await redis.exists(`recoder:v${version}:meta`)).toBe(1);
+    expect(await scanKeys(redis, kindPattern(version, 'user'))).toHaveLength(USERS);
+    expect(await redis.exists(metaKey(version))).toBe(1);
     const job = await api.get<Queue>(getQueueToken(QueueName.Training)).getJob(id);
     expect(job!.attemptsMade).toBeGreaterThanOrEqual(1);
   });
@@ -111,7 +119,7 @@ describe('model lifecycle (e2e)', () => {
     expect(status).toBe('ACTIVE');
     // weights were saved once: the retry did not train again
     expect(saveWeights.mock.calls.filter(([v]) => v === version)).toHaveLength(1);
-    expect(await scanKeys(redis, `recoder:v${version}:user:*`)).toHaveLength(USERS);
+    expect(await scanKeys(redis, kindPattern(version, 'user'))).toHaveLength(USERS);
     expect(await pointer()).toBe(version);
   });
 
@@ -149,8 +157,8 @@ describe('model lifecycle (e2e)', () => {
       )
     ).rows[0].v as number;
     // a pointer to another version (a switch whose Postgres write was undone, a stray SET) and its message
-    await redis.set('recoder:active', String(previous));
-    await redis.publish('recoder:model-activated', String(previous));
+    await redis.set(activeKey(), String(previous));
+    await redis.publish(modelActivatedChannel(), String(previous));
     await new Promise((r) => setTimeout(r, 1000));
     expect(await servedVersion()).toBe(live);
     // every other default follows Postgres too: embeddings, maps, exports and the metric
@@ -188,8 +196,8 @@ describe('model lifecycle (e2e)', () => {
       )
     ).rows[0].version as number;
     for (const v of [interrupted, failed, 9999]) {
-      await redis.hset(`recoder:v${v}:user:u1`, 'vec', Buffer.alloc(64));
-      await redis.hset(`recoder:v${v}:meta`, 'dim', '16');
+      await redis.hset(userKey(v, 'u1'), 'vec', Buffer.alloc(64));
+      await redis.hset(metaKey(v), 'dim', '16');
     }
     const worker = await createTestJobsApp();
     try {

@@ -8,6 +8,7 @@ import { DecodeSource } from '../apps/api/src/recommendations/sources/decode.sou
 import { admin } from './test-env';
 import { TestStack } from './test-stack';
 import { trainToCompletion } from './train-through-api';
+import { feedbackKey, userKey } from '@app/embedding-store';
 
 const CONFIG = { epochs: 15, embeddingDim: 24, hidden: [64], seed: 3, patience: 0, batchSize: 50, learningRate: 3e-3 };
 const RECS = `query R($u: ID!, $limit: Int, $excludeSeen: Boolean, $filter: ItemFilter) {
@@ -74,7 +75,7 @@ describe('negative feedback (e2e): a NEGATIVE event hides the item from the user
   /** Once the fold-in's write-through has landed, the user is answered from the cache again. */
   async function cachedAgain(user: string): Promise<void> {
     for (let i = 0; i < 100; i++) {
-      if ((await redis.hexists(`recoder:v${version}:user:${user}`, 'stale')) === 0) return;
+      if ((await redis.hexists(userKey(version, user), 'stale')) === 0) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`${user} was not written back`);
@@ -200,19 +201,19 @@ describe('negative feedback (e2e): a NEGATIVE event hides the item from the user
   it('keeps the feedback state in Redis under the user as a hash tag, read instead of Postgres while it is current', async () => {
     const user = 'u5';
     // the answers above wrote it back
-    const state = await redis.hgetall(`recoder:feedback:{${user}}`);
+    const state = await redis.hgetall(feedbackKey(user));
     expect(JSON.parse(state.neg)).toEqual([]);
     expect(state.stale).toBeUndefined();
     // a dislike marks it out of date; the next answer reads Postgres and writes it again
     const item = (await recs(user, 1, true)).ids[0];
     await record(user, item, 'dislike');
-    expect(await redis.hget(`recoder:feedback:{${user}}`, 'stale')).not.toBeNull();
+    expect(await redis.hget(feedbackKey(user), 'stale')).not.toBeNull();
     expect((await recs(user, 10, true)).ids).not.toContain(item);
-    for (let i = 0; i < 50 && (await redis.hget(`recoder:feedback:{${user}}`, 'stale')) !== null; i++)
+    for (let i = 0; i < 50 && (await redis.hget(feedbackKey(user), 'stale')) !== null; i++)
       await new Promise((r) => setTimeout(r, 50));
-    expect(JSON.parse((await redis.hget(`recoder:feedback:{${user}}`, 'neg'))!)).toEqual([item]);
+    expect(JSON.parse((await redis.hget(feedbackKey(user), 'neg'))!)).toEqual([item]);
     // what Redis holds is what the answer follows: Postgres is not asked again
-    await redis.hset(`recoder:feedback:{${user}}`, 'neg', JSON.stringify([item, 'i0', 'i1', 'i2']));
+    await redis.hset(feedbackKey(user), 'neg', JSON.stringify([item, 'i0', 'i1', 'i2']));
     const ids = (await recs(user, 250, true)).ids;
     expect(ids.filter((id) => [item, 'i0', 'i1', 'i2'].includes(id))).toEqual([]);
   });

@@ -7,7 +7,7 @@ import type Redis from 'ioredis';
 import request from 'supertest';
 import type { Pool } from 'pg';
 import { resetEnvCache } from '@app/config';
-import { decodeTopItems, encodeTopItems } from '@app/embedding-store';
+import { decodeTopItems, encodeTopItems, itemKey, metaKey, userKey } from '@app/embedding-store';
 import { deserializeModel, initBackend } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
 import { firstErrorCode, gql } from '@app/testing';
@@ -122,7 +122,7 @@ describe('recommendations (e2e)', () => {
     const { model, itemIds } = deserializeModel(Buffer.concat(rows.map((r) => r.data)));
     // the served model carries the item term: the synthetic data's validation users chose it
     expect(model.itemTerm).not.toBeNull();
-    const blob = await redis.hgetBuffer(`recoder:v${version}:user:${user}`, 'vec');
+    const blob = await redis.hgetBuffer(userKey(version, user), 'vec');
     const seen = new Set(await seenBy(user));
     const history = itemIds.flatMap((id, i) => (seen.has(id) ? [i] : []));
     const scores = model.decode(new Float32Array(Uint8Array.from(blob!).buffer), 1, undefined, 'users', [history]);
@@ -137,7 +137,7 @@ describe('recommendations (e2e)', () => {
   it('matches a brute-force reference (full decode, full sort, seen items excluded) from the precomputed top items and from a decode', async () => {
     const { version, ranked } = await reference('u7');
     // the training job ranked the user's 100 best unseen items into Redis: 20 come from there
-    expect((await redis.hgetBuffer(`recoder:v${version}:user:u7`, 'top'))!.length).toBe(100 * 8);
+    expect((await redis.hgetBuffer(userKey(version, 'u7'), 'top'))!.length).toBe(100 * 8);
     // 150 is more than were precomputed: the API decodes the embedding
     for (const limit of [20, 150]) {
       const recs = (await gql(api, RECS, { u: 'u7', limit })).data!.recommendations;
@@ -165,9 +165,9 @@ describe('recommendations (e2e)', () => {
     expect(after.items.map((i: any) => i.score)).not.toEqual(recs.items.map((i: any) => i.score));
     // the fold-in cached its ranking of the unseen items too: both kinds of answer come from it now
     const { version, ranked: now } = await reference('u13', true);
-    for (let i = 0; i < 50 && (await redis.hexists(`recoder:v${version}:user:u13`, 'stale')); i++)
+    for (let i = 0; i < 50 && (await redis.hexists(userKey(version, 'u13'), 'stale')); i++)
       await new Promise((r) => setTimeout(r, 50));
-    const top = (await redis.hgetBuffer(`recoder:v${version}:user:u13`, 'top'))!;
+    const top = (await redis.hgetBuffer(userKey(version, 'u13'), 'top'))!;
     expect(top.length).toBe(100 * 8);
     const seenNow = new Set([...seen, picked]);
     const unseenNow = now.filter((x) => !seenNow.has(x.id));
@@ -184,7 +184,7 @@ describe('recommendations (e2e)', () => {
 
   it('knows a published top list was cut at the depth the job ranked it to, whatever the API itself is configured with', async () => {
     const { version, ranked } = await reference('u9');
-    expect(await redis.hget(`recoder:v${version}:meta`, 'topItems')).toBe('100');
+    expect(await redis.hget(metaKey(version), 'topItems')).toBe('100');
     // an API configured for deeper lists than this version was published with: 100 of its 200
     // would look like a user with only 100 unseen items, and a filter skipping 90 of them would
     // then end the answer at 10
@@ -203,9 +203,9 @@ describe('recommendations (e2e)', () => {
       );
       expect((await gql(deeper, RECS, { u: 'u9', limit: 5 })).data!.recommendations.source).toBe('FOLD_IN');
       // written through after the answer: the stale flag goes with it
-      for (let i = 0; i < 50 && (await redis.hexists(`recoder:v${version}:user:u9`, 'stale')); i++)
+      for (let i = 0; i < 50 && (await redis.hexists(userKey(version, 'u9'), 'stale')); i++)
         await new Promise((r) => setTimeout(r, 50));
-      expect((await redis.hgetBuffer(`recoder:v${version}:user:u9`, 'top'))!.length).toBe(100 * 8);
+      expect((await redis.hgetBuffer(userKey(version, 'u9'), 'top'))!.length).toBe(100 * 8);
     } finally {
       await deeper.close();
       if (configured === undefined) delete process.env.CACHED_TOP_ITEMS;
@@ -235,7 +235,7 @@ describe('recommendations (e2e)', () => {
     expect(again.source).toBe('EMBEDDING');
     expect(again.items.map((i: any) => i.item.id)).toEqual(ids);
     // the fold-in wrote its top items through, best first, the new purchases left out
-    const top = (await redis.hgetBuffer(`recoder:v${after.modelVersion}:user:u3`, 'top'))!;
+    const top = (await redis.hgetBuffer(userKey(after.modelVersion, 'u3'), 'top'))!;
     const firstTen = Array.from({ length: 10 }, (_, r) => top.readUInt32LE(r * 8));
     const { rows } = await db.query(`SELECT data FROM model_weight_chunks WHERE version = $1 ORDER BY seq`, [
       after.modelVersion,
@@ -355,7 +355,7 @@ describe('recommendations (e2e)', () => {
     const version = (await gql(api, RECS, { u: 'u1', limit: 1 })).data!.recommendations.modelVersion;
     // the model's items: those with a vector
     const blobs = await Promise.all(
-      Array.from({ length: 250 }, (_, i) => redis.hgetBuffer(`recoder:v${version}:item:i${i}`, 'vec')),
+      Array.from({ length: 250 }, (_, i) => redis.hgetBuffer(itemKey(version, `i${i}`), 'vec')),
     );
     const itemIds = blobs.flatMap((blob, i) => (blob ? [`i${i}`] : []));
     const vectors = blobs.flatMap((blob) => (blob ? [new Float32Array(Uint8Array.from(blob).buffer)] : []));
@@ -383,9 +383,7 @@ describe('recommendations (e2e)', () => {
     const EMB = `{ userEmbedding(userId: "u2") { modelVersion dimension vector source } }`;
     const emb = (await gql(api, EMB)).data!.userEmbedding;
     expect(emb).toMatchObject({ modelVersion: version, dimension: CONFIG.embeddingDim, source: 'EMBEDDING' });
-    const cached = new Float32Array(
-      Uint8Array.from((await redis.hgetBuffer(`recoder:v${version}:user:u2`, 'vec'))!).buffer,
-    );
+    const cached = new Float32Array(Uint8Array.from((await redis.hgetBuffer(userKey(version, 'u2'), 'vec'))!).buffer);
     expect(emb.vector).toEqual(Array.from(cached));
     // once the user acts, the vector is their history encoded again
     const seenByU2 = new Set(await seenBy('u2'));
@@ -399,13 +397,13 @@ describe('recommendations (e2e)', () => {
 
   it('answers similarItems from the nearest items the training job precomputed into Redis, and compares an item without them', async () => {
     const version = await servedVersion();
-    expect(await redis.hget(`recoder:v${version}:meta`, 'similarItems')).toBe('100');
+    expect(await redis.hget(metaKey(version), 'similarItems')).toBe('100');
     const SIMILAR = `query S($id: ID!, $limit: Int) { similarItems(itemId: $id, limit: $limit) { items { item { id } score } } }`;
     const similar = async (id: string, limit = 5) =>
       (await gql(api, SIMILAR, { id, limit })).data!.similarItems.items.map((i: any) => [i.item.id, i.score]);
     // items nobody asked about yet here: not in this process's neighbour cache
     const [listed, unlisted] = ['i200', 'i201'];
-    const key = (id: string) => `recoder:v${version}:item:${id}`;
+    const key = (id: string) => itemKey(version, id);
     const stored = decodeTopItems((await redis.hgetBuffer(key(listed), 'similar'))!);
     expect(stored.items).toHaveLength(100);
     // what the API answers is that list: rewritten here (scores halved), the answer follows it

@@ -10,6 +10,7 @@ import { gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing'
 import { createTestApiApp } from './create-test-app';
 import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
 import { startTraining, waitForTraining } from './train-through-api';
+import { activeKey, kindPattern, userKey, versionPattern } from '@app/embedding-store';
 const QUICK = { epochs: 5, embeddingDim: 16, hidden: [32], batchSize: 50, patience: 0 };
 const LONG = { ...QUICK, epochs: 40 };
 const LOCK_MS = 3000;
@@ -71,7 +72,7 @@ describe('a worker killed mid-training (e2e)', () => {
     }
     throw new Error(`timed out waiting for ${what}`);
   }
-  const snapshotOf = async (version: number) => (await scanKeys(redis, `recoder:v${version}:*`)).sort();
+  const snapshotOf = async (version: number) => (await scanKeys(redis, versionPattern(version))).sort();
 
   it('leaves the active version alone, and a fresh worker finishes the job with no orphaned keys', async () => {
     workers.push(startWorker(3911));
@@ -89,9 +90,9 @@ describe('a worker killed mid-training (e2e)', () => {
     await once(killed, 'exit');
     const { version: killedVersion } = (await job(longJob)).modelVersion;
     // as if the kill had come in the middle of publishing
-    await redis.hset(`recoder:v${killedVersion}:user:half-written`, 'vec', Buffer.alloc(64));
+    await redis.hset(userKey(killedVersion, 'half-written'), 'vec', Buffer.alloc(64));
 
-    expect(await redis.get('recoder:active')).toBe(String(first));
+    expect(await redis.get(activeKey())).toBe(String(first));
     expect(await snapshotOf(first)).toEqual(activeKeys);
 
     workers.push(startWorker(3912));
@@ -101,8 +102,8 @@ describe('a worker killed mid-training (e2e)', () => {
     });
     expect(done.state).toBe('COMPLETED');
     expect(done.modelVersion.version).toBe(killedVersion);
-    expect(await redis.exists(`recoder:v${killedVersion}:user:half-written`)).toBe(0);
-    expect(await scanKeys(redis, `recoder:v${killedVersion}:user:*`)).toHaveLength(500);
+    expect(await redis.exists(userKey(killedVersion, 'half-written'))).toBe(0);
+    expect(await scanKeys(redis, kindPattern(killedVersion, 'user'))).toHaveLength(500);
     // the first version is kept for rollback, untouched
     expect(await snapshotOf(first)).toEqual(activeKeys);
   });

@@ -15,6 +15,7 @@ import { splitForTraining } from '../apps/jobs/src/training/training-split';
 import { TestStack } from './test-stack';
 import { admin } from './test-env';
 import { trainToCompletion } from './train-through-api';
+import { activeKey, metaKey } from '@app/embedding-store';
 
 const CONFIG = { epochs: 8, embeddingDim: 24, hidden: [64], patience: 0, batchSize: 50, learningRate: 3e-3 };
 const MODEL = `query M($v: Int) { model(version: $v) { version status error
@@ -105,13 +106,13 @@ describe("the quality gate scores the live model on the candidate's held-out use
       ),
     );
     expect((await model(live)).status).toBe('ACTIVE');
-    expect(await stack.redis.get('recoder:active')).toBe(String(live));
+    expect(await stack.redis.get(activeKey())).toBe(String(live));
     const served = await gql(
       stack.api,
       `{ recommendations(userId: "${syntheticUserId(1)}", limit: 5) { modelVersion } }`,
     );
     expect(served.data!.recommendations.modelVersion).toBe(live);
     // kept complete, so an admin may still activate it by hand
-    expect(await stack.redis.exists(`recoder:v${worse.version}:meta`)).toBe(1);
+    expect(await stack.redis.exists(metaKey(worse.version))).toBe(1);
   });
 });

@@ -2,13 +2,14 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import { JobName, QueueName } from '@app/queue';
+import { JobName, QueueName, queuePrefix } from '@app/queue';
 import { generateSynthetic } from '@app/synthetic';
 import { firstErrorCode, gql, scanKeys } from '@app/testing';
 import { createTestJobsApp } from './create-test-jobs-app';
 import { TestStack } from './test-stack';
 import { admin } from './test-env';
 import { trainToCompletion } from './train-through-api';
+import { activeKey, kindPattern, metaKey, userKey, versionPattern } from '@app/embedding-store';
 const CONFIG = { epochs: 20, embeddingDim: 24, hidden: [64], seed: 3, patience: 0, batchSize: 50, learningRate: 3e-3 };
 const RETRAIN = `mutation R($config: TrainingConfigInput, $force: Boolean) { retrain(config: $config, force: $force) { id state } }`;
 const MODEL = `query M($v: Int) { model(version: $v) { version status users items interactions dataWatermark
@@ -26,13 +27,13 @@ describe('training pipeline (e2e)', () => {
   });
   afterAll(() => stack.close());
 
-  const activeVersion = async () => Number(await redis.get('recoder:active'));
+  const activeVersion = async () => Number(await redis.get(activeKey()));
 
   it('refuses retrain without the admin key and enqueues nothing', async () => {
     const res = await gql(api, RETRAIN, { config: CONFIG });
     expect(firstErrorCode(res)).toBe('UNAUTHENTICATED');
-    expect(await scanKeys(redis, 'recoder:bull:training:[0-9]*')).toEqual([]);
-    expect(await redis.llen('recoder:bull:training:wait')).toBe(0);
+    expect(await scanKeys(redis, `${queuePrefix()}:training:[0-9]*`)).toEqual([]);
+    expect(await redis.llen(`${queuePrefix()}:training:wait`)).toBe(0);
   });
 
   it('rejects a nonsense config with BAD_USER_INPUT naming the field', async () => {
@@ -71,22 +72,22 @@ describe('training pipeline (e2e)', () => {
     expect(Object.keys(model.timings).sort()).toEqual(['load', 'promote', 'publish', 'train']);
     expect(await activeVersion()).toBe(v1.version);
 
-    const userKeys = await scanKeys(redis, `recoder:v${v1.version}:user:*`);
+    const userKeys = await scanKeys(redis, kindPattern(v1.version, 'user'));
     expect(userKeys).toHaveLength(500);
-    const blob = await redis.hgetBuffer(`recoder:v${v1.version}:user:u0`, 'vec');
+    const blob = await redis.hgetBuffer(userKey(v1.version, 'u0'), 'vec');
     expect(blob!.length).toBe(CONFIG.embeddingDim * 4);
-    expect(await redis.hget(`recoder:v${v1.version}:meta`, 'dim')).toBe(String(CONFIG.embeddingDim));
+    expect(await redis.hget(metaKey(v1.version), 'dim')).toBe(String(CONFIG.embeddingDim));
   });
 
   it('a second retrain takes over, the first version keys go after the third, activateModel rolls back', async () => {
     const first = await activeVersion();
     const v2 = await trainToCompletion(api, CONFIG, true);
     expect(await activeVersion()).toBe(v2.version);
-    expect(await scanKeys(redis, `recoder:v${first}:*`)).not.toHaveLength(0); // kept for rollback
+    expect(await scanKeys(redis, versionPattern(first))).not.toHaveLength(0); // kept for rollback
 
     const v3 = await trainToCompletion(api, CONFIG, true);
     expect(await activeVersion()).toBe(v3.version);
-    expect(await scanKeys(redis, `recoder:v${first}:*`)).toEqual([]);
+    expect(await scanKeys(redis, versionPattern(first))).toEqual([]);
     const models = await gql(api, `{ models(limit: 10) { version status } }`, {}, admin);
     expect(models.data!.models).toEqual([
       { version: v3.version, status: 'ACTIVE' },

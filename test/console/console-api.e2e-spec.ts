@@ -11,6 +11,7 @@ import { admin, TEST_EXPORT_DIR } from '../test-env';
 import { TestStack } from '../test-stack';
 import { startTraining, trainToCompletion, waitForTraining } from '../train-through-api';
 import { CONSOLE_BUILD, ensureConsoleBuilt } from '../../scripts/console-build';
+import { kindPattern } from '@app/embedding-store';
 
 const QUICK = { epochs: 3, embeddingDim: 16, hidden: [32], batchSize: 50, patience: 0, seed: 4 };
 const DATA = generateSynthetic({ users: 300, items: 150, seed: 8, perUser: 15 });
@@ -165,7 +166,7 @@ describe('console data and assets (e2e)', () => {
       after = page.nextCursor;
       pages++;
     } while (after);
-    const published = (await stack.redis.keys(`recoder:v${version}:item:*`)).length;
+    const published = (await stack.redis.keys(kindPattern(version, 'item'))).length;
     expect(total).toBe(published);
     expect(points).toHaveLength(published);
     expect(new Set(points.map((p) => p.id)).size).toBe(published);
@@ -190,7 +191,7 @@ describe('console data and assets (e2e)', () => {
     const page = users.data!.embeddingMapPage;
     expect(page.nextCursor).toBeNull();
     expect(page.points).toHaveLength(page.total);
-    expect(page.total).toBe((await stack.redis.keys(`recoder:v${version}:user:*`)).length);
+    expect(page.total).toBe((await stack.redis.keys(kindPattern(version, 'user'))).length);
 
     const attributes = await gql(
       api,

@@ -18,6 +18,7 @@ import { TestStack } from '../test-stack';
 import { startTraining, trainToCompletion, waitForTraining } from '../train-through-api';
 import { ensureConsoleBuilt } from '../../scripts/console-build';
 import { controlsTabMisses, launchChromium, screenshot, seriousViolations, sidewaysOverflow } from './browser';
+import { kindPattern } from '@app/embedding-store';
 
 const QUICK = { epochs: 3, embeddingDim: 16, hidden: [32], batchSize: 50, patience: 0, seed: 4 };
 const DATA = generateSynthetic({ users: 300, items: 150, seed: 8, perUser: 15 });
@@ -34,7 +35,7 @@ describe('admin console (browser)', () => {
   /** Every /graphql answer the page received, for the scope checks. */
   let answers: Array<{ query: string; body: { data?: Record<string, unknown> | null; errors?: unknown[] } }>;
 
-  const publishedItems = async (version: number) => (await stack.redis.keys(`recoder:v${version}:item:*`)).length;
+  const publishedItems = async (version: number) => (await stack.redis.keys(kindPattern(version, 'item'))).length;
   const activeVersion = async () =>
     (await stack.db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows[0]?.version as number;
 

@@ -8,6 +8,7 @@ import { createTestApiApp } from '../create-test-app';
 import { admin, TEST_DATABASE_URL } from '../test-env';
 import { startTraining, waitForTraining } from '../train-through-api';
 import { AppProcess, gqlAt, startApiProcess, startWorker } from './processes';
+import { activeKey, kindPattern, metaKey, versionOfKey, versionsPattern } from '@app/embedding-store';
 
 const USERS = 3000;
 const QUICK = { epochs: 3, embeddingDim: 16, hidden: [32], batchSize: 100, patience: 0 };
@@ -83,20 +84,20 @@ describe('Redis stopped during a publish and restarted (faults)', () => {
     const { version } = await waitForTraining(api, id, 240);
     const active = (await db.query(`SELECT version, users, items FROM model_versions WHERE status = 'ACTIVE'`)).rows;
     expect(active.map((r) => r.version)).toEqual([version]);
-    expect(Number(await redis.get('recoder:active'))).toBe(version);
+    expect(Number(await redis.get(activeKey()))).toBe(version);
     expect(await servedBy(() => gql(api, RECS, { u: 'u3' }), version)).toBe(version);
     expect(await servedBy(() => gqlAt(otherApi, RECS, { u: 'u3' }), version)).toBe(version);
 
-    expect(await scanKeys(redis, `recoder:v${version}:user:*`)).toHaveLength(active[0].users);
+    expect(await scanKeys(redis, kindPattern(version, 'user'))).toHaveLength(active[0].users);
     expect(active[0].users).toBe(USERS);
-    expect(await scanKeys(redis, `recoder:v${version}:item:*`)).toHaveLength(active[0].items);
-    expect(await redis.exists(`recoder:v${version}:meta`)).toBe(1);
+    expect(await scanKeys(redis, kindPattern(version, 'item'))).toHaveLength(active[0].items);
+    expect(await redis.exists(metaKey(version))).toBe(1);
     const complete = new Set(
       (await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE')`)).rows.map(
         (r) => r.version as number,
       ),
     );
-    const inRedis = new Set((await scanKeys(redis, 'recoder:v*')).map((k) => Number(/^recoder:v(\d+):/.exec(k)![1])));
+    const inRedis = new Set((await scanKeys(redis, versionsPattern())).map((k) => versionOfKey(k)!));
     expect([...inRedis].filter((v) => !complete.has(v))).toEqual([]);
   }, 300_000);
 });

@@ -8,6 +8,7 @@ import { createTestApiApp } from '../create-test-app';
 import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from '../test-env';
 import { startTraining, waitForTraining } from '../train-through-api';
 import { AppProcess, startWorker } from './processes';
+import { activeKey, kindPattern, metaKey, versionOfKey, versionsPattern } from '@app/embedding-store';
 
 const USERS = 1500;
 const QUICK = { epochs: 4, embeddingDim: 16, hidden: [32], batchSize: 100, patience: 0 };
@@ -78,15 +79,15 @@ describe('a worker SIGKILLed in each phase and restarted (faults)', () => {
         (r) => r.version as number,
       );
       expect(active).toEqual([version]);
-      expect(Number(await redis.get('recoder:active'))).toBe(version);
-      expect(await scanKeys(redis, `recoder:v${version}:user:*`)).toHaveLength(USERS);
-      expect(await redis.exists(`recoder:v${version}:meta`)).toBe(1);
+      expect(Number(await redis.get(activeKey()))).toBe(version);
+      expect(await scanKeys(redis, kindPattern(version, 'user'))).toHaveLength(USERS);
+      expect(await redis.exists(metaKey(version))).toBe(1);
       const complete = new Set(
         (await db.query(`SELECT version FROM model_versions WHERE status IN ('READY', 'ACTIVE')`)).rows.map(
           (r) => r.version as number,
         ),
       );
-      const inRedis = new Set((await scanKeys(redis, 'recoder:v*')).map((k) => Number(/^recoder:v(\d+):/.exec(k)![1])));
+      const inRedis = new Set((await scanKeys(redis, versionsPattern())).map((k) => versionOfKey(k)!));
       expect([...inRedis].filter((v) => !complete.has(v))).toEqual([]);
     },
     180_000,

@@ -1,6 +1,6 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis/redis-client';
 import type { ApiKeyRecord, ApiKeyRepository } from '@app/database';
-import { API_KEYS_CHANGED_CHANNEL } from './api-key-changes';
+import { apiKeysChangedChannel } from './api-key-changes';
 import { generateApiKey, hashApiKey } from './api-key-secret';
 import { ApiScope, SCOPES } from './scopes';
 
@@ -31,7 +31,7 @@ export interface CreatedApiKey {
 export class ApiKeyAdmin {
   constructor(
     private readonly repository: ApiKeyRepository,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
   ) {}
 
   async create(name: string, scopes: readonly ApiScope[]): Promise<CreatedApiKey> {
@@ -59,6 +59,6 @@ export class ApiKeyAdmin {
 
   /** A Redis that is down only delays the change until each process's cache TTL runs out. */
   private async announce(): Promise<void> {
-    await this.redis.publish(API_KEYS_CHANGED_CHANNEL, '1').catch(() => undefined);
+    await this.redis.publish(apiKeysChangedChannel(), '1').catch(() => undefined);
   }
 }

@@ -27,6 +27,18 @@ export class EnvVars {
   @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
+  /**
+   * A Redis Cluster's seed nodes (`host:port,host:port`); set, it replaces REDIS_URL's host, port
+   * and db (a cluster has db 0 only), keeping its user, password and `rediss:` TLS.
+   */
+  @IsOptional()
+  @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, { message: 'must be host:port[,host:port...]' })
+  REDIS_CLUSTER_NODES?: string;
+
+  /** First part of every Redis key and channel recoder uses, so deployments (or test runs) can share a Redis. */
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1-64 letters, digits, _ . -' })
+  REDIS_KEY_PREFIX = 'recoder';
+
   /** The bootstrap key: every scope. Admin operations need it (or a key with the admin scope) while no other exists. */
   @IsOptional()
   @IsString()

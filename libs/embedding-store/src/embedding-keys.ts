@@ -1,29 +1,44 @@
+import { getEnv } from '@app/config';
+import { keySlot, tagOfSlot } from '@app/redis/key-slot';
+
 /**
- * Every Redis key recoder writes, built in one place (docs/redis-layout.md describes them):
- *   recoder:v{n}:user:{id}  hash, field `vec` = float32 little-endian blob (RediSearch FLOAT32 layout),
+ * Every Redis key recoder writes, built in one place (docs/redis-layout.md describes them). `recoder`
+ * is REDIS_KEY_PREFIX; braces marked <...> are literal: a Redis Cluster hash tag, so every key of one
+ * user (all versions, feedback state, erasure mark) shares a slot while a version spreads over the cluster.
+ *   recoder:v{n}:user:{<id>}  hash, field `vec` = float32 little-endian blob (RediSearch FLOAT32 layout),
  *                           field `stale` = 1 when the user interacted since (the API folds them in again),
  *                           field `asOf` (fold-ins only) = newest interaction time included, ms,
  *                           field `top` = the user's best unseen items, precomputed (see encodeTopItems),
  *                           field `seen` = the model item indices the vector was encoded from (uint32 LE)
- *   recoder:v{n}:item:{id}  hash, field `vec`,
+ *   recoder:v{n}:item:{<id>}  hash, field `vec`,
  *                           field `similar` = the item's nearest items by cosine, precomputed for the
  *                           most popular ones (the `top` layout)
  *   recoder:v{n}:map:user   string, JSON: the users' 2-D map (PCA: mean, components, explainedVariance)
  *   recoder:v{n}:map:item   string, JSON: the same for the item vectors (unit length first)
- *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash, topItems, similarItems
+ *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash, topItems, similarItems, layout
  *   recoder:active          the live version number, switched last
- *   recoder:erased:{hash}   a user erased in the last minutes (keyed hash of the id): no fold-in writes them back
- *   recoder:feedback:{<userId>}  hash, the user's feedback state, whatever the model version (the braces are
- *                           literal: a Redis Cluster hash tag, so a user's keys can share a slot):
+ *   recoder:erased:{<tag>}:<hash>  a user erased in the last minutes (keyed hash of the id; the tag is one
+ *                           that lands on the user's slot, not their id): no fold-in writes them back
+ *   recoder:feedback:{<userId>}  hash, the user's feedback state, whatever the model version:
  *                           field `neg` = JSON list of the item ids their NEGATIVE events hide,
  *                           field `rules` = the rules revision it was read under, field `stale` = set when
  *                           they had an event since (then the API reads Postgres again)
  *   recoder:feedback-types-changed  pub/sub channel: event types' rules changed, every process reloads them
+ *   {recoder}:bull:*        BullMQ's queues (one hash tag: BullMQ's scripts touch many keys of a queue)
  */
-export const KEY_PREFIX = 'recoder';
-export const ACTIVE_KEY = `${KEY_PREFIX}:active`;
+export const keyPrefix = (): string => getEnv().REDIS_KEY_PREFIX;
+export const activeKey = (): string => `${keyPrefix()}:active`;
 /** Pub/sub channel: the new active version number, for every API process to load it. */
-export const MODEL_ACTIVATED_CHANNEL = `${KEY_PREFIX}:model-activated`;
+export const modelActivatedChannel = (): string => `${keyPrefix()}:model-activated`;
+/** Pub/sub channel: an API key was created or revoked, every API process reloads its key cache. */
+export const apiKeysChangedChannel = (): string => `${keyPrefix()}:api-keys-changed`;
+/** Namespace of the API's rate-limit counters (one key per caller). */
+export const rateLimitNamespace = (): string => `${keyPrefix()}:rate-limit:`;
+/** BullMQ's prefix: hash-tagged as BullMQ requires on a cluster, so each queue's keys share a slot. */
+export const queuePrefix = (): string => `{${keyPrefix()}}:bull`;
+/** The key layout a version's meta records (`layout`): 2 is the hash-tagged one; none means 1 (docs/redis-layout.md). */
+export const KEY_LAYOUT = 2;
+export const LAYOUT_FIELD = 'layout';
 export const VECTOR_FIELD = 'vec';
 /** Set on a user's hash when they interacted after their embedding was computed. */
 export const STALE_FIELD = 'stale';
@@ -39,32 +54,52 @@ export const SEEN_FIELD = 'seen';
 /** On an item's hash: its nearest items by cosine, itself left out, best first (the `top` layout). */
 export const SIMILAR_FIELD = 'similar';
 
-/** Named by the erasure log's keyed hash of the id (hex), never the id itself. */
-export const erasedKey = (idHash: Buffer): string => `${KEY_PREFIX}:erased:${idHash.toString('hex')}`;
+/**
+ * Named by the erasure log's keyed hash of the id (hex), never the id itself; its hash tag is a
+ * stand-in that lands on the user's slot, so the fold-in's script can check it beside their hash.
+ * The tag tells only the slot, which a sixteen-thousandth of all ids share, and is never the id itself.
+ */
+export const erasedKey = (userId: string, idHash: Buffer): string =>
+  `${keyPrefix()}:erased:{${tagOfSlot(keySlot(userTag(userId)), userId)}}:${idHash.toString('hex')}`;
 /** Longer than any fold-in takes from reading a history to writing its vector (bounded by the statement timeout and the scoring queue). */
 export const ERASED_HOLD_SECONDS = 600;
 
+/** The hash tag of a user's keys: the id in braces (Redis hashes what the first `{...}` holds). */
+const userTag = (userId: string): string => `{${userId}}`;
+const itemTag = (itemId: string): string => `{${itemId}}`;
+
 /** A user's feedback state: unversioned (it does not depend on the model), the id as the hash tag. */
-export const feedbackKey = (userId: string): string => `${KEY_PREFIX}:feedback:{${userId}}`;
+export const feedbackKey = (userId: string): string => `${keyPrefix()}:feedback:${userTag(userId)}`;
 /** Item ids the user's NEGATIVE events hide, as a JSON list. */
 export const HIDDEN_FIELD = 'neg';
 /** The rules revision the state was read under: another revision means read it again. */
 export const RULES_FIELD = 'rules';
 /** Published after an event type's rule changes. */
-export const FEEDBACK_TYPES_CHANGED_CHANNEL = `${KEY_PREFIX}:feedback-types-changed`;
+export const feedbackTypesChangedChannel = (): string => `${keyPrefix()}:feedback-types-changed`;
 
-export const versionPrefix = (version: number): string => `${KEY_PREFIX}:v${version}:`;
-export const userKey = (version: number, userId: string): string => `${versionPrefix(version)}user:${userId}`;
-export const itemKey = (version: number, itemId: string): string => `${versionPrefix(version)}item:${itemId}`;
+export const versionPrefix = (version: number): string => `${keyPrefix()}:v${version}:`;
+export const userKey = (version: number, userId: string): string => `${versionPrefix(version)}user:${userTag(userId)}`;
+export const itemKey = (version: number, itemId: string): string => `${versionPrefix(version)}item:${itemTag(itemId)}`;
+/** SCAN pattern of a version's user or item keys. */
+export const kindPattern = (version: number, kind: 'user' | 'item'): string => `${versionPrefix(version)}${kind}:*`;
+/** The id of a user or item key of any version; null for another key. */
+export function idOfKey(key: string): string | null {
+  const match = /:(?:user|item):\{(.*)\}$/s.exec(key);
+  return match ? match[1] : null;
+}
 export const metaKey = (version: number): string => `${versionPrefix(version)}meta`;
 export const mapKey = (version: number, kind: 'user' | 'item'): string => `${versionPrefix(version)}map:${kind}`;
-/** SCAN pattern of every key of a version (ids may hold glob characters: escape the prefix only). */
 /** The version a key of `recoder:v{n}:*` belongs to; null for any other key. */
 export function versionOfKey(key: string): number | null {
-  const match = /^recoder:v(\d+):/.exec(key);
+  const prefix = `${keyPrefix()}:v`;
+  if (!key.startsWith(prefix)) return null;
+  const match = /^(\d+):/.exec(key.slice(prefix.length));
   return match ? Number(match[1]) : null;
 }
+/** SCAN pattern of every key of a version (the prefix holds no glob character: REDIS_KEY_PREFIX's rule). */
 export const versionPattern = (version: number): string => `${versionPrefix(version)}*`;
+/** SCAN pattern of every versioned key. */
+export const versionsPattern = (): string => `${keyPrefix()}:v*`;
 
 /** float32 little-endian, the byte layout RediSearch's FLOAT32 vector fields and numpy's '<f4' read. */
 // typed arrays use the machine's byte order; recoder runs on little-endian machines only (x86, arm64)

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
 import type { EmbeddingMap } from '@app/model';
-import { REDIS } from '@app/redis';
+import { pipelineByKey, REDIS, RedisClient, scanPrimaries } from '@app/redis';
 import {
-  ACTIVE_KEY,
+  activeKey,
   decodeVector,
   ERASED_HOLD_SECONDS,
   erasedKey,
@@ -12,7 +11,7 @@ import {
   itemKey,
   mapKey,
   metaKey,
-  MODEL_ACTIVATED_CHANNEL,
+  modelActivatedChannel,
   userKey,
   AS_OF_FIELD,
   decodeItemIndices,
@@ -27,7 +26,12 @@ import {
   VECTOR_FIELD,
   versionOfKey,
   versionPattern,
-  KEY_PREFIX,
+  versionPrefix,
+  versionsPattern,
+  kindPattern,
+  idOfKey,
+  KEY_LAYOUT,
+  LAYOUT_FIELD,
   feedbackKey,
   HIDDEN_FIELD,
   RULES_FIELD,
@@ -100,7 +104,7 @@ const SCAN_COUNT = 250;
 
 @Injectable()
 export class EmbeddingStoreRepository {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   /** Writes a whole kind of vectors under a version, pipelined; reports progress in rows. */
   async writeVectors(
@@ -118,8 +122,9 @@ export class EmbeddingStoreRepository {
         const start = next;
         const end = Math.min(block.ids.length, start + PIPELINE_SIZE);
         next = end;
-        const pipe = this.redis.pipeline();
-        for (let r = start; r < end; r++) {
+        const keys = block.ids.slice(start, end).map((id) => key(version, id));
+        const results = await pipelineByKey(this.redis, keys, (pipe, k, i) => {
+          const r = start + i;
           const vec = vectorBytes(block.vectors.subarray(r * block.dim, (r + 1) * block.dim));
           const top = block.tops?.[r];
           const seen = block.seen?.[r];
@@ -128,10 +133,9 @@ export class EmbeddingStoreRepository {
           if (top) fields.push(TOP_FIELD, encodeTopItems(top.items, top.scores));
           if (seen) fields.push(SEEN_FIELD, encodeItemIndices(seen));
           if (similar) fields.push(SIMILAR_FIELD, encodeTopItems(similar.items, similar.scores));
-          pipe.hset(key(version, block.ids[r]), ...fields);
-        }
-        const results = await pipe.exec();
-        const failed = results?.find(([err]) => err)?.[0];
+          pipe.hset(k, ...fields);
+        });
+        const failed = results.find(([err]) => err)?.[0];
         if (failed) throw failed;
         done += end - start;
         onProgress?.(done);
@@ -155,7 +159,7 @@ export class EmbeddingStoreRepository {
   async writeMeta(version: number, meta: VersionMeta): Promise<void> {
     // an unknown depth is no field, as in a version published before the field existed
     const known = Object.fromEntries(Object.entries(meta).filter(([, value]) => value !== null));
-    await this.redis.hset(metaKey(version), known);
+    await this.redis.hset(metaKey(version), { ...known, [LAYOUT_FIELD]: KEY_LAYOUT });
   }
 
   async readMeta(version: number): Promise<VersionMeta | null> {
@@ -206,9 +210,7 @@ export class EmbeddingStoreRepository {
     field: string,
     decode: (blob: Buffer) => T,
   ): Promise<(T | null)[]> {
-    const pipe = this.redis.pipeline();
-    for (const key of keys) pipe.hgetBuffer(key, field);
-    const replies = (await pipe.exec()) ?? [];
+    const replies = await pipelineByKey(this.redis, keys, (pipe, key) => pipe.hgetBuffer(key, field));
     return replies.map(([err, blob]) => {
       if (err) throw err;
       return blob ? decode(blob as Buffer) : null;
@@ -224,74 +226,101 @@ export class EmbeddingStoreRepository {
     kind: 'user' | 'item',
     seen: Set<string>,
   ): AsyncGenerator<Array<{ id: string; blob: Buffer }>> {
-    const prefix = kind === 'user' ? userKey(version, '') : itemKey(version, '');
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', SCAN_COUNT);
-      cursor = next;
-      const fresh = keys.filter((k) => !seen.has(k.slice(prefix.length)));
+    for await (const { node, keys } of scanPrimaries(this.redis, kindPattern(version, kind), SCAN_COUNT)) {
+      const fresh = keys.filter((k) => !seen.has(idOfKey(k) ?? ''));
       if (fresh.length === 0) continue;
-      const pipe = this.redis.pipeline();
+      // the node SCAN found them on holds them: one pipeline to it, whatever their slots
+      const pipe = node.pipeline();
       for (const key of fresh) pipe.hgetBuffer(key, VECTOR_FIELD);
       const results = (await pipe.exec()) ?? [];
       const batch: Array<{ id: string; blob: Buffer }> = [];
       fresh.forEach((key, k) => {
         const [err, blob] = results[k];
         if (err) throw err;
-        const id = key.slice(prefix.length);
+        const id = idOfKey(key);
         // a key deleted between SCAN and read (a retirement) has no vector: skip it
-        if (blob && !seen.has(id)) {
+        if (id !== null && blob && !seen.has(id)) {
           seen.add(id);
           batch.push({ id, blob: blob as Buffer });
         }
       });
       if (batch.length) yield batch;
-    } while (cursor !== '0');
+    }
   }
 
   /** The pointer every reader follows; set as the very last step of a publish. */
   async setActive(version: number): Promise<void> {
-    await this.redis.multi().set(ACTIVE_KEY, String(version)).publish(MODEL_ACTIVATED_CHANNEL, String(version)).exec();
+    await this.redis.multi().set(activeKey(), String(version)).publish(modelActivatedChannel(), String(version)).exec();
   }
 
   async activeVersion(): Promise<number | null> {
-    const raw = await this.redis.get(ACTIVE_KEY);
+    const raw = await this.redis.get(activeKey());
     return raw === null ? null : Number(raw);
   }
 
   /** The versions that have any key in Redis (one SCAN of the keyspace), whatever Postgres says of them. */
   async versionsInRedis(): Promise<number[]> {
     const found = new Set<number>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${KEY_PREFIX}:v*`, 'COUNT', SCAN_COUNT * 4);
-      cursor = next;
+    for await (const { keys } of scanPrimaries(this.redis, versionsPattern(), SCAN_COUNT * 4)) {
       for (const key of keys) {
         const version = versionOfKey(key);
         if (version !== null) found.add(version);
       }
-    } while (cursor !== '0');
+    }
     return [...found];
   }
 
   /** Deletes every key of a version (UNLINK: freed in the background). Returns how many. */
   async deleteVersion(version: number): Promise<number> {
-    let cursor = '0';
     let deleted = 0;
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', versionPattern(version), 'COUNT', SCAN_COUNT);
-      cursor = next;
-      if (keys.length) deleted += await this.redis.unlink(...keys);
-    } while (cursor !== '0');
+    for await (const { node, keys } of scanPrimaries(this.redis, versionPattern(version), SCAN_COUNT)) {
+      // one UNLINK per key: a cluster refuses one command over keys of several slots
+      const pipe = node.pipeline();
+      for (const key of keys) pipe.unlink(key);
+      for (const [err, n] of (await pipe.exec()) ?? []) {
+        if (err) throw err;
+        deleted += n as number;
+      }
+    }
     return deleted;
+  }
+
+  /**
+   * Moves a version written in key layout 1 (`…:user:<id>`, `…:item:<id>`) to layout 2 (the id as
+   * the hash tag, `…:user:{<id>}`) by renaming its keys, then records layout 2 in its meta; a
+   * version that records it already, or has no meta (incomplete: the sweep deletes it), is left
+   * alone. On one Redis (a rename must keep its slot on a cluster): before moving to one. Returns
+   * how many keys were renamed, null when the version was left alone.
+   */
+  async migrateKeyLayout(version: number): Promise<number | null> {
+    const [dim, layout] = await this.redis.hmget(metaKey(version), 'dim', LAYOUT_FIELD);
+    if (dim === null || Number(layout ?? 1) >= KEY_LAYOUT) return null;
+    let renamed = 0;
+    for (const kind of ['user', 'item'] as const) {
+      const prefix = `${versionPrefix(version)}${kind}:`;
+      const key = kind === 'user' ? userKey : itemKey;
+      // every name first: SCAN would find the renamed keys again under the same pattern
+      const old: string[] = [];
+      for await (const { keys } of scanPrimaries(this.redis, kindPattern(version, kind), SCAN_COUNT * 4))
+        old.push(...keys);
+      for (let start = 0; start < old.length; start += PIPELINE_SIZE) {
+        const pipe = this.redis.pipeline();
+        // SCAN may repeat a key: renaming it twice fails harmlessly (no such key)
+        for (const name of old.slice(start, start + PIPELINE_SIZE))
+          pipe.renamenx(name, key(version, name.slice(prefix.length)));
+        for (const [err, done] of (await pipe.exec()) ?? []) if (!err && done === 1) renamed++;
+      }
+    }
+    await this.redis.hset(metaKey(version), LAYOUT_FIELD, KEY_LAYOUT);
+    return renamed;
   }
 
   /**
    * Before a user is erased in Postgres: for a while, no fold-in writes their hash back (one that read
    * their history before the erasure and writes after the hashes are gone would bring them back).
    */
-  async holdErasure(idHash: Buffer): Promise<void> {
-    await this.redis.set(erasedKey(idHash), '1', 'EX', ERASED_HOLD_SECONDS);
+  async holdErasure(userId: string, idHash: Buffer): Promise<void> {
+    await this.redis.set(erasedKey(userId, idHash), '1', 'EX', ERASED_HOLD_SECONDS);
   }
 
   /**
@@ -309,10 +338,10 @@ export class EmbeddingStoreRepository {
 
   /** Many users' cached embeddings in one pipelined round trip (one socket write), in the order asked. */
   async readUsers(version: number, userIds: readonly string[]): Promise<(CachedUser | null)[]> {
-    const pipe = this.redis.pipeline();
-    for (const id of userIds)
-      pipe.hmgetBuffer(userKey(version, id), VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD, SEEN_FIELD);
-    const replies = (await pipe.exec()) ?? [];
+    const keys = userIds.map((id) => userKey(version, id));
+    const replies = await pipelineByKey(this.redis, keys, (pipe, key) =>
+      pipe.hmgetBuffer(key, VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD, SEEN_FIELD),
+    );
     return replies.map(([err, fields]) => {
       if (err) throw err;
       return cachedUser(fields as (Buffer | null)[]);
@@ -342,7 +371,7 @@ export class EmbeddingStoreRepository {
       WRITE_UNLESS_FLAGGED_SCRIPT,
       2,
       userKey(version, userId),
-      erasedKey(idHash),
+      erasedKey(userId, idHash),
       seenMark ?? '',
       vectorBytes(vector),
       asOf ? String(asOf.getTime()) : '',
@@ -377,9 +406,10 @@ export class EmbeddingStoreRepository {
 
   /** Many users' feedback state in one pipelined round trip, in the order asked; null where there is none. */
   async readFeedback(userIds: readonly string[]): Promise<(CachedFeedback | null)[]> {
-    const pipe = this.redis.pipeline();
-    for (const id of userIds) pipe.hmget(feedbackKey(id), HIDDEN_FIELD, RULES_FIELD, STALE_FIELD);
-    const replies = (await pipe.exec()) ?? [];
+    const keys = userIds.map(feedbackKey);
+    const replies = await pipelineByKey(this.redis, keys, (pipe, key) =>
+      pipe.hmget(key, HIDDEN_FIELD, RULES_FIELD, STALE_FIELD),
+    );
     return replies.map(([err, fields]) => {
       if (err) throw err;
       const [hidden, rules, stale] = fields as (string | null)[];
@@ -406,7 +436,7 @@ export class EmbeddingStoreRepository {
       WRITE_FEEDBACK_SCRIPT,
       2,
       feedbackKey(userId),
-      erasedKey(idHash),
+      erasedKey(userId, idHash),
       state.seenMark ?? '',
       JSON.stringify(state.hidden),
       String(state.rulesRevision),
@@ -422,11 +452,11 @@ export class EmbeddingStoreRepository {
   async markFeedbackStale(userIds: readonly string[]): Promise<void> {
     const mark = `${Date.now()}:${randomBytes(6).toString('hex')}`;
     for (let start = 0; start < userIds.length; start += STALE_PIPELINE_USERS) {
-      const pipe = this.redis.pipeline();
-      for (const id of userIds.slice(start, start + STALE_PIPELINE_USERS))
-        pipe.eval(MARK_FEEDBACK_STALE_SCRIPT, 1, feedbackKey(id), mark, ERASED_HOLD_SECONDS);
-      const results = await pipe.exec();
-      const failed = results?.find(([err]) => err)?.[0];
+      const keys = userIds.slice(start, start + STALE_PIPELINE_USERS).map(feedbackKey);
+      const results = await pipelineByKey(this.redis, keys, (pipe, key) =>
+        pipe.eval(MARK_FEEDBACK_STALE_SCRIPT, 1, key, mark, ERASED_HOLD_SECONDS),
+      );
+      const failed = results.find(([err]) => err)?.[0];
       if (failed) throw failed;
     }
   }
@@ -437,10 +467,8 @@ export class EmbeddingStoreRepository {
     const mark = `${Date.now()}:${randomBytes(6).toString('hex')}`;
     // a bulk import's million users go in pipelines of a bounded size
     for (let start = 0; start < userIds.length; start += STALE_PIPELINE_USERS) {
-      const pipe = this.redis.pipeline();
-      for (const id of userIds.slice(start, start + STALE_PIPELINE_USERS))
-        pipe.eval(SET_IF_EXISTS_SCRIPT, 1, userKey(version, id), STALE_FIELD, mark);
-      await pipe.exec();
+      const keys = userIds.slice(start, start + STALE_PIPELINE_USERS).map((id) => userKey(version, id));
+      await pipelineByKey(this.redis, keys, (pipe, key) => pipe.eval(SET_IF_EXISTS_SCRIPT, 1, key, STALE_FIELD, mark));
     }
   }
 }

@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import Redis from 'ioredis';
-import { REDIS } from '@app/redis';
+import { REDIS, RedisClient } from '@app/redis';
 
 const PING_TIMEOUT_MS = 1000;
 
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly health: HealthIndicatorService,
   ) {}
 

@@ -15,8 +15,8 @@ export enum JobName {
   RecountPopularity = 'recount-popularity',
 }
 
-/** Redis key prefix of every BullMQ key, so recoder's queues are easy to find and never collide. */
-export const QUEUE_PREFIX = 'recoder:bull';
+/** Redis key prefix of every BullMQ key, so recoder's queues are easy to find and never collide (hash-tagged for a cluster). */
+export { queuePrefix } from '@app/embedding-store/embedding-keys';
 
 /** While one training is queued or running, asking again returns it (BullMQ deduplication id). */
 export const TRAINING_DEDUPLICATION_ID = 'train';

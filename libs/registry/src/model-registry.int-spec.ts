@@ -9,7 +9,7 @@ import {
   ModelStatus,
   ModelVersionRepository,
 } from '@app/database';
-import { EmbeddingStoreRepository } from '@app/embedding-store';
+import { activeKey, EmbeddingStoreRepository } from '@app/embedding-store';
 import { testDatabase, testRedis, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../../test/test-env';
 import { ModelRegistryService } from './model-registry.service';
@@ -65,7 +65,7 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
     expect(result).toMatchObject({ activated: true });
     expect(result.reason).toContain(`v${live.version}'s 0.3900 on the same 50 held-out users`);
     expect(await activeVersion()).toBe(candidate.version);
-    expect(await redis.get('recoder:active')).toBe(String(candidate.version));
+    expect(await redis.get(activeKey())).toBe(String(candidate.version));
   });
 
   it('refuses a candidate the live model beats on the same held-out users, though the live one stored a lower figure', async () => {

@@ -1,9 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
-import { API_KEYS_CHANGED_CHANNEL, ApiScope, hashApiKey, isScope, SCOPES } from '@app/api-keys';
+import { apiKeysChangedChannel, ApiScope, hashApiKey, isScope, SCOPES } from '@app/api-keys';
 import { EnvVars } from '@app/config';
 import { ApiKeyRepository } from '@app/database';
-import { REDIS } from '@app/redis';
+import { REDIS, RedisClient, subscriberOf } from '@app/redis';
 import type { Caller } from './caller';
 
 /** The bootstrap key (ADMIN_API_KEY) has every scope and no row. */
@@ -36,13 +35,13 @@ export class ApiKeyCache implements OnModuleInit, BeforeApplicationShutdown {
   private byPresentedKey = new Map<string, Grant | undefined>();
   /** Key id -> when it was last used (epoch ms: no Date per request), since the last flush. */
   private lastUse = new Map<number, number>();
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private timers: NodeJS.Timeout[] = [];
   private loading: Promise<void> | null = null;
 
   constructor(
     private readonly keys: ApiKeyRepository,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly env: EnvVars,
   ) {
     this.grants = this.withBootstrapKey(new Map());
@@ -52,13 +51,13 @@ export class ApiKeyCache implements OnModuleInit, BeforeApplicationShutdown {
     // a Postgres that is down at start leaves the bootstrap key working; the timer retries
     await this.reload().catch((err) => this.logger.warn(`API keys not loaded: ${(err as Error).message}`));
     // a dedicated connection: a subscribed client can do nothing else
-    this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.subscriber = subscriberOf(this.redis);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on(
       'message',
       () => void this.reload().catch((err) => this.logger.warn(`API key reload failed: ${(err as Error).message}`)),
     );
-    await this.subscriber.subscribe(API_KEYS_CHANGED_CHANNEL).catch(() => undefined);
+    await this.subscriber.subscribe(apiKeysChangedChannel()).catch(() => undefined);
     this.timers = [
       setInterval(() => void this.reload().catch(() => undefined), this.env.API_KEY_CACHE_SECONDS * 1000),
       setInterval(() => void this.flushLastUse().catch(() => undefined), LAST_USED_FLUSH_MS),

@@ -1,8 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { ApiKeyAdmin } from '@app/api-keys';
 import { ApiKeyRepository, DatabaseModule } from '@app/database';
-import { REDIS } from '@app/redis';
+import { REDIS, RedisClient } from '@app/redis';
 import { ApiKeyCache } from './api-key-cache.service';
 import { ApiKeysResolver } from './api-keys.resolver';
 import { BrowserAccess } from './browser-access';
@@ -28,7 +27,7 @@ const SHARED = [ApiKeyCache, Credentials, ScopeAccess, ScopeGuard, BrowserAccess
     {
       provide: ApiKeyAdmin,
       inject: [ApiKeyRepository, REDIS],
-      useFactory: (keys: ApiKeyRepository, redis: Redis) => new ApiKeyAdmin(keys, redis),
+      useFactory: (keys: ApiKeyRepository, redis: RedisClient) => new ApiKeyAdmin(keys, redis),
     },
   ],
   exports: SHARED,

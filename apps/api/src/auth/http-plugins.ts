@@ -2,9 +2,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyCookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type Redis from 'ioredis';
 import { EnvVars } from '@app/config';
-import { REDIS } from '@app/redis';
+import { rateLimitNamespace } from '@app/embedding-store';
+import { REDIS, RedisClient } from '@app/redis';
 import { ApiErrorCode } from '../errors/api-error';
 import { Credentials } from './credentials';
 
@@ -32,8 +32,8 @@ function registerRateLimit(app: NestFastifyApplication, fastify: FastifyInstance
     global: true,
     max: env.RATE_LIMIT_PER_MINUTE,
     timeWindow: 60_000,
-    redis: app.get<Redis>(REDIS),
-    nameSpace: 'recoder:rate-limit:',
+    redis: app.get<RedisClient>(REDIS),
+    nameSpace: rateLimitNamespace(),
     skipOnError: true,
     allowList: (request: FastifyRequest) => UNLIMITED_PATHS.has(request.url.split('?')[0]),
     keyGenerator: (request: FastifyRequest) => {

@@ -1,11 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
-import Redis from 'ioredis';
 import { EnvVars } from '@app/config';
 import { FeedbackTypeRepository } from '@app/database';
-import { FEEDBACK_TYPES_CHANGED_CHANNEL } from '@app/embedding-store';
+import { feedbackTypesChangedChannel } from '@app/embedding-store';
 import { FeedbackFileError, FeedbackRules, FeedbackTypeRule, parseRulesFile, sameRule } from '@app/feedback';
-import { REDIS } from '@app/redis';
+import { REDIS, RedisClient, subscriberOf } from '@app/redis';
 
 /** A process that missed a change message reads the rules again within this. */
 const RELOAD_MS = 30_000;
@@ -23,12 +22,12 @@ export class FeedbackRulesService implements OnModuleInit, BeforeApplicationShut
   private loading: Promise<FeedbackRules> | null = null;
   /** A file's rules not yet declared (Postgres was down at start): tried again on every reload. */
   private unseeded: FeedbackTypeRule[] | null = null;
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly repository: FeedbackTypeRepository,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly env: EnvVars,
   ) {}
 
@@ -41,10 +40,10 @@ export class FeedbackRulesService implements OnModuleInit, BeforeApplicationShut
     if (this.env.FEEDBACK_TYPES_FILE) this.unseeded = await readRulesFile(this.env.FEEDBACK_TYPES_FILE);
     await this.reload().catch((err) => this.logger.warn(`event type rules not loaded: ${(err as Error).message}`));
     // a dedicated connection: a subscribed client can do nothing else
-    this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.subscriber = subscriberOf(this.redis);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', () => void this.reload().catch(() => undefined));
-    await this.subscriber.subscribe(FEEDBACK_TYPES_CHANGED_CHANNEL).catch(() => undefined);
+    await this.subscriber.subscribe(feedbackTypesChangedChannel()).catch(() => undefined);
     this.timer = setInterval(() => void this.reload().catch(() => undefined), RELOAD_MS);
     this.timer.unref();
   }
@@ -77,7 +76,7 @@ export class FeedbackRulesService implements OnModuleInit, BeforeApplicationShut
   }
 
   private async changed(): Promise<FeedbackRules> {
-    await this.redis.publish(FEEDBACK_TYPES_CHANGED_CHANNEL, '1').catch(() => undefined);
+    await this.redis.publish(feedbackTypesChangedChannel(), '1').catch(() => undefined);
     // a load in flight may have read before the change: wait for it, then read again
     await this.loading?.catch(() => undefined);
     return this.reload();

@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
 import { EnvVars } from '@app/config';
 import { ModelVersionRepository } from '@app/database';
-import { EmbeddingStoreRepository, MODEL_ACTIVATED_CHANNEL } from '@app/embedding-store';
+import { EmbeddingStoreRepository, modelActivatedChannel } from '@app/embedding-store';
 import { InputSettings, NO_DECAY } from '@app/feedback';
 import { DaeModel, deserializeModel, initBackend, ScoringPool } from '@app/model';
-import { REDIS } from '@app/redis';
+import { REDIS, RedisClient, subscriberOf } from '@app/redis';
 
 /** The active model as the API serves it: encoder in memory, decoder in the scoring threads, item ids indexed. */
 export interface LiveModel {
@@ -43,7 +42,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
   private readonly retiring = new Set<LiveModel>();
   private shutDown = false;
   private loading: Promise<void> | null = null;
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** A load has finished: the active version is in memory, or there was none. */
   private settled = false;
@@ -51,7 +50,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly versions: ModelVersionRepository,
     private readonly store: EmbeddingStoreRepository,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly env: EnvVars,
   ) {}
 
@@ -73,13 +72,13 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     // not awaited: a large model takes a while to load, and until it has, answers come from popularity
     void this.refresh().catch((err) => this.logger.warn(`no model loaded at start: ${(err as Error).message}`));
     // a dedicated connection: a subscribed client can do nothing else
-    this.subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.subscriber = subscriberOf(this.redis);
     this.subscriber.on('error', () => undefined);
     this.subscriber.on(
       'message',
       () => void this.refresh().catch((err) => this.logger.error(`model switch failed: ${(err as Error).message}`)),
     );
-    await this.subscriber.subscribe(MODEL_ACTIVATED_CHANNEL).catch(() => undefined);
+    await this.subscriber.subscribe(modelActivatedChannel()).catch(() => undefined);
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), POINTER_CHECK_MS);
     this.timer.unref();
   }

@@ -48,7 +48,7 @@ export class UsersService {
    */
   async delete(id: string): Promise<UserErasure> {
     // Redis first and last: unreachable at first, nothing is erased yet
-    await this.inRedis(this.erasures.idHash(id).then((hash) => this.store.holdErasure(hash)));
+    await this.inRedis(this.erasures.idHash(id).then((hash) => this.store.holdErasure(id, hash)));
     const { found, versions } = await this.erasures.eraseUser(id);
     const redisKeys = await this.inRedis(this.store.deleteUser(versions, id));
     return { found, redisKeys, earlierExports: await this.exports.userExportsWritten() };

@@ -1,6 +1,6 @@
 import { EnvVars } from '@app/config';
 import { createDataSource, InteractionRepository } from '@app/database';
-import { decodeTopItems } from '@app/embedding-store';
+import { decodeTopItems, userKey } from '@app/embedding-store';
 import { TEST_DATABASE_URL } from '../../../../../test/test-env';
 import { DecodeSource } from './decode.source';
 import { idsOf, servedModelFixture } from './sources.fixture';
@@ -20,12 +20,12 @@ describe(`${DecodeSource.name} (Redis, Postgres)`, () => {
     sut = new DecodeSource(new UserRanking(Object.assign(new EnvVars(), { CACHED_TOP_ITEMS: 10 })), fx.stores.store);
   });
 
-  const userKey = (userId: string) => `recoder:v${fx.live.version}:user:${userId}`;
+  const liveUserKey = (userId: string) => userKey(fx.live.version, userId);
   /** The list written back, once the write-through (after the answer) has landed. */
   async function writtenTop(userId: string) {
-    for (let i = 0; i < 50 && !(await fx.stores.redis.hexists(userKey(userId), 'top')); i++)
+    for (let i = 0; i < 50 && !(await fx.stores.redis.hexists(liveUserKey(userId), 'top')); i++)
       await new Promise((r) => setTimeout(r, 20));
-    const blob = await fx.stores.redis.hgetBuffer(userKey(userId), 'top');
+    const blob = await fx.stores.redis.hgetBuffer(liveUserKey(userId), 'top');
     return blob && decodeTopItems(blob);
   }
 
@@ -55,7 +55,7 @@ describe(`${DecodeSource.name} (Redis, Postgres)`, () => {
     const want = fx.bruteForce(vector, seen, seen).filter((x) => Number(x.id.slice(1)) % 2 === 1);
     expect(idsOf(answer.items)).toEqual(want.slice(0, 5).map((x) => x.id));
     await new Promise((r) => setTimeout(r, 100));
-    expect(decodeTopItems((await fx.stores.redis.hgetBuffer(userKey('u2'), 'top'))!)).toEqual(list);
+    expect(decodeTopItems((await fx.stores.redis.hgetBuffer(liveUserKey('u2'), 'top'))!)).toEqual(list);
   });
 
   it("keeps seen items in by the same scores when asked, and declines a history newer than the embedding (a fold-in's)", async () => {

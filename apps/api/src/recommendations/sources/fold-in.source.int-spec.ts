@@ -1,5 +1,5 @@
 import { EnvVars } from '@app/config';
-import { decodeItemIndices, decodeTopItems, decodeVector } from '@app/embedding-store';
+import { decodeItemIndices, decodeTopItems, decodeVector, userKey } from '@app/embedding-store';
 import { rowsFromItemLists } from '@app/model';
 import { FoldInSource } from './fold-in.source';
 import { idsOf, servedModelFixture } from './sources.fixture';
@@ -19,17 +19,17 @@ describe(`${FoldInSource.name} (Redis, Postgres)`, () => {
     );
   });
 
-  const userKey = (userId: string) => `recoder:v${fx.live.version}:user:${userId}`;
+  const liveUserKey = (userId: string) => userKey(fx.live.version, userId);
   const encoded = (ids: readonly string[]) =>
     fx.live.model.encode(rowsFromItemLists(fx.live.itemIds.length, [fx.indicesIn(ids)]));
   /** The user's hash once the write-through (after the answer) has cleared the stale flag, or written a first vector. */
   async function writtenThrough(userId: string) {
     for (let i = 0; i < 50; i++) {
-      const [vec, stale] = await fx.stores.redis.hmgetBuffer(userKey(userId), 'vec', 'stale');
+      const [vec, stale] = await fx.stores.redis.hmgetBuffer(liveUserKey(userId), 'vec', 'stale');
       if (vec && !stale) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    const [vec, top, seen, asOf] = await fx.stores.redis.hmgetBuffer(userKey(userId), 'vec', 'top', 'seen', 'asOf');
+    const [vec, top, seen, asOf] = await fx.stores.redis.hmgetBuffer(liveUserKey(userId), 'vec', 'top', 'seen', 'asOf');
     return {
       vector: vec && decodeVector(vec),
       top: top && decodeTopItems(top),
