@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import { EmbeddingStoreRepository, erasedKey, userKey } from '@app/embedding-store';
 import { testRedis } from '@app/testing';
 import { TEST_REDIS_URL } from './test-env';
@@ -6,7 +6,7 @@ import { TEST_REDIS_URL } from './test-env';
 // the write-through of a fold-in against the stale flag, on the tests' own Redis db
 describe('embedding store: fold-in write-through (Redis)', () => {
   const VERSION = 9001;
-  let redis: Redis;
+  let redis: RedisClient;
   let store: EmbeddingStoreRepository;
   const vec = (x: number) => Float32Array.from([x, x, x]);
   const top = { items: Uint32Array.from([4, 2]), scores: Float32Array.from([0.5, 0.25]) };

@@ -1,8 +1,17 @@
-import { TEST_ADMIN_API_KEY, TEST_DATABASE_URL, TEST_EXPORT_DIR, TEST_REDIS_URL } from './test-env';
+import {
+  TEST_ADMIN_API_KEY,
+  TEST_DATABASE_URL,
+  TEST_EXPORT_DIR,
+  TEST_REDIS_CLUSTER_NODES,
+  TEST_REDIS_KEY_PREFIX,
+  TEST_REDIS_URL,
+} from './test-env';
 
 // runs before each test file's modules load, so getEnv() sees the test settings
 process.env.DATABASE_URL = TEST_DATABASE_URL;
 process.env.REDIS_URL = TEST_REDIS_URL;
+process.env.REDIS_KEY_PREFIX = TEST_REDIS_KEY_PREFIX;
+if (TEST_REDIS_CLUSTER_NODES) process.env.REDIS_CLUSTER_NODES = TEST_REDIS_CLUSTER_NODES;
 process.env.ADMIN_API_KEY = TEST_ADMIN_API_KEY;
 process.env.EXPORT_DIR = TEST_EXPORT_DIR;
 process.env.LOG_LEVEL = 'warn';

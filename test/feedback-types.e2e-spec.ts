@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import request from 'supertest';
 import type { Pool } from 'pg';
 import { resetEnvCache, validateEnv } from '@app/config';
@@ -51,7 +51,7 @@ describe('event types and their roles (e2e)', () => {
   let stack: TestStack;
   let api: NestFastifyApplication;
   let db: Pool;
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(async () => {
     stack = await TestStack.start({ worker: true });

@@ -2,7 +2,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
 import { rm } from 'node:fs/promises';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import type { Pool } from 'pg';
 import request from 'supertest';
 import { ModelVersionRepository, TrainingLockRepository } from '@app/database';
@@ -37,7 +37,7 @@ describe('model lifecycle (e2e)', () => {
   let api: NestFastifyApplication;
   let jobs: NestFastifyApplication;
   let db: Pool;
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(async () => {
     stack = await TestStack.start({ data: generateSynthetic({ users: USERS, items: 150, seed: 8, perUser: 15 }) });

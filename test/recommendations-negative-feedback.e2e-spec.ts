@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import type { Pool } from 'pg';
 import { generateSynthetic } from '@app/synthetic';
 import { gql } from '@app/testing';
@@ -25,7 +25,7 @@ describe('negative feedback (e2e): a NEGATIVE event hides the item from the user
   let stack: TestStack;
   let api: NestFastifyApplication;
   let db: Pool;
-  let redis: Redis;
+  let redis: RedisClient;
   const data = generateSynthetic({ users: 400, items: 250, seed: 21, perUser: 25, clusters: 8 });
 
   const asIds = (res: {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import request from 'supertest';
 import type { Pool } from 'pg';
 import { resetEnvCache } from '@app/config';
@@ -24,7 +24,7 @@ describe('recommendations (e2e)', () => {
   let stack: TestStack;
   let api: NestFastifyApplication;
   let db: Pool;
-  let redis: Redis;
+  let redis: RedisClient;
   const data = generateSynthetic({ users: 400, items: 250, seed: 21, perUser: 25, clusters: 8 });
 
   const train = async () => (await trainToCompletion(api, CONFIG)).version;

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import { EmbeddingStoreRepository, metaKey, userKey, vectorBytes, versionPrefix } from '@app/embedding-store';
 import { testRedis } from '@app/testing';
 import { TEST_REDIS_URL } from './test-env';
@@ -28,7 +28,7 @@ function migrate(env: Record<string, string> = {}): Promise<{ code: number; stdo
 describe('npm run migrate:redis-keys (e2e)', () => {
   const OLD = 9101;
   const NEW = 9102;
-  let redis: Redis;
+  let redis: RedisClient;
   let store: EmbeddingStoreRepository;
   const vec = (x: number) => Float32Array.from([x, -x, 0.5]);
 

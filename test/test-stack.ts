@@ -1,9 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import type { Pool } from 'pg';
 import { importSynthetic } from '@app/ingest';
 import type { SyntheticInteractions } from '@app/synthetic';
-import { testPool, testRedis, truncateStore } from '@app/testing';
+import { flushTestRedis, testPool, testRedis, truncateStore } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
@@ -14,7 +14,7 @@ export class TestStack {
     readonly api: NestFastifyApplication,
     readonly jobs: NestFastifyApplication | null,
     readonly db: Pool,
-    readonly redis: Redis,
+    readonly redis: RedisClient,
   ) {}
 
   /** Stores are reset (and `data` loaded) before the apps start, so no app sees a previous test's model. */
@@ -43,8 +43,8 @@ export class TestStack {
   }
 }
 
-async function resetStores(db: Pool, redis: Redis, data?: SyntheticInteractions): Promise<void> {
+async function resetStores(db: Pool, redis: RedisClient, data?: SyntheticInteractions): Promise<void> {
   await truncateStore(db);
-  await redis.flushdb();
+  await flushTestRedis(redis);
   if (data) await importSynthetic({ url: TEST_DATABASE_URL }, data);
 }

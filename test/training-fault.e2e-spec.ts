@@ -2,11 +2,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import type { Pool } from 'pg';
 import { importSynthetic } from '@app/ingest';
 import { generateSynthetic } from '@app/synthetic';
-import { gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing';
+import { flushTestRedis, gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
 import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
 import { startTraining, waitForTraining } from './train-through-api';
@@ -34,14 +34,14 @@ function startWorker(port: number): ChildProcess {
 describe('a worker killed mid-training (e2e)', () => {
   let api: NestFastifyApplication;
   let db: Pool;
-  let redis: Redis;
+  let redis: RedisClient;
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
     db = testPool(TEST_DATABASE_URL);
     redis = testRedis(TEST_REDIS_URL);
     await truncateStore(db);
-    await redis.flushdb();
+    await flushTestRedis(redis);
     await importSynthetic(
       { url: TEST_DATABASE_URL },
       generateSynthetic({ users: 500, items: 200, seed: 5, perUser: 20 }),

@@ -1,7 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import { JobName, QueueName, queuePrefix } from '@app/queue';
 import { generateSynthetic } from '@app/synthetic';
 import { firstErrorCode, gql, scanKeys } from '@app/testing';
@@ -18,7 +18,7 @@ const MODEL = `query M($v: Int) { model(version: $v) { version status users item
 describe('training pipeline (e2e)', () => {
   let stack: TestStack;
   let api: NestFastifyApplication;
-  let redis: Redis;
+  let redis: RedisClient;
   const data = generateSynthetic({ users: 500, items: 300, seed: 11, perUser: 25, clusters: 8 });
 
   beforeAll(async () => {

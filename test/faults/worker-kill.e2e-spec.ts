@@ -1,9 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import type { Pool } from 'pg';
 import { importSynthetic } from '@app/ingest';
 import { generateSynthetic } from '@app/synthetic';
-import { gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing';
+import { flushTestRedis, gql, scanKeys, testPool, testRedis, truncateStore } from '@app/testing';
 import { createTestApiApp } from '../create-test-app';
 import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from '../test-env';
 import { startTraining, waitForTraining } from '../train-through-api';
@@ -23,7 +23,7 @@ const worker = (port: number) => startWorker(port, { TRAINING_LOCK_MS: String(LO
 describe('a worker SIGKILLed in each phase and restarted (faults)', () => {
   let api: NestFastifyApplication;
   let db: Pool;
-  let redis: Redis;
+  let redis: RedisClient;
   let running: AppProcess;
   let port = 3931;
 
@@ -31,7 +31,7 @@ describe('a worker SIGKILLed in each phase and restarted (faults)', () => {
     db = testPool(TEST_DATABASE_URL);
     redis = testRedis(TEST_REDIS_URL);
     await truncateStore(db);
-    await redis.flushdb();
+    await flushTestRedis(redis);
     await importSynthetic(
       { url: TEST_DATABASE_URL },
       generateSynthetic({ users: USERS, items: 300, seed: 9, perUser: 15 }),

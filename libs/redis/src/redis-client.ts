@@ -75,9 +75,28 @@ export function subscriberOf(redis: RedisClient): RedisClient {
   return redis.duplicate(options);
 }
 
-/** The connections holding data: every primary of a cluster, or the one Redis. */
-export function primaries(redis: RedisClient): Redis[] {
-  return redis instanceof Cluster ? redis.nodes('master') : [redis];
+/** How long a cluster client that has not learnt its nodes yet is waited for. */
+const CLUSTER_READY_TIMEOUT_MS = 5000;
+
+/** The connections holding data: every primary of a cluster (once the client knows them), or the one Redis. */
+export async function primaries(redis: RedisClient): Promise<Redis[]> {
+  if (!(redis instanceof Cluster)) return [redis];
+  if (redis.status !== 'ready') await clusterReady(redis);
+  return redis.nodes('master');
+}
+
+function clusterReady(cluster: Cluster): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cluster.off('ready', onReady);
+      reject(new Error(`Redis Cluster not ready after ${CLUSTER_READY_TIMEOUT_MS} ms (status ${cluster.status})`));
+    }, CLUSTER_READY_TIMEOUT_MS);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    cluster.once('ready', onReady);
+  });
 }
 
 /**
@@ -94,6 +113,12 @@ export async function pipelineByKey(
     const pipe = redis.pipeline();
     keys.forEach((key, i) => add(pipe, key, i));
     return (await pipe.exec()) ?? [];
+  }
+  // the groups need the slot table, which the client learns once connected
+  if (redis.status !== 'ready') {
+    if (!redis.options.enableOfflineQueue)
+      throw new Error("Cluster isn't ready and enableOfflineQueue options is false");
+    await clusterReady(redis);
   }
   const groups = new Map<string, number[]>();
   keys.forEach((key, i) => {
@@ -123,7 +148,7 @@ export async function* scanPrimaries(
   pattern: string,
   count: number,
 ): AsyncGenerator<{ node: Redis; keys: string[] }> {
-  for (const node of primaries(redis)) {
+  for (const node of await primaries(redis)) {
     let cursor = '0';
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { validateEnv } from '@app/config';
@@ -10,7 +10,7 @@ import {
   ModelVersionRepository,
 } from '@app/database';
 import { activeKey, EmbeddingStoreRepository } from '@app/embedding-store';
-import { testDatabase, testRedis, truncateStore } from '@app/testing';
+import { flushTestRedis, testDatabase, testRedis, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../../test/test-env';
 import { ModelRegistryService } from './model-registry.service';
 
@@ -19,7 +19,7 @@ import { ModelRegistryService } from './model-registry.service';
 describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
   let db: Pool;
   let ds: DataSource;
-  let redis: Redis;
+  let redis: RedisClient;
   let versions: ModelVersionRepository;
   let sut: ModelRegistryService;
 
@@ -27,7 +27,7 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
     ({ db, ds } = await testDatabase(TEST_DATABASE_URL));
     redis = testRedis(TEST_REDIS_URL);
     await truncateStore(db);
-    await redis.flushdb();
+    await flushTestRedis(redis);
     versions = new ModelVersionRepository(ds);
     sut = new ModelRegistryService(
       versions,
@@ -39,7 +39,7 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
   });
   afterAll(async () => {
     await truncateStore(db);
-    await redis.flushdb();
+    await flushTestRedis(redis);
     await Promise.all([db.end(), ds.destroy()]);
     redis.disconnect();
   });

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '@app/redis';
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { buildInteractionMatrix, CsrMatrix, DaeModel, initBackend, initParams } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
@@ -29,7 +29,7 @@ export function untrainedModelOn(options: { items: number; dataSeed: number; mod
 
 /** A store on the test Redis for the describe block it is called in; the versions it publishes are deleted after. */
 export function storeForVersions(versions: readonly number[]): { readonly store: EmbeddingStoreRepository } {
-  let redis: Redis;
+  let redis: RedisClient;
   const holder = {} as { store: EmbeddingStoreRepository };
   beforeAll(async () => {
     await initBackend();

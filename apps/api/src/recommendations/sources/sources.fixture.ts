@@ -4,7 +4,7 @@ import { EmbeddingStoreRepository, TopItems } from '@app/embedding-store';
 import { NO_DECAY } from '@app/feedback';
 import { DaeModel, initBackend, initParams, ItemTerm, ScoringPool, serializeModel } from '@app/model';
 import { createRng } from '@app/random';
-import { testDatabase, testRedis, truncateStore } from '@app/testing';
+import { flushTestRedis, testDatabase, testRedis, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../../../../test/test-env';
 import { FeedbackRulesService } from '../../feedback/feedback-rules.service';
 import { UserFeedbackReader } from '../../feedback/user-feedback.reader';
@@ -132,7 +132,7 @@ export async function fixtureStores() {
   const { db, ds } = await testDatabase(TEST_DATABASE_URL);
   const redis = testRedis(TEST_REDIS_URL);
   await truncateStore(db);
-  await redis.flushdb();
+  await flushTestRedis(redis);
   await db.query(`INSERT INTO items (external_id) SELECT 'i' || n FROM generate_series(0, $1::int - 1) n`, [
     FIXTURE_ITEMS,
   ]);
