@@ -24,6 +24,19 @@ describe(validateEnv.name, () => {
     }
   });
 
+  it('takes a cluster as host:port pairs and a key prefix that cannot hold a hash tag, a separator or a glob', () => {
+    expect(validateEnv({}).REDIS_KEY_PREFIX).toBe('recoder');
+    expect(validateEnv({}).REDIS_CLUSTER_NODES).toBeUndefined();
+    const env = validateEnv({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-b:7001', REDIS_KEY_PREFIX: 'shop-eu_1' });
+    expect(env).toMatchObject({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-b:7001', REDIS_KEY_PREFIX: 'shop-eu_1' });
+    for (const nodes of ['10.0.0.1', '10.0.0.1:7000,', 'a:1 b:2']) {
+      expect(() => validateEnv({ REDIS_CLUSTER_NODES: nodes })).toThrow(/REDIS_CLUSTER_NODES \(must be host:port/);
+    }
+    for (const prefix of ['{recoder}', 'a:b', 'rec*', 'x'.repeat(65)]) {
+      expect(() => validateEnv({ REDIS_KEY_PREFIX: prefix })).toThrow(/REDIS_KEY_PREFIX/);
+    }
+  });
+
   it('rejects an unknown TFJS_BACKEND', () => {
     expect(() => validateEnv({ TFJS_BACKEND: 'webgl' })).toThrow(/TFJS_BACKEND/);
   });

@@ -1,5 +1,5 @@
 import Redis, { ChainableCommander, Cluster, ClusterOptions, RedisOptions } from 'ioredis';
-import { keySlot } from './key-slot';
+import { CLUSTER_SLOTS, keySlot } from './key-slot';
 
 /** A client of one Redis or of a Redis Cluster: the commands recoder sends work on both. */
 export type RedisClient = Redis | Cluster;
@@ -78,11 +78,27 @@ export function subscriberOf(redis: RedisClient): RedisClient {
 /** How long a cluster client that has not learnt its nodes yet is waited for. */
 const CLUSTER_READY_TIMEOUT_MS = 5000;
 
-/** The connections holding data: every primary of a cluster (once the client knows them), or the one Redis. */
+/**
+ * The connections holding data: every primary of a cluster, or the one Redis. A cluster's slot
+ * table is read again first, so a scan right after a failover covers the promoted replica; a slot
+ * without a reachable owner is an error, never a scan that silently leaves its keys out.
+ */
 export async function primaries(redis: RedisClient): Promise<Redis[]> {
   if (!(redis instanceof Cluster)) return [redis];
   if (redis.status !== 'ready') await clusterReady(redis);
-  return redis.nodes('master');
+  await new Promise<void>((resolve, reject) => redis.refreshSlotsCache((err) => (err ? reject(err) : resolve())));
+  const owners = new Set<string>();
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const owner = redis.slots[slot]?.[0];
+    if (!owner) throw new Error(`Redis Cluster slot ${slot} has no primary`);
+    owners.add(owner);
+  }
+  const byKey = new Map(redis.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
+  return [...owners].map((owner) => {
+    const node = byKey.get(owner);
+    if (!node) throw new Error(`Redis Cluster primary ${owner} is not connected`);
+    return node;
+  });
 }
 
 function clusterReady(cluster: Cluster): Promise<void> {
