@@ -7,6 +7,9 @@ const base = require('./jest.config.js');
 
 module.exports = {
   ...base,
+  // a stack closed right after it started leaves sockets to the cluster's first node open (the worker
+  // apps' BullMQ connections, closed while connecting): jest would wait on them after the last test
+  forceExit: true,
   testRegex: [
     'test/(recommendations|training|exports|erasure|embedding-store)\\.e2e-spec\\.ts$',
     '\\.cluster-spec\\.ts$',

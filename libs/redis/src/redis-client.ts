@@ -52,8 +52,10 @@ export function createRedisClient(target: RedisTarget, options: RedisOptions): R
 export const CLUSTER_RETRY_DELAY_MS = 100;
 
 function clusterOptions(options: RedisOptions, credentials: Partial<RedisOptions>): ClusterOptions {
-  const { maxRetriesPerRequest, enableOfflineQueue, ...perNode } = options;
+  const { maxRetriesPerRequest, enableOfflineQueue, lazyConnect, ...perNode } = options;
   return {
+    // connecting is the cluster's to do, not each node's: a lazy client connects on connect()
+    lazyConnect: lazyConnect ?? false,
     // a cluster-level offline queue: commands sent while the slots are being learnt wait for them
     enableOfflineQueue: enableOfflineQueue ?? true,
     // a command that meets a failed primary is sent again once the slots are read anew (see README: Redis Cluster)
