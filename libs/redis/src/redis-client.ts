@@ -56,9 +56,11 @@ function clusterOptions(options: RedisOptions, credentials: Partial<RedisOptions
   return {
     // connecting is the cluster's to do, not each node's: a lazy client connects on connect()
     lazyConnect: lazyConnect ?? false,
-    // a cluster-level offline queue: commands sent while the slots are being learnt wait for them
+    // commands sent before the slots are known wait for them, unless told not to (the API's client
+    // fails fast instead, as on one Redis)
     enableOfflineQueue: enableOfflineQueue ?? true,
-    // a command that meets a failed primary is sent again once the slots are read anew (see README: Redis Cluster)
+    // a command redirected or refused during a failover is sent again once the slots are read anew
+    // (docs/redis-layout.md, Redis Cluster: Failover and retries)
     maxRedirections: 16,
     retryDelayOnFailover: CLUSTER_RETRY_DELAY_MS,
     retryDelayOnClusterDown: CLUSTER_RETRY_DELAY_MS,
@@ -73,7 +75,12 @@ function clusterOptions(options: RedisOptions, credentials: Partial<RedisOptions
 /** A second connection for SUBSCRIBE (a subscribed connection can do nothing else); a cluster's delivers every node's messages. */
 export function subscriberOf(redis: RedisClient): RedisClient {
   const options = { enableOfflineQueue: true, maxRetriesPerRequest: null };
-  if (redis instanceof Cluster) return redis.duplicate(undefined, { enableOfflineQueue: true, redisOptions: options });
+  if (redis instanceof Cluster)
+    // the nodes' options (credentials, TLS) kept, with the subscriber's changes
+    return redis.duplicate(undefined, {
+      enableOfflineQueue: true,
+      redisOptions: { ...redis.options.redisOptions, ...options },
+    });
   return redis.duplicate(options);
 }
 
