@@ -99,9 +99,13 @@ describe('experiments (e2e)', () => {
     // and again: the same answer every time
     for (const u of USERS.slice(0, 10)) expect([await servedHere(u), await servedThere(u)]).toEqual([arm(u), arm(u)]);
 
-    // the other paths: a filter, a fold-in after an event, a session and an item page with the user's id
+    // the other paths: the cached list, a filter, a fold-in after an event, a session and an item page with the user's id
     const [inCanary, inControl] = [canaryUsers[0], USERS.find((u) => arm(u) === control)!];
     for (const u of [inCanary, inControl]) {
+      expect((await gql(api, RECS, { u })).data!.recommendations).toMatchObject({
+        source: 'EMBEDDING',
+        modelVersion: arm(u),
+      });
       const filtered = (await gql(api, RECS, { u, f: { excludeIds: ['i0', 'i1', 'i2'] } })).data!.recommendations;
       expect(filtered.modelVersion).toBe(arm(u));
       await gql(api, `mutation { recordInteractions(input: [{ userId: "${u}", itemId: "i7" }]) { accepted } }`);
