@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { ExperimentEntity, ExperimentOutcome, ModelStatus, ModelVersionEntity } from '../entities';
 
+const UNIQUE_VIOLATION = '23505';
+
 /** Why starting an experiment was refused, for the registry to name. */
 export class ExperimentConflict extends Error {}
 
@@ -29,13 +31,25 @@ export class ExperimentRepository {
 
   /** The READY `canary` becomes CANARY beside the ACTIVE `control`; refused if either moved meanwhile. */
   async start(control: number, canary: number, traffic: number, salt: string): Promise<ExperimentEntity> {
+    return this.startInTransaction(control, canary, traffic, salt).catch((err: unknown) => {
+      // two starts at once: the unique indexes let one through, the other is told what happened
+      if ((err as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION)
+        throw new ExperimentConflict('an experiment is running already: promote or abort it first');
+      throw err;
+    });
+  }
+
+  private startInTransaction(control: number, canary: number, traffic: number, salt: string) {
     return this.db.transaction(async (tx) => {
       const versions = tx.getRepository(ModelVersionEntity);
       const experiments = tx.getRepository(ExperimentEntity);
       // the row lock orders two starts: the second finds the first's experiment
       if (await experiments.findOne({ where: { endedAt: IsNull() }, lock: { mode: 'pessimistic_write' } }))
         throw new ExperimentConflict('an experiment is running already: promote or abort it first');
-      const moved = await versions.update({ version: canary, status: ModelStatus.READY }, { status: ModelStatus.CANARY });
+      const moved = await versions.update(
+        { version: canary, status: ModelStatus.READY },
+        { status: ModelStatus.CANARY },
+      );
       if (moved.affected !== 1) throw new ExperimentConflict(`version ${canary} is no longer READY`);
       if (!(await versions.findOneBy({ version: control, status: ModelStatus.ACTIVE })))
         throw new ExperimentConflict(`version ${control} is no longer ACTIVE`);
