@@ -178,6 +178,8 @@ class ApiClient {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(this.key && { authorization: `Bearer ${this.key}` }) },
       body: JSON.stringify({ query, variables }),
+    }).catch((err: Error) => {
+      throw new Error(`cannot reach the API at ${this.url} (start it, or pass --url): ${err.message}`);
     });
     const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
     if (body.errors?.length || !body.data) {
