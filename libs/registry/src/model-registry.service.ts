@@ -100,9 +100,13 @@ export class ModelRegistryService {
     const target = await this.versions.find(version);
     if (!target) throw new RegistryError('NOT_FOUND', `No model version ${version}`);
     if (target.status !== ModelStatus.READY)
-      throw new RegistryError('NOT_READY', `Version ${version} is ${target.status}; only a READY version can be a canary`);
+      throw new RegistryError(
+        'NOT_READY',
+        `Version ${version} is ${target.status}; only a READY version can be a canary`,
+      );
     const active = await this.versions.findActive();
-    if (!active) throw new RegistryError('NOT_READY', 'No version is ACTIVE: activate one before starting an experiment');
+    if (!active)
+      throw new RegistryError('NOT_READY', 'No version is ACTIVE: activate one before starting an experiment');
     if (!(await this.store.readMeta(version)))
       throw new RegistryError('NOT_READY', `Version ${version} has no embeddings in Redis any more; retrain instead`);
     let experiment: ExperimentEntity;
@@ -116,7 +120,9 @@ export class ModelRegistryService {
     await this.flagRecordedSinceTraining(target);
     await this.store.setCanary(version);
     await this.flagRecordedSinceTraining(target);
-    this.logger.log(`experiment ${experiment.id}: v${version} answers ${traffic} of the users beside v${active.version}`);
+    this.logger.log(
+      `experiment ${experiment.id}: v${version} answers ${traffic} of the users beside v${active.version}`,
+    );
     return experiment;
   }
 

@@ -19,9 +19,6 @@ export function IsIntFrom(min: number, max: number, options?: ValidationOptions)
 export function IsNumberFrom(min: number, max: number, { aboveMin = false, belowMax = false } = {}): PropertyDecorator {
   const message = `must be ${aboveMin ? 'above' : 'at least'} ${min} and ${belowMax ? 'below' : 'at most'} ${max}`;
   const fits = (v: unknown) =>
-    typeof v === 'number' &&
-    Number.isFinite(v) &&
-    (belowMax ? v < max : v <= max) &&
-    (aboveMin ? v > min : v >= min);
+    typeof v === 'number' && Number.isFinite(v) && (belowMax ? v < max : v <= max) && (aboveMin ? v > min : v >= min);
   return ValidateBy({ name: 'isNumberFrom', validator: { validate: fits, defaultMessage: () => message } });
 }

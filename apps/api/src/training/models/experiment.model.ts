@@ -14,7 +14,7 @@ export enum ExperimentArmRole {
 }
 registerEnumType(ExperimentArmRole, { name: 'ExperimentArmRole' });
 
-@ObjectType('ExperimentArm', { description: "One arm: the version whose number answers carry as `modelVersion`." })
+@ObjectType('ExperimentArm', { description: 'One arm: the version whose number answers carry as `modelVersion`.' })
 export class ExperimentArmModel {
   @Field(() => ExperimentArmRole) role!: ExperimentArmRole;
   @Field(() => Int) version!: number;
@@ -31,6 +31,9 @@ export class ExperimentModel {
   @Field(() => [ExperimentArmModel]) arms!: ExperimentArmModel[];
   @Field() startedAt!: Date;
   @Field(() => Date, { nullable: true }) endedAt!: Date | null;
-  @Field(() => String, { nullable: true, description: 'Why it ended: promoted, aborted, or the version that replaced it' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why it ended: promoted, aborted, or the version that replaced it',
+  })
   endedReason!: string | null;
 }
