@@ -17,6 +17,8 @@ import { keySlot, tagOfSlot } from '@app/redis/key-slot';
  *   recoder:v{n}:map:item   string, JSON: the same for the item vectors (unit length first)
  *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash, topItems, similarItems, layout
  *   recoder:active          the live version number, switched last
+ *   recoder:canary          while an experiment runs, its CANARY version (so flagging users stale reaches its keys too)
+ *   recoder:experiment-changed  pub/sub channel: an experiment started or ended, every API process reads Postgres again
  *   recoder:erased:{<tag>}:<hash>  a user erased in the last minutes (keyed hash of the id; the tag is one
  *                           that lands on the user's slot, not their id): no fold-in writes them back
  *   recoder:feedback:{<userId>}  hash, the user's feedback state, whatever the model version:
@@ -39,6 +41,10 @@ export const queuePrefix = (): string => `{${keyPrefix()}}:bull`;
 /** The key layout a version's meta records (`layout`): 2 is the hash-tagged one; none means 1 (docs/redis-layout.md). */
 export const KEY_LAYOUT = 2;
 export const LAYOUT_FIELD = 'layout';
+/** The running experiment's CANARY version; absent while none runs. Readers of embeddings follow activeKey() only. */
+export const canaryKey = (): string => `${keyPrefix()}:canary`;
+/** Pub/sub channel: an experiment started or ended (message: the canary version); processes read Postgres again. */
+export const experimentChangedChannel = (): string => `${keyPrefix()}:experiment-changed`;
 export const VECTOR_FIELD = 'vec';
 /** Set on a user's hash when they interacted after their embedding was computed. */
 export const STALE_FIELD = 'stale';

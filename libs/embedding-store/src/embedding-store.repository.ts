@@ -4,6 +4,8 @@ import type { EmbeddingMap } from '@app/model';
 import { pipelineByKey, REDIS, RedisClient, scanPrimaries } from '@app/redis';
 import {
   activeKey,
+  canaryKey,
+  experimentChangedChannel,
   decodeVector,
   ERASED_HOLD_SECONDS,
   erasedKey,
@@ -253,6 +255,19 @@ export class EmbeddingStoreRepository {
     await this.redis.multi().set(activeKey(), String(version)).publish(modelActivatedChannel(), String(version)).exec();
   }
 
+  /** The running experiment's canary (null: none runs), and the message that makes every process look. */
+  async setCanary(version: number | null): Promise<void> {
+    const tx = this.redis.multi();
+    if (version === null) tx.del(canaryKey());
+    else tx.set(canaryKey(), String(version));
+    await tx.publish(experimentChangedChannel(), String(version ?? '')).exec();
+  }
+
+  async canaryVersion(): Promise<number | null> {
+    const raw = await this.redis.get(canaryKey());
+    return raw === null ? null : Number(raw);
+  }
+
   async activeVersion(): Promise<number | null> {
     const raw = await this.redis.get(activeKey());
     return raw === null ? null : Number(raw);
@@ -393,14 +408,21 @@ export class EmbeddingStoreRepository {
   }
 
   /**
-   * Flags the users' feedback state and their cached embeddings of the live version, what recording
-   * or importing their interactions must do; returns that version, or null when no model is live
-   * (no embedding to flag).
+   * Flags the users' feedback state and their cached embeddings of the live version (and of an
+   * experiment's canary), what recording or importing their interactions must do; returns the live
+   * version, or null when no model is live (no embedding to flag).
    */
   async markActiveUsersStale(userIds: readonly string[]): Promise<number | null> {
     // at once: one round trip's wait, not two
-    const [, version] = await Promise.all([this.markFeedbackStale(userIds), this.activeVersion()]);
+    // two GETs, not one MGET: on a cluster the two keys live in different slots
+    const [, active, canary] = await Promise.all([
+      this.markFeedbackStale(userIds),
+      this.redis.get(activeKey()),
+      this.redis.get(canaryKey()),
+    ]);
+    const version = active === null ? null : Number(active);
     if (version !== null) await this.markUsersStale(version, userIds);
+    if (canary !== null) await this.markUsersStale(Number(canary), userIds);
     return version;
   }
 

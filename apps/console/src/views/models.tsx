@@ -15,7 +15,7 @@ interface Ranking {
 
 export interface ModelVersion {
   version: number;
-  status: 'ACTIVE' | 'READY' | 'TRAINING' | 'FAILED' | 'RETIRED';
+  status: 'ACTIVE' | 'CANARY' | 'READY' | 'TRAINING' | 'FAILED' | 'RETIRED';
   createdAt?: string;
   trainedAt: string | null;
   activatedAt: string | null;

@@ -21,7 +21,8 @@ interface Alignment {
 /** Builds each request's Candidates; the catalogue is aligned with the model once per (model, catalogue) pair. */
 @Injectable()
 export class CandidateRules {
-  private alignment: Alignment | null = null;
+  /** Per model served (the active one, and an experiment's canary), for the catalogue it was aligned with. */
+  private readonly alignments = new WeakMap<LiveModel, Alignment>();
 
   of(
     live: LiveModel | null,
@@ -33,12 +34,14 @@ export class CandidateRules {
   }
 
   private aligned(live: LiveModel, catalogue: Catalogue): Alignment {
-    if (this.alignment?.live !== live || this.alignment.catalogue !== catalogue) {
+    let alignment = this.alignments.get(live);
+    if (alignment?.catalogue !== catalogue) {
       const items = live.itemIds.map((id) => catalogue.byId.get(id));
       const blocked = Uint8Array.from(items, (item) => (item?.active ? 0 : 1));
-      this.alignment = { live, catalogue, items, blocked };
+      alignment = { live, catalogue, items, blocked };
+      this.alignments.set(live, alignment);
     }
-    return this.alignment;
+    return alignment;
   }
 }
 

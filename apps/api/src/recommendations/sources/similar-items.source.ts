@@ -31,11 +31,11 @@ interface Neighbours {
  */
 @Injectable()
 export class SimilarItemsSource implements Source<ItemSubject> {
-  private cache: {
-    live: LiveModel;
-    tops: Map<number, Neighbours>;
-    precomputed: TickBatcher<string, TopItems | null>;
-  } | null = null;
+  /** Per model served (the active one, and an experiment's canary): its item vectors never change. */
+  private readonly caches = new WeakMap<
+    LiveModel,
+    { tops: Map<number, Neighbours>; precomputed: TickBatcher<string, TopItems | null> }
+  >();
 
   constructor(private readonly store: EmbeddingStoreRepository) {}
 
@@ -55,14 +55,16 @@ export class SimilarItemsSource implements Source<ItemSubject> {
    * else compares the item with the catalogue on a scoring thread.
    */
   private async neighboursOf(live: LiveModel, index: number): Promise<Neighbours> {
-    if (this.cache?.live !== live) {
+    let cache = this.caches.get(live);
+    if (!cache) {
       const read = async (ids: string[]) => {
         const lists = await this.store.readSimilar(live.version, ids);
         return new Map(ids.map((id, i) => [id, lists[i]]));
       };
-      this.cache = { live, tops: new Map(), precomputed: new TickBatcher(read, null) };
+      cache = { tops: new Map(), precomputed: new TickBatcher(read, null) };
+      this.caches.set(live, cache);
     }
-    const { tops, precomputed } = this.cache;
+    const { tops, precomputed } = cache;
     // least recently used first: a Map keeps insertion order, which is all an LRU of one-size
     // entries needs (a library such as lru-cache would add a dependency for these lines)
     const hit = tops.get(index);
@@ -76,10 +78,8 @@ export class SimilarItemsSource implements Source<ItemSubject> {
     const found = stored
       ? { top: stored, depth: live.similarItems! }
       : { top: await live.scoring.similar(index, { k: NEIGHBOURS, exclude: [index] }), depth: NEIGHBOURS };
-    if (this.cache.live === live) {
-      tops.set(index, found);
-      if (tops.size > SIMILAR_CACHE_ITEMS) tops.delete(tops.keys().next().value!);
-    }
+    tops.set(index, found);
+    if (tops.size > SIMILAR_CACHE_ITEMS) tops.delete(tops.keys().next().value!);
     return found;
   }
 }

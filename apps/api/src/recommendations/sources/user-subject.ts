@@ -79,8 +79,8 @@ export class UserSubject implements Subject {
 @Injectable()
 export class UserSubjects {
   private readonly logger = new Logger(UserSubjects.name);
-  /** One reader per live model. */
-  private reader: { live: LiveModel; users: TickBatcher<string, CachedUser | null> } | null = null;
+  /** One reader per model served (the active one, and an experiment's canary): each batches its own version's reads. */
+  private readonly readers = new WeakMap<LiveModel, TickBatcher<string, CachedUser | null>>();
 
   constructor(
     private readonly store: EmbeddingStoreRepository,
@@ -94,14 +94,16 @@ export class UserSubjects {
 
   /** Redis down: no cache (a source folds the user in from Postgres). */
   private cachedUser(live: LiveModel, userId: string): Promise<CachedUser | null> {
-    if (this.reader?.live !== live) {
+    let reader = this.readers.get(live);
+    if (!reader) {
       const read = async (ids: string[]) => {
         const users = await this.store.readUsers(live.version, ids);
         return new Map(ids.map((id, i) => [id, users[i]]));
       };
-      this.reader = { live, users: new TickBatcher(read, null) };
+      reader = new TickBatcher(read, null);
+      this.readers.set(live, reader);
     }
-    return this.reader.users.get(userId).catch(() => null);
+    return reader.get(userId).catch(() => null);
   }
 
   private async history(live: LiveModel | null, userId: string): Promise<History | null> {
