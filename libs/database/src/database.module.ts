@@ -4,6 +4,7 @@ import { EnvVars } from '@app/config';
 import { dataSourceOptions } from './data-source';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AnomalyRepository } from './repositories/anomaly.repository';
+import { ExperimentRepository } from './repositories/experiment.repository';
 import { ErasureRepository } from './repositories/erasure.repository';
 import { FeedbackTypeRepository } from './repositories/feedback-type.repository';
 import { CatalogueRepository } from './repositories/catalogue.repository';
@@ -21,6 +22,7 @@ const REPOSITORIES = [
   ApiKeyRepository,
   CatalogueRepository,
   ErasureRepository,
+  ExperimentRepository,
   FeedbackTypeRepository,
   InteractionRepository,
   ItemRepository,

@@ -13,6 +13,7 @@ export * from './repositories/anomaly.repository';
 export * from './repositories/owed-stale-flag.repository';
 export * from './repositories/api-key.repository';
 export * from './repositories/erasure.repository';
+export * from './repositories/experiment.repository';
 export * from './repositories/feedback-type.repository';
 export { currentSnapshot, inReadSnapshot } from './repositories/read-snapshot';
 export * from './repositories/training-lock.repository';

@@ -12,6 +12,8 @@
  *   recoder:v{n}:map:item   string, JSON: the same for the item vectors (unit length first)
  *   recoder:v{n}:meta       hash: dim, itemDim, users, items, trainedAt, modelHash, topItems, similarItems
  *   recoder:active          the live version number, switched last
+ *   recoder:canary          while an experiment runs, its CANARY version (so flagging users stale reaches its keys too)
+ *   recoder:experiment-changed  pub/sub channel: an experiment started or ended, every API process reads Postgres again
  *   recoder:erased:{hash}   a user erased in the last minutes (keyed hash of the id): no fold-in writes them back
  *   recoder:feedback:{<userId>}  hash, the user's feedback state, whatever the model version (the braces are
  *                           literal: a Redis Cluster hash tag, so a user's keys can share a slot):
@@ -24,6 +26,10 @@ export const KEY_PREFIX = 'recoder';
 export const ACTIVE_KEY = `${KEY_PREFIX}:active`;
 /** Pub/sub channel: the new active version number, for every API process to load it. */
 export const MODEL_ACTIVATED_CHANNEL = `${KEY_PREFIX}:model-activated`;
+/** The running experiment's CANARY version; absent while none runs. Readers of embeddings follow ACTIVE_KEY only. */
+export const CANARY_KEY = `${KEY_PREFIX}:canary`;
+/** Pub/sub channel: an experiment started or ended (message: the canary version); processes read Postgres again. */
+export const EXPERIMENT_CHANGED_CHANNEL = `${KEY_PREFIX}:experiment-changed`;
 export const VECTOR_FIELD = 'vec';
 /** Set on a user's hash when they interacted after their embedding was computed. */
 export const STALE_FIELD = 'stale';

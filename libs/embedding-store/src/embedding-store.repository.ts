@@ -5,6 +5,8 @@ import type { EmbeddingMap } from '@app/model';
 import { REDIS } from '@app/redis';
 import {
   ACTIVE_KEY,
+  CANARY_KEY,
+  EXPERIMENT_CHANGED_CHANNEL,
   decodeVector,
   ERASED_HOLD_SECONDS,
   erasedKey,
@@ -254,6 +256,19 @@ export class EmbeddingStoreRepository {
     await this.redis.multi().set(ACTIVE_KEY, String(version)).publish(MODEL_ACTIVATED_CHANNEL, String(version)).exec();
   }
 
+  /** The running experiment's canary (null: none runs), and the message that makes every process look. */
+  async setCanary(version: number | null): Promise<void> {
+    const tx = this.redis.multi();
+    if (version === null) tx.del(CANARY_KEY);
+    else tx.set(CANARY_KEY, String(version));
+    await tx.publish(EXPERIMENT_CHANGED_CHANNEL, String(version ?? '')).exec();
+  }
+
+  async canaryVersion(): Promise<number | null> {
+    const raw = await this.redis.get(CANARY_KEY);
+    return raw === null ? null : Number(raw);
+  }
+
   async activeVersion(): Promise<number | null> {
     const raw = await this.redis.get(ACTIVE_KEY);
     return raw === null ? null : Number(raw);
@@ -364,14 +379,19 @@ export class EmbeddingStoreRepository {
   }
 
   /**
-   * Flags the users' feedback state and their cached embeddings of the live version, what recording
-   * or importing their interactions must do; returns that version, or null when no model is live
-   * (no embedding to flag).
+   * Flags the users' feedback state and their cached embeddings of the live version (and of an
+   * experiment's canary), what recording or importing their interactions must do; returns the live
+   * version, or null when no model is live (no embedding to flag).
    */
   async markActiveUsersStale(userIds: readonly string[]): Promise<number | null> {
     // at once: one round trip's wait, not two
-    const [, version] = await Promise.all([this.markFeedbackStale(userIds), this.activeVersion()]);
+    const [, [active, canary]] = await Promise.all([
+      this.markFeedbackStale(userIds),
+      this.redis.mget(ACTIVE_KEY, CANARY_KEY),
+    ]);
+    const version = active === null ? null : Number(active);
     if (version !== null) await this.markUsersStale(version, userIds);
+    if (canary !== null) await this.markUsersStale(Number(canary), userIds);
     return version;
   }
 

@@ -15,3 +15,4 @@ export * from './eval';
 export * from './anomaly';
 export * from './embedding-map';
 export * from './serving';
+export * from './shuffle-items';

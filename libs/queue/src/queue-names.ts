@@ -40,6 +40,13 @@ export interface TrainingConfig {
   tune?: { budgetSeconds: number };
   /** false: serve the autoencoder alone, without the linear item term (default: the term when it validates better). */
   itemTerm?: boolean;
+  /** Start the version as an experiment's CANARY answering this share of the users, instead of switching everyone. */
+  canary?: number;
+  /**
+   * A deliberately worse control for experiments: each user's items are moved by an offset of
+   * their own through the catalogue, so every user keeps their count but none of their taste.
+   */
+  shuffleItems?: boolean;
 }
 
 export interface JobPayloads {

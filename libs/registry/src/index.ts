@@ -1,2 +1,3 @@
 export * from './model-registry.service';
 export * from './registry.module';
+export * from './experiment-arms';

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { validateEnv } from '@app/config';
 import {
   AnomalyRepository,
+  ExperimentRepository,
   InteractionRepository,
   ModelMetrics,
   ModelStatus,
@@ -34,6 +35,7 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
       new EmbeddingStoreRepository(redis),
       new AnomalyRepository(ds),
       new InteractionRepository(ds),
+      new ExperimentRepository(ds),
       validateEnv({}),
     );
   });

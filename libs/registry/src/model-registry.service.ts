@@ -1,8 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { EnvVars } from '@app/config';
 import {
   AnomalyRepository,
   DataSnapshot,
+  ExperimentConflict,
+  ExperimentEntity,
+  ExperimentOutcome,
+  ExperimentRepository,
   InteractionRepository,
   ModelStatus,
   ModelVersionEntity,
@@ -12,7 +17,7 @@ import { EmbeddingStoreRepository } from '@app/embedding-store';
 
 export class RegistryError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'NOT_READY',
+    readonly code: 'NOT_FOUND' | 'NOT_READY' | 'CONFLICT',
     message: string,
   ) {
     super(message);
@@ -32,6 +37,8 @@ export interface PromotionResult {
   activated: boolean;
   reason: string;
   retired: number[];
+  /** The experiment it started instead of switching everyone (a canary retrain), if any. */
+  experiment?: ExperimentEntity;
 }
 
 /** Which model is live: the quality gate, the atomic switch, rollback and retention of old versions. */
@@ -44,16 +51,25 @@ export class ModelRegistryService {
     private readonly store: EmbeddingStoreRepository,
     private readonly anomalies: AnomalyRepository,
     private readonly interactions: InteractionRepository,
+    private readonly experiments: ExperimentRepository,
     private readonly env: EnvVars,
   ) {}
 
-  /** Whether a complete version's promotion already happened: activated once, or refused by the gate. */
+  /** Whether a complete version's promotion already happened: activated once, made a canary, or refused by the gate. */
   static decided(version: ModelVersionEntity): boolean {
-    return version.activatedAt !== null || (version.error ?? '').startsWith(GATE_REFUSAL);
+    return (
+      version.activatedAt !== null ||
+      version.status === ModelStatus.CANARY ||
+      (version.error ?? '').startsWith(GATE_REFUSAL)
+    );
   }
 
-  /** Activates a freshly trained version if it is not worse than the live one by more than the tolerance. */
-  async promote(candidate: ModelVersionEntity, force: boolean): Promise<PromotionResult> {
+  /**
+   * Activates a freshly trained version if it is not worse than the live one by more than the
+   * tolerance; with `canary` (a share of users), starts an experiment of it beside the live one
+   * instead (the first model has nothing beside it: it is activated).
+   */
+  async promote(candidate: ModelVersionEntity, force: boolean, canary?: number): Promise<PromotionResult> {
     const active = await this.versions.findActive();
     const gate = this.gate(candidate, active, force);
     if (!gate.pass) {
@@ -63,8 +79,71 @@ export class ModelRegistryService {
       });
       return { activated: false, reason: gate.reason, retired: await this.retireOld() };
     }
+    if (canary !== undefined && active) {
+      await this.endExperiment(ExperimentOutcome.ABORTED, `replaced by v${candidate.version}'s experiment`);
+      const experiment = await this.startExperiment(candidate.version, canary);
+      const reason = `${gate.reason}; a canary for ${canary} of the users`;
+      return { activated: false, reason, retired: await this.retireOld(), experiment };
+    }
+    await this.endExperiment(ExperimentOutcome.ABORTED, `v${candidate.version} was activated by a training`);
     await this.switchTo(candidate.version);
     return { activated: true, reason: gate.reason, retired: await this.retireOld() };
+  }
+
+  /**
+   * Starts an experiment: the READY `version` becomes CANARY and answers `traffic` of the users
+   * (drawn by a hash of their id, salted afresh) beside the ACTIVE version. Postgres first; the
+   * Redis key and its message only tell processes to look.
+   */
+  async startExperiment(version: number, traffic: number): Promise<ExperimentEntity> {
+    if (!(traffic > 0 && traffic < 1)) throw new RegistryError('CONFLICT', `traffic must be above 0 and below 1`);
+    const target = await this.versions.find(version);
+    if (!target) throw new RegistryError('NOT_FOUND', `No model version ${version}`);
+    if (target.status !== ModelStatus.READY)
+      throw new RegistryError('NOT_READY', `Version ${version} is ${target.status}; only a READY version can be a canary`);
+    const active = await this.versions.findActive();
+    if (!active) throw new RegistryError('NOT_READY', 'No version is ACTIVE: activate one before starting an experiment');
+    if (!(await this.store.readMeta(version)))
+      throw new RegistryError('NOT_READY', `Version ${version} has no embeddings in Redis any more; retrain instead`);
+    let experiment: ExperimentEntity;
+    try {
+      experiment = await this.experiments.start(active.version, version, traffic, randomUUID());
+    } catch (err) {
+      if (err instanceof ExperimentConflict) throw new RegistryError('CONFLICT', err.message);
+      throw err;
+    }
+    // users who recorded something since its training read its data: fold them in on their next answer
+    await this.flagRecordedSinceTraining(target);
+    await this.store.setCanary(version);
+    await this.flagRecordedSinceTraining(target);
+    this.logger.log(`experiment ${experiment.id}: v${version} answers ${traffic} of the users beside v${active.version}`);
+    return experiment;
+  }
+
+  /** The canary becomes ACTIVE for everyone; the previous version READY, kept or retired as usual. */
+  async promoteExperiment(): Promise<ExperimentEntity> {
+    const ended = await this.experiments.end(ExperimentOutcome.PROMOTED, 'promoted');
+    if (!ended) throw new RegistryError('NOT_FOUND', 'No experiment is running');
+    await this.switchTo(ended.canaryVersion);
+    await this.store.setCanary(null);
+    await this.retireOld();
+    return ended;
+  }
+
+  /** Every user goes back to the ACTIVE version; the canary is READY again (kept or retired as usual). */
+  async abortExperiment(): Promise<ExperimentEntity> {
+    const ended = await this.endExperiment(ExperimentOutcome.ABORTED, 'aborted');
+    if (!ended) throw new RegistryError('NOT_FOUND', 'No experiment is running');
+    await this.retireOld();
+    return ended;
+  }
+
+  private async endExperiment(outcome: ExperimentOutcome, reason: string): Promise<ExperimentEntity | null> {
+    const ended = await this.experiments.end(outcome, reason);
+    if (!ended) return null;
+    await this.store.setCanary(null);
+    this.logger.log(`experiment ${ended.id} ended: ${reason}`);
+    return ended;
   }
 
   /**
@@ -75,6 +154,11 @@ export class ModelRegistryService {
   async activate(version: number): Promise<ModelVersionEntity> {
     const target = await this.versions.find(version);
     if (!target) throw new RegistryError('NOT_FOUND', `No model version ${version}`);
+    // activating the canary is promoting it
+    if (target.status === ModelStatus.CANARY) {
+      await this.promoteExperiment();
+      return (await this.versions.find(version))!;
+    }
     if (target.status !== ModelStatus.READY && target.status !== ModelStatus.ACTIVE) {
       throw new RegistryError(
         'NOT_READY',
@@ -84,6 +168,9 @@ export class ModelRegistryService {
     if (!(await this.store.readMeta(version))) {
       throw new RegistryError('NOT_READY', `Version ${version} has no embeddings in Redis any more; retrain instead`);
     }
+    // a rollback (or forward) ends a running experiment: everyone gets the version asked for
+    if (target.status !== ModelStatus.ACTIVE)
+      await this.endExperiment(ExperimentOutcome.ABORTED, `v${version} was activated`);
     await this.switchTo(version);
     return (await this.versions.find(version))!;
   }
@@ -139,13 +226,15 @@ export class ModelRegistryService {
     this.logger.log(`model v${version} is active`);
   }
 
-  /** Makes the Redis pointer say what Postgres says (a switch whose pointer write failed leaves them apart). */
+  /** Makes the Redis pointers say what Postgres says (a switch whose pointer write failed leaves them apart). */
   async reconcilePointer(): Promise<number | null> {
     const active = await this.versions.findActive();
     if (active && (await this.store.activeVersion()) !== active.version) {
       await this.switchTo(active.version);
       this.logger.warn(`the Redis pointer was repaired to v${active.version}, the version Postgres calls ACTIVE`);
     }
+    const canary = (await this.experiments.running())?.canaryVersion ?? null;
+    if ((await this.store.canaryVersion()) !== canary) await this.store.setCanary(canary);
     return active?.version ?? null;
   }
 

@@ -52,6 +52,15 @@ export interface SyntheticInteractions {
   botUsers: Int32Array;
   /** Ground truth, for maps and tests: the taste cluster each item is closest to (its latent vector's best centroid). */
   itemCluster: Int32Array;
+  /**
+   * The latent structure the items were drawn from: row c (of `clusters`) is the probability of
+   * each item in taste cluster c (softmax of popularity plus affinity to the cluster's centroid).
+   * A user drew `primaryShare` of their items from their primary cluster's row, the rest from the
+   * secondary's: `preferenceOf` gives that hidden preference for any item.
+   */
+  clusterItemProbability: Float64Array;
+  clusters: number;
+  primaryShare: number;
 }
 
 export const syntheticUserId = (u: number): string => `u${u}`;
@@ -69,7 +78,7 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticInteractions
   if (users < 1 || items < 2) throw new RangeError('need at least 1 user and 2 items');
   const rng = createRng(seed);
 
-  const { tables, itemCluster } = clusterItemTables(rng, items, factors, clusters, alpha, beta);
+  const { tables, itemCluster, probability } = clusterItemTables(rng, items, factors, clusters, alpha, beta);
   const counts = userCounts(rng, users, items, perUser, minPerUser);
   const bots = Math.round((opts.bots?.share ?? 0) * users);
   const perBot = Math.min(items, opts.bots?.perBot ?? perUser);
@@ -87,6 +96,9 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticInteractions
     secondaryCluster: new Int32Array(users + bots).fill(-1),
     botUsers: Int32Array.from({ length: bots }, (_, b) => users + b),
     itemCluster,
+    clusterItemProbability: probability,
+    clusters,
+    primaryShare,
   };
   const seen = new Set<number>();
   let k = 0;
@@ -150,7 +162,7 @@ function clusterItemTables(
   clusters: number,
   alpha: number,
   beta: number,
-): { tables: AliasTable[]; itemCluster: Int32Array } {
+): { tables: AliasTable[]; itemCluster: Int32Array; probability: Float64Array } {
   const itemVec = new Float64Array(items * factors);
   for (let j = 0; j < itemVec.length; j++) itemVec[j] = rng.normal();
   // popularity by a random rank, so item ids say nothing about popularity
@@ -167,6 +179,7 @@ function clusterItemTables(
   const logits = new Float64Array(items);
   const itemCluster = new Int32Array(items);
   const bestDot = new Float64Array(items).fill(-Infinity);
+  const probability = new Float64Array(clusters * items);
   for (let c = 0; c < clusters; c++) {
     const centroid = Array.from({ length: factors }, () => rng.normal());
     let max = -Infinity;
@@ -180,8 +193,10 @@ function clusterItemTables(
     const weights = new Float64Array(items);
     for (let j = 0; j < items; j++) weights[j] = Math.exp(logits[j] - max);
     tables.push(new AliasTable(weights));
+    const sum = weights.reduce((a, b) => a + b, 0);
+    for (let j = 0; j < items; j++) probability[c * items + j] = weights[j] / sum;
   }
-  return { tables, itemCluster };
+  return { tables, itemCluster, probability };
 }
 
 /** Walker's alias method: O(1) draws from a fixed discrete distribution. */
@@ -213,6 +228,17 @@ export class AliasTable {
     const i = rng.int(this.prob.length);
     return rng.next() < this.prob[i] ? i : this.alias[i];
   }
+}
+
+/**
+ * User u's hidden preference for item i: the probability the generator gave i in one of u's draws
+ * (their clusters' rows, mixed by primaryShare). Items sum to 1 for a user; a bot has none (0).
+ */
+export function preferenceOf(data: SyntheticInteractions, u: number, i: number): number {
+  const primary = data.primaryCluster[u];
+  if (primary < 0) return 0;
+  const row = (c: number) => data.clusterItemProbability[c * data.items + i];
+  return data.primaryShare * row(primary) + (1 - data.primaryShare) * row(data.secondaryCluster[u]);
 }
 
 /** Catalogue attributes for a generated item: its ground-truth cluster, e.g. `{ cluster: "c7" }`, to colour maps by. */

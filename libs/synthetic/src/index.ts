@@ -1,1 +1,2 @@
 export * from './generate-synthetic';
+export * from './simulated-clicks';

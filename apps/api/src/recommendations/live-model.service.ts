@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { EnvVars } from '@app/config';
-import { ModelVersionRepository } from '@app/database';
-import { EmbeddingStoreRepository, MODEL_ACTIVATED_CHANNEL } from '@app/embedding-store';
+import { ExperimentEntity, ExperimentRepository, ModelVersionRepository } from '@app/database';
+import { EmbeddingStoreRepository, EXPERIMENT_CHANGED_CHANNEL, MODEL_ACTIVATED_CHANNEL } from '@app/embedding-store';
 import { InputSettings, NO_DECAY } from '@app/feedback';
 import { DaeModel, deserializeModel, initBackend, ScoringPool } from '@app/model';
 import { REDIS } from '@app/redis';
+import { inCanaryArm } from '@app/registry';
 
 /** The active model as the API serves it: encoder in memory, decoder in the scoring threads, item ids indexed. */
 export interface LiveModel {
@@ -30,6 +31,14 @@ export interface LiveModel {
   similarItems: number | null;
 }
 
+/** A running experiment as the API serves it: the canary's model beside the active one, and how users are drawn. */
+export interface LiveExperiment {
+  id: number;
+  salt: string;
+  traffic: number;
+  canary: LiveModel;
+}
+
 /** Catches a switch whose pub/sub message was missed (e.g. Redis restarted): one indexed Postgres read. */
 const POINTER_CHECK_MS = 10_000;
 /** In-flight requests may still score with the old model for a moment after a switch. */
@@ -39,6 +48,7 @@ const DISPOSE_DELAY_MS = 30_000;
 export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(LiveModelService.name);
   private live: LiveModel | null = null;
+  private experiment: LiveExperiment | null = null;
   /** Replaced models, kept a moment for requests still scoring with them. */
   private readonly retiring = new Set<LiveModel>();
   private shutDown = false;
@@ -50,13 +60,27 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly versions: ModelVersionRepository,
+    private readonly experiments: ExperimentRepository,
     private readonly store: EmbeddingStoreRepository,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly env: EnvVars,
   ) {}
 
+  /** The ACTIVE version's model: what every answer comes from outside an experiment. */
   current(): LiveModel | null {
     return this.live;
+  }
+
+  /** The model that answers this user: the canary's when an experiment draws them into its arm, else the active one. */
+  forUser(userId: string): LiveModel | null {
+    const experiment = this.experiment;
+    if (experiment && inCanaryArm(experiment.salt, experiment.traffic, userId)) return experiment.canary;
+    return this.live;
+  }
+
+  /** The running experiment this process serves, if any. */
+  currentExperiment(): LiveExperiment | null {
+    return this.experiment;
   }
 
   /**
@@ -79,7 +103,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
       'message',
       () => void this.refresh().catch((err) => this.logger.error(`model switch failed: ${(err as Error).message}`)),
     );
-    await this.subscriber.subscribe(MODEL_ACTIVATED_CHANNEL).catch(() => undefined);
+    await this.subscriber.subscribe(MODEL_ACTIVATED_CHANNEL, EXPERIMENT_CHANGED_CHANNEL).catch(() => undefined);
     this.timer = setInterval(() => void this.refresh().catch(() => undefined), POINTER_CHECK_MS);
     this.timer.unref();
   }
@@ -89,7 +113,8 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     if (this.timer) clearInterval(this.timer);
     this.subscriber?.disconnect();
     // the live model and any old one still in its grace period: their threads must not outlive the app
-    await Promise.all([...this.retiring, ...(this.live ? [this.live] : [])].map((m) => this.retire(m)));
+    const held = [this.live, this.experiment?.canary].filter((m): m is LiveModel => m !== null && m !== undefined);
+    await Promise.all([...new Set([...this.retiring, ...held])].map((m) => this.retire(m)));
   }
 
   private async retire(live: LiveModel): Promise<void> {
@@ -104,23 +129,72 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     return this.loading;
   }
 
+  /**
+   * Postgres says which version is live and which experiment runs; the Redis pointer and the
+   * messages only say when to look, so a pointer left on a retired version (a switch whose Redis
+   * write failed) is never served.
+   */
   private async load(): Promise<void> {
-    // Postgres says which version is live; the Redis pointer and its message only say when to look,
-    // so a pointer left on a retired version (a switch whose Redis write failed) is never served
-    const version = (await this.versions.findActive())?.version ?? null;
+    const [active, running] = await Promise.all([this.versions.findActive(), this.experiments.running()]);
+    await this.loadActive(active?.version ?? null);
+    // ready on the active model: a canary that fails to load leaves its users on it
+    this.settled = true;
+    await this.loadExperiment(running);
+  }
+
+  private async loadActive(version: number | null): Promise<void> {
     if (version === null || version === this.live?.version) {
       // loaded while Redis was down: the list depths are learnt once Redis answers again
-      if (this.live && this.live.topItems === null) {
-        const meta = await this.store.readMeta(this.live.version).catch(() => null);
-        this.live.topItems = meta?.topItems ?? null;
-        this.live.similarItems = meta?.similarItems ?? null;
-      }
-      this.settled = true;
+      if (this.live) await this.learnDepths(this.live);
       return;
     }
+    // a promoted canary is in memory already: it becomes the active model without a second load
+    const next = this.experiment?.canary.version === version ? this.experiment.canary : await this.loadVersion(version);
+    if (!next) return;
+    const previous = this.live;
+    this.live = next; // one assignment: a request sees the old model or the new, never a mix
+    if (next === this.experiment?.canary) this.experiment = null;
+    this.logger.log(`serving model v${version}`);
+    if (previous) this.retireLater(previous);
+  }
+
+  private async loadExperiment(running: ExperimentEntity | null): Promise<void> {
+    const held = this.experiment;
+    if (running && held?.id === running.id) {
+      await this.learnDepths(held.canary);
+      return;
+    }
+    if (!running || running.canaryVersion === this.live?.version) {
+      this.experiment = null;
+      // an ended experiment's canary: unless it just became the active model, requests drop it
+      if (held && held.canary !== this.live) this.retireLater(held.canary);
+      return;
+    }
+    const canary =
+      held?.canary.version === running.canaryVersion ? held.canary : await this.loadVersion(running.canaryVersion);
+    if (!canary) return;
+    this.experiment = { id: running.id, salt: running.salt, traffic: running.traffic, canary };
+    this.logger.log(`experiment ${running.id}: v${canary.version} answers ${running.traffic} of the users`);
+    if (held && held.canary !== canary && held.canary !== this.live) this.retireLater(held.canary);
+  }
+
+  private async learnDepths(model: LiveModel): Promise<void> {
+    if (model.topItems !== null) return;
+    const meta = await this.store.readMeta(model.version).catch(() => null);
+    model.topItems = meta?.topItems ?? null;
+    model.similarItems = meta?.similarItems ?? null;
+  }
+
+  private retireLater(model: LiveModel): void {
+    this.retiring.add(model);
+    setTimeout(() => void this.retire(model), DISPOSE_DELAY_MS).unref();
+  }
+
+  /** A version's weights into memory and its scoring threads; null if the load finished after shutdown began. */
+  private async loadVersion(version: number): Promise<LiveModel | null> {
     const blob = await this.versions.weights(version);
     const row = await this.versions.find(version);
-    if (!blob || !row) throw new Error(`active version ${version} has no stored weights`);
+    if (!blob || !row) throw new Error(`version ${version} has no stored weights`);
     // Redis down: the depth stays unknown, and short lists count as incomplete (a decode, never a short answer)
     const meta = await this.store.readMeta(version).catch(() => null);
     const loaded = deserializeModel(blob);
@@ -145,15 +219,11 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
       similarItems: meta?.similarItems ?? null,
     };
     // a load that finished after shutdown started: nobody will serve it
-    if (this.shutDown) return this.retire(next);
-    const previous = this.live;
-    this.live = next; // one assignment: a request sees the old model or the new, never a mix
-    this.settled = true;
-    this.logger.log(`serving model v${version}`);
-    if (previous) {
-      this.retiring.add(previous);
-      setTimeout(() => void this.retire(previous), DISPOSE_DELAY_MS).unref();
+    if (this.shutDown) {
+      await this.retire(next);
+      return null;
     }
+    return next;
   }
 }
 

@@ -48,7 +48,8 @@ export class RecommendationsService {
    * or missing embedding (to fold the history in), and what the list cannot answer is decoded.
    */
   async forUser(userId: string, excludeSeen: boolean, options: AskOptions): Promise<Answer> {
-    const live = this.live.current();
+    // the user's arm when an experiment runs: every path below (cached list, fold-in, decode) reads that version
+    const live = this.live.forUser(userId);
     const [catalogue, subject, hidden] = await Promise.all([
       this.catalogue.get(),
       this.users.of(live, userId, excludeSeen),
@@ -67,7 +68,7 @@ export class RecommendationsService {
     options: AskOptions,
   ): Promise<SessionRecommendations & Answer> {
     const [catalogue, hidden] = await Promise.all([this.catalogue.get(), this.hiddenFrom(userId)]);
-    const live = this.live.current();
+    const live = this.modelFor(userId);
     const unknownItemIds = itemIds.filter((id) => !live?.itemIndex.has(id));
     const answer = await this.first(
       this.sessionSources,
@@ -83,9 +84,14 @@ export class RecommendationsService {
     if (!catalogue.byId.has(itemId)) throw new ApiError(ApiErrorCode.NotFound, `No item "${itemId}"`);
     return this.first(
       this.itemSources,
-      this.ask(this.live.current(), catalogue, new ItemSubject(itemId), withHidden(options, hidden)),
+      this.ask(this.modelFor(userId), catalogue, new ItemSubject(itemId), withHidden(options, hidden)),
       'item',
     );
+  }
+
+  /** A known user's arm; an anonymous request is answered by the active version. */
+  private modelFor(userId: string | null): LiveModel | null {
+    return userId === null ? this.live.current() : this.live.forUser(userId);
   }
 
   private hiddenFrom(userId: string | null): Promise<readonly string[]> {

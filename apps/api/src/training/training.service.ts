@@ -3,12 +3,12 @@ import { Injectable } from '@nestjs/common';
 import { Job, JobType, Queue } from 'bullmq';
 import { ModelVersionEntity, ModelVersionRepository } from '@app/database';
 import { enqueueTraining, JobName, JobPayloads, QueueName, TrainingConfig, TrainingProgress } from '@app/queue';
-import { ModelRegistryService, RegistryError } from '@app/registry';
-import { ApiError, ApiErrorCode } from '../errors/api-error';
+import { ModelRegistryService } from '@app/registry';
 import { TrainingConfigInput } from './dto/training-config.input';
 import { ModelVersionModel } from './models/model-version.model';
 import { JobState, jobStateOf } from '../jobs/job-state';
 import { TrainingJobModel } from './models/training-job.model';
+import { registryCall } from './experiments.service';
 
 export const toModelVersion = (v: ModelVersionEntity): ModelVersionModel => ({
   ...v,
@@ -73,14 +73,7 @@ export class TrainingService {
   }
 
   async activate(version: number): Promise<ModelVersionModel> {
-    try {
-      return toModelVersion(await this.registry.activate(version));
-    } catch (err) {
-      if (err instanceof RegistryError) {
-        throw new ApiError(err.code === 'NOT_FOUND' ? ApiErrorCode.NotFound : ApiErrorCode.BadUserInput, err.message);
-      }
-      throw err;
-    }
+    return toModelVersion(await registryCall(() => this.registry.activate(version)));
   }
 
   private async describe(job: Job<JobPayloads[JobName.TrainModel]>): Promise<TrainingJobModel> {

@@ -15,10 +15,13 @@ export function IsIntFrom(min: number, max: number, options?: ValidationOptions)
   );
 }
 
-/** A finite number from min (or, with `aboveMin`, above it) to max. */
-export function IsNumberFrom(min: number, max: number, { aboveMin = false } = {}): PropertyDecorator {
-  const message = `must be ${aboveMin ? 'above' : 'at least'} ${min} and at most ${max}`;
+/** A finite number from min (or, with `aboveMin`, above it) to max (or, with `belowMax`, below it). */
+export function IsNumberFrom(min: number, max: number, { aboveMin = false, belowMax = false } = {}): PropertyDecorator {
+  const message = `must be ${aboveMin ? 'above' : 'at least'} ${min} and ${belowMax ? 'below' : 'at most'} ${max}`;
   const fits = (v: unknown) =>
-    typeof v === 'number' && Number.isFinite(v) && v <= max && (aboveMin ? v > min : v >= min);
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (belowMax ? v < max : v <= max) &&
+    (aboveMin ? v > min : v >= min);
   return ValidateBy({ name: 'isNumberFrom', validator: { validate: fits, defaultMessage: () => message } });
 }

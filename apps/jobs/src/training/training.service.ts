@@ -17,6 +17,7 @@ import {
 import { EmbeddingStoreRepository } from '@app/embedding-store';
 import {
   buildInteractionMatrix,
+  shuffleItemsPerUser,
   CsrMatrix,
   DaeConfig,
   DaeModel,
@@ -125,7 +126,7 @@ export class TrainingService {
 
   private async runLocked(jobId: string, request: TrainingConfig, force: boolean, report: Report): Promise<RunResult> {
     const version = await this.versions.startForJob(jobId, { ...request });
-    if (isComplete(version.status)) return this.resume(version, force, report);
+    if (isComplete(version.status)) return this.resume(version, force, report, request.canary);
     const v = version.version;
     // an unfinished version: a retried job may find keys its killed attempt left half-written
     await this.store.deleteVersion(v);
@@ -159,6 +160,8 @@ export class TrainingService {
         config: {
           ...config,
           ...options,
+          ...(request.canary !== undefined && { canary: request.canary }),
+          ...(request.shuffleItems && { shuffleItems: true }),
           feedback: { ...feedback, rulesRevision: data.rulesRevision, events: data.events },
         },
         users: users.size,
@@ -169,7 +172,15 @@ export class TrainingService {
       });
 
       // gate users are left out of training and early stopping: the version's metrics and the gate score them
-      const split = splitForTraining(matrix, options.seed);
+      // a control trained on scrambled histories; users are still published (and folded in) from their true ones
+      const trainOn = request.shuffleItems
+        ? buildInteractionMatrix({
+            ...data,
+            item: shuffleItemsPerUser(data.user, data.item, users.size, items.size, options.seed),
+            duplicates: 'max',
+          }).matrix
+        : matrix;
+      const split = splitForTraining(trainOn, options.seed);
       const tuneBudget = request.tune?.budgetSeconds ?? this.env.TRAIN_TUNE_BUDGET;
       if (tuneBudget) {
         const tuneStarted = performance.now();
@@ -263,7 +274,9 @@ export class TrainingService {
       }
 
       await report({ phase: 'promote', percent: 95, version: v });
-      const promotion = await timed('promote', () => this.promote(v, split, items.ids(), metrics, force));
+      const promotion = await timed('promote', () =>
+        this.promote(v, split, items.ids(), metrics, force, request.canary),
+      );
       await this.versions.update(v, { timings });
       await report({ phase: 'done', percent: 100, version: v });
       this.logger.log(
@@ -283,7 +296,12 @@ export class TrainingService {
    * A retried job whose version is complete: promotion is what may be left (the attempt stopped
    * between publish and promote); a version activated once, or refused by the gate, is left as it is.
    */
-  private async resume(version: ModelVersionEntity, force: boolean, report: Report): Promise<RunResult> {
+  private async resume(
+    version: ModelVersionEntity,
+    force: boolean,
+    report: Report,
+    canary: number | undefined,
+  ): Promise<RunResult> {
     const v = version.version;
     if (version.status === ModelStatus.RETIRED || ModelRegistryService.decided(version)) {
       await report({ phase: 'done', percent: 100, version: v });
@@ -294,7 +312,7 @@ export class TrainingService {
       };
     }
     await report({ phase: 'promote', percent: 95, version: v });
-    const promotion = await this.registry.promote(version, force);
+    const promotion = await this.registry.promote(version, force, canary);
     await report({ phase: 'done', percent: 100, version: v });
     this.logger.log(
       `v${v}: resumed at promote, ${promotion.activated ? 'activated' : 'kept inactive'} (${promotion.reason})`,
@@ -372,10 +390,11 @@ export class TrainingService {
     itemIds: readonly string[],
     metrics: ModelMetrics,
     force: boolean,
+    canary: number | undefined,
   ) {
     const gate = await this.liveGate.compare(split.gate, itemIds, metrics.ndcg100);
     if (gate) await this.versions.update(version, { metrics: { ...metrics, gate } });
-    return this.registry.promote((await this.versions.find(version))!, force);
+    return this.registry.promote((await this.versions.find(version))!, force, canary);
   }
 
   /** Every user's embedding (from all their items) and every item's vector, then the meta that completes the version. */

@@ -5,6 +5,8 @@ export enum ModelStatus {
   TRAINING = 'TRAINING',
   READY = 'READY',
   ACTIVE = 'ACTIVE',
+  /** Answers an experiment's share of users beside the ACTIVE version; complete, never swept while it runs. */
+  CANARY = 'CANARY',
   FAILED = 'FAILED',
   RETIRED = 'RETIRED',
 }

@@ -11,7 +11,10 @@ const WEIGHT_CHUNK_BYTES = 32 * 2 ** 20;
 
 /** Published completely (or retired after): a retry must leave such a version as it is. */
 export const isComplete = (status: ModelStatus): boolean =>
-  status === ModelStatus.READY || status === ModelStatus.ACTIVE || status === ModelStatus.RETIRED;
+  status === ModelStatus.READY ||
+  status === ModelStatus.ACTIVE ||
+  status === ModelStatus.CANARY ||
+  status === ModelStatus.RETIRED;
 
 @Injectable()
 export class ModelVersionRepository {
@@ -43,10 +46,10 @@ export class ModelVersionRepository {
     );
   }
 
-  /** Versions whose keys are complete in Redis and may be served or rolled back to: READY and ACTIVE. */
+  /** Versions whose keys are complete in Redis and may be served or rolled back to: READY, ACTIVE and CANARY. */
   findComplete(): Promise<ModelVersionEntity[]> {
     return this.repo.find({
-      where: { status: In([ModelStatus.READY, ModelStatus.ACTIVE]) },
+      where: { status: In([ModelStatus.READY, ModelStatus.ACTIVE, ModelStatus.CANARY]) },
       order: { version: 'DESC' },
     });
   }

@@ -98,6 +98,24 @@ export class TrainingConfigInput {
   @IsBoolean()
   itemTerm?: boolean;
 
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Above 0 and below 1: the new version starts as an experiment CANARY answering this share of the users (if it passes the gate), instead of switching everyone',
+  })
+  @IsOptional()
+  @IsNumberFrom(0, 1, { aboveMin: true, belowMax: true })
+  canary?: number;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "A deliberately worse control for experiments (true): trained on each user's items moved by a random offset of the user's own through the catalogue",
+  })
+  @IsOptional()
+  @IsBoolean()
+  shuffleItems?: boolean;
+
   @Field(() => TuneInput, {
     nullable: true,
     description: 'Search shape, loss, dropout, learning rate and weight decay first (default: TRAIN_TUNE_BUDGET)',
