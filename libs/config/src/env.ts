@@ -263,6 +263,16 @@ export class EnvVars {
   @MinLength(1)
   FEEDBACK_TYPES_FILE?: string;
 
+  /**
+   * API: how long a recommendationId is accepted (reportImpressions, an event's recommendationId)
+   * after its answer was given.
+   */
+  @Type(() => Number)
+  @IsNumber({}, { message: 'must be a number of days' })
+  @Min(0.001)
+  @Max(3650)
+  RECOMMENDATION_ID_TTL_DAYS = 7;
+
   /** Where export jobs write their files. */
   @IsString()
   @MinLength(1)

@@ -2,3 +2,4 @@ export * from './roles';
 export * from './training-input';
 export * from './user-feedback';
 export * from './rule-checks';
+export * from './recommendation-id';

@@ -4,12 +4,13 @@ import { EmbeddingStoreModule } from '@app/embedding-store';
 import { FeedbackRulesService } from './feedback-rules.service';
 import { FeedbackTypesResolver } from './feedback-types.resolver';
 import { NegativeFeedbackRule } from './negative-feedback.rule';
+import { RecommendationIds } from './recommendation-ids';
 import { UserFeedbackReader } from './user-feedback.reader';
 
 /** Event types' rules (admin), and what a user's feedback means to every answer. */
 @Module({
   imports: [DatabaseModule, EmbeddingStoreModule],
-  providers: [FeedbackRulesService, FeedbackTypesResolver, UserFeedbackReader, NegativeFeedbackRule],
-  exports: [FeedbackRulesService, UserFeedbackReader, NegativeFeedbackRule],
+  providers: [FeedbackRulesService, FeedbackTypesResolver, UserFeedbackReader, NegativeFeedbackRule, RecommendationIds],
+  exports: [FeedbackRulesService, UserFeedbackReader, NegativeFeedbackRule, RecommendationIds],
 })
 export class FeedbackModule {}

@@ -82,6 +82,16 @@ export class ErasureRepository {
     return hmac((await this.hmacKey()).hmac, externalId);
   }
 
+  /**
+   * A secret of its own for `purpose`, from the same keys: random per database (so every replica
+   * agrees without configuration), and SIGNING_SECRET's (or the bootstrap key's) when set.
+   */
+  async derivedSecret(purpose: string): Promise<Buffer> {
+    return createHmac('sha256', (await this.hmacKey()).hmac)
+      .update(`recoder:${purpose}`)
+      .digest();
+  }
+
   /** The database's random key, with the signing secret mixed in when one is configured (both are then needed). */
   private hmacKey(): Promise<{ hmac: Buffer; id: Buffer }> {
     if (this.key) return this.key;
