@@ -5,6 +5,7 @@ import { dataSourceOptions } from './data-source';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AnomalyRepository } from './repositories/anomaly.repository';
 import { ErasureRepository } from './repositories/erasure.repository';
+import { ImpressionRepository } from './repositories/impression.repository';
 import { FeedbackTypeRepository } from './repositories/feedback-type.repository';
 import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
@@ -22,6 +23,7 @@ const REPOSITORIES = [
   CatalogueRepository,
   ErasureRepository,
   FeedbackTypeRepository,
+  ImpressionRepository,
   InteractionRepository,
   ItemRepository,
   ModelVersionRepository,

@@ -16,3 +16,4 @@ export * from './repositories/erasure.repository';
 export * from './repositories/feedback-type.repository';
 export { currentSnapshot, inReadSnapshot } from './repositories/read-snapshot';
 export * from './repositories/training-lock.repository';
+export * from './repositories/impression.repository';

@@ -5,12 +5,24 @@ import { FeedbackRulesService } from './feedback-rules.service';
 import { FeedbackTypesResolver } from './feedback-types.resolver';
 import { NegativeFeedbackRule } from './negative-feedback.rule';
 import { RecommendationIds } from './recommendation-ids';
+import { ImpressionBuffer } from './impression-buffer';
+import { ImpressionsResolver } from './impressions.resolver';
+import { ImpressionsService } from './impressions.service';
 import { UserFeedbackReader } from './user-feedback.reader';
 
 /** Event types' rules (admin), and what a user's feedback means to every answer. */
 @Module({
   imports: [DatabaseModule, EmbeddingStoreModule],
-  providers: [FeedbackRulesService, FeedbackTypesResolver, UserFeedbackReader, NegativeFeedbackRule, RecommendationIds],
-  exports: [FeedbackRulesService, UserFeedbackReader, NegativeFeedbackRule, RecommendationIds],
+  providers: [
+    FeedbackRulesService,
+    FeedbackTypesResolver,
+    UserFeedbackReader,
+    NegativeFeedbackRule,
+    RecommendationIds,
+    ImpressionBuffer,
+    ImpressionsService,
+    ImpressionsResolver,
+  ],
+  exports: [FeedbackRulesService, UserFeedbackReader, NegativeFeedbackRule, RecommendationIds, ImpressionBuffer],
 })
 export class FeedbackModule {}
