@@ -5,8 +5,8 @@ import { admin } from './test-env';
 import { createTestApiApp } from './create-test-app';
 import { TestStack } from './test-stack';
 
-const RECS = `query R($u: ID!, $limit: Int) {
-  recommendations(userId: $u, limit: $limit) { recommendationId source items { position item { id } } } }`;
+const RECS = `query R($u: ID!, $limit: Int, $ex: Boolean) {
+  recommendations(userId: $u, limit: $limit, excludeSeen: $ex) { recommendationId source items { position item { id } } } }`;
 const SIMILAR_PREVIEW = `query S($item: ID!) { similarItems(itemId: $item, preview: true) { recommendationId } }`;
 const REPORT = `mutation I($rid: String!, $items: [ID!]!) { reportImpressions(recommendationId: $rid, itemIds: $items) { accepted } }`;
 const RECORD = `mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`;
@@ -20,8 +20,8 @@ describe('recommendation ids and impressions (e2e)', () => {
   let api: NestFastifyApplication;
   const data = generateSynthetic({ users: 60, items: 40, seed: 5, perUser: 8, clusters: 4 });
 
-  async function recs(user: string, limit = 5): Promise<Answer> {
-    const res = await gql(api, RECS, { u: user, limit });
+  async function recs(user: string, limit = 5, excludeSeen = true): Promise<Answer> {
+    const res = await gql(api, RECS, { u: user, limit, ex: excludeSeen });
     expect(res.errors).toBeUndefined();
     const r = res.data!.recommendations as {
       recommendationId: string | null;
@@ -167,5 +167,48 @@ describe('recommendation ids and impressions (e2e)', () => {
       delete process.env.IMPRESSIONS_FLUSH_MS;
     }
     expect((await storedShows('u8')).size).toBe(4);
+  });
+
+  it('with the default policy, an item shown 3 times without engagement is absent from the 4th answer, on every query for the user, until a POSITIVE event', async () => {
+    const user = 'u20';
+    const answers: Answer[] = [];
+    for (let round = 0; round < 3; round++) {
+      const answer = await recs(user, 5, false);
+      answers.push(answer);
+      expect((await report(answer.recommendationId, [answer.ids[0]])).data!.reportImpressions.accepted).toBe(1);
+    }
+    const item = answers[0].ids[0];
+    // the same item led each answer (popularity, nothing recorded between)
+    expect(answers.map((a) => a.ids[0])).toEqual([item, item, item]);
+    await storedAtLeast(user, item, 3);
+    // the flush marks the user's feedback state for a fresh read
+    for (let i = 0; i < 200 && (await stack.redis.hget(`recoder:feedback:{${user}}`, 'stale')) === null; i++)
+      await new Promise((r) => setTimeout(r, 50));
+
+    const fourth = await recs(user, 5, false);
+    expect(fourth.ids).not.toContain(item);
+    expect(fourth.ids).toEqual([...answers[0].ids.slice(1), fourth.ids[4]]);
+    // kept in the user's feedback state: the next answers read it from Redis
+    const exp = JSON.parse((await stack.redis.hget(`recoder:feedback:{${user}}`, 'exp'))!) as [string, number][];
+    expect(exp.map(([id]) => id)).toEqual([item]);
+    expect(exp[0][1]).toBeGreaterThan(Date.now() + 6.9 * 86_400_000);
+    expect((await recs(user, 20, false)).ids).not.toContain(item);
+    // the session and similar-items queries asked for the user leave it out too; for another user they keep it
+    const forItems = `query S($items: [ID!]!, $u: ID) { recommendationsForItems(itemIds: $items, userId: $u, limit: 20) { items { item { id } } } }`;
+    const similar = `query S($item: ID!, $u: ID) { similarItems(itemId: $item, userId: $u, limit: 20) { items { item { id } } } }`;
+    const ids = (res: { items: { item: { id: string } }[] }) => res.items.map((i) => i.item.id);
+    const sessionFor = async (u: string) =>
+      ids((await gql(api, forItems, { items: ['unknown-item'], u })).data!.recommendationsForItems);
+    const similarFor = async (u: string) =>
+      ids((await gql(api, similar, { item: answers[0].ids[1], u })).data!.similarItems);
+    expect(await sessionFor(user)).not.toContain(item);
+    expect(await sessionFor('u21')).toContain(item);
+    expect(await similarFor(user)).not.toContain(item);
+    expect(await similarFor('u21')).toContain(item);
+
+    // a POSITIVE event on it lifts it from the next answer on
+    const res = await gql(api, RECORD, { input: [{ userId: user, itemId: item, type: 'view' }] });
+    expect(res.data!.recordInteractions.accepted).toBe(1);
+    expect((await recs(user, 5, false)).ids).toContain(item);
   });
 });

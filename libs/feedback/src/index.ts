@@ -3,3 +3,4 @@ export * from './training-input';
 export * from './user-feedback';
 export * from './rule-checks';
 export * from './recommendation-id';
+export * from './exposure';

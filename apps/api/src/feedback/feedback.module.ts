@@ -6,6 +6,8 @@ import { FeedbackTypesResolver } from './feedback-types.resolver';
 import { NegativeFeedbackRule } from './negative-feedback.rule';
 import { RecommendationIds } from './recommendation-ids';
 import { ImpressionBuffer } from './impression-buffer';
+import { ExposureRule } from './exposure.rule';
+import { FeedbackStates } from './feedback-states.service';
 import { ImpressionsResolver } from './impressions.resolver';
 import { ImpressionsService } from './impressions.service';
 import { UserFeedbackReader } from './user-feedback.reader';
@@ -22,7 +24,17 @@ import { UserFeedbackReader } from './user-feedback.reader';
     ImpressionBuffer,
     ImpressionsService,
     ImpressionsResolver,
+    FeedbackStates,
+    ExposureRule,
   ],
-  exports: [FeedbackRulesService, UserFeedbackReader, NegativeFeedbackRule, RecommendationIds, ImpressionBuffer],
+  exports: [
+    FeedbackRulesService,
+    UserFeedbackReader,
+    NegativeFeedbackRule,
+    ExposureRule,
+    FeedbackStates,
+    RecommendationIds,
+    ImpressionBuffer,
+  ],
 })
 export class FeedbackModule {}

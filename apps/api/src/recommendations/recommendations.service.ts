@@ -55,7 +55,7 @@ export class RecommendationsService {
     const [catalogue, subject, hidden] = await Promise.all([
       this.catalogue.get(),
       this.users.of(live, userId, excludeSeen),
-      this.hidden.hiddenFor(userId, new Date()),
+      this.hidden.hiddenFor(live, userId, new Date()),
     ]);
     return this.first(
       this.userSources,
@@ -99,7 +99,7 @@ export class RecommendationsService {
   }
 
   private hiddenFrom(userId: string | null): Promise<readonly string[]> {
-    return userId === null ? Promise.resolve([]) : this.hidden.hiddenFor(userId, new Date());
+    return userId === null ? Promise.resolve([]) : this.hidden.hiddenFor(null, userId, new Date());
   }
 
   /** The vector other services use as the user's features; null without a model or a history. */
