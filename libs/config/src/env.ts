@@ -263,6 +263,10 @@ export class EnvVars {
   @MinLength(1)
   FEEDBACK_TYPES_FILE?: string;
 
+  /** API: false: answers carry no recommendationId (nothing can be attributed; for comparing the cost). */
+  @IsIn(['true', 'false'])
+  RECOMMENDATION_IDS: 'true' | 'false' = 'true';
+
   /**
    * API: how long a recommendationId is accepted (reportImpressions, an event's recommendationId)
    * after its answer was given.

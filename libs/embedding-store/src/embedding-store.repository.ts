@@ -427,7 +427,8 @@ export class EmbeddingStoreRepository {
       rulesRevision: number;
       seenMark: string | null;
       exposed: readonly (readonly [string, number])[];
-      policy: string;
+      /** Null: the exposure policy is off, and `exp` and `pol` are left as they are. */
+      policy: string | null;
     },
   ): Promise<boolean> {
     const written = await this.redis.eval(
@@ -439,7 +440,7 @@ export class EmbeddingStoreRepository {
       JSON.stringify(state.hidden),
       String(state.rulesRevision),
       JSON.stringify(state.exposed),
-      state.policy,
+      state.policy ?? '',
     );
     return written === 1;
   }
@@ -505,7 +506,8 @@ const WRITE_FEEDBACK_SCRIPT = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local mark = redis.call('HGET', KEYS[1], '${STALE_FIELD}') or ''
 if mark ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], '${HIDDEN_FIELD}', ARGV[2], '${RULES_FIELD}', ARGV[3], '${EXPOSED_FIELD}', ARGV[4], '${POLICY_FIELD}', ARGV[5])
+redis.call('HSET', KEYS[1], '${HIDDEN_FIELD}', ARGV[2], '${RULES_FIELD}', ARGV[3])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], '${EXPOSED_FIELD}', ARGV[4], '${POLICY_FIELD}', ARGV[5]) end
 redis.call('HDEL', KEYS[1], '${STALE_FIELD}')
 redis.call('PERSIST', KEYS[1])
 return 1`;

@@ -82,8 +82,11 @@ export class FeedbackStates implements OnModuleInit {
 
   /** What Redis holds, while nothing happened since and the rules and policy are the ones it was read under. */
   private current(cached: CachedFeedback | null | undefined, rulesRevision: number | null): FeedbackState | null {
-    if (!cached || cached.hidden === null || cached.exposed === null || cached.staleMark !== null) return null;
-    if (cached.rulesRevision !== rulesRevision || cached.policy !== this.signature) return null;
+    if (!cached || cached.hidden === null || cached.staleMark !== null || cached.rulesRevision !== rulesRevision)
+      return null;
+    // with the policy off, what a process with it on wrote is neither needed nor overwritten
+    if (this.policy.maxShows === 0) return { hidden: cached.hidden, exposed: [] };
+    if (cached.exposed === null || cached.policy !== this.signature) return null;
     return { hidden: cached.hidden, exposed: cached.exposed };
   }
 
@@ -97,7 +100,8 @@ export class FeedbackStates implements OnModuleInit {
           rulesRevision,
           seenMark: cached?.staleMark ?? null,
           exposed: state.exposed,
-          policy: this.signature,
+          // none: the policy is off, and a process with it on keeps what it wrote
+          policy: this.policy.maxShows === 0 ? null : this.signature,
         }),
       )
       .catch((err: Error) => this.logger.warn(`could not cache the feedback of ${userId}: ${err.message}`));

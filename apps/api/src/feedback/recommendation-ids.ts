@@ -26,6 +26,11 @@ export class RecommendationIds {
     private readonly env: EnvVars,
   ) {}
 
+  /** RECOMMENDATION_IDS: answers carry one. */
+  get enabled(): boolean {
+    return this.env.RECOMMENDATION_IDS === 'true';
+  }
+
   async issue(
     surface: RecommendationSurface,
     userId: string | null,

@@ -147,14 +147,15 @@ export class RecommendationsService {
       const modelVersion = ask.live?.version ?? null;
       const items = found.items.map((item, i) => ({ ...item, position: i + 1 }));
       // an operator's preview is shown to no user: nothing to attribute
-      const recommendationId = ask.preview
-        ? null
-        : await this.ids.issue(
-            SURFACES[subject],
-            userId,
-            modelVersion,
-            items.map((s) => s.item.id),
-          );
+      const recommendationId =
+        ask.preview || !this.ids.enabled
+          ? null
+          : await this.ids.issue(
+              SURFACES[subject],
+              userId,
+              modelVersion,
+              items.map((s) => s.item.id),
+            );
       return { ...found, items, modelVersion, answerId: ask.answerId, preview: ask.preview, recommendationId };
     }
     throw new Error('no recommendation source answered: popularity must come last');
