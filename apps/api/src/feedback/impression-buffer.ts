@@ -70,8 +70,10 @@ export class ImpressionBuffer implements OnModuleInit, BeforeApplicationShutdown
       }
       taken++;
     }
-    if (this.rows.size >= this.env.IMPRESSIONS_FLUSH_ROWS) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.env.IMPRESSIONS_FLUSH_MS);
+    // a write under way takes the next batch itself when it ends: one waiting write, not one per call
+    if (this.rows.size >= this.env.IMPRESSIONS_FLUSH_ROWS) {
+      if (!this.flushing) void this.flush();
+    } else this.timer ??= setTimeout(() => void this.flush(), this.env.IMPRESSIONS_FLUSH_MS);
     return taken;
   }
 
@@ -93,11 +95,16 @@ export class ImpressionBuffer implements OnModuleInit, BeforeApplicationShutdown
     if (this.rows.size === 0) return;
     const batch = this.rows;
     this.rows = new Map();
-    this.flushing = this.write(batch).finally(() => (this.flushing = null));
+    let written = false;
+    this.flushing = this.write(batch)
+      .then((ok) => void (written = ok))
+      .finally(() => (this.flushing = null));
     await this.flushing;
+    // a failed write waits for its timer: no loop against a Postgres that is down
+    if (written && this.rows.size >= this.env.IMPRESSIONS_FLUSH_ROWS) void this.flush();
   }
 
-  private async write(batch: Map<string, ImpressionRollup>): Promise<void> {
+  private async write(batch: Map<string, ImpressionRollup>): Promise<boolean> {
     const rows = [...batch.values()];
     try {
       await this.repository.add(rows);
@@ -107,7 +114,7 @@ export class ImpressionBuffer implements OnModuleInit, BeforeApplicationShutdown
       );
       this.putBack(batch);
       this.timer ??= setTimeout(() => void this.flush(), this.env.IMPRESSIONS_FLUSH_MS);
-      return;
+      return false;
     }
     if (this.dropped) {
       this.logger.warn(`${this.dropped} impressions dropped while Postgres was unreachable (the buffer was full)`);
@@ -116,6 +123,7 @@ export class ImpressionBuffer implements OnModuleInit, BeforeApplicationShutdown
     await this.listener?.(rows.map((r) => ({ userId: r.userId, itemId: r.itemId }))).catch((err: Error) =>
       this.logger.warn(`exposure not refreshed after a flush: ${err.message}`),
     );
+    return true;
   }
 
   /** A failed batch's rows merged back with what came meanwhile. */
