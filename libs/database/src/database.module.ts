@@ -6,6 +6,7 @@ import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AnomalyRepository } from './repositories/anomaly.repository';
 import { ExperimentRepository } from './repositories/experiment.repository';
 import { ErasureRepository } from './repositories/erasure.repository';
+import { ImpressionRepository } from './repositories/impression.repository';
 import { FeedbackTypeRepository } from './repositories/feedback-type.repository';
 import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
@@ -24,6 +25,7 @@ const REPOSITORIES = [
   ErasureRepository,
   ExperimentRepository,
   FeedbackTypeRepository,
+  ImpressionRepository,
   InteractionRepository,
   ItemRepository,
   ModelVersionRepository,

@@ -17,3 +17,4 @@ export * from './repositories/experiment.repository';
 export * from './repositories/feedback-type.repository';
 export { currentSnapshot, inReadSnapshot } from './repositories/read-snapshot';
 export * from './repositories/training-lock.repository';
+export * from './repositories/impression.repository';
