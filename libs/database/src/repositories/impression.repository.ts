@@ -45,7 +45,7 @@ function monthBounds(year: number, month: number): { from: string; to: string } 
 }
 
 /**
- * The impressions table (migrations/1765400000000-Impressions.ts): batched upserts of roll-ups,
+ * The impressions table (migrations/1765410000000-Impressions.ts): batched upserts of roll-ups,
  * its monthly partitions, and a user's recent roll-ups for the exposure policy.
  */
 @Injectable()

@@ -9,8 +9,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * An event may name the answer it came from (its recommendationId): the answer's model version,
  * query and time are kept on the event, decoded (12 bytes, none when absent), for attribution.
  */
-export class Impressions1765400000000 implements MigrationInterface {
-  name = 'Impressions1765400000000';
+export class Impressions1765410000000 implements MigrationInterface {
+  name = 'Impressions1765410000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
