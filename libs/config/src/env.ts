@@ -298,6 +298,25 @@ export class EnvVars {
   @Max(600_000)
   IMPRESSIONS_FLUSH_MS = 1000;
 
+  /** API: an event with no recommendationId is attributed when its user was shown its item this many minutes before. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(43_200)
+  ATTRIBUTION_WINDOW_MINUTES = 60;
+
+  /** API: online metrics are counted in memory and written this often (and at a clean stop). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  ONLINE_METRICS_FLUSH_MS = 5000;
+
+  /** API: comma-separated event types that count as conversions in online metrics; empty: every POSITIVE type. */
+  @IsString()
+  @Matches(/^[^,\s]*(,[^,\s]+)*$/)
+  ONLINE_CONVERSION_TYPES = '';
+
   /** API: an item shown this many times to a user with no POSITIVE event from them since is hidden from them; 0: never. */
   @Type(() => Number)
   @IsInt()

@@ -11,6 +11,7 @@ import { FeedbackTypeRepository } from './repositories/feedback-type.repository'
 import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ItemRepository } from './repositories/item.repository';
+import { OnlineMetricsRepository } from './repositories/online-metrics.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
 import { OwedStaleFlagRepository } from './repositories/owed-stale-flag.repository';
 import { StatsRepository } from './repositories/stats.repository';
@@ -29,6 +30,7 @@ const REPOSITORIES = [
   InteractionRepository,
   ItemRepository,
   ModelVersionRepository,
+  OnlineMetricsRepository,
   OwedStaleFlagRepository,
   StatsRepository,
   TrainingDataRepository,

@@ -5,3 +5,4 @@ export * from './rule-checks';
 export * from './ctr-interval';
 export * from './recommendation-id';
 export * from './exposure';
+export * from './attribution';

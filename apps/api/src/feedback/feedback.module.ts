@@ -6,6 +6,9 @@ import { FeedbackTypesResolver } from './feedback-types.resolver';
 import { NegativeFeedbackRule } from './negative-feedback.rule';
 import { RecommendationIds } from './recommendation-ids';
 import { ImpressionBuffer } from './impression-buffer';
+import { OnlineMetricsBuffer } from './online-metrics-buffer';
+import { OnlineMetricsResolver } from './online-metrics.resolver';
+import { OnlineMetricsService } from './online-metrics.service';
 import { ExposureRule } from './exposure.rule';
 import { FeedbackStates } from './feedback-states.service';
 import { ImpressionsResolver } from './impressions.resolver';
@@ -22,6 +25,9 @@ import { UserFeedbackReader } from './user-feedback.reader';
     NegativeFeedbackRule,
     RecommendationIds,
     ImpressionBuffer,
+    OnlineMetricsBuffer,
+    OnlineMetricsService,
+    OnlineMetricsResolver,
     ImpressionsService,
     ImpressionsResolver,
     FeedbackStates,
@@ -35,6 +41,7 @@ import { UserFeedbackReader } from './user-feedback.reader';
     FeedbackStates,
     RecommendationIds,
     ImpressionBuffer,
+    OnlineMetricsBuffer,
   ],
 })
 export class FeedbackModule {}

@@ -82,6 +82,15 @@ export class ImpressionBuffer implements OnModuleInit, BeforeApplicationShutdown
     for (const [key, row] of this.rows) if (row.userId === userId) this.rows.delete(key);
   }
 
+  /** Whether a held (not yet written) row may hold a show of the item to the user between `from` and `to`. */
+  holdsShow(userId: string, itemId: string, from: Date, to: Date): boolean {
+    for (const week of new Set([weekOf(from), weekOf(to)])) {
+      const row = this.rows.get(`${userId}\u0000${itemId}\u0000${week}`);
+      if (row && row.firstShown <= to && row.lastShown >= from) return true;
+    }
+    return false;
+  }
+
   /** Rows held, not yet written. */
   get held(): number {
     return this.rows.size;

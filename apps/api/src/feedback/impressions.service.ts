@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { BadUserInputError } from '../errors/api-error';
+import { NO_MODEL_VERSION } from '@app/feedback';
 import { ImpressionBuffer } from './impression-buffer';
+import { OnlineMetricsBuffer } from './online-metrics-buffer';
 import { RecommendationIds } from './recommendation-ids';
 
 /** Impressions a client reports against an answer it was given. */
@@ -9,6 +11,7 @@ export class ImpressionsService {
   constructor(
     private readonly ids: RecommendationIds,
     private readonly buffer: ImpressionBuffer,
+    private readonly online: OnlineMetricsBuffer,
   ) {}
 
   /**
@@ -23,7 +26,10 @@ export class ImpressionsService {
         index,
         field: 'itemIds',
       });
+    const unique = [...new Set(itemIds)];
+    // online metrics count anonymous answers' impressions too (by the answer, in no user's roll-up)
+    this.online.impressions(claims.modelVersion ?? NO_MODEL_VERSION, claims.userId ?? recommendationId, unique.length);
     if (claims.userId === null) return 0;
-    return this.buffer.add(claims.userId, [...new Set(itemIds)], new Date());
+    return this.buffer.add(claims.userId, unique, new Date());
   }
 }

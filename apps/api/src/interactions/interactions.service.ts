@@ -7,6 +7,7 @@ import { ImpressionBuffer } from '../feedback/impression-buffer';
 import { RecommendationIds } from '../feedback/recommendation-ids';
 import { InteractionInput } from './dto/interaction.input';
 import { RecordInteractionsResult } from './models/record-interactions-result.model';
+import { OnlineAttribution } from './online-attribution';
 import { StaleFlagsService } from './stale-flags.service';
 import { toNewInteractions } from './to-new-interactions';
 
@@ -18,6 +19,7 @@ export class InteractionsService {
     private readonly feedback: FeedbackRulesService,
     private readonly ids: RecommendationIds,
     private readonly impressions: ImpressionBuffer,
+    private readonly online: OnlineAttribution,
   ) {}
 
   /**
@@ -33,6 +35,8 @@ export class InteractionsService {
     const result = await this.interactions.recordBatch(batch);
     if (result.accepted > 0) await this.staleFlags.flag([...new Set(batch.map((e) => e.userId))]);
     await this.countImpressions(input);
+    // a batch stored in part before (a retry after a partial failure) is not counted again
+    if (result.duplicates === 0) await this.online.count(input);
     return result;
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { RecommendationSurface } from '@app/feedback';
+import { NO_MODEL_VERSION, RecommendationSurface } from '@app/feedback';
+import { OnlineMetricsBuffer } from '../feedback/online-metrics-buffer';
 import { RecommendationIds } from '../feedback/recommendation-ids';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { Catalogue, CatalogueService } from './catalogue.service';
@@ -40,6 +41,7 @@ export class RecommendationsService {
     private readonly foldIn: FoldInSource,
     private readonly hidden: HiddenItems,
     private readonly ids: RecommendationIds,
+    private readonly online: OnlineMetricsBuffer,
     @Inject(USER_SOURCES) private readonly userSources: Source<UserSubject>[],
     @Inject(SESSION_SOURCES) private readonly sessionSources: Source<SessionSubject>[],
     @Inject(ITEM_SOURCES) private readonly itemSources: Source<ItemSubject>[],
@@ -162,6 +164,9 @@ export class RecommendationsService {
               modelVersion,
               items.map((s) => s.item.id),
             );
+      // counted in memory, written in batches: no write per answer; an anonymous one in its id's unit, as its impressions
+      if (!ask.preview)
+        this.online.answer(modelVersion ?? NO_MODEL_VERSION, userId ?? recommendationId ?? ask.answerId);
       return { ...found, items, modelVersion, answerId: ask.answerId, preview: ask.preview, recommendationId };
     }
     throw new Error('no recommendation source answered: popularity must come last');
