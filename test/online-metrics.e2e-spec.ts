@@ -141,6 +141,20 @@ describe('online metrics: answers, impressions and attributed events per version
     expect(after.positives - impressed.positives).toBe(1);
   });
 
+  it('an IMPRESSION event counts as shown by the version answering its user, and attributes a later click without an id', async () => {
+    expect((await gql(api, SET_TYPE, { input: { type: 'shown', role: 'IMPRESSION' } }, admin)).errors).toBeUndefined();
+    const before = await totals();
+    const shown = await gql(api, RECORD, { input: [{ userId: 'u4', itemId: 'i7', type: 'shown' }] });
+    expect(shown.data!.recordInteractions.accepted).toBe(1);
+    const clicked = await gql(api, RECORD, {
+      input: [{ userId: 'u4', itemId: 'i7', type: 'click', occurredAt: new Date(Date.now() + 1000).toISOString() }],
+    });
+    expect(clicked.data!.recordInteractions.accepted).toBe(1);
+    const after = await totalsWhen((t) => t.positives > before.positives && t.impressions > before.impressions);
+    expect(after.impressions - before.impressions).toBe(1);
+    expect(after.positives - before.positives).toBe(1);
+  });
+
   it('buckets by hour and day sum alike; bad ranges fail with BAD_USER_INPUT', async () => {
     const hours = await gql(api, ONLINE, { v: 0, bucket: 'HOUR' }, admin);
     const days = await gql(api, ONLINE, { v: 0, bucket: 'DAY' }, admin);
