@@ -10,6 +10,7 @@ import { LiveModelService } from '../recommendations/live-model.service';
 import { InteractionInput } from './dto/interaction.input';
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 /**
  * Online metrics of recorded events: a POSITIVE event is attributed to the answer its
@@ -64,6 +65,10 @@ export class OnlineAttribution {
   private async attributeByWindow(events: { event: InteractionInput; at: Date }[]): Promise<void> {
     if (events.length === 0) return;
     const windowMs = this.env.ATTRIBUTION_WINDOW_MINUTES * MINUTE_MS;
+    // no impression is kept past its retention: an older event (a history being loaded) is not looked up
+    const kept = Date.now() - this.env.IMPRESSIONS_RETENTION_DAYS * DAY_MS;
+    events = events.filter(({ at }) => at.getTime() > kept);
+    if (events.length === 0) return;
     // impressions not yet written are in this process's buffer
     const held = events.map(({ event, at }) =>
       this.impressions.holdsShow(event.userId, event.itemId, new Date(at.getTime() - windowMs), at),
