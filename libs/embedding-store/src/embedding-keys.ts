@@ -19,7 +19,9 @@
  *                           literal: a Redis Cluster hash tag, so a user's keys can share a slot):
  *                           field `neg` = JSON list of the item ids their NEGATIVE events hide,
  *                           field `rules` = the rules revision it was read under, field `stale` = set when
- *                           they had an event since (then the API reads Postgres again)
+ *                           they had an event since (then the API reads Postgres again),
+ *                           field `exp` = JSON list of [item id, until ms] the exposure policy hides,
+ *                           field `pol` = the exposure policy it was computed under
  *   recoder:feedback-types-changed  pub/sub channel: event types' rules changed, every process reloads them
  */
 export const KEY_PREFIX = 'recoder';
@@ -56,6 +58,10 @@ export const feedbackKey = (userId: string): string => `${KEY_PREFIX}:feedback:{
 export const HIDDEN_FIELD = 'neg';
 /** The rules revision the state was read under: another revision means read it again. */
 export const RULES_FIELD = 'rules';
+/** Items the exposure policy hides, as a JSON list of [item id, until (ms)]. */
+export const EXPOSED_FIELD = 'exp';
+/** The exposure policy `exp` was computed under (libs/feedback policySignature). */
+export const POLICY_FIELD = 'pol';
 /** Published after an event type's rule changes. */
 export const FEEDBACK_TYPES_CHANGED_CHANNEL = `${KEY_PREFIX}:feedback-types-changed`;
 
