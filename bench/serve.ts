@@ -20,6 +20,12 @@
  * round instead of in turn (on a shared, noisy host their ratio then varies far less).
  * --keys: the trivial query and `recommendations` with a serve-scoped key against PUBLIC_SCOPES=serve
  * open, alternated in --rounds (at least 5) rounds on one API; then the same with the rate limit on.
+ * --feedback: two APIs of this checkout on the same data, one with recommendation ids and the
+ * exposure policy on (the defaults), one with both off (RECOMMENDATION_IDS=false,
+ * EXPOSURE_MAX_SHOWS=0), each query's rounds alternating between them: `serve_feedback` lines give
+ * the median of the rounds' ratios on/off (ports --port and the next, default 3950). Users are drawn from the first --feedback-users (5,000),
+ * each asked once on each API first, so rounds measure users whose feedback state is cached (a
+ * user's first answer after an event reads Postgres either way).
  */
 import autocannon from 'autocannon';
 import { availableParallelism } from 'node:os';
@@ -70,6 +76,9 @@ runCli(async (args) => {
     'database',
     'baseline',
     'together',
+    'feedback',
+    'feedback-users',
+    'port',
   ]);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
@@ -156,6 +165,36 @@ runCli(async (args) => {
       { url, redisUrl, scoringThreads, seconds, connections, rounds: Math.max(rounds, 5) },
       scenarios[0][1],
       recommendations,
+    );
+    return undefined;
+  }
+  if (flags.feedback !== undefined) {
+    const pool = Math.min(users, Number(flags['feedback-users'] ?? 5000));
+    const pooled = () => syntheticUserId(rng.int(pool));
+    const feedbackScenarios: Array<[string, Body]> = [
+      [
+        'recommendations',
+        () => ({
+          query:
+            'query R($u: ID!) { recommendations(userId: $u, limit: 20) { recommendationId source items { position score item { id } } } }',
+          variables: { u: pooled() },
+        }),
+      ],
+      [
+        'similar_items_for_user',
+        () => ({
+          query:
+            'query S($id: ID!, $u: ID) { similarItems(itemId: $id, userId: $u, limit: 20) { recommendationId items { position score item { id } } } }',
+          variables: { id: item(), u: pooled() },
+        }),
+      ],
+    ];
+    await measureFeedback(
+      { url, redisUrl, scoringThreads, seconds, connections, rounds },
+      feedbackScenarios,
+      only,
+      pool,
+      Number(flags.port ?? 3950),
     );
     return undefined;
   }
@@ -403,6 +442,93 @@ async function compareWith(
       round_cpu_ratios: cpuRatios,
     });
   }
+}
+
+/**
+ * Recommendation ids and exposure on (this checkout's defaults) against both off, two APIs of the
+ * same code on the same data (`port` and the next), measured in turn, the order swapped every
+ * round, as compareWith does. Each user of the pool is asked once on each API first: their
+ * feedback state is then cached in Redis (each API keeps to what it wrote: the off API leaves `exp`).
+ */
+async function measureFeedback(
+  setup: ServeSetup,
+  scenarios: Array<[string, Body]>,
+  only: string[] | undefined,
+  pool: number,
+  port: number,
+): Promise<void> {
+  const env = { DATABASE_URL: setup.url, REDIS_URL: setup.redisUrl, SCORING_THREADS: setup.scoringThreads };
+  const apis = {
+    on: await startApi({ ...env, PORT: String(port) }),
+    off: await startApi({ ...env, PORT: String(port + 1), RECOMMENDATION_IDS: 'false', EXPOSURE_MAX_SHOWS: '0' }),
+  };
+  const measured = scenarios.filter(([name]) => !only || only.includes(name));
+  const runs = new Map(
+    measured.map(([name]) => [name, [] as Array<Record<'on' | 'off', LoadResult & { cpu_ms_per_request: number }>>]),
+  );
+  try {
+    for (const api of Object.values(apis)) {
+      await expectModelServing(`${api.url}/graphql`, syntheticUserId(0));
+      await warmUsers(`${api.url}/graphql`, pool);
+    }
+    const perLoad = setup.seconds / setup.rounds;
+    for (let r = 0; r < setup.rounds; r++) {
+      for (const [name, body] of measured) {
+        const round = {} as Record<'on' | 'off', LoadResult & { cpu_ms_per_request: number }>;
+        for (const side of r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+          const api = apis[side];
+          if (r === 0) await load(`${api.url}/graphql`, body, 2, setup.connections, false);
+          const cpu = cpuSeconds(api.pid);
+          const result = await load(`${api.url}/graphql`, body, perLoad, setup.connections, false);
+          round[side] = { ...result, cpu_ms_per_request: (1000 * (cpuSeconds(api.pid) - cpu)) / result.requests };
+        }
+        runs.get(name)!.push(round);
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(apis).map((api) => api.stop()));
+  }
+  for (const [name, rounds] of runs) {
+    const ratios = rounds.map((run) => +(run.on.req_per_s / run.off.req_per_s).toFixed(3));
+    const cpuRatios = rounds.map((run) => +(run.off.cpu_ms_per_request / run.on.cpu_ms_per_request).toFixed(3));
+    emit({
+      bench: 'serve_feedback',
+      query: name,
+      feedback_users: pool,
+      connections: setup.connections,
+      rounds: setup.rounds,
+      seconds_per_load: +(setup.seconds / setup.rounds).toFixed(1),
+      on: combine(rounds.map((run) => run.on)),
+      off: combine(rounds.map((run) => run.off)),
+      // the median of the rounds' ratios on/off, and each round's: of the rates, and of the CPU a
+      // request costs (off/on, so that above 1 is cheaper with them on)
+      ratio_on_off: median(ratios),
+      round_ratios: ratios,
+      cpu_ratio_on_off: median(cpuRatios),
+      round_cpu_ratios: cpuRatios,
+    });
+  }
+}
+
+/** Asks for each of the first `pool` users' recommendations once, 16 at a time. */
+async function warmUsers(url: string, pool: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < pool) {
+        const u = syntheticUserId(next++);
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            query: 'query R($u: ID!) { recommendations(userId: $u, limit: 1) { source } }',
+            variables: { u },
+          }),
+        });
+        if (!res.ok) throw new Error(`warming ${u} failed: HTTP ${res.status}`);
+      }
+    }),
+  );
 }
 
 interface ServeSetup {

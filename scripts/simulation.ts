@@ -47,10 +47,26 @@ const EVENT_BATCH = 5000;
 const TRAINING_POLL_MS = 500;
 /** How long a new canary may take to be loaded by the API (a large model reads for a few seconds). */
 const SERVED_WAIT_MS = 120_000;
+/** How long the API may take to write what it counted (ONLINE_METRICS_FLUSH_MS, 5 s by default). */
+const COUNTED_WAIT_MS = 60_000;
 
 interface Answer {
   modelVersion: number | null;
+  recommendationId: string | null;
   items: { item: { id: string } }[];
+}
+
+/** The API's own online metrics of an experiment's arms (`experiment { online }`). */
+export interface ExperimentOnline {
+  arms: {
+    role: string;
+    version: number;
+    answers: number;
+    impressions: number;
+    positives: number;
+    ctr: number | null;
+  }[];
+  ctrDifference: { difference: number; low: number; high: number } | null;
 }
 
 interface TrainingJob {
@@ -72,6 +88,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<void> {
   const experiment = await api.experiment();
   // per arm (the version an answer names), per user: what they were shown and clicked
   const arms = new Map<number | null, Map<number, UserClicks>>();
+  let reported = 0;
   for (let round = 1; round <= opts.rounds; round++) {
     const events: object[] = [];
     await inPool(opts.users, opts.concurrency, async (u) => {
@@ -81,11 +98,22 @@ export async function runSimulation(opts: SimulationOptions): Promise<void> {
       arms.set(answer.modelVersion, mine);
       const counts = mine.get(u) ?? { shown: 0, clicks: 0 };
       mine.set(u, counts);
+      // every item of the answer is shown: reported as its impressions, and clicks name the answer
+      const shown = answer.items.map(({ item }) => item.id).filter((id) => itemIndexOf(id, data.items) !== null);
+      if (answer.recommendationId && shown.length) {
+        await api.reportImpressions(answer.recommendationId, shown);
+        reported += shown.length;
+      }
       for (const { item } of answer.items) {
         const i = itemIndexOf(item.id, data.items);
         if (i === null) continue;
         counts.shown++;
-        const event = { userId: syntheticUserId(u), itemId: item.id, eventId: `sim-${opts.seed}-${round}-${u}-${i}` };
+        const event = {
+          userId: syntheticUserId(u),
+          itemId: item.id,
+          eventId: `sim-${opts.seed}-${round}-${u}-${i}`,
+          recommendationId: answer.recommendationId,
+        };
         if (rng.next() < clickProbability(data, u, i)) {
           counts.clicks++;
           events.push({ ...event, type: CLICK_TYPE });
@@ -97,6 +125,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<void> {
       await api.record(events.slice(start, start + EVENT_BATCH));
     for (const line of roundLines(round, arms, experiment)) opts.out(line);
   }
+  // the API's view of the same experiment, from its attributed online metrics
+  if (experiment && reported > 0) opts.out({ online: await api.experimentOnline(experiment.id, reported) });
 }
 
 /** Each arm's cumulative CTR, then (with an experiment's two arms) control minus canary with its 95% interval. */
@@ -190,8 +220,27 @@ class ApiClient {
   }
 
   async recommendations(userId: string, limit: number): Promise<Answer> {
-    const query = `query R($u: ID!, $l: Int!) { recommendations(userId: $u, limit: $l) { modelVersion items { item { id } } } }`;
+    const query = `query R($u: ID!, $l: Int!) { recommendations(userId: $u, limit: $l) { modelVersion recommendationId items { item { id } } } }`;
     return (await this.call<{ recommendations: Answer }>(query, { u: userId, l: limit })).recommendations;
+  }
+
+  async reportImpressions(recommendationId: string, itemIds: string[]): Promise<void> {
+    const query = `mutation I($r: String!, $i: [ID!]!) { reportImpressions(recommendationId: $r, itemIds: $i) { accepted } }`;
+    await this.call(query, { r: recommendationId, i: itemIds });
+  }
+
+  /** The experiment's online metrics once the API has written at least `impressions` of its arms' impressions. */
+  async experimentOnline(id: number, impressions: number): Promise<ExperimentOnline> {
+    const query = `query E($id: Int) { experiment(id: $id) { online {
+      arms { role version answers impressions positives ctr }
+      ctrDifference { difference low high } } } }`;
+    const deadline = Date.now() + COUNTED_WAIT_MS;
+    for (;;) {
+      const { experiment } = await this.call<{ experiment: { online: ExperimentOnline } }>(query, { id });
+      const counted = experiment.online.arms.reduce((a, arm) => a + arm.impressions, 0);
+      if (counted >= impressions || Date.now() > deadline) return experiment.online;
+      await new Promise((r) => setTimeout(r, TRAINING_POLL_MS));
+    }
   }
 
   async record(events: object[]): Promise<void> {

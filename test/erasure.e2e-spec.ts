@@ -39,6 +39,8 @@ const DELETE_USER = `mutation D($id: ID!) { deleteUser(id: $id) { found redisKey
 const EXPORT = `mutation E($format: ExportFormat!) { exportEmbeddings(kind: USER, format: $format) { id } }`;
 const EXPORT_JOB = `query J($id: ID!) { exportJob(id: $id) { state error count } }`;
 const RECORD = `mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`;
+const RECS_ID = `query R($id: ID!) { recommendations(userId: $id, limit: 3) { recommendationId items { item { id } } } }`;
+const REPORT = `mutation I($rid: String!, $items: [ID!]!) { reportImpressions(recommendationId: $rid, itemIds: $items) { accepted } }`;
 /** Every read path that answers about one user. */
 const READS = `query Q($id: ID!, $v: Int) {
   recommendations(userId: $id, limit: 5) { source items { score } }
@@ -94,6 +96,23 @@ describe('erasing a user (e2e)', () => {
     throw new Error(`the API never served v${version}`);
   }
 
+  const impressionsOf = async (id: string) =>
+    (
+      await stack.db.query(
+        `SELECT count(*)::int AS n FROM impressions x JOIN users u ON u.id = x.user_id WHERE u.external_id = $1`,
+        [id],
+      )
+    ).rows[0].n as number;
+  /** Shows the user their answer's items, and waits until the impressions are stored. */
+  async function shown(id: string): Promise<void> {
+    const answer = (await gql(api, RECS_ID, { id })).data!.recommendations;
+    const ids = answer.items.map((i: { item: { id: string } }) => i.item.id);
+    const res = await gql(api, REPORT, { rid: answer.recommendationId, items: ids });
+    expect(res.data!.reportImpressions.accepted).toBe(ids.length);
+    for (let i = 0; i < 200 && (await impressionsOf(id)) < ids.length; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await impressionsOf(id)).toBe(ids.length);
+  }
+
   async function readsOf(id: string, version: number) {
     const res = await gql(api, READS, { id, v: version }, admin);
     expect(res.errors).toBeUndefined();
@@ -115,6 +134,10 @@ describe('erasing a user (e2e)', () => {
     // and their feedback state (what their negative events hide), written back by that answer
     expect(await stack.redis.hget(feedbackKey(victim), 'neg')).toBe('[]');
     expect(await rowsOf('user_anomalies', 'user_id', victim)).toBe(2);
+    await shown(victim);
+    await shown(bystander);
+    const victimKey = (await stack.db.query(`SELECT id FROM users WHERE external_id = $1`, [victim])).rows[0]
+      .id as number;
     const before = await exported('NPY');
 
     const res = await gql(api, DELETE_USER, { id: victim }, admin);
@@ -136,7 +159,12 @@ describe('erasing a user (e2e)', () => {
     ]) {
       expect(await rowsOf(table, column, victim)).toBe(0);
     }
+    // by the user's internal id: the join through users would find nothing either way
+    expect(
+      (await stack.db.query(`SELECT count(*)::int AS n FROM impressions WHERE user_id = $1`, [victimKey])).rows[0].n,
+    ).toBe(0);
     // nobody else lost anything
+    expect(await impressionsOf(bystander)).toBe(3);
     expect(await keysOf(bystander)).toHaveLength(2);
     expect(await rowsOf('stale_flags_owed', 'user_id', bystander)).toBe(1);
     expect(await rowsOf('user_anomalies', 'user_id', bystander)).toBe(2);

@@ -17,6 +17,8 @@ const SESSION = `query S($items: [ID!]!, $u: ID, $limit: Int) {
   recommendationsForItems(itemIds: $items, userId: $u, limit: $limit) { source items { item { id } } } }`;
 const SIMILAR = `query S($item: ID!, $u: ID, $limit: Int) { similarItems(itemId: $item, userId: $u, limit: $limit) { source items { item { id } } } }`;
 const RECORD = `mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`;
+const REPORT = `mutation I($rid: String!, $items: [ID!]!) { reportImpressions(recommendationId: $rid, itemIds: $items) { accepted } }`;
+const RECS_ID = `query R($u: ID!) { recommendations(userId: $u, limit: 10, excludeSeen: false) { recommendationId source items { item { id } } } }`;
 const SET_TYPE = `mutation T($input: FeedbackTypeInput!) { setFeedbackType(input: $input) { type role } }`;
 
 type Answer = { source: string; modelVersion: number | null; ids: string[] };
@@ -216,5 +218,50 @@ describe('negative feedback (e2e): a NEGATIVE event hides the item from the user
     await redis.hset(feedbackKey(user), 'neg', JSON.stringify([item, 'i0', 'i1', 'i2']));
     const ids = (await recs(user, 250, true)).ids;
     expect(ids.filter((id) => [item, 'i0', 'i1', 'i2'].includes(id))).toEqual([]);
+  });
+
+  it('exposure: an item shown 3 times is left out of the cached list, a decode and a filtered answer with excludeSeen: false, until a POSITIVE event', async () => {
+    const user = 'u30';
+    const answer = (await gql(api, RECS_ID, { u: user })).data!.recommendations;
+    expect(answer.source).toBe('EMBEDDING');
+    const item = answer.items[0].item.id as string;
+    // three screens showed it, each reporting the same answer
+    for (let i = 0; i < 3; i++) {
+      const res = await gql(api, REPORT, { rid: answer.recommendationId, items: [item] });
+      expect(res.data!.reportImpressions.accepted).toBe(1);
+    }
+    const shows = async () =>
+      (
+        await db.query(
+          `SELECT coalesce(sum(x.shows), 0)::int AS n FROM impressions x JOIN users u ON u.id = x.user_id
+           JOIN items i ON i.id = x.item_id WHERE u.external_id = $1 AND i.external_id = $2`,
+          [user, item],
+        )
+      ).rows[0].n as number;
+    for (let i = 0; i < 200 && (await shows()) < 3; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && (await redis.hget(feedbackKey(user), 'stale')) === null; i++)
+      await new Promise((r) => setTimeout(r, 50));
+
+    const decode = jest.spyOn(stack.api.get(DecodeSource), 'answer');
+    try {
+      const cached = await recs(user, 10, false);
+      // the embedding is current (no event was recorded): the cached list answers, less the item
+      expect(cached.source).toBe('EMBEDDING');
+      expect(decode).not.toHaveBeenCalled();
+      expect(cached.ids).not.toContain(item);
+      expect(cached.ids.slice(0, 9)).toEqual(answer.items.slice(1).map((i: { item: { id: string } }) => i.item.id));
+      const decoded = await recs(user, 150, false);
+      expect(decode).toHaveBeenCalledTimes(1);
+      expect(decoded.ids).not.toContain(item);
+      const asked = [item, ...decoded.ids.slice(0, 4)];
+      expect((await recs(user, 5, false, { includeIds: asked })).ids.sort()).toEqual(asked.slice(1).sort());
+    } finally {
+      decode.mockRestore();
+    }
+    // engaging with it resets the count: back in the next answer (a fold-in: the event made the embedding stale)
+    await record(user, item, 'view');
+    const after = await recs(user, 10, false);
+    expect(after.source).toBe('FOLD_IN');
+    expect(after.ids).toContain(item);
   });
 });

@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
 import { runSimulation } from '../scripts/simulation';
-import { TEST_ADMIN_API_KEY } from './test-env';
+import { gql } from '@app/testing';
+import { admin, TEST_ADMIN_API_KEY } from './test-env';
 import { TestStack } from './test-stack';
 
 const TRAINING = { epochs: 15, embeddingDim: 24, hidden: [64], batchSize: 50, patience: 0, learningRate: 3e-3 };
@@ -57,6 +58,40 @@ describe('simulated population (e2e)', () => {
     expect(control.ctr).toBeGreaterThan(canary.ctr);
     const difference = last.find((l) => l.compare === 'CONTROL - CANARY')!;
     expect(difference.ci95[0]).toBeGreaterThan(0);
+
+    // the API's own online metrics agree: every impression reported and every click attributed to its arm
+    const { online } = lines.find((l) => l.online)!;
+    const arm = (role: string) => online.arms.find((a: { role: string }) => a.role === role);
+    expect(arm('CONTROL')).toMatchObject({
+      version: trained.version,
+      impressions: control.shown,
+      positives: control.clicks,
+    });
+    expect(arm('CANARY')).toMatchObject({
+      version: shuffled.version,
+      impressions: canary.shown,
+      positives: canary.clicks,
+    });
+    expect(arm('CONTROL').ctr).toBeGreaterThan(arm('CANARY').ctr);
+    // canary minus control: the shuffled arm's CTR lower, the interval below zero
+    expect(online.ctrDifference.high).toBeLessThan(0);
+    expect(online.ctrDifference.low).toBeLessThan(online.ctrDifference.difference);
+    const metrics = async (version: number) => {
+      const res = await gql(
+        api,
+        `query O($v: Int!) { onlineMetrics(version: $v, bucket: DAY) { total { answers impressions positives ctr } } }`,
+        { v: version },
+        admin,
+      );
+      expect(res.errors).toBeUndefined();
+      return res.data!.onlineMetrics.total as { answers: number; impressions: number; positives: number; ctr: number };
+    };
+    const [trainedOnline, shuffledOnline] = [await metrics(trained.version), await metrics(shuffled.version)];
+    expect(trainedOnline).toMatchObject({ impressions: control.shown, positives: control.clicks });
+    expect(shuffledOnline).toMatchObject({ impressions: canary.shown, positives: canary.clicks });
+    // each user asked once a round, and the setup's probes of the canary: answers at least the users' rounds
+    expect(trainedOnline.answers + shuffledOnline.answers).toBeGreaterThanOrEqual(300 * 2);
+    expect(trainedOnline.ctr).toBeGreaterThan(shuffledOnline.ctr);
 
     // the clicks and dislikes were recorded as events of their declared types
     const { rows } = await db.query<{ type: string; n: number }>(

@@ -275,6 +275,74 @@ export class EnvVars {
   @MinLength(1)
   FEEDBACK_TYPES_FILE?: string;
 
+  /** API: false: answers carry no recommendationId (nothing can be attributed; for comparing the cost). */
+  @IsIn(['true', 'false'])
+  RECOMMENDATION_IDS: 'true' | 'false' = 'true';
+
+  /**
+   * API: how long a recommendationId is accepted (reportImpressions, an event's recommendationId)
+   * after its answer was given.
+   */
+  @Type(() => Number)
+  @IsNumber({}, { message: 'must be a number of days' })
+  @Min(0.001)
+  @Max(3650)
+  RECOMMENDATION_ID_TTL_DAYS = 7;
+
+  /** API: impressions older than this many days are dropped (a month's partition at a time). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(36500)
+  IMPRESSIONS_RETENTION_DAYS = 90;
+
+  /** API: impressions are held in memory, rolled up, and written when this many (user, item, week) rows are held... */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  IMPRESSIONS_FLUSH_ROWS = 5000;
+
+  /** ... or this many ms after the last write, and at a clean stop. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  IMPRESSIONS_FLUSH_MS = 1000;
+
+  /** API: an event with no recommendationId is attributed when its user was shown its item this many minutes before. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(43_200)
+  ATTRIBUTION_WINDOW_MINUTES = 60;
+
+  /** API: online metrics are counted in memory and written this often (and at a clean stop). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  ONLINE_METRICS_FLUSH_MS = 5000;
+
+  /** API: comma-separated event types that count as conversions in online metrics; empty: every POSITIVE type. */
+  @IsString()
+  @Matches(/^[^,\s]*(,[^,\s]+)*$/)
+  ONLINE_CONVERSION_TYPES = '';
+
+  /** API: an item shown this many times to a user with no POSITIVE event from them since is hidden from them; 0: never. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  EXPOSURE_MAX_SHOWS = 3;
+
+  /** API: ... for this many days after it was last shown. */
+  @Type(() => Number)
+  @IsNumber({}, { message: 'must be a number of days' })
+  @Min(0.0001)
+  @Max(3650)
+  EXPOSURE_COOLDOWN_DAYS = 7;
+
   /** Where export jobs write their files. */
   @IsString()
   @MinLength(1)

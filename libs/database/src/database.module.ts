@@ -6,10 +6,12 @@ import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AnomalyRepository } from './repositories/anomaly.repository';
 import { ExperimentRepository } from './repositories/experiment.repository';
 import { ErasureRepository } from './repositories/erasure.repository';
+import { ImpressionRepository } from './repositories/impression.repository';
 import { FeedbackTypeRepository } from './repositories/feedback-type.repository';
 import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ItemRepository } from './repositories/item.repository';
+import { OnlineMetricsRepository } from './repositories/online-metrics.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
 import { OwedStaleFlagRepository } from './repositories/owed-stale-flag.repository';
 import { StatsRepository } from './repositories/stats.repository';
@@ -24,9 +26,11 @@ const REPOSITORIES = [
   ErasureRepository,
   ExperimentRepository,
   FeedbackTypeRepository,
+  ImpressionRepository,
   InteractionRepository,
   ItemRepository,
   ModelVersionRepository,
+  OnlineMetricsRepository,
   OwedStaleFlagRepository,
   StatsRepository,
   TrainingDataRepository,

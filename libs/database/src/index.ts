@@ -17,3 +17,5 @@ export * from './repositories/experiment.repository';
 export * from './repositories/feedback-type.repository';
 export { currentSnapshot, inReadSnapshot } from './repositories/read-snapshot';
 export * from './repositories/training-lock.repository';
+export * from './repositories/impression.repository';
+export * from './repositories/online-metrics.repository';

@@ -24,7 +24,9 @@ import { keySlot, tagOfSlot } from '@app/redis/key-slot';
  *   recoder:feedback:{<userId>}  hash, the user's feedback state, whatever the model version:
  *                           field `neg` = JSON list of the item ids their NEGATIVE events hide,
  *                           field `rules` = the rules revision it was read under, field `stale` = set when
- *                           they had an event since (then the API reads Postgres again)
+ *                           they had an event since (then the API reads Postgres again),
+ *                           field `exp` = JSON list of [item id, until ms] the exposure policy hides,
+ *                           field `pol` = the exposure policy it was computed under
  *   recoder:feedback-types-changed  pub/sub channel: event types' rules changed, every process reloads them
  *   {recoder}:bull:*        BullMQ's queues (one hash tag: BullMQ's scripts touch many keys of a queue)
  */
@@ -80,6 +82,10 @@ export const feedbackKey = (userId: string): string => `${keyPrefix()}:feedback:
 export const HIDDEN_FIELD = 'neg';
 /** The rules revision the state was read under: another revision means read it again. */
 export const RULES_FIELD = 'rules';
+/** Items the exposure policy hides, as a JSON list of [item id, until (ms)]. */
+export const EXPOSED_FIELD = 'exp';
+/** The exposure policy `exp` was computed under (libs/feedback policySignature). */
+export const POLICY_FIELD = 'pol';
 /** Published after an event type's rule changes. */
 export const feedbackTypesChangedChannel = (): string => `${keyPrefix()}:feedback-types-changed`;
 

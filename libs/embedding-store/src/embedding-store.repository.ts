@@ -37,6 +37,8 @@ import {
   feedbackKey,
   HIDDEN_FIELD,
   RULES_FIELD,
+  EXPOSED_FIELD,
+  POLICY_FIELD,
 } from './embedding-keys';
 
 export interface VersionMeta {
@@ -97,6 +99,17 @@ export interface CachedFeedback {
   rulesRevision: number | null;
   /** Set when they had an event since: the state may be out of date. */
   staleMark: string | null;
+  /** Items the exposure policy hides and until when (ms); null when none were written. */
+  exposed: [string, number][] | null;
+  /** The exposure policy `exposed` was computed under. */
+  policy: string | null;
+}
+
+/** What one request reads of a user in one round trip: their cached embedding (of a version) and feedback state. */
+export interface CachedUserState {
+  /** Null: none, or no version asked for. */
+  user: CachedUser | null;
+  feedback: CachedFeedback | null;
 }
 
 /** Pipelined writes: one round trip per this many commands, several round trips in flight. */
@@ -428,20 +441,29 @@ export class EmbeddingStoreRepository {
 
   /** Many users' feedback state in one pipelined round trip, in the order asked; null where there is none. */
   async readFeedback(userIds: readonly string[]): Promise<(CachedFeedback | null)[]> {
-    const keys = userIds.map(feedbackKey);
-    const replies = await pipelineByKey(this.redis, keys, (pipe, key) =>
-      pipe.hmget(key, HIDDEN_FIELD, RULES_FIELD, STALE_FIELD),
+    return (await this.readUserStates(null, userIds)).map((s) => s.feedback);
+  }
+
+  /**
+   * Many users' cached embeddings of `version` (none when null) and feedback states in one
+   * pipelined round trip, in the order asked: what a request needs of Redis before it answers.
+   */
+  async readUserStates(version: number | null, userIds: readonly string[]): Promise<CachedUserState[]> {
+    const step = version === null ? 1 : 2;
+    // a user's hash and feedback state share a slot (the id is their hash tag): split by node like any batch
+    const keys = userIds.flatMap((id) =>
+      version === null ? [feedbackKey(id)] : [userKey(version, id), feedbackKey(id)],
     );
-    return replies.map(([err, fields]) => {
-      if (err) throw err;
-      const [hidden, rules, stale] = fields as (string | null)[];
-      if (hidden === null && stale === null) return null;
-      return {
-        hidden: hidden === null ? null : (JSON.parse(hidden) as string[]),
-        rulesRevision: rules === null ? null : Number(rules),
-        staleMark: stale,
-      };
+    const replies = await pipelineByKey(this.redis, keys, (pipe, key, i) => {
+      if (i % step === step - 1) pipe.hmget(key, HIDDEN_FIELD, RULES_FIELD, STALE_FIELD, EXPOSED_FIELD, POLICY_FIELD);
+      else pipe.hmgetBuffer(key, VECTOR_FIELD, STALE_FIELD, AS_OF_FIELD, TOP_FIELD, SEEN_FIELD);
     });
+    const failed = replies.find(([err]) => err)?.[0];
+    if (failed) throw failed;
+    return userIds.map((_, i) => ({
+      user: version === null ? null : cachedUser(replies[i * step][1] as (Buffer | null)[]),
+      feedback: cachedFeedback(replies[i * step + step - 1][1] as (string | null)[]),
+    }));
   }
 
   /**
@@ -452,7 +474,14 @@ export class EmbeddingStoreRepository {
   async writeFeedback(
     userId: string,
     idHash: Buffer,
-    state: { hidden: readonly string[]; rulesRevision: number; seenMark: string | null },
+    state: {
+      hidden: readonly string[];
+      rulesRevision: number;
+      seenMark: string | null;
+      exposed: readonly (readonly [string, number])[];
+      /** Null: the exposure policy is off, and `exp` and `pol` are left as they are. */
+      policy: string | null;
+    },
   ): Promise<boolean> {
     const written = await this.redis.eval(
       WRITE_FEEDBACK_SCRIPT,
@@ -462,6 +491,8 @@ export class EmbeddingStoreRepository {
       state.seenMark ?? '',
       JSON.stringify(state.hidden),
       String(state.rulesRevision),
+      JSON.stringify(state.exposed),
+      state.policy ?? '',
     );
     return written === 1;
   }
@@ -526,9 +557,21 @@ if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local mark = redis.call('HGET', KEYS[1], '${STALE_FIELD}') or ''
 if mark ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], '${HIDDEN_FIELD}', ARGV[2], '${RULES_FIELD}', ARGV[3])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], '${EXPOSED_FIELD}', ARGV[4], '${POLICY_FIELD}', ARGV[5]) end
 redis.call('HDEL', KEYS[1], '${STALE_FIELD}')
 redis.call('PERSIST', KEYS[1])
 return 1`;
+
+function cachedFeedback([hidden, rules, stale, exposed, policy]: (string | null)[]): CachedFeedback | null {
+  if (hidden === null && stale === null) return null;
+  return {
+    hidden: hidden === null ? null : (JSON.parse(hidden) as string[]),
+    rulesRevision: rules === null ? null : Number(rules),
+    staleMark: stale,
+    exposed: exposed === null ? null : (JSON.parse(exposed) as [string, number][]),
+    policy,
+  };
+}
 
 function cachedUser([vec, mark, asOf, top, seen]: (Buffer | null)[]): CachedUser | null {
   if (!vec) return null;

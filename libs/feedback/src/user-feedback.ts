@@ -19,6 +19,8 @@ export interface UserFeedback {
   newest: Date | null;
   /** Items the user gave a NEGATIVE event that no later POSITIVE event lifted: never recommended to them. */
   hidden: string[];
+  /** Each item's newest POSITIVE event (ms): exposure counts the shows after it. */
+  lastPositive: Map<string, number>;
 }
 
 /** The one reading of a user's events, for every request that needs their history. */
@@ -47,7 +49,7 @@ export function userFeedback(
   const hidden: string[] = [];
   // a POSITIVE event at the same instant does not lift: it must come after
   for (const [item, at] of lastNegative) if (!((lastPositive.get(item) ?? -Infinity) > at)) hidden.push(item);
-  return { input, newest, hidden };
+  return { input, newest, hidden, lastPositive };
 }
 
 function latest(map: Map<string, number>, item: string, at: number): void {

@@ -11,6 +11,10 @@ export enum ApiErrorCode {
   /** A store the operation needs is unreachable and the operation could not finish: call it again. */
   Unavailable = 'SERVICE_UNAVAILABLE',
   Internal = 'INTERNAL_SERVER_ERROR',
+  /** A recommendationId this service did not issue, or altered. */
+  InvalidRecommendationId = 'INVALID_RECOMMENDATION_ID',
+  /** A recommendationId older than RECOMMENDATION_ID_TTL_DAYS. */
+  RecommendationIdExpired = 'RECOMMENDATION_ID_EXPIRED',
 }
 
 /** A domain error the client can act on; anything else is reported as an internal error. */

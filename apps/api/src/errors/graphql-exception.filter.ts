@@ -49,6 +49,8 @@ const HTTP_STATUS: Record<ApiErrorCode, HttpStatus> = {
   [ApiErrorCode.PayloadTooLarge]: HttpStatus.PAYLOAD_TOO_LARGE,
   [ApiErrorCode.Unavailable]: HttpStatus.SERVICE_UNAVAILABLE,
   [ApiErrorCode.Internal]: HttpStatus.INTERNAL_SERVER_ERROR,
+  [ApiErrorCode.InvalidRecommendationId]: HttpStatus.BAD_REQUEST,
+  [ApiErrorCode.RecommendationIdExpired]: HttpStatus.BAD_REQUEST,
 };
 
 function toHttp(error: ApiError): HttpException {

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import type { EnvVars } from '@app/config';
 import { CatalogueRepository } from '@app/database';
 import { testDatabase, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
@@ -55,6 +56,24 @@ describe('CatalogueService (Postgres)', () => {
       ['i1', 5],
       ['i2', 4],
       ['i3', 0],
+    ]);
+  });
+
+  it('counts live popularity from POSITIVE events within FEEDBACK_RETENTION_DAYS only, when it is set', async () => {
+    // i1: many views long ago, and a dislike (NEGATIVE) now
+    await db.query(
+      `INSERT INTO interactions (user_id, item_id, type, occurred_at)
+       SELECT 1 + n % 2, 1, 'view', now() - interval '30 days' - n * interval '1 minute' FROM generate_series(1, 5) n`,
+    );
+    await db.query(`INSERT INTO feedback_types (type, role) VALUES ('dislike', 'NEGATIVE')`);
+    await db.query(`INSERT INTO interactions (user_id, item_id, type, occurred_at) VALUES (2, 1, 'dislike', now())`);
+    const all = new CatalogueService(new CatalogueRepository(ds));
+    expect(ranked(await all.get())[0]).toEqual(['i1', 5]);
+    const recent = new CatalogueService(new CatalogueRepository(ds), { FEEDBACK_RETENTION_DAYS: 7 } as EnvVars);
+    expect(ranked(await recent.get())).toEqual([
+      ['i3', 2],
+      ['i2', 1],
+      ['i1', 0],
     ]);
   });
 

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EnvVars } from '@app/config';
 import { CatalogueItem, CatalogueRepository, ItemAttributes } from '@app/database';
+import { inputSettingsOf, retentionStart } from '@app/feedback';
 
 export interface Catalogue {
   byId: ReadonlyMap<string, CatalogueItem>;
@@ -29,7 +31,11 @@ export class CatalogueService {
   private checking = false;
   private dirty = false;
 
-  constructor(private readonly items: CatalogueRepository) {}
+  constructor(
+    private readonly items: CatalogueRepository,
+    /** Its FEEDBACK_RETENTION_DAYS bounds a live count of popularity (none: all events). */
+    private readonly env?: EnvVars,
+  ) {}
 
   /** The catalogue; a stale one is answered at once while a fresh one loads. */
   async get(): Promise<Catalogue> {
@@ -68,7 +74,10 @@ export class CatalogueService {
     // the fingerprint first: a change between the two reads makes the next refresh load again
     this.loading ??= (known !== undefined ? Promise.resolve(known) : this.items.fingerprint())
       .then(async (fingerprint) => {
-        const all = await this.items.all(fingerprint !== null);
+        // counted live (no training or recount has stored counts yet): POSITIVE events within the
+        // retention window only, as a training and the recount count them
+        const since = this.env ? retentionStart(Date.now(), inputSettingsOf(this.env)) : null;
+        const all = await this.items.all(fingerprint !== null, since);
         const now = Date.now();
         this.snapshot = {
           byId: new Map(all.map((i) => [i.id, i])),

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DatabaseModule } from '@app/database';
 import { EmbeddingStoreModule } from '@app/embedding-store';
 import { FeedbackModule } from '../feedback/feedback.module';
+import { ExposureRule } from '../feedback/exposure.rule';
 import { NegativeFeedbackRule } from '../feedback/negative-feedback.rule';
 import { CatalogueService } from './catalogue.service';
 import { HIDDEN_ITEMS_RULES, HiddenItems, HiddenItemsRule } from './hidden-items';
@@ -25,7 +26,7 @@ import { SOURCE_PROVIDERS } from './sources';
     {
       provide: HIDDEN_ITEMS_RULES,
       useFactory: (...rules: HiddenItemsRule[]) => rules,
-      inject: [NegativeFeedbackRule],
+      inject: [NegativeFeedbackRule, ExposureRule],
     },
   ],
   exports: [CatalogueService, LiveModelService],

@@ -1,5 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { NO_MODEL_VERSION, RecommendationSurface } from '@app/feedback';
+import { OnlineMetricsBuffer } from '../feedback/online-metrics-buffer';
+import { RecommendationIds } from '../feedback/recommendation-ids';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { Catalogue, CatalogueService } from './catalogue.service';
 import { countAnswer } from './answers-metric';
@@ -37,6 +40,8 @@ export class RecommendationsService {
     private readonly users: UserSubjects,
     private readonly foldIn: FoldInSource,
     private readonly hidden: HiddenItems,
+    private readonly ids: RecommendationIds,
+    private readonly online: OnlineMetricsBuffer,
     @Inject(USER_SOURCES) private readonly userSources: Source<UserSubject>[],
     @Inject(SESSION_SOURCES) private readonly sessionSources: Source<SessionSubject>[],
     @Inject(ITEM_SOURCES) private readonly itemSources: Source<ItemSubject>[],
@@ -53,9 +58,14 @@ export class RecommendationsService {
     const [catalogue, subject, hidden] = await Promise.all([
       this.catalogue.get(),
       this.users.of(live, userId, excludeSeen),
-      this.hidden.hiddenFor(userId, new Date()),
+      this.hidden.hiddenFor(live, userId, new Date()),
     ]);
-    return this.first(this.userSources, this.ask(live, catalogue, subject, withHidden(options, hidden)), 'user');
+    return this.first(
+      this.userSources,
+      this.ask(live, catalogue, subject, withHidden(options, hidden)),
+      'user',
+      userId,
+    );
   }
 
   /**
@@ -74,6 +84,7 @@ export class RecommendationsService {
       this.sessionSources,
       this.ask(live, catalogue, new SessionSubject(itemIds), withHidden(options, hidden)),
       'session',
+      userId,
     );
     return { ...answer, unknownItemIds };
   }
@@ -86,6 +97,7 @@ export class RecommendationsService {
       this.itemSources,
       this.ask(this.modelFor(userId), catalogue, new ItemSubject(itemId), withHidden(options, hidden)),
       'item',
+      userId,
     );
   }
 
@@ -95,7 +107,7 @@ export class RecommendationsService {
   }
 
   private hiddenFrom(userId: string | null): Promise<readonly string[]> {
-    return userId === null ? Promise.resolve([]) : this.hidden.hiddenFor(userId, new Date());
+    return userId === null ? Promise.resolve([]) : this.hidden.hiddenFor(null, userId, new Date());
   }
 
   /** The vector other services use as the user's features; null without a model or a history. */
@@ -129,21 +141,43 @@ export class RecommendationsService {
     };
   }
 
-  /** The first source's answer that has one, named for the model that scored it. */
+  /** The first source's answer that has one, named for the model that scored it, its items numbered. */
   private async first<S extends Subject>(
     sources: readonly Source<S>[],
     ask: Ask<S>,
     subject: 'user' | 'session' | 'item',
+    userId: string | null,
   ): Promise<Answer> {
     for (const source of sources) {
       const found = await source.answer(ask);
       if (!found) continue;
       countAnswer(subject, found.source, ask.preview);
-      return { ...found, modelVersion: ask.live?.version ?? null, answerId: ask.answerId, preview: ask.preview };
+      const modelVersion = ask.live?.version ?? null;
+      const items = found.items.map((item, i) => ({ ...item, position: i + 1 }));
+      // an operator's preview is shown to no user: nothing to attribute
+      const recommendationId =
+        ask.preview || !this.ids.enabled
+          ? null
+          : await this.ids.issue(
+              SURFACES[subject],
+              userId,
+              modelVersion,
+              items.map((s) => s.item.id),
+            );
+      // counted in memory, written in batches: no write per answer; an anonymous one in its id's unit, as its impressions
+      if (!ask.preview)
+        this.online.answer(modelVersion ?? NO_MODEL_VERSION, userId ?? recommendationId ?? ask.answerId);
+      return { ...found, items, modelVersion, answerId: ask.answerId, preview: ask.preview, recommendationId };
     }
     throw new Error('no recommendation source answered: popularity must come last');
   }
 }
+
+const SURFACES = {
+  user: RecommendationSurface.USER,
+  session: RecommendationSurface.SESSION,
+  item: RecommendationSurface.SIMILAR,
+} as const;
 
 function embedding(live: LiveModel, userId: string, vector: Float32Array, source: RecommendationSource): UserEmbedding {
   return { userId, modelVersion: live.version, dimension: vector.length, vector: Array.from(vector), source };

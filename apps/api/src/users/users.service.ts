@@ -4,6 +4,7 @@ import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { ApiError, ApiErrorCode } from '../errors/api-error';
 import { ExportsService } from '../exports/exports.service';
 import { FeedbackRulesService } from '../feedback/feedback-rules.service';
+import { ImpressionBuffer } from '../feedback/impression-buffer';
 import { InteractionPage } from '../interactions/models/interaction.model';
 import { User } from './models/user.model';
 import { UserErasure } from './models/user-erasure.model';
@@ -18,6 +19,7 @@ export class UsersService {
     private readonly store: EmbeddingStoreRepository,
     private readonly exports: ExportsService,
     private readonly feedback: FeedbackRulesService,
+    private readonly impressions: ImpressionBuffer,
   ) {}
 
   async find(id: string): Promise<User | null> {
@@ -41,7 +43,7 @@ export class UsersService {
   }
 
   /**
-   * Erases the user everywhere recoder keeps them: Postgres (their row, interactions, anomaly
+   * Erases the user everywhere recoder keeps them: Postgres (their row, interactions, impressions, anomaly
    * scores, owed flags, then an erasure-log entry in the same transaction), then their hash in
    * every version in Redis. Redis goes second, once no new fold-in can read their rows; one that
    * read them before is held off by a mark set first. Idempotent, so a failed call is finished by another.
@@ -49,6 +51,8 @@ export class UsersService {
   async delete(id: string): Promise<UserErasure> {
     // Redis first and last: unreachable at first, nothing is erased yet
     await this.inRedis(this.erasures.idHash(id).then((hash) => this.store.holdErasure(id, hash)));
+    // impressions held here and not yet written would bring the user back
+    this.impressions.forget(id);
     const { found, versions } = await this.erasures.eraseUser(id);
     const redisKeys = await this.inRedis(this.store.deleteUser(versions, id));
     return { found, redisKeys, earlierExports: await this.exports.userExportsWritten() };

@@ -4,4 +4,6 @@ export const ADVISORY_LOCK = {
   popularity: 0x7265636f, // "reco"
   /** A training runs (session lock, held by one worker). */
   training: 0x74726169, // "trai"
+  /** The API processes creating and dropping impressions' partitions take turns (transaction lock). */
+  impressionPartitions: 0x696d7072, // "impr"
 } as const;

@@ -29,7 +29,7 @@ export class ErasureRepository {
   ) {}
 
   /**
-   * In one transaction: the user (their interactions cascade), their anomaly scores of every
+   * In one transaction: the user (their interactions cascade), their impressions, their anomaly scores of every
    * version, their owed stale flags, and a log entry. Logged even when no user row exists: a
    * retry after a failure, or a training that still holds them, must find the entry.
    */
@@ -37,6 +37,10 @@ export class ErasureRepository {
     const key = await this.hmacKey();
     const idHash = hmac(key.hmac, externalId);
     return this.db.transaction(async (tx) => {
+      // impressions have no foreign key (a partitioned roll-up upserted in bulk): erased by the user's id here
+      await tx.query('DELETE FROM impressions WHERE user_id IN (SELECT id FROM users WHERE external_id = $1)', [
+        externalId,
+      ]);
       const [{ n }]: { n: number }[] = await tx.query(
         'WITH d AS (DELETE FROM users WHERE external_id = $1 RETURNING id) SELECT count(*)::int AS n FROM d',
         [externalId],
@@ -80,6 +84,16 @@ export class ErasureRepository {
   /** The log's key for an external id. */
   async idHash(externalId: string): Promise<Buffer> {
     return hmac((await this.hmacKey()).hmac, externalId);
+  }
+
+  /**
+   * A secret of its own for `purpose`, from the same keys: random per database (so every replica
+   * agrees without configuration), and SIGNING_SECRET's (or the bootstrap key's) when set.
+   */
+  async derivedSecret(purpose: string): Promise<Buffer> {
+    return createHmac('sha256', (await this.hmacKey()).hmac)
+      .update(`recoder:${purpose}`)
+      .digest();
   }
 
   /** The database's random key, with the signing secret mixed in when one is configured (both are then needed). */

@@ -11,6 +11,17 @@ export interface NewInteraction {
   weight: number;
   occurredAt: Date | null;
   eventId: string | null;
+  /** The answer the event came from, as its recommendationId said; null: none named. */
+  recommendation?: EventAttribution | null;
+}
+
+/** What an event keeps of the recommendationId it named (12 bytes, none when absent). */
+export interface EventAttribution {
+  /** The model version that served the answer; null for popularity without a model. */
+  modelVersion: number | null;
+  /** Which query gave it (libs/feedback RecommendationSurface). */
+  surface: number;
+  issuedAt: Date;
 }
 
 export interface RecordedBatch {
@@ -56,10 +67,13 @@ export class InteractionRepository {
       );
       // arrays in, one statement: 10,000 events cost one round trip, not 10,000
       const inserted: unknown[] = await tx.query(
-        `INSERT INTO interactions (user_id, item_id, type, weight, occurred_at, event_id)
-         SELECT u.id, i.id, t.type, t.weight, COALESCE(t.occurred_at, clock_timestamp()), t.event_id
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::real[], $5::timestamptz[], $6::text[])
-              AS t(user_ext, item_ext, type, weight, occurred_at, event_id)
+        `INSERT INTO interactions (user_id, item_id, type, weight, occurred_at, event_id,
+                                   rec_model_version, rec_surface, rec_issued_at)
+         SELECT u.id, i.id, t.type, t.weight, COALESCE(t.occurred_at, clock_timestamp()), t.event_id,
+                t.rec_model_version, t.rec_surface, t.rec_issued_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::real[], $5::timestamptz[], $6::text[],
+                     $7::int[], $8::smallint[], $9::timestamptz[])
+              AS t(user_ext, item_ext, type, weight, occurred_at, event_id, rec_model_version, rec_surface, rec_issued_at)
          JOIN users u ON u.external_id = t.user_ext
          JOIN items i ON i.external_id = t.item_ext
          ON CONFLICT DO NOTHING
@@ -71,6 +85,9 @@ export class InteractionRepository {
           batch.map((e) => e.weight),
           batch.map((e) => e.occurredAt),
           batch.map((e) => e.eventId),
+          batch.map((e) => e.recommendation?.modelVersion ?? null),
+          batch.map((e) => e.recommendation?.surface ?? null),
+          batch.map((e) => e.recommendation?.issuedAt ?? null),
         ],
       );
       return { accepted: inserted.length, duplicates: batch.length - inserted.length };

@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType } from '@nestjs/graphql';
-import { IsOptional } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { MAX_RECOMMENDATION_ID_LENGTH } from '../../feedback/dto/report-impressions.args';
 import { IsExternalId, IsOccurredAt, IsWeight } from '../../validation/input-rules.validators';
 
 @InputType({ description: 'One thing a user did to an item.' })
@@ -38,4 +39,14 @@ export class InteractionInput {
   @IsOptional()
   @IsExternalId()
   eventId?: string;
+
+  @Field({
+    nullable: true,
+    description:
+      'The recommendationId of the answer the event came from (checked: signed by this service, not expired, for this user); stored with the event for attribution.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_RECOMMENDATION_ID_LENGTH)
+  recommendationId?: string;
 }

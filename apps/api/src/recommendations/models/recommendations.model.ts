@@ -26,7 +26,12 @@ export class ScoredItem {
     description: "The decoder's score (cosine for similar items, interaction count for popularity).",
   })
   score!: number;
+  @Field(() => Int, { description: 'Its place in the answer, 1 first: report it with the events it leads to.' })
+  position!: number;
 }
+
+/** An item as a source ranks it; the answer numbers them. */
+export type RankedItem = Omit<ScoredItem, 'position'>;
 
 @ObjectType()
 export class Recommendations {
@@ -35,6 +40,12 @@ export class Recommendations {
   modelVersion!: number | null;
   @Field(() => RecommendationSource) source!: RecommendationSource;
   @Field({ description: 'Asked as a preview (an operator looking), not shown to a user.' }) preview!: boolean;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Names this answer (signed; whom it was for, the model, the query, when, its items) for reportImpressions and the events it leads to. Null for a preview.',
+  })
+  recommendationId!: string | null;
 }
 
 @ObjectType()

@@ -5,7 +5,7 @@ import { topK } from '@app/model';
 import { Catalogue, matchesAttributes } from '../catalogue.service';
 import { ItemFilter } from '../dto/item-filter.input';
 import { indicesOf, LiveModel } from '../live-model.service';
-import { ScoredItem } from '../models/recommendations.model';
+import { RankedItem } from '../models/recommendations.model';
 
 /**
  * The catalogue entry of each model item, by item index, and which ones may never be
@@ -75,9 +75,9 @@ export class Candidates {
    * its filtered prefix is the filtered ranking's; one shorter than `listSize` (the depth it was
    * ranked to) holds every candidate and cannot run out early.
    */
-  fromList(top: TopItems, listSize: number, limit: number): ScoredItem[] | null {
+  fromList(top: TopItems, listSize: number, limit: number): RankedItem[] | null {
     const { items } = this.aligned();
-    const out: ScoredItem[] = [];
+    const out: RankedItem[] = [];
     for (let r = 0; r < top.items.length && out.length < limit; r++) {
       const item = items[top.items[r]];
       if (item && this.allows(item))
@@ -87,7 +87,7 @@ export class Candidates {
   }
 
   /** Top-k of a full score row over what may be answered, the `exclude` item indices left out too. */
-  rank(scores: Float32Array, limit: number, exclude: ArrayLike<number>): ScoredItem[] {
+  rank(scores: Float32Array, limit: number, exclude: ArrayLike<number>): RankedItem[] {
     const { live, items, blocked } = this.aligned();
     const { include, filter } = this;
     const masked = Float32Array.from(scores);
@@ -113,9 +113,9 @@ export class Candidates {
   }
 
   /** The most interacted-with items that may be answered, `exclude` (ids) left out, scored by their counts. */
-  popular(limit: number, exclude: readonly string[]): ScoredItem[] {
+  popular(limit: number, exclude: readonly string[]): RankedItem[] {
     const left = new Set(exclude);
-    const out: ScoredItem[] = [];
+    const out: RankedItem[] = [];
     for (const item of this.catalogue.popular) {
       if (out.length === limit) break;
       if (!left.has(item.id) && this.allows(item))

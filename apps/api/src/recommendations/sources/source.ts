@@ -1,6 +1,6 @@
 import { ItemFilter } from '../dto/item-filter.input';
 import { LiveModel } from '../live-model.service';
-import { RecommendationSource, Recommendations, ScoredItem } from '../models/recommendations.model';
+import { RecommendationSource, Recommendations, RankedItem } from '../models/recommendations.model';
 import { Candidates } from './candidates';
 
 /** Whom or what an answer is for: a user, an anonymous session's items, an item. */
@@ -41,7 +41,7 @@ export interface Ask<S extends Subject = Subject> {
 
 /** A source's answer: the items, and how they were found. */
 export interface SourceAnswer {
-  items: ScoredItem[];
+  items: RankedItem[];
   source: RecommendationSource;
 }
 

@@ -3,7 +3,7 @@ import { EnvVars } from '@app/config';
 import { TopItems } from '@app/embedding-store';
 import { rankedItems, withSeenItems } from '@app/model';
 import { LiveModel } from '../live-model.service';
-import { ScoredItem } from '../models/recommendations.model';
+import { RankedItem } from '../models/recommendations.model';
 import { Ask } from './source';
 import { UserSubject } from './user-subject';
 
@@ -42,7 +42,7 @@ export class UserRanking {
     ask: Ask<UserSubject>,
     user: UserVector,
     keep: (top: TopItems | null) => void,
-  ): Promise<ScoredItem[]> {
+  ): Promise<RankedItem[]> {
     const { candidates, limit, subject } = ask;
     const { vector, own, seen, encodedFrom } = user;
     // the version's own depth: every list of a version must mean the same by its length
@@ -80,7 +80,7 @@ export async function withOwnItems(
   unseen: TopItems,
   depth: number,
   own: readonly number[],
-): Promise<ScoredItem[] | null> {
+): Promise<RankedItem[] | null> {
   // `own` is what the vector was encoded from, the item term's history too
   const merged = withSeenItems(unseen, depth, own, await live.scoring.itemScores(vector, own, own));
   return ask.candidates.fromList(merged, merged.complete ? Infinity : merged.items.length, ask.limit);

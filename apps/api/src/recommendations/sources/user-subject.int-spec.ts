@@ -13,11 +13,19 @@ describe(`${UserSubjects.name} (Redis, Postgres)`, () => {
     await fx.stores.record('u1', ['i1', 'i2'], new Date('2024-01-01T00:00:00Z'));
   });
 
-  it('reads the cached embeddings of users asked for together in one round trip', async () => {
-    const reads = jest.spyOn(fx.stores.store, 'readUsers');
-    const [u1, u2, none] = await Promise.all(['u1', 'u2', 'nobody'].map((id) => fx.stores.users.of(fx.live, id, true)));
+  it('reads the cached embeddings and feedback states of users asked for together in one round trip', async () => {
+    const reads = jest.spyOn(fx.stores.store, 'readUserStates');
+    const users = fx.stores.users;
+    const [u1, u2, none, state] = await Promise.all([
+      users.of(fx.live, 'u1', true),
+      users.of(fx.live, 'u2', true),
+      users.of(fx.live, 'nobody', true),
+      // what a request's hidden items read of the same user, in the same tick
+      users.stateOf(fx.live, 'u1'),
+    ]);
     expect(reads).toHaveBeenCalledTimes(1);
-    expect(reads.mock.calls[0][1]).toEqual(['u1', 'u2', 'nobody']);
+    expect(reads.mock.calls[0]).toEqual([fx.live.version, ['u1', 'u2', 'nobody']]);
+    expect(state.user).not.toBeNull();
     expect(Array.from(u1.cached!.vector)).toEqual(Array.from(vector));
     expect([u1.current?.seen, u2.current?.seen, none.cached]).toEqual([[1, 2], [3], null]);
     reads.mockRestore();

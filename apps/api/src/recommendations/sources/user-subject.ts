@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CachedUser, EmbeddingStoreRepository } from '@app/embedding-store';
+import { CachedUser, CachedUserState, EmbeddingStoreRepository } from '@app/embedding-store';
 import { NO_DECAY } from '@app/feedback';
 import { UserFeedbackReader } from '../../feedback/user-feedback.reader';
 import { LiveModel } from '../live-model.service';
@@ -75,35 +75,57 @@ export class UserSubject implements Subject {
   }
 }
 
-/** Makes each request's UserSubject; the cached embeddings of users asked for in one tick share one Redis round trip. */
+/**
+ * Makes each request's UserSubject. What a request reads of a user in Redis (their cached
+ * embedding and their feedback state) goes out in one pipelined round trip, shared by the users
+ * asked for in the same tick.
+ */
 @Injectable()
 export class UserSubjects {
   private readonly logger = new Logger(UserSubjects.name);
-  /** One reader per model served (the active one, and an experiment's canary): each batches its own version's reads. */
-  private readonly readers = new WeakMap<LiveModel, TickBatcher<string, CachedUser | null>>();
+  private readonly states: TickBatcher<string, CachedUserState>;
 
   constructor(
     private readonly store: EmbeddingStoreRepository,
     private readonly feedback: UserFeedbackReader,
-  ) {}
+  ) {
+    this.states = new TickBatcher(async (keys: string[]) => {
+      // one pipeline for every version asked for (one, but for a request around a switch)
+      const byVersion = new Map<string, string[]>();
+      for (const key of keys) {
+        const version = key.slice(0, key.indexOf(KEY_SEPARATOR));
+        byVersion.set(version, [...(byVersion.get(version) ?? []), key]);
+      }
+      const found = new Map<string, CachedUserState>();
+      await Promise.all(
+        [...byVersion].map(async ([version, group]) => {
+          const ids = group.map((key) => key.slice(key.indexOf(KEY_SEPARATOR) + 1));
+          const read = await this.store.readUserStates(version === '' ? null : Number(version), ids);
+          group.forEach((key, i) => found.set(key, read[i]));
+        }),
+      );
+      return found;
+    }, NO_STATE);
+  }
 
   async of(live: LiveModel | null, userId: string, excludeSeen: boolean): Promise<UserSubject> {
-    const cached = live ? await this.cachedUser(live, userId) : null;
+    // Redis down: no cache (a source folds the user in from Postgres)
+    const cached = live
+      ? await this.stateOf(live, userId).then(
+          (s) => s.user,
+          () => null,
+        )
+      : null;
     return new UserSubject(userId, excludeSeen, cached, () => this.history(live, userId));
   }
 
-  /** Redis down: no cache (a source folds the user in from Postgres). */
-  private cachedUser(live: LiveModel, userId: string): Promise<CachedUser | null> {
-    let reader = this.readers.get(live);
-    if (!reader) {
-      const read = async (ids: string[]) => {
-        const users = await this.store.readUsers(live.version, ids);
-        return new Map(ids.map((id, i) => [id, users[i]]));
-      };
-      reader = new TickBatcher(read, null);
-      this.readers.set(live, reader);
-    }
-    return reader.get(userId).catch(() => null);
+  /**
+   * The user's embedding in `live` (none when null) and feedback state, as Redis holds them: asked
+   * for in the same tick (a request's subject and its hidden items), they are one read. Rejects
+   * while Redis is down.
+   */
+  stateOf(live: LiveModel | null, userId: string): Promise<CachedUserState> {
+    return this.states.get(`${live?.version ?? ''}${KEY_SEPARATOR}${userId}`);
   }
 
   private async history(live: LiveModel | null, userId: string): Promise<History | null> {
@@ -117,3 +139,6 @@ export class UserSubjects {
     }
   }
 }
+
+const KEY_SEPARATOR = '\u0000';
+const NO_STATE: CachedUserState = { user: null, feedback: null };
