@@ -172,6 +172,8 @@ runCli(async (args) => {
     const pool = Math.min(users, Number(flags['feedback-users'] ?? 5000));
     const pooled = () => syntheticUserId(rng.int(pool));
     const feedbackScenarios: Array<[string, Body]> = [
+      // the same work on both APIs: the noise floor of the ratios
+      ['trivial', () => ({ query: '{ __typename }' })],
       [
         'recommendations',
         () => ({
