@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { runApp } from '@app/config';
-import { createApiApp } from './create-api-app';
 
 runApp({
   name: 'api',
-  create: createApiApp,
+  // imported once running: a module that reads a bad setting as it loads fails into runApp's one-line message
+  create: () => import('./create-api-app').then((m) => m.createApiApp()),
   port: (env) => env.PORT,
   ready: (port) => `listening on :${port} (GraphQL at /graphql, health at /health)`,
 });

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { runApp } from '@app/config';
-import { createJobsApp } from './create-jobs-app';
 
 runApp({
   name: 'jobs',
-  create: createJobsApp,
+  // imported once running: a module that reads a bad setting as it loads fails into runApp's one-line message
+  create: () => import('./create-jobs-app').then((m) => m.createJobsApp()),
   port: (env) => env.JOBS_PORT,
   ready: (port) => `worker up; health and metrics on :${port}`,
 });
