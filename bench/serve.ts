@@ -25,7 +25,8 @@
  * EXPOSURE_MAX_SHOWS=0), each query's rounds alternating between them: `serve_feedback` lines give
  * the median of the rounds' ratios on/off (ports --port and the next, default 3950). Users are drawn from the first --feedback-users (5,000),
  * each asked once on each API first, so rounds measure users whose feedback state is cached (a
- * user's first answer after an event reads Postgres either way).
+ * user's first answer after an event reads Postgres either way). --together: both loaded at once
+ * in each round, as with --baseline.
  */
 import autocannon from 'autocannon';
 import { availableParallelism } from 'node:os';
@@ -172,6 +173,8 @@ runCli(async (args) => {
     const pool = Math.min(users, Number(flags['feedback-users'] ?? 5000));
     const pooled = () => syntheticUserId(rng.int(pool));
     const feedbackScenarios: Array<[string, Body]> = [
+      // the same work on both APIs: the noise floor of the ratios
+      ['trivial', () => ({ query: '{ __typename }' })],
       [
         'recommendations',
         () => ({
@@ -195,6 +198,7 @@ runCli(async (args) => {
       only,
       pool,
       Number(flags.port ?? 3950),
+      flags.together !== undefined,
     );
     return undefined;
   }
@@ -456,6 +460,7 @@ async function measureFeedback(
   only: string[] | undefined,
   pool: number,
   port: number,
+  together: boolean,
 ): Promise<void> {
   const env = { DATABASE_URL: setup.url, REDIS_URL: setup.redisUrl, SCORING_THREADS: setup.scoringThreads };
   const apis = {
@@ -474,14 +479,18 @@ async function measureFeedback(
     const perLoad = setup.seconds / setup.rounds;
     for (let r = 0; r < setup.rounds; r++) {
       for (const [name, body] of measured) {
-        const round = {} as Record<'on' | 'off', LoadResult & { cpu_ms_per_request: number }>;
-        for (const side of r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        const run = async (side: 'on' | 'off') => {
           const api = apis[side];
           if (r === 0) await load(`${api.url}/graphql`, body, 2, setup.connections, false);
           const cpu = cpuSeconds(api.pid);
           const result = await load(`${api.url}/graphql`, body, perLoad, setup.connections, false);
-          round[side] = { ...result, cpu_ms_per_request: (1000 * (cpuSeconds(api.pid) - cpu)) / result.requests };
-        }
+          return { ...result, cpu_ms_per_request: (1000 * (cpuSeconds(api.pid) - cpu)) / result.requests };
+        };
+        const round = {} as Record<'on' | 'off', LoadResult & { cpu_ms_per_request: number }>;
+        if (together) [round.on, round.off] = await Promise.all([run('on'), run('off')]);
+        else
+          for (const side of r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const))
+            round[side] = await run(side);
         runs.get(name)!.push(round);
       }
     }
@@ -494,6 +503,7 @@ async function measureFeedback(
     emit({
       bench: 'serve_feedback',
       query: name,
+      together,
       feedback_users: pool,
       connections: setup.connections,
       rounds: setup.rounds,

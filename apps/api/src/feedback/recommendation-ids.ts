@@ -57,11 +57,11 @@ export class RecommendationIds {
   }
 
   private ready(): Promise<RecommendationIdCodec> {
-    this.codec ??= this.erasures
+    if (this.codec) return this.codec;
+    const ttl = Math.round(this.env.RECOMMENDATION_ID_TTL_DAYS * DAY_SECONDS);
+    this.codec = this.erasures
       .derivedSecret('recommendation-id')
-      .then(
-        (secret) => new RecommendationIdCodec(secret, Math.round(this.env.RECOMMENDATION_ID_TTL_DAYS * DAY_SECONDS)),
-      );
+      .then((secret) => new RecommendationIdCodec(secret, ttl));
     // Postgres down at the first answer: asked again next time, not remembered
     this.codec.catch(() => (this.codec = null));
     return this.codec;
