@@ -175,7 +175,7 @@ function RunningExperiment(props: { experiment: Experiment; onPromote: () => voi
           : 'CTR difference: not yet, until both arms have impressions from two user groups or more.'}
       </p>
       <CtrOverTime experiment={experiment} />
-      <div class="actions">
+      <div class="experiment-actions">
         <button type="button" class="primary" onClick={props.onPromote}>
           Promote v{experiment.canaryVersion}
         </button>
