@@ -48,6 +48,7 @@ const ABORT = `mutation { abortExperiment { ${FIELDS} } }`;
 
 /** onlineMetrics answers at most 744 hours at a time: a longer experiment shows its latest month. */
 const MAX_HOURS = 744;
+const HOUR_MS = 3_600_000;
 const ARM_COLOURS: Record<Role, string> = { CONTROL: '#2f6fb0', CANARY: '#c0532b' };
 const percent = (share: number): string => `${+(share * 100).toFixed(1)}%`;
 
@@ -192,30 +193,34 @@ function CtrOverTime({ experiment }: { experiment: Experiment }) {
   const { startedAt, controlVersion, canaryVersion } = experiment;
   // reloaded with the experiment (each poll), so the lines grow while it runs
   const hourly = useLoad(async () => {
-    const earliest = Date.now() - (MAX_HOURS - 1) * 3_600_000;
-    const from = new Date(Math.max(Date.parse(startedAt), earliest)).toISOString();
+    const earliest = Date.now() - (MAX_HOURS - 1) * HOUR_MS;
+    const from = Math.floor(Math.max(Date.parse(startedAt), earliest) / HOUR_MS) * HOUR_MS;
     const arms = await Promise.all(
       [controlVersion, canaryVersion].map((v) =>
-        gql<{ onlineMetrics: HourlyCtr }>(HOURLY, { v, from }).then((d) => d.onlineMetrics),
+        gql<{ onlineMetrics: HourlyCtr }>(HOURLY, { v, from: new Date(from).toISOString() }).then(
+          (d) => d.onlineMetrics,
+        ),
       ),
     );
-    return arms;
+    return { from, arms };
   }, [experiment]);
 
   const data = useMemo(() => {
-    const arms = hourly.data ?? [];
-    const hours = [...new Set(arms.flatMap((a) => a.buckets.map((b) => Date.parse(b.start) / 1000)))].sort(
-      (a, b) => a - b,
-    );
+    if (!hourly.data) return { x: [], ys: [], counted: false };
+    const { from, arms } = hourly.data;
+    // every hour from the start to the one under way (at least two, so one hour's points have an axis)
+    const now = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+    const x: number[] = [];
+    for (let h = from; h <= Math.max(now, from + HOUR_MS); h += HOUR_MS) x.push(h / 1000);
     const ys = arms.map((a) => {
       const byHour = new Map(a.buckets.map((b) => [Date.parse(b.start) / 1000, b.ctr]));
-      return hours.map((h) => byHour.get(h) ?? null);
+      return x.map((h) => byHour.get(h) ?? null);
     });
-    return { x: hours, ys };
+    return { x, ys, counted: arms.some((a) => a.buckets.length > 0) };
   }, [hourly.data]);
 
   if (!hourly.data) return hourly.error ? <ErrorNote error={hourly.error} /> : <Loading what="CTR per hour" />;
-  if (data.x.length === 0) return <p class="muted">No answers counted yet, so no CTR per hour.</p>;
+  if (!data.counted) return <p class="muted">No answers counted yet, so no CTR per hour.</p>;
   return (
     <Chart
       label={`CTR per hour of control version ${controlVersion} and canary version ${canaryVersion}; totals with standard errors in the table above`}
