@@ -17,6 +17,7 @@ const DATA = generateSynthetic({ users: 200, items: 100, seed: 5, perUser: 12 })
 const RECS = `query R($u: ID!) { recommendations(userId: $u, limit: 5) { recommendationId modelVersion items { item { id } } } }`;
 const REPORT = `mutation I($rid: String!, $items: [ID!]!) { reportImpressions(recommendationId: $rid, itemIds: $items) { accepted } }`;
 const RECORD = `mutation R($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`;
+const START = `mutation S($v: Int!, $t: Float!) { activateModel(version: $v, traffic: $t) { status } }`;
 const ONLINE = `{ experiment { online { arms { role answers impressions positives ctr ctrStandardError }
   ctrDifference { difference low high } } } }`;
 
@@ -231,6 +232,26 @@ describe('admin console: experiments (browser)', () => {
     expect((await gql(api, `{ experiment { id } }`, {}, admin)).data!.experiment).toBeNull();
     // the form is back, offering the canary again
     await expect(page.getByLabel('Canary version').inputValue()).resolves.toBe(String(canary));
+  });
+
+  it('promotes a running experiment after a confirmation: the canary becomes the active version', async () => {
+    const started = await gql(api, START, { v: canary, t: 0.2 }, admin);
+    expect(started.errors).toBeUndefined();
+    await logIn(TEST_ADMIN_API_KEY);
+    await page.goto(`${base}/console/#/experiments`);
+    await expect(
+      page.getByTestId('experiment-arms').locator('tr[data-role=CANARY] td.traffic').innerText(),
+    ).resolves.toBe('20%');
+    await page.getByRole('button', { name: `Promote v${canary}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Promote version ${canary}?` });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: `Promote v${canary}` }).click();
+    await page.getByTestId('experiment-ended').waitFor();
+    await expect(page.getByTestId('experiment-ended').innerText()).resolves.toMatch(/: promoted/);
+    const active = await stack.db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`);
+    expect(active.rows).toEqual([{ version: canary }]);
+    // the previous control is READY now, offered as the next canary
+    await expect(page.getByLabel('Canary version').inputValue()).resolves.toBe(String(control));
   });
 
   it('is not offered to a key without the admin scope, which asks for no experiment', async () => {
