@@ -192,6 +192,13 @@ describe('admin console: experiments (browser)', () => {
     );
     // CTR per hour of each arm's version
     await page.getByRole('img', { name: /CTR per hour of control version/ }).waitFor();
+    // each arm's line and its hourly 95% band, named once each
+    await expect(page.locator('figcaption .key').allInnerTexts()).resolves.toEqual([
+      `control v${control}`,
+      `canary v${canary}`,
+      `control v${control}, 95% per hour`,
+      `canary v${canary}, 95% per hour`,
+    ]);
     expect(asked.some((q) => q.includes('onlineMetrics'))).toBe(true);
 
     await page.waitForLoadState('networkidle');

@@ -33,7 +33,7 @@ interface Experiment {
 
 interface HourlyCtr {
   version: number;
-  buckets: Array<{ start: string; ctr: number | null }>;
+  buckets: Array<{ start: string; ctr: number | null; impressions: number }>;
 }
 
 const FIELDS = `id status traffic startedAt endedAt endedReason controlVersion canaryVersion arms { role version traffic }
@@ -41,7 +41,7 @@ const FIELDS = `id status traffic startedAt endedAt endedReason controlVersion c
 const EXPERIMENT = `{ experiment { ${FIELDS} } }`;
 const READY = `{ models(limit: 100) { version status } }`;
 const HOURLY = `query H($v: Int!, $from: DateTime!) { onlineMetrics(version: $v, from: $from, bucket: HOUR) {
-  version buckets { start ctr } } }`;
+  version buckets { start ctr impressions } } }`;
 const START = `mutation S($v: Int!, $t: Float!) { activateModel(version: $v, traffic: $t) { version status } }`;
 const PROMOTE = `mutation { promoteExperiment { ${FIELDS} } }`;
 const ABORT = `mutation { abortExperiment { ${FIELDS} } }`;
@@ -212,10 +212,14 @@ function CtrOverTime({ experiment }: { experiment: Experiment }) {
     const now = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
     const x: number[] = [];
     for (let h = from; h <= Math.max(now, from + HOUR_MS); h += HOUR_MS) x.push(h / 1000);
-    const ys = arms.map((a) => {
-      const byHour = new Map(a.buckets.map((b) => [Date.parse(b.start) / 1000, b.ctr]));
-      return x.map((h) => byHour.get(h) ?? null);
+    const lines = arms.map((a) => {
+      const byHour = new Map(a.buckets.map((b) => [Date.parse(b.start) / 1000, b]));
+      return x.map((h) => byHour.get(h));
     });
+    const ys = [
+      ...lines.map((hours) => hours.map((b) => b?.ctr ?? null)),
+      ...lines.flatMap((hours) => [-1, 1].map((side) => hours.map((b) => bandEdge(b, side)))),
+    ];
     return { x, ys, counted: arms.some((a) => a.buckets.length > 0) };
   }, [hourly.data]);
 
@@ -223,17 +227,33 @@ function CtrOverTime({ experiment }: { experiment: Experiment }) {
   if (!data.counted) return <p class="muted">No answers counted yet, so no CTR per hour.</p>;
   return (
     <Chart
-      label={`CTR per hour of control version ${controlVersion} and canary version ${canaryVersion}; totals with standard errors in the table above`}
+      label={`CTR per hour of control version ${controlVersion} and canary version ${canaryVersion}, each hour's 95% interval dashed; totals with clustered standard errors in the table above`}
       x={data.x}
       ys={data.ys}
       series={[
         { label: `control v${controlVersion}`, color: ARM_COLOURS.CONTROL },
         { label: `canary v${canaryVersion}`, color: ARM_COLOURS.CANARY },
+        { label: `control v${controlVersion}, 95% per hour`, color: ARM_COLOURS.CONTROL, dash: true },
+        { label: `control v${controlVersion}, 95% per hour`, color: ARM_COLOURS.CONTROL, dash: true, unlisted: true },
+        { label: `canary v${canaryVersion}, 95% per hour`, color: ARM_COLOURS.CANARY, dash: true },
+        { label: `canary v${canaryVersion}, 95% per hour`, color: ARM_COLOURS.CANARY, dash: true, unlisted: true },
       ]}
       xLabel="hour (UTC)"
       time
     />
   );
+}
+
+/**
+ * One edge of an hour's 95% interval of its CTR: ±1.96 binomial standard errors, not below 0.
+ * It treats the hour's impressions as independent, so it is narrower than the table's interval,
+ * which clusters users; it shows how much one hour's figure can move, not a test.
+ */
+function bandEdge(hour: { ctr: number | null; impressions: number } | undefined, side: number): number | null {
+  if (!hour || hour.ctr == null || hour.impressions === 0) return null;
+  const p = Math.min(1, hour.ctr);
+  const edge = hour.ctr + side * 1.96 * Math.sqrt((p * (1 - p)) / hour.impressions);
+  return Math.max(0, edge);
 }
 
 /** Picks a READY version and the share of users it answers beside the active one. */
