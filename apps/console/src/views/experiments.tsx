@@ -238,7 +238,7 @@ function CtrOverTime({ experiment }: { experiment: Experiment }) {
         { label: `canary v${canaryVersion}, 95% per hour`, color: ARM_COLOURS.CANARY, dash: true },
         { label: `canary v${canaryVersion}, 95% per hour`, color: ARM_COLOURS.CANARY, dash: true, unlisted: true },
       ]}
-      xLabel="hour (UTC)"
+      xLabel="hour"
       time
     />
   );
