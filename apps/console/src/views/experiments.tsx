@@ -54,14 +54,15 @@ const percent = (share: number): string => `${+(share * 100).toFixed(1)}%`;
 
 export function Experiments() {
   // counts reach Postgres every few seconds (ONLINE_METRICS_FLUSH_MS): poll while one runs
-  const current = useLoad(() => gql<{ experiment: Experiment | null }>(EXPERIMENT).then((d) => d.experiment), [], {
+  // the answer itself, not its field: null data is "not loaded", a null experiment is "none runs"
+  const current = useLoad(() => gql<{ experiment: Experiment | null }>(EXPERIMENT), [], {
     pollMs: 5000,
-    poll: (e) => e?.status === 'RUNNING',
+    poll: (d) => d?.experiment?.status === 'RUNNING',
   });
   const [ended, setEnded] = useState<Experiment | null>(null);
   const [asking, setAsking] = useState<'promote' | 'abort' | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const experiment = current.data;
+  const experiment = current.data?.experiment ?? null;
 
   const end = async (how: 'promote' | 'abort') => {
     setAsking(null);
@@ -77,7 +78,9 @@ export function Experiments() {
     }
   };
 
-  if (current.data === null && current.loading) return <Loading what="the running experiment" />;
+  if (!current.data) {
+    return current.error ? <ErrorNote error={current.error} /> : <Loading what="the running experiment" />;
+  }
   return (
     <>
       <ErrorNote error={error ?? current.error} />
