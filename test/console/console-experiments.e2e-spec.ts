@@ -239,6 +239,10 @@ describe('admin console: experiments (browser)', () => {
     expect((await gql(api, `{ experiment { id } }`, {}, admin)).data!.experiment).toBeNull();
     // the form is back, offering the canary again
     await expect(page.getByLabel('Canary version').inputValue()).resolves.toBe(String(canary));
+    // the view without an experiment: the outcome and the form pass the same checks
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(await controlsTabMisses(page)).toEqual([]);
+    await screenshot(page, 'experiments-ended');
   });
 
   it('promotes a running experiment after a confirmation: the canary becomes the active version', async () => {
