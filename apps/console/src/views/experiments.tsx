@@ -87,7 +87,8 @@ export function Experiments() {
       {ended && (
         <p class="notice" role="status" data-testid="experiment-ended">
           Experiment {ended.id} ended {when(ended.endedAt)}: {ended.status.toLowerCase()}
-          {ended.endedReason ? ` (${ended.endedReason})` : ''}; version {ended.canaryVersion} was the canary.
+          {ended.endedReason && ended.endedReason !== ended.status.toLowerCase() ? ` (${ended.endedReason})` : ''};
+          version {ended.canaryVersion} was the canary.
         </p>
       )}
       {experiment ? (
