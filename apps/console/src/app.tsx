@@ -7,6 +7,7 @@ import { Training } from './views/training';
 import { MapView } from './views/map';
 import { Users } from './views/users';
 import { Exports } from './views/exports';
+import { Experiments } from './views/experiments';
 
 interface Route {
   path: string;
@@ -22,6 +23,7 @@ const ROUTES: Route[] = [
   { path: 'training', title: 'Training', scopes: ['admin'], view: Training },
   { path: 'map', title: 'Map', scopes: ['embeddings'], view: MapView },
   { path: 'users', title: 'Users', scopes: ['admin', 'serve'], view: Users },
+  { path: 'experiments', title: 'Experiments', scopes: ['admin'], view: Experiments },
   { path: 'exports', title: 'Exports', scopes: ['admin'], view: Exports },
 ];
 

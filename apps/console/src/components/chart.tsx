@@ -9,6 +9,8 @@ export interface ChartSeries {
   right?: boolean;
   dash?: boolean;
   bars?: boolean;
+  /** Left out of the caption (the other edge of a band the caption names once). */
+  unlisted?: boolean;
 }
 
 interface ChartProps {
@@ -77,13 +79,15 @@ export function Chart({ label, x, ys, series, xLabel, time = false, integerX = f
     <figure class="chart">
       <div ref={box} role="img" aria-label={label} />
       <figcaption>
-        {series.map((s) => (
-          <span class="key" key={s.label}>
-            <span class="swatch" style={{ background: s.color, opacity: s.dash ? 0.6 : 1 }} />
-            {s.label}
-            {s.right ? ' (right axis)' : ''}
-          </span>
-        ))}
+        {series
+          .filter((s) => !s.unlisted)
+          .map((s) => (
+            <span class="key" key={s.label}>
+              <span class="swatch" style={{ background: s.color, opacity: s.dash ? 0.6 : 1 }} />
+              {s.label}
+              {s.right ? ' (right axis)' : ''}
+            </span>
+          ))}
       </figcaption>
     </figure>
   );
