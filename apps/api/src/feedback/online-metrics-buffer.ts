@@ -3,6 +3,7 @@ import { Counter, register } from 'prom-client';
 import { EnvVars } from '@app/config';
 import { OnlineCount, OnlineMetricsRepository } from '@app/database';
 import { hourOf, Measure, metricUnit } from '@app/feedback';
+import { RollupBuffer } from './rollup-buffer';
 
 /** While Postgres is unreachable, at most this many counters are held; newer ones are dropped (and logged). */
 const HELD_COUNTERS = 200_000;
@@ -34,20 +35,21 @@ const attributedTotal = counter(
 @Injectable()
 export class OnlineMetricsBuffer implements BeforeApplicationShutdown {
   private readonly logger = new Logger(OnlineMetricsBuffer.name);
-  private counts = new Map<string, OnlineCount>();
-  private flushing: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private dropped = 0;
+  private readonly counts: RollupBuffer<OnlineCount>;
 
-  constructor(
-    private readonly repository: OnlineMetricsRepository,
-    private readonly env: EnvVars,
-  ) {}
+  constructor(repository: OnlineMetricsRepository, env: EnvVars) {
+    this.counts = new RollupBuffer<OnlineCount>({
+      names: { rows: 'online metric counters', dropped: 'online metric counts' },
+      merge: (into, from) => void (into.count += from.count),
+      write: (rows) => repository.add(rows),
+      flushMs: env.ONLINE_METRICS_FLUSH_MS,
+      maxRows: HELD_COUNTERS,
+      logger: this.logger,
+    });
+  }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    // what is held is written before the connections close: a clean stop loses nothing
-    await this.flush();
+  beforeApplicationShutdown(): Promise<void> {
+    return this.counts.stop();
   }
 
   /** An answer a user was given (`unitKey`: their id, or the answer's for an anonymous one). */
@@ -70,51 +72,17 @@ export class OnlineMetricsBuffer implements BeforeApplicationShutdown {
 
   /** Counters held, not yet written. */
   get held(): number {
-    return this.counts.size;
+    return this.counts.held;
   }
 
   /** Writes what is held; one write at a time (a call during one waits for it, then writes what came since). */
-  async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.counts.size === 0) return;
-    const batch = this.counts;
-    this.counts = new Map();
-    this.flushing = this.write(batch).finally(() => (this.flushing = null));
-    await this.flushing;
+  flush(): Promise<void> {
+    return this.counts.flush();
   }
 
   private add(version: number, at: Date, unit: number, measure: string, count: number): void {
     const hour = hourOf(at);
     const key = `${version}\u0000${hour.getTime()}\u0000${unit}\u0000${measure}`;
-    const held = this.counts.get(key);
-    if (held) held.count += count;
-    else if (this.counts.size < HELD_COUNTERS) this.counts.set(key, { version, hour, unit, measure, count });
-    else this.dropped += count;
-    this.timer ??= setTimeout(() => void this.flush(), this.env.ONLINE_METRICS_FLUSH_MS);
-  }
-
-  private async write(batch: Map<string, OnlineCount>): Promise<void> {
-    try {
-      await this.repository.add([...batch.values()]);
-    } catch (err) {
-      this.logger.warn(
-        `${batch.size} online metric counters not written, kept for the next flush: ${(err as Error).message}`,
-      );
-      for (const [key, row] of batch) {
-        const newer = this.counts.get(key);
-        if (newer) newer.count += row.count;
-        else this.counts.set(key, row);
-      }
-      this.timer ??= setTimeout(() => void this.flush(), this.env.ONLINE_METRICS_FLUSH_MS);
-      return;
-    }
-    if (this.dropped) {
-      this.logger.warn(
-        `${this.dropped} online metric counts dropped while Postgres was unreachable (the buffer was full)`,
-      );
-      this.dropped = 0;
-    }
+    this.counts.add(key, { version, hour, unit, measure, count }, count);
   }
 }
