@@ -46,7 +46,7 @@ import { publishItems, SIMILAR_ITEMS_DEPTH } from './publish-items';
 import { publishUsers } from './publish-users';
 import { buildPublishIndex, PublishIndex, removePublishIndex, wantsIndex } from './publish-index';
 import { ErasureRepository } from '@app/database';
-import { leaveOutErased, unpublishErased } from './erased-users';
+import { leaveOutErased, PublishedUsers, unpublishErased } from './erased-users';
 import { ModelRegistryService } from '@app/registry';
 import { modelScorer, rankingFigures } from './held-out-metrics';
 import { LiveModelGate } from './live-model-gate';
@@ -259,10 +259,11 @@ export class TrainingService {
           ? await timed('index', () => this.buildIndex(v, model, report))
           : null;
         const publishFrom = index ? 88 : 85;
+        // users erased since the data was read are not published, nor those erased while it publishes
+        let published: PublishedUsers;
         try {
           await report({ phase: 'publish', percent: publishFrom, version: v });
-          // users erased since the data was read are not published, nor those erased while it publishes
-          const published = await leaveOutErased(this.erasures, data.snapshot, { matrix, userIds: users.ids() });
+          published = await leaveOutErased(this.erasures, data.snapshot, { matrix, userIds: users.ids() });
           await timed('publish', () =>
             this.publish(v, model, index, published.matrix, published.userIds, items.ids(), blob, {
               users: (done) =>
