@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnvVars } from '@app/config';
 import { ModelIndexRepository, StoredIndexFile } from '@app/database';
@@ -57,6 +57,20 @@ export class ItemIndexCache {
   /** The version's local copy goes: no model of this process serves it any more. */
   async remove(version: number): Promise<void> {
     await rm(this.dirFor(version), { recursive: true, force: true });
+  }
+
+  /**
+   * Removes the copies of versions not in `servable` (retired or deleted while no process here
+   * served them): copies outlive a restart, so the next start need not copy gigabytes again.
+   */
+  async prune(servable: readonly number[]): Promise<number[]> {
+    const names = await readdir(this.env.ANN_CACHE_DIR).catch(() => [] as string[]);
+    const stale = names
+      .map((name) => /^v(\d+)$/.exec(name))
+      .filter((m): m is RegExpExecArray => m !== null && !servable.includes(Number(m[1])))
+      .map((m) => Number(m[1]));
+    for (const version of stale) await this.remove(version);
+    return stale;
   }
 
   private dirFor(version: number): string {

@@ -120,16 +120,17 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     this.subscriber?.disconnect();
     // the live model and any old one still in its grace period: their threads must not outlive the app
     const held = [this.live, this.experiment?.canary].filter((m): m is LiveModel => m !== null && m !== undefined);
-    await Promise.all([...new Set([...this.retiring, ...held])].map((m) => this.retire(m)));
+    // index copies stay for the next start: it reuses them rather than copy gigabytes again
+    await Promise.all([...new Set([...this.retiring, ...held])].map((m) => this.retire(m, { keepIndexCopy: true })));
   }
 
-  private async retire(live: LiveModel): Promise<void> {
+  private async retire(live: LiveModel, { keepIndexCopy = false } = {}): Promise<void> {
     this.retiring.delete(live);
     await live.scoring.close().catch(() => undefined);
     live.model.dispose();
     // its index copy goes unless a model still served (the same version loaded again) views it
     const held = [this.live, this.experiment?.canary, ...this.retiring].some((m) => m?.version === live.version);
-    if (live.indexDir && !held)
+    if (live.indexDir && !held && !keepIndexCopy)
       await this.indexCache
         .remove(live.version)
         .catch((err) => this.logger.warn(`v${live.version}: its index copy stays: ${(err as Error).message}`));
@@ -148,6 +149,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
    */
   private async load(): Promise<void> {
     const [active, running] = await Promise.all([this.versions.findActive(), this.experiments.running()]);
+    if (!this.settled) await this.pruneIndexCopies();
     await this.loadActive(active?.version ?? null);
     // ready on the active model: a canary that fails to load leaves its users on it
     this.settled = true;
@@ -188,6 +190,13 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     this.experiment = { id: running.id, salt: running.salt, traffic: running.traffic, canary };
     this.logger.log(`experiment ${running.id}: v${canary.version} answers ${running.traffic} of the users`);
     if (held && held.canary !== canary && held.canary !== this.live) this.retireLater(held.canary);
+  }
+
+  /** At start: index copies a previous run left of versions since retired or deleted. */
+  private async pruneIndexCopies(): Promise<void> {
+    const servable = (await this.versions.findComplete()).map((v) => v.version);
+    const pruned = await this.indexCache.prune(servable).catch(() => []);
+    if (pruned.length) this.logger.log(`removed the index copies of versions ${pruned.join(', ')}`);
   }
 
   private async learnDepths(model: LiveModel): Promise<void> {
