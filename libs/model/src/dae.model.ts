@@ -150,7 +150,8 @@ export class DaeModel {
       const lists = rankings.slice(start, end).map((ranking, r) => {
         const h = hidden.subarray(r * width, (r + 1) * width);
         if (!h.every(Number.isFinite)) return null;
-        const touched = histories?.[r] ? this.itemTerm!.rowOf(histories[r]!).items : null;
+        const history = histories?.[r];
+        const touched = history ? this.itemTerm!.rowOf(history).items : null;
         return candidatesFromIndex((want) => index.searchScores(h, 1, want)[0], this.config.items, ranking, touched);
       });
       const exact = this.scoresFromHidden(

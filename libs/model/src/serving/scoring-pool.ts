@@ -246,8 +246,9 @@ class LocalExecutor implements Executor {
     return new Promise((resolve) => resolve(scoreBatch(this.model, batch, rankings)));
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     if (this.owned) this.model.dispose();
+    return Promise.resolve();
   }
 }
 
