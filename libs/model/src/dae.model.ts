@@ -150,7 +150,8 @@ export class DaeModel {
       const lists = rankings.slice(start, end).map((ranking, r) => {
         const h = hidden.subarray(r * width, (r + 1) * width);
         if (!h.every(Number.isFinite)) return null;
-        const touched = histories?.[r] ? this.itemTerm!.rowOf(histories[r]!).items : null;
+        const history = histories?.[r];
+        const touched = history ? this.itemTerm!.rowOf(history).items : null;
         return candidatesFromIndex((want) => index.searchScores(h, 1, want)[0], this.config.items, ranking, touched);
       });
       const exact = this.scoresFromHidden(
@@ -342,7 +343,12 @@ export class DaeModel {
   /** The output layer as trained: w is width x items, row-major (item i's weights at h * items + i). */
   outputLayerParams(): { w: Float32Array; b: Float32Array; width: number; items: number } {
     const last = this.sizes.length - 2;
-    return { w: this.params.weights[last], b: this.params.biases[last], width: this.sizes[last], items: this.config.items };
+    return {
+      w: this.params.weights[last],
+      b: this.params.biases[last],
+      width: this.sizes[last],
+      items: this.config.items,
+    };
   }
 
   /**
@@ -392,11 +398,17 @@ export class DaeModel {
    * rule out are compared exactly (as itemCosines computes them).
    */
   rankSimilar(indices: readonly number[], rankings: readonly Ranking[]): RankedItems[] {
-    return this.index ? this.rankSimilarFromIndex(indices, rankings, this.index) : this.rankSimilarExact(indices, rankings);
+    return this.index
+      ? this.rankSimilarFromIndex(indices, rankings, this.index)
+      : this.rankSimilarExact(indices, rankings);
   }
 
   /** rankSimilar through the item index's cosines: its candidates compared exactly, as itemCosines does. */
-  private rankSimilarFromIndex(indices: readonly number[], rankings: readonly Ranking[], index: ItemIndex): RankedItems[] {
+  private rankSimilarFromIndex(
+    indices: readonly number[],
+    rankings: readonly Ranking[],
+    index: ItemIndex,
+  ): RankedItems[] {
     const width = this.sizes[this.sizes.length - 2];
     const norms = this.outputNorms();
     const vectors = this.itemVectors(indices);

@@ -1,11 +1,13 @@
 import { Ranking } from '../score';
 
 /**
- * Candidates fetched beyond k and the exclusions: the index orders them by an estimate (quantised
- * vectors, a graph walk), and an item just past k there may be inside k once scored exactly.
+ * Candidates fetched beyond k and the exclusions: the graph walk misses some of the best items
+ * and finds them when it goes wider, and exact scores of candidates are cheap (a few hundred dot
+ * products). 8k candidates found 97% of the exact top 100 on a clustered 20,000-item layer, 3k
+ * 93%, k alone 90% (bench/ann.ts).
  */
 export function overFetch(k: number): number {
-  return Math.max(32, Math.ceil(k / 2));
+  return Math.max(32, 7 * k);
 }
 
 /** Deeper searches stop here (a fraction of the catalogue): past it, scoring every item is as cheap. */

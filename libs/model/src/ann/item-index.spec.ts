@@ -74,16 +74,17 @@ describe(ItemIndex.name, () => {
 
   it('ranks a row exactly when its exclusions would eat more candidates than the index should give', () => {
     // 3,000 exclusions: past an eighth of the catalogue, the row is scored whole
-    const exclude = () => Array.from(exact.rank({ embeddings: users.subarray(0, width) }, rankings(1))[0].items).concat(
-      Array.from({ length: 2_900 }, (_, i) => i * 6),
-    );
+    const exclude = () =>
+      Array.from(exact.rank({ embeddings: users.subarray(0, width) }, rankings(1))[0].items).concat(
+        Array.from({ length: 2_900 }, (_, i) => i * 6),
+      );
     const got = indexed.rank({ embeddings: users.subarray(0, width) }, rankings(1, exclude));
     const want = exact.rank({ embeddings: users.subarray(0, width) }, rankings(1, exclude));
     expect(Array.from(got[0].items)).toEqual(Array.from(want[0].items));
     expect(Array.from(got[0].scores)).toEqual(Array.from(want[0].scores));
   });
 
-  it('finds at least 95% of each item\'s 100 most similar items, with their exact cosines', () => {
+  it("finds at least 95% of each item's 100 most similar items, with their exact cosines", () => {
     const queries = Array.from({ length: 50 }, (_, n) => n * 397);
     const want = exact.rankSimilar(queries, rankings(50));
     const got = indexed.rankSimilar(queries, rankings(50));

@@ -42,7 +42,7 @@ const DEFAULTS = {
   connectivity: 16,
   expansionAdd: 128,
   expansionSearch: 64,
-  quantization: 'f16',
+  quantization: 'i8',
   scoreMetric: 'cos',
 } as const;
 

@@ -96,7 +96,9 @@ export class ScoringPool {
     const shared = new SharedArrayBuffer(blob.byteLength);
     new Uint8Array(shared).set(blob);
     const started = await Promise.allSettled(
-      Array.from({ length: options.threads }, () => WorkerExecutor.start({ blob: shared, backend: options.backend, indexDir: options.indexDir })),
+      Array.from({ length: options.threads }, () =>
+        WorkerExecutor.start({ blob: shared, backend: options.backend, indexDir: options.indexDir }),
+      ),
     );
     const executors = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -244,8 +246,9 @@ class LocalExecutor implements Executor {
     return new Promise((resolve) => resolve(scoreBatch(this.model, batch, rankings)));
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     if (this.owned) this.model.dispose();
+    return Promise.resolve();
   }
 }
 
