@@ -7,12 +7,16 @@ import { generateSynthetic } from '@app/synthetic';
 import { gql } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
+import { LiveModelService } from '../apps/api/src/recommendations/live-model.service';
 import { TestStack } from './test-stack';
 import { trainToCompletion } from './train-through-api';
 
-// a catalogue of 600 items, above the lowered ANN_MIN_ITEMS: the version gets an item index
-const ITEMS = 600;
-const CONFIG = { epochs: 8, embeddingDim: 32, seed: 5, patience: 0, batchSize: 100 };
+// a catalogue of 3,000 items, above the lowered ANN_MIN_ITEMS: the version gets an item index. Large
+// enough that a row's candidates (k, its exclusions and the over-fetch) stay under the share of the
+// catalogue past which the model scores the whole row instead (MAX_INDEX_SHARE): answers go through
+// the index. No item term: above ITEM_TERM_MAX_ITEMS's ceiling (50,000) no catalogue with an index has one.
+const ITEMS = 3000;
+const CONFIG = { epochs: 8, embeddingDim: 32, hidden: [64], seed: 5, patience: 0, batchSize: 100, itemTerm: false };
 const K = 20;
 const SESSION = `query S($items: [ID!]!, $limit: Int, $filter: ItemFilter) { recommendationsForItems(itemIds: $items, limit: $limit, filter: $filter) { modelVersion items { item { id } } } }`;
 const RECS = `query R($u: ID!, $limit: Int) { recommendations(userId: $u, limit: $limit) { source modelVersion items { item { id } } } }`;
@@ -23,7 +27,7 @@ const RECORD = `mutation R($input: [InteractionInput!]!) { recordInteractions(in
 type Answers = Record<string, string[]>;
 
 describe('approximate item index (e2e): stored with a large catalogue version, loaded by the API, answers as the exact model does', () => {
-  const data = generateSynthetic({ users: 500, items: ITEMS, seed: 35, perUser: 30, clusters: 12 });
+  const data = generateSynthetic({ users: 600, items: ITEMS, seed: 35, perUser: 25, clusters: 12 });
   const cacheDir = mkdtempSync(join(tmpdir(), 'recoder-ann-e2e-'));
   let stack: TestStack;
   let api: NestFastifyApplication;
@@ -62,7 +66,7 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
       return answer.ids;
     };
     for (let s = 0; s < 8; s++) {
-      const items = [0, 1, 2, 3].map((j) => `i${(s * 37 + j * 101) % ITEMS}`);
+      const items = [0, 1, 2, 3].map((j) => `i${(s * 37 + j * 701) % ITEMS}`);
       out[`session ${s}`] = check(await ids(SESSION, { items, limit: K }));
     }
     // a user who just acted is folded in on request (a decode), not read from the published list
@@ -77,7 +81,7 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
       out[`published ${u}`] = check(await ids(RECS, { u: user, limit: K }));
     }
     // the first items by popularity have precomputed lists (ranked at publish); the rest are compared on request
-    for (const item of ['i0', 'i1', 'i2', 'i3', 'i590', 'i595', 'i597', 'i599'])
+    for (const item of ['i0', 'i1', 'i2', 'i3', 'i2990', 'i2995', 'i2997', 'i2999'])
       out[`similar ${item}`] = check(await ids(SIMILAR, { item, limit: K }));
     return out;
   }
@@ -91,7 +95,9 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
   beforeAll(async () => {
     // PRECOMPUTED_SIMILAR_ITEMS below the catalogue: some similar items are compared live, through the API's index
     Object.assign(process.env, {
-      ANN_MIN_ITEMS: '300',
+      ANN_MIN_ITEMS: '1000',
+      // published top lists of 20: ranked through the index too (at 100, the candidates would exceed its share)
+      CACHED_TOP_ITEMS: '20',
       ANN_CACHE_DIR: cacheDir,
       PRECOMPUTED_SIMILAR_ITEMS: '300',
       SCORING_THREADS: '1',
@@ -187,6 +193,24 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
     } finally {
       await api.close();
       api = first;
+    }
+  });
+
+  it('the scoring threads open the stored index: one that is not an index fails the load, and the model in memory keeps serving', async () => {
+    const active = (await stack.db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows[0]
+      .version as number;
+    await stack.db.query(
+      `INSERT INTO model_index_chunks (version, file, seq, data) VALUES ($1, 'item-index.json', 0, 'not an index'::bytea)`,
+      [active],
+    );
+    const other = await createTestApiApp({ ANN_CACHE_DIR: join(cacheDir, 'another') });
+    try {
+      await expect(other.get(LiveModelService).refresh()).rejects.toThrow(/JSON/);
+      expect(other.get(LiveModelService).current()).toBeNull();
+      // the API that loaded the version before the rows appeared answers on
+      expect((await ids(SESSION, { items: ['i5'], limit: K })).version).toBe(active);
+    } finally {
+      await other.close();
     }
   });
 });
