@@ -58,7 +58,8 @@ async function main(args: string[]): Promise<unknown> {
     const timed = (rank: (start: number, end: number) => RankedItems[]) => {
       const out: RankedItems[] = [];
       t = performance.now();
-      for (let start = 0; start < userCount; start += batch) out.push(...rank(start, Math.min(userCount, start + batch)));
+      for (let start = 0; start < userCount; start += batch)
+        out.push(...rank(start, Math.min(userCount, start + batch)));
       return { out, msPerRow: (performance.now() - t) / userCount };
     };
     const rankWith = (model: DaeModel) => (start: number, end: number) =>

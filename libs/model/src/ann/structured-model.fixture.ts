@@ -4,7 +4,8 @@ import { DaeConfig, DaeParams, DEFAULT_DAE_CONFIG } from '../dae-config';
 /**
  * An output layer shaped like a trained one rather than a random one: items in clusters (a
  * centroid each plus noise of their own), norms and biases spread by popularity (a Zipf rank), and
- * users' hidden vectors that lean towards a few clusters. Random vectors in many dimensions are
+ * users' hidden vectors that lean towards a few clusters, an encoder whose item rows follow the
+ * decoder's. Random vectors in many dimensions are
  * all about as far from each other, which makes nearest-neighbour search look harder than it is.
  */
 export function structuredModel(
@@ -29,8 +30,12 @@ export function structuredModel(
     for (let h = 0; h < width; h++) w[h * items + i] = scale * (c[h] + (0.6 * rng.normal()) / Math.sqrt(width));
     b[i] = -4 + 3 * popularity + 0.3 * rng.normal();
   }
+  // the encoder's row of an item leans the way its decoder column does: a fold-in of a few items
+  // of a cluster lands near that cluster's items, as a trained autoencoder's does
+  const encoder = new Float32Array(items * width);
+  for (let h = 0; h < width; h++) for (let i = 0; i < items; i++) encoder[i * width + h] = 2 * w[h * items + i];
   const params: DaeParams = {
-    weights: [new Float32Array(items * width), w],
+    weights: [encoder, w],
     biases: [new Float32Array(width), b],
   };
   const users = (count: number) => {
