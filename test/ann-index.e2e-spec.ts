@@ -14,7 +14,8 @@ import { trainToCompletion } from './train-through-api';
 // a catalogue of 3,000 items, above the lowered ANN_MIN_ITEMS: the version gets an item index. Large
 // enough that a row's candidates (k, its exclusions and the over-fetch) stay under the share of the
 // catalogue past which the model scores the whole row instead (MAX_INDEX_SHARE): answers go through
-// the index. No item term: above ITEM_TERM_MAX_ITEMS's ceiling (50,000) no catalogue with an index has one.
+// the index. No item term: by default no catalogue with an index has one (ITEM_TERM_MAX_ITEMS 10,000);
+// its items through the index are libs/model's specs' to check.
 const ITEMS = 3000;
 const CONFIG = { epochs: 8, embeddingDim: 32, hidden: [64], seed: 5, patience: 0, batchSize: 100, itemTerm: false };
 const K = 20;
