@@ -200,7 +200,10 @@ export class ItemIndex {
     return Array.from({ length: rows }, (_, r) => {
       const out = new Uint32Array(found.reduce((n, lists) => n + lists[r].length, 0));
       let at = 0;
-      for (const lists of found) (out.set(lists[r], at), (at += lists[r].length));
+      for (const lists of found) {
+        out.set(lists[r], at);
+        at += lists[r].length;
+      }
       return out;
     });
   }
