@@ -144,6 +144,17 @@ export class EnvVars {
   @Max(50_000)
   ITEM_TERM_MAX_ITEMS = 10_000;
 
+  /**
+   * Catalogues of at least this many items get an approximate item index at publish (ItemIndex:
+   * HNSW graphs over the output layer), and serving ranks its candidates exactly instead of
+   * scoring every item; 0: never. Below it a decode's full product is cheaper than the graph walk
+   * plus rescoring (bench:ann, docs/scaling.md).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ANN_MIN_ITEMS = 100_000;
+
   /** Worker threads one training uses (data-parallel, one tfjs backend each). */
   @Type(() => Number)
   @IsInt()
