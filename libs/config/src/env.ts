@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { plainToInstance, Type } from 'class-transformer';
 import {
   IsIn,
@@ -143,6 +144,21 @@ export class EnvVars {
   @Min(0)
   @Max(50_000)
   ITEM_TERM_MAX_ITEMS = 10_000;
+
+  /**
+   * Catalogues of at least this many items get an approximate item index at publish (ItemIndex:
+   * HNSW graphs over the output layer), and serving ranks its candidates exactly instead of
+   * scoring every item; 0: never. Below it a decode's full product is cheaper than the graph walk
+   * plus rescoring (bench:ann, docs/scaling.md).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ANN_MIN_ITEMS = 100_000;
+
+  /** Where the API keeps the item index files of the versions it serves, one directory each (memory-mapped). */
+  @IsString()
+  ANN_CACHE_DIR = join(tmpdir(), 'recoder-ann');
 
   /** Worker threads one training uses (data-parallel, one tfjs backend each). */
   @Type(() => Number)
