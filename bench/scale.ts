@@ -24,7 +24,7 @@ import Redis from 'ioredis';
 import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
 import { EnvVars } from '@app/config';
-import { createDataSource, ModelVersionRepository } from '@app/database';
+import { createDataSource, ModelStatus, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository, itemKey, SIMILAR_FIELD, userKey } from '@app/embedding-store';
 import * as modelLibrary from '@app/model';
 import { deserializeModel, initBackend, rowsFromItemLists, DaeModel } from '@app/model';
@@ -230,16 +230,18 @@ async function trainThroughWorker(
     peakRss = Math.max(peakRss, memoryMb(worker.pid).VmHWM);
     const version = await new ModelVersionRepository(ds).findByJob(added.id!);
     if (!version) throw new Error('the training job left no model version');
-    // an epoch's CPU: from the mark of its start (the previous epoch's report, or the train phase's) to its own report
-    const trainMarks = marks.filter((m) => m.phase === 'train');
-    const cpuPerEpoch = trainMarks.map((m, i) => +(m.cpu - (i === 0 ? m.cpu : trainMarks[i - 1].cpu)).toFixed(1));
+    // an epoch's CPU: from the mark before its report (the previous epoch's; the first epoch's
+    // includes the load, which reports only its start) to its report
+    const cpuPerEpoch = marks.flatMap((m, i) =>
+      m.phase === 'train' && i > 0 ? [+(m.cpu - marks[i - 1].cpu).toFixed(1)] : [],
+    );
     const publishFrom = marks.find((m) => m.phase === 'publish');
     const publishTo = marks.find((m) => m.phase === 'promote') ?? end;
     const config = version.config as { embeddingDim?: number; sampledNegatives?: number };
     const figures: SetupFigures = {
       interactions,
       seconds_per_epoch: version.lossCurve.map((e) => +e.seconds.toFixed(1)),
-      cpu_seconds_per_epoch: cpuPerEpoch.slice(1),
+      cpu_seconds_per_epoch: cpuPerEpoch,
       worker_peak_rss_mb: peakRss,
       publish_seconds: version.timings.publish ?? 0,
       publish_cpu_seconds: publishFrom ? +(publishTo.cpu - publishFrom.cpu).toFixed(1) : 0,
@@ -275,7 +277,7 @@ async function trainThroughWorker(
       job_seconds: seconds(started),
       worker_cpu_seconds: +end.cpu.toFixed(1),
     });
-    if (version.status !== 'ACTIVE') throw new Error(`v${version.version} ended ${version.status}, not ACTIVE`);
+    if (version.status !== ModelStatus.ACTIVE) throw new Error(`v${version.version} ended ${version.status}, not ACTIVE`);
     return figures;
   } finally {
     await queue.close();
@@ -299,6 +301,8 @@ interface MeasuredFigures {
   redis: { bytes_per_user: number; bytes_per_item: number; used_memory_mb: number };
   apiRssMb: number;
   recall: Record<string, number>;
+  /** Items in the model: those anyone interacted with. */
+  modelItems: number;
 }
 
 /** The API on one catalogue: its memory, then recall (main only), then each query's rounds. */
@@ -309,8 +313,11 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
   const version = await store.activeVersion();
   if (version === null) throw new UsageError(`${catalogue.redisUrl} has no active model: run with --setup-only first`);
   const meta = (await store.readMeta(version))!;
-  if (meta.items !== catalogue.items)
-    throw new UsageError(`${catalogue.redisUrl} holds a model of ${meta.items} items, not ${catalogue.items}`);
+  // the model holds the items anyone interacted with: at most the catalogue
+  if (meta.items > catalogue.items || meta.users > catalogue.users)
+    throw new UsageError(
+      `${catalogue.redisUrl} holds a model of ${meta.users} users x ${meta.items} items, not of ${catalogue.users} x ${catalogue.items}: run --setup-only for this shape`,
+    );
   const setup = JSON.parse((await redis.get(SETUP_KEY)) ?? 'null') as SetupFigures | null;
   const rng = createRng(9);
   const histories = await sampleHistories(url, catalogue.users, rng);
@@ -335,6 +342,7 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
       bench: 'scale_api',
       catalogue: catalogue.name,
       items: catalogue.items,
+      model_items: meta.items,
       ready_seconds: seconds(started),
       scoring_threads: Number(options.scoringThreads),
       rss_mb: memory.VmRSS,
@@ -399,6 +407,7 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
         catalogue: catalogue.name,
         query: name,
         items: catalogue.items,
+        model_items: meta.items,
         users: catalogue.users,
         connections: options.connections,
         seconds: options.seconds,
@@ -420,11 +429,15 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
     await api.stop();
     redis.disconnect();
   }
-  return { serve, setup, redis: redisFigures, apiRssMb, recall };
+  return { serve, setup, redis: redisFigures, apiRssMb, recall, modelItems: meta.items };
 }
 
 /** Random users' histories (item ids) as Postgres holds them: what fold-ins and sessions are made of. */
-async function sampleHistories(url: string, users: number, rng: Rng): Promise<Array<{ user: string; items: string[] }>> {
+async function sampleHistories(
+  url: string,
+  users: number,
+  rng: Rng,
+): Promise<Array<{ user: string; items: string[] }>> {
   const pg = new Client({ connectionString: url });
   await pg.connect();
   try {
@@ -506,9 +519,13 @@ async function measureRecall(
     );
     const userAnswers = await Promise.all(
       cached.map((u) =>
-        ask(apiUrl, `query R($u: ID!) { recommendations(userId: $u, limit: ${RECALL_K}, preview: true) { items { score item { id } } } }`, {
-          u: u.user,
-        }),
+        ask(
+          apiUrl,
+          `query R($u: ID!) { recommendations(userId: $u, limit: ${RECALL_K}, preview: true) { items { score item { id } } } }`,
+          {
+            u: u.user,
+          },
+        ),
       ),
     );
     emitRecall('users', userAnswers, exactUsers, itemIds, index);
@@ -542,9 +559,13 @@ async function measureRecall(
     );
     const similarAnswers = await Promise.all(
       items.map((id) =>
-        ask(apiUrl, `query S($id: ID!) { similarItems(itemId: $id, limit: ${RECALL_K}, preview: true) { items { score item { id } } } }`, {
-          id,
-        }),
+        ask(
+          apiUrl,
+          `query S($id: ID!) { similarItems(itemId: $id, limit: ${RECALL_K}, preview: true) { items { score item { id } } } }`,
+          {
+            id,
+          },
+        ),
       ),
     );
     emitRecall('similar_items', similarAnswers, exactSimilar, itemIds, index);
@@ -624,6 +645,7 @@ function acceptance(
   emit({
     bench: 'scale_acceptance',
     items: catalogue.items,
+    model_items: main.modelItems,
     p99_ms: Object.fromEntries(
       ['recommendations_for_items', 'session', 'recommendations_stale', 'similar_items'].map((q) => [
         q,
@@ -632,6 +654,7 @@ function acceptance(
     ),
     fold_in_req_per_s: foldIn?.req_per_s ?? null,
     peer_items: peer?.items ?? null,
+    peer_model_items: peerFigures?.modelItems ?? null,
     peer_fold_in_req_per_s: peerFoldIn?.req_per_s ?? null,
     fold_in_ratio_to_peer: foldIn && peerFoldIn ? +(foldIn.req_per_s / peerFoldIn.req_per_s).toFixed(3) : null,
     recall_at_100: main.recall,
@@ -644,6 +667,7 @@ function acceptance(
     bench: 'scale_sizing',
     users: catalogue.users,
     items: catalogue.items,
+    model_items: main.modelItems,
     interactions: setup?.interactions ?? null,
     width: setup?.width ?? null,
     redis_bytes_per_user: main.redis.bytes_per_user,
@@ -676,4 +700,6 @@ function shuffled<T>(list: readonly T[], rng: Rng): T[] {
   return out;
 }
 
-const seconds = (since: number) => +((performance.now() - since) / 1000).toFixed(1);
+function seconds(since: number): number {
+  return +((performance.now() - since) / 1000).toFixed(1);
+}

@@ -108,6 +108,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
 /** A process's memory figures from /proc (kB there): VmRSS, VmHWM (its peak), RssAnon, RssFile, in MiB. */
 export function memoryMb(pid: number): Record<'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile', number> {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Math.round(Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024);
+  const field = (name: string) =>
+    Math.round(Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024);
   return { VmRSS: field('VmRSS'), VmHWM: field('VmHWM'), RssAnon: field('RssAnon'), RssFile: field('RssFile') };
 }
