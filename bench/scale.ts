@@ -30,7 +30,7 @@ import * as modelLibrary from '@app/model';
 import { deserializeModel, initBackend, rowsFromItemLists, DaeModel } from '@app/model';
 import { JobName, queuePrefix, QueueName } from '@app/queue';
 import { createRng, Rng } from '@app/random';
-import { generateSynthetic, syntheticUserId } from '@app/synthetic';
+import { generateSynthetic, SyntheticInteractions, syntheticUserId, withEveryItem } from '@app/synthetic';
 import { parseFlags, runCli, UsageError } from '../scripts/cli';
 import { cpuSeconds, emit, freshDatabase, memoryMb, startApi, startWorker } from './lib/api-process';
 import { copySyntheticFresh } from './lib/copy-synthetic';
@@ -51,6 +51,8 @@ interface Catalogue {
   interactions: number;
   database: string;
   redisUrl: string;
+  /** The worker's settings beyond this process's environment. */
+  env: Record<string, string>;
 }
 
 interface SetupFigures {
@@ -98,6 +100,7 @@ runCli(async (args) => {
     interactions,
     database: 'recoder_bench_scale',
     redisUrl: 'redis://127.0.0.1:6379/10',
+    env: {},
   };
   // the peer: the same users' habits over a 20,000-item catalogue, a tenth of the users
   const peerUsers = Math.max(1000, Math.round(users / 10));
@@ -109,6 +112,8 @@ runCli(async (args) => {
         interactions: Math.round((interactions / users) * peerUsers),
         database: 'recoder_bench_scale_20k',
         redisUrl: 'redis://127.0.0.1:6379/11',
+        // the exact path, as every catalogue of this size is served today, whatever ANN_MIN_ITEMS says
+        env: { ANN_MIN_ITEMS: '0' },
       }
     : null;
   const epochs = Number(flags.epochs ?? 1);
@@ -142,12 +147,11 @@ function features(): Record<string, unknown> {
 async function setUp(catalogue: Catalogue, epochs: number): Promise<void> {
   const { name, users, items } = catalogue;
   let started = performance.now();
-  let data: ReturnType<typeof generateSynthetic> | null = generateSynthetic({
-    users,
-    items,
-    seed: 1,
-    perUser: catalogue.interactions / users,
-  });
+  // every item drawn at least once: the model then holds the whole catalogue
+  let data: SyntheticInteractions | null = withEveryItem(
+    generateSynthetic({ users, items, seed: 1, perUser: catalogue.interactions / users }),
+    2,
+  );
   emit({
     bench: 'scale_generate',
     catalogue: name,
@@ -194,6 +198,7 @@ async function trainThroughWorker(
     TRAIN_EPOCHS: String(epochs),
     // an epoch at 1M items may hold the event loop for minutes between lock renewals
     TRAINING_LOCK_MS: String(60 * 60_000),
+    ...catalogue.env,
   });
   const queue = new Queue(QueueName.Training, {
     connection: new Redis(catalogue.redisUrl, { maxRetriesPerRequest: null }),
@@ -277,7 +282,8 @@ async function trainThroughWorker(
       job_seconds: seconds(started),
       worker_cpu_seconds: +end.cpu.toFixed(1),
     });
-    if (version.status !== ModelStatus.ACTIVE) throw new Error(`v${version.version} ended ${version.status}, not ACTIVE`);
+    if (version.status !== ModelStatus.ACTIVE)
+      throw new Error(`v${version.version} ended ${version.status}, not ACTIVE`);
     return figures;
   } finally {
     await queue.close();
@@ -472,13 +478,17 @@ async function redisBytes(redis: Redis, version: number, catalogue: Catalogue, r
   };
 }
 
-/** Items the publish precomputed no similar list for (a sample, in random order): each asks for a comparison. */
+/**
+ * Items of the model (a hash in Redis) the publish precomputed no similar list for, a sample in
+ * random order: each asks for a comparison with the catalogue. Items outside the model would be
+ * answered by popularity.
+ */
 async function itemsWithoutPrecomputedList(redis: Redis, version: number, items: number, rng: Rng): Promise<string[]> {
   const ids = Array.from(new Set(Array.from({ length: Math.min(items, 50_000) }, () => `i${rng.int(items)}`)));
   const pipe = redis.pipeline();
-  for (const id of ids) pipe.hexists(itemKey(version, id), SIMILAR_FIELD);
-  const has = ((await pipe.exec()) ?? []).map(([, found]) => found === 1);
-  return ids.filter((_, n) => !has[n]);
+  for (const id of ids) pipe.exists(itemKey(version, id)).hexists(itemKey(version, id), SIMILAR_FIELD);
+  const replies = ((await pipe.exec()) ?? []).map(([, found]) => found === 1);
+  return ids.filter((_, n) => replies[2 * n] && !replies[2 * n + 1]);
 }
 
 /**
