@@ -260,9 +260,10 @@ class NegativeBlock {
   logits(): Float32Array {
     const { p, negatives, users } = this;
     const S = negatives.length;
-    const z = tf.tidy(() =>
-      tf.matMul(tf.tensor2d(this.h, [users, p.width]), tf.tensor2d(this.rowsT, [p.width, S])).dataSync(),
-    ) as Float32Array;
+    // read outside tidy: tidy walks what it returns, element by element for a typed array
+    const z = readAndDispose(
+      tf.tidy(() => tf.matMul(tf.tensor2d(this.h, [users, p.width]), tf.tensor2d(this.rowsT, [p.width, S]))),
+    );
     for (let r = 0; r < users; r++) for (let j = 0; j < S; j++) z[r * S + j] += p.b1[negatives[j]];
     return z;
   }
@@ -274,10 +275,10 @@ class NegativeBlock {
     const d = p.width;
     const dzT = new Float32Array(S * users);
     for (let r = 0; r < users; r++) for (let j = 0; j < S; j++) dzT[j * users + r] = dz[r * S + j];
-    const [dhNeg, dRows] = tf.tidy(() => [
-      tf.matMul(tf.tensor2d(dz, [users, S]), tf.tensor2d(this.rowsOf, [S, d])).dataSync() as Float32Array,
-      tf.matMul(tf.tensor2d(dzT, [S, users]), tf.tensor2d(this.h, [users, d])).dataSync() as Float32Array,
-    ]);
+    const dhNeg = readAndDispose(
+      tf.tidy(() => tf.matMul(tf.tensor2d(dz, [users, S]), tf.tensor2d(this.rowsOf, [S, d]))),
+    );
+    const dRows = readAndDispose(tf.tidy(() => tf.matMul(tf.tensor2d(dzT, [S, users]), tf.tensor2d(this.h, [users, d]))));
     for (let k = 0; k < dh.length; k++) dh[k] += dhNeg[k];
     for (let j = 0; j < S; j++) {
       const s = grads.slot(negatives[j]);
@@ -288,6 +289,12 @@ class NegativeBlock {
       for (let c = 0; c < d; c++) grads.g1[go + c] += dRows[j * d + c];
     }
   }
+}
+
+function readAndDispose(t: tf.Tensor): Float32Array {
+  const data = t.dataSync() as Float32Array;
+  t.dispose();
+  return data;
 }
 
 function logit(p: ItemsMajorParams, h: Float32Array, ho: number, item: number): number {
