@@ -16,3 +16,4 @@ export * from './anomaly';
 export * from './embedding-map';
 export * from './serving';
 export * from './shuffle-items';
+export * from './large-catalogue';

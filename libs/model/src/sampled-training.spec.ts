@@ -1,5 +1,6 @@
 import { createRng } from '@app/random';
 import { initBackend } from './backend';
+import { DEFAULT_SAMPLED_NEGATIVES, largeCatalogueTraining } from './large-catalogue';
 import { batchGradients } from './dae-gradients';
 import { DaeConfig, DaeLoss, initParams } from './dae-config';
 import { evaluateRanking, STRONG_METRICS } from './eval/metrics';
@@ -181,3 +182,15 @@ function dense(grads: SparseGradients, rows: Float32Array, width: number, only?:
   }
   return out;
 }
+
+describe(largeCatalogueTraining.name, () => {
+  it('samples from the threshold on, at width 256 unless one is configured, and never with hidden layers', () => {
+    expect(largeCatalogueTraining(99_999, 100_000, { hidden: [] })).toBeNull();
+    expect(largeCatalogueTraining(100_000, 100_000, { hidden: [] })).toEqual({
+      sampledNegatives: DEFAULT_SAMPLED_NEGATIVES,
+      embeddingDim: 256,
+    });
+    expect(largeCatalogueTraining(1_000_000, 100_000, { hidden: [] }, 128)?.embeddingDim).toBe(128);
+    expect(largeCatalogueTraining(1_000_000, 100_000, { hidden: [600] })).toBeNull();
+  });
+});
