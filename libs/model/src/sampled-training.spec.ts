@@ -9,7 +9,7 @@ import { buildCsr, sliceRows } from './interaction-matrix';
 import { ItemsMajorParams, NegativeSampler, sampledGradients, SparseGradients } from './sampled-gradients';
 import { SampledTrainer, transpose } from './sampled-trainer';
 import { syntheticStrongSplit } from './synthetic-split.fixture';
-import { makeBatch, trainDae } from './train-dae';
+import { cappedValidation, makeBatch, trainDae, VALIDATION_SCORES } from './train-dae';
 
 beforeAll(async () => {
   await initBackend();
@@ -192,5 +192,15 @@ describe(largeCatalogueTraining.name, () => {
     });
     expect(largeCatalogueTraining(1_000_000, 100_000, { hidden: [] }, 128)?.embeddingDim).toBe(128);
     expect(largeCatalogueTraining(1_000_000, 100_000, { hidden: [600] })).toBeNull();
+  });
+});
+
+describe(cappedValidation.name, () => {
+  it('scores every validation user of a small catalogue and the first VALIDATION_SCORES / items of a large one', () => {
+    const validation = { input: ROWS, heldOut: ROWS };
+    expect(cappedValidation(validation, 12)).toBe(validation);
+    const capped = cappedValidation(validation, VALIDATION_SCORES / 2);
+    expect(capped.input.rows).toBe(2);
+    expect(Array.from(capped.heldOut.indices)).toEqual(Array.from(ROWS.indices.subarray(0, ROWS.indptr[2])));
   });
 });
