@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { plainToInstance, Type } from 'class-transformer';
 import {
   IsIn,
@@ -143,6 +144,30 @@ export class EnvVars {
   @Min(0)
   @Max(50_000)
   ITEM_TERM_MAX_ITEMS = 10_000;
+
+  /**
+   * Catalogues with at least this many items get an approximate item index at publish (issue #35):
+   * rankings and similar items then score the index's candidates, not every item. 0: never.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  ANN_MIN_ITEMS = 100_000;
+
+  /** Where the API keeps the item index files of the versions it serves, one directory each (memory-mapped). */
+  @IsString()
+  ANN_CACHE_DIR = join(tmpdir(), 'recoder-ann');
+
+  /**
+   * Catalogues with at least this many items train with sampled negatives and lazy Adam (an epoch
+   * then costs interactions, not users x items) at a width of 256 unless EMBEDDING_DIM says
+   * otherwise; smaller ones train the full output layer. Where bench:train's two curves cross
+   * (docs/evaluation.md, Sampled training).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  SAMPLED_TRAINING_MIN_ITEMS = 100_000;
 
   /** Worker threads one training uses (data-parallel, one tfjs backend each). */
   @Type(() => Number)

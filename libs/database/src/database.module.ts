@@ -12,6 +12,7 @@ import { CatalogueRepository } from './repositories/catalogue.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ItemRepository } from './repositories/item.repository';
 import { OnlineMetricsRepository } from './repositories/online-metrics.repository';
+import { ModelIndexRepository } from './repositories/model-index.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
 import { OwedStaleFlagRepository } from './repositories/owed-stale-flag.repository';
 import { StatsRepository } from './repositories/stats.repository';
@@ -29,6 +30,7 @@ const REPOSITORIES = [
   ImpressionRepository,
   InteractionRepository,
   ItemRepository,
+  ModelIndexRepository,
   ModelVersionRepository,
   OnlineMetricsRepository,
   OwedStaleFlagRepository,

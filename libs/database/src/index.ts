@@ -7,6 +7,7 @@ export * from './repositories/item.repository';
 export * from './repositories/stats.repository';
 export * from './repositories/user.repository';
 export * from './repositories/model-version.repository';
+export * from './repositories/model-index.repository';
 export * from './repositories/training-data.repository';
 export * from './repositories/catalogue.repository';
 export * from './repositories/anomaly.repository';

@@ -7,6 +7,8 @@ import { candidatesOf, rankColumns, RankedItems, rankedItems, Ranking, rankListe
 import { ListedScores } from './listed-scores';
 import { filledTensor, readInto, readTransposedInto } from './tensor-read';
 import { ItemTerm } from './item-term';
+import type { ItemIndex } from './ann/item-index';
+import { candidatesFromIndex } from './ann/index-candidates';
 
 /** Score blocks row per user (count x items), or item-major as the output layer's product leaves them (items x count). */
 export type ScoreLayout = 'users' | 'items';
@@ -47,11 +49,15 @@ export class DaeModel {
     readonly config: DaeConfig,
     readonly params: DaeParams,
     readonly itemTerm: ItemTerm | null = null,
+    /** Where rank and rankSimilar take their candidates from, if anywhere (withIndex). */
+    readonly index: ItemIndex | null = null,
   ) {
     if (itemTerm && itemTerm.items !== config.items)
       throw new RangeError(`an item term of ${itemTerm.items} items for a model of ${config.items}`);
     this.sizes = layerSizes(config);
     this.embedAt = embeddingLayer(config);
+    if (index && (index.items !== config.items || index.width !== this.sizes[this.sizes.length - 2]))
+      throw new RangeError(`an item index of ${index.items} x ${index.width} for a model of ${config.items} items`);
     this.sizes.slice(0, -1).forEach((fanIn, l) => {
       if (params.weights[l].length !== fanIn * this.sizes[l + 1] || params.biases[l].length !== this.sizes[l + 1]) {
         throw new RangeError(`layer ${l} parameters do not match the config`);
@@ -124,6 +130,54 @@ export class DaeModel {
    * decode gives); elsewhere, ranked from the decode.
    */
   rank(input: RankInput, rankings: readonly Ranking[]): RankedItems[] {
+    return this.index ? this.rankFromIndex(input, rankings, this.index) : this.rankExact(input, rankings);
+  }
+
+  /**
+   * rank through the item index: each row's candidates are the index's best for its hidden vector
+   * (k, plus its exclusions, plus an over-fetch) and the items the item term touches (the index
+   * knows the autoencoder's scores alone), scored exactly as a decode scores them and ranked. A
+   * row the index cannot serve (too many exclusions, a non-finite hidden vector) is ranked from
+   * its decode.
+   */
+  private rankFromIndex(input: RankInput, rankings: readonly Ranking[], index: ItemIndex): RankedItems[] {
+    const width = this.sizes[this.sizes.length - 2];
+    const out: RankedItems[] = [];
+    for (let start = 0; start < rankings.length; start += INFERENCE_CHUNK_ROWS) {
+      const end = Math.min(rankings.length, start + INFERENCE_CHUNK_ROWS);
+      const hidden = this.hiddenOf(input, start, end);
+      const histories = this.itemTerm ? historiesOf(input, start, end) : null;
+      const lists = rankings.slice(start, end).map((ranking, r) => {
+        const h = hidden.subarray(r * width, (r + 1) * width);
+        if (!h.every(Number.isFinite)) return null;
+        const history = histories?.[r];
+        const touched = history ? this.itemTerm!.rowOf(history).items : null;
+        return candidatesFromIndex((want) => index.searchScores(h, 1, want)[0], this.config.items, ranking, touched);
+      });
+      const exact = this.scoresFromHidden(
+        hidden,
+        lists.map((list) => list ?? []),
+      );
+      lists.forEach((list, r) => {
+        const ranking = rankings[start + r];
+        // from a decode, not rankExact's quantised pass: its copy of the layer is not worth making for a few rows
+        if (!list)
+          return out.push(
+            ...rankColumns(
+              this.scoreChunk(oneRow(input, start + r, this.config.embeddingDim), 0, 1),
+              this.config.items,
+              [ranking],
+            ),
+          );
+        if (histories) this.itemTerm!.addToListed(histories[r], list, exact[r]);
+        out.push(rankListed(list, exact[r], ranking.k));
+      });
+    }
+    return out;
+  }
+
+  /** rank over the whole catalogue (see rank). */
+  private rankExact(input: RankInput, rankings: readonly Ranking[]): RankedItems[] {
     const count = rankings.length;
     const layer = this.quantisedLayer();
     const out: RankedItems[] = [];
@@ -275,7 +329,26 @@ export class DaeModel {
 
   /** The same autoencoder with this item term (or none): shares the parameters, builds its own tensors. */
   withItemTerm(term: ItemTerm | null): DaeModel {
-    return new DaeModel(this.config, this.params, term);
+    return new DaeModel(this.config, this.params, term, this.index);
+  }
+
+  /**
+   * The same model ranking through an item index (or none): rank and rankSimilar then score only
+   * the index's candidates, exactly. The index is shared, not owned. Builds its own tensors.
+   */
+  withIndex(index: ItemIndex | null): DaeModel {
+    return new DaeModel(this.config, this.params, this.itemTerm, index);
+  }
+
+  /** The output layer as trained: w is width x items, row-major (item i's weights at h * items + i). */
+  outputLayerParams(): { w: Float32Array; b: Float32Array; width: number; items: number } {
+    const last = this.sizes.length - 2;
+    return {
+      w: this.params.weights[last],
+      b: this.params.biases[last],
+      width: this.sizes[last],
+      items: this.config.items,
+    };
   }
 
   /**
@@ -325,6 +398,46 @@ export class DaeModel {
    * rule out are compared exactly (as itemCosines computes them).
    */
   rankSimilar(indices: readonly number[], rankings: readonly Ranking[]): RankedItems[] {
+    return this.index
+      ? this.rankSimilarFromIndex(indices, rankings, this.index)
+      : this.rankSimilarExact(indices, rankings);
+  }
+
+  /** rankSimilar through the item index's cosines: its candidates compared exactly, as itemCosines does. */
+  private rankSimilarFromIndex(
+    indices: readonly number[],
+    rankings: readonly Ranking[],
+    index: ItemIndex,
+  ): RankedItems[] {
+    const width = this.sizes[this.sizes.length - 2];
+    const norms = this.outputNorms();
+    const vectors = this.itemVectors(indices);
+    const lists = indices.map((item, r) =>
+      // a zero vector has no direction to search by: its cosines are all 0, ranked exactly
+      norms[item] > 0
+        ? candidatesFromIndex(
+            (want) => index.searchCosines(vectors.subarray(r * width, (r + 1) * width), 1, want)[0],
+            this.config.items,
+            rankings[r],
+            null,
+          )
+        : null,
+    );
+    const dots = this.scoresFromHidden(
+      vectors,
+      lists.map((list) => list ?? []),
+      false,
+    );
+    return lists.map((list, r) => {
+      if (!list) return rankedItems(this.itemCosines([indices[r]]), rankings[r].k, rankings[r].exclude);
+      const own = norms[indices[r]];
+      const cosines = Float32Array.from(list, (j, c) => (own * norms[j] > 0 ? dots[r][c] / (own * norms[j]) : 0));
+      return rankListed(list, cosines, rankings[r].k);
+    });
+  }
+
+  /** rankSimilar over the whole catalogue (see rankSimilar). */
+  private rankSimilarExact(indices: readonly number[], rankings: readonly Ranking[]): RankedItems[] {
     const layer = this.quantisedLayer();
     const fromCosines = (chunk: readonly number[], first: number) => {
       const [rows, items] = [this.itemCosines(chunk), this.config.items];
@@ -510,6 +623,12 @@ function historiesOf(input: RankInput, start: number, end: number): Histories | 
     return Array.from({ length: end - start }, (_, r) => indices.subarray(indptr[start + r], indptr[start + r + 1]));
   }
   return input.histories ? input.histories.slice(start, end) : null;
+}
+
+/** Row i of the input alone. */
+function oneRow(input: RankInput, i: number, dim: number): RankInput {
+  if ('rows' in input) return { rows: sliceRows(input.rows, i, i + 1) };
+  return { embeddings: input.embeddings.subarray(i * dim, (i + 1) * dim), histories: input.histories?.slice(i, i + 1) };
 }
 
 /** The Euclidean norm of each column of a row-major (rows x cols) matrix. */

@@ -16,3 +16,5 @@ export * from './anomaly';
 export * from './embedding-map';
 export * from './serving';
 export * from './shuffle-items';
+export * from './ann/item-index';
+export * from './large-catalogue';

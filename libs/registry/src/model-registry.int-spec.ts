@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RedisClient } from '@app/redis';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -7,6 +10,7 @@ import {
   ExperimentRepository,
   InteractionRepository,
   ModelMetrics,
+  ModelIndexRepository,
   ModelStatus,
   ModelVersionRepository,
 } from '@app/database';
@@ -95,5 +99,35 @@ describe(`${ModelRegistryService.name} quality gate (Postgres, Redis)`, () => {
     expect(result).toMatchObject({ activated: false });
     expect(result.reason).toContain(`v${live.version}'s 0.4000 as stored`);
     expect(await activeVersion()).toBe(live.version);
+  });
+
+  it('deletes the approximate index of a version retention retires, and of unfinished versions at the sweep', async () => {
+    const indexes = new ModelIndexRepository(ds);
+    const dir = mkdtempSync(join(tmpdir(), 'recoder-registry-spec-'));
+    try {
+      writeFileSync(join(dir, 'scores.usearch'), Buffer.from('an index'));
+      const indexed = async (v: number) => (await indexes.files(v)).length > 0;
+      // KEEP_VERSIONS 2: of three forced versions with an index, the oldest is retired
+      const promoted: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const v = await trained(figures(0.5));
+        await indexes.save(v.version, dir, ['scores.usearch']);
+        await sut.promote(v, true);
+        promoted.push(v.version);
+      }
+      expect((await versions.find(promoted[0]))!.status).toBe(ModelStatus.RETIRED);
+      expect(await indexed(promoted[0])).toBe(false);
+      expect(await indexed(promoted[1])).toBe(true);
+      expect(await indexed(promoted[2])).toBe(true);
+
+      // a training whose worker died after storing its index: the sweep removes it with the weights
+      const { version: died } = await versions.startForJob(`job-${++jobs}`, {});
+      await indexes.save(died, dir, ['scores.usearch']);
+      await sut.sweepLeftovers();
+      expect(await indexed(died)).toBe(false);
+      expect(await indexed(promoted[2])).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -254,7 +254,7 @@ export class ModelRegistryService {
   }
 
   /**
-   * Deletes the keys (and anomaly rows, and weights) of every version that is not complete and
+   * Deletes the keys (and anomaly rows, weights and item index) of every version that is not complete and
    * kept: failed and interrupted trainings, retired versions, versions Postgres does not know.
    * Only while no training runs (the caller holds the training lock): a TRAINING version is then
    * one whose worker died.

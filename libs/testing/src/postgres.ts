@@ -16,7 +16,7 @@ export async function testDatabase(url: string): Promise<{ db: Pool; ds: DataSou
 
 export async function truncateStore(pool: Pool): Promise<void> {
   await pool.query(
-    'TRUNCATE interactions, users, items, item_popularity, user_anomalies, model_weight_chunks, experiments, model_versions, stale_flags_owed, api_keys, erasure_log, feedback_types, impressions, online_metrics RESTART IDENTITY CASCADE',
+    'TRUNCATE interactions, users, items, item_popularity, user_anomalies, model_weight_chunks, model_index_chunks, experiments, model_versions, stale_flags_owed, api_keys, erasure_log, feedback_types, impressions, online_metrics RESTART IDENTITY CASCADE',
   );
   // a new revision: a process that read the rules before reads them again
   await pool.query('UPDATE feedback_rules_revision SET revision = revision + 1');

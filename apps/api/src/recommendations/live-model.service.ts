@@ -6,6 +6,7 @@ import { InputSettings, NO_DECAY } from '@app/feedback';
 import { DaeModel, deserializeModel, initBackend, ScoringPool } from '@app/model';
 import { REDIS, RedisClient, subscriberOf } from '@app/redis';
 import { inCanaryArm } from '@app/registry';
+import { ItemIndexCache } from './item-index-cache';
 
 /** The active model as the API serves it: encoder in memory, decoder in the scoring threads, item ids indexed. */
 export interface LiveModel {
@@ -28,6 +29,11 @@ export interface LiveModel {
   topItems: number | null;
   /** The depth of the items' precomputed nearest items in Redis (meta `similarItems`); null: none, or unknown. */
   similarItems: number | null;
+  /**
+   * The local copy of the version's item index, which its scoring threads rank through (a
+   * catalogue of at least ANN_MIN_ITEMS items at its training); null: they score every item.
+   */
+  indexDir: string | null;
 }
 
 /** A running experiment as the API serves it: the canary's model beside the active one, and how users are drawn. */
@@ -63,6 +69,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     private readonly store: EmbeddingStoreRepository,
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly env: EnvVars,
+    private readonly indexCache: ItemIndexCache,
   ) {}
 
   /** The ACTIVE version's model: what every answer comes from outside an experiment. */
@@ -113,13 +120,20 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     this.subscriber?.disconnect();
     // the live model and any old one still in its grace period: their threads must not outlive the app
     const held = [this.live, this.experiment?.canary].filter((m): m is LiveModel => m !== null && m !== undefined);
-    await Promise.all([...new Set([...this.retiring, ...held])].map((m) => this.retire(m)));
+    // index copies stay for the next start: it reuses them rather than copy gigabytes again
+    await Promise.all([...new Set([...this.retiring, ...held])].map((m) => this.retire(m, { keepIndexCopy: true })));
   }
 
-  private async retire(live: LiveModel): Promise<void> {
+  private async retire(live: LiveModel, { keepIndexCopy = false } = {}): Promise<void> {
     this.retiring.delete(live);
     await live.scoring.close().catch(() => undefined);
     live.model.dispose();
+    // its index copy goes unless a model still served (the same version loaded again) views it
+    const held = [this.live, this.experiment?.canary, ...this.retiring].some((m) => m?.version === live.version);
+    if (live.indexDir && !held && !keepIndexCopy)
+      await this.indexCache
+        .remove(live.version)
+        .catch((err) => this.logger.warn(`v${live.version}: its index copy stays: ${(err as Error).message}`));
   }
 
   /** Loads the active version if it is not the one in memory; requests keep the old one meanwhile. */
@@ -135,6 +149,7 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
    */
   private async load(): Promise<void> {
     const [active, running] = await Promise.all([this.versions.findActive(), this.experiments.running()]);
+    if (!this.settled) await this.pruneIndexCopies();
     await this.loadActive(active?.version ?? null);
     // ready on the active model: a canary that fails to load leaves its users on it
     this.settled = true;
@@ -177,6 +192,13 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     if (held && held.canary !== canary && held.canary !== this.live) this.retireLater(held.canary);
   }
 
+  /** At start: index copies a previous run left of versions since retired or deleted. */
+  private async pruneIndexCopies(): Promise<void> {
+    const servable = (await this.versions.findComplete()).map((v) => v.version);
+    const pruned = await this.indexCache.prune(servable).catch(() => []);
+    if (pruned.length) this.logger.log(`removed the index copies of versions ${pruned.join(', ')}`);
+  }
+
   private async learnDepths(model: LiveModel): Promise<void> {
     if (model.topItems !== null) return;
     const meta = await this.store.readMeta(model.version).catch(() => null);
@@ -196,11 +218,14 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
     if (!blob || !row) throw new Error(`version ${version} has no stored weights`);
     // Redis down: the depth stays unknown, and short lists count as incomplete (a decode, never a short answer)
     const meta = await this.store.readMeta(version).catch(() => null);
+    // a large catalogue's index, copied to local disk for the threads to map; a failed copy fails the load
+    const indexDir = await this.indexCache.dirOf(version, row.createdAt.toISOString());
     const loaded = deserializeModel(blob);
     const pool = {
       threads: this.env.SCORING_THREADS,
       backend: this.env.TFJS_BACKEND,
       maxQueue: this.env.SCORING_QUEUE_LIMIT,
+      ...(indexDir && { indexDir }),
     };
     const scoring = await ScoringPool.start(loaded.model, blob, pool).catch((err) => {
       loaded.model.dispose();
@@ -216,7 +241,9 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
       input: inputSettingsOfVersion(row.config),
       topItems: meta?.topItems ?? null,
       similarItems: meta?.similarItems ?? null,
+      indexDir,
     };
+    if (indexDir) this.logger.log(`v${version}: ranks through its item index (${indexDir})`);
     // a load that finished after shutdown started: nobody will serve it
     if (this.shutDown) {
       await this.retire(next);

@@ -6,6 +6,7 @@ import { ExposureRule } from '../feedback/exposure.rule';
 import { NegativeFeedbackRule } from '../feedback/negative-feedback.rule';
 import { CatalogueService } from './catalogue.service';
 import { HIDDEN_ITEMS_RULES, HiddenItems, HiddenItemsRule } from './hidden-items';
+import { ItemIndexCache } from './item-index-cache';
 import { LiveModelService } from './live-model.service';
 import { ReadinessController } from './readiness.controller';
 import { RecommendationsResolver } from './recommendations.resolver';
@@ -19,6 +20,7 @@ import { SOURCE_PROVIDERS } from './sources';
     RecommendationsResolver,
     RecommendationsService,
     LiveModelService,
+    ItemIndexCache,
     CatalogueService,
     ...SOURCE_PROVIDERS,
     HiddenItems,

@@ -7,6 +7,7 @@ import {
   CatalogueRepository,
   EpochPoint,
   isComplete,
+  ModelIndexRepository,
   ModelMetrics,
   ModelStatus,
   ModelVersionEntity,
@@ -37,14 +38,16 @@ import {
   tuneDae,
   DEFAULT_TUNE_SPACE,
   fixedIn,
+  largeCatalogueTraining,
   withSettings,
 } from '@app/model';
 import { inputSettingsOf } from '@app/feedback';
 import { TrainingConfig, TrainingProgress } from '@app/queue';
 import { publishItems, SIMILAR_ITEMS_DEPTH } from './publish-items';
 import { publishUsers } from './publish-users';
+import { buildPublishIndex, PublishIndex, removePublishIndex, wantsIndex } from './publish-index';
 import { ErasureRepository } from '@app/database';
-import { leaveOutErased, unpublishErased } from './erased-users';
+import { leaveOutErased, PublishedUsers, unpublishErased } from './erased-users';
 import { ModelRegistryService } from '@app/registry';
 import { modelScorer, rankingFigures } from './held-out-metrics';
 import { LiveModelGate } from './live-model-gate';
@@ -88,6 +91,7 @@ export class TrainingService {
     private readonly lock: TrainingLockRepository,
     private readonly env: EnvVars,
     private readonly erasures: ErasureRepository,
+    private readonly indexes: ModelIndexRepository,
   ) {}
 
   /**
@@ -251,16 +255,30 @@ export class TrainingService {
         await this.versions.saveWeights(v, blob);
         await this.versions.update(v, { metrics, backend: result.backend.backend, trainedAt: new Date() });
 
-        await report({ phase: 'publish', percent: 85, version: v });
+        // a large catalogue's item index, stored before the version is READY: publishing ranks through it
+        const index = wantsIndex(items.size, this.env.ANN_MIN_ITEMS)
+          ? await timed('index', () => this.buildIndex(v, model, report))
+          : null;
+        const publishFrom = index ? 88 : 85;
         // users erased since the data was read are not published, nor those erased while it publishes
-        const published = await leaveOutErased(this.erasures, data.snapshot, { matrix, userIds: users.ids() });
-        await timed('publish', () =>
-          this.publish(v, model, published.matrix, published.userIds, items.ids(), blob, {
-            users: (done) =>
-              report({ phase: 'publish', percent: 85 + (8 * done) / published.userIds.length, version: v }),
-            items: (done, of) => report({ phase: 'publish', percent: 93 + (2 * done) / of, version: v }),
-          }),
-        );
+        let published: PublishedUsers;
+        try {
+          await report({ phase: 'publish', percent: publishFrom, version: v });
+          published = await leaveOutErased(this.erasures, data.snapshot, { matrix, userIds: users.ids() });
+          await timed('publish', () =>
+            this.publish(v, model, index, published.matrix, published.userIds, items.ids(), blob, {
+              users: (done) =>
+                report({
+                  phase: 'publish',
+                  percent: publishFrom + ((93 - publishFrom) * done) / published.userIds.length,
+                  version: v,
+                }),
+              items: (done, of) => report({ phase: 'publish', percent: 93 + (2 * done) / of, version: v }),
+            }),
+          );
+        } finally {
+          if (index) await removePublishIndex(index);
+        }
         await unpublishErased(
           { erasures: this.erasures, store: this.store, anomalies: this.anomalies },
           v,
@@ -341,16 +359,31 @@ export class TrainingService {
     await this.versions.update(version.version, { status: ModelStatus.TRAINING, timings });
   }
 
+  /** The item index (phase `index`, 85 to 88 %) on the training threads, which are done. */
+  private async buildIndex(version: number, model: DaeModel, report: Report): Promise<PublishIndex> {
+    await report({ phase: 'index', percent: 85, version });
+    const built = await buildPublishIndex(this.indexes, version, model, this.env.TRAIN_THREADS, (done, of) => {
+      // progress only: a lost update is no reason to fail the build
+      report({ phase: 'index', percent: 85 + (3 * done) / of, version }).catch(() => undefined);
+    });
+    this.logger.log(`v${version}: item index of ${built.index.items} items stored`);
+    return built;
+  }
+
   /** The library's defaults (what `evaluate` measures), then the environment's, then the request's. */
   private resolveConfig(
     request: TrainingConfig,
     items: number,
   ): { config: Partial<DaeConfig>; options: TrainDaeOptions } {
+    const hidden = request.hidden ?? DEFAULT_DAE_CONFIG.hidden;
+    const width = request.embeddingDim ?? this.env.EMBEDDING_DIM;
+    // large catalogues: sampled negatives, and a narrower default width (libs/model large-catalogue.ts)
+    const large = largeCatalogueTraining(items, this.env.SAMPLED_TRAINING_MIN_ITEMS, { hidden }, width);
     const config: Partial<DaeConfig> = {
       ...DEFAULT_DAE_CONFIG,
-      ...(this.env.EMBEDDING_DIM !== undefined && { embeddingDim: this.env.EMBEDDING_DIM }),
-      ...(request.embeddingDim !== undefined && { embeddingDim: request.embeddingDim }),
-      ...(request.hidden && { hidden: request.hidden }),
+      ...(large && { embeddingDim: large.embeddingDim }),
+      ...(width !== undefined && { embeddingDim: width }),
+      hidden,
       ...(request.loss && { loss: request.loss }),
       ...(request.activation && { activation: request.activation }),
       input: request.input ?? this.env.TRAIN_INPUT,
@@ -360,6 +393,7 @@ export class TrainingService {
       ...DEFAULT_TRAIN_OPTIONS,
       seed: request.seed ?? DEFAULT_SEED,
       threads: this.env.TRAIN_THREADS,
+      sampledNegatives: large?.sampledNegatives ?? 0,
       backend: this.env.TFJS_BACKEND,
       ...(this.env.TRAIN_EPOCHS !== undefined && { epochs: this.env.TRAIN_EPOCHS }),
       ...(request.epochs !== undefined && { epochs: request.epochs }),
@@ -401,6 +435,7 @@ export class TrainingService {
   private async publish(
     version: number,
     model: DaeModel,
+    index: PublishIndex | null,
     matrix: CsrMatrix,
     userIds: readonly string[],
     itemIds: readonly string[],
@@ -415,19 +450,21 @@ export class TrainingService {
     let similarItems: number | null = null;
     let items: { dim: number; vectors: Float32Array };
     const ranks = CACHED_TOP_ITEMS > 0 || PRECOMPUTED_SIMILAR_ITEMS > 0;
-    const scoring =
-      threads > 1 && ranks
-        ? await ScoringPool.start(model, blob, {
-            threads,
-            backend: this.env.TFJS_BACKEND,
-            maxBatch: PUBLISH_BATCH_ROWS,
-          })
-        : undefined;
+    // with an index, top lists and similar items take their candidates from it, here and in the threads
+    const ranking = index ? model.withIndex(index.index) : model;
+    let scoring: ScoringPool | undefined;
     try {
+      if (threads > 1 && ranks)
+        scoring = await ScoringPool.start(model, blob, {
+          threads,
+          backend: this.env.TFJS_BACKEND,
+          maxBatch: PUBLISH_BATCH_ROWS,
+          ...(index && { indexDir: index.dir }),
+        });
       userMap = await publishUsers(
         this.store,
         version,
-        model,
+        ranking,
         matrix,
         userIds,
         CACHED_TOP_ITEMS,
@@ -438,7 +475,7 @@ export class TrainingService {
       similarItems = await publishItems(
         this.store,
         version,
-        model,
+        ranking,
         matrix,
         itemIds,
         items,
@@ -449,6 +486,7 @@ export class TrainingService {
       );
     } finally {
       await scoring?.close();
+      if (ranking !== model) ranking.dispose();
     }
     // how surprising each user's own history is to the model: the anomaly score
     await this.anomalies.replaceForVersion(version, userIds, reconstructionLoss(model, matrix));

@@ -6,6 +6,25 @@
  * Returns how many bytes were written; throws if they would not fit.
  */
 export async function copyBinaryColumnInto(stream: AsyncIterable<Buffer>, into: Buffer): Promise<number> {
+  let offset = 0;
+  await copyBinaryColumnTo(stream, (bytes) => {
+    if (offset + bytes.length > into.length)
+      throw new Error(`the copied values exceed the ${into.length} bytes counted`);
+    bytes.copy(into, offset);
+    offset += bytes.length;
+  });
+  return offset;
+}
+
+/**
+ * The same values handed to `write` piece by piece as they arrive (slices of the stream's chunks,
+ * valid only until `write` returns or resolves), so a value of any size never sits in memory
+ * whole: how an index file is copied to disk. Returns how many bytes were handed over.
+ */
+export async function copyBinaryColumnTo(
+  stream: AsyncIterable<Buffer>,
+  write: (bytes: Buffer) => void | Promise<void>,
+): Promise<number> {
   const head = Buffer.alloc(6);
   let skip = 11 + 4; // the signature and flags; the extension length is read as a header below
   let headLen = 0;
@@ -23,8 +42,7 @@ export async function copyBinaryColumnInto(stream: AsyncIterable<Buffer>, into: 
         at += n;
       } else if (remaining > 0) {
         const n = Math.min(remaining, chunk.length - at);
-        if (offset + n > into.length) throw new Error(`the copied values exceed the ${into.length} bytes counted`);
-        chunk.copy(into, offset, at, at + n);
+        await write(chunk.subarray(at, at + n));
         offset += n;
         at += n;
         remaining -= n;

@@ -125,8 +125,12 @@ export class ModelVersionRepository {
     });
   }
 
-  clearWeights(version: number): Promise<unknown> {
-    return this.db.query('DELETE FROM model_weight_chunks WHERE version = $1', [version]);
+  /** An unfinished version's stored model: its weights and its approximate item index (ModelIndexRepository). */
+  async clearWeights(version: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM model_weight_chunks WHERE version = $1', [version]);
+      await tx.query('DELETE FROM model_index_chunks WHERE version = $1', [version]);
+    });
   }
 
   /** Makes `version` the only ACTIVE one in one transaction; the previous one becomes READY. */
@@ -139,11 +143,19 @@ export class ModelVersionRepository {
     });
   }
 
-  /** READY versions beyond the newest `keep` (the active one aside), whose keys may go. */
+  /**
+   * READY versions beyond the newest `keep` (the active one aside), whose keys may go. Their
+   * approximate item index goes with the status (gigabytes at 1M items, and nobody serves a
+   * RETIRED version); their weights stay.
+   */
   async retireAllBut(keepVersions: number[]): Promise<number[]> {
     const ready = await this.repo.find({ where: { status: In([ModelStatus.READY]) }, select: { version: true } });
     const retire = ready.map((r) => r.version).filter((v) => !keepVersions.includes(v));
-    if (retire.length) await this.repo.update({ version: In(retire) }, { status: ModelStatus.RETIRED });
+    if (retire.length)
+      await this.db.transaction(async (tx) => {
+        await tx.getRepository(ModelVersionEntity).update({ version: In(retire) }, { status: ModelStatus.RETIRED });
+        await tx.query('DELETE FROM model_index_chunks WHERE version = ANY($1::int[])', [retire]);
+      });
     return retire;
   }
 }

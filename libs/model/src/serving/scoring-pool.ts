@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { ModelBackend } from '../backend';
 import { workerEntry } from '../worker-entry';
 import { DaeModel } from '../dae.model';
+import { ItemIndex } from '../ann/item-index';
 import { RankedItems } from '../score';
 import { batchOf, Ranking, scoreBatch, ScoredRow, ScoringBatch, ScoringInput } from './score-batch';
 import { ScoringKind, ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
@@ -17,6 +18,8 @@ export interface ScoringPoolOptions {
   maxWaitMs?: number;
   /** Rows that may wait; one more is refused with ScoringOverloadedError (default: no bound). */
   maxQueue?: number;
+  /** An ItemIndex's directory (ItemIndex.save): rankings take their candidates from it (threads view it). */
+  indexDir?: string;
 }
 
 /** The pool's queue is full: the caller answers "try again" at once rather than wait behind it. */
@@ -86,11 +89,16 @@ export class ScoringPool {
       maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
       maxQueue: options.maxQueue ?? Infinity,
     };
-    if (options.threads <= 0) return new ScoringPool([new LocalExecutor(model)], batching, 0);
+    if (options.threads <= 0) {
+      const local = options.indexDir ? model.withIndex(ItemIndex.view(options.indexDir)) : model;
+      return new ScoringPool([new LocalExecutor(local, local !== model)], batching, 0);
+    }
     const shared = new SharedArrayBuffer(blob.byteLength);
     new Uint8Array(shared).set(blob);
     const started = await Promise.allSettled(
-      Array.from({ length: options.threads }, () => WorkerExecutor.start({ blob: shared, backend: options.backend })),
+      Array.from({ length: options.threads }, () =>
+        WorkerExecutor.start({ blob: shared, backend: options.backend, indexDir: options.indexDir }),
+      ),
     );
     const executors = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -227,14 +235,21 @@ export class ScoringPool {
 
 /** Threads = 0: the calling thread scores, between requests. */
 class LocalExecutor implements Executor {
-  constructor(private readonly model: DaeModel) {}
+  constructor(
+    private readonly model: DaeModel,
+    /** A model made for the pool (with its index): disposed with it. */
+    private readonly owned: boolean,
+  ) {}
 
   run(batch: ScoringBatch, rankings: (Ranking | null)[]): Promise<ScoredRow[]> {
     // a throw rejects, as a thread's failure does
     return new Promise((resolve) => resolve(scoreBatch(this.model, batch, rankings)));
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    if (this.owned) this.model.dispose();
+    return Promise.resolve();
+  }
 }
 
 class WorkerExecutor implements Executor {

@@ -11,6 +11,8 @@ export interface ScoringWorkerData {
   /** The serialised model, shared by every thread (each builds its own tensors from it). */
   blob: SharedArrayBuffer;
   backend?: ModelBackend;
+  /** An ItemIndex's directory (ItemIndex.save): the thread views it and ranks through it. */
+  indexDir?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from '../backend';
 import { DaeModel } from '../dae.model';
+import { ItemIndex } from '../ann/item-index';
 import { deserializeModel } from '../serialize';
 import { scoreBatch } from './score-batch';
 import { ScoringReply, ScoringRequest, ScoringWorkerData } from './scoring-protocol';
@@ -13,7 +14,7 @@ import { lowerThreadPriority } from './thread-priority';
 const SCORING_NICE = 10;
 const port = parentPort;
 if (!port) throw new Error('scoring.worker must run in a worker thread');
-const { blob, backend } = workerData as ScoringWorkerData;
+const { blob, backend, indexDir } = workerData as ScoringWorkerData;
 // below the request thread: with as many scoring threads as cores, decodes take what is left
 lowerThreadPriority(SCORING_NICE);
 let model: DaeModel | null = null;
@@ -22,7 +23,9 @@ const reply = (msg: ScoringReply, transfer: ArrayBuffer[] = []) => port.postMess
 
 initBackend(backend)
   .then(() => {
-    model = deserializeModel(new Uint8Array(blob)).model;
+    const deserialized = deserializeModel(new Uint8Array(blob)).model;
+    // memory-mapped: every thread and process viewing the files shares one copy of the pages
+    model = indexDir ? deserialized.withIndex(ItemIndex.view(indexDir)) : deserialized;
     // the first ranking packs the output layer for the matMul kernel and quantises it for rank's
     // first pass (seconds at 200k items): pay it now, while the previous model still serves, not
     // on the first requests

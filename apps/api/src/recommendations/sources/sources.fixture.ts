@@ -61,6 +61,7 @@ export async function fixtureLiveModel(fields: LiveModelFields = {}): Promise<Li
     input: NO_DECAY,
     topItems: 10,
     similarItems: 10,
+    indexDir: null,
     ...fields,
   };
 }

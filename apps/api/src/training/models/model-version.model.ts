@@ -70,7 +70,8 @@ export class ModelVersionModel {
   @Field(() => Date, { nullable: true }) activatedAt!: Date | null;
   @Field(() => [EpochPointModel]) lossCurve!: EpochPointModel[];
   @Field(() => GraphQLJSONObject, {
-    description: 'Seconds per phase: load, tune (when the retrain searched), train, publish, promote.',
+    description:
+      'Seconds per phase: load, tune (when the retrain searched), train, index (a catalogue of at least ANN_MIN_ITEMS items), publish, promote.',
   })
   timings!: Record<string, number>;
   @Field(() => String, { nullable: true }) backend!: string | null;

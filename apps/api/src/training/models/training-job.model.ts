@@ -5,7 +5,7 @@ import { ModelVersionModel } from './model-version.model';
 
 @ObjectType()
 export class TrainingProgressModel {
-  @Field({ description: 'load, tune, train, publish, promote or done' }) phase!: string;
+  @Field({ description: 'load, tune, train, index, publish, promote or done' }) phase!: string;
   @Field(() => Float) percent!: number;
   @Field(() => Int, { nullable: true }) epoch?: number;
   @Field(() => Int, { nullable: true }) epochs?: number;

@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backendFromEnv, DaeModel, initBackend, ItemIndex, RankedItems, Ranking } from '@app/model';
+import { structuredModel } from '../libs/model/src/ann/structured-model.fixture';
+import { parseFlags, runCli, UsageError } from '../scripts/cli';
+
+/**
+ * The approximate item index against the exact ranking, on an output layer shaped like a trained
+ * one (clustered items, popularity in norms and biases: libs/model/src/ann/structured-model.fixture.ts):
+ * build seconds and bytes, recall@k of rank and rankSimilar against their exact paths, and the
+ * milliseconds a row costs each way, in batches as the scoring pool sends them. JSON lines.
+ */
+const FLAGS = ['items', 'dim', 'users', 'k', 'batch', 'threads', 'quantization', 'metric', 'connectivity', 'seed'];
+
+async function main(args: string[]): Promise<unknown> {
+  const flags = parseFlags(args, FLAGS);
+  const num = (name: string, fallback: number) => {
+    const value = Number(flags[name] ?? fallback);
+    if (!Number.isFinite(value) || value < 0) throw new UsageError(`--${name} must be a number`);
+    return value;
+  };
+  const [items, dim, userCount, k, batch] = [
+    num('items', 200_000),
+    num('dim', 256),
+    num('users', 200),
+    num('k', 100),
+    num('batch', 16),
+  ];
+  const threads = num('threads', availableParallelism());
+  const options = {
+    threads,
+    quantization: (flags.quantization ?? undefined) as 'f32' | 'f16' | 'i8' | undefined,
+    scoreMetric: (flags.metric ?? undefined) as 'ip' | 'cos' | undefined,
+    connectivity: flags.connectivity ? num('connectivity', 16) : undefined,
+  };
+  const info = await initBackend(backendFromEnv());
+  const machine = { cpu: cpus()[0]?.model, cores: availableParallelism(), backend: info.backend };
+  const line = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, loadavg: loadavg().map(round) })}\n`);
+
+  const fixture = structuredModel(items, dim, num('seed', 1));
+  const users = fixture.users(userCount);
+  const exact = new DaeModel(fixture.config, fixture.params);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ann-'));
+  try {
+    let t = performance.now();
+    const built = await ItemIndex.build(exact, options);
+    const buildSeconds = (performance.now() - t) / 1000;
+    const files = built.save(dir);
+    const bytes = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    line({ phase: 'build', items, dim, ...options, buildSeconds: round(buildSeconds), bytes, ...machine });
+    const indexed = exact.withIndex(ItemIndex.view(dir));
+
+    const rankings: Ranking[] = Array.from({ length: userCount }, () => ({ k, exclude: [] }));
+    // first calls pack (and on wasm quantise) the output layer: not part of a row's cost
+    exact.rank({ embeddings: users.subarray(0, dim) }, rankings.slice(0, 1));
+    indexed.rank({ embeddings: users.subarray(0, dim) }, rankings.slice(0, 1));
+    const timed = (rank: (start: number, end: number) => RankedItems[]) => {
+      const out: RankedItems[] = [];
+      t = performance.now();
+      for (let start = 0; start < userCount; start += batch)
+        out.push(...rank(start, Math.min(userCount, start + batch)));
+      return { out, msPerRow: (performance.now() - t) / userCount };
+    };
+    const rankWith = (model: DaeModel) => (start: number, end: number) =>
+      model.rank({ embeddings: users.subarray(start * dim, end * dim) }, rankings.slice(start, end));
+    const want = timed(rankWith(exact));
+    const got = timed(rankWith(indexed));
+    line({
+      phase: 'rank',
+      items,
+      dim,
+      k,
+      rows: userCount,
+      batch,
+      recall: round(recall(got.out, want.out)),
+      exactMsPerRow: round(want.msPerRow),
+      indexMsPerRow: round(got.msPerRow),
+    });
+
+    const queries = Array.from({ length: userCount }, (_, n) => Math.floor((n * items) / userCount));
+    const similarWith = (model: DaeModel) => (start: number, end: number) =>
+      model.rankSimilar(queries.slice(start, end), rankings.slice(start, end));
+    const wantSimilar = timed(similarWith(exact));
+    const gotSimilar = timed(similarWith(indexed));
+    line({
+      phase: 'similar',
+      items,
+      dim,
+      k,
+      rows: userCount,
+      batch,
+      recall: round(recall(gotSimilar.out, wantSimilar.out)),
+      exactMsPerRow: round(wantSimilar.msPerRow),
+      indexMsPerRow: round(gotSimilar.msPerRow),
+    });
+    indexed.dispose();
+    exact.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return undefined;
+}
+
+/** Share of the exact rankings' items the approximate ones found. */
+function recall(got: RankedItems[], want: RankedItems[]): number {
+  let [hits, of] = [0, 0];
+  want.forEach((w, r) => {
+    const found = new Set(got[r].items);
+    w.items.forEach((i) => (hits += found.has(i) ? 1 : 0));
+    of += w.items.length;
+  });
+  return of === 0 ? 1 : hits / of;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+runCli(main);
