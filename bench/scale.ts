@@ -24,7 +24,7 @@ import Redis from 'ioredis';
 import { availableParallelism } from 'node:os';
 import { Client } from 'pg';
 import { EnvVars } from '@app/config';
-import { createDataSource, ModelStatus, ModelVersionRepository } from '@app/database';
+import { createDataSource, ModelIndexRepository, ModelStatus, ModelVersionRepository } from '@app/database';
 import { EmbeddingStoreRepository, itemKey, SIMILAR_FIELD, userKey } from '@app/embedding-store';
 import * as modelLibrary from '@app/model';
 import { deserializeModel, initBackend, rowsFromItemLists, DaeModel } from '@app/model';
@@ -64,6 +64,8 @@ interface SetupFigures {
   publish_cpu_seconds: number;
   width: number;
   timings: Record<string, number>;
+  /** The item index stored with the version (0: none, the exact path). */
+  index_bytes: number;
 }
 
 runCli(async (args) => {
@@ -242,6 +244,7 @@ async function trainThroughWorker(
     );
     const publishFrom = marks.find((m) => m.phase === 'publish');
     const publishTo = marks.find((m) => m.phase === 'promote') ?? end;
+    const indexFiles = await new ModelIndexRepository(ds).files(version.version);
     const config = version.config as { embeddingDim?: number; sampledNegatives?: number };
     const figures: SetupFigures = {
       interactions,
@@ -252,6 +255,7 @@ async function trainThroughWorker(
       publish_cpu_seconds: publishFrom ? +(publishTo.cpu - publishFrom.cpu).toFixed(1) : 0,
       width: config.embeddingDim ?? 0,
       timings: version.timings,
+      index_bytes: indexFiles.reduce((n, f) => n + Number(f.bytes), 0),
     };
     const common = { bench: 'scale_train', catalogue: catalogue.name, users: version.users, items: version.items };
     emit({
@@ -271,8 +275,10 @@ async function trainThroughWorker(
       bench: 'scale_publish',
       seconds: figures.publish_seconds,
       cpu_seconds: figures.publish_cpu_seconds,
-      // every phase the job timed (an index build among them where this checkout has one)
+      // every phase the job timed (`index`: the item index's build and storage)
       timings: version.timings,
+      index_files: indexFiles,
+      index_mb: +(figures.index_bytes / 2 ** 20).toFixed(1),
     });
     emit({
       bench: 'scale_activated',
@@ -691,6 +697,7 @@ function acceptance(
     worker_cpu_seconds_per_publish: setup?.publish_cpu_seconds ?? null,
     worker_cpu_ms_per_published_user: setup ? +((1000 * setup.publish_cpu_seconds) / catalogue.users).toFixed(2) : null,
     worker_peak_rss_mb: setup?.worker_peak_rss_mb ?? null,
+    index_mb: setup ? +(setup.index_bytes / 2 ** 20).toFixed(1) : null,
   });
 }
 
