@@ -37,6 +37,12 @@ describe(validateEnv.name, () => {
     }
   });
 
+  it('indexes catalogues from 100,000 items unless told another size, or 0 for never', () => {
+    expect(validateEnv({}).ANN_MIN_ITEMS).toBe(100_000);
+    expect(validateEnv({ ANN_MIN_ITEMS: '0' }).ANN_MIN_ITEMS).toBe(0);
+    expect(() => validateEnv({ ANN_MIN_ITEMS: '-1' })).toThrow(/ANN_MIN_ITEMS/);
+  });
+
   it('rejects an unknown TFJS_BACKEND', () => {
     expect(() => validateEnv({ TFJS_BACKEND: 'webgl' })).toThrow(/TFJS_BACKEND/);
   });

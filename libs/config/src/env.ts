@@ -146,8 +146,10 @@ export class EnvVars {
   ITEM_TERM_MAX_ITEMS = 10_000;
 
   /**
-   * Catalogues with at least this many items get an approximate item index at publish (issue #35):
-   * rankings and similar items then score the index's candidates, not every item. 0: never.
+   * Catalogues of at least this many items get an approximate item index at publish (ItemIndex:
+   * HNSW graphs over the output layer), and serving ranks its candidates exactly instead of
+   * scoring every item; 0: never. Below it a decode's full product is cheaper than the graph walk
+   * plus rescoring (bench:ann, docs/scaling.md).
    */
   @Type(() => Number)
   @IsInt()

@@ -53,6 +53,12 @@ function nearest(
   scoring?: ScoringPool,
 ): Promise<RankedItems[]> | RankedItems[] {
   if (scoring) return Promise.all(items.map((item) => scoring.similar(item, { k, exclude: [item] })));
+  // a large catalogue: the item index's nearest candidates, compared exactly
+  if (model.index)
+    return model.rankSimilar(
+      items,
+      items.map((item) => ({ k, exclude: [item] })),
+    );
   const catalogue = model.config.items;
   const out: RankedItems[] = [];
   for (let start = 0; start < items.length; start += COSINE_BLOCK_ITEMS) {

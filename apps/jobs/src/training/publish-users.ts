@@ -56,12 +56,21 @@ function rank(
   first: number,
   scoring?: ScoringPool,
 ): Promise<RankedItems[]> | RankedItems[] {
-  if (!scoring) return rankUsers(model, vectors, k, seen, first);
   const dim = model.embeddingDim;
   const users = vectors.length / dim;
+  const ownOf = (r: number) => seen.indices.subarray(seen.indptr[first + r], seen.indptr[first + r + 1]);
+  if (!scoring) {
+    if (!model.index) return rankUsers(model, vectors, k, seen, first);
+    // a large catalogue: the item index's candidates, scored exactly (with the item term, as the threads do)
+    const owns = Array.from({ length: users }, (_, r) => ownOf(r));
+    return model.rank(
+      { embeddings: vectors, histories: owns },
+      owns.map((exclude) => ({ k, exclude })),
+    );
+  }
   return Promise.all(
     Array.from({ length: users }, (_, r) => {
-      const own = seen.indices.subarray(seen.indptr[first + r], seen.indptr[first + r + 1]);
+      const own = ownOf(r);
       // a plain array: a view posted to a thread would clone the whole matrix's buffer
       return scoring.decode(vectors.subarray(r * dim, (r + 1) * dim), { k, exclude: own }, Array.from(own));
     }),

@@ -450,11 +450,13 @@ export class TrainingService {
     let similarItems: number | null = null;
     let items: { dim: number; vectors: Float32Array };
     const ranks = CACHED_TOP_ITEMS > 0 || PRECOMPUTED_SIMILAR_ITEMS > 0;
-    // with an index, top lists and similar items take their candidates from it, here and in the threads
-    const ranking = index ? model.withIndex(index.index) : model;
+    // with an index, top lists and similar items take their candidates from it: in the threads, or
+    // here when there are none (a second model here would only hold the layers twice)
+    const pooled = threads > 1 && ranks;
+    const ranking = index && !pooled ? model.withIndex(index.index) : model;
     let scoring: ScoringPool | undefined;
     try {
-      if (threads > 1 && ranks)
+      if (pooled)
         scoring = await ScoringPool.start(model, blob, {
           threads,
           backend: this.env.TFJS_BACKEND,

@@ -21,7 +21,8 @@ describe(ItemIndex.name, () => {
   beforeAll(async () => {
     await initBackend();
     exact = new DaeModel(fixture.config, fixture.params);
-    index = await ItemIndex.build(exact, { threads: 1 });
+    // several norm ranges, as a large catalogue gets them
+    index = await ItemIndex.build(exact, { threads: 1, normRanges: 3 });
     indexed = exact.withIndex(index);
     dir = mkdtempSync(join(tmpdir(), 'item-index-'));
   });
@@ -98,7 +99,13 @@ describe(ItemIndex.name, () => {
 
   it('ranks the same after a save and a view of its files', () => {
     const names = index.save(dir);
-    expect(names.sort()).toEqual(['cosines.usearch', 'item-index.json', 'scores.usearch']);
+    expect(names.sort()).toEqual([
+      'cosines.usearch',
+      'item-index.json',
+      'scores-0.usearch',
+      'scores-1.usearch',
+      'scores-2.usearch',
+    ]);
     const viewed = ItemIndex.view(dir);
     expect(viewed.items).toBe(items);
     const model = exact.withIndex(viewed);
