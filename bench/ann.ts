@@ -11,7 +11,19 @@ import { parseFlags, runCli, UsageError } from '../scripts/cli';
  * build seconds and bytes, recall@k of rank and rankSimilar against their exact paths, and the
  * milliseconds a row costs each way, in batches as the scoring pool sends them. JSON lines.
  */
-const FLAGS = ['items', 'dim', 'users', 'k', 'batch', 'threads', 'quantization', 'metric', 'connectivity', 'seed'];
+const FLAGS = [
+  'items',
+  'dim',
+  'users',
+  'k',
+  'batch',
+  'threads',
+  'quantization',
+  'metric',
+  'connectivity',
+  'norm-ranges',
+  'seed',
+];
 
 async function main(args: string[]): Promise<unknown> {
   const flags = parseFlags(args, FLAGS);
@@ -33,6 +45,7 @@ async function main(args: string[]): Promise<unknown> {
     quantization: (flags.quantization ?? undefined) as 'f32' | 'f16' | 'i8' | undefined,
     scoreMetric: (flags.metric ?? undefined) as 'ip' | 'cos' | undefined,
     connectivity: flags.connectivity ? num('connectivity', 16) : undefined,
+    normRanges: flags['norm-ranges'] ? num('norm-ranges', 1) : undefined,
   };
   const info = await initBackend(backendFromEnv());
   const machine = { cpu: cpus()[0]?.model, cores: availableParallelism(), backend: info.backend };

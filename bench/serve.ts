@@ -28,7 +28,6 @@
  * user's first answer after an event reads Postgres either way). --together: both loaded at once
  * in each round, as with --baseline.
  */
-import autocannon from 'autocannon';
 import { availableParallelism } from 'node:os';
 import Redis from 'ioredis';
 import { Client } from 'pg';
@@ -54,6 +53,7 @@ import { publishItems, SIMILAR_ITEMS_DEPTH } from '../apps/jobs/src/training/pub
 import { publishUsers } from '../apps/jobs/src/training/publish-users';
 import { parseFlags, runCli, UsageError } from '../scripts/cli';
 import { cpuSeconds, emit, freshDatabase, startApi } from './lib/api-process';
+import { Body, combine, expectModelServing, load, LoadResult, median, pairedRounds } from './lib/load-rounds';
 
 const VERSION = 1;
 
@@ -217,20 +217,12 @@ runCli(async (args) => {
   const api = await startApi({ DATABASE_URL: url, REDIS_URL: redisUrl, PORT: '3950', SCORING_THREADS: scoringThreads });
   try {
     await expectModelServing(`${api.url}/graphql`, user());
-    const trivialBody = scenarios[0][1];
     const trivialRuns: LoadResult[] = [];
     const perRound = seconds / rounds;
     for (const [name, body] of scenarios.slice(1)) {
       if (only && !only.includes(name)) continue;
-      const runs: Array<{ trivial: LoadResult; query: LoadResult }> = [];
-      for (let r = 0; r < rounds; r++) {
-        // the first round of each query warms it up (graphql-jit compiles on the second run)
-        const trivial = await load(`${api.url}/graphql`, trivialBody, perRound, connections, r === 0);
-        const query = await load(`${api.url}/graphql`, body, perRound, connections, r === 0);
-        trivialRuns.push(trivial);
-        runs.push({ trivial, query });
-      }
-      const ratios = runs.map((run) => +(run.query.req_per_s / run.trivial.req_per_s).toFixed(3));
+      const { runs, ratios } = await pairedRounds(api, body, { seconds, rounds, connections });
+      trivialRuns.push(...runs.map((run) => run.trivial));
       emit({
         bench: 'serve',
         query: name,
@@ -312,63 +304,6 @@ async function measureModelRead(url: string): Promise<void> {
   } finally {
     await ds.destroy();
   }
-}
-
-/** A bench of the popularity fallback would measure nothing: the model must be answering. */
-async function expectModelServing(url: string, userId: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const res = (await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query: 'query R($u: ID!) { recommendations(userId: $u, limit: 1) { source } }',
-        variables: { u: userId },
-      }),
-    }).then((r) => r.json())) as { data?: { recommendations: { source: string } } };
-    if (res.data?.recommendations.source === 'EMBEDDING') return;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error('the API does not serve the published model (answers are not EMBEDDING)');
-}
-
-interface LoadResult {
-  req_per_s: number;
-  p50_ms: number;
-  p99_ms: number;
-  errors: number;
-  requests: number;
-}
-
-type Body = () => { query: string; variables?: object };
-
-async function load(
-  url: string,
-  body: Body,
-  seconds: number,
-  connections: number,
-  warmUp: boolean,
-  headers: Record<string, string> = {},
-): Promise<LoadResult> {
-  const options = {
-    url,
-    connections,
-    requests: [
-      {
-        method: 'POST' as const,
-        headers: { 'content-type': 'application/json', ...headers },
-        setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(body()) }),
-      },
-    ],
-  };
-  if (warmUp) await autocannon({ ...options, duration: 2 });
-  const r = await autocannon({ ...options, duration: seconds });
-  return {
-    req_per_s: r.requests.average,
-    p50_ms: r.latency.p50,
-    p99_ms: r.latency.p99,
-    errors: r.non2xx + r.errors + r.timeouts,
-    requests: r.requests.total,
-  };
 }
 
 /**
@@ -609,22 +544,6 @@ async function measureKeys(setup: ServeSetup, trivial: Body, recommendations: Bo
     await db.destroy();
     redis.disconnect();
   }
-}
-
-/** Rounds of equal length as one line: mean rate, median p50, the worst round's p99 (autocannon gives percentiles, not histograms). */
-function combine(runs: LoadResult[]): Omit<LoadResult, 'requests'> {
-  return {
-    req_per_s: Math.round(runs.reduce((sum, r) => sum + r.req_per_s, 0) / runs.length),
-    p50_ms: median(runs.map((r) => r.p50_ms)),
-    p99_ms: Math.max(...runs.map((r) => r.p99_ms)),
-    errors: runs.reduce((sum, r) => sum + r.errors, 0),
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : +((sorted[mid - 1] + sorted[mid]) / 2).toFixed(3);
 }
 
 /**

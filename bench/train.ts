@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backendFromEnv, buildInteractionMatrix, CsrMatrix, initBackend, trainDae } from '@app/model';
 import { generateSynthetic } from '@app/synthetic';
@@ -29,22 +29,31 @@ const FLAGS = [
   'peer',
   'peer-threads',
   'python',
+  'users',
+  'items',
+  'per-user',
+  'sampled-negatives',
 ] as const;
 const DEFAULT_PYTHON = '/usr/bin/python3'; // Debian's, where python3-torch is installed
 const MATMUL_REPEATS = 5;
 
 async function main(args: string[]): Promise<unknown> {
   const flags = parseFlags(args, FLAGS);
-  const shapeName = (flags.shape ?? 'ml-1m') as Shape;
-  const shape = SHAPES[shapeName];
+  // --users/--items/--per-user: a synthetic shape of any size (the scaling curves, the 1M-item epoch)
+  const custom = flags.users !== undefined || flags.items !== undefined;
+  const shapeName = custom ? 'synthetic' : ((flags.shape ?? 'ml-1m') as Shape);
+  const shape = custom
+    ? { users: Number(flags.users ?? 20000), items: Number(flags.items ?? 20000), perUser: Number(flags['per-user'] ?? 100) }
+    : SHAPES[shapeName as Shape];
   if (!shape) throw new UsageError(`--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
+  const sampledNegatives = Number(flags['sampled-negatives'] ?? 0);
   const epochs = Number(flags.epochs ?? (shapeName === 'ml-1m' ? 3 : 1));
   const threads = Number(flags.threads ?? 2);
   const batchSize = Number(flags['batch-size'] ?? 500);
   const hidden = (flags.hidden ?? '600').split(',').filter(Boolean).map(Number);
   const dim = Number(flags.dim ?? 200);
   const seed = Number(flags.seed ?? 1);
-  const runPeer = (flags.peer ?? 'true') !== 'false';
+  const runPeer = (flags.peer ?? (custom ? 'false' : 'true')) !== 'false';
 
   const backend = await initBackend(backendFromEnv());
   let t = performance.now();
@@ -61,10 +70,16 @@ async function main(args: string[]): Promise<unknown> {
 
   // the ceiling: one output-layer matMul (batch x last hidden) @ (last hidden x items) on this backend
   const width = hidden.length ? hidden[hidden.length - 1] : dim;
-  const gflops = matMulGflops(batchSize, width, matrix.cols, MATMUL_REPEATS);
-  emit({ phase: 'matmul', backend: backend.backend, shape: [batchSize, width, matrix.cols], gflops: round(gflops) });
+  // (not for sampled training, which has no such product: at 1M items its operand alone is 1 GB)
+  const gflops = sampledNegatives > 0 ? null : matMulGflops(batchSize, width, matrix.cols, MATMUL_REPEATS);
+  if (gflops !== null)
+    emit({ phase: 'matmul', backend: backend.backend, shape: [batchSize, width, matrix.cols], gflops: round(gflops) });
+  const dataRssMb = Math.round(process.memoryUsage().rss / 2 ** 20);
 
   t = performance.now();
+  // CPU seconds beside wall seconds: the machine is shared, and wall time then overstates the cost
+  let cpuMark = process.cpuUsage();
+  const cpuSeconds: number[] = [];
   const result = await trainDae(
     matrix,
     { hidden, embeddingDim: dim },
@@ -73,15 +88,22 @@ async function main(args: string[]): Promise<unknown> {
       epochs,
       batchSize,
       threads,
+      sampledNegatives,
       carveValidation: 0,
-      onEpoch: (e) =>
+      onEpoch: (e) => {
+        const used = process.cpuUsage(cpuMark);
+        cpuMark = process.cpuUsage();
+        cpuSeconds.push((used.user + used.system) / 1e6);
         emit({
           phase: 'epoch',
           epoch: e.epoch,
           seconds: round(e.seconds),
           users_per_second: Math.round(e.usersPerSecond),
           loss: round(e.loss),
-        }),
+          cpu_seconds: round(cpuSeconds.at(-1)!),
+          load_average: round(loadavg()[0]),
+        });
+      },
     },
   );
   const totalSeconds = secondsSince(t);
@@ -120,6 +142,7 @@ async function main(args: string[]): Promise<unknown> {
     interactions: matrix.indices.length,
     architecture: [matrix.cols, ...hidden, dim, ...[...hidden].reverse(), matrix.cols],
     batch_size: batchSize,
+    sampled_negatives: sampledNegatives,
     epochs,
     backend: backend.backend,
     simd: backend.simd,
@@ -127,10 +150,14 @@ async function main(args: string[]): Promise<unknown> {
     shards: result.shards,
     seconds_per_epoch: round(secondsPerEpoch),
     epoch_seconds: perEpoch.map((s) => round(s)),
+    epoch_cpu_seconds: cpuSeconds.map(round),
     users_per_second: Math.round(matrix.rows / secondsPerEpoch),
     total_train_seconds: round(totalSeconds),
     peak_rss_mb: Math.round(peakRssMb),
-    matmul_gflops_ceiling: round(gflops),
+    rss_before_training_mb: dataRssMb,
+    load_average: loadavg().map(round),
+    matmul_gflops_ceiling: gflops === null ? null : round(gflops),
+    // the full output layer's flops per second (for sampled training: what the full layer would need)
     output_layer_gflops_achieved: round(outputLayerFlops / secondsPerEpoch / 1e9),
     peer: peer ? { ...peer, seconds_per_epoch_steady: round(peerSecondsPerEpoch!) } : null,
     ratio_to_peer: peerSecondsPerEpoch ? round(secondsPerEpoch / peerSecondsPerEpoch) : null,

@@ -90,6 +90,7 @@ const FLAGS = [
   'item-term',
   'positive-min',
   'negative-max',
+  'sampled-negatives',
 ] as const;
 
 /**
@@ -158,6 +159,8 @@ async function main(args: string[]): Promise<unknown> {
     carveValidation: numFlag('carve-validation', d.carveValidation),
     validationK: protocolName === 'strong' ? 100 : k,
     ema: numFlag('ema', d.ema),
+    // sampled training (large catalogues) on any dataset, to measure its quality against the full layer
+    sampledNegatives: numFlag('sampled-negatives', d.sampledNegatives),
   };
   // model selection without looking at test: no refit, no test scoring, validation figures only
   const validationOnly = flags['validation-only'] === 'true';

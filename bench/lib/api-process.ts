@@ -72,7 +72,11 @@ export const emit = (line: Record<string, unknown>): void => {
 };
 
 /** The worker (training, exports) in its own process, so a bench can SIGKILL it. */
-export function startWorker(env: Record<string, string>): { kill: () => Promise<void>; stop: () => Promise<void> } {
+export function startWorker(env: Record<string, string>): {
+  pid: number;
+  kill: () => Promise<void>;
+  stop: () => Promise<void>;
+} {
   const proc: ChildProcess = spawn(
     process.execPath,
     ['-r', '@swc-node/register', join(ROOT, 'apps/jobs/src/main.ts')],
@@ -88,7 +92,7 @@ export function startWorker(env: Record<string, string>): { kill: () => Promise<
     proc.kill(signal);
     await exited;
   };
-  return { kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
+  return { pid: proc.pid!, kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
 }
 
 /** CPU seconds a process has used so far, all its threads (Linux /proc; user + system). */
@@ -100,3 +104,11 @@ export function cpuSeconds(pid: number): number {
 
 /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A process's memory figures from /proc (kB there): VmRSS, VmHWM (its peak), RssAnon, RssFile, in MiB. */
+export function memoryMb(pid: number): Record<'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile', number> {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) =>
+    Math.round(Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024);
+  return { VmRSS: field('VmRSS'), VmHWM: field('VmHWM'), RssAnon: field('RssAnon'), RssFile: field('RssFile') };
+}

@@ -160,6 +160,17 @@ export class EnvVars {
   @IsString()
   ANN_CACHE_DIR = join(tmpdir(), 'recoder-ann');
 
+  /**
+   * Catalogues with at least this many items train with sampled negatives and lazy Adam (an epoch
+   * then costs interactions, not users x items) at a width of 256 unless EMBEDDING_DIM says
+   * otherwise; smaller ones train the full output layer. Where bench:train's two curves cross
+   * (docs/evaluation.md, Sampled training).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  SAMPLED_TRAINING_MIN_ITEMS = 100_000;
+
   /** Worker threads one training uses (data-parallel, one tfjs backend each). */
   @Type(() => Number)
   @IsInt()

@@ -8,7 +8,7 @@ import { ListedScores } from './listed-scores';
 import { filledTensor, readInto, readTransposedInto } from './tensor-read';
 import { ItemTerm } from './item-term';
 import type { ItemIndex } from './ann/item-index';
-import { candidatesFromIndex } from './ann/index-candidates';
+import { candidatesFromIndex, OVER_FETCH } from './ann/index-candidates';
 
 /** Score blocks row per user (count x items), or item-major as the output layer's product leaves them (items x count). */
 export type ScoreLayout = 'users' | 'items';
@@ -420,6 +420,7 @@ export class DaeModel {
             this.config.items,
             rankings[r],
             null,
+            OVER_FETCH.cosines,
           )
         : null,
     );

@@ -17,3 +17,4 @@ export * from './embedding-map';
 export * from './serving';
 export * from './shuffle-items';
 export * from './ann/item-index';
+export * from './large-catalogue';

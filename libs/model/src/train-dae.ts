@@ -6,7 +6,8 @@ import { DaeModel } from './dae.model';
 import { cloneParams, DaeConfig, DaeParams, DEFAULT_DAE_CONFIG, initParams } from './dae-config';
 import { DataParallelTrainer, sharedAlloc } from './gradient-pool';
 import { buildCsr, CsrMatrix, rowLength } from './interaction-matrix';
-import { ValidationSet } from './validation-scoring';
+import { SampledTrainer } from './sampled-trainer';
+import { ValidationSet, validationRows } from './validation-scoring';
 
 export { ValidationSet };
 
@@ -60,7 +61,13 @@ export interface TrainDaeOptions {
    * returned model. 0 = off (the raw weights).
    */
   ema: number;
-  /** Data-parallel threads (worker_threads, one backend each), at most one per shard. */
+  /**
+   * Sampled training (large catalogues, sampled-trainer.ts): per batch, the output layer scores only
+   * the batch's own items and this many shared uniform negatives, and the item layers take lazy Adam
+   * steps. 0 = the full output layer over every item. The [I-d-I] shape only, on one thread, no ema.
+   */
+  sampledNegatives: number;
+  /** Data-parallel threads (worker_threads, one backend each), at most one per shard; sampled training uses one. */
   threads: number;
   /**
    * Shards each batch's gradient is summed from (default: threads). The trained model depends on
@@ -93,6 +100,7 @@ export const DEFAULT_TRAIN_OPTIONS: Omit<TrainDaeOptions, 'seed'> = {
   carveValidation: 0.1,
   refit: true,
   ema: 0,
+  sampledNegatives: 0,
   threads: 1,
 };
 
@@ -189,23 +197,12 @@ async function trainOnce(
   if (!(opts.lrDecayFactor > 0 && opts.lrDecayFactor <= 1))
     throw new RangeError(`lrDecayFactor must be in (0, 1], got ${opts.lrDecayFactor}`);
   if (!(opts.ema >= 0 && opts.ema < 1)) throw new RangeError(`ema must be in [0, 1), got ${opts.ema}`);
-  const arena = DataParallelTrainer.arenaFor(fullConfig, shards, opts.ema > 0);
-  const alloc = arena?.alloc ?? (threads > 1 ? sharedAlloc : undefined);
-  const params = initParams(fullConfig, opts.seed, alloc);
-  const ema = opts.ema > 0 ? { params: cloneParams(params, alloc), decay: opts.ema } : null;
-  // what validation scores and training returns: the average when averaging, else the raw weights
-  const evaluated = ema ? ema.params : params;
-  const adamOptions = { ...DEFAULT_ADAM, learningRate: opts.learningRate, weightDecay: opts.weightDecay };
-  const trainer = await DataParallelTrainer.create({
-    config: fullConfig,
-    params,
-    adam: adamOptions,
-    threads,
-    shards,
-    backend: backend.backend,
-    ema,
-    arena,
-  });
+  const sampled = opts.sampledNegatives > 0;
+  if (sampled && opts.ema > 0) throw new RangeError('sampled training does not average weights (ema must be 0)');
+  const trainer = sampled
+    ? sampledSteps(fullConfig, opts, rng)
+    : await dataParallelSteps(fullConfig, opts, threads, shards, backend.backend);
+  if (validation) validation = cappedValidation(validation, fullConfig.items);
   const history: EpochReport[] = [];
   let best: { epoch: number; ndcg: number; params: DaeParams } | null = null;
   const cuts: number[] = [];
@@ -241,7 +238,7 @@ async function trainOnce(
       history.push(report);
       await opts.onEpoch?.(report);
       if (ndcg !== null) {
-        if (!best || ndcg > best.ndcg) best = { epoch, ndcg, params: cloneParams(evaluated) };
+        if (!best || ndcg > best.ndcg) best = { epoch, ndcg, params: trainer.snapshot() };
         else if (opts.patience > 0 && epoch - best.epoch >= opts.patience) break;
       }
       if (replayCuts ? replayCuts.includes(epoch) : plateau(epoch)) {
@@ -252,7 +249,7 @@ async function trainOnce(
   } finally {
     await trainer.close();
   }
-  const finalParams = best ? best.params : cloneParams(evaluated);
+  const finalParams = best ? best.params : trainer.snapshot();
   return {
     model: new DaeModel(fullConfig, finalParams),
     history,
@@ -260,9 +257,89 @@ async function trainOnce(
     bestNdcg: best?.ndcg ?? null,
     learningRateCuts: cuts,
     backend,
+    threads: sampled ? 1 : threads,
+    shards: sampled ? 1 : shards,
+  };
+}
+
+/** What the epoch loop needs of a trainer, full or sampled. */
+interface EpochSteps {
+  trainStep(batch: TrainBatch): Promise<number>;
+  validationNdcg(validation: ValidationSet, k: number): Promise<number>;
+  setLearningRate(learningRate: number): void;
+  /** A copy of the weights validation scores (the average with ema), owned by the caller. */
+  snapshot(): DaeParams;
+  close(): Promise<void>;
+}
+
+async function dataParallelSteps(
+  config: DaeConfig,
+  opts: TrainDaeOptions,
+  threads: number,
+  shards: number,
+  backend: ModelBackend,
+): Promise<EpochSteps> {
+  const arena = DataParallelTrainer.arenaFor(config, shards, opts.ema > 0);
+  const alloc = arena?.alloc ?? (threads > 1 ? sharedAlloc : undefined);
+  const params = initParams(config, opts.seed, alloc);
+  const ema = opts.ema > 0 ? { params: cloneParams(params, alloc), decay: opts.ema } : null;
+  // what validation scores and training returns: the average when averaging, else the raw weights
+  const evaluated = ema ? ema.params : params;
+  const trainer = await DataParallelTrainer.create({
+    config,
+    params,
+    adam: adamOptionsOf(opts),
     threads,
     shards,
+    backend,
+    ema,
+    arena,
+  });
+  return {
+    trainStep: (batch) => trainer.trainStep(batch),
+    validationNdcg: (validation, k) => trainer.validationNdcg(validation, k),
+    setLearningRate: (lr) => trainer.setLearningRate(lr),
+    snapshot: () => cloneParams(evaluated),
+    close: () => trainer.close(),
   };
+}
+
+function sampledSteps(config: DaeConfig, opts: TrainDaeOptions, rng: Rng): EpochSteps {
+  const trainer = new SampledTrainer(
+    config,
+    initParams(config, opts.seed),
+    adamOptionsOf(opts),
+    opts.sampledNegatives,
+    rng,
+  );
+  return {
+    trainStep: (batch) => Promise.resolve(trainer.trainStep(batch)),
+    validationNdcg: (validation, k) => Promise.resolve(trainer.validationNdcg(validation, k)),
+    setLearningRate: (lr) => trainer.setLearningRate(lr),
+    snapshot: () => {
+      // params() transposes weights[1] into a new array already
+      const p = trainer.params();
+      return { weights: [p.weights[0].slice(), p.weights[1]], biases: p.biases.map((b) => b.slice()) };
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+function adamOptionsOf(opts: TrainDaeOptions) {
+  return { ...DEFAULT_ADAM, learningRate: opts.learningRate, weightDecay: opts.weightDecay };
+}
+
+/**
+ * User-item scores validation may compute per epoch: above it (large catalogues) only the first
+ * VALIDATION_SCORES / items validation users are scored (a carved validation's users are a random
+ * draw, so its first rows are too). At 1M items that is 500 users, not 20,000 decodes of every item;
+ * below 25,000 validation users at 20,000 items nothing changes.
+ */
+export const VALIDATION_SCORES = 5e8;
+
+export function cappedValidation(validation: ValidationSet, items: number): ValidationSet {
+  const cap = Math.max(1, Math.floor(VALIDATION_SCORES / Math.max(1, items)));
+  return validation.input.rows <= cap ? validation : validationRows(validation, 0, cap);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createRng } from '@app/random';
-import { AliasTable, generateSynthetic } from './generate-synthetic';
+import { AliasTable, generateSynthetic, withEveryItem } from './generate-synthetic';
 
 describe(generateSynthetic.name, () => {
   const opts = { users: 300, items: 500, seed: 42, perUser: 30 };
@@ -78,5 +78,24 @@ describe(AliasTable.name, () => {
     expect(hits[0] / 1e5).toBeCloseTo(0.1, 1);
     expect(hits[1] / 1e5).toBeCloseTo(0.2, 1);
     expect(hits[2] / 1e5).toBeCloseTo(0.7, 1);
+  });
+});
+
+describe(withEveryItem.name, () => {
+  it('adds one interaction for each item nobody drew, keeping every row drawn and no pair twice', () => {
+    // a long tail over few draws: many items undrawn
+    const data = generateSynthetic({ users: 50, items: 2000, seed: 3, perUser: 10 });
+    const undrawn = 2000 - new Set(data.item).size;
+    expect(undrawn).toBeGreaterThan(100);
+
+    const covered = withEveryItem(data, 1);
+
+    expect(new Set(covered.item).size).toBe(2000);
+    expect(covered.item.length).toBe(data.item.length + undrawn);
+    expect(Array.from(covered.item.subarray(0, data.item.length))).toEqual(Array.from(data.item));
+    expect(Array.from(covered.user.subarray(0, data.user.length))).toEqual(Array.from(data.user));
+    const pairs = new Set(Array.from(covered.user, (u, k) => `${u}:${covered.item[k]}`));
+    expect(pairs.size).toBe(covered.item.length);
+    for (const u of covered.user.subarray(data.user.length)) expect(u).toBeLessThan(50);
   });
 });

@@ -139,6 +139,46 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticInteractions
   return out;
 }
 
+/**
+ * The same interactions plus one for each item no draw reached, by a random real user, so a model
+ * trained on them holds the whole catalogue (it knows only items someone interacted with: with
+ * 20M draws from a power law over 1M items, about 16% get none). The added rows come last (not
+ * grouped by user) and are views; the latent structure is the generator's for every other row.
+ */
+export function withEveryItem(data: SyntheticInteractions, seed: number): SyntheticInteractions {
+  const drawn = new Uint8Array(data.items);
+  for (let k = 0; k < data.item.length; k++) drawn[data.item[k]] = 1;
+  const missing = drawn.reduce((n, d) => n + (d ? 0 : 1), 0);
+  if (missing === 0) return data;
+  const realUsers = data.users - data.botUsers.length;
+  const rng = createRng(seed);
+  const total = data.item.length + missing;
+  const grown = <T extends Int32Array | Float32Array | Uint8Array>(from: T, make: (n: number) => T): T => {
+    const out = make(total);
+    out.set(from);
+    return out;
+  };
+  const out: SyntheticInteractions = {
+    ...data,
+    user: grown(data.user, (n) => new Int32Array(n)),
+    item: grown(data.item, (n) => new Int32Array(n)),
+    weight: grown(data.weight, (n) => new Float32Array(n)),
+    type: grown(data.type, (n) => new Uint8Array(n)),
+    occurredAt: grown(data.occurredAt, (n) => new Int32Array(n)),
+  };
+  let k = data.item.length;
+  for (let i = 0; i < data.items; i++) {
+    if (drawn[i]) continue;
+    out.user[k] = rng.int(realUsers);
+    out.item[k] = i;
+    out.type[k] = 0;
+    out.weight[k] = TYPE_WEIGHTS[0];
+    out.occurredAt[k] = EPOCH_SECONDS + rng.int(YEAR_SECONDS);
+    k++;
+  }
+  return out;
+}
+
 function pickType(x: number): number {
   return TYPE_CUMULATIVE.findIndex((c) => x < c);
 }

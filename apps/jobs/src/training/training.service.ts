@@ -38,6 +38,7 @@ import {
   tuneDae,
   DEFAULT_TUNE_SPACE,
   fixedIn,
+  largeCatalogueTraining,
   withSettings,
 } from '@app/model';
 import { inputSettingsOf } from '@app/feedback';
@@ -374,11 +375,15 @@ export class TrainingService {
     request: TrainingConfig,
     items: number,
   ): { config: Partial<DaeConfig>; options: TrainDaeOptions } {
+    const hidden = request.hidden ?? DEFAULT_DAE_CONFIG.hidden;
+    const width = request.embeddingDim ?? this.env.EMBEDDING_DIM;
+    // large catalogues: sampled negatives, and a narrower default width (libs/model large-catalogue.ts)
+    const large = largeCatalogueTraining(items, this.env.SAMPLED_TRAINING_MIN_ITEMS, { hidden }, width);
     const config: Partial<DaeConfig> = {
       ...DEFAULT_DAE_CONFIG,
-      ...(this.env.EMBEDDING_DIM !== undefined && { embeddingDim: this.env.EMBEDDING_DIM }),
-      ...(request.embeddingDim !== undefined && { embeddingDim: request.embeddingDim }),
-      ...(request.hidden && { hidden: request.hidden }),
+      ...(large && { embeddingDim: large.embeddingDim }),
+      ...(width !== undefined && { embeddingDim: width }),
+      hidden,
       ...(request.loss && { loss: request.loss }),
       ...(request.activation && { activation: request.activation }),
       input: request.input ?? this.env.TRAIN_INPUT,
@@ -388,6 +393,7 @@ export class TrainingService {
       ...DEFAULT_TRAIN_OPTIONS,
       seed: request.seed ?? DEFAULT_SEED,
       threads: this.env.TRAIN_THREADS,
+      sampledNegatives: large?.sampledNegatives ?? 0,
       backend: this.env.TFJS_BACKEND,
       ...(this.env.TRAIN_EPOCHS !== undefined && { epochs: this.env.TRAIN_EPOCHS }),
       ...(request.epochs !== undefined && { epochs: request.epochs }),

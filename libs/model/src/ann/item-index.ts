@@ -20,7 +20,7 @@ export interface ItemIndexOptions {
    * made of equal norm by an extra coordinate sqrt(M² − |x|²) (the query's is 0).
    */
   scoreMetric?: 'ip' | 'cos';
-  /** Score indexes, each over a range of item norms (default: one per NORM_RANGE_ITEMS items, up to 16). */
+  /** Score indexes, each over a range of item norms (default: one per NORM_RANGE_ITEMS items, up to MAX_NORM_RANGES). */
   normRanges?: number;
 }
 
@@ -54,11 +54,12 @@ const DEFAULTS = {
  * Items per norm range by default. The equal-norm transform pads a short vector with a long extra
  * coordinate: where norms vary (popular items' are longer), short vectors all look alike and the
  * graph walk loses its way. Within a range of similar norms the padding is small. On a clustered
- * 100,000 x 256 layer, 8k candidates from one index found 84% of the top 100; from 4 ranges, 97%
- * (and built in a quarter of the time: smaller graphs).
+ * 100,000 x 256 layer, 8k candidates from one index found 84% of the top 100; 4k from each of 4
+ * ranges 97%, 4k from each of 8 99% (and built in a fraction of the time: smaller graphs); at
+ * 200,000 items, 2k from each of 8 ranges of 25,000 found 84%.
  */
-const NORM_RANGE_ITEMS = 25_000;
-const MAX_NORM_RANGES = 16;
+const NORM_RANGE_ITEMS = 12_500;
+const MAX_NORM_RANGES = 32;
 
 /** Items added per native call while building: progress is reported, and the event loop runs, between them. */
 const BUILD_STEP = 8_192;
@@ -181,8 +182,8 @@ export class ItemIndex {
 
   /**
    * The items of highest score per hidden row (rows x width, row-major): at least k each, from
-   * every norm range (each range's best k, or k/2 and 2k/ranges, so 2k in all, where there are
-   * more than two); on the calling thread.
+   * every norm range (each range's best k, or 4k/ranges, so 4k in all, where there are more
+   * than four); on the calling thread.
    */
   searchScores(hidden: Float32Array, rows: number, k: number): Uint32Array[] {
     const { width } = this.meta;
@@ -195,7 +196,7 @@ export class ItemIndex {
     }
     const ranges = this.scoreIndexes.length;
     if (ranges === 1) return this.search(this.scoreIndexes[0], queries, rows, k);
-    const each = Math.ceil(k * Math.min(1, 2 / ranges));
+    const each = Math.ceil(k * Math.min(1, 4 / ranges));
     const found = this.scoreIndexes.map((index) => this.search(index, queries, rows, each));
     return Array.from({ length: rows }, (_, r) => {
       const out = new Uint32Array(found.reduce((n, lists) => n + lists[r].length, 0));

@@ -1,0 +1,117 @@
+/**
+ * Load rounds with autocannon against a running API: one load, rounds of loads combined into one
+ * line, and a query's rounds each paired with a round of the trivial query right before it, so a
+ * host that changes speed between minutes moves both sides of a ratio alike.
+ */
+import autocannon from 'autocannon';
+import { cpuSeconds } from './api-process';
+
+/** A bench of the popularity fallback would measure nothing: the model must be answering. */
+export async function expectModelServing(url: string, userId: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const res = (await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'query R($u: ID!) { recommendations(userId: $u, limit: 1) { source } }',
+        variables: { u: userId },
+      }),
+    }).then((r) => r.json())) as { data?: { recommendations: { source: string } } };
+    if (res.data?.recommendations.source === 'EMBEDDING') return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error('the API does not serve the published model (answers are not EMBEDDING)');
+}
+
+export interface LoadResult {
+  req_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  requests: number;
+}
+
+export type Body = () => { query: string; variables?: object };
+
+export async function load(
+  url: string,
+  body: Body,
+  seconds: number,
+  connections: number,
+  warmUp: boolean,
+  headers: Record<string, string> = {},
+): Promise<LoadResult> {
+  const options = {
+    url,
+    connections,
+    requests: [
+      {
+        method: 'POST' as const,
+        headers: { 'content-type': 'application/json', ...headers },
+        setupRequest: (req: autocannon.Request) => ({ ...req, body: JSON.stringify(body()) }),
+      },
+    ],
+  };
+  if (warmUp) await autocannon({ ...options, duration: 2 });
+  const r = await autocannon({ ...options, duration: seconds });
+  return {
+    req_per_s: r.requests.average,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    errors: r.non2xx + r.errors + r.timeouts,
+    requests: r.requests.total,
+  };
+}
+
+/** Rounds of equal length as one line: mean rate, median p50, the worst round's p99 (autocannon gives percentiles, not histograms). */
+export function combine(runs: LoadResult[]): Omit<LoadResult, 'requests'> {
+  return {
+    req_per_s: Math.round(runs.reduce((sum, r) => sum + r.req_per_s, 0) / runs.length),
+    p50_ms: median(runs.map((r) => r.p50_ms)),
+    p99_ms: Math.max(...runs.map((r) => r.p99_ms)),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : +((sorted[mid - 1] + sorted[mid]) / 2).toFixed(3);
+}
+
+export interface PairedRounds {
+  /** Each round's load of the query, with the API process's CPU per request (all threads). */
+  runs: Array<{ trivial: LoadResult; query: LoadResult & { cpu_ms_per_request: number } }>;
+  /** Each round's query/trivial ratio of requests/s. */
+  ratios: number[];
+}
+
+/**
+ * `rounds` loads of `body`, each right after a load of the trivial query, `seconds` in all for
+ * each side; the first round of each warms up (graphql-jit compiles a query on its second run).
+ * `beforeEach` runs before each load of the query (e.g. to make its users stale again).
+ */
+export async function pairedRounds(
+  api: { url: string; pid: number },
+  body: Body,
+  options: { seconds: number; rounds: number; connections: number; beforeEach?: () => Promise<void> },
+): Promise<PairedRounds> {
+  const url = `${api.url}/graphql`;
+  const perRound = options.seconds / options.rounds;
+  const runs: PairedRounds['runs'] = [];
+  for (let r = 0; r < options.rounds; r++) {
+    const trivial = await load(url, TRIVIAL, perRound, options.connections, r === 0);
+    if (r === 0) await load(url, body, 2, options.connections, false);
+    await options.beforeEach?.();
+    const cpu = cpuSeconds(api.pid);
+    const query = await load(url, body, perRound, options.connections, false);
+    runs.push({
+      trivial,
+      query: { ...query, cpu_ms_per_request: (1000 * (cpuSeconds(api.pid) - cpu)) / query.requests },
+    });
+  }
+  return { runs, ratios: runs.map((run) => +(run.query.req_per_s / run.trivial.req_per_s).toFixed(3)) };
+}
+
+/** The server's own ceiling: the same HTTP, GraphQL and framework work, no resolver. */
+export const TRIVIAL: Body = () => ({ query: '{ __typename }' });
