@@ -66,6 +66,8 @@ interface SetupFigures {
   timings: Record<string, number>;
   /** The item index stored with the version (0: none, the exact path). */
   index_bytes: number;
+  /** The worker's CPU from the index phase's start to the publish phase's (0 without an index). */
+  index_cpu_seconds: number;
 }
 
 runCli(async (args) => {
@@ -244,6 +246,7 @@ async function trainThroughWorker(
     );
     const publishFrom = marks.find((m) => m.phase === 'publish');
     const publishTo = marks.find((m) => m.phase === 'promote') ?? end;
+    const indexFrom = marks.find((m) => m.phase === 'index');
     const indexFiles = await new ModelIndexRepository(ds).files(version.version);
     const config = version.config as { embeddingDim?: number; sampledNegatives?: number };
     const figures: SetupFigures = {
@@ -256,6 +259,7 @@ async function trainThroughWorker(
       width: config.embeddingDim ?? 0,
       timings: version.timings,
       index_bytes: indexFiles.reduce((n, f) => n + Number(f.bytes), 0),
+      index_cpu_seconds: indexFrom ? +((publishFrom ?? end).cpu - indexFrom.cpu).toFixed(1) : 0,
     };
     const common = { bench: 'scale_train', catalogue: catalogue.name, users: version.users, items: version.items };
     emit({
@@ -714,6 +718,7 @@ function acceptance(
     worker_cpu_ms_per_published_user: setup ? +((1000 * setup.publish_cpu_seconds) / catalogue.users).toFixed(2) : null,
     worker_peak_rss_mb: setup?.worker_peak_rss_mb ?? null,
     index_mb: setup ? +(setup.index_bytes / 2 ** 20).toFixed(1) : null,
+    index_build_cpu_seconds: setup?.index_cpu_seconds ?? null,
   });
 }
 
