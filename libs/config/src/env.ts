@@ -148,13 +148,14 @@ export class EnvVars {
   /**
    * Catalogues of at least this many items get an approximate item index at publish (ItemIndex:
    * HNSW graphs over the output layer), and serving ranks its candidates exactly instead of
-   * scoring every item; 0: never. Below it a decode's full product is cheaper than the graph walk
-   * plus rescoring (bench:ann, docs/scaling.md).
+   * scoring every item; 0: never. Up to 400,000 items (the largest measured) a ranked decode's
+   * exact pass was still 2-3x cheaper a row than the graph walk plus rescoring (bench:ann,
+   * docs/scaling.md#approximate-item-index), so the default lies above that.
    */
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  ANN_MIN_ITEMS = 100_000;
+  ANN_MIN_ITEMS = 500_000;
 
   /** Where the API keeps the item index files of the versions it serves, one directory each (memory-mapped). */
   @IsString()
