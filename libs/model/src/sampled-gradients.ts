@@ -278,7 +278,9 @@ class NegativeBlock {
     const dhNeg = readAndDispose(
       tf.tidy(() => tf.matMul(tf.tensor2d(dz, [users, S]), tf.tensor2d(this.rowsOf, [S, d]))),
     );
-    const dRows = readAndDispose(tf.tidy(() => tf.matMul(tf.tensor2d(dzT, [S, users]), tf.tensor2d(this.h, [users, d]))));
+    const dRows = readAndDispose(
+      tf.tidy(() => tf.matMul(tf.tensor2d(dzT, [S, users]), tf.tensor2d(this.h, [users, d]))),
+    );
     for (let k = 0; k < dh.length; k++) dh[k] += dhNeg[k];
     for (let j = 0; j < S; j++) {
       const s = grads.slot(negatives[j]);
