@@ -43,7 +43,11 @@ async function main(args: string[]): Promise<unknown> {
   const custom = flags.users !== undefined || flags.items !== undefined;
   const shapeName = custom ? 'synthetic' : ((flags.shape ?? 'ml-1m') as Shape);
   const shape = custom
-    ? { users: Number(flags.users ?? 20000), items: Number(flags.items ?? 20000), perUser: Number(flags['per-user'] ?? 100) }
+    ? {
+        users: Number(flags.users ?? 20000),
+        items: Number(flags.items ?? 20000),
+        perUser: Number(flags['per-user'] ?? 100),
+      }
     : SHAPES[shapeName as Shape];
   if (!shape) throw new UsageError(`--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
   const sampledNegatives = Number(flags['sampled-negatives'] ?? 0);

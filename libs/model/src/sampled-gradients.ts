@@ -134,8 +134,8 @@ export class NegativeSampler {
  *
  * The per-nonzero work (first layer, the users' own items) is plain JS over typed arrays: tfjs has
  * no sparse kernels for it (its gather's gradient has none on wasm). The dense block, batch x
- * negatives, is three tfjs matMuls on the gathered negatives' rows (negativeBlock): on wasm they
- * run 20 times faster than the JS loops did (an epoch at 20,000 items 96 s -> see docs/evaluation.md).
+ * negatives, is three tfjs matMuls on the gathered negatives' rows (NegativeBlock): an epoch of
+ * 20,000 users at 20,000 items took about 57 CPU seconds with it in JS loops, 16 with the matMuls.
  */
 export function sampledGradients(
   config: DaeConfig,
@@ -278,7 +278,9 @@ class NegativeBlock {
     const dhNeg = readAndDispose(
       tf.tidy(() => tf.matMul(tf.tensor2d(dz, [users, S]), tf.tensor2d(this.rowsOf, [S, d]))),
     );
-    const dRows = readAndDispose(tf.tidy(() => tf.matMul(tf.tensor2d(dzT, [S, users]), tf.tensor2d(this.h, [users, d]))));
+    const dRows = readAndDispose(
+      tf.tidy(() => tf.matMul(tf.tensor2d(dzT, [S, users]), tf.tensor2d(this.h, [users, d]))),
+    );
     for (let k = 0; k < dh.length; k++) dh[k] += dhNeg[k];
     for (let j = 0; j < S; j++) {
       const s = grads.slot(negatives[j]);
