@@ -23,7 +23,7 @@ const FLAGS = [
   'connectivity',
   'norm-ranges',
   'seed',
-  'range-share',
+  'tune',
 ];
 
 async function main(args: string[]): Promise<unknown> {
@@ -64,8 +64,14 @@ async function main(args: string[]): Promise<unknown> {
     const bytes = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
     line({ phase: 'build', items, dim, ...options, buildSeconds: round(buildSeconds), bytes, ...machine });
     const indexed = exact.withIndex(ItemIndex.view(dir));
-    // shares of a row's wanted candidates asked of each norm range, each measured on the one build
-    const shares = (flags['range-share'] ?? '').split(',').filter(Boolean).map(Number);
+    // --tune share:ef,...: the share of a row's wanted candidates asked of each norm range and the
+    // search expansion, each pair measured on the one build
+    const tunings = (flags.tune ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split(':').map(Number));
+    if (tunings.some(([share, ef]) => !(share > 0) || !(ef > 0)))
+      throw new UsageError('--tune takes share:expansion pairs, e.g. 0.125:200');
 
     const rankings: Ranking[] = Array.from({ length: userCount }, () => ({ k, exclude: [] }));
     // first calls pack (and on wasm quantise) the output layer: not part of a row's cost
@@ -93,8 +99,8 @@ async function main(args: string[]): Promise<unknown> {
       exactMsPerRow: round(want.msPerRow),
       indexMsPerRow: round(got.msPerRow),
     });
-    for (const rangeShare of shares) {
-      const shared = exact.withIndex(ItemIndex.view(dir, { rangeShare }));
+    for (const [rangeShare, expansionSearch] of tunings) {
+      const shared = exact.withIndex(ItemIndex.view(dir, { rangeShare, expansionSearch }));
       shared.rank({ embeddings: users.subarray(0, dim) }, rankings.slice(0, 1));
       const gotShared = timed(rankWith(shared));
       const wantAgain = timed(rankWith(exact));
@@ -104,6 +110,7 @@ async function main(args: string[]): Promise<unknown> {
         dim,
         k,
         rangeShare,
+        expansionSearch,
         recall: round(recall(gotShared.out, want.out)),
         exactMsPerRow: round(wantAgain.msPerRow),
         indexMsPerRow: round(gotShared.msPerRow),
