@@ -88,7 +88,7 @@ export class ItemIndex {
     return this.meta.items;
   }
 
-  /** The length of the hidden rows searchScores takes. */
+  /** The length of the hidden rows scoreQueries takes. */
   get width(): number {
     return this.meta.width;
   }
