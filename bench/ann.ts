@@ -65,7 +65,7 @@ async function main(args: string[]): Promise<unknown> {
     line({ phase: 'build', items, dim, ...options, buildSeconds: round(buildSeconds), bytes, ...machine });
     const indexed = exact.withIndex(ItemIndex.view(dir));
     // --tune share:ef,...: the share of a row's wanted candidates asked of each norm range and the
-    // search expansion, each pair measured on the one build
+    // score search expansion (ef), each pair measured on the one build
     const tunings = (flags.tune ?? '')
       .split(',')
       .filter(Boolean)
@@ -99,8 +99,8 @@ async function main(args: string[]): Promise<unknown> {
       exactMsPerRow: round(want.msPerRow),
       indexMsPerRow: round(got.msPerRow),
     });
-    for (const [rangeShare, expansionSearch] of tunings) {
-      const shared = exact.withIndex(ItemIndex.view(dir, { rangeShare, expansionSearch }));
+    for (const [rangeShare, scoreExpansion] of tunings) {
+      const shared = exact.withIndex(ItemIndex.view(dir, { rangeShare, scoreExpansion }));
       shared.rank({ embeddings: users.subarray(0, dim) }, rankings.slice(0, 1));
       const gotShared = timed(rankWith(shared));
       const wantAgain = timed(rankWith(exact));
@@ -110,7 +110,7 @@ async function main(args: string[]): Promise<unknown> {
         dim,
         k,
         rangeShare,
-        expansionSearch,
+        scoreExpansion,
         recall: round(recall(gotShared.out, want.out)),
         exactMsPerRow: round(wantAgain.msPerRow),
         indexMsPerRow: round(gotShared.msPerRow),

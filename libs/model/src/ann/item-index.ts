@@ -9,8 +9,10 @@ export interface ItemIndexOptions {
   connectivity?: number;
   /** ef_construction: candidates weighed per insertion. */
   expansionAdd?: number;
-  /** ef at query time (a search for k looks at max(k, ef) candidates). */
+  /** ef at query time for similar items (a search for k looks at max(k, ef) candidates). */
   expansionSearch?: number;
+  /** ef at query time for scores, per norm range (default SCORE_EXPANSION). */
+  scoreExpansion?: number;
   /** Build threads (default: cores). */
   threads?: number;
   /** How the index stores a vector; exact rescoring follows, so it only needs the right candidates. */
@@ -40,7 +42,9 @@ interface IndexMeta {
   expansionSearch: number;
   /** Each range's largest |[W_i, b_i]|, ascending; absent in indexes built before pruning (never pruned). */
   rangeNorms?: number[];
+  /** View options, not saved. */
   rangeShare?: number;
+  scoreExpansion?: number;
 }
 
 const META_FILE = 'item-index.json';
@@ -64,6 +68,13 @@ const DEFAULTS = {
  * 200,000 items, 2k from each of 8 ranges of 25,000 found 84%.
  */
 const NORM_RANGE_ITEMS = 12_500;
+
+/**
+ * ef of a norm range's search: the walk weighs this many candidates however few it returns. At
+ * 200,000 x 256 (bench:ann, 16 ranges), each range's best 100 of a walk over 200 found 96.6% of
+ * the top 100, as its best 200 did, for half the candidates to score; a walk over 150 found 91%.
+ */
+const SCORE_EXPANSION = 200;
 const MAX_NORM_RANGES = 32;
 
 /** Items added per native call while building: progress is reported, and the event loop runs, between them. */
@@ -112,6 +123,8 @@ export class ItemIndex {
       quantization: options.quantization ?? DEFAULTS.quantization,
       connectivity: options.connectivity ?? DEFAULTS.connectivity,
       expansionSearch: options.expansionSearch ?? DEFAULTS.expansionSearch,
+      rangeShare: options.rangeShare,
+      scoreExpansion: options.scoreExpansion,
     };
     const expansionAdd = options.expansionAdd ?? DEFAULTS.expansionAdd;
     const threads = options.threads ?? availableParallelism();
@@ -165,19 +178,23 @@ export class ItemIndex {
     );
     this.cosineIndex.save(join(dir, COSINES_FILE));
     // last: a directory with its metadata is complete
-    const { rangeShare: _viewOption, ...meta } = this.meta;
+    const { rangeShare: _share, scoreExpansion: _expansion, ...meta } = this.meta;
     writeFileSync(join(dir, META_FILE), JSON.stringify(meta));
     return [...scores, COSINES_FILE, META_FILE];
   }
 
   /** Opens the files save() wrote, memory-mapped (shared by every thread and process that views them). */
-  static view(dir: string, options: Pick<ItemIndexOptions, 'expansionSearch' | 'rangeShare'> = {}): ItemIndex {
+  static view(
+    dir: string,
+    options: Pick<ItemIndexOptions, 'expansionSearch' | 'rangeShare' | 'scoreExpansion'> = {},
+  ): ItemIndex {
     const saved = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as IndexMeta;
     if (saved.format !== 1) throw new Error(`item index format ${String(saved.format)} is not known`);
     const meta = {
       ...saved,
       expansionSearch: options.expansionSearch ?? saved.expansionSearch,
       rangeShare: options.rangeShare,
+      scoreExpansion: options.scoreExpansion,
     };
     const scoreIndexes = Array.from({ length: meta.normRanges }, (_, range) => {
       const index = newIndex(meta, 'scores', 0);
@@ -207,14 +224,14 @@ export class ItemIndex {
 
   /**
    * How many of a row's `want` candidates to ask each norm range for: all of them from a single
-   * range, `want` x the rangeShare option if given, else want x 4/ranges where there are more than
-   * four, never under want/4 (a range of 12,500 items gave 97% of the top 100 from its best 200 of
-   * 8 x 100 asked, 87% from 100, at 200,000 and 400,000 items).
+   * range, `want` x the rangeShare option if given, else want x 2/ranges, never under want/8 (at
+   * 200,000 and 400,000 items each range's best 100 of 8 x 100 asked, walking SCORE_EXPANSION
+   * candidates, found as many of the top 100 as its best 200: bench:ann).
    */
   perRange(want: number): number {
     const ranges = this.scoreIndexes.length;
     if (ranges === 1) return want;
-    const share = this.meta.rangeShare ?? Math.max(1 / 4, Math.min(1, 4 / ranges));
+    const share = this.meta.rangeShare ?? Math.max(1 / 8, Math.min(1, 2 / ranges));
     return Math.max(1, Math.ceil(want * share));
   }
 
@@ -298,7 +315,7 @@ function newIndex(meta: IndexMeta, kind: 'scores' | 'cosines', expansionAdd: num
     quantization: meta.quantization as ScalarKind,
     connectivity: meta.connectivity,
     expansion_add: expansionAdd,
-    expansion_search: meta.expansionSearch,
+    expansion_search: kind === 'scores' ? (meta.scoreExpansion ?? SCORE_EXPANSION) : meta.expansionSearch,
     multi: false,
   });
 }
