@@ -23,6 +23,7 @@ const FLAGS = [
   'connectivity',
   'norm-ranges',
   'seed',
+  'tune',
 ];
 
 async function main(args: string[]): Promise<unknown> {
@@ -63,6 +64,14 @@ async function main(args: string[]): Promise<unknown> {
     const bytes = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
     line({ phase: 'build', items, dim, ...options, buildSeconds: round(buildSeconds), bytes, ...machine });
     const indexed = exact.withIndex(ItemIndex.view(dir));
+    // --tune share:ef,...: the share of a row's wanted candidates asked of each norm range and the
+    // score search expansion (ef), each pair measured on the one build
+    const tunings = (flags.tune ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split(':').map(Number));
+    if (tunings.some(([share, ef]) => !(share > 0) || !(ef > 0)))
+      throw new UsageError('--tune takes share:expansion pairs, e.g. 0.125:200');
 
     const rankings: Ranking[] = Array.from({ length: userCount }, () => ({ k, exclude: [] }));
     // first calls pack (and on wasm quantise) the output layer: not part of a row's cost
@@ -90,6 +99,24 @@ async function main(args: string[]): Promise<unknown> {
       exactMsPerRow: round(want.msPerRow),
       indexMsPerRow: round(got.msPerRow),
     });
+    for (const [rangeShare, scoreExpansion] of tunings) {
+      const shared = exact.withIndex(ItemIndex.view(dir, { rangeShare, scoreExpansion }));
+      shared.rank({ embeddings: users.subarray(0, dim) }, rankings.slice(0, 1));
+      const gotShared = timed(rankWith(shared));
+      const wantAgain = timed(rankWith(exact));
+      line({
+        phase: 'rank',
+        items,
+        dim,
+        k,
+        rangeShare,
+        scoreExpansion,
+        recall: round(recall(gotShared.out, want.out)),
+        exactMsPerRow: round(wantAgain.msPerRow),
+        indexMsPerRow: round(gotShared.msPerRow),
+      });
+      shared.dispose();
+    }
 
     const queries = Array.from({ length: userCount }, (_, n) => Math.floor((n * items) / userCount));
     const similarWith = (model: DaeModel) => (start: number, end: number) =>

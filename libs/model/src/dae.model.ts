@@ -9,6 +9,7 @@ import { filledTensor, readInto, readTransposedInto } from './tensor-read';
 import { ItemTerm } from './item-term';
 import type { ItemIndex } from './ann/item-index';
 import { candidatesFromIndex, OVER_FETCH } from './ann/index-candidates';
+import { prunedCandidatesFromIndex } from './ann/pruned-candidates';
 
 /** Score blocks row per user (count x items), or item-major as the output layer's product leaves them (items x count). */
 export type ScoreLayout = 'users' | 'items';
@@ -135,33 +136,35 @@ export class DaeModel {
 
   /**
    * rank through the item index: each row's candidates are the index's best for its hidden vector
-   * (k, plus its exclusions, plus an over-fetch) and the items the item term touches (the index
-   * knows the autoencoder's scores alone), scored exactly as a decode scores them and ranked. A
-   * row the index cannot serve (too many exclusions, a non-finite hidden vector) is ranked from
-   * its decode.
+   * (k, plus its exclusions, plus an over-fetch), norm range by range from the largest norms down
+   * until no item left can reach the row's k-th best (prunedCandidatesFromIndex), and the items
+   * the item term touches (the index knows the autoencoder's scores alone), scored exactly as a
+   * decode scores them and ranked. A row the index cannot serve (too many exclusions, a
+   * non-finite hidden vector) is ranked from its decode.
    */
   private rankFromIndex(input: RankInput, rankings: readonly Ranking[], index: ItemIndex): RankedItems[] {
-    const width = this.sizes[this.sizes.length - 2];
     const out: RankedItems[] = [];
     for (let start = 0; start < rankings.length; start += INFERENCE_CHUNK_ROWS) {
       const end = Math.min(rankings.length, start + INFERENCE_CHUNK_ROWS);
       const hidden = this.hiddenOf(input, start, end);
       const histories = this.itemTerm ? historiesOf(input, start, end) : null;
-      const lists = rankings.slice(start, end).map((ranking, r) => {
-        const h = hidden.subarray(r * width, (r + 1) * width);
-        if (!h.every(Number.isFinite)) return null;
-        const history = histories?.[r];
-        const touched = history ? this.itemTerm!.rowOf(history).items : null;
-        return candidatesFromIndex((want) => index.searchScores(h, 1, want)[0], this.config.items, ranking, touched);
-      });
-      const exact = this.scoresFromHidden(
+      const chunk = rankings.slice(start, end);
+      const { rows } = prunedCandidatesFromIndex(
+        index,
         hidden,
-        lists.map((list) => list ?? []),
+        chunk,
+        chunk.map((_, r) => (histories?.[r] ? this.itemTerm!.rowOf(histories[r]).items : null)),
+        this.config.items,
+        (lists) => {
+          const exact = this.scoresFromHidden(hidden, lists);
+          if (histories) exact.forEach((scores, r) => this.itemTerm!.addToListed(histories[r], lists[r], scores));
+          return exact;
+        },
       );
-      lists.forEach((list, r) => {
-        const ranking = rankings[start + r];
+      rows.forEach((found, r) => {
+        const ranking = chunk[r];
         // from a decode, not rankExact's quantised pass: its copy of the layer is not worth making for a few rows
-        if (!list)
+        if (!found)
           return out.push(
             ...rankColumns(
               this.scoreChunk(oneRow(input, start + r, this.config.embeddingDim), 0, 1),
@@ -169,8 +172,7 @@ export class DaeModel {
               [ranking],
             ),
           );
-        if (histories) this.itemTerm!.addToListed(histories[r], list, exact[r]);
-        out.push(rankListed(list, exact[r], ranking.k));
+        out.push(rankListed(found.items, found.scores, ranking.k));
       });
     }
     return out;

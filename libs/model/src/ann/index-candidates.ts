@@ -9,13 +9,13 @@ import { Ranking } from '../score';
  */
 export const OVER_FETCH = { scores: 7, cosines: 1 } as const;
 
-const overFetch = (k: number, per: number) => Math.max(32, per * k);
+export const overFetch = (k: number, per: number) => Math.max(32, per * k);
 
 /** Deeper searches stop here (a fraction of the catalogue): past it, scoring every item is as cheap. */
 export const MAX_INDEX_SHARE = 1 / 8;
 
 /** Each deeper search asks for this many times the last one's candidates. */
-const DEEPEN = 4;
+export const DEEPEN = 4;
 
 /**
  * A row's items to score exactly: what `search(want)` returns (its best `want` by the index),

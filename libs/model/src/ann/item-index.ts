@@ -9,8 +9,10 @@ export interface ItemIndexOptions {
   connectivity?: number;
   /** ef_construction: candidates weighed per insertion. */
   expansionAdd?: number;
-  /** ef at query time (a search for k looks at max(k, ef) candidates). */
+  /** ef at query time for similar items (a search for k looks at max(k, ef) candidates). */
   expansionSearch?: number;
+  /** ef at query time for scores, per norm range (default SCORE_EXPANSION). */
+  scoreExpansion?: number;
   /** Build threads (default: cores). */
   threads?: number;
   /** How the index stores a vector; exact rescoring follows, so it only needs the right candidates. */
@@ -22,6 +24,8 @@ export interface ItemIndexOptions {
   scoreMetric?: 'ip' | 'cos';
   /** Score indexes, each over a range of item norms (default: one per NORM_RANGE_ITEMS items, up to MAX_NORM_RANGES). */
   normRanges?: number;
+  /** Share of a row's wanted candidates each norm range is asked for (default: see perRange). */
+  rangeShare?: number;
 }
 
 /** What view() needs to open the files save() wrote. */
@@ -36,6 +40,11 @@ interface IndexMeta {
   quantization: 'f32' | 'f16' | 'i8';
   connectivity: number;
   expansionSearch: number;
+  /** Each range's largest |[W_i, b_i]|, ascending; absent in indexes built before pruning (never pruned). */
+  rangeNorms?: number[];
+  /** View options, not saved. */
+  rangeShare?: number;
+  scoreExpansion?: number;
 }
 
 const META_FILE = 'item-index.json';
@@ -59,6 +68,13 @@ const DEFAULTS = {
  * 200,000 items, 2k from each of 8 ranges of 25,000 found 84%.
  */
 const NORM_RANGE_ITEMS = 12_500;
+
+/**
+ * ef of a norm range's search: the walk weighs this many candidates however few it returns. At
+ * 200,000 x 256 (bench:ann, 16 ranges), each range's best 100 of a walk over 200 found 96.6% of
+ * the top 100, as its best 200 did, for half the candidates to score; a walk over 150 found 91%.
+ */
+const SCORE_EXPANSION = 200;
 const MAX_NORM_RANGES = 32;
 
 /** Items added per native call while building: progress is reported, and the event loop runs, between them. */
@@ -83,7 +99,7 @@ export class ItemIndex {
     return this.meta.items;
   }
 
-  /** The length of the hidden rows searchScores takes. */
+  /** The length of the hidden rows scoreQueries takes. */
   get width(): number {
     return this.meta.width;
   }
@@ -107,6 +123,8 @@ export class ItemIndex {
       quantization: options.quantization ?? DEFAULTS.quantization,
       connectivity: options.connectivity ?? DEFAULTS.connectivity,
       expansionSearch: options.expansionSearch ?? DEFAULTS.expansionSearch,
+      rangeShare: options.rangeShare,
+      scoreExpansion: options.scoreExpansion,
     };
     const expansionAdd = options.expansionAdd ?? DEFAULTS.expansionAdd;
     const threads = options.threads ?? availableParallelism();
@@ -114,12 +132,14 @@ export class ItemIndex {
     const byNorm = Int32Array.from({ length: items }, (_, i) => i).sort((x, y) => norms[x] - norms[y]);
     const [done, of] = [{ n: 0 }, 2 * items];
     const scoreIndexes: Index[] = [];
+    meta.rangeNorms = [];
     for (let range = 0; range < meta.normRanges; range++) {
       const members = byNorm.subarray(
         Math.floor((range * items) / meta.normRanges),
         Math.floor(((range + 1) * items) / meta.normRanges),
       );
       const largest = members.length > 0 ? norms[members[members.length - 1]] : 0;
+      meta.rangeNorms.push(Math.sqrt(largest));
       const index = newIndex(meta, 'scores', expansionAdd);
       const dim = scoreDims(meta);
       await addInSteps(
@@ -158,15 +178,24 @@ export class ItemIndex {
     );
     this.cosineIndex.save(join(dir, COSINES_FILE));
     // last: a directory with its metadata is complete
-    writeFileSync(join(dir, META_FILE), JSON.stringify(this.meta));
+    const { rangeShare: _share, scoreExpansion: _expansion, ...meta } = this.meta;
+    writeFileSync(join(dir, META_FILE), JSON.stringify(meta));
     return [...scores, COSINES_FILE, META_FILE];
   }
 
   /** Opens the files save() wrote, memory-mapped (shared by every thread and process that views them). */
-  static view(dir: string, options: Pick<ItemIndexOptions, 'expansionSearch'> = {}): ItemIndex {
+  static view(
+    dir: string,
+    options: Pick<ItemIndexOptions, 'expansionSearch' | 'rangeShare' | 'scoreExpansion'> = {},
+  ): ItemIndex {
     const saved = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as IndexMeta;
     if (saved.format !== 1) throw new Error(`item index format ${String(saved.format)} is not known`);
-    const meta = { ...saved, expansionSearch: options.expansionSearch ?? saved.expansionSearch };
+    const meta = {
+      ...saved,
+      expansionSearch: options.expansionSearch ?? saved.expansionSearch,
+      rangeShare: options.rangeShare,
+      scoreExpansion: options.scoreExpansion,
+    };
     const scoreIndexes = Array.from({ length: meta.normRanges }, (_, range) => {
       const index = newIndex(meta, 'scores', 0);
       index.view(join(dir, scoresFile(range)));
@@ -180,34 +209,55 @@ export class ItemIndex {
     return new ItemIndex(meta, scoreIndexes, cosineIndex);
   }
 
+  /** Score indexes, over ranges of item norms, ascending. */
+  get ranges(): number {
+    return this.scoreIndexes.length;
+  }
+
   /**
-   * The items of highest score per hidden row (rows x width, row-major): at least k each, from
-   * every norm range: each range's best k, or 4k/ranges where there are more than four,
-   * but never under k/4 (a range of 12,500 items gave 97% of the top 100 from its best 200 of
-   * 8 x 100 asked, 87% from 100, at 200,000 and 400,000 items); on the calling thread.
+   * The largest |[W_i, b_i]| of a norm range: no item of it scores above |[h, 1]| times this
+   * (Cauchy-Schwarz). Null for an index saved without it.
    */
-  searchScores(hidden: Float32Array, rows: number, k: number): Uint32Array[] {
+  rangeNorm(range: number): number | null {
+    return this.meta.rangeNorms?.[range] ?? null;
+  }
+
+  /**
+   * How many of a row's `want` candidates to ask each norm range for: all of them from a single
+   * range, `want` x the rangeShare option if given, else want x 2/ranges, never under want/8 (at
+   * 200,000 and 400,000 items each range's best 100 of 8 x 100 asked, walking SCORE_EXPANSION
+   * candidates, found as many of the top 100 as its best 200: bench:ann).
+   */
+  perRange(want: number): number {
+    const ranges = this.scoreIndexes.length;
+    if (ranges === 1) return want;
+    const share = this.meta.rangeShare ?? Math.max(1 / 8, Math.min(1, 2 / ranges));
+    return Math.max(1, Math.ceil(want * share));
+  }
+
+  /** Hidden rows (rows x width, row-major) as score queries: [h, 1], and 0 for the equal-norm coordinate. */
+  scoreQueries(hidden: Float32Array, rows: number): Float32Array {
     const { width } = this.meta;
     const dim = scoreDims(this.meta);
     const queries = new Float32Array(rows * dim);
     for (let r = 0; r < rows; r++) {
       queries.set(hidden.subarray(r * width, (r + 1) * width), r * dim);
-      // the bias's coordinate; the equal-norm coordinate stays 0
       queries[r * dim + width] = 1;
     }
-    const ranges = this.scoreIndexes.length;
-    if (ranges === 1) return this.search(this.scoreIndexes[0], queries, rows, k);
-    const each = Math.ceil(k * Math.max(1 / 4, Math.min(1, 4 / ranges)));
-    const found = this.scoreIndexes.map((index) => this.search(index, queries, rows, each));
-    return Array.from({ length: rows }, (_, r) => {
-      const out = new Uint32Array(found.reduce((n, lists) => n + lists[r].length, 0));
-      let at = 0;
-      for (const lists of found) {
-        out.set(lists[r], at);
-        at += lists[r].length;
-      }
-      return out;
-    });
+    return queries;
+  }
+
+  /** The listed rows of scoreQueries' block, copied into one block (one search call for them all). */
+  pickQueries(queries: Float32Array, rows: readonly number[]): Float32Array {
+    const dim = scoreDims(this.meta);
+    const out = new Float32Array(rows.length * dim);
+    rows.forEach((r, n) => out.set(queries.subarray(r * dim, (r + 1) * dim), n * dim));
+    return out;
+  }
+
+  /** Each query's best k items of one norm range by the index (queries from scoreQueries), in one call; on the calling thread. */
+  searchRange(range: number, queries: Float32Array, rows: number, k: number): Uint32Array[] {
+    return this.search(this.scoreIndexes[range], queries, rows, k);
   }
 
   /** The items of highest cosine with each item vector (rows x width, row-major), about k each. */
@@ -265,7 +315,7 @@ function newIndex(meta: IndexMeta, kind: 'scores' | 'cosines', expansionAdd: num
     quantization: meta.quantization as ScalarKind,
     connectivity: meta.connectivity,
     expansion_add: expansionAdd,
-    expansion_search: meta.expansionSearch,
+    expansion_search: kind === 'scores' ? (meta.scoreExpansion ?? SCORE_EXPANSION) : meta.expansionSearch,
     multi: false,
   });
 }
