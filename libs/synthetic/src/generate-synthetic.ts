@@ -127,14 +127,7 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticInteractions
     seen.clear();
     if (opts.bots?.kind === 'shilling') seen.add(target);
     while (seen.size < perBot) seen.add(rng.int(items));
-    for (const i of seen) {
-      out.user[k] = u;
-      out.item[k] = i;
-      out.type[k] = 0;
-      out.weight[k] = TYPE_WEIGHTS[0];
-      out.occurredAt[k] = EPOCH_SECONDS + rng.int(YEAR_SECONDS);
-      k++;
-    }
+    for (const i of seen) putView(out, k++, u, i, rng);
   }
   return out;
 }
@@ -168,15 +161,18 @@ export function withEveryItem(data: SyntheticInteractions, seed: number): Synthe
   };
   let k = data.item.length;
   for (let i = 0; i < data.items; i++) {
-    if (drawn[i]) continue;
-    out.user[k] = rng.int(realUsers);
-    out.item[k] = i;
-    out.type[k] = 0;
-    out.weight[k] = TYPE_WEIGHTS[0];
-    out.occurredAt[k] = EPOCH_SECONDS + rng.int(YEAR_SECONDS);
-    k++;
+    if (!drawn[i]) putView(out, k++, rng.int(realUsers), i, rng);
   }
   return out;
+}
+
+/** Row k: a view of item i by user u at a random time of the generator's year. */
+function putView(out: SyntheticInteractions, k: number, u: number, i: number, rng: Rng): void {
+  out.user[k] = u;
+  out.item[k] = i;
+  out.type[k] = 0;
+  out.weight[k] = TYPE_WEIGHTS[0];
+  out.occurredAt[k] = EPOCH_SECONDS + rng.int(YEAR_SECONDS);
 }
 
 function pickType(x: number): number {
