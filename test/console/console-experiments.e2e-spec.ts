@@ -103,7 +103,7 @@ describe('admin console: experiments (browser)', () => {
     await logIn(TEST_ADMIN_API_KEY);
     await page.getByRole('link', { name: 'Experiments' }).click();
     await page.getByTestId('no-experiment').waitFor();
-    await page.getByLabel('Canary version').selectOption(String(canary));
+    await page.getByLabel('Canary version', { exact: true }).selectOption(String(canary));
     await page.getByLabel('Traffic (% of users)').fill('50');
     await page.getByRole('button', { name: 'Start experiment' }).click();
 
@@ -238,7 +238,7 @@ describe('admin console: experiments (browser)', () => {
     );
     expect((await gql(api, `{ experiment { id } }`, {}, admin)).data!.experiment).toBeNull();
     // the form is back, offering the canary again
-    await expect(page.getByLabel('Canary version').inputValue()).resolves.toBe(String(canary));
+    await expect(page.getByLabel('Canary version', { exact: true }).inputValue()).resolves.toBe(String(canary));
     // the view without an experiment: the outcome and the form pass the same checks
     expect(await seriousViolations(page)).toEqual([]);
     expect(await controlsTabMisses(page)).toEqual([]);
@@ -262,7 +262,7 @@ describe('admin console: experiments (browser)', () => {
     const active = await stack.db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`);
     expect(active.rows).toEqual([{ version: canary }]);
     // the previous control is READY now, offered as the next canary
-    await expect(page.getByLabel('Canary version').inputValue()).resolves.toBe(String(control));
+    await expect(page.getByLabel('Canary version', { exact: true }).inputValue()).resolves.toBe(String(control));
   });
 
   it('is not offered to a key without the admin scope, which asks for no experiment', async () => {
