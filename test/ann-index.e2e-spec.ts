@@ -2,14 +2,13 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { generateSynthetic } from '@app/synthetic';
 import { gql } from '@app/testing';
 import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
 import { LiveModelService } from '../apps/api/src/recommendations/live-model.service';
 import { TestStack } from './test-stack';
-import { trainToCompletion } from './train-through-api';
+import { trainToCompletion, waitForServedVersion } from './train-through-api';
 
 // a catalogue of 3,000 items, above the lowered ANN_MIN_ITEMS: the version gets an item index. Large
 // enough that a row's candidates (k, its exclusions and the over-fetch) stay under the share of the
@@ -43,13 +42,6 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
     const answer = Object.values(res.data!)[0] as { modelVersion: number; items: { item: { id: string } }[] };
     return { version: answer.modelVersion, ids: answer.items.map((i) => i.item.id) };
   };
-  async function served(version: number): Promise<void> {
-    for (let i = 0; i < 600; i++) {
-      if ((await request(api.getHttpServer()).get('/health/ready')).body.modelVersion === version) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`the API never served v${version}`);
-  }
   const indexFiles = async (version: number) =>
     (
       await stack.db.query(
@@ -127,7 +119,7 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
       .timings as Record<string, number>;
     expect(timings.index).toBeGreaterThan(0);
 
-    await served(version);
+    await waitForServedVersion(api, version, 60);
     expect(readdirSync(join(cacheDir, `v${version}`)).sort()).toEqual([...files, 'stored-index.json'].sort());
     // nothing half-copied is left beside it
     expect(readdirSync(cacheDir)).toEqual([`v${version}`]);
@@ -165,7 +157,7 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
     ).toBe('RETIRED');
     expect(await indexFiles(indexed)).toEqual([]);
 
-    await served(version);
+    await waitForServedVersion(api, version, 60);
     const exact = await answers(version, 'exact');
     const recalls = Object.keys(exact).map((q) => ({ q, recall: recall(withIndex[q], exact[q]) }));
     const mean = (kind: string) => {
@@ -182,7 +174,7 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
     try {
       const active = (await stack.db.query(`SELECT version FROM model_versions WHERE status = 'ACTIVE'`)).rows[0]
         .version as number;
-      await served(active);
+      await waitForServedVersion(api, active, 60);
       expect(existsSync(join(cacheDir, `v${indexed}`))).toBe(false);
       expect(existsSync(join(cacheDir, `v${active}`))).toBe(false);
       const answer = await ids(SESSION, { items: ['i5', 'i6'], limit: K });

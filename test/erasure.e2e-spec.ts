@@ -21,7 +21,7 @@ import { createTestApiApp } from './create-test-app';
 import { createTestJobsApp } from './create-test-jobs-app';
 import { admin, TEST_DATABASE_URL, TEST_EXPORT_DIR, TEST_REDIS_CLUSTER_NODES, TEST_REDIS_URL } from './test-env';
 import { TestStack } from './test-stack';
-import { startTraining, trainToCompletion, waitForTraining } from './train-through-api';
+import { startTraining, trainToCompletion, waitForServedVersion, waitForTraining } from './train-through-api';
 import {
   feedbackKey,
   idOfKey,
@@ -87,15 +87,6 @@ describe('erasing a user (e2e)', () => {
     }
   }
 
-  /** Until the API serves this version (it loads a new one on the activation message). */
-  async function served(version: number): Promise<void> {
-    for (let i = 0; i < 300; i++) {
-      if ((await request(api.getHttpServer()).get('/health/ready')).body.modelVersion === version) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`the API never served v${version}`);
-  }
-
   const impressionsOf = async (id: string) =>
     (
       await stack.db.query(
@@ -125,7 +116,7 @@ describe('erasing a user (e2e)', () => {
     const { version: older } = await trainToCompletion(api, QUICK);
     const { version: live } = await trainToCompletion(api, { ...QUICK, seed: 2 });
     expect(await versionsInRedis()).toEqual(new Set([older, live]));
-    await served(live);
+    await waitForServedVersion(api, live);
     // an interaction since training: the user is stale, folded in, written back; a flag owed too
     await gql(api, RECORD, { input: [{ userId: victim, itemId: 'i1', occurredAt: new Date().toISOString() }] });
     expect((await readsOf(victim, live)).recommendations.source).toBe('FOLD_IN');
@@ -218,7 +209,7 @@ describe('erasing a user (e2e)', () => {
     expect((await progress()).phase).toBe('train');
 
     const { version } = await waitForTraining(api, job);
-    await served(version);
+    await waitForServedVersion(api, version);
     const row = (await stack.db.query(`SELECT users FROM model_versions WHERE version = $1`, [version])).rows[0];
     expect(row.users).toBe(USERS); // it trained on a snapshot that held the user
     expect(await scanKeys(stack.redis, kindPattern(version, 'user'))).toHaveLength(USERS - 1);

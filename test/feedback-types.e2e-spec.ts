@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RedisClient } from '@app/redis';
-import request from 'supertest';
 import type { Pool } from 'pg';
 import { resetEnvCache, validateEnv } from '@app/config';
 import { FeedbackTypeRepository } from '@app/database';
@@ -14,7 +13,7 @@ import { FeedbackRulesService } from '../apps/api/src/feedback/feedback-rules.se
 import { createTestApiApp } from './create-test-app';
 import { admin, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
 import { TestStack } from './test-stack';
-import { trainToCompletion } from './train-through-api';
+import { trainToCompletion, waitForServedVersion } from './train-through-api';
 import { itemKey, userKey } from '@app/embedding-store';
 
 const TYPES = `query { feedbackTypes { type role weight conditions { role min max } } }`;
@@ -174,12 +173,7 @@ describe('event types and their roles (e2e)', () => {
         await new Promise((r) => setTimeout(r, 50));
       return (await redis.hgetBuffer(userKey(version, 'u1'), 'seen'))!.length / 4;
     };
-    for (
-      let i = 0;
-      i < 300 && (await request(api.getHttpServer()).get('/health/ready')).body.modelVersion !== version;
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 100));
+    await waitForServedVersion(api, version);
     const published = await seenCount();
     const viewed = new Set(input.filter((e: any) => e.userId === 'u1' && e.type === 'view').map((e: any) => e.itemId));
     const fresh = stored.find((id) => !viewed.has(id))!;

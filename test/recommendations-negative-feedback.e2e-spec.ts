@@ -1,5 +1,4 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import request from 'supertest';
 import type { RedisClient } from '@app/redis';
 import type { Pool } from 'pg';
 import { generateSynthetic } from '@app/synthetic';
@@ -7,7 +6,7 @@ import { gql } from '@app/testing';
 import { DecodeSource } from '../apps/api/src/recommendations/sources/decode.source';
 import { admin } from './test-env';
 import { TestStack } from './test-stack';
-import { trainToCompletion } from './train-through-api';
+import { trainToCompletion, waitForServedVersion } from './train-through-api';
 import { feedbackKey, userKey } from '@app/embedding-store';
 
 const CONFIG = { epochs: 15, embeddingDim: 24, hidden: [64], seed: 3, patience: 0, batchSize: 50, learningRate: 3e-3 };
@@ -67,13 +66,6 @@ describe('negative feedback (e2e): a NEGATIVE event hides the item from the user
         )
       ).rows.map((r) => r.id as string),
     );
-  async function served(version: number): Promise<void> {
-    for (let i = 0; i < 300; i++) {
-      if ((await request(api.getHttpServer()).get('/health/ready')).body.modelVersion === version) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`the API never served v${version}`);
-  }
   /** Once the fold-in's write-through has landed, the user is answered from the cache again. */
   async function cachedAgain(user: string): Promise<void> {
     for (let i = 0; i < 100; i++) {
@@ -92,7 +84,7 @@ describe('negative feedback (e2e): a NEGATIVE event hides the item from the user
     const declared = await gql(api, SET_TYPE, { input: { type: 'dislike', role: 'NEGATIVE' } }, admin);
     expect(declared.data!.setFeedbackType).toEqual({ type: 'dislike', role: 'NEGATIVE' });
     version = (await trainToCompletion(api, CONFIG)).version;
-    await served(version);
+    await waitForServedVersion(api, version);
   });
   afterAll(() => stack.close());
 
@@ -139,7 +131,7 @@ describe('negative feedback (e2e): a NEGATIVE event hides the item from the user
 
     // a later model: trained without it as input, and it stays hidden
     const { version: later } = await trainToCompletion(api, { ...CONFIG, seed: 4 });
-    await served(later);
+    await waitForServedVersion(api, later);
     const fromLater = await recs(user, 10, false);
     expect(fromLater).toMatchObject({ source: 'EMBEDDING', modelVersion: later });
     expect(fromLater.ids).not.toContain(hated);

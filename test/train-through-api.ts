@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
 import { gql } from '@app/testing';
 import { admin } from './test-env';
 
@@ -29,4 +30,13 @@ export async function waitForTraining(
 
 export async function trainToCompletion(api: NestFastifyApplication, config: object, force = true) {
   return waitForTraining(api, await startTraining(api, config, force));
+}
+
+/** Polls /health/ready until the API serves this model version (it loads a new one on the activation message). */
+export async function waitForServedVersion(api: NestFastifyApplication, version: number, seconds = 30): Promise<void> {
+  for (let i = 0; i < seconds * 10; i++) {
+    if ((await request(api.getHttpServer()).get('/health/ready')).body.modelVersion === version) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the API never served v${version}`);
 }

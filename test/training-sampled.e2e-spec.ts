@@ -1,10 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import request from 'supertest';
 import { generateSynthetic } from '@app/synthetic';
 import { gql } from '@app/testing';
 import { admin } from './test-env';
 import { TestStack } from './test-stack';
-import { trainToCompletion } from './train-through-api';
+import { trainToCompletion, waitForServedVersion } from './train-through-api';
 
 // a catalogue of 1,500 items above a lowered SAMPLED_TRAINING_MIN_ITEMS: retrains take the large
 // catalogue's path (sampled negatives, the narrower default width) through the real worker
@@ -16,13 +15,6 @@ describe('sampled training (e2e): a catalogue past SAMPLED_TRAINING_MIN_ITEMS tr
   let api: NestFastifyApplication;
   const data = generateSynthetic({ users: 500, items: 1500, seed: 31, perUser: 25, clusters: 10 });
 
-  async function served(version: number): Promise<void> {
-    for (let i = 0; i < 300; i++) {
-      if ((await request(api.getHttpServer()).get('/health/ready')).body.modelVersion === version) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`the API never served v${version}`);
-  }
   const configOf = async (version: number) =>
     (await gql(api, VERSION, { v: version }, admin)).data!.model.config as Record<string, unknown>;
 
@@ -42,7 +34,7 @@ describe('sampled training (e2e): a catalogue past SAMPLED_TRAINING_MIN_ITEMS tr
     const config = await configOf(version);
     expect(config).toMatchObject({ sampledNegatives: 1000, embeddingDim: 256, hidden: [] });
 
-    await served(version);
+    await waitForServedVersion(api, version);
     const res = await gql(api, RECS, { u: 'u7', limit: 20 });
     expect(res.errors).toBeUndefined();
     const answer = res.data!.recommendations as { source: string; modelVersion: number; items: unknown[] };

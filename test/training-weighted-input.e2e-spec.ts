@@ -1,10 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import request from 'supertest';
 import { generateSynthetic } from '@app/synthetic';
 import { gql } from '@app/testing';
 import { admin } from './test-env';
 import { TestStack } from './test-stack';
-import { trainToCompletion } from './train-through-api';
+import { trainToCompletion, waitForServedVersion } from './train-through-api';
 
 // the autoencoder alone: the linear item term counts each of a user's items once, whatever its weight
 // (it would add the same to both shoppers' scores), so the weights move the autoencoder's share only;
@@ -35,13 +34,6 @@ describe('per-type weights (e2e): with the weighted input, a purchased item outw
     expect(res.errors).toBeUndefined();
     return Object.values(res.data!)[0].items.map((i: { item: { id: string } }) => i.item.id) as string[];
   };
-  async function served(version: number): Promise<void> {
-    for (let i = 0; i < 300; i++) {
-      if ((await request(api.getHttpServer()).get('/health/ready')).body.modelVersion === version) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`the API never served v${version}`);
-  }
   type Neighbourhoods = { a: string; b: string; nearA: Set<string>; nearB: Set<string> };
   /** Two items far apart: neither among the other's 20 nearest, and no nearest item in common. */
   async function twoNeighbourhoods(): Promise<Neighbourhoods> {
@@ -97,7 +89,7 @@ describe('per-type weights (e2e): with the weighted input, a purchased item outw
 
   it('the binary input (the default) counts both the same: the two shoppers get the same answer', async () => {
     const { version } = await trainToCompletion(api, CONFIG);
-    await served(version);
+    await waitForServedVersion(api, version);
     expect((await gql(api, VERSION, { v: version }, admin)).data!.model.config.input).toBe('binary');
     const { one, two } = await shoppers('binary', await twoNeighbourhoods());
     expect(await ids(RECS, { u: one, limit: 20 })).toEqual(await ids(RECS, { u: two, limit: 20 }));
@@ -105,7 +97,7 @@ describe('per-type weights (e2e): with the weighted input, a purchased item outw
 
   it("the weighted input ranks the purchased item's neighbours above the viewed one's, both ways round", async () => {
     const { version } = await trainToCompletion(api, { ...CONFIG, input: 'weighted' });
-    await served(version);
+    await waitForServedVersion(api, version);
     expect((await gql(api, VERSION, { v: version }, admin)).data!.model.config.input).toBe('weighted');
     const { one, two, onlyA, onlyB, own } = await shoppers('weighted', await twoNeighbourhoods());
     const [forOne, forTwo] = [await leaning(one, onlyA, onlyB, own), await leaning(two, onlyA, onlyB, own)];
