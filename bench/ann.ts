@@ -24,6 +24,9 @@ const FLAGS = [
   'norm-ranges',
   'seed',
   'tune',
+  'search',
+  'clusters',
+  'probes',
 ];
 
 async function main(args: string[]): Promise<unknown> {
@@ -47,7 +50,11 @@ async function main(args: string[]): Promise<unknown> {
     scoreMetric: (flags.metric ?? undefined) as 'ip' | 'cos' | undefined,
     connectivity: flags.connectivity ? num('connectivity', 16) : undefined,
     normRanges: flags['norm-ranges'] ? num('norm-ranges', 1) : undefined,
+    search: (flags.search ?? undefined) as 'graphs' | 'clusters' | undefined,
+    clusters: flags.clusters ? num('clusters', 1) : undefined,
   };
+  if (options.search && !['graphs', 'clusters'].includes(options.search))
+    throw new UsageError('--search takes graphs or clusters');
   const info = await initBackend(backendFromEnv());
   const machine = { cpu: cpus()[0]?.model, cores: availableParallelism(), backend: info.backend };
   const line = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, loadavg: loadavg().map(round) })}\n`);
@@ -66,6 +73,9 @@ async function main(args: string[]): Promise<unknown> {
     const indexed = exact.withIndex(ItemIndex.view(dir));
     // --tune share:ef,...: the share of a row's wanted candidates asked of each norm range and the
     // score search expansion (ef), each pair measured on the one build
+    // --probes n,...: with clusters, a rank line per number of clusters a row probes
+    const probeCounts = (flags.probes ?? '').split(',').filter(Boolean).map(Number);
+    if (probeCounts.some((n) => !(n >= 1))) throw new UsageError('--probes takes cluster counts, e.g. 16,32');
     const tunings = (flags.tune ?? '')
       .split(',')
       .filter(Boolean)
@@ -99,6 +109,39 @@ async function main(args: string[]): Promise<unknown> {
       exactMsPerRow: round(want.msPerRow),
       indexMsPerRow: round(got.msPerRow),
     });
+    const queries = Array.from({ length: userCount }, (_, n) => Math.floor((n * items) / userCount));
+    const similarWith = (model: DaeModel) => (start: number, end: number) =>
+      model.rankSimilar(queries.slice(start, end), rankings.slice(start, end));
+    const wantSimilar = timed(similarWith(exact));
+    for (const probes of probeCounts) {
+      const probed = exact.withIndex(ItemIndex.view(dir, { probes }));
+      probed.rank({ embeddings: users.subarray(0, dim) }, rankings.slice(0, 1));
+      const gotProbed = timed(rankWith(probed));
+      const wantAgain = timed(rankWith(exact));
+      line({
+        phase: 'rank',
+        items,
+        dim,
+        k,
+        probes,
+        recall: round(recall(gotProbed.out, want.out)),
+        exactMsPerRow: round(wantAgain.msPerRow),
+        indexMsPerRow: round(gotProbed.msPerRow),
+      });
+      const gotSimilar = timed(similarWith(probed));
+      const wantSimilarAgain = timed(similarWith(exact));
+      line({
+        phase: 'similar',
+        items,
+        dim,
+        k,
+        probes,
+        recall: round(recall(gotSimilar.out, wantSimilar.out)),
+        exactMsPerRow: round(wantSimilarAgain.msPerRow),
+        indexMsPerRow: round(gotSimilar.msPerRow),
+      });
+      probed.dispose();
+    }
     for (const [rangeShare, scoreExpansion] of tunings) {
       const shared = exact.withIndex(ItemIndex.view(dir, { rangeShare, scoreExpansion }));
       shared.rank({ embeddings: users.subarray(0, dim) }, rankings.slice(0, 1));
@@ -118,10 +161,6 @@ async function main(args: string[]): Promise<unknown> {
       shared.dispose();
     }
 
-    const queries = Array.from({ length: userCount }, (_, n) => Math.floor((n * items) / userCount));
-    const similarWith = (model: DaeModel) => (start: number, end: number) =>
-      model.rankSimilar(queries.slice(start, end), rankings.slice(start, end));
-    const wantSimilar = timed(similarWith(exact));
     const gotSimilar = timed(similarWith(indexed));
     line({
       phase: 'similar',

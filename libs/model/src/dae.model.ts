@@ -10,6 +10,7 @@ import { ItemTerm } from './item-term';
 import type { ItemIndex } from './ann/item-index';
 import { candidatesFromIndex, OVER_FETCH } from './ann/index-candidates';
 import { prunedCandidatesFromIndex } from './ann/pruned-candidates';
+import { clusterCandidates, ItemClusters, positionsIn, topIndices } from './ann/item-clusters';
 
 /** Score blocks row per user (count x items), or item-major as the output layer's product leaves them (items x count). */
 export type ScoreLayout = 'users' | 'items';
@@ -45,6 +46,8 @@ export class DaeModel {
   /** undefined until rank first asks (built per thread: 24 MB at 20k items). */
   private quantised: QuantisedOutputLayer | null | undefined;
   private listed: ListedScores | null | undefined;
+  /** quantised's layer laid out cluster by cluster (rankFromClusters), undefined until asked. */
+  private clustered: QuantisedOutputLayer | null | undefined;
 
   constructor(
     readonly config: DaeConfig,
@@ -143,6 +146,7 @@ export class DaeModel {
    * non-finite hidden vector) is ranked from its decode.
    */
   private rankFromIndex(input: RankInput, rankings: readonly Ranking[], index: ItemIndex): RankedItems[] {
+    if (index.clusters) return this.rankFromClusters(input, rankings, index.clusters.scores, index.probes('scores'));
     const out: RankedItems[] = [];
     for (let start = 0; start < rankings.length; start += INFERENCE_CHUNK_ROWS) {
       const end = Math.min(rankings.length, start + INFERENCE_CHUNK_ROWS);
@@ -173,6 +177,70 @@ export class DaeModel {
             ),
           );
         out.push(rankListed(found.items, found.scores, ranking.k));
+      });
+    }
+    return out;
+  }
+
+  /**
+   * rank through item clusters: each row's candidates are the items of the `probes` clusters whose
+   * centroids score best with its hidden vector, plus the items the item term touches, less its
+   * exclusions, all scored exactly as a decode scores them. A row left with fewer than k is
+   * ranked from its decode.
+   */
+  private rankFromClusters(
+    input: RankInput,
+    rankings: readonly Ranking[],
+    clusters: ItemClusters,
+    probes: number,
+  ): RankedItems[] {
+    const out: RankedItems[] = [];
+    for (let start = 0; start < rankings.length; start += INFERENCE_CHUNK_ROWS) {
+      const end = Math.min(rankings.length, start + INFERENCE_CHUNK_ROWS);
+      const hidden = this.hiddenOf(input, start, end);
+      const histories = this.itemTerm ? historiesOf(input, start, end) : null;
+      const chunk = rankings.slice(start, end);
+      const layer = this.clusteredLayer(clusters);
+      const width = this.sizes[this.sizes.length - 2];
+      const lists = clusters.probe(hidden, end - start, probes).map((chosen, r) => {
+        const touched = histories?.[r] ? this.itemTerm!.rowOf(histories[r]).items : null;
+        const approx = layer?.approximate(
+          hidden.subarray(r * width, (r + 1) * width),
+          1,
+          'scores',
+          clusters.rangesOf(chosen),
+        );
+        if (!approx) return clusterCandidates(clusters, chosen, chunk[r], touched);
+        // the quantised pass rules out most of the probed items; the item term's are scored exactly
+        // whatever their pass (it knows the autoencoder alone), so they are kept out of its ranking
+        const members = clusters.membersOf(chosen);
+        const aside = touched
+          ? Int32Array.from([...Array.from(chunk[r].exclude), ...Array.from(touched)])
+          : chunk[r].exclude;
+        const found = candidatesOf(
+          approx.block,
+          members.length,
+          [{ k: chunk[r].k, exclude: positionsIn(clusters, chosen, aside) }],
+          approx.margins,
+        )[0];
+        const excluded = new Set<number>(Array.from(chunk[r].exclude));
+        const out = Array.from(found, (n) => members[n]);
+        if (touched) for (let n = 0; n < touched.length; n++) if (!excluded.has(touched[n])) out.push(touched[n]);
+        return Int32Array.from(new Set(out));
+      });
+      const exact = this.scoresFromHidden(hidden, lists);
+      if (histories) exact.forEach((scores, r) => this.itemTerm!.addToListed(histories[r], lists[r], scores));
+      lists.forEach((list, r) => {
+        const k = Math.min(chunk[r].k, this.config.items - chunk[r].exclude.length);
+        if (list.length < k)
+          return out.push(
+            ...rankColumns(
+              this.scoreChunk(oneRow(input, start + r, this.config.embeddingDim), 0, 1),
+              this.config.items,
+              [chunk[r]],
+            ),
+          );
+        out.push(topListed(list, exact[r], chunk[r].k));
       });
     }
     return out;
@@ -295,6 +363,24 @@ export class DaeModel {
     return this.listed;
   }
 
+  /** The output layer quantised cluster by cluster, for rankFromClusters' first pass: on wasm only, as quantisedLayer. */
+  private clusteredLayer(clusters: ItemClusters): QuantisedOutputLayer | null {
+    if (this.clustered === undefined) {
+      const last = this.sizes.length - 2;
+      this.clustered =
+        tf.getBackend() === 'wasm'
+          ? QuantisedOutputLayer.of(
+              this.params.weights[last],
+              this.params.biases[last],
+              this.sizes[last],
+              this.config.items,
+              clusters.members,
+            )
+          : null;
+    }
+    return this.clustered;
+  }
+
   /** The output layer quantised for rank's first pass: on wasm only, where scoresOf's sums are a decode's bits. */
   private quantisedLayer(): QuantisedOutputLayer | null {
     if (this.quantised === undefined) {
@@ -414,16 +500,19 @@ export class DaeModel {
     const width = this.sizes[this.sizes.length - 2];
     const norms = this.outputNorms();
     const vectors = this.itemVectors(indices);
+    const probed = index.clusters?.cosines.probe(vectors, indices.length, index.probes('cosines'));
     const lists = indices.map((item, r) =>
       // a zero vector has no direction to search by: its cosines are all 0, ranked exactly
       norms[item] > 0
-        ? candidatesFromIndex(
-            (want) => index.searchCosines(vectors.subarray(r * width, (r + 1) * width), 1, want)[0],
-            this.config.items,
-            rankings[r],
-            null,
-            OVER_FETCH.cosines,
-          )
+        ? probed
+          ? enough(clusterCandidates(index.clusters!.cosines, probed[r], rankings[r], null), rankings[r].k)
+          : candidatesFromIndex(
+              (want) => index.searchCosines(vectors.subarray(r * width, (r + 1) * width), 1, want)[0],
+              this.config.items,
+              rankings[r],
+              null,
+              OVER_FETCH.cosines,
+            )
         : null,
     );
     const dots = this.scoresFromHidden(
@@ -435,7 +524,7 @@ export class DaeModel {
       if (!list) return rankedItems(this.itemCosines([indices[r]]), rankings[r].k, rankings[r].exclude);
       const own = norms[indices[r]];
       const cosines = Float32Array.from(list, (j, c) => (own * norms[j] > 0 ? dots[r][c] / (own * norms[j]) : 0));
-      return rankListed(list, cosines, rankings[r].k);
+      return topListed(list, cosines, rankings[r].k);
     });
   }
 
@@ -496,6 +585,7 @@ export class DaeModel {
     this.output?.dispose();
     this.output = null;
     this.quantised = undefined;
+    this.clustered = undefined;
   }
 
   private firstLayer(rows: CsrMatrix, start: number, end: number): tf.Tensor2D {
@@ -639,4 +729,20 @@ function columnNorms(m: Float32Array, rows: number, cols: number): Float32Array 
   const sums = new Float64Array(cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) sums[c] += m[r * cols + c] ** 2;
   return Float32Array.from(sums, Math.sqrt);
+}
+
+/** rankListed of the best k of a long list: a heap picks them, so the sort is over k, not the list. */
+function topListed(items: ArrayLike<number>, scores: Float32Array, k: number): RankedItems {
+  if (items.length <= 4 * k) return rankListed(items, scores, k);
+  const best = topIndices(scores, k);
+  return rankListed(
+    Int32Array.from(best, (n) => items[n]),
+    Float32Array.from(best, (n) => scores[n]),
+    k,
+  );
+}
+
+/** A candidate list that holds at least k, else null (the row is ranked exactly). */
+function enough(list: Int32Array, k: number): Int32Array | null {
+  return list.length >= k ? list : null;
 }

@@ -70,7 +70,14 @@ export class QuantisedOutputLayer {
    * The layer (width x items, row-major, as DaeParams hold it) and its biases quantised, or null
    * when it cannot be: non-finite weights, or more than 4 GiB of kernel memory.
    */
-  static of(weights: Float32Array, bias: Float32Array, width: number, items: number): QuantisedOutputLayer | null {
+  static of(
+    weights: Float32Array,
+    bias: Float32Array,
+    width: number,
+    items: number,
+    /** Slot s holds item order[s] (default: item s): clusters made contiguous, scored by range (approximate's `ranges`). */
+    order?: Int32Array,
+  ): QuantisedOutputLayer | null {
     const k = Math.ceil(width / 8) * 8;
     let used = 0;
     const take = (bytes: number) => ((used += Math.ceil(bytes / 16) * 16), used - Math.ceil(bytes / 16) * 16);
@@ -91,18 +98,20 @@ export class QuantisedOutputLayer {
     const q = new Int16Array(memory.buffer, layout.w, items * k);
     const scales = new Float32Array(memory.buffer, layout.itemScale, items);
     const cosineScales = new Float32Array(memory.buffer, layout.cosineScale, items);
-    new Float32Array(memory.buffer, layout.bias, items).set(bias);
+    const biases = new Float32Array(memory.buffer, layout.bias, items);
     const column = new Float64Array(width);
-    for (let i = 0; i < items; i++) {
+    for (let slot = 0; slot < items; slot++) {
+      const i = order ? order[slot] : slot;
+      biases[slot] = bias[i];
       let max = 0;
       for (let j = 0; j < width; j++) max = Math.max(max, Math.abs((column[j] = weights[j * items + i])));
       if (!Number.isFinite(max) || !Number.isFinite(bias[i])) return null;
       const scale = max > 0 ? Math.fround(max / ITEM_LEVELS) : 1;
-      scales[i] = scale;
+      scales[slot] = scale;
       let [errorMax, errorSq, scaledL1, scaledSq, weightSq, levelSq] = [0, 0, 0, 0, 0, 0];
       for (let j = 0; j < width; j++) {
         const v = Math.round(column[j] / scale);
-        q[i * k + j] = v;
+        q[slot * k + j] = v;
         const err = column[j] - v * scale;
         errorMax = Math.max(errorMax, Math.abs(err));
         errorSq += err * err;
@@ -113,7 +122,7 @@ export class QuantisedOutputLayer {
       }
       // the norm as DaeModel's itemNorms has it (float64 sum in this order, float32 root)
       const norm = Math.fround(Math.sqrt(weightSq));
-      cosineScales[i] = norm > 0 ? Math.fround(scale / norm) : 0;
+      cosineScales[slot] = norm > 0 ? Math.fround(scale / norm) : 0;
       const stats = {
         maxError: errorMax,
         errorNorm: Math.sqrt(errorSq),
@@ -143,6 +152,8 @@ export class QuantisedOutputLayer {
     hidden: Float32Array,
     rows: number,
     kind: 'scores' | 'cosines' = 'scores',
+    /** Slot ranges [from, to) to score, concatenated in the block (default: every slot). */
+    ranges?: ArrayLike<number>,
   ): { block: Float32Array; margins: Float64Array } | null {
     const { width, k, h } = this;
     const b = this.bounds[kind];
@@ -193,8 +204,20 @@ export class QuantisedOutputLayer {
     }
     const [itemScale, bias] =
       kind === 'scores' ? [this.at.itemScale, this.at.bias] : [this.at.cosineScale, this.at.zeros];
-    this.kernel(this.at.w, this.at.h, itemScale, this.at.rowScale, bias, this.at.out, this.items, rows, k);
-    return { block: this.out.subarray(0, this.items * rows), margins };
+    if (!ranges) {
+      this.kernel(this.at.w, this.at.h, itemScale, this.at.rowScale, bias, this.at.out, this.items, rows, k);
+      return { block: this.out.subarray(0, this.items * rows), margins };
+    }
+    let written = 0;
+    for (let n = 0; n < ranges.length; n += 2) {
+      const [from, to] = [ranges[n], ranges[n + 1]];
+      if (!(from >= 0 && from <= to && to <= this.items && written + to - from <= this.items))
+        throw new RangeError(`slots ${from}..${to} of ${this.items}`);
+      const [w, scales, biases] = [this.at.w + from * k * 2, itemScale + from * 4, bias + from * 4];
+      this.kernel(w, this.at.h, scales, this.at.rowScale, biases, this.at.out + written * rows * 4, to - from, rows, k);
+      written += to - from;
+    }
+    return { block: this.out.subarray(0, written * rows), margins };
   }
 }
 

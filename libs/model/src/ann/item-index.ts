@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import type { DaeModel } from '../dae.model';
+import { ItemClusters } from './item-clusters';
 
 export interface ItemIndexOptions {
   /** HNSW M: links per node. */
@@ -26,6 +27,15 @@ export interface ItemIndexOptions {
   normRanges?: number;
   /** Share of a row's wanted candidates each norm range is asked for (default: see perRange). */
   rangeShare?: number;
+  /**
+   * How candidates are found: HNSW graphs (score graphs over norm ranges, one cosine graph), or
+   * clusters of items (k-means), the best-matching `probes` of which are scored whole (ItemClusters).
+   */
+  search?: 'graphs' | 'clusters';
+  /** Clusters per side for search 'clusters' (default: ItemClusters'). */
+  clusters?: number;
+  /** Clusters a row's items are scored from (default: PROBE_SHARE of them). */
+  probes?: number;
 }
 
 /** What view() needs to open the files save() wrote. */
@@ -42,14 +52,21 @@ interface IndexMeta {
   expansionSearch: number;
   /** Each range's largest |[W_i, b_i]|, ascending; absent in indexes built before pruning (never pruned). */
   rangeNorms?: number[];
+  /** 'clusters': score-clusters.bin and cosine-clusters.bin, no graphs (normRanges 0); absent: graphs. */
+  search?: 'graphs' | 'clusters';
   /** View options, not saved. */
   rangeShare?: number;
   scoreExpansion?: number;
+  probes?: number;
 }
 
 const META_FILE = 'item-index.json';
 const scoresFile = (range: number) => `scores-${range}.usearch`;
 const COSINES_FILE = 'cosines.usearch';
+const clustersFile = (kind: 'scores' | 'cosines') => `${kind === 'scores' ? 'score' : 'cosine'}-clusters.bin`;
+
+/** Share of the clusters a row probes by default (bench:ann --probes). */
+const PROBE_SHARE = 1 / 32;
 
 const DEFAULTS = {
   connectivity: 16,
@@ -92,8 +109,16 @@ export class ItemIndex {
   private constructor(
     private readonly meta: IndexMeta,
     private readonly scoreIndexes: Index[],
-    private readonly cosineIndex: Index,
+    private readonly cosineIndex: Index | null,
+    /** Both sides when search is 'clusters' rather than graphs. */
+    readonly clusters: { scores: ItemClusters; cosines: ItemClusters } | null = null,
   ) {}
+
+  /** Clusters a row's candidates come from (search 'clusters'). */
+  probes(kind: 'scores' | 'cosines'): number {
+    const clusters = this.clusters?.[kind].clusters ?? 0;
+    return Math.min(clusters, this.meta.probes ?? Math.max(1, Math.ceil(clusters * PROBE_SHARE)));
+  }
 
   get items(): number {
     return this.meta.items;
@@ -125,12 +150,23 @@ export class ItemIndex {
       expansionSearch: options.expansionSearch ?? DEFAULTS.expansionSearch,
       rangeShare: options.rangeShare,
       scoreExpansion: options.scoreExpansion,
+      search: options.search ?? 'graphs',
+      probes: options.probes,
     };
+    if (meta.search === 'clusters') {
+      const layer = model.outputLayerParams();
+      const clusters = {
+        scores: ItemClusters.build('scores', layer, { clusters: options.clusters }),
+        cosines: ItemClusters.build('cosines', layer, { clusters: options.clusters }),
+      };
+      onProgress?.(items, items);
+      return new ItemIndex({ ...meta, normRanges: 0 }, [], null, clusters);
+    }
     const expansionAdd = options.expansionAdd ?? DEFAULTS.expansionAdd;
     const threads = options.threads ?? availableParallelism();
     const norms = Float64Array.from({ length: items }, (_, i) => squaredNorm(w, b, width, items, i));
     const byNorm = Int32Array.from({ length: items }, (_, i) => i).sort((x, y) => norms[x] - norms[y]);
-    const [done, of] = [{ n: 0 }, 2 * items];
+    const [done, of] = [{ n: 0 }, (meta.normRanges > 0 ? 2 : 1) * items];
     const scoreIndexes: Index[] = [];
     meta.rangeNorms = [];
     for (let range = 0; range < meta.normRanges; range++) {
@@ -176,17 +212,23 @@ export class ItemIndex {
     const scores = this.scoreIndexes.map(
       (index, range) => (index.save(join(dir, scoresFile(range))), scoresFile(range)),
     );
-    this.cosineIndex.save(join(dir, COSINES_FILE));
+    this.cosineIndex?.save(join(dir, COSINES_FILE));
+    const clusters = this.clusters
+      ? (['scores', 'cosines'] as const).map((kind) => {
+          writeClusters(join(dir, clustersFile(kind)), this.clusters![kind]);
+          return clustersFile(kind);
+        })
+      : [COSINES_FILE];
     // last: a directory with its metadata is complete
-    const { rangeShare: _share, scoreExpansion: _expansion, ...meta } = this.meta;
+    const { rangeShare: _share, scoreExpansion: _expansion, probes: _probes, ...meta } = this.meta;
     writeFileSync(join(dir, META_FILE), JSON.stringify(meta));
-    return [...scores, COSINES_FILE, META_FILE];
+    return [...scores, ...clusters, META_FILE];
   }
 
   /** Opens the files save() wrote, memory-mapped (shared by every thread and process that views them). */
   static view(
     dir: string,
-    options: Pick<ItemIndexOptions, 'expansionSearch' | 'rangeShare' | 'scoreExpansion'> = {},
+    options: Pick<ItemIndexOptions, 'expansionSearch' | 'rangeShare' | 'scoreExpansion' | 'probes'> = {},
   ): ItemIndex {
     const saved = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as IndexMeta;
     if (saved.format !== 1) throw new Error(`item index format ${String(saved.format)} is not known`);
@@ -195,12 +237,24 @@ export class ItemIndex {
       expansionSearch: options.expansionSearch ?? saved.expansionSearch,
       rangeShare: options.rangeShare,
       scoreExpansion: options.scoreExpansion,
+      probes: options.probes,
     };
     const scoreIndexes = Array.from({ length: meta.normRanges }, (_, range) => {
       const index = newIndex(meta, 'scores', 0);
       index.view(join(dir, scoresFile(range)));
       return index;
     });
+    if (meta.search === 'clusters') {
+      const clusters = {
+        scores: readClusters(join(dir, clustersFile('scores')), 'scores', meta.width),
+        cosines: readClusters(join(dir, clustersFile('cosines')), 'cosines', meta.width),
+      };
+      if (clusters.scores.items !== meta.items || clusters.cosines.items !== meta.items)
+        throw new Error(
+          `item clusters in ${dir} hold ${clusters.scores.items} items, their metadata says ${meta.items}`,
+        );
+      return new ItemIndex(meta, [], null, clusters);
+    }
     const cosineIndex = newIndex(meta, 'cosines', 0);
     cosineIndex.view(join(dir, COSINES_FILE));
     const scored = scoreIndexes.reduce((n, index) => n + index.size(), 0);
@@ -262,6 +316,7 @@ export class ItemIndex {
 
   /** The items of highest cosine with each item vector (rows x width, row-major), about k each. */
   searchCosines(vectors: Float32Array, rows: number, k: number): Uint32Array[] {
+    if (!this.cosineIndex) throw new Error('an index of item clusters has no cosine graph');
     return this.search(this.cosineIndex, vectors, rows, k);
   }
 
@@ -278,6 +333,33 @@ export class ItemIndex {
       Uint32Array.from(found.keys.subarray(r * want, r * want + Number(found.counts![r])), Number),
     );
   }
+}
+
+/** Clusters as one file: clusters and centroid length (int32), then centroids, offsets and members. */
+function writeClusters(file: string, clusters: ItemClusters): void {
+  const head = Int32Array.of(clusters.clusters, clusters.centroids.length / clusters.clusters);
+  const parts = [head, clusters.centroids, clusters.offsets, clusters.members];
+  writeFileSync(file, Buffer.concat(parts.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))));
+}
+
+function readClusters(file: string, kind: 'scores' | 'cosines', width: number): ItemClusters {
+  const bytes = readFileSync(file);
+  // a copy aligned for typed arrays (Buffer's pool may not be)
+  const data = new Uint8Array(bytes.byteLength);
+  data.set(bytes);
+  const [count, dim] = new Int32Array(data.buffer, 0, 2);
+  let at = 8;
+  const take = <T>(make: (buffer: ArrayBuffer, offset: number, length: number) => T, length: number): T => {
+    const out = make(data.buffer, at, length);
+    at += length * 4;
+    return out;
+  };
+  const centroids = take((b, o, n) => new Float32Array(b, o, n), count * dim);
+  const offsets = take((b, o, n) => new Int32Array(b, o, n), count + 1);
+  const members = take((b, o, n) => new Int32Array(b, o, n), offsets[count]);
+  if (at !== data.byteLength || dim !== width + (kind === 'scores' ? 1 : 0))
+    throw new Error(`${file} is not a file of ${kind} clusters of width ${width}`);
+  return new ItemClusters(kind, width, centroids, offsets, members);
 }
 
 /** Adds the listed items to an index in steps, each item's vector written by `fill`. */
