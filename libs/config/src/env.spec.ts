@@ -38,7 +38,7 @@ describe(validateEnv.name, () => {
   });
 
   it('indexes catalogues from 500,000 items unless told another size, or 0 for never', () => {
-    expect(validateEnv({}).ANN_MIN_ITEMS).toBe(500_000);
+    expect(validateEnv({}).ANN_MIN_ITEMS).toBe(100_000);
     expect(validateEnv({ ANN_MIN_ITEMS: '0' }).ANN_MIN_ITEMS).toBe(0);
     expect(() => validateEnv({ ANN_MIN_ITEMS: '-1' })).toThrow(/ANN_MIN_ITEMS/);
   });

@@ -8,7 +8,7 @@ import { ListedScores } from './listed-scores';
 import { filledTensor, readInto, readTransposedInto } from './tensor-read';
 import { ItemTerm } from './item-term';
 import type { ItemIndex } from './ann/item-index';
-import { candidatesFromIndex, OVER_FETCH } from './ann/index-candidates';
+import { candidatesFromIndex, MAX_INDEX_SHARE, OVER_FETCH } from './ann/index-candidates';
 import { prunedCandidatesFromIndex } from './ann/pruned-candidates';
 import { clusterCandidates, ItemClusters, positionsIn, topIndices } from './ann/item-clusters';
 
@@ -47,7 +47,7 @@ export class DaeModel {
   private quantised: QuantisedOutputLayer | null | undefined;
   private listed: ListedScores | null | undefined;
   /** quantised's layer laid out cluster by cluster (rankFromClusters), undefined until asked. */
-  private clustered: QuantisedOutputLayer | null | undefined;
+  private readonly clustered = new Map<ItemClusters, QuantisedOutputLayer | null>();
 
   constructor(
     readonly config: DaeConfig,
@@ -146,7 +146,7 @@ export class DaeModel {
    * non-finite hidden vector) is ranked from its decode.
    */
   private rankFromIndex(input: RankInput, rankings: readonly Ranking[], index: ItemIndex): RankedItems[] {
-    if (index.clusters) return this.rankFromClusters(input, rankings, index.clusters.scores, index.probes('scores'));
+    if (index.clusters) return this.rankFromClusters(input, rankings, index.clusters.scores, index.probes);
     const out: RankedItems[] = [];
     for (let start = 0; start < rankings.length; start += INFERENCE_CHUNK_ROWS) {
       const end = Math.min(rankings.length, start + INFERENCE_CHUNK_ROWS);
@@ -184,9 +184,11 @@ export class DaeModel {
 
   /**
    * rank through item clusters: each row's candidates are the items of the `probes` clusters whose
-   * centroids score best with its hidden vector, plus the items the item term touches, less its
-   * exclusions, all scored exactly as a decode scores them. A row left with fewer than k is
-   * ranked from its decode.
+   * centroids score best with its hidden vector, less its exclusions; on wasm a quantised pass
+   * over those clusters' slots (clusteredLayer) keeps the ones that can reach the row's top k among
+   * them (the same bound rankExact's pass uses). Those and the items the item term touches are
+   * scored exactly as a decode scores them. A row left with fewer than k, or excluding more than
+   * MAX_INDEX_SHARE of the catalogue, is ranked from its decode.
    */
   private rankFromClusters(
     input: RankInput,
@@ -203,6 +205,8 @@ export class DaeModel {
       const layer = this.clusteredLayer(clusters);
       const width = this.sizes[this.sizes.length - 2];
       const lists = clusters.probe(hidden, end - start, probes).map((chosen, r) => {
+        // a row excluding much of the catalogue may find its best outside what it probes
+        if (chunk[r].exclude.length > this.config.items * MAX_INDEX_SHARE) return null;
         const touched = histories?.[r] ? this.itemTerm!.rowOf(histories[r]).items : null;
         const approx = layer?.approximate(
           hidden.subarray(r * width, (r + 1) * width),
@@ -228,11 +232,15 @@ export class DaeModel {
         if (touched) for (let n = 0; n < touched.length; n++) if (!excluded.has(touched[n])) out.push(touched[n]);
         return Int32Array.from(new Set(out));
       });
-      const exact = this.scoresFromHidden(hidden, lists);
-      if (histories) exact.forEach((scores, r) => this.itemTerm!.addToListed(histories[r], lists[r], scores));
+      const exact = this.scoresFromHidden(
+        hidden,
+        lists.map((list) => list ?? []),
+      );
+      if (histories)
+        exact.forEach((scores, r) => lists[r] && this.itemTerm!.addToListed(histories[r], lists[r], scores));
       lists.forEach((list, r) => {
         const k = Math.min(chunk[r].k, this.config.items - chunk[r].exclude.length);
-        if (list.length < k)
+        if (!list || list.length < k)
           return out.push(
             ...rankColumns(
               this.scoreChunk(oneRow(input, start + r, this.config.embeddingDim), 0, 1),
@@ -365,9 +373,10 @@ export class DaeModel {
 
   /** The output layer quantised cluster by cluster, for rankFromClusters' first pass: on wasm only, as quantisedLayer. */
   private clusteredLayer(clusters: ItemClusters): QuantisedOutputLayer | null {
-    if (this.clustered === undefined) {
+    if (!this.clustered.has(clusters)) {
       const last = this.sizes.length - 2;
-      this.clustered =
+      this.clustered.set(
+        clusters,
         tf.getBackend() === 'wasm'
           ? QuantisedOutputLayer.of(
               this.params.weights[last],
@@ -376,9 +385,10 @@ export class DaeModel {
               this.config.items,
               clusters.members,
             )
-          : null;
+          : null,
+      );
     }
-    return this.clustered;
+    return this.clustered.get(clusters)!;
   }
 
   /** The output layer quantised for rank's first pass: on wasm only, where scoresOf's sums are a decode's bits. */
@@ -500,12 +510,35 @@ export class DaeModel {
     const width = this.sizes[this.sizes.length - 2];
     const norms = this.outputNorms();
     const vectors = this.itemVectors(indices);
-    const probed = index.clusters?.cosines.probe(vectors, indices.length, index.probes('cosines'));
+    const clusters = index.clusters?.cosines;
+    const probed = clusters?.probe(vectors, indices.length, index.probes);
+    const layer = clusters && this.clusteredLayer(clusters);
+    const fromClusters = (r: number) => {
+      const chosen = probed![r];
+      const approx = layer?.approximate(
+        vectors.subarray(r * width, (r + 1) * width),
+        1,
+        'cosines',
+        clusters!.rangesOf(chosen),
+      );
+      if (!approx) return enough(clusterCandidates(clusters!, chosen, rankings[r], null), rankings[r].k);
+      const members = clusters!.membersOf(chosen);
+      const found = candidatesOf(
+        approx.block,
+        members.length,
+        [{ k: rankings[r].k, exclude: positionsIn(clusters!, chosen, rankings[r].exclude) }],
+        approx.margins,
+      )[0];
+      return enough(
+        Int32Array.from(found, (n) => members[n]),
+        rankings[r].k,
+      );
+    };
     const lists = indices.map((item, r) =>
       // a zero vector has no direction to search by: its cosines are all 0, ranked exactly
       norms[item] > 0
         ? probed
-          ? enough(clusterCandidates(index.clusters!.cosines, probed[r], rankings[r], null), rankings[r].k)
+          ? fromClusters(r)
           : candidatesFromIndex(
               (want) => index.searchCosines(vectors.subarray(r * width, (r + 1) * width), 1, want)[0],
               this.config.items,
@@ -585,7 +618,7 @@ export class DaeModel {
     this.output?.dispose();
     this.output = null;
     this.quantised = undefined;
-    this.clustered = undefined;
+    this.clustered.clear();
   }
 
   private firstLayer(rows: CsrMatrix, start: number, end: number): tf.Tensor2D {

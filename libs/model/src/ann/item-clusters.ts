@@ -19,12 +19,14 @@ const ITERATIONS = 12;
 const ASSIGN_ROWS = 16_384;
 
 /**
- * A partition of a model's items by direction, for maximum inner product search by probing: a
- * row's best items sit in the clusters whose centroids score best with it, and scoring those
- * clusters' items exactly finds them (an inverted file, IVF). 'scores' clusters the items'
- * [W_i, b_i] made of equal norm M by one more coordinate sqrt(M² − |[W_i, b_i]|²) (so an inner
- * product with [h, 1, 0] ranks as a cosine does, and spherical k-means fits it); 'cosines'
- * clusters the directions W_i / |W_i| (similar items).
+ * A partition of a model's items by direction, for nearest item search by probing: a row's best
+ * items sit in the clusters whose centroids score best with it, and scoring those clusters' items
+ * finds them (an inverted file, IVF). For 'scores' (maximum inner product with [h, 1]), the
+ * items' [W_i, b_i] are made of equal norm M by one more coordinate sqrt(M² − |[W_i, b_i]|²), so
+ * an inner product with [h, 1, 0] ranks as a cosine does and spherical k-means fits them; for
+ * 'cosines' (similar items), the directions W_i / |W_i|. One partition does not serve both: on a
+ * trained model the score clusters found 74% of an item's 20 nearest (test/ann-index.e2e-spec.ts),
+ * as they group by norm as well as direction.
  */
 export class ItemClusters {
   constructor(
@@ -115,10 +117,7 @@ export class ItemClusters {
     return new ItemClusters(kind, width, kept, offsets, members);
   }
 
-  /**
-   * Each row's `probes` clusters, best centroid first: rows are hidden vectors (rows x width) for
-   * scores, item vectors for cosines.
-   */
+  /** Each row's `probes` clusters, best centroid first, for rows x width queries (hidden vectors for scores, item vectors for cosines). */
   probe(queries: Float32Array, rows: number, probes: number): Int32Array[] {
     const { width, clusters } = this;
     const queryDim = this.kind === 'scores' ? width + 1 : width;

@@ -7,7 +7,7 @@ import { RankedItems, Ranking } from '../score';
 import { ItemIndex } from './item-index';
 import { structuredModel } from './structured-model.fixture';
 
-describe(ItemIndex.name, () => {
+describe(`${ItemIndex.name} over HNSW graphs`, () => {
   const items = 20_000;
   const width = 32;
   const k = 100;
@@ -22,7 +22,7 @@ describe(ItemIndex.name, () => {
     await initBackend();
     exact = new DaeModel(fixture.config, fixture.params);
     // several norm ranges, as a large catalogue gets them
-    index = await ItemIndex.build(exact, { threads: 1, normRanges: 3 });
+    index = await ItemIndex.build(exact, { threads: 1, normRanges: 3, search: 'graphs' });
     indexed = exact.withIndex(index);
     dir = mkdtempSync(join(tmpdir(), 'item-index-'));
   });

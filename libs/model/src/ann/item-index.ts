@@ -32,7 +32,7 @@ export interface ItemIndexOptions {
    * clusters of items (k-means), the best-matching `probes` of which are scored whole (ItemClusters).
    */
   search?: 'graphs' | 'clusters';
-  /** Clusters per side for search 'clusters' (default: ItemClusters'). */
+  /** Clusters of each kind for search 'clusters' (default: ItemClusters'). */
   clusters?: number;
   /** Clusters a row's items are scored from (default: PROBE_SHARE of them). */
   probes?: number;
@@ -67,6 +67,8 @@ const clustersFile = (kind: 'scores' | 'cosines') => `${kind === 'scores' ? 'sco
 
 /** Share of the clusters a row probes by default (bench:ann --probes). */
 const PROBE_SHARE = 1 / 32;
+/** Fewest clusters a row probes by default: small catalogues have few clusters, each of few items. */
+const MIN_PROBES = 16;
 
 const DEFAULTS = {
   connectivity: 16,
@@ -101,23 +103,25 @@ const BUILD_STEP = 8_192;
  * Approximate nearest items of a model's output layer, for catalogues too big to score whole per
  * request: a row's scores are hidden·W_i + b_i (the decoder's last layer is linear), so its best
  * items are a maximum inner product search over [W_i, b_i] with [h, 1]; similar items are a
- * cosine search over W_i. Both are HNSW graphs (usearch). They only propose candidates: DaeModel
- * scores those exactly, so what it returns are the model's scores, and an item the graph misses
- * is what approximation costs (recall, measured by bench/ann.ts).
+ * cosine search over W_i. Both are clusters of items by default (ItemClusters: a row probes the
+ * clusters its query scores best with), or HNSW graphs (usearch; search 'graphs', slower to build
+ * and lower in recall at 1M items: docs/scaling.md). They only propose candidates: DaeModel scores
+ * those exactly, so what it returns are the model's scores, and an item the index misses is what
+ * approximation costs (recall, measured by bench/ann.ts).
  */
 export class ItemIndex {
   private constructor(
     private readonly meta: IndexMeta,
     private readonly scoreIndexes: Index[],
     private readonly cosineIndex: Index | null,
-    /** Both sides when search is 'clusters' rather than graphs. */
+    /** What candidates come from when search is 'clusters' rather than graphs. */
     readonly clusters: { scores: ItemClusters; cosines: ItemClusters } | null = null,
   ) {}
 
   /** Clusters a row's candidates come from (search 'clusters'). */
-  probes(kind: 'scores' | 'cosines'): number {
-    const clusters = this.clusters?.[kind].clusters ?? 0;
-    return Math.min(clusters, this.meta.probes ?? Math.max(1, Math.ceil(clusters * PROBE_SHARE)));
+  get probes(): number {
+    const clusters = this.clusters?.scores.clusters ?? 0;
+    return Math.min(clusters, this.meta.probes ?? Math.max(MIN_PROBES, Math.ceil(clusters * PROBE_SHARE)));
   }
 
   get items(): number {
@@ -150,7 +154,7 @@ export class ItemIndex {
       expansionSearch: options.expansionSearch ?? DEFAULTS.expansionSearch,
       rangeShare: options.rangeShare,
       scoreExpansion: options.scoreExpansion,
-      search: options.search ?? 'graphs',
+      search: options.search ?? 'clusters',
       probes: options.probes,
     };
     if (meta.search === 'clusters') {
@@ -250,9 +254,7 @@ export class ItemIndex {
         cosines: readClusters(join(dir, clustersFile('cosines')), 'cosines', meta.width),
       };
       if (clusters.scores.items !== meta.items || clusters.cosines.items !== meta.items)
-        throw new Error(
-          `item clusters in ${dir} hold ${clusters.scores.items} items, their metadata says ${meta.items}`,
-        );
+        throw new Error(`item clusters in ${dir} hold other than the ${meta.items} items their metadata says`);
       return new ItemIndex(meta, [], null, clusters);
     }
     const cosineIndex = newIndex(meta, 'cosines', 0);
@@ -358,7 +360,7 @@ function readClusters(file: string, kind: 'scores' | 'cosines', width: number): 
   const offsets = take((b, o, n) => new Int32Array(b, o, n), count + 1);
   const members = take((b, o, n) => new Int32Array(b, o, n), offsets[count]);
   if (at !== data.byteLength || dim !== width + (kind === 'scores' ? 1 : 0))
-    throw new Error(`${file} is not a file of ${kind} clusters of width ${width}`);
+    throw new Error(`${file} is not a file of item clusters of width ${width}`);
   return new ItemClusters(kind, width, centroids, offsets, members);
 }
 

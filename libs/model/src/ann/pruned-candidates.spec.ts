@@ -25,7 +25,11 @@ describe(prunedCandidatesFromIndex.name, () => {
 
   beforeAll(async () => {
     await initBackend();
-    index = await ItemIndex.build(new DaeModel(fixture.config, fixture.params), { threads: 1, normRanges: 4 });
+    index = await ItemIndex.build(new DaeModel(fixture.config, fixture.params), {
+      threads: 1,
+      normRanges: 4,
+      search: 'graphs',
+    });
   });
 
   // h·W_i + b_i in float64: the bound holds for any exact scorer
