@@ -10,7 +10,7 @@ import { ItemTerm } from './item-term';
 import type { ItemIndex } from './ann/item-index';
 import { candidatesFromIndex, MAX_INDEX_SHARE, OVER_FETCH } from './ann/index-candidates';
 import { prunedCandidatesFromIndex } from './ann/pruned-candidates';
-import { clusterCandidates, ItemClusters, positionsIn, topIndices } from './ann/item-clusters';
+import { bestCandidates, clusterCandidates, ItemClusters, positionsIn, topIndices } from './ann/item-clusters';
 
 /** Score blocks row per user (count x items), or item-major as the output layer's product leaves them (items x count). */
 export type ScoreLayout = 'users' | 'items';
@@ -221,12 +221,16 @@ export class DaeModel {
         const aside = touched
           ? Int32Array.from([...Array.from(chunk[r].exclude), ...Array.from(touched)])
           : chunk[r].exclude;
-        const found = candidatesOf(
+        const found = bestCandidates(
+          candidatesOf(
+            approx.block,
+            members.length,
+            [{ k: chunk[r].k, exclude: positionsIn(clusters, chosen, aside) }],
+            approx.margins,
+          )[0],
           approx.block,
-          members.length,
-          [{ k: chunk[r].k, exclude: positionsIn(clusters, chosen, aside) }],
-          approx.margins,
-        )[0];
+          chunk[r].k,
+        );
         const excluded = new Set<number>(Array.from(chunk[r].exclude));
         const out = Array.from(found, (n) => members[n]);
         if (touched) for (let n = 0; n < touched.length; n++) if (!excluded.has(touched[n])) out.push(touched[n]);
@@ -523,12 +527,16 @@ export class DaeModel {
       );
       if (!approx) return enough(clusterCandidates(clusters!, chosen, rankings[r], null), rankings[r].k);
       const members = clusters!.membersOf(chosen);
-      const found = candidatesOf(
+      const found = bestCandidates(
+        candidatesOf(
+          approx.block,
+          members.length,
+          [{ k: rankings[r].k, exclude: positionsIn(clusters!, chosen, rankings[r].exclude) }],
+          approx.margins,
+        )[0],
         approx.block,
-        members.length,
-        [{ k: rankings[r].k, exclude: positionsIn(clusters!, chosen, rankings[r].exclude) }],
-        approx.margins,
-      )[0];
+        rankings[r].k,
+      );
       return enough(
         Int32Array.from(found, (n) => members[n]),
         rankings[r].k,

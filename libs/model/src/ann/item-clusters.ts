@@ -311,3 +311,25 @@ export function positionsIn(clusters: ItemClusters, chosen: ArrayLike<number>, i
   }
   return out;
 }
+
+/**
+ * Candidates a row's exact scoring takes from a probed block at most, per k: the quantised pass's
+ * bound keeps every item within twice its margin of the k-th best, and where the probed items are
+ * close to each other (an item's nearest by cosine) that was thousands, each an exact score read
+ * from a scattered row of the layer (58 ms a similar-items row at 1M items, bench:ann). The best
+ * CANDIDATES_PER_K x k by the pass hold the top k but for near-ties within its rounding.
+ */
+export const CANDIDATES_PER_K = 4;
+
+/** At most CANDIDATES_PER_K x k of a one-row block's candidate positions, the best by the block's values. */
+export function bestCandidates(found: Int32Array, block: Float32Array, k: number): Int32Array {
+  const cap = Math.max(32, CANDIDATES_PER_K * k);
+  if (found.length <= cap) return found;
+  return Int32Array.from(
+    topIndices(
+      Float32Array.from(found, (n) => block[n]),
+      cap,
+    ),
+    (n) => found[n],
+  );
+}
