@@ -9,11 +9,16 @@ describe(ItemClusters.name, () => {
   afterAll(() => model.dispose());
 
   it.each(['scores', 'cosines'] as const)(
-    'puts every item in exactly one cluster, ascending within it (%s)',
+    'puts every item in exactly one cluster, ascending within it, reporting its steps (%s)',
     async (kind) => {
       await initBackend('cpu');
-      const clusters = ItemClusters.build(kind, model.outputLayerParams(), { clusters: 40 });
+      const progress: number[][] = [];
+      const clusters = await ItemClusters.build(kind, model.outputLayerParams(), { clusters: 40 }, (done, of) =>
+        progress.push([done, of]),
+      );
       expect(clusters.clusters).toBe(40);
+      // 12 k-means rounds, then the 5,000 items assigned in one block
+      expect(progress).toEqual(Array.from({ length: 13 }, (_, n) => [n + 1, 13]));
       expect(Array.from(clusters.members).sort((a, b) => a - b)).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
       for (let c = 0; c < 40; c++) {
         const own = clusters.membersOf([c]);
@@ -25,7 +30,7 @@ describe(ItemClusters.name, () => {
 
   it("probes each row's clusters best centroid first, as [h, 1] · centroid orders them", async () => {
     await initBackend('cpu');
-    const clusters = ItemClusters.build('scores', model.outputLayerParams(), { clusters: 40 });
+    const clusters = await ItemClusters.build('scores', model.outputLayerParams(), { clusters: 40 });
     const rows = fixture.users(5);
     const probed = clusters.probe(rows, 5, 6);
     probed.forEach((chosen, r) => {

@@ -49,11 +49,13 @@ export class ItemClusters {
   }
 
   /** Spherical k-means over the output layer's items (w: width x items, row-major; b: items). */
-  static build(
+  static async build(
     kind: 'scores' | 'cosines',
     layer: { w: Float32Array; b: Float32Array; width: number; items: number },
     options: ItemClustersOptions = {},
-  ): ItemClusters {
+    /** Steps done of all: a k-means round or a block of items assigned. */
+    onProgress?: (done: number, of: number) => void,
+  ): Promise<ItemClusters> {
     const { w, b, width, items } = layer;
     const clusters = Math.max(1, Math.min(items, options.clusters ?? Math.ceil(Math.sqrt(items))));
     const rng = createRng(options.seed ?? 1);
@@ -90,18 +92,27 @@ export class ItemClusters {
     }
     const sample = vectorsOf(shuffled, 0, sampleSize);
     let centroids: Float32Array = sample.slice(0, clusters * dim);
-    for (let round = 0; round < (options.iterations ?? ITERATIONS); round++) {
+    const rounds = options.iterations ?? ITERATIONS;
+    const steps = { done: 0, of: rounds + Math.ceil(items / ASSIGN_ROWS) };
+    // a step is a second or so at 1M items: the process answers its health checks between steps
+    const step = async () => {
+      onProgress?.(++steps.done, steps.of);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    for (let round = 0; round < rounds; round++) {
       const assigned = assign(sample, sampleSize, centroids, clusters, dim);
       centroids = means(sample, assigned, clusters, dim, (c, into) => {
         // an empty cluster restarts at a random sampled item
         const n = Math.floor(rng.next() * sampleSize);
         into.set(sample.subarray(n * dim, (n + 1) * dim), c * dim);
       });
+      await step();
     }
     const of = new Int32Array(items);
     for (let from = 0; from < items; from += ASSIGN_ROWS) {
       const to = Math.min(items, from + ASSIGN_ROWS);
       of.set(assign(vectorsOf(all, from, to), to - from, centroids, clusters, dim), from);
+      await step();
     }
     // counting sort: members by cluster, ascending within one
     const offsets = new Int32Array(clusters + 1);

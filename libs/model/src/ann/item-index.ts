@@ -159,11 +159,13 @@ export class ItemIndex {
     };
     if (meta.search === 'clusters') {
       const layer = model.outputLayerParams();
+      // progress in items' worth: each kind half of the build
+      const half = (offset: number) => (done: number, of: number) =>
+        onProgress?.(Math.round(offset + (done / of) * items), 2 * items);
       const clusters = {
-        scores: ItemClusters.build('scores', layer, { clusters: options.clusters }),
-        cosines: ItemClusters.build('cosines', layer, { clusters: options.clusters }),
+        scores: await ItemClusters.build('scores', layer, { clusters: options.clusters }, half(0)),
+        cosines: await ItemClusters.build('cosines', layer, { clusters: options.clusters }, half(items)),
       };
-      onProgress?.(items, items);
       return new ItemIndex({ ...meta, normRanges: 0 }, [], null, clusters);
     }
     const expansionAdd = options.expansionAdd ?? DEFAULTS.expansionAdd;
