@@ -148,8 +148,8 @@ export class EnvVars {
   /**
    * Catalogues of at least this many items get an approximate item index at publish (ItemIndex:
    * k-means clusters of the output layer's items), and serving scores the items of the clusters a
-   * row probes instead of every item; 0: never. Probing ranked a row in 0.44x the exact pass's
-   * time at 50,000 items, 0.33x at 100,000 and 0.21x at 1M, finding all of the exact top 100 on
+   * row probes instead of every item; 0: never. Probing ranked a row in 0.34x the exact pass's
+   * time at 50,000 items, 0.27x at 100,000 and 0.22x at 1M, finding all of the exact top 100 on
    * bench:ann's layer (docs/scaling.md#approximate-item-index); the default keeps catalogues below
    * 100,000 on the exact path.
    */
