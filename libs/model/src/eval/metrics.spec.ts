@@ -1,5 +1,5 @@
 import { buildCsr } from '../interaction-matrix';
-import { evaluateRanking, metricValue, pairedDifference } from './metrics';
+import { EVAL_BLOCK_SCORES, evaluateRanking, metricValue, pairedDifference } from './metrics';
 
 describe(metricValue.name, () => {
   // ranked [3, 1, 4, 2], relevant {1, 2}: one hit in the top 3, at rank 2
@@ -45,6 +45,29 @@ describe(evaluateRanking.name, () => {
     // user 0: item 0 excluded, item 1 first: hit, mrr 1; user 1: ranking 1, 2, 3: mrr 1/3; user 2 skipped
     expect(sut['hit@1']).toBeCloseTo(0.5, 10);
     expect(sut['mrr@3']).toBeCloseTo((1 + 1 / 3) / 2, 10);
+  });
+
+  it('asks a wide catalogue for fewer rows at a time, so a score block stays within EVAL_BLOCK_SCORES', () => {
+    const [users, items] = [300, 300_000];
+    // every user holds out item u; the scorer ranks item u first for user u
+    const input = buildCsr(users, items, new Int32Array(0), new Int32Array(0));
+    const heldOut = buildCsr(
+      users,
+      items,
+      Int32Array.from({ length: users }, (_, u) => u),
+      Int32Array.from({ length: users }, (_, u) => u),
+    );
+    const asked: number[] = [];
+    const scorer = (_rows: unknown, start: number, end: number) => {
+      asked.push(end - start);
+      const out = new Float32Array((end - start) * items);
+      for (let r = start; r < end; r++) out[(r - start) * items + r] = 1;
+      return out;
+    };
+    const sut = evaluateRanking(scorer, input, heldOut, [{ name: 'hit@1', kind: 'hit', k: 1 }]);
+    const most = Math.floor(EVAL_BLOCK_SCORES / items);
+    expect(asked).toEqual([most, users - most]);
+    expect(sut['hit@1']).toBe(1);
   });
 });
 

@@ -68,6 +68,12 @@ export function userSplitMetrics(k: number): MetricSpec[] {
 export type Scorer = (rows: CsrMatrix, start: number, end: number) => Float32Array;
 
 export const EVAL_CHUNK_ROWS = 512;
+/**
+ * Scores per scorer call at most (256 MB of float32): past 131,072 items a call takes fewer rows
+ * than EVAL_CHUNK_ROWS. At 1M items 512 rows were a 2 GB block in the wasm backend's heap beside
+ * the 1 GB output layer; its 4 GB ceiling then failed an allocation, which corrupted the heap.
+ */
+export const EVAL_BLOCK_SCORES = 2 ** 26;
 
 /**
  * Mean of each metric over users with at least one held-out item. `input` row r is what the scorer
@@ -106,8 +112,9 @@ export function metricValues(
   // held-out columns past the scorer's catalogue are relevant but never ranked: misses
   const relevant = new Uint8Array(Math.max(input.cols, heldOut.cols));
   let users = 0;
-  for (let start = 0; start < input.rows; start += EVAL_CHUNK_ROWS) {
-    const end = Math.min(input.rows, start + EVAL_CHUNK_ROWS);
+  const chunk = Math.max(1, Math.min(EVAL_CHUNK_ROWS, Math.floor(EVAL_BLOCK_SCORES / Math.max(1, input.cols))));
+  for (let start = 0; start < input.rows; start += chunk) {
+    const end = Math.min(input.rows, start + chunk);
     const scores = scorer(input, start, end);
     const ranked = topKRows(scores, input.cols, maxK, input, start);
     for (let r = start; r < end; r++) {
