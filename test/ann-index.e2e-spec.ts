@@ -84,6 +84,14 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
 
   let indexed: number;
   let withIndex: Answers;
+  /** The indexed version's anomaly scores by user: its partition function sampled from the item clusters. */
+  let sampledAnomalies: Map<string, number>;
+  const anomaliesOf = async (v: number) =>
+    new Map(
+      (await stack.db.query(`SELECT user_id, score FROM user_anomalies WHERE version = $1`, [v])).rows.map(
+        (row: { user_id: string; score: number }) => [row.user_id, Number(row.score)],
+      ),
+    );
 
   beforeAll(async () => {
     // PRECOMPUTED_SIMILAR_ITEMS below the catalogue: some similar items are compared live, through the API's index
@@ -117,6 +125,9 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
     const timings = (await stack.db.query(`SELECT timings FROM model_versions WHERE version = $1`, [version])).rows[0]
       .timings as Record<string, number>;
     expect(timings.index).toBeGreaterThan(0);
+    sampledAnomalies = await anomaliesOf(version);
+    expect(sampledAnomalies.size).toBe(600);
+    sampledAnomalies.forEach((score) => expect(score).toBeGreaterThan(0));
 
     await waitForServedVersion(api, version, 60);
     expect(readdirSync(join(cacheDir, `v${version}`)).sort()).toEqual([...files, 'stored-index.json'].sort());
@@ -148,6 +159,15 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
         )
       ).rows[0].hash as string;
     expect(await hash(version)).toBe(await hash(indexed));
+    // the same users' anomaly scores from every item's score: the sampled ones rank them alike
+    const exactAnomalies = await anomaliesOf(version);
+    const users = [...exactAnomalies.keys()];
+    expect(
+      spearman(
+        users.map((u) => exactAnomalies.get(u)!),
+        users.map((u) => sampledAnomalies.get(u)!),
+      ),
+    ).toBeGreaterThan(0.9);
     expect(await indexFiles(version)).toEqual([]);
 
     // KEEP_VERSIONS 1: the indexed version is retired, and its index rows go with it
@@ -203,3 +223,18 @@ describe('approximate item index (e2e): stored with a large catalogue version, l
     }
   });
 });
+
+/** Spearman's rank correlation of two equally long lists (no ties expected). */
+function spearman(a: number[], b: number[]): number {
+  const ranks = (x: number[]) => {
+    const out = new Array<number>(x.length);
+    x.map((v, i) => [v, i])
+      .sort((p, q) => p[0] - q[0])
+      .forEach(([, i], r) => (out[i] = r));
+    return out;
+  };
+  const [ra, rb] = [ranks(a), ranks(b)];
+  const n = a.length;
+  const d2 = ra.reduce((sum, r, i) => sum + (r - rb[i]) ** 2, 0);
+  return 1 - (6 * d2) / (n * (n * n - 1));
+}

@@ -321,6 +321,16 @@ export class DaeModel {
     return this.scores(sliceRows(input.rows, start, end), into, 'items');
   }
 
+  /** The output layer's input for rows [start, end) of the input (rows x width), as decode computes it. */
+  lastHidden(input: RankInput, start: number, end: number): Float32Array {
+    return this.hiddenOf(input, start, end);
+  }
+
+  /** Exact scores (a decode's bits on wasm) of listed items from lastHidden's rows, without the item term. */
+  outputScores(hidden: Float32Array, itemLists: readonly ArrayLike<number>[]): Float32Array[] {
+    return this.scoresFromHidden(hidden, itemLists);
+  }
+
   /** The last hidden layer's values for rows [start, end) of the input, as decode computes them. */
   private hiddenOf(input: RankInput, start: number, end: number): Float32Array {
     const last = this.sizes.length - 2;

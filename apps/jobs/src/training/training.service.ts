@@ -28,6 +28,8 @@ import {
   fitEmbeddingMap,
   Popularity,
   reconstructionLoss,
+  sampledReconstructionLoss,
+  stratifiedSample,
   ScoringPool,
   serializeModel,
   trainModel,
@@ -490,8 +492,14 @@ export class TrainingService {
       await scoring?.close();
       if (ranking !== model) ranking.dispose();
     }
-    // how surprising each user's own history is to the model: the anomaly score
-    await this.anomalies.replaceForVersion(version, userIds, reconstructionLoss(model, matrix));
+    // how surprising each user's own history is to the model: the anomaly score. With an index
+    // (a catalogue too large to score whole per user) its softmax's partition function is
+    // estimated from a sample of each item cluster
+    const clusters = index?.index.clusters?.scores;
+    const losses = clusters
+      ? sampledReconstructionLoss(model, matrix, stratifiedSample(clusters.offsets, clusters.members))
+      : reconstructionLoss(model, matrix);
+    await this.anomalies.replaceForVersion(version, userIds, losses);
     // items are compared by cosine (similarItems): their map is of directions
     const itemMap = fitEmbeddingMap(items.vectors, items.dim, { normalize: true });
     if (userMap) await this.store.writeMap(version, 'user', userMap);
