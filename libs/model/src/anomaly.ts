@@ -117,8 +117,11 @@ export function sampledReconstructionLoss(model: DaeModel, rows: CsrMatrix, samp
         if (!mine.has(sample.items[j])) max = Math.max(max, values[r * s + j] + b[sample.items[j]] + logWeights[j]);
       let sum = 0;
       const counted = new Set<number>();
-      for (let n = 0; n < histories[r].length; n++)
-        if (!counted.has(histories[r][n])) (counted.add(histories[r][n]), (sum += Math.exp(own[r][n] - max)));
+      for (let n = 0; n < histories[r].length; n++) {
+        if (counted.has(histories[r][n])) continue;
+        counted.add(histories[r][n]);
+        sum += Math.exp(own[r][n] - max);
+      }
       for (let j = 0; j < s; j++)
         if (!mine.has(sample.items[j])) sum += Math.exp(values[r * s + j] + b[sample.items[j]] + logWeights[j] - max);
       const logZ = max + Math.log(sum);
