@@ -168,15 +168,9 @@ export class DaeModel {
       rows.forEach((found, r) => {
         const ranking = chunk[r];
         // from a decode, not rankExact's quantised pass: its copy of the layer is not worth making for a few rows
-        if (!found)
-          return out.push(
-            ...rankColumns(
-              this.scoreChunk(oneRow(input, start + r, this.config.embeddingDim), 0, 1),
-              this.config.items,
-              [ranking],
-            ),
-          );
-        out.push(rankListed(found.items, found.scores, ranking.k));
+        out.push(
+          found ? rankListed(found.items, found.scores, ranking.k) : this.rankDecoded(input, start + r, ranking),
+        );
       });
     }
     return out;
@@ -197,45 +191,25 @@ export class DaeModel {
     probes: number,
   ): RankedItems[] {
     const out: RankedItems[] = [];
+    const width = this.sizes[this.sizes.length - 2];
     for (let start = 0; start < rankings.length; start += INFERENCE_CHUNK_ROWS) {
       const end = Math.min(rankings.length, start + INFERENCE_CHUNK_ROWS);
       const hidden = this.hiddenOf(input, start, end);
       const histories = this.itemTerm ? historiesOf(input, start, end) : null;
       const chunk = rankings.slice(start, end);
-      const layer = this.clusteredLayer(clusters);
-      const width = this.sizes[this.sizes.length - 2];
-      const lists = clusters.probe(hidden, end - start, probes).map((chosen, r) => {
+      const lists = clusters.probe(hidden, end - start, probes).map((chosen, r) =>
         // a row excluding much of the catalogue may find its best outside what it probes
-        if (chunk[r].exclude.length > this.config.items * MAX_INDEX_SHARE) return null;
-        const touched = histories?.[r] ? this.itemTerm!.rowOf(histories[r]).items : null;
-        const approx = layer?.approximate(
-          hidden.subarray(r * width, (r + 1) * width),
-          1,
-          'scores',
-          clusters.rangesOf(chosen),
-        );
-        if (!approx) return clusterCandidates(clusters, chosen, chunk[r], touched);
-        // the quantised pass rules out most of the probed items; the item term's are scored exactly
-        // whatever their pass (it knows the autoencoder alone), so they are kept out of its ranking
-        const members = clusters.membersOf(chosen);
-        const aside = touched
-          ? Int32Array.from([...Array.from(chunk[r].exclude), ...Array.from(touched)])
-          : chunk[r].exclude;
-        const found = bestCandidates(
-          candidatesOf(
-            approx.block,
-            members.length,
-            [{ k: chunk[r].k, exclude: positionsIn(clusters, chosen, aside) }],
-            approx.margins,
-          )[0],
-          approx.block,
-          chunk[r].k,
-        );
-        const excluded = new Set<number>(Array.from(chunk[r].exclude));
-        const out = Array.from(found, (n) => members[n]);
-        if (touched) for (let n = 0; n < touched.length; n++) if (!excluded.has(touched[n])) out.push(touched[n]);
-        return Int32Array.from(new Set(out));
-      });
+        chunk[r].exclude.length > this.config.items * MAX_INDEX_SHARE
+          ? null
+          : this.probedCandidates(
+              clusters,
+              'scores',
+              hidden.subarray(r * width, (r + 1) * width),
+              chosen,
+              chunk[r],
+              histories?.[r] ? this.itemTerm!.rowOf(histories[r]).items : null,
+            ),
+      );
       const exact = this.scoresFromHidden(
         hidden,
         lists.map((list) => list ?? []),
@@ -244,18 +218,56 @@ export class DaeModel {
         exact.forEach((scores, r) => lists[r] && this.itemTerm!.addToListed(histories[r], lists[r], scores));
       lists.forEach((list, r) => {
         const k = Math.min(chunk[r].k, this.config.items - chunk[r].exclude.length);
-        if (!list || list.length < k)
-          return out.push(
-            ...rankColumns(
-              this.scoreChunk(oneRow(input, start + r, this.config.embeddingDim), 0, 1),
-              this.config.items,
-              [chunk[r]],
-            ),
-          );
-        out.push(topListed(list, exact[r], chunk[r].k));
+        out.push(
+          !list || list.length < k
+            ? this.rankDecoded(input, start + r, chunk[r])
+            : topListed(list, exact[r], chunk[r].k),
+        );
       });
     }
     return out;
+  }
+
+  /** Row `row` of the input ranked from its full decode: the path a row the index cannot serve takes. */
+  private rankDecoded(input: RankInput, row: number, ranking: Ranking): RankedItems {
+    return rankColumns(this.scoreChunk(oneRow(input, row, this.config.embeddingDim), 0, 1), this.config.items, [
+      ranking,
+    ])[0];
+  }
+
+  /**
+   * A row's candidates from its probed clusters (`chosen`), less its exclusions, plus `extra`
+   * (items scored apart: the item term's, whose scores the clusters cannot know). On wasm a
+   * quantised pass over the clusters' slots keeps those that can reach the row's top k among them
+   * (at most bestCandidates'); the extra items are kept out of its ranking. Elsewhere every member.
+   */
+  private probedCandidates(
+    clusters: ItemClusters,
+    kind: 'scores' | 'cosines',
+    query: Float32Array,
+    chosen: Int32Array,
+    ranking: Ranking,
+    extra: ArrayLike<number> | null,
+  ): Int32Array {
+    const approx = this.clusteredLayer(clusters)?.approximate(query, 1, kind, clusters.rangesOf(chosen));
+    if (!approx) return clusterCandidates(clusters, chosen, ranking, extra);
+    const members = clusters.membersOf(chosen);
+    const aside = extra ? Int32Array.from([...Array.from(ranking.exclude), ...Array.from(extra)]) : ranking.exclude;
+    const found = bestCandidates(
+      candidatesOf(
+        approx.block,
+        members.length,
+        [{ k: ranking.k, exclude: positionsIn(clusters, chosen, aside) }],
+        approx.margins,
+      )[0],
+      approx.block,
+      ranking.k,
+    );
+    const out = Array.from(found, (n) => members[n]);
+    if (!extra) return Int32Array.from(out);
+    const excluded = new Set<number>(Array.from(ranking.exclude));
+    for (let n = 0; n < extra.length; n++) if (!excluded.has(extra[n])) out.push(extra[n]);
+    return Int32Array.from(new Set(out));
   }
 
   /** rank over the whole catalogue (see rank). */
@@ -526,32 +538,18 @@ export class DaeModel {
     const vectors = this.itemVectors(indices);
     const clusters = index.clusters?.cosines;
     const probed = clusters?.probe(vectors, indices.length, index.probes);
-    const layer = clusters && this.clusteredLayer(clusters);
-    const fromClusters = (r: number) => {
-      const chosen = probed![r];
-      const approx = layer?.approximate(
-        vectors.subarray(r * width, (r + 1) * width),
-        1,
-        'cosines',
-        clusters!.rangesOf(chosen),
-      );
-      if (!approx) return enough(clusterCandidates(clusters!, chosen, rankings[r], null), rankings[r].k);
-      const members = clusters!.membersOf(chosen);
-      const found = bestCandidates(
-        candidatesOf(
-          approx.block,
-          members.length,
-          [{ k: rankings[r].k, exclude: positionsIn(clusters!, chosen, rankings[r].exclude) }],
-          approx.margins,
-        )[0],
-        approx.block,
+    const fromClusters = (r: number) =>
+      enough(
+        this.probedCandidates(
+          clusters!,
+          'cosines',
+          vectors.subarray(r * width, (r + 1) * width),
+          probed![r],
+          rankings[r],
+          null,
+        ),
         rankings[r].k,
       );
-      return enough(
-        Int32Array.from(found, (n) => members[n]),
-        rankings[r].k,
-      );
-    };
     const lists = indices.map((item, r) =>
       // a zero vector has no direction to search by: its cosines are all 0, ranked exactly
       norms[item] > 0
