@@ -60,6 +60,10 @@ interface SetupFigures {
   seconds_per_epoch: number[];
   cpu_seconds_per_epoch: number[];
   worker_peak_rss_mb: number;
+  /** The worker's VmHWM when training's last epoch ended (load and epochs; not evaluation, index, publish). */
+  training_peak_rss_mb: number;
+  /** The worker's VmHWM at the end of each phase. */
+  peak_rss_mb_through: Record<string, number>;
   publish_seconds: number;
   publish_cpu_seconds: number;
   width: number;
@@ -218,7 +222,8 @@ async function trainThroughWorker(
       requestedAt: new Date().toISOString(),
     });
     // CPU at each change of phase or epoch: what each cost the worker
-    const marks: Array<{ phase: string; epoch: number; cpu: number; at: number }> = [];
+    // and the worker's peak RSS so far (VmHWM): at the mark after training, training's own peak
+    const marks: Array<{ phase: string; epoch: number; cpu: number; at: number; peakRss: number }> = [];
     let peakRss = 0;
     for (;;) {
       const job = await queue.getJob(added.id!);
@@ -229,7 +234,13 @@ async function trainThroughWorker(
       const last = marks[marks.length - 1];
       const phase = progress.phase ?? 'queued';
       if (!last || last.phase !== phase || last.epoch !== (progress.epoch ?? 0)) {
-        marks.push({ phase, epoch: progress.epoch ?? 0, cpu: cpuSeconds(worker.pid), at: performance.now() });
+        marks.push({
+          phase,
+          epoch: progress.epoch ?? 0,
+          cpu: cpuSeconds(worker.pid),
+          at: performance.now(),
+          peakRss: memoryMb(worker.pid).VmHWM,
+        });
         process.stderr.write(`${catalogue.name}: ${phase}${progress.epoch ? ` epoch ${progress.epoch}` : ''}\n`);
       }
       peakRss = memoryMb(worker.pid).VmHWM;
@@ -247,6 +258,13 @@ async function trainThroughWorker(
     const publishFrom = marks.find((m) => m.phase === 'publish');
     const publishTo = marks.find((m) => m.phase === 'promote') ?? end;
     const indexFrom = marks.find((m) => m.phase === 'index');
+    // the job's peak up to the end of each phase: polled every 500 ms, so each may include the
+    // next phase's first half-second (an upper bound)
+    const peakRssThrough: Record<string, number> = {};
+    marks.forEach((m, i) => {
+      if (i > 0) peakRssThrough[marks[i - 1].phase] = m.peakRss;
+    });
+    peakRssThrough[marks[marks.length - 1]?.phase ?? 'queued'] = peakRss;
     const indexFiles = await new ModelIndexRepository(ds).files(version.version);
     const config = version.config as { embeddingDim?: number; sampledNegatives?: number };
     const figures: SetupFigures = {
@@ -254,6 +272,8 @@ async function trainThroughWorker(
       seconds_per_epoch: version.lossCurve.map((e) => +e.seconds.toFixed(1)),
       cpu_seconds_per_epoch: cpuPerEpoch,
       worker_peak_rss_mb: peakRss,
+      training_peak_rss_mb: peakRssThrough.train ?? peakRss,
+      peak_rss_mb_through: peakRssThrough,
       publish_seconds: version.timings.publish ?? 0,
       publish_cpu_seconds: publishFrom ? +(publishTo.cpu - publishFrom.cpu).toFixed(1) : 0,
       width: config.embeddingDim ?? 0,
@@ -271,6 +291,8 @@ async function trainThroughWorker(
       seconds_per_epoch: figures.seconds_per_epoch,
       cpu_seconds_per_epoch: figures.cpu_seconds_per_epoch,
       worker_peak_rss_mb: peakRss,
+      training_peak_rss_mb: figures.training_peak_rss_mb,
+      peak_rss_mb_through: peakRssThrough,
       ndcg100: version.metrics?.ndcg100,
       popularity_ndcg100: version.metrics?.popularity?.ndcg100,
     });
@@ -688,6 +710,8 @@ function acceptance(
     fold_in_ratio_to_peer: foldIn && peerFoldIn ? +(foldIn.req_per_s / peerFoldIn.req_per_s).toFixed(3) : null,
     recall_at_100: main.recall,
     seconds_per_epoch: main.setup?.seconds_per_epoch ?? null,
+    // training alone (load and epochs), then the whole job (index and publishing's scoring threads too)
+    training_peak_rss_mb: main.setup?.training_peak_rss_mb ?? null,
     worker_peak_rss_mb: main.setup?.worker_peak_rss_mb ?? null,
     publish_seconds: main.setup?.publish_seconds ?? null,
     // the item index is built and stored before users are published: part of what a publish costs

@@ -69,7 +69,7 @@ describe('training pipeline (e2e)', () => {
     expect(model.metrics.recall20).toBeGreaterThan(model.metrics.popularity.recall20);
     expect(model.lossCurve).toHaveLength(CONFIG.epochs);
     expect(model.lossCurve[CONFIG.epochs - 1].loss).toBeLessThan(model.lossCurve[0].loss);
-    expect(Object.keys(model.timings).sort()).toEqual(['load', 'promote', 'publish', 'train']);
+    expect(Object.keys(model.timings).sort()).toEqual(['evaluate', 'load', 'promote', 'publish', 'train']);
     expect(await activeVersion()).toBe(v1.version);
 
     const userKeys = await scanKeys(redis, kindPattern(v1.version, 'user'));

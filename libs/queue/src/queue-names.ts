@@ -68,7 +68,7 @@ export interface ExportProgress {
 
 /** What a training job reports through job.updateProgress. */
 export interface TrainingProgress {
-  phase: 'load' | 'tune' | 'train' | 'index' | 'publish' | 'promote' | 'done';
+  phase: 'load' | 'tune' | 'train' | 'evaluate' | 'index' | 'publish' | 'promote' | 'done';
   percent: number;
   epoch?: number;
   epochs?: number;

@@ -250,7 +250,9 @@ export class TrainingService {
         });
       let metrics: ModelMetrics;
       try {
-        metrics = this.metrics(model, split);
+        // scoring held-out users' full rows: minutes at a million items, so a phase of its own
+        await report({ phase: 'evaluate', percent: 85, version: v });
+        metrics = await timed('evaluate', async () => this.metrics(model, split));
         for (const metric of ['ndcg100', 'recall20', 'recall50'] as const)
           lastModelMetric.set({ metric }, metrics[metric]);
         const blob = serializeModel(model, { itemIds: items.ids() });
