@@ -73,7 +73,7 @@ async function main(args: string[]): Promise<unknown> {
     const indexed = exact.withIndex(ItemIndex.view(dir));
     // --tune share:ef,...: the share of a row's wanted candidates asked of each norm range and the
     // score search expansion (ef), each pair measured on the one build
-    // --probes n,...: with clusters, a rank line per number of clusters a row probes
+    // --probes n,...: with clusters, a rank and a similar line per number of clusters a row probes
     const probeCounts = (flags.probes ?? '').split(',').filter(Boolean).map(Number);
     if (probeCounts.some((n) => !(n >= 1))) throw new UsageError('--probes takes cluster counts, e.g. 16,32');
     const tunings = (flags.tune ?? '')
@@ -116,7 +116,7 @@ async function main(args: string[]): Promise<unknown> {
       model.rankSimilar(queries.slice(start, end), rankings.slice(start, end));
     const wantSimilar = timed(similarWith(exact));
     for (const probes of probeCounts) {
-      const probed = exact.withIndex(ItemIndex.view(dir, { probes }));
+      const probed = exact.withIndex(ItemIndex.view(dir, { probes, similarProbes: probes }));
       // first calls lay the layer out cluster by cluster, once per kind: not part of a row's cost
       probed.rank({ embeddings: users.subarray(0, dim) }, rankings.slice(0, 1));
       probed.rankSimilar([0], rankings.slice(0, 1));

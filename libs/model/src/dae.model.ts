@@ -48,6 +48,8 @@ export class DaeModel {
   private listed: ListedScores | null | undefined;
   /** quantised's layer laid out cluster by cluster (rankFromClusters), undefined until asked. */
   private readonly clustered = new Map<ItemClusters, QuantisedOutputLayer | null>();
+  /** Each partition's centroids as a tensor, kept while this model serves (probeClusters). */
+  private readonly centroidColumns = new Map<ItemClusters, tf.Tensor2D>();
 
   constructor(
     readonly config: DaeConfig,
@@ -197,7 +199,7 @@ export class DaeModel {
       const hidden = this.hiddenOf(input, start, end);
       const histories = this.itemTerm ? historiesOf(input, start, end) : null;
       const chunk = rankings.slice(start, end);
-      const lists = clusters.probe(hidden, end - start, probes).map((chosen, r) =>
+      const lists = this.probeClusters(clusters, hidden, end - start, probes).map((chosen, r) =>
         // a row excluding much of the catalogue may find its best outside what it probes
         chunk[r].exclude.length > this.config.items * MAX_INDEX_SHARE
           ? null
@@ -537,7 +539,7 @@ export class DaeModel {
     const norms = this.outputNorms();
     const vectors = this.itemVectors(indices);
     const clusters = index.clusters?.cosines;
-    const probed = clusters?.probe(vectors, indices.length, index.probes);
+    const probed = clusters && this.probeClusters(clusters, vectors, indices.length, index.similarProbes);
     const fromClusters = (r: number) =>
       enough(
         this.probedCandidates(
@@ -635,6 +637,14 @@ export class DaeModel {
     this.output = null;
     this.quantised = undefined;
     this.clustered.clear();
+    this.centroidColumns.forEach((t) => t.dispose());
+    this.centroidColumns.clear();
+  }
+
+  /** clusters.probe with the partition's centroid tensor made once per model, not per call. */
+  private probeClusters(clusters: ItemClusters, queries: Float32Array, rows: number, probes: number): Int32Array[] {
+    if (!this.centroidColumns.has(clusters)) this.centroidColumns.set(clusters, clusters.centroidColumns());
+    return clusters.probe(queries, rows, probes, this.centroidColumns.get(clusters));
   }
 
   private firstLayer(rows: CsrMatrix, start: number, end: number): tf.Tensor2D {

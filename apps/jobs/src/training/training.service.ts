@@ -252,7 +252,7 @@ export class TrainingService {
       try {
         // scoring held-out users' full rows: minutes at a million items, so a phase of its own
         await report({ phase: 'evaluate', percent: 85, version: v });
-        metrics = await timed('evaluate', async () => this.metrics(model, split));
+        metrics = await timed('evaluate', () => Promise.resolve(this.metrics(model, split)));
         for (const metric of ['ndcg100', 'recall20', 'recall50'] as const)
           lastModelMetric.set({ metric }, metrics[metric]);
         const blob = serializeModel(model, { itemIds: items.ids() });

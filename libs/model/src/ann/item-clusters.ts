@@ -128,8 +128,12 @@ export class ItemClusters {
     return new ItemClusters(kind, width, kept, offsets, members);
   }
 
-  /** Each row's `probes` clusters, best centroid first, for rows x width queries (hidden vectors for scores, item vectors for cosines). */
-  probe(queries: Float32Array, rows: number, probes: number): Int32Array[] {
+  /**
+   * Each row's `probes` clusters, best centroid first, for rows x width queries (hidden vectors for
+   * scores, item vectors for cosines). `columns`: centroidColumns() kept by the caller; without it
+   * a tensor of them is made (and dropped) per call.
+   */
+  probe(queries: Float32Array, rows: number, probes: number, columns?: tf.Tensor2D): Int32Array[] {
     const { width, clusters } = this;
     const queryDim = this.kind === 'scores' ? width + 1 : width;
     const q = new Float32Array(rows * queryDim);
@@ -137,11 +141,7 @@ export class ItemClusters {
       q.set(queries.subarray(r * width, (r + 1) * width), r * queryDim);
       if (this.kind === 'scores') q[r * queryDim + width] = 1;
     }
-    this.transposed ??= transpose(this.centroids, clusters, queryDim);
-    const byColumn = this.transposed;
-    const products = tf.tidy(() =>
-      tf.matMul(tf.tensor2d(q, [rows, queryDim]), tf.tensor2d(byColumn, [queryDim, clusters])),
-    );
+    const products = tf.tidy(() => tf.matMul(tf.tensor2d(q, [rows, queryDim]), columns ?? this.centroidColumns()));
     const values = products.dataSync() as Float32Array;
     products.dispose();
     const want = Math.min(clusters, probes);
@@ -151,10 +151,19 @@ export class ItemClusters {
     });
   }
 
+  /**
+   * The centroids column by column (queryDim x clusters) as a tensor, for probe: wasm's matMul is
+   * ~9x slower with a transposed operand. A caller probing often keeps it (and disposes it): a new
+   * tensor per call made the product 20% of a similar item's cost at 1M items (the kernel prepares
+   * its right operand anew for every tensor it has not seen).
+   */
+  centroidColumns(): tf.Tensor2D {
+    const queryDim = this.kind === 'scores' ? this.width + 1 : this.width;
+    return tf.tensor2d(transpose(this.centroids, this.clusters, queryDim), [queryDim, this.clusters]);
+  }
+
   private owner: Int32Array | null = null;
   private slots: Int32Array | null = null;
-  /** The centroids column by column (queryDim x clusters): wasm's matMul is ~9x slower with a transposed operand. */
-  private transposed: Float32Array | null = null;
 
   /** The cluster item i is in. */
   clusterOf(item: number): number {

@@ -130,6 +130,19 @@ describe.each([
         model.dispose();
       }
       if (search === 'graphs') return;
+      // similar items probe their own number of cosine clusters: one cluster finds less than the default
+      const queries = Array.from({ length: 20 }, (_, n) => n * 397);
+      const want = exact.rankSimilar(queries, rankings(20));
+      const narrow = exact.withIndex(ItemIndex.view(dir, { similarProbes: 1 }));
+      try {
+        expect(narrow.index!.similarProbes).toBe(1);
+        expect(viewed.similarProbes).toBeGreaterThan(1);
+        expect(recall(narrow.rankSimilar(queries, rankings(20)), want)).toBeLessThan(
+          recall(indexed.rankSimilar(queries, rankings(20)), want),
+        );
+      } finally {
+        narrow.dispose();
+      }
       // files of another width are refused, not misread
       const meta = JSON.parse(readFileSync(join(dir, 'item-index.json'), 'utf8')) as { width: number };
       writeFileSync(join(dir, 'item-index.json'), JSON.stringify({ ...meta, width: width - 1 }));

@@ -36,6 +36,8 @@ export interface ItemIndexOptions {
   clusters?: number;
   /** Clusters a row's items are scored from (default: PROBE_SHARE of them). */
   probes?: number;
+  /** Cosine clusters a similar-items row's items are compared with (default: SIMILAR_PROBE_SHARE of them). */
+  similarProbes?: number;
 }
 
 /** What view() needs to open the files save() wrote. */
@@ -58,6 +60,7 @@ interface IndexMeta {
   rangeShare?: number;
   scoreExpansion?: number;
   probes?: number;
+  similarProbes?: number;
 }
 
 const META_FILE = 'item-index.json';
@@ -67,6 +70,13 @@ const clustersFile = (kind: 'scores' | 'cosines') => `${kind === 'scores' ? 'sco
 
 /** Share of the clusters a row probes by default (bench:ann --probes). */
 const PROBE_SHARE = 1 / 32;
+/**
+ * Share of the cosine clusters a similar-items row probes by default: half the score share, as an
+ * item's neighbours sit in fewer clusters than a user's best items. On the 1M-item fixture
+ * (prof: recall@100 against exact, 200 items) 1/64 (16 clusters) kept 0.9997 at 1.8 ms a row,
+ * 1/32 1.0 at 3.6 ms: a similar row's cost is streaming its clusters' int16 weights.
+ */
+const SIMILAR_PROBE_SHARE = 1 / 64;
 /** Fewest clusters a row probes by default: small catalogues have few clusters, each of few items. */
 const MIN_PROBES = 16;
 
@@ -124,6 +134,15 @@ export class ItemIndex {
     return Math.min(clusters, this.meta.probes ?? Math.max(MIN_PROBES, Math.ceil(clusters * PROBE_SHARE)));
   }
 
+  /** Cosine clusters a similar-items row's candidates come from (search 'clusters'). */
+  get similarProbes(): number {
+    const clusters = this.clusters?.cosines.clusters ?? 0;
+    return Math.min(
+      clusters,
+      this.meta.similarProbes ?? Math.max(MIN_PROBES, Math.ceil(clusters * SIMILAR_PROBE_SHARE)),
+    );
+  }
+
   get items(): number {
     return this.meta.items;
   }
@@ -156,6 +175,7 @@ export class ItemIndex {
       scoreExpansion: options.scoreExpansion,
       search: options.search ?? 'clusters',
       probes: options.probes,
+      similarProbes: options.similarProbes,
     };
     if (meta.search === 'clusters') {
       const layer = model.outputLayerParams();
@@ -226,7 +246,13 @@ export class ItemIndex {
         })
       : [COSINES_FILE];
     // last: a directory with its metadata is complete
-    const { rangeShare: _share, scoreExpansion: _expansion, probes: _probes, ...meta } = this.meta;
+    const {
+      rangeShare: _share,
+      scoreExpansion: _expansion,
+      probes: _probes,
+      similarProbes: _similarProbes,
+      ...meta
+    } = this.meta;
     writeFileSync(join(dir, META_FILE), JSON.stringify(meta));
     return [...scores, ...clusters, META_FILE];
   }
@@ -234,7 +260,10 @@ export class ItemIndex {
   /** Opens the files save() wrote, memory-mapped (shared by every thread and process that views them). */
   static view(
     dir: string,
-    options: Pick<ItemIndexOptions, 'expansionSearch' | 'rangeShare' | 'scoreExpansion' | 'probes'> = {},
+    options: Pick<
+      ItemIndexOptions,
+      'expansionSearch' | 'rangeShare' | 'scoreExpansion' | 'probes' | 'similarProbes'
+    > = {},
   ): ItemIndex {
     const saved = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as IndexMeta;
     if (saved.format !== 1) throw new Error(`item index format ${String(saved.format)} is not known`);
@@ -244,6 +273,7 @@ export class ItemIndex {
       rangeShare: options.rangeShare,
       scoreExpansion: options.scoreExpansion,
       probes: options.probes,
+      similarProbes: options.similarProbes,
     };
     const scoreIndexes = Array.from({ length: meta.normRanges }, (_, range) => {
       const index = newIndex(meta, 'scores', 0);
