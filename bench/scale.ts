@@ -373,7 +373,8 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
   let recall: Record<string, number> = {};
   let apiRssMb = 0;
   try {
-    await expectModelServing(`${api.url}/graphql`, histories[0].user);
+    // at 1M items each scoring thread loads and lays out the layers: minutes (278 s on 2 cores)
+    await expectModelServing(`${api.url}/graphql`, histories[0].user, 1200);
     const memory = memoryMb(api.pid);
     apiRssMb = memory.VmRSS;
     emit({

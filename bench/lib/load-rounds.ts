@@ -7,8 +7,11 @@ import autocannon from 'autocannon';
 import { cpuSeconds } from './api-process';
 
 /** A bench of the popularity fallback would measure nothing: the model must be answering. */
-export async function expectModelServing(url: string, userId: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+/** Waits until the API answers `userId` from the published model (a model of 1M items takes minutes to load). */
+export async function expectModelServing(url: string, userId: string, timeoutSeconds = 300): Promise<void> {
+  const deadline = performance.now() + timeoutSeconds * 1000;
+  let last = 'no answer';
+  while (performance.now() < deadline) {
     const res = (await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -16,11 +19,14 @@ export async function expectModelServing(url: string, userId: string): Promise<v
         query: 'query R($u: ID!) { recommendations(userId: $u, limit: 1) { source } }',
         variables: { u: userId },
       }),
-    }).then((r) => r.json())) as { data?: { recommendations: { source: string } } };
-    if (res.data?.recommendations.source === 'EMBEDDING') return;
+    }).then((r) => r.json())) as { data?: { recommendations: { source: string } }; errors?: unknown };
+    last = res.data?.recommendations.source ?? JSON.stringify(res.errors);
+    if (last === 'EMBEDDING') return;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new Error('the API does not serve the published model (answers are not EMBEDDING)');
+  throw new Error(
+    `the API does not serve the published model after ${timeoutSeconds} s (answers are ${last}, not EMBEDDING)`,
+  );
 }
 
 export interface LoadResult {

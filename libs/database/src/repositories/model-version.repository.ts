@@ -16,6 +16,9 @@ export const isComplete = (status: ModelStatus): boolean =>
   status === ModelStatus.CANARY ||
   status === ModelStatus.RETIRED;
 
+/** The longest one statement reading a model's weights may run: minutes for a catalogue of millions. */
+const MODEL_READ_TIMEOUT_MS = 10 * 60_000;
+
 @Injectable()
 export class ModelVersionRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -104,25 +107,31 @@ export class ModelVersionRepository {
    */
   async weights(version: number): Promise<Buffer | null> {
     if (!Number.isSafeInteger(version)) throw new Error(`not a model version: ${version}`);
-    return inReadSnapshot(this.db, async (client) => {
-      const { rows } = await client.query<{ chunks: number; bytes: string }>(
-        'SELECT count(*)::int AS chunks, COALESCE(sum(octet_length(data)), 0)::int8 AS bytes FROM model_weight_chunks WHERE version = $1',
-        [version],
-      );
-      if (rows[0].chunks === 0) return null;
-      const blob = Buffer.allocUnsafe(Number(rows[0].bytes));
-      // COPY takes no parameters: the version is checked to be an integer above
-      const copied = await copyBinaryColumnInto(
-        client.query(
-          copyTo(
-            `COPY (SELECT data FROM model_weight_chunks WHERE version = ${version} ORDER BY seq) TO STDOUT (FORMAT binary)`,
+    // a model load is background work, not a request: the API's STATEMENT_TIMEOUT_MS (5 s) does
+    // not bound it (2 GB at 1M items took longer, and the API never loaded the model)
+    return inReadSnapshot(
+      this.db,
+      async (client) => {
+        const { rows } = await client.query<{ chunks: number; bytes: string }>(
+          'SELECT count(*)::int AS chunks, COALESCE(sum(octet_length(data)), 0)::int8 AS bytes FROM model_weight_chunks WHERE version = $1',
+          [version],
+        );
+        if (rows[0].chunks === 0) return null;
+        const blob = Buffer.allocUnsafe(Number(rows[0].bytes));
+        // COPY takes no parameters: the version is checked to be an integer above
+        const copied = await copyBinaryColumnInto(
+          client.query(
+            copyTo(
+              `COPY (SELECT data FROM model_weight_chunks WHERE version = ${version} ORDER BY seq) TO STDOUT (FORMAT binary)`,
+            ),
           ),
-        ),
-        blob,
-      );
-      if (copied !== blob.length) throw new Error(`the weights of version ${version} changed while they were read`);
-      return blob;
-    });
+          blob,
+        );
+        if (copied !== blob.length) throw new Error(`the weights of version ${version} changed while they were read`);
+        return blob;
+      },
+      { statementTimeoutMs: MODEL_READ_TIMEOUT_MS },
+    );
   }
 
   /** An unfinished version's stored model: its weights and its approximate item index (ModelIndexRepository). */

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../data-source';
 import { testDatabase } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
 import { inReadSnapshot } from './read-snapshot';
@@ -31,6 +32,27 @@ describe(`${inReadSnapshot.name} (Postgres)`, () => {
     });
     expect(seen).toMatchObject({ iso: 'repeatable read', ro: 'on' });
     expect(await connected(seen.pid)).toBe(true);
+  });
+
+  it("runs a long read past the pool's statement timeout when asked, and leaves the pool's timeout as it was", async () => {
+    // one connection, so the second read is on the connection the first changed
+    const bounded = new DataSource({
+      ...dataSourceOptions(TEST_DATABASE_URL, { statementTimeoutMs: 200 }),
+      extra: { ...dataSourceOptions(TEST_DATABASE_URL, { statementTimeoutMs: 200 }).extra, max: 1 },
+    });
+    await bounded.initialize();
+    try {
+      const slow = (client: { query: (q: string) => Promise<unknown> }) => client.query('SELECT pg_sleep(0.5)');
+      await expect(inReadSnapshot(bounded, slow)).rejects.toThrow(/statement timeout/);
+      await expect(inReadSnapshot(bounded, slow, { statementTimeoutMs: 5000 })).resolves.toBeDefined();
+      const after = await inReadSnapshot(bounded, async (client) => {
+        return (await client.query(`SELECT current_setting('statement_timeout') AS t`)).rows[0].t;
+      });
+      expect(after).toBe('200ms');
+      await expect(inReadSnapshot(bounded, slow, { statementTimeoutMs: 1.5 })).rejects.toThrow(RangeError);
+    } finally {
+      await bounded.destroy();
+    }
   });
 
   it('drops a connection whose read failed instead of pooling it', async () => {

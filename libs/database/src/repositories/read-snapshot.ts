@@ -8,7 +8,12 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
  * streams need it. A connection that failed mid-read is dropped, not pooled: after a broken COPY
  * the session is not worth trusting (pg's `release(err)` destroys it).
  */
-export async function inReadSnapshot<T>(db: DataSource, read: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inReadSnapshot<T>(
+  db: DataSource,
+  read: (client: PoolClient) => Promise<T>,
+  /** The transaction's own statement timeout, over the pool's (0: none); its connection's comes back after. */
+  { statementTimeoutMs }: { statementTimeoutMs?: number } = {},
+): Promise<T> {
   const [client, release] = (await (db.driver as PostgresDriver).obtainMasterConnection()) as [
     PoolClient,
     (err?: Error) => void,
@@ -16,6 +21,12 @@ export async function inReadSnapshot<T>(db: DataSource, read: (client: PoolClien
   let failed: Error | undefined;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    if (statementTimeoutMs !== undefined) {
+      if (!(Number.isSafeInteger(statementTimeoutMs) && statementTimeoutMs >= 0))
+        throw new RangeError(`not a statement timeout: ${statementTimeoutMs}`);
+      // SET takes no parameters: checked to be an integer above
+      await client.query(`SET LOCAL statement_timeout = ${statementTimeoutMs}`);
+    }
     const result = await read(client);
     await client.query('COMMIT');
     return result;
