@@ -11,7 +11,10 @@
  * items too: vectors plus the nearest items of the --similar-items most popular (default 20,000).
  * npm run bench:serve [-- --users 100000 --items 20000 --seconds 15 --connections 64 --cached-top 100 --similar-items 20000
  *   --rounds 3 --scoring-threads N --redis-db 12 --database NAME --queries recommendations,similar_items --setup-only | --reuse | --keys | --item-term
- *   | --baseline DIR [--together]]
+ *   | --baseline DIR [--together]] [--warm-users 20000]
+ * --warm-users N: the cached queries ask the first N users (20,000), each answered once before the
+ * rounds with their cached feedback state deleted: `recommendations_first_answer` is the rate of
+ * those first answers (each reads the user's events from Postgres), the rounds that of returning users.
  * --item-term: the model carries an item term of the served shape (200 weights per item, random).
  * --baseline DIR: another checkout's API (DIR with its node_modules) beside this one's, on the same
  * published data, each query's rounds alternating between the two (this one first in odd rounds):
@@ -33,7 +36,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { ApiKeyAdmin } from '@app/api-keys';
 import { ApiKeyRepository, createDataSource, migrate, ModelVersionRepository } from '@app/database';
-import { EmbeddingStoreRepository } from '@app/embedding-store';
+import { EmbeddingStoreRepository, feedbackKey } from '@app/embedding-store';
 import { importSynthetic } from '@app/ingest';
 import {
   DaeConfig,
@@ -80,6 +83,7 @@ runCli(async (args) => {
     'feedback',
     'feedback-users',
     'port',
+    'warm-users',
   ]);
   const users = Number(flags.users ?? 100_000);
   const items = Number(flags.items ?? 20_000);
@@ -116,6 +120,12 @@ runCli(async (args) => {
 
   const rng = createRng(9);
   const user = () => syntheticUserId(rng.int(users));
+  // a user's first answer reads their feedback state from Postgres (FeedbackStates) and caches it in
+  // Redis: the cached queries draw from users answered once before the rounds, as a product's
+  // returning users are; those first answers are a line of their own
+  const warmPool = Math.min(users, Number(flags['warm-users'] ?? 20_000));
+  if (!(warmPool >= 1)) throw new UsageError('--warm-users must be a positive integer');
+  const warmUser = () => syntheticUserId(rng.int(warmPool));
   const item = () => syntheticItemId(data.item[rng.int(data.item.length)]);
   const scenarios: Array<[string, () => { query: string; variables?: object }]> = [
     ['trivial', () => ({ query: '{ __typename }' })],
@@ -123,7 +133,7 @@ runCli(async (args) => {
       'recommendations',
       () => ({
         query: 'query R($u: ID!) { recommendations(userId: $u, limit: 20) { source items { score item { id } } } }',
-        variables: { u: user() },
+        variables: { u: warmUser() },
       }),
     ],
     // seen items kept: the user's own items scored apart and merged into the precomputed list
@@ -133,7 +143,7 @@ runCli(async (args) => {
       () => ({
         query:
           'query R($u: ID!) { recommendations(userId: $u, limit: 20, excludeSeen: false) { source items { score item { id } } } }',
-        variables: { u: user() },
+        variables: { u: warmUser() },
       }),
     ],
     [
@@ -217,6 +227,8 @@ runCli(async (args) => {
   const api = await startApi({ DATABASE_URL: url, REDIS_URL: redisUrl, PORT: '3950', SCORING_THREADS: scoringThreads });
   try {
     await expectModelServing(`${api.url}/graphql`, user());
+    if (!only || only.some((q) => q.startsWith('recommendations') && q !== 'recommendations_for_items'))
+      await firstAnswers(api, redisUrl, warmPool, { users, items });
     const trivialRuns: LoadResult[] = [];
     const perRound = seconds / rounds;
     for (const [name, body] of scenarios.slice(1)) {
@@ -456,10 +468,51 @@ async function measureFeedback(
 }
 
 /** Asks for each of the first `pool` users' recommendations once, 16 at a time. */
+/**
+ * Each of the first `pool` users answered once, their cached feedback state deleted first: the
+ * rate of first answers (a history read from Postgres each), and the cached queries' users warm.
+ */
+async function firstAnswers(
+  api: { url: string; pid: number },
+  redisUrl: string,
+  pool: number,
+  shape: object,
+): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    for (let start = 0; start < pool; start += 10_000) {
+      const keys = Array.from({ length: Math.min(10_000, pool - start) }, (_, n) =>
+        feedbackKey(syntheticUserId(start + n)),
+      );
+      await redis.del(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
+  const started = performance.now();
+  const cpu = cpuSeconds(api.pid);
+  await warmUsers(`${api.url}/graphql`, pool);
+  const seconds = (performance.now() - started) / 1000;
+  emit({
+    bench: 'serve',
+    query: 'recommendations_first_answer',
+    ...shape,
+    connections: WARM_CONNECTIONS,
+    asked: pool,
+    seconds: +seconds.toFixed(1),
+    req_per_s: Math.round(pool / seconds),
+    // the API's own CPU, not Postgres's
+    cpu_ms_per_request: +((1000 * (cpuSeconds(api.pid) - cpu)) / pool).toFixed(3),
+  });
+}
+
+/** Requests in flight while users are warmed. */
+const WARM_CONNECTIONS = 16;
+
 async function warmUsers(url: string, pool: number): Promise<void> {
   let next = 0;
   await Promise.all(
-    Array.from({ length: 16 }, async () => {
+    Array.from({ length: WARM_CONNECTIONS }, async () => {
       while (next < pool) {
         const u = syntheticUserId(next++);
         const res = await fetch(url, {
