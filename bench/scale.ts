@@ -13,8 +13,11 @@
  *   scale_acceptance / scale_sizing   the figures issue #35 asks for, from the lines above
  * npm run bench:scale [-- --items 1000000 --users 200000 --interactions 20000000 --epochs 1
  *   --connections 32 --seconds 30 --rounds 3 --recall-sample 200 --peer-items 20000 --scoring-threads N
+ *   --warm-users 20000
  *   --setup-only | --reuse]
  * --setup-only stops after the setup (the long part); --reuse measures what an earlier setup left.
+ * The cached `recommendations` ask the first --warm-users users, each answered once before (their
+ * first answers, which read the feedback state from Postgres, are `recommendations_first_answer`).
  * Each catalogue has its database and Redis db: recoder_bench_scale (db 10) and
  * recoder_bench_scale_20k (db 11) for the peer (--peer-items 0: no peer). The worker and the API
  * inherit this process's environment: ANN_MIN_ITEMS, SAMPLED_TRAINING_MIN_ITEMS and the like apply.
@@ -34,6 +37,7 @@ import { generateSynthetic, SyntheticInteractions, syntheticUserId, withEveryIte
 import { parseFlags, runCli, UsageError } from '../scripts/cli';
 import { cpuSeconds, emit, freshDatabase, memoryMb, startApi, startWorker } from './lib/api-process';
 import { copySyntheticFresh } from './lib/copy-synthetic';
+import { firstAnswers } from './lib/first-answers';
 import { Body, combine, expectModelServing, median, pairedRounds, PairedRounds } from './lib/load-rounds';
 
 /** What the setup measured, kept in the catalogue's Redis db so a --reuse run can still size from it. */
@@ -86,6 +90,7 @@ runCli(async (args) => {
     'recall-sample',
     'peer-items',
     'scoring-threads',
+    'warm-users',
     'setup-only',
     'reuse',
   ]);
@@ -134,8 +139,11 @@ runCli(async (args) => {
 
   const scoringThreads = flags['scoring-threads'] ?? String(availableParallelism());
   const recallSample = Number(flags['recall-sample'] ?? 200);
-  const mainFigures = await measure(main, { ...load, scoringThreads, recallSample, port: 3950 }, true);
-  const peerFigures = peer && (await measure(peer, { ...load, scoringThreads, recallSample: 0, port: 3951 }, false));
+  const warmUsers = Math.min(users, Number(flags['warm-users'] ?? 20_000));
+  if (!(Number.isInteger(warmUsers) && warmUsers > 0)) throw new UsageError('--warm-users must be a positive integer');
+  const mainFigures = await measure(main, { ...load, scoringThreads, recallSample, port: 3950, warmUsers }, true);
+  const peerFigures =
+    peer && (await measure(peer, { ...load, scoringThreads, recallSample: 0, port: 3951, warmUsers }, false));
   acceptance(main, mainFigures, peer, peerFigures);
   return undefined;
 });
@@ -331,6 +339,8 @@ interface MeasureOptions {
   scoringThreads: string;
   recallSample: number;
   port: number;
+  /** Users answered once before the rounds, whom the cached query asks. */
+  warmUsers: number;
 }
 
 interface MeasuredFigures {
@@ -412,11 +422,11 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
     if (everyQuery)
       queries.push(
         [
-          // a user with a published list: one Redis read, no decode (most of a product's traffic)
+          // a returning user with a published list: one Redis read, no decode (most of a product's traffic)
           'recommendations',
           () => ({
             query: `query R($u: ID!) { recommendations(userId: $u, limit: 20) { source items { score item { id } } } }`,
-            variables: { u: pick(userIds) },
+            variables: { u: userIds[rng.int(options.warmUsers)] },
           }),
         ],
         [
@@ -445,6 +455,15 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
           }),
         ],
       );
+    if (everyQuery)
+      // a user's first answer reads their feedback state from Postgres; then the cached query's users are warm
+      emit({
+        bench: 'scale_serve',
+        catalogue: catalogue.name,
+        items: catalogue.items,
+        users: catalogue.users,
+        ...(await firstAnswers(api, catalogue.redisUrl, options.warmUsers)),
+      });
     for (const [name, body, beforeEach] of queries) {
       const asked = { stale: staleCursor, similar: similarCursor };
       const rounds = await pairedRounds(api, body, { ...options, beforeEach });

@@ -36,7 +36,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { ApiKeyAdmin } from '@app/api-keys';
 import { ApiKeyRepository, createDataSource, migrate, ModelVersionRepository } from '@app/database';
-import { EmbeddingStoreRepository, feedbackKey } from '@app/embedding-store';
+import { EmbeddingStoreRepository } from '@app/embedding-store';
 import { importSynthetic } from '@app/ingest';
 import {
   DaeConfig,
@@ -56,6 +56,7 @@ import { publishItems, SIMILAR_ITEMS_DEPTH } from '../apps/jobs/src/training/pub
 import { publishUsers } from '../apps/jobs/src/training/publish-users';
 import { parseFlags, runCli, UsageError } from '../scripts/cli';
 import { cpuSeconds, emit, freshDatabase, startApi } from './lib/api-process';
+import { firstAnswers, warmUsers } from './lib/first-answers';
 import { Body, combine, expectModelServing, load, LoadResult, median, pairedRounds } from './lib/load-rounds';
 
 const VERSION = 1;
@@ -228,7 +229,7 @@ runCli(async (args) => {
   try {
     await expectModelServing(`${api.url}/graphql`, user());
     if (!only || only.some((q) => q.startsWith('recommendations') && q !== 'recommendations_for_items'))
-      await firstAnswers(api, redisUrl, warmPool, { users, items });
+      emit({ bench: 'serve', ...(await firstAnswers(api, redisUrl, warmPool)), users, items });
     const trivialRuns: LoadResult[] = [];
     const perRound = seconds / rounds;
     for (const [name, body] of scenarios.slice(1)) {
@@ -468,67 +469,6 @@ async function measureFeedback(
 }
 
 /** Asks for each of the first `pool` users' recommendations once, 16 at a time. */
-/**
- * Each of the first `pool` users answered once, their cached feedback state deleted first: the
- * rate of first answers (a history read from Postgres each), and the cached queries' users warm.
- */
-async function firstAnswers(
-  api: { url: string; pid: number },
-  redisUrl: string,
-  pool: number,
-  shape: object,
-): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    for (let start = 0; start < pool; start += 10_000) {
-      const keys = Array.from({ length: Math.min(10_000, pool - start) }, (_, n) =>
-        feedbackKey(syntheticUserId(start + n)),
-      );
-      await redis.del(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
-  const started = performance.now();
-  const cpu = cpuSeconds(api.pid);
-  await warmUsers(`${api.url}/graphql`, pool);
-  const seconds = (performance.now() - started) / 1000;
-  emit({
-    bench: 'serve',
-    query: 'recommendations_first_answer',
-    ...shape,
-    connections: WARM_CONNECTIONS,
-    asked: pool,
-    seconds: +seconds.toFixed(1),
-    req_per_s: Math.round(pool / seconds),
-    // the API's own CPU, not Postgres's
-    cpu_ms_per_request: +((1000 * (cpuSeconds(api.pid) - cpu)) / pool).toFixed(3),
-  });
-}
-
-/** Requests in flight while users are warmed. */
-const WARM_CONNECTIONS = 16;
-
-async function warmUsers(url: string, pool: number): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: WARM_CONNECTIONS }, async () => {
-      while (next < pool) {
-        const u = syntheticUserId(next++);
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            query: 'query R($u: ID!) { recommendations(userId: $u, limit: 1) { source } }',
-            variables: { u },
-          }),
-        });
-        if (!res.ok) throw new Error(`warming ${u} failed: HTTP ${res.status}`);
-      }
-    }),
-  );
-}
-
 interface ServeSetup {
   url: string;
   redisUrl: string;
