@@ -125,7 +125,7 @@ runCli(async (args) => {
   // Redis: the cached queries draw from users answered once before the rounds, as a product's
   // returning users are; those first answers are a line of their own
   const warmPool = Math.min(users, Number(flags['warm-users'] ?? 20_000));
-  if (!(warmPool >= 1)) throw new UsageError('--warm-users must be a positive integer');
+  if (!(Number.isInteger(warmPool) && warmPool >= 1)) throw new UsageError('--warm-users must be a positive integer');
   const warmUser = () => syntheticUserId(rng.int(warmPool));
   const item = () => syntheticItemId(data.item[rng.int(data.item.length)]);
   const scenarios: Array<[string, () => { query: string; variables?: object }]> = [
@@ -468,7 +468,6 @@ async function measureFeedback(
   }
 }
 
-/** Asks for each of the first `pool` users' recommendations once, 16 at a time. */
 interface ServeSetup {
   url: string;
   redisUrl: string;

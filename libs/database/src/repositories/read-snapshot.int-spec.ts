@@ -36,10 +36,8 @@ describe(`${inReadSnapshot.name} (Postgres)`, () => {
 
   it("runs a long read past the pool's statement timeout when asked, and leaves the pool's timeout as it was", async () => {
     // one connection, so the second read is on the connection the first changed
-    const bounded = new DataSource({
-      ...dataSourceOptions(TEST_DATABASE_URL, { statementTimeoutMs: 200 }),
-      extra: { ...dataSourceOptions(TEST_DATABASE_URL, { statementTimeoutMs: 200 }).extra, max: 1 },
-    });
+    const options = dataSourceOptions(TEST_DATABASE_URL, { statementTimeoutMs: 200 });
+    const bounded = new DataSource({ ...options, extra: { ...options.extra, max: 1 } });
     await bounded.initialize();
     try {
       const slow = (client: { query: (q: string) => Promise<unknown> }) => client.query('SELECT pg_sleep(0.5)');

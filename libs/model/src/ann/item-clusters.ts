@@ -154,8 +154,8 @@ export class ItemClusters {
   /**
    * The centroids column by column (queryDim x clusters) as a tensor, for probe: wasm's matMul is
    * ~9x slower with a transposed operand. A caller probing often keeps it (and disposes it): a new
-   * tensor per call made the product 20% of a similar item's cost at 1M items (the kernel prepares
-   * its right operand anew for every tensor it has not seen).
+   * tensor per call made the product 20-30% of a similar item's cost at 1M items (a CPU profile:
+   * the kernel prepares each right operand it has not seen).
    */
   centroidColumns(): tf.Tensor2D {
     const queryDim = this.kind === 'scores' ? this.width + 1 : this.width;

@@ -71,14 +71,18 @@ const clustersFile = (kind: 'scores' | 'cosines') => `${kind === 'scores' ? 'sco
 /** Share of the clusters a row probes by default (bench:ann --probes). */
 const PROBE_SHARE = 1 / 32;
 /**
- * Share of the cosine clusters a similar-items row probes by default: half the score share, as an
- * item's neighbours sit in fewer clusters than a user's best items. On the 1M-item fixture
- * (prof: recall@100 against exact, 200 items) 1/64 (16 clusters) kept 0.9997 at 1.8 ms a row,
- * 1/32 1.0 at 3.6 ms: a similar row's cost is streaming its clusters' int16 weights.
+ * Share of the cosine clusters a similar-items row probes by default: half the score share. A
+ * similar row's cost is streaming its clusters' int16 weights; at 1M items 16 clusters kept the
+ * fixture's recall@100 at 1.000 in 1.60 against 2.80 ms a row for 32 (`bench:ann --probes 16`),
+ * and the 1M bench's trained model's at 0.983 against 0.995 (docs/scaling.md).
  */
 const SIMILAR_PROBE_SHARE = 1 / 64;
 /** Fewest clusters a row probes by default: small catalogues have few clusters, each of few items. */
 const MIN_PROBES = 16;
+
+/** The view's count if it set one, else `share` of the clusters (at least MIN_PROBES); never more than there are. */
+const probesOf = (clusters: number, chosen: number | undefined, share: number): number =>
+  Math.min(clusters, chosen ?? Math.max(MIN_PROBES, Math.ceil(clusters * share)));
 
 const DEFAULTS = {
   connectivity: 16,
@@ -130,17 +134,12 @@ export class ItemIndex {
 
   /** Clusters a row's candidates come from (search 'clusters'). */
   get probes(): number {
-    const clusters = this.clusters?.scores.clusters ?? 0;
-    return Math.min(clusters, this.meta.probes ?? Math.max(MIN_PROBES, Math.ceil(clusters * PROBE_SHARE)));
+    return probesOf(this.clusters?.scores.clusters ?? 0, this.meta.probes, PROBE_SHARE);
   }
 
   /** Cosine clusters a similar-items row's candidates come from (search 'clusters'). */
   get similarProbes(): number {
-    const clusters = this.clusters?.cosines.clusters ?? 0;
-    return Math.min(
-      clusters,
-      this.meta.similarProbes ?? Math.max(MIN_PROBES, Math.ceil(clusters * SIMILAR_PROBE_SHARE)),
-    );
+    return probesOf(this.clusters?.cosines.clusters ?? 0, this.meta.similarProbes, SIMILAR_PROBE_SHARE);
   }
 
   get items(): number {
