@@ -482,6 +482,8 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
         ratio_to_trivial: median(rounds.ratios),
         round_ratios: rounds.ratios,
         round_p99_ms: rounds.runs.map((run) => run.query.p99_ms),
+        // what the request thread did besides answering, each round: GC pauses, event-loop delay
+        round_main_thread: rounds.runs.map((run) => run.query.main_thread),
         trivial: combine(rounds.runs.map((run) => run.trivial)),
         // the API process, all threads: what one answer costs the replica
         cpu_ms_per_request: median(rounds.runs.map((run) => +run.query.cpu_ms_per_request.toFixed(3))),

@@ -96,11 +96,15 @@ export function startWorker(env: Record<string, string>): {
 }
 
 /** CPU seconds a process has used so far, all its threads (Linux /proc; user + system). */
-export function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number, thread?: number): number {
   // fields after the command name (which may hold spaces): state is field 3, utime and stime 14 and 15
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const stat = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+  const fields = readFileSync(stat, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
+
+/** The CPU seconds of a process's main thread (its request thread, for the API): its task id is the pid. */
+export const mainThreadCpuSeconds = (pid: number) => cpuSeconds(pid, pid);
 
 /** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
 const CLOCK_TICKS_PER_SECOND = 100;

@@ -4,7 +4,7 @@
  * host that changes speed between minutes moves both sides of a ratio alike.
  */
 import autocannon from 'autocannon';
-import { cpuSeconds } from './api-process';
+import { cpuSeconds, mainThreadCpuSeconds } from './api-process';
 
 /** A bench of the popularity fallback would measure nothing: the model must be answering. */
 /** Waits until the API answers `userId` from the published model (a model of 1M items takes minutes to load). */
@@ -85,9 +85,60 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : +((sorted[mid - 1] + sorted[mid]) / 2).toFixed(3);
 }
 
+/**
+ * What the API's request thread did besides answering during a load, from its /metrics
+ * (prom-client's default metrics): garbage collection by kind and the event loop's delay, which
+ * prom-client resets at each scrape, so the scrape before a load starts its window.
+ */
+export interface MainThread {
+  /** The request thread's CPU per request; the rest of cpu_ms_per_request is the scoring threads' (and GC helpers'). */
+  cpu_ms_per_request: number;
+  gc_ms: Record<string, number>;
+  /** Pauses of at least 10 ms (prom-client's buckets: 1, 10, 100 ms...). */
+  gc_pauses_over_10ms: number;
+  loop_delay_max_ms: number;
+  loop_delay_p99_ms: number;
+}
+
+type Scrape = Map<string, number>;
+
+async function scrape(url: string): Promise<Scrape | null> {
+  const res = await fetch(`${url}/metrics`).catch(() => null);
+  if (!res?.ok) return null;
+  const values: Scrape = new Map();
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^(nodejs_(?:gc_duration_seconds|eventloop_lag)\S*)\s+(\S+)$/.exec(line);
+    if (m) values.set(m[1], Number(m[2]));
+  }
+  return values;
+}
+
+function mainThread(before: Scrape | null, after: Scrape | null, cpuMs: number): MainThread | null {
+  if (!before || !after) return null;
+  const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+  const gc_ms: Record<string, number> = {};
+  let pauses = 0;
+  for (const name of after.keys()) {
+    const kind = /^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\}$/.exec(name)?.[1];
+    if (kind) gc_ms[kind] = Math.round(1000 * delta(name));
+    const bucket = /^nodejs_gc_duration_seconds_bucket\{le="0\.01",kind="(\w+)"\}$/.exec(name)?.[1];
+    if (bucket) pauses += delta(`nodejs_gc_duration_seconds_count{kind="${bucket}"}`) - delta(name);
+  }
+  return {
+    cpu_ms_per_request: +cpuMs.toFixed(3),
+    gc_ms,
+    gc_pauses_over_10ms: pauses,
+    loop_delay_max_ms: Math.round(1000 * (after.get('nodejs_eventloop_lag_max_seconds') ?? NaN)),
+    loop_delay_p99_ms: Math.round(1000 * (after.get('nodejs_eventloop_lag_p99_seconds') ?? NaN)),
+  };
+}
+
 export interface PairedRounds {
   /** Each round's load of the query, with the API process's CPU per request (all threads). */
-  runs: Array<{ trivial: LoadResult; query: LoadResult & { cpu_ms_per_request: number } }>;
+  runs: Array<{
+    trivial: LoadResult;
+    query: LoadResult & { cpu_ms_per_request: number; main_thread: MainThread | null };
+  }>;
   /** Each round's query/trivial ratio of requests/s. */
   ratios: number[];
 }
@@ -109,11 +160,17 @@ export async function pairedRounds(
     const trivial = await load(url, TRIVIAL, perRound, options.connections, r === 0);
     if (r === 0) await load(url, body, 2, options.connections, false);
     await options.beforeEach?.();
-    const cpu = cpuSeconds(api.pid);
+    const before = await scrape(api.url);
+    const cpu = [cpuSeconds(api.pid), mainThreadCpuSeconds(api.pid)];
     const query = await load(url, body, perRound, options.connections, false);
+    const [used, usedByMain] = [cpuSeconds(api.pid) - cpu[0], mainThreadCpuSeconds(api.pid) - cpu[1]];
     runs.push({
       trivial,
-      query: { ...query, cpu_ms_per_request: (1000 * (cpuSeconds(api.pid) - cpu)) / query.requests },
+      query: {
+        ...query,
+        cpu_ms_per_request: (1000 * used) / query.requests,
+        main_thread: mainThread(before, await scrape(api.url), (1000 * usedByMain) / query.requests),
+      },
     });
   }
   return { runs, ratios: runs.map((run) => +(run.query.req_per_s / run.trivial.req_per_s).toFixed(3)) };
