@@ -4,7 +4,7 @@ import { testDatabase, truncateStore } from '@app/testing';
 import { TEST_DATABASE_URL } from '../../../../test/test-env';
 import { CatalogueRepository } from './catalogue.repository';
 
-describe('CatalogueRepository popularity writers (Postgres)', () => {
+describe('CatalogueRepository (Postgres)', () => {
   let db: Pool;
   let ds: DataSource;
   let repo: CatalogueRepository;
@@ -43,5 +43,64 @@ describe('CatalogueRepository popularity writers (Postgres)', () => {
       `SELECT i.external_id AS id, p.interactions AS n FROM item_popularity p JOIN items i ON i.id = p.item_id WHERE p.interactions > 0`,
     );
     expect(new Map(stored.rows.map((r) => [r.id as string, r.n as number]))).toEqual(counts);
+  });
+
+  it('reads the catalogue in chunks, most popular first, all of it from one snapshot', async () => {
+    await repo.recountPopularity();
+    const whole: string[] = [];
+    await repo.all(true, null, (rows) => void whole.push(...rows.map((r) => r.id)), ITEMS);
+    const chunks: number[] = [];
+    const read: { id: string; interactions: number }[] = [];
+    await repo.all(
+      true,
+      null,
+      async (rows) => {
+        chunks.push(rows.length);
+        read.push(...rows);
+        // written between two chunks: the rest of this read must not see it
+        if (chunks.length === 1) {
+          await db.query(`INSERT INTO items (external_id) VALUES ('new')`);
+          await db.query(
+            `INSERT INTO item_popularity (item_id, interactions) SELECT id, 1e6 FROM items WHERE external_id = 'new'`,
+          );
+        }
+      },
+      150,
+    );
+    try {
+      expect(chunks).toEqual([150, 150, ITEMS - 300]);
+      expect(read.map((r) => r.id)).toEqual(whole);
+      const counts = read.map((r) => r.interactions);
+      expect(counts).toEqual([...counts].sort((a, b) => b - a));
+      // the next read sees the write
+      const after: string[] = [];
+      await repo.all(true, null, (rows) => void after.push(...rows.map((r) => r.id)));
+      expect(after[0]).toBe('new');
+      expect(after).toHaveLength(ITEMS + 1);
+    } finally {
+      await db.query(`DELETE FROM item_popularity WHERE item_id = (SELECT id FROM items WHERE external_id = 'new')`);
+      await db.query(`DELETE FROM items WHERE external_id = 'new'`);
+    }
+  });
+
+  it('items with the same attributes share one read-only object, others keep their own', async () => {
+    await db.query(`UPDATE items SET attributes = jsonb_build_object('genre', 'g' || (id % 2)) WHERE id <= 4`);
+    await db.query(`UPDATE items SET attributes = '{"genre": "g0", "year": 1999}' WHERE id = 5`);
+    try {
+      const read = new Map<string, Record<string, unknown>>();
+      await repo.all(true, null, (rows) => rows.forEach((r) => read.set(r.id, r.attributes)));
+      expect([1, 2, 3, 4, 5].map((n) => read.get(`i${n}`))).toEqual([
+        { genre: 'g1' },
+        { genre: 'g0' },
+        { genre: 'g1' },
+        { genre: 'g0' },
+        { genre: 'g0', year: 1999 },
+      ]);
+      expect(read.get('i1')).toBe(read.get('i3'));
+      expect(read.get('i2')).not.toBe(read.get('i1'));
+      expect(Object.isFrozen(read.get('i1'))).toBe(true);
+    } finally {
+      await db.query(`UPDATE items SET attributes = '{}' WHERE id <= 5`);
+    }
   });
 });

@@ -19,26 +19,49 @@ export class CatalogueRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Every item with its attributes, active flag and popularity, most popular first. Popularity is
+   * Every item with its attributes, active flag and popularity, most popular first, handed to
+   * `each` a chunk of `chunkRows` at a time (each chunk read by its own FETCH, so a caller on a
+   * request thread can serve between chunks: one read of 1M items parses for ~5 s). Popularity is
    * the last training's count (item_popularity) when `stored` (a non-null fingerprint says so);
    * before any training has counted, it is counted here, as a training counts: POSITIVE events
-   * since `since` (the retention window's start; null: all).
+   * since `since` (the retention window's start; null: all). One snapshot throughout.
    */
-  async all(stored: boolean, since: Date | null = null): Promise<CatalogueItem[]> {
-    if (stored)
-      return this.db.query(
-        `SELECT i.external_id AS id, i.attributes, i.active, COALESCE(p.interactions, 0)::float8 AS interactions
-         FROM items i LEFT JOIN item_popularity p ON p.item_id = i.id
-         ORDER BY interactions DESC, i.id`,
-      );
+  async all(
+    stored: boolean,
+    since: Date | null,
+    each: (rows: CatalogueItem[]) => void | Promise<void>,
+    chunkRows = 20_000,
+  ): Promise<void> {
+    if (!(Number.isSafeInteger(chunkRows) && chunkRows > 0)) throw new RangeError(`not a chunk size: ${chunkRows}`);
+    const shared = attributeSets();
+    const parsed = (rows: CatalogueItem[]) => {
+      for (const row of rows) row.attributes = shared(row.attributes as unknown as string);
+      return rows;
+    };
     return this.db.transaction('REPEATABLE READ', async (tx) => {
+      if (stored) {
+        await tx.query(
+          `DECLARE catalogue_rows NO SCROLL CURSOR FOR
+           SELECT i.external_id AS id, i.attributes::text AS attributes, i.active,
+                  COALESCE(p.interactions, 0)::float8 AS interactions
+           FROM items i LEFT JOIN item_popularity p ON p.item_id = i.id
+           ORDER BY interactions DESC, i.id`,
+        );
+        for (;;) {
+          // FETCH takes no parameters: checked to be an integer above
+          const rows: CatalogueItem[] = await tx.query(`FETCH ${chunkRows} FROM catalogue_rows`);
+          if (rows.length) await each(parsed(rows));
+          if (rows.length < chunkRows) return;
+        }
+      }
       const counts = await countPositives(tx, since);
       const items: (CatalogueItem & { key: number })[] = await tx.query(
-        `SELECT i.id AS key, i.external_id AS id, i.attributes, i.active FROM items i`,
+        `SELECT i.id AS key, i.external_id AS id, i.attributes::text AS attributes, i.active FROM items i`,
       );
       for (const item of items) item.interactions = counts.get(item.key) ?? 0;
       items.sort((a, b) => b.interactions - a.interactions || a.key - b.key);
-      return items.map(({ key: _, ...item }) => item);
+      for (let start = 0; start < items.length; start += chunkRows)
+        await each(parsed(items.slice(start, start + chunkRows).map(({ key: _, ...item }) => item)));
     });
   }
 
@@ -104,6 +127,26 @@ export class CatalogueRepository {
       );
     });
   }
+}
+
+/** Distinct attribute sets a read of the catalogue shares between items (beyond them, each item has its own). */
+const SHARED_ATTRIBUTE_SETS = 4096;
+
+/**
+ * Parses an item's attributes (JSON text), items with the same text sharing one frozen object:
+ * catalogues repeat a few sets (a category, a brand) over many items, and at 1M items one object
+ * each is a million more objects on the request thread's heap for every collection to walk.
+ */
+function attributeSets(): (text: string) => ItemAttributes {
+  const seen = new Map<string, ItemAttributes>();
+  return (text) => {
+    let attributes = seen.get(text);
+    if (!attributes) {
+      attributes = Object.freeze(JSON.parse(text) as ItemAttributes);
+      if (seen.size < SHARED_ATTRIBUTE_SETS) seen.set(text, attributes);
+    }
+    return attributes;
+  };
 }
 
 /**

@@ -8,17 +8,18 @@ import { indicesOf, LiveModel } from '../live-model.service';
 import { RankedItem } from '../models/recommendations.model';
 
 /**
- * The catalogue entry of each model item, by item index, and which ones may never be
- * recommended (unknown to the catalogue or inactive).
+ * A model served with a catalogue snapshot. Ranked lists look their few items up by id; a full
+ * score row needs every item's entry, which `full` holds from the first such ranking on: built
+ * on the request thread, at 1M items 0.7-0.9 s (bench:catalogue), a stall a model's or a
+ * catalogue's first answer would otherwise pay, however it was asked.
  */
 interface Alignment {
   live: LiveModel;
   catalogue: Catalogue;
-  items: (CatalogueItem | undefined)[];
-  blocked: Uint8Array;
+  full: { items: (CatalogueItem | undefined)[]; blocked: Uint8Array } | null;
 }
 
-/** Builds each request's Candidates; the catalogue is aligned with the model once per (model, catalogue) pair. */
+/** Builds each request's Candidates, a model and the catalogue it is served with aligned once per pair. */
 @Injectable()
 export class CandidateRules {
   /** Per model served (the active one, and an experiment's canary), for the catalogue it was aligned with. */
@@ -36,13 +37,17 @@ export class CandidateRules {
   private aligned(live: LiveModel, catalogue: Catalogue): Alignment {
     let alignment = this.alignments.get(live);
     if (alignment?.catalogue !== catalogue) {
-      const items = live.itemIds.map((id) => catalogue.byId.get(id));
-      const blocked = Uint8Array.from(items, (item) => (item?.active ? 0 : 1));
-      alignment = { live, catalogue, items, blocked };
+      alignment = { live, catalogue, full: null };
       this.alignments.set(live, alignment);
     }
     return alignment;
   }
+}
+
+/** Every model item's catalogue entry, and which ones may never be recommended (unknown to the catalogue or inactive). */
+function alignFully({ live, catalogue }: Alignment): NonNullable<Alignment['full']> {
+  const items = live.itemIds.map((id) => catalogue.byId.get(id));
+  return { items, blocked: Uint8Array.from(items, (item) => (item?.active ? 0 : 1)) };
 }
 
 /**
@@ -76,10 +81,10 @@ export class Candidates {
    * ranked to) holds every candidate and cannot run out early.
    */
   fromList(top: TopItems, listSize: number, limit: number): RankedItem[] | null {
-    const { items } = this.aligned();
+    const { live, catalogue } = this.aligned();
     const out: RankedItem[] = [];
     for (let r = 0; r < top.items.length && out.length < limit; r++) {
-      const item = items[top.items[r]];
+      const item = catalogue.byId.get(live.itemIds[top.items[r]]);
       if (item && this.allows(item))
         out.push({ item: { id: item.id, attributes: item.attributes }, score: top.scores[r] });
     }
@@ -88,7 +93,9 @@ export class Candidates {
 
   /** Top-k of a full score row over what may be answered, the `exclude` item indices left out too. */
   rank(scores: Float32Array, limit: number, exclude: ArrayLike<number>): RankedItem[] {
-    const { live, items, blocked } = this.aligned();
+    const alignment = this.aligned();
+    const { live } = alignment;
+    const { items, blocked } = (alignment.full ??= alignFully(alignment));
     const { include, filter } = this;
     const masked = Float32Array.from(scores);
     // topK skips NaN: items that are not in the catalogue or not active, then the filter's
