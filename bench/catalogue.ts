@@ -6,7 +6,8 @@
  *   catalogue_idle     the event loop's delay with nothing to do: the floor
  *   catalogue_load     the first load: wall seconds, the longest delay, heap after it
  *   catalogue_reload   a reload while the old snapshot serves
- *   catalogue_answer   the first answer's alignment with a model (its items in another order) and the next one's
+ *   catalogue_answer   the first answer with a model (its items in another order), the next one, and the
+ *                      longest delay in the 1.5 s after them (the alignment built in the background)
  * npm run bench:catalogue [-- --database recoder_bench_scale --rounds 3]
  * The database must hold a catalogue whose popularity a training has stored (bench:scale's does).
  */
@@ -86,7 +87,16 @@ runCli(async (args) => {
       const answer = async () => rules.of(live, await service.get(), undefined).fromList(list, 100, 20);
       const aligned = await delays(answer);
       const next = await delays(answer);
-      emit({ bench: 'catalogue_answer', round, first_ms: aligned.ms, next_ms: next.ms });
+      // the alignment's slices, after the first answer: the longest delay they cause
+      const slices = await delays(() => sleep(1500));
+      emit({
+        bench: 'catalogue_answer',
+        round,
+        first_ms: aligned.ms,
+        next_ms: next.ms,
+        after_max_ms: slices.max_ms,
+        after_p99_ms: slices.p99_ms,
+      });
     }
     return undefined;
   } finally {

@@ -6,6 +6,7 @@ import { InputSettings, NO_DECAY } from '@app/feedback';
 import { DaeModel, deserializeModel, initBackend, ScoringPool } from '@app/model';
 import { REDIS, RedisClient, subscriberOf } from '@app/redis';
 import { inCanaryArm } from '@app/registry';
+import { inSlices } from './in-slices';
 import { ItemIndexCache } from './item-index-cache';
 
 /** The active model as the API serves it: encoder in memory, decoder in the scoring threads, item ids indexed. */
@@ -253,17 +254,12 @@ export class LiveModelService implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** Rows a slice of positionsOf maps before the request thread serves again (~20 ms). */
-const POSITION_SLICE = 20_000;
-
-/** Each id's position, mapped a slice at a time: at 1M items one Map built at once holds the request thread for ~1 s. */
+/** Each id's position, mapped a slice at a time (a 1M-item Map built at once holds the request thread ~1 s). */
 async function positionsOf(ids: readonly string[]): Promise<Map<string, number>> {
   const positions = new Map<string, number>();
-  for (let start = 0; start < ids.length; start += POSITION_SLICE) {
-    const end = Math.min(ids.length, start + POSITION_SLICE);
+  await inSlices(ids.length, (start, end) => {
     for (let i = start; i < end; i++) positions.set(ids[i], i);
-    await new Promise(setImmediate);
-  }
+  });
   return positions;
 }
 

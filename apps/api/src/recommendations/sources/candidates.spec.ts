@@ -1,3 +1,6 @@
+import { CatalogueItem } from '@app/database';
+import { Catalogue } from '../catalogue.service';
+import { SLICE } from '../in-slices';
 import { LiveModel } from '../live-model.service';
 import { CandidateRules } from './candidates';
 import { closeLiveModel, fixtureCatalogue, fixtureLiveModel, idsOf } from './sources.fixture';
@@ -25,6 +28,36 @@ describe(CandidateRules.name, () => {
     expect(idsOf(items)).toEqual(['i0', 'i3', 'i5', 'i6']);
     expect(items.map((i) => i.score)).toEqual([100, 97, 95, 94]);
     expect(items[0].item.attributes).toEqual({ even: true });
+  });
+
+  it('answers a large catalogue the same while its items are aligned with the model in the background and after', async () => {
+    // more items than two slices, the model's order the catalogue's reversed; one inactive item in each slice
+    const n = 2 * SLICE + 500;
+    const all: CatalogueItem[] = Array.from({ length: n }, (_, k) => ({
+      id: `x${k}`,
+      attributes: {},
+      active: k % SLICE !== 7,
+      interactions: n - k,
+    }));
+    const itemIds = all.map((item) => item.id).reverse();
+    const large = { itemIds, itemIndex: new Map(itemIds.map((id, i) => [id, i])) } as unknown as LiveModel;
+    const catalogue: Catalogue = {
+      byId: new Map(all.map((item) => [item.id, item])),
+      popular: all.filter((item) => item.active),
+      loadedAt: 0,
+      fingerprint: null,
+      checkedAt: 0,
+    };
+    // model items at the end of each slice, and those whose catalogue entry is inactive
+    const ranked = [n - 1 - 7, 5, n - 1 - (SLICE + 7), SLICE + 3, n - 1 - (2 * SLICE + 7), 2 * SLICE + 400, 0];
+    const top = { items: Uint32Array.from(ranked), scores: Float32Array.from(ranked, (_, r) => 10 - r) };
+    const answer = () => idsOf(sut.of(large, catalogue, undefined).fromList(top, ranked.length, 4)!);
+    const expected = [5, SLICE + 3, 2 * SLICE + 400, 0].map((i) => itemIds[i]);
+    expect(answer()).toEqual(expected);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answer()).toEqual(expected);
+    const row = Float32Array.from({ length: n }, (_, i) => (ranked.includes(i) ? 10 - ranked.indexOf(i) : -1));
+    expect(idsOf(sut.of(large, catalogue, undefined).rank(row, 4, []))).toEqual(expected);
   });
 
   it('says a list ranked to its depth ran out (null), and answers short from a list shorter than its depth (every candidate)', () => {

@@ -4,19 +4,23 @@ import { TopItems } from '@app/embedding-store';
 import { topK } from '@app/model';
 import { Catalogue, matchesAttributes } from '../catalogue.service';
 import { ItemFilter } from '../dto/item-filter.input';
+import { inSlices, SLICE } from '../in-slices';
 import { indicesOf, LiveModel } from '../live-model.service';
 import { RankedItem } from '../models/recommendations.model';
 
 /**
- * A model served with a catalogue snapshot. Ranked lists look their few items up by id; a full
- * score row needs every item's entry, which `full` holds from the first such ranking on: built
- * on the request thread, at 1M items 0.7-0.9 s (bench:catalogue), a stall a model's or a
- * catalogue's first answer would otherwise pay, however it was asked.
+ * A model served with a catalogue snapshot: each model item's catalogue entry (`entries`, one
+ * array per SLICE items), and which ones may never be recommended (unknown to the catalogue or
+ * inactive). The entries are looked up a slice at a time once the pair is first served (at 1M
+ * items, at once they held the request thread for 0.5-0.7 s: bench:catalogue); until then a
+ * ranked list looks its items up by id, and a full score row looks them all up at once (that
+ * row costs a full decode anyway).
  */
 interface Alignment {
   live: LiveModel;
   catalogue: Catalogue;
-  full: { items: (CatalogueItem | undefined)[]; blocked: Uint8Array } | null;
+  entries: (CatalogueItem | undefined)[][] | null;
+  blocked: Uint8Array | null;
 }
 
 /** Builds each request's Candidates, a model and the catalogue it is served with aligned once per pair. */
@@ -37,17 +41,30 @@ export class CandidateRules {
   private aligned(live: LiveModel, catalogue: Catalogue): Alignment {
     let alignment = this.alignments.get(live);
     if (alignment?.catalogue !== catalogue) {
-      alignment = { live, catalogue, full: null };
-      this.alignments.set(live, alignment);
+      const started: Alignment = { live, catalogue, entries: null, blocked: null };
+      const entries: (CatalogueItem | undefined)[][] = [];
+      void inSlices(live.itemIds.length, (start, end) => entries.push(entriesOf(started, start, end))).then(
+        () => (started.entries ??= entries),
+      );
+      this.alignments.set(live, (alignment = started));
     }
     return alignment;
   }
 }
 
-/** Every model item's catalogue entry, and which ones may never be recommended (unknown to the catalogue or inactive). */
-function alignFully({ live, catalogue }: Alignment): NonNullable<Alignment['full']> {
-  const items = live.itemIds.map((id) => catalogue.byId.get(id));
-  return { items, blocked: Uint8Array.from(items, (item) => (item?.active ? 0 : 1)) };
+function entriesOf({ live, catalogue }: Alignment, start: number, end: number): (CatalogueItem | undefined)[] {
+  const out: (CatalogueItem | undefined)[] = [];
+  for (let i = start; i < end; i++) out.push(catalogue.byId.get(live.itemIds[i]));
+  return out;
+}
+
+/** The alignment's entries, every slice looked up now if its slices have not finished. */
+function allEntries(alignment: Alignment): (CatalogueItem | undefined)[][] {
+  if (alignment.entries) return alignment.entries;
+  const entries: (CatalogueItem | undefined)[][] = [];
+  for (let start = 0; start < alignment.live.itemIds.length; start += SLICE)
+    entries.push(entriesOf(alignment, start, Math.min(alignment.live.itemIds.length, start + SLICE)));
+  return (alignment.entries = entries);
 }
 
 /**
@@ -81,10 +98,12 @@ export class Candidates {
    * ranked to) holds every candidate and cannot run out early.
    */
   fromList(top: TopItems, listSize: number, limit: number): RankedItem[] | null {
-    const { live, catalogue } = this.aligned();
+    const { live, catalogue, entries } = this.aligned();
     const out: RankedItem[] = [];
     for (let r = 0; r < top.items.length && out.length < limit; r++) {
-      const item = catalogue.byId.get(live.itemIds[top.items[r]]);
+      const i = top.items[r];
+      // the slices' entries once they are all looked up (a Map lookup each was 4% of the request thread)
+      const item = entries ? entries[Math.floor(i / SLICE)][i % SLICE] : catalogue.byId.get(live.itemIds[i]);
       if (item && this.allows(item))
         out.push({ item: { id: item.id, attributes: item.attributes }, score: top.scores[r] });
     }
@@ -95,14 +114,16 @@ export class Candidates {
   rank(scores: Float32Array, limit: number, exclude: ArrayLike<number>): RankedItem[] {
     const alignment = this.aligned();
     const { live } = alignment;
-    const { items, blocked } = (alignment.full ??= alignFully(alignment));
+    const entries = allEntries(alignment);
+    const entry = (i: number) => entries[Math.floor(i / SLICE)][i % SLICE];
+    const blocked = (alignment.blocked ??= Uint8Array.from(live.itemIds, (_, i) => (entry(i)?.active ? 0 : 1)));
     const { include, filter } = this;
     const masked = Float32Array.from(scores);
     // topK skips NaN: items that are not in the catalogue or not active, then the filter's
     for (let i = 0; i < masked.length; i++) if (blocked[i]) masked[i] = NaN;
     if (include || filter?.attributes) {
       for (let i = 0; i < masked.length; i++) {
-        const item = items[i];
+        const item = entry(i);
         if (
           item &&
           ((include && !include.has(item.id)) ||
@@ -114,7 +135,7 @@ export class Candidates {
     for (let r = 0; r < exclude.length; r++) masked[exclude[r]] = NaN;
     for (const i of indicesOf(live, this.excludedIds)) masked[i] = NaN;
     return Array.from(topK(masked, limit), (i) => {
-      const item = items[i]!;
+      const item = entry(i)!;
       return { item: { id: item.id, attributes: item.attributes }, score: masked[i] };
     });
   }
