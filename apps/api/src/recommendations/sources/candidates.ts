@@ -43,9 +43,11 @@ export class CandidateRules {
     if (alignment?.catalogue !== catalogue) {
       const started: Alignment = { live, catalogue, entries: null, blocked: null };
       const entries: (CatalogueItem | undefined)[][] = [];
-      void inSlices(live.itemIds.length, (start, end) => entries.push(entriesOf(started, start, end))).then(
-        () => (started.entries ??= entries),
-      );
+      // no more lookups once a full row has aligned it at once, or a newer catalogue replaced it
+      const wanted = () => !started.entries && this.alignments.get(live) === started;
+      void inSlices(live.itemIds.length, (start, end) => {
+        if (wanted()) entries.push(entriesOf(started, start, end));
+      }).then(() => wanted() && (started.entries = entries));
       this.alignments.set(live, (alignment = started));
     }
     return alignment;
@@ -57,6 +59,9 @@ function entriesOf({ live, catalogue }: Alignment, start: number, end: number): 
   for (let i = start; i < end; i++) out.push(catalogue.byId.get(live.itemIds[i]));
   return out;
 }
+
+/** Model item `i`'s catalogue entry in an alignment's entries. */
+const entryAt = (entries: (CatalogueItem | undefined)[][], i: number) => entries[Math.floor(i / SLICE)][i % SLICE];
 
 /** The alignment's entries, every slice looked up now if its slices have not finished. */
 function allEntries(alignment: Alignment): (CatalogueItem | undefined)[][] {
@@ -103,7 +108,7 @@ export class Candidates {
     for (let r = 0; r < top.items.length && out.length < limit; r++) {
       const i = top.items[r];
       // the slices' entries once they are all looked up (a Map lookup each was 4% of the request thread)
-      const item = entries ? entries[Math.floor(i / SLICE)][i % SLICE] : catalogue.byId.get(live.itemIds[i]);
+      const item = entries ? entryAt(entries, i) : catalogue.byId.get(live.itemIds[i]);
       if (item && this.allows(item))
         out.push({ item: { id: item.id, attributes: item.attributes }, score: top.scores[r] });
     }
@@ -115,7 +120,7 @@ export class Candidates {
     const alignment = this.aligned();
     const { live } = alignment;
     const entries = allEntries(alignment);
-    const entry = (i: number) => entries[Math.floor(i / SLICE)][i % SLICE];
+    const entry = (i: number) => entryAt(entries, i);
     const blocked = (alignment.blocked ??= Uint8Array.from(live.itemIds, (_, i) => (entry(i)?.active ? 0 : 1)));
     const { include, filter } = this;
     const masked = Float32Array.from(scores);
