@@ -2,21 +2,38 @@ import * as tf from '@tensorflow/tfjs';
 import { activate, normalizedInput, sparseFirstLayer } from './dae-layers';
 import { DaeConfig, DaeParams, embeddingLayer, layerSizes } from './dae-config';
 import { CsrMatrix, sliceRows } from './interaction-matrix';
-import { QUANTISED_ROWS, QuantisedOutputLayer } from './quantised-output';
-import { candidatesOf, rankColumns, RankedItems, rankedItems, Ranking, rankListed } from './score';
+import { QUANTISED_ROWS, QuantisedBits, QuantisedOutputLayer } from './quantised-output';
+import { boundedCandidates, candidatesOf, rankColumns, RankedItems, rankedItems, Ranking, rankListed } from './score';
 import { ListedScores } from './listed-scores';
 import { filledTensor, readInto, readTransposedInto } from './tensor-read';
 import { ItemTerm } from './item-term';
 import type { ItemIndex } from './ann/item-index';
 import { candidatesFromIndex, MAX_INDEX_SHARE, OVER_FETCH } from './ann/index-candidates';
 import { prunedCandidatesFromIndex } from './ann/pruned-candidates';
-import { bestCandidates, clusterCandidates, ItemClusters, positionsIn, topIndices } from './ann/item-clusters';
+import {
+  CANDIDATES_PER_K,
+  clusterCandidates,
+  ItemClusters,
+  MIN_CANDIDATES,
+  positionsIn,
+  topIndices,
+} from './ann/item-clusters';
 
 /** Score blocks row per user (count x items), or item-major as the output layer's product leaves them (items x count). */
 export type ScoreLayout = 'users' | 'items';
 
 /** Rows processed per tensor call at inference, so memory stays bounded for any number of users. */
 export const INFERENCE_CHUNK_ROWS = 512;
+
+/**
+ * Bits per item weight of the clustered layers' first pass (rankFromClusters, similar items). A
+ * probed row streams its clusters' weights from memory: at 1M items x 256, 8 bits took a similar
+ * row's pass from 1.1-1.2 to 0.44 ms and the row from 1.7-2.0 to 1.2 ms, a fold-in from 0.95-1.13
+ * to 0.86 ms, recall@100 against the exact ranking the same (0.989 and 0.984 on the bench's
+ * trained model, docs/scaling.md): the wider bound only lets more items through to the
+ * CANDIDATES_PER_K x k cap.
+ */
+const CLUSTERED_BITS: QuantisedBits = 8;
 
 /**
  * What DaeModel.rank ranks: rows of embeddings to decode (with, per row, the items the embedding
@@ -241,7 +258,7 @@ export class DaeModel {
    * A row's candidates from its probed clusters (`chosen`), less its exclusions, plus `extra`
    * (items scored apart: the item term's, whose scores the clusters cannot know). On wasm a
    * quantised pass over the clusters' slots keeps those that can reach the row's top k among them
-   * (at most bestCandidates'); the extra items are kept out of its ranking. Elsewhere every member.
+   * (at most CANDIDATES_PER_K x k, the best by the pass); the extra items are kept out of its ranking. Elsewhere every member.
    */
   private probedCandidates(
     clusters: ItemClusters,
@@ -255,21 +272,18 @@ export class DaeModel {
     if (!approx) return clusterCandidates(clusters, chosen, ranking, extra);
     const members = clusters.membersOf(chosen);
     const aside = extra ? Int32Array.from([...Array.from(ranking.exclude), ...Array.from(extra)]) : ranking.exclude;
-    const found = bestCandidates(
-      candidatesOf(
-        approx.block,
-        members.length,
-        [{ k: ranking.k, exclude: positionsIn(clusters, chosen, aside) }],
-        approx.margins,
-      )[0],
+    const found = boundedCandidates(
       approx.block,
-      ranking.k,
+      { k: ranking.k, exclude: positionsIn(clusters, chosen, aside) },
+      approx.margins[0],
+      Math.max(MIN_CANDIDATES, CANDIDATES_PER_K * ranking.k),
     );
-    const out = Array.from(found, (n) => members[n]);
-    if (!extra) return Int32Array.from(out);
+    const out = Int32Array.from(found, (n) => members[n]);
+    if (!extra) return out;
     const excluded = new Set<number>(Array.from(ranking.exclude));
-    for (let n = 0; n < extra.length; n++) if (!excluded.has(extra[n])) out.push(extra[n]);
-    return Int32Array.from(new Set(out));
+    const all = new Set(out);
+    for (let n = 0; n < extra.length; n++) if (!excluded.has(extra[n])) all.add(extra[n]);
+    return Int32Array.from(all);
   }
 
   /** rank over the whole catalogue (see rank). */
@@ -412,6 +426,7 @@ export class DaeModel {
               this.sizes[last],
               this.config.items,
               clusters.members,
+              CLUSTERED_BITS,
             )
           : null,
       );

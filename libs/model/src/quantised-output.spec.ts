@@ -15,27 +15,53 @@ describe(QuantisedOutputLayer.name, () => {
   // a few items with weights far larger than the rest: their scale is coarse
   for (const i of [3, 1999]) for (let j = 0; j < width; j++) weights[j * items + i] *= 40;
 
-  it('approximates every score within the margin it gives for the row', () => {
-    const layer = QuantisedOutputLayer.of(weights, bias, width, items)!;
-    const rows = 5;
-    // tanh-like rows, one all zeros and one with a single large value
-    const hidden = Float32Array.from({ length: rows * width }, () => Math.tanh((rng.next() - 0.5) * 4));
-    hidden.fill(0, width, 2 * width);
-    hidden.fill(0.001, 2 * width, 3 * width)[2 * width + 7] = 1;
-    const { block, margins } = layer.approximate(hidden, rows)!;
-    let worst = 0;
-    for (let r = 0; r < rows; r++) {
-      for (let i = 0; i < items; i++) {
-        let exact = bias[i];
-        for (let j = 0; j < width; j++) exact += hidden[r * width + j] * weights[j * items + i];
-        const error = Math.abs(block[i * rows + r] - exact);
-        expect(error).toBeLessThanOrEqual(margins[r]);
-        worst = Math.max(worst, error / margins[r]);
+  it.each([16, 8] as const)(
+    'approximates every score within the margin it gives for the row (%i-bit weights)',
+    (bits) => {
+      const layer = QuantisedOutputLayer.of(weights, bias, width, items, undefined, bits)!;
+      const rows = 5;
+      // tanh-like rows, one all zeros and one with a single large value
+      const hidden = Float32Array.from({ length: rows * width }, () => Math.tanh((rng.next() - 0.5) * 4));
+      hidden.fill(0, width, 2 * width);
+      hidden.fill(0.001, 2 * width, 3 * width)[2 * width + 7] = 1;
+      const { block, margins } = layer.approximate(hidden, rows)!;
+      let worst = 0;
+      for (let r = 0; r < rows; r++) {
+        for (let i = 0; i < items; i++) {
+          let exact = bias[i];
+          for (let j = 0; j < width; j++) exact += hidden[r * width + j] * weights[j * items + i];
+          const error = Math.abs(block[i * rows + r] - exact);
+          expect(error).toBeLessThanOrEqual(margins[r]);
+          worst = Math.max(worst, error / margins[r]);
+        }
       }
-    }
-    // the bound is not vacuous either: errors come within a few orders of it
-    expect(worst).toBeGreaterThan(1e-3);
-  });
+      // the bound is not vacuous either: errors come within a few orders of it
+      expect(worst).toBeGreaterThan(1e-3);
+    },
+  );
+
+  it.each([16, 8] as const)(
+    'bounds cosines over slot ranges of a reordered layer, one row at a time (%i-bit weights)',
+    (bits) => {
+      // slots in reverse item order, as a clustered layout reorders them; two ranges, the odd item out
+      const order = Int32Array.from({ length: items }, (_, s) => items - 1 - s);
+      const layer = QuantisedOutputLayer.of(weights, bias, width, items, order, bits)!;
+      const ranges = [1001, 1500, 3, 4];
+      const row = Float32Array.from({ length: width }, () => rng.next() - 0.5);
+      const { block, margins } = layer.approximate(row, 1, 'cosines', ranges)!;
+      const slots = [...Array.from({ length: 499 }, (_, n) => 1001 + n), 3];
+      expect(block).toHaveLength(slots.length);
+      slots.forEach((slot, n) => {
+        const i = order[slot];
+        let [dot, sq] = [0, 0];
+        for (let j = 0; j < width; j++) {
+          dot += row[j] * weights[j * items + i];
+          sq += weights[j * items + i] ** 2;
+        }
+        expect(Math.abs(block[n] - dot / Math.sqrt(sq))).toBeLessThanOrEqual(margins[0]);
+      });
+    },
+  );
 
   it('refuses what it cannot bound: non-finite weights or rows', () => {
     const broken = weights.slice();

@@ -2,8 +2,11 @@ import { DOT_I16_WASM_BASE64 } from './kernels/dot-i16-wasm';
 
 /** Rows scored per kernel call: the score block is items x this many floats. */
 export const QUANTISED_ROWS = 16;
-/** An item's weights become integers in [-ITEM_LEVELS, ITEM_LEVELS]. */
-const ITEM_LEVELS = 4095;
+/** An item's weights become integers in [-levels, levels]: 16-bit and 8-bit layers' levels. */
+const ITEM_LEVELS = { 16: 4095, 8: 127 } as const;
+
+/** Bits of an item's weight in a quantised layer: 8 streams half the bytes per item, with coarser bounds. */
+export type QuantisedBits = keyof typeof ITEM_LEVELS;
 /** A row's values get as many levels as the integer sums allow, at most this many. */
 const MAX_ROW_LEVELS = 32767;
 const INT32_MAX = 2 ** 31 - 1;
@@ -54,6 +57,7 @@ export class QuantisedOutputLayer {
     readonly items: number,
     memory: WebAssembly.Memory,
     layout: QuantisedOutputLayer['at'],
+    readonly bits: QuantisedBits,
   ) {
     this.k = Math.ceil(width / 8) * 8;
     this.at = layout;
@@ -61,9 +65,8 @@ export class QuantisedOutputLayer {
     this.rowScale = new Float32Array(memory.buffer, layout.rowScale, QUANTISED_ROWS);
     this.out = new Float32Array(memory.buffer, layout.out, items * QUANTISED_ROWS);
     compiled ??= new WebAssembly.Module(Buffer.from(DOT_I16_WASM_BASE64, 'base64'));
-    this.kernel = new WebAssembly.Instance(compiled, { env: { memory } }).exports.dot_i16 as (
-      ...args: number[]
-    ) => void;
+    const kernels = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
+    this.kernel = (bits === 16 ? kernels.dot_i16 : kernels.dot_i8) as (...args: number[]) => void;
   }
 
   /**
@@ -77,12 +80,14 @@ export class QuantisedOutputLayer {
     items: number,
     /** Slot s holds item order[s] (default: item s): clusters made contiguous, scored by range (approximate's `ranges`). */
     order?: Int32Array,
+    bits: QuantisedBits = 16,
   ): QuantisedOutputLayer | null {
     const k = Math.ceil(width / 8) * 8;
+    const levels = ITEM_LEVELS[bits];
     let used = 0;
     const take = (bytes: number) => ((used += Math.ceil(bytes / 16) * 16), used - Math.ceil(bytes / 16) * 16);
     const layout = {
-      w: take(items * k * 2),
+      w: take((items * k * bits) / 8),
       h: take(QUANTISED_ROWS * k * 2),
       itemScale: take(items * 4),
       cosineScale: take(items * 4),
@@ -94,8 +99,11 @@ export class QuantisedOutputLayer {
     const pages = Math.ceil(used / PAGE_BYTES);
     if (pages > MAX_PAGES) return null;
     const memory = new WebAssembly.Memory({ initial: pages });
-    const layer = new QuantisedOutputLayer(width, items, memory, layout);
-    const q = new Int16Array(memory.buffer, layout.w, items * k);
+    const layer = new QuantisedOutputLayer(width, items, memory, layout, bits);
+    const q =
+      bits === 16
+        ? new Int16Array(memory.buffer, layout.w, items * k)
+        : new Int8Array(memory.buffer, layout.w, items * k);
     const scales = new Float32Array(memory.buffer, layout.itemScale, items);
     const cosineScales = new Float32Array(memory.buffer, layout.cosineScale, items);
     const biases = new Float32Array(memory.buffer, layout.bias, items);
@@ -106,7 +114,7 @@ export class QuantisedOutputLayer {
       let max = 0;
       for (let j = 0; j < width; j++) max = Math.max(max, Math.abs((column[j] = weights[j * items + i])));
       if (!Number.isFinite(max) || !Number.isFinite(bias[i])) return null;
-      const scale = max > 0 ? Math.fround(max / ITEM_LEVELS) : 1;
+      const scale = max > 0 ? Math.fround(max / levels) : 1;
       scales[slot] = scale;
       let [errorMax, errorSq, scaledL1, scaledSq, weightSq, levelSq] = [0, 0, 0, 0, 0, 0];
       for (let j = 0; j < width; j++) {
@@ -213,7 +221,7 @@ export class QuantisedOutputLayer {
       const [from, to] = [ranges[n], ranges[n + 1]];
       if (!(from >= 0 && from <= to && to <= this.items && written + to - from <= this.items))
         throw new RangeError(`slots ${from}..${to} of ${this.items}`);
-      const [w, scales, biases] = [this.at.w + from * k * 2, itemScale + from * 4, bias + from * 4];
+      const [w, scales, biases] = [this.at.w + (from * k * this.bits) / 8, itemScale + from * 4, bias + from * 4];
       this.kernel(w, this.at.h, scales, this.at.rowScale, biases, this.at.out + written * rows * 4, to - from, rows, k);
       written += to - from;
     }

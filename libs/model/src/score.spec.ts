@@ -3,7 +3,7 @@ import { buildInteractionMatrix } from './interaction-matrix';
 import { DaeModel } from './dae.model';
 import { initParams } from './dae-config';
 import { initBackend } from './backend';
-import { rankColumns, rankedItems, rankUsers, topK, withSeenItems } from './score';
+import { boundedCandidates, rankColumns, rankedItems, rankUsers, topK, withSeenItems } from './score';
 
 describe(topK.name, () => {
   const fullSort = (scores: Float32Array, k: number, exclude: Set<number>) =>
@@ -152,5 +152,33 @@ describe(rankColumns.name, () => {
         });
       }
     }
+  });
+});
+
+describe(boundedCandidates.name, () => {
+  const rng = createRng(5);
+  const row = Float32Array.from({ length: 5000 }, () => rng.normal());
+  const exclude = Array.from({ length: 40 }, () => rng.int(row.length));
+  /** What it must equal: every kept item within twice the margin of the k-th best, the best `cap` of them, best first. */
+  const bySorting = (k: number, margin: number, cap: number) => {
+    const ranked = Array.from(topK(row, row.length, exclude));
+    const floor = row[ranked[k - 1]] - 2 * margin;
+    return ranked.filter((i) => row[i] >= floor).slice(0, Math.max(k, cap));
+  };
+
+  it.each([
+    ['a narrow margin: fewer than the cap', 0.02, (n: number) => n > 20 && n < 80],
+    ['a wide margin: the cap', 1, (n: number) => n === 80],
+  ])('keeps the items that may reach the top k, best first, at most the cap (%s)', (_, margin, size) => {
+    const got = Array.from(boundedCandidates(row, { k: 20, exclude }, margin, 80));
+    expect(got).toEqual(bySorting(20, margin, 80));
+    expect(size(got.length)).toBe(true);
+    expect(got.some((i) => exclude.includes(i))).toBe(false);
+  });
+
+  it('gives what there is when fewer than k are left, and nothing for k = 0', () => {
+    const few = Float32Array.of(3, 1, 2);
+    expect(Array.from(boundedCandidates(few, { k: 5, exclude: [1] }, 0.1, 20))).toEqual([0, 2]);
+    expect(boundedCandidates(few, { k: 0, exclude: [] }, 0.1, 20)).toHaveLength(0);
   });
 });

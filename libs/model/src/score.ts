@@ -114,6 +114,24 @@ export function candidatesOf(
   });
 }
 
+/**
+ * For one row of approximate scores, each within `margin` of its true one: the items that may be
+ * in the row's true top k (within twice the margin of the k-th best approximate score, excluded
+ * items left out), best first, at most `cap` of them. One sampled-threshold heap over the row
+ * finds both, where listing every item within the margin first costs a pass over them all when the
+ * margin is wide (an 8-bit layer's: most of a probed block).
+ */
+export function boundedCandidates(block: Float32Array, ranking: Ranking, margin: number, cap: number): Int32Array {
+  const { k } = ranking;
+  if (k <= 0) return new Int32Array(0);
+  const [{ top }] = columnTops(block, block.length, [{ k: Math.max(k, cap), exclude: ranking.exclude }]);
+  if (top.length <= k) return top;
+  const floor = block[top[k - 1]] - 2 * margin;
+  let size = k;
+  while (size < top.length && block[top[size]] >= floor) size++;
+  return top.subarray(0, size);
+}
+
 /** Each column's top k (rankColumns' way), with the threshold and collected items that found it. */
 function columnTops(
   block: Float32Array,

@@ -340,16 +340,5 @@ export function positionsIn(clusters: ItemClusters, chosen: ArrayLike<number>, i
  * CANDIDATES_PER_K x k by the pass hold the top k but for near-ties within its rounding.
  */
 export const CANDIDATES_PER_K = 4;
-
-/** At most CANDIDATES_PER_K x k of a one-row block's candidate positions, the best by the block's values. */
-export function bestCandidates(found: Int32Array, block: Float32Array, k: number): Int32Array {
-  const cap = Math.max(32, CANDIDATES_PER_K * k);
-  if (found.length <= cap) return found;
-  return Int32Array.from(
-    topIndices(
-      Float32Array.from(found, (n) => block[n]),
-      cap,
-    ),
-    (n) => found[n],
-  );
-}
+/** Fewest candidates a probed row keeps, however small its k. */
+export const MIN_CANDIDATES = 32;

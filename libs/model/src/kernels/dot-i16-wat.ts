@@ -3,33 +3,43 @@ const ITEM_BLOCK = 2;
 const ROW_BLOCK = 4;
 
 /**
- * The WebAssembly text of `dot_i16`: approximate scores of `rows` quantised rows against every
- * item's quantised weights, with `i32x4.dot_i16x8_s` (8 products an instruction, against 4 per two
- * instructions for a float32 product without fused multiply-add).
+ * The WebAssembly text of `dot_i16` and `dot_i8`: approximate scores of `rows` quantised rows
+ * against every item's quantised weights, with `i32x4.dot_i16x8_s` (8 products an instruction,
+ * against 4 per two instructions for a float32 product without fused multiply-add).
  *
  *   out[i * rows + r] = bias[i] + f32(sum_k w[i][k] * h[r][k]) * (itemScale[i] * rowScale[r])
  *
- * w is items x k int16 (item-major, k a multiple of 8), h rows x k int16, out items x rows float32
- * (items-major, as the decoder's product leaves its scores). The integer sums wrap: the caller
- * quantises so that no sum can pass 2^31. Blocks of 2 items x 4 rows share their loads; the
- * remaining items and rows run in smaller blocks of the same code.
+ * w is items x k int16 (dot_i16) or int8 (dot_i8, widened to int16 as it is loaded: half the
+ * bytes streamed per item for the same instructions), item-major, k a multiple of 8; h rows x k
+ * int16, out items x rows float32 (items-major, as the decoder's product leaves its scores). The
+ * integer sums wrap: the caller quantises so that no sum can pass 2^31. Blocks of 2 items x 4 rows
+ * share their loads; the remaining items and rows run in smaller blocks of the same code.
  */
 export function dotI16Wat(): string {
   return `(module
   (import "env" "memory" (memory 1))
-  (func (export "dot_i16") (param $w i32) (param $h i32) (param $item_scale i32) (param $row_scale i32) (param $bias i32) (param $out i32)
+  ${dotFunction('dot_i16', 2)}
+  ${dotFunction('dot_i8', 1)}
+)
+`;
+}
+
+/** Bytes of an item's weight: 2 (int16) or 1 (int8, sign-extended to int16 by its load). */
+type WeightBytes = 1 | 2;
+
+function dotFunction(name: string, bytes: WeightBytes): string {
+  return `(func (export "${name}") (param $w i32) (param $h i32) (param $item_scale i32) (param $row_scale i32) (param $bias i32) (param $out i32)
     (param $items i32) (param $rows i32) (param $k i32)
-    (local $kb i32) (local $i i32) (local $r i32) (local $wi i32) (local $hr i32) (local $j i32)
+    (local $kb i32) (local $kw i32) (local $i i32) (local $r i32) (local $wi i32) (local $hr i32) (local $j i32)
     (local $items_main i32) (local $rows_main i32)
     ${locals()}
     (local.set $kb (i32.shl (local.get $k) (i32.const 1)))
+    (local.set $kw (i32.mul (local.get $k) (i32.const ${bytes})))
     (local.set $items_main (i32.and (local.get $items) (i32.const ${-ITEM_BLOCK})))
     (local.set $rows_main (i32.and (local.get $rows) (i32.const ${-ROW_BLOCK})))
-    ${itemLoop(ITEM_BLOCK, '$items_main')}
-    (if (i32.lt_u (local.get $i) (local.get $items)) (then ${itemBody(1)}))
-  )
-)
-`;
+    ${itemLoop(ITEM_BLOCK, '$items_main', bytes)}
+    (if (i32.lt_u (local.get $i) (local.get $items)) (then ${itemBody(1, bytes)}))
+  )`;
 }
 
 function locals(): string {
@@ -43,41 +53,44 @@ function locals(): string {
 }
 
 /** Items [i, end) in blocks of `ib`. */
-function itemLoop(ib: number, end: string): string {
+function itemLoop(ib: number, end: string, bytes: WeightBytes): string {
   return `(local.set $i (i32.const 0))
     (block $items_done (loop $items_loop
       (br_if $items_done (i32.ge_u (local.get $i) (local.get ${end})))
-      ${itemBody(ib)}
+      ${itemBody(ib, bytes)}
       (local.set $i (i32.add (local.get $i) (i32.const ${ib})))
       (br $items_loop)))`;
 }
 
 /** Items [i, i + ib) against every row: blocks of 4 rows, then the remaining rows one at a time. */
-function itemBody(ib: number): string {
-  return `(local.set $wi (i32.add (local.get $w) (i32.mul (local.get $i) (local.get $kb))))
+function itemBody(ib: number, bytes: WeightBytes): string {
+  return `(local.set $wi (i32.add (local.get $w) (i32.mul (local.get $i) (local.get $kw))))
       (local.set $r (i32.const 0))
       (block $rows_done (loop $rows_loop
         (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows_main)))
-        ${block(ib, ROW_BLOCK)}
+        ${block(ib, ROW_BLOCK, bytes)}
         (local.set $r (i32.add (local.get $r) (i32.const ${ROW_BLOCK})))
         (br $rows_loop)))
       (block $tail_done (loop $tail_loop
         (br_if $tail_done (i32.ge_u (local.get $r) (local.get $rows)))
-        ${block(ib, 1)}
+        ${block(ib, 1, bytes)}
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $tail_loop)))`;
 }
 
 /** Items [i, i + ib) x rows [r, r + rb): the k loop, then each sum scaled, biased and stored. */
-function block(ib: number, rb: number): string {
+function block(ib: number, rb: number, bytes: WeightBytes): string {
   const pairs: [number, number][] = [];
   for (let a = 0; a < ib; a++) for (let b = 0; b < rb; b++) pairs.push([a, b]);
   const zero = pairs.map(([a, b]) => `(local.set $acc${a}${b} (v128.const i32x4 0 0 0 0))`).join(' ');
-  // item a's row starts a * kb bytes on
-  const wLoad = (a: number) =>
-    a === 0
-      ? `(local.set $wv0 (v128.load (i32.add (local.get $wi) (local.get $j))))`
-      : `(local.set $wv${a} (v128.load (i32.add (i32.add (local.get $wi) (local.get $kb)) (local.get $j))))`;
+  // item a's row starts a * kw bytes on; j counts h's bytes, of which an int8 item has half
+  const at = (a: number) => {
+    const row = a === 0 ? '(local.get $wi)' : '(i32.add (local.get $wi) (local.get $kw))';
+    return bytes === 2
+      ? `(i32.add ${row} (local.get $j))`
+      : `(i32.add ${row} (i32.shr_u (local.get $j) (i32.const 1)))`;
+  };
+  const wLoad = (a: number) => `(local.set $wv${a} (${bytes === 2 ? 'v128.load' : 'v128.load8x8_s'} ${at(a)}))`;
   const rowsOf = Array.from({ length: rb }, (_, b) => {
     const hLoad = `(local.set $hv (v128.load (i32.add (i32.add (local.get $hr) (i32.mul (i32.const ${b}) (local.get $kb))) (local.get $j))))`;
     const dots = Array.from(
