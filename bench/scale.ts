@@ -380,7 +380,7 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
     SCORING_THREADS: options.scoringThreads,
   });
   const serve = new Map<string, PairedRounds>();
-  let recall: Record<string, number> = {};
+  let recallAnswers: RecallAnswers | null = null;
   let apiRssMb = 0;
   try {
     // at 1M items each scoring thread loads and lays out the layers: minutes (278 s on 2 cores)
@@ -402,7 +402,7 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
     });
     const similarPool = await itemsWithoutPrecomputedList(redis, version, catalogue.items, rng);
     if (options.recallSample > 0)
-      recall = await measureRecall(api.url, url, redis, version, histories, similarPool, options.recallSample, rng);
+      recallAnswers = await askForRecall(api.url, redis, version, histories, similarPool, options.recallSample, rng);
 
     const pick = <T>(list: readonly T[]) => list[rng.int(list.length)];
     const foldInItems = () => shuffled(pick(histories).items, rng).slice(0, FOLD_IN_ITEMS);
@@ -497,6 +497,7 @@ async function measure(catalogue: Catalogue, options: MeasureOptions, everyQuery
     await api.stop();
     redis.disconnect();
   }
+  const recall = recallAnswers ? await exactRecall(url, version, recallAnswers) : {};
   return { serve, setup, redis: redisFigures, apiRssMb, recall, modelItems: meta.items };
 }
 
@@ -553,21 +554,81 @@ async function itemsWithoutPrecomputedList(redis: Redis, version: number, items:
   return ids.filter((_, n) => replies[2 * n] && !replies[2 * n + 1]);
 }
 
+/** What recall is measured on: the API's answers, and what the exact ranking needs to rank the same questions. */
+interface RecallAnswers {
+  /** Users with a published list (and the vector and seen items it was ranked from). */
+  users: Array<{ vector: Float32Array; seen: ArrayLike<number>; answer: Answer }>;
+  /** Fold-ins of a real history's items (ids). */
+  sessions: Array<{ ids: string[]; answer: Answer }>;
+  /** Items outside the precomputed set. */
+  similar: Array<{ id: string; answer: Answer }>;
+}
+
 /**
- * Recall@100 of the API's answers against the exact ranking, computed here from the version's
- * weights without any index (the model's own exact rank): users' published lists, fold-ins of
- * real histories, and similar items outside the precomputed set. Asked as previews (no exposure).
+ * The API's answers recall@100 is measured on, asked as previews (no exposure): users' published
+ * lists, fold-ins of real histories, and similar items outside the precomputed set. Ranked exactly
+ * by exactRecall once the API has stopped: the bench's exact model (the layers, their tensors and
+ * a quantised copy, ~7 GB at 1M items) beside the API (13.6 GB) left 1.6 GB of 24 GB, and the
+ * API's sockets were closed under it.
  */
-async function measureRecall(
+async function askForRecall(
   apiUrl: string,
-  url: string,
   redis: Redis,
   version: number,
   histories: Array<{ user: string; items: string[] }>,
   similarPool: string[],
   sample: number,
   rng: Rng,
-): Promise<Record<string, number>> {
+): Promise<RecallAnswers> {
+  const users = histories.slice(0, sample).map((h) => h.user);
+  const states = await new EmbeddingStoreRepository(redis).readUserStates(version, users);
+  const cached = users.flatMap((user, n) => {
+    const state = states[n].user;
+    return state?.seen ? [{ user, vector: state.vector, seen: state.seen }] : [];
+  });
+  const sessions = histories.slice(0, sample).map((h) => shuffled(h.items, rng).slice(0, FOLD_IN_ITEMS));
+  // similar items: the pool's last items, which the load rounds reach last
+  const items = similarPool.slice(-sample);
+  return {
+    users: await Promise.all(
+      cached.map(async ({ user, vector, seen }) => ({
+        vector,
+        seen,
+        answer: await ask(
+          apiUrl,
+          `query R($u: ID!) { recommendations(userId: $u, limit: ${RECALL_K}, preview: true) { items { score item { id } } } }`,
+          { u: user },
+        ),
+      })),
+    ),
+    sessions: await Promise.all(
+      sessions.map(async (ids) => ({
+        ids,
+        answer: await ask(
+          apiUrl,
+          `query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: ${RECALL_K}, preview: true) { items { score item { id } } } }`,
+          { ids },
+        ),
+      })),
+    ),
+    similar: await Promise.all(
+      items.map(async (id) => ({
+        id,
+        answer: await ask(
+          apiUrl,
+          `query S($id: ID!) { similarItems(itemId: $id, limit: ${RECALL_K}, preview: true) { items { score item { id } } } }`,
+          { id },
+        ),
+      })),
+    ),
+  };
+}
+
+/**
+ * Recall@100 of askForRecall's answers against the exact ranking, computed here from the version's
+ * weights without any index (the model's own exact rank).
+ */
+async function exactRecall(url: string, version: number, asked: RecallAnswers): Promise<Record<string, number>> {
   await initBackend();
   const ds = createDataSource(url);
   await ds.initialize();
@@ -576,73 +637,43 @@ async function measureRecall(
   const { model, itemIds } = deserializeModel(blob!);
   const index = new Map(itemIds.map((id, i) => [id, i]));
   const out: Record<string, number> = {};
+  const k = { k: RECALL_K };
+  const measured = (what: string, answers: Answer[], exact: Exact) => {
+    emitRecall(what, answers, exact, itemIds, index);
+    out[what] = recallOf(answers, exact, itemIds);
+  };
   try {
-    const k = { k: RECALL_K };
     // users: the list publish ranked, against an exact decode of the published vector
-    const users = histories.slice(0, sample).map((h) => h.user);
-    const states = await new EmbeddingStoreRepository(redis).readUserStates(version, users);
-    const cached = users.map((user, n) => ({ user, state: states[n].user })).filter((u) => u.state?.seen);
-    const exactUsers = model.rank(
-      {
-        embeddings: concat(cached.map((u) => u.state!.vector)),
-        histories: cached.map((u) => u.state!.seen),
-      },
-      cached.map((u) => ({ ...k, exclude: u.state!.seen! })),
-    );
-    const userAnswers = await Promise.all(
-      cached.map((u) =>
-        ask(
-          apiUrl,
-          `query R($u: ID!) { recommendations(userId: $u, limit: ${RECALL_K}, preview: true) { items { score item { id } } } }`,
-          {
-            u: u.user,
-          },
+    if (asked.users.length)
+      measured(
+        'users',
+        asked.users.map((u) => u.answer),
+        model.rank(
+          { embeddings: concat(asked.users.map((u) => u.vector)), histories: asked.users.map((u) => u.seen) },
+          asked.users.map((u) => ({ ...k, exclude: u.seen })),
         ),
-      ),
-    );
-    emitRecall('users', userAnswers, exactUsers, itemIds, index);
-    out.users = recallOf(userAnswers, exactUsers, itemIds);
-
+      );
     // fold-ins: a real user's items, as recommendationsForItems folds them in
-    const sessions = histories.slice(0, sample).map((h) => shuffled(h.items, rng).slice(0, FOLD_IN_ITEMS));
-    const lists = sessions.map((ids) => ids.map((id) => index.get(id)!).filter((i) => i !== undefined));
-    const exactFoldIns = model.rank(
-      { rows: rowsFromItemLists(model.config.items, lists) },
-      lists.map((list) => ({ ...k, exclude: list })),
-    );
-    const foldInAnswers = await Promise.all(
-      sessions.map((ids) =>
-        ask(
-          apiUrl,
-          `query S($ids: [ID!]!) { recommendationsForItems(itemIds: $ids, limit: ${RECALL_K}, preview: true) { items { score item { id } } } }`,
-          { ids },
+    const lists = asked.sessions.map((s) => s.ids.map((id) => index.get(id)!).filter((i) => i !== undefined));
+    if (lists.length)
+      measured(
+        'recommendations_for_items',
+        asked.sessions.map((s) => s.answer),
+        model.rank(
+          { rows: rowsFromItemLists(model.config.items, lists) },
+          lists.map((list) => ({ ...k, exclude: list })),
         ),
-      ),
-    );
-    emitRecall('recommendations_for_items', foldInAnswers, exactFoldIns, itemIds, index);
-    out.recommendations_for_items = recallOf(foldInAnswers, exactFoldIns, itemIds);
-
-    // similar items: the pool's last items, which the load rounds reach last
-    const items = similarPool.slice(-sample);
-    if (!items.length) return out;
-    const indices = items.map((id) => index.get(id)!);
-    const exactSimilar = model.rankSimilar(
-      indices,
-      indices.map((i) => ({ ...k, exclude: [i] })),
-    );
-    const similarAnswers = await Promise.all(
-      items.map((id) =>
-        ask(
-          apiUrl,
-          `query S($id: ID!) { similarItems(itemId: $id, limit: ${RECALL_K}, preview: true) { items { score item { id } } } }`,
-          {
-            id,
-          },
+      );
+    const indices = asked.similar.map((s) => index.get(s.id)!);
+    if (indices.length)
+      measured(
+        'similar_items',
+        asked.similar.map((s) => s.answer),
+        model.rankSimilar(
+          indices,
+          indices.map((i) => ({ ...k, exclude: [i] })),
         ),
-      ),
-    );
-    emitRecall('similar_items', similarAnswers, exactSimilar, itemIds, index);
-    out.similar_items = recallOf(similarAnswers, exactSimilar, itemIds);
+      );
   } finally {
     model.dispose();
   }
