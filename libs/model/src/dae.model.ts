@@ -10,14 +10,7 @@ import { ItemTerm } from './item-term';
 import type { ItemIndex } from './ann/item-index';
 import { candidatesFromIndex, MAX_INDEX_SHARE, OVER_FETCH } from './ann/index-candidates';
 import { prunedCandidatesFromIndex } from './ann/pruned-candidates';
-import {
-  CANDIDATES_PER_K,
-  clusterCandidates,
-  ItemClusters,
-  MIN_CANDIDATES,
-  positionsIn,
-  topIndices,
-} from './ann/item-clusters';
+import { candidateCap, clusterCandidates, ItemClusters, positionsIn, topIndices } from './ann/item-clusters';
 
 /** Score blocks row per user (count x items), or item-major as the output layer's product leaves them (items x count). */
 export type ScoreLayout = 'users' | 'items';
@@ -31,7 +24,7 @@ export const INFERENCE_CHUNK_ROWS = 512;
  * row's pass from 1.1-1.2 to 0.44 ms and the row from 1.7-2.0 to 1.2 ms, a fold-in from 0.95-1.13
  * to 0.86 ms, recall@100 against the exact ranking the same (0.989 and 0.984 on the bench's
  * trained model, docs/scaling.md): the wider bound only lets more items through to the
- * CANDIDATES_PER_K x k cap.
+ * candidateCap.
  */
 const CLUSTERED_BITS: QuantisedBits = 8;
 
@@ -258,7 +251,7 @@ export class DaeModel {
    * A row's candidates from its probed clusters (`chosen`), less its exclusions, plus `extra`
    * (items scored apart: the item term's, whose scores the clusters cannot know). On wasm a
    * quantised pass over the clusters' slots keeps those that can reach the row's top k among them
-   * (at most CANDIDATES_PER_K x k, the best by the pass); the extra items are kept out of its ranking. Elsewhere every member.
+   * (at most candidateCap(k), the best by the pass); the extra items are kept out of its ranking. Elsewhere every member.
    */
   private probedCandidates(
     clusters: ItemClusters,
@@ -276,7 +269,7 @@ export class DaeModel {
       approx.block,
       { k: ranking.k, exclude: positionsIn(clusters, chosen, aside) },
       approx.margins[0],
-      Math.max(MIN_CANDIDATES, CANDIDATES_PER_K * ranking.k),
+      candidateCap(ranking.k),
     );
     const out = Int32Array.from(found, (n) => members[n]);
     if (!extra) return out;

@@ -17,9 +17,9 @@ const PAGE_BYTES = 65_536;
 const MAX_PAGES = 65_536;
 
 /**
- * The output layer in 16-bit integers, for a first pass that finds every row's top items without
- * a float32 product over the catalogue. Each item's weights get their own scale; the integer
- * product (dot_i16, about twice the float32 product's speed on wasm) then gives every score to
+ * The output layer in 16-bit (or 8-bit) integers, for a first pass that finds every row's top items
+ * without a float32 product over the catalogue. Each item's weights get their own scale; the integer
+ * product (dot_i16 or dot_i8, about twice the float32 product's speed on wasm) then gives every score to
  * within a bound `approximate` returns per row, and the items that can still reach a row's top k
  * are few enough to score exactly (DaeModel.rank). So a ranking stays what a full decode gives.
  *

@@ -333,12 +333,10 @@ export function positionsIn(clusters: ItemClusters, chosen: ArrayLike<number>, i
 }
 
 /**
- * Candidates a row's exact scoring takes from a probed block at most, per k: the quantised pass's
- * bound keeps every item within twice its margin of the k-th best, and where the probed items are
- * close to each other (an item's nearest by cosine) that was thousands, each an exact score read
- * from a scattered row of the layer (58 ms a similar-items row at 1M items, bench:ann). The best
- * CANDIDATES_PER_K x k by the pass hold the top k but for near-ties within its rounding.
+ * Candidates a row's exact scoring takes from a probed block at most: the quantised pass's bound
+ * keeps every item within twice its margin of the k-th best, and where the probed items are close
+ * to each other (an item's nearest by cosine) that was thousands, each an exact score read from a
+ * scattered row of the layer (58 ms a similar-items row at 1M items, bench:ann). The best 4 x k by
+ * the pass (at least 32) hold the top k but for near-ties within its rounding.
  */
-export const CANDIDATES_PER_K = 4;
-/** Fewest candidates a probed row keeps, however small its k. */
-export const MIN_CANDIDATES = 32;
+export const candidateCap = (k: number): number => Math.max(32, 4 * k);
